@@ -1,0 +1,106 @@
+# pooltrace - see README.md.  Targets:
+#   make            build/libpooltrace.so (and the test programs)
+#   make deps       install the Debian packages the build, tests and demo need
+#   make check      unit tests, API tests, threaded stress, real programs
+#   make demo       preload the library into python3 and print its statistics
+#   make install    PREFIX=/usr/local DESTDIR=...
+-include config.mak
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+PREFIX  ?= /usr/local
+LIBDIR  ?= $(PREFIX)/lib
+INCDIR  ?= $(PREFIX)/include
+MANDIR  ?= $(PREFIX)/share/man
+B       := build
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+# the allocator must never let the compiler turn its own code into malloc calls
+NOBUILTIN := -fno-builtin-malloc -fno-builtin-calloc -fno-builtin-realloc -fno-builtin-free
+BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -fPIC -pthread $(NOBUILTIN) $(CFLAGS)
+
+ALLOC_SRC   := allocator/os.c allocator/arena.c allocator/alloc.c allocator/stats.c
+PRELOAD_SRC := preload/symbols.c preload/options.c preload/fmt.c preload/libc_sym.c \
+               preload/stats_print.c
+ALLOC_OBJ   := $(ALLOC_SRC:%.c=$(B)/%.o)
+PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
+HEADERS     := $(wildcard allocator/*.h preload/*.h)
+
+UNIT_TESTS  := test_sizeclass test_pool test_arena test_oom test_options
+UNIT_BINS   := $(UNIT_TESTS:%=$(B)/tests/%)
+TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress
+
+.PHONY: all lib deps check check-unit check-api check-stress check-programs \
+        demo install uninstall clean
+all: lib $(UNIT_BINS) $(TEST_PROGS)
+lib: $(B)/libpooltrace.so
+
+$(B)/allocator/%.o: allocator/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -c $< -o $@
+
+$(B)/preload/%.o: preload/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -Iallocator -fvisibility=hidden -c $< -o $@
+
+$(B)/libpooltrace.so: $(ALLOC_OBJ) $(PRELOAD_OBJ) preload/libpooltrace.map
+	$(CC) -shared -pthread -Wl,--version-script=preload/libpooltrace.map \
+	    -Wl,-z,relro,-z,now -Wl,-soname,libpooltrace.so -o $@ $(ALLOC_OBJ) $(PRELOAD_OBJ)
+
+$(B)/liballocator.a: $(ALLOC_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+# unit tests link the allocator directly (never interposed)
+$(B)/tests/test_options: tests/test_options.c $(B)/preload/options.o $(B)/preload/fmt.o
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -Iallocator -Ipreload -o $@ $^ -lcmocka
+
+$(B)/tests/test_%: tests/test_%.c $(B)/liballocator.a tests/testutil.h
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -Iallocator -o $@ $< $(B)/liballocator.a -lcmocka
+
+$(B)/tests/test_preload: tests/test_preload.c tests/testutil.h
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -Ipreload -Iallocator -o $@ $< -lcmocka -ldl
+
+$(B)/tests/stress: tests/stress.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -o $@ $<
+
+deps:
+	sh tests/deps.sh
+
+check: all
+	$(MAKE) --no-print-directory check-unit check-api check-stress check-programs
+
+check-unit: $(UNIT_BINS)
+	@for t in $(UNIT_BINS); do echo "== $$t"; $$t || exit 1; done
+
+check-api: $(B)/tests/test_preload $(B)/libpooltrace.so
+	$(B)/tests/test_preload
+
+check-stress: $(B)/tests/stress $(B)/libpooltrace.so
+	sh tests/run_stress.sh $(B)
+
+check-programs: $(B)/libpooltrace.so
+	sh tests/programs.sh $(B)
+
+demo: $(B)/libpooltrace.so
+	sh tests/demo.sh $(B)
+
+install: lib
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR)/pooltrace \
+	    $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(MANDIR)/man3
+	install -m 755 $(B)/libpooltrace.so $(DESTDIR)$(LIBDIR)/libpooltrace.so
+	install -m 644 preload/pooltrace.h allocator/pool_alloc.h $(DESTDIR)$(INCDIR)/pooltrace/
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|' \
+	    preload/pooltrace.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/pooltrace.pc
+	install -m 644 man/libpooltrace.3 $(DESTDIR)$(MANDIR)/man3/libpooltrace.3
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libpooltrace.so $(DESTDIR)$(LIBDIR)/pkgconfig/pooltrace.pc \
+	    $(DESTDIR)$(MANDIR)/man3/libpooltrace.3
+	rm -rf $(DESTDIR)$(INCDIR)/pooltrace
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,486 @@
+/*
+ * alloc.c - thread heaps: initialisation, the malloc/free slow paths,
+ * remote frees, thread exit (abandon/adopt) and fork.
+ *
+ * See internal.h for the pool states and the remote-free protocol.  Functions
+ * that take a `locked` flag are called either by the owner thread without
+ * pt__g.lock, or under it for an abandoned heap (no owner thread).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "fastpath.h"
+
+struct pt_global pt__g = { .lock = PTHREAD_MUTEX_INITIALIZER };
+uint8_t pt__size2class[PT_SMALL_MAX / 8 + 1];
+
+/* Read-only: its free list is empty, so every pop through it goes slow. */
+struct pt_pool pt__sentinel_pool;
+
+#define SENTINEL (&pt__sentinel_pool)
+
+struct pt_heap pt__empty_heap = {
+	.avail = { [0 ... PT_NCLASSES_MAX - 1] = SENTINEL },
+};
+
+__thread struct pt_heap *pt__tl_heap
+	__attribute__((tls_model("initial-exec"))) = &pt__empty_heap;
+static __thread uint8_t tl_dead __attribute__((tls_model("initial-exec")));
+
+static struct pt_config configured = { .align = 16 };
+static int configured_set;
+
+static void heap_done(void *arg);
+
+/* ---- size classes ------------------------------------------------------- */
+
+/*
+ * Fill the size -> class table (index (n + 7) >> 3 for n = 0..512) and the
+ * class sizes.  align 8: 8, 16, 24, ..., 512 (64 classes).  align 16: 8,
+ * then multiples of 16 up to 512 (33 classes), so that every block of 16
+ * bytes or more is 16-aligned.
+ */
+void pt__sizeclass_build(unsigned align, uint8_t *table, uint16_t *class_size,
+                         unsigned *nclasses)
+{
+	unsigned n = 0;
+	class_size[n++] = 8;
+	for (unsigned s = 16; s <= PT_SMALL_MAX; s += align)
+		class_size[n++] = (uint16_t)s;
+	*nclasses = n;
+	unsigned c = 0;
+	for (unsigned i = 0; i <= PT_SMALL_MAX / 8; i++) {
+		unsigned need = i ? 8 * i : 8;
+		while (class_size[c] < need)
+			c++;
+		table[i] = (uint8_t)c;
+	}
+}
+
+void pt__init_slow(void)
+{
+	pthread_mutex_lock(&pt__g.lock);
+	if (!atomic_load_explicit(&pt__g.initialised, memory_order_relaxed)) {
+		struct pt_config cfg = configured;
+		if (!configured_set && pt_config_hook)
+			pt_config_hook(&cfg);
+		pt__g.align = cfg.align == 8 ? 8 : 16;
+		pt__sizeclass_build(pt__g.align, pt__size2class, pt__g.class_size,
+		                    &pt__g.nclasses);
+		/* pthread_key_create does not allocate in glibc */
+		pt__g.key_ok = pthread_key_create(&pt__g.key, heap_done) == 0;
+		atomic_store_explicit(&pt__g.initialised, 1, memory_order_release);
+	}
+	pthread_mutex_unlock(&pt__g.lock);
+}
+
+static inline void ensure_init(void)
+{
+	if (PT_UNLIKELY(!atomic_load_explicit(&pt__g.initialised, memory_order_acquire)))
+		pt__init_slow();
+}
+
+int pt_configure(const struct pt_config *cfg)
+{
+	int r = 0;
+	pthread_mutex_lock(&pt__g.lock);
+	if (atomic_load_explicit(&pt__g.initialised, memory_order_relaxed)) {
+		r = EBUSY;
+	} else {
+		configured = *cfg;
+		configured_set = 1;
+	}
+	pthread_mutex_unlock(&pt__g.lock);
+	if (!r)
+		pt__init_slow();
+	return r;
+}
+
+unsigned pt_size_class(size_t n)
+{
+	ensure_init();
+	return n <= PT_SMALL_MAX ? pt__size2class[(n + 7) >> 3] : PT_NCLASSES_MAX;
+}
+
+size_t pt_class_size(unsigned cls)
+{
+	ensure_init();
+	return cls < pt__g.nclasses ? pt__g.class_size[cls] : 0;
+}
+
+unsigned pt_nclasses(void)
+{
+	ensure_init();
+	return pt__g.nclasses;
+}
+
+unsigned pt_align(void)
+{
+	ensure_init();
+	return pt__g.align;
+}
+
+/* ---- class lists -------------------------------------------------------- */
+
+static void avail_push_front(struct pt_heap *h, struct pt_pool *p)
+{
+	struct pt_pool *head = h->avail[p->cls];
+	p->prev = NULL;
+	p->next = head == SENTINEL ? NULL : head;
+	if (p->next)
+		p->next->prev = p;
+	h->avail[p->cls] = p;
+}
+
+static void avail_unlink(struct pt_heap *h, struct pt_pool *p)
+{
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		h->avail[p->cls] = p->next ? p->next : SENTINEL;
+	if (p->next)
+		p->next->prev = p->prev;
+	p->next = p->prev = NULL;
+}
+
+/* ---- pools of a heap ---------------------------------------------------- */
+
+static void give_pool(struct pt_pool *p, bool locked)
+{
+	if (!locked)
+		pthread_mutex_lock(&pt__g.lock);
+	pt__arena_give_pool_unlocked(p);
+	if (!locked)
+		pthread_mutex_unlock(&pt__g.lock);
+}
+
+/*
+ * p (USED, on avail) has no block in use any more.  Keep it if it is the
+ * only pool of its class, else cache it or give it back to its arena.
+ */
+static void retire_empty(struct pt_heap *h, struct pt_pool *p, bool locked)
+{
+	bool gone = atomic_load_explicit(&h->abandoned, memory_order_relaxed);
+	if (!gone && h->avail[p->cls] == p && p->next == NULL)
+		return;
+	avail_unlink(h, p);
+	if (!gone && h->nempty < PT_HEAP_EMPTY_CACHE) {
+		p->state = PT_POOL_EMPTY;
+		p->next = h->empty;
+		h->empty = p;
+		h->nempty++;
+		return;
+	}
+	give_pool(p, locked);
+}
+
+/* Collect the blocks other threads freed into h's pools. */
+static void heap_collect(struct pt_heap *h, bool locked)
+{
+	/* seq_cst: pairs with the abandoned check in pt__free_remote */
+	struct pt_pool *p = atomic_exchange(&h->pending, NULL);
+	while (p) {
+		struct pt_pool *next = p->pending_next;   /* before xfree is reset */
+		struct pt_block *list = atomic_exchange_explicit(&p->xfree, NULL,
+		                                                 memory_order_acq_rel);
+		pt_assert(list != NULL);
+		struct pt_block *tail = list;
+		unsigned cnt = 1;
+		while (tail->next) {
+			tail = tail->next;
+			cnt++;
+		}
+		tail->next = p->free;
+		p->free = list;
+		p->nused = (uint16_t)(p->nused - cnt);
+		if (p->state == PT_POOL_FULL) {
+			p->state = PT_POOL_USED;
+			avail_push_front(h, p);
+		}
+		if (p->nused == 0)
+			retire_empty(h, p, locked);
+		p = next;
+	}
+}
+
+/* Thread up to PT_CARVE_BATCH fresh blocks from the bump region onto p->free. */
+static void carve(struct pt_pool *p)
+{
+	uintptr_t base = pt__pool_base(p);
+	unsigned k = p->nblocks - p->ncarved;
+	if (k > PT_CARVE_BATCH)
+		k = PT_CARVE_BATCH;
+	char *first = (char *)base + (size_t)p->ncarved * p->size;
+	char *b = first;
+	for (unsigned i = 1; i < k; i++, b += p->size)
+		((struct pt_block *)b)->next = (struct pt_block *)(b + p->size);
+	((struct pt_block *)b)->next = p->free;
+	p->free = (struct pt_block *)first;
+	p->ncarved = (uint16_t)(p->ncarved + k);
+}
+
+/* A pool for class c: from the heap's empty cache or from the arenas. */
+static struct pt_pool *pool_for_class(struct pt_heap *h, unsigned c)
+{
+	struct pt_pool *p = h->empty;
+	if (p) {
+		h->empty = p->next;
+		h->nempty--;
+		if (p->cls != c) {
+			p->free = NULL;
+			p->ncarved = 0;
+		}
+	} else {
+		pthread_mutex_lock(&pt__g.lock);
+		p = pt__arena_take_pool_unlocked();
+		pthread_mutex_unlock(&pt__g.lock);
+		if (!p)
+			return NULL;
+		p->owner = h;
+	}
+	p->cls = (uint8_t)c;
+	p->size = pt__g.class_size[c];
+	p->nblocks = (uint16_t)(PT_POOL_SIZE / p->size);
+	p->state = PT_POOL_USED;
+	avail_push_front(h, p);
+	return p;
+}
+
+/* ---- heaps ------------------------------------------------------------- */
+
+static struct pt_heap *heap_acquire(void)
+{
+	struct pt_heap *h;
+
+	if (tl_dead)
+		return NULL;
+	ensure_init();
+	pthread_mutex_lock(&pt__g.lock);
+	h = pt__g.abandoned;
+	if (h) {
+		pt__g.abandoned = h->abandoned_next;
+		h->abandoned_next = NULL;
+		atomic_store(&h->abandoned, 0);
+	} else {
+		h = pt__meta_alloc_unlocked(sizeof *h);
+		if (h) {
+			for (unsigned c = 0; c < PT_NCLASSES_MAX; c++)
+				h->avail[c] = SENTINEL;
+			h->all_next = pt__g.heaps;
+			pt__g.heaps = h;
+			pt__g.nheaps++;
+		}
+	}
+	pthread_mutex_unlock(&pt__g.lock);
+	if (!h)
+		return NULL;
+	pt__tl_heap = h;
+	/* may allocate (keys >= 32 take a calloc'ed block): tl_heap is set */
+	if (pt__g.key_ok)
+		pthread_setspecific(pt__g.key, h);
+	return h;
+}
+
+/* Give h up: collect, return empty pools, put it on the abandoned list. */
+static void heap_abandon_unlocked(struct pt_heap *h)
+{
+	atomic_store(&h->abandoned, 1);   /* seq_cst: pairs with pt__free_remote */
+	heap_collect(h, true);
+	for (unsigned c = 0; c < PT_NCLASSES_MAX; c++) {
+		struct pt_pool *p = h->avail[c];
+		while (p != SENTINEL && p) {
+			struct pt_pool *next = p->next;
+			if (p->nused == 0) {
+				avail_unlink(h, p);
+				pt__arena_give_pool_unlocked(p);
+			}
+			p = next;
+		}
+	}
+	while (h->empty) {
+		struct pt_pool *p = h->empty;
+		h->empty = p->next;
+		pt__arena_give_pool_unlocked(p);
+	}
+	h->nempty = 0;
+	h->abandoned_next = pt__g.abandoned;
+	pt__g.abandoned = h;
+}
+
+static void heap_done(void *arg)
+{
+	struct pt_heap *h = arg;
+	if (!h || h == &pt__empty_heap)
+		return;
+	if (pt__tl_heap == h)
+		pt__tl_heap = &pt__empty_heap;
+	tl_dead = 1;
+	pthread_mutex_lock(&pt__g.lock);
+	heap_abandon_unlocked(h);
+	pthread_mutex_unlock(&pt__g.lock);
+}
+
+void pt_thread_exit(void)
+{
+	struct pt_heap *h = pt__tl_heap;
+	if (h == &pt__empty_heap) {
+		tl_dead = 1;
+		return;
+	}
+	if (pt__g.key_ok)
+		pthread_setspecific(pt__g.key, NULL);
+	heap_done(h);
+}
+
+/* ---- slow paths --------------------------------------------------------- */
+
+void *pt__alloc_slow(size_t n)
+{
+	struct pt_heap *h = pt__tl_heap;
+	if (h == &pt__empty_heap && !(h = heap_acquire())) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	unsigned c = pt__size2class[(n + 7) >> 3];   /* the table may have just been built */
+	if (atomic_load_explicit(&h->pending, memory_order_relaxed))
+		heap_collect(h, false);
+
+	struct pt_pool *p;
+	for (;;) {
+		p = h->avail[c];
+		if (p == SENTINEL)
+			break;
+		if (p->free)
+			goto pop;
+		if (p->ncarved < p->nblocks) {
+			carve(p);
+			goto pop;
+		}
+		p->state = PT_POOL_FULL;   /* remote frees will bring it back */
+		avail_unlink(h, p);
+	}
+	p = pool_for_class(h, c);
+	if (!p) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (!p->free)
+		carve(p);
+pop:;
+	struct pt_block *b = p->free;
+	p->free = b->next;
+	p->nused++;
+	h->st[c].nmalloc++;
+	h->st[c].req_bytes += n;
+	return b;
+}
+
+/* After a local free: p was FULL, or has no block in use any more. */
+void pt__free_local_slow(struct pt_pool *p)
+{
+	struct pt_heap *h = p->owner;
+	if (p->state == PT_POOL_FULL) {
+		p->state = PT_POOL_USED;
+		avail_push_front(h, p);
+	}
+	if (p->nused == 0)
+		retire_empty(h, p, false);
+}
+
+void pt__free_remote(struct pt_pool *p, struct pt_block *b)
+{
+	struct pt_block *old = atomic_load_explicit(&p->xfree, memory_order_relaxed);
+	do {
+		b->next = old;
+	} while (!atomic_compare_exchange_weak_explicit(&p->xfree, &old, b,
+	                                                memory_order_acq_rel,
+	                                                memory_order_relaxed));
+	if (old)
+		return;   /* the pool is on its owner's pending stack already */
+
+	struct pt_heap *h = p->owner;
+	struct pt_pool *head = atomic_load_explicit(&h->pending, memory_order_relaxed);
+	do {
+		p->pending_next = head;
+	} while (!atomic_compare_exchange_weak(&h->pending, &head, p));   /* seq_cst */
+
+	if (PT_UNLIKELY(atomic_load(&h->abandoned))) {
+		/* no owner thread will collect: do it here */
+		pthread_mutex_lock(&pt__g.lock);
+		if (atomic_load(&h->abandoned))
+			heap_collect(h, true);
+		pthread_mutex_unlock(&pt__g.lock);
+	}
+}
+
+/* ---- public wrappers ---------------------------------------------------- */
+
+void *pt_alloc(size_t n)
+{
+	if (n > PT_SMALL_MAX) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return pt__alloc_inline(n);
+}
+
+void *pt_alloc_aligned(size_t align, size_t n)
+{
+	if (align == 0 || (align & (align - 1)) || align > PT_SMALL_MAX) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	size_t s = n > align ? n : align;
+	s = (s + align - 1) & ~(align - 1);
+	if (s > PT_SMALL_MAX) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* every class size is a multiple of 8; for align >= 16 the class of a
+	 * multiple of align is exactly s in both modes, so blocks are aligned */
+	return pt__alloc_inline(s);
+}
+
+bool pt_owns(const void *p)
+{
+	return pt__radix_test((uintptr_t)p);
+}
+
+void pt_free(void *p)
+{
+	pt__free_inline(p);
+}
+
+size_t pt_block_size(const void *p)
+{
+	return pt__pool_of((uintptr_t)p)->size;
+}
+
+/* ---- fork --------------------------------------------------------------- */
+
+void pt_fork_prepare(void)
+{
+	pthread_mutex_lock(&pt__g.lock);
+}
+
+void pt_fork_parent(void)
+{
+	pthread_mutex_unlock(&pt__g.lock);
+}
+
+/*
+ * In the child only the forking thread survives: the heaps of the others
+ * have no owner any more, so they become abandoned (their live blocks may
+ * still be freed by the child, and a new thread may adopt them).
+ */
+void pt_fork_child(void)
+{
+	pthread_mutex_init(&pt__g.lock, NULL);
+	for (struct pt_heap *h = pt__g.heaps; h; h = h->all_next) {
+		if (h == pt__tl_heap || atomic_load(&h->abandoned))
+			continue;
+		atomic_store(&h->abandoned, 1);
+		h->abandoned_next = pt__g.abandoned;
+		pt__g.abandoned = h;
+	}
+}

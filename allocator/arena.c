@@ -1,0 +1,278 @@
+/*
+ * arena.c - arena life cycle, the ownership map, pools handed to and taken
+ * back from heaps, purging, and the metadata bump allocator.
+ *
+ * Every function here runs with pt__g.lock held (the _unlocked suffix says
+ * the caller took it).  The invariants are in internal.h: usable_arenas is
+ * sorted by nfreepools, fewest first, and nfp2lasta[k] is the last arena on
+ * it with nfreepools == k, or NULL.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+_Atomic(uint8_t *) pt__radix_root[1u << PT_RADIX_ROOT_BITS];
+
+#define LEAF_SIZE (1u << PT_RADIX_LEAF_BITS)
+
+/* Mark or clear the arena at base in the ownership map.  0 or ENOMEM. */
+static int radix_set_unlocked(uintptr_t base, uint8_t v)
+{
+	size_t ri = base >> (PT_ARENA_SHIFT + PT_RADIX_LEAF_BITS);
+	uint8_t *leaf = atomic_load_explicit(&pt__radix_root[ri], memory_order_relaxed);
+	if (!leaf) {
+		void *m;
+		if (!v)
+			return 0;
+		if (pt__os_map(LEAF_SIZE, &m))
+			return ENOMEM;
+		leaf = m;  /* zeroed by the kernel; leaves are never freed */
+		atomic_store_explicit(&pt__radix_root[ri], leaf, memory_order_release);
+	}
+	__atomic_store_n(&leaf[(base >> PT_ARENA_SHIFT) & (LEAF_SIZE - 1)], v,
+	                 __ATOMIC_RELEASE);
+	return 0;
+}
+
+uintptr_t pt__pool_base(const struct pt_pool *p)
+{
+	uintptr_t d = (uintptr_t)p;
+	uintptr_t base = d & ~(uintptr_t)(PT_ARENA_SIZE - 1);
+	return base + (((d - base) >> 6) << PT_POOL_SHIFT);
+}
+
+static unsigned pool_index(const struct pt_pool *p)
+{
+	return (unsigned)(((uintptr_t)p & (PT_ARENA_SIZE - 1)) >> 6);
+}
+
+/* ---- usable_arenas ordering (obmalloc's nfp2lasta, rewritten) ---------- */
+
+static void usable_unlink(struct pt_arena *a)
+{
+	if (a->prev)
+		a->prev->next = a->next;
+	else
+		pt__g.usable = a->next;
+	if (a->next)
+		a->next->prev = a->prev;
+	a->next = a->prev = NULL;
+}
+
+static void usable_insert_after(struct pt_arena *a, struct pt_arena *after)
+{
+	if (!after) {
+		a->prev = NULL;
+		a->next = pt__g.usable;
+		if (a->next)
+			a->next->prev = a;
+		pt__g.usable = a;
+		return;
+	}
+	a->prev = after;
+	a->next = after->next;
+	if (a->next)
+		a->next->prev = a;
+	after->next = a;
+}
+
+/* a is leaving the group of arenas with nfreepools == nf: fix the finger. */
+static void finger_drop(struct pt_arena *a, unsigned nf)
+{
+	if (pt__g.nfp2lasta[nf] == a)
+		pt__g.nfp2lasta[nf] =
+			(a->prev && a->prev->nfreepools == nf) ? a->prev : NULL;
+}
+
+/* ---- arenas ------------------------------------------------------------- */
+
+static struct pt_arena *arena_new_unlocked(void)
+{
+	void *m;
+	if (pt__os_map_aligned(PT_ARENA_SIZE, PT_ARENA_SIZE, &m))
+		return NULL;
+	if (radix_set_unlocked((uintptr_t)m, 1)) {
+		pt__os_unmap(m, PT_ARENA_SIZE);
+		return NULL;
+	}
+	struct pt_arena *a = m;   /* zeroed: every pool FREE, not dirty */
+	a->nfreepools = PT_USABLE_POOLS;
+	a->ncarved = 1;
+	a->all_next = pt__g.all;
+	if (a->all_next)
+		a->all_next->all_prev = a;
+	pt__g.all = a;
+	pt__g.arenas_mapped++;
+	pt__g.arenas_total++;
+	if (pt__g.arenas_mapped > pt__g.arenas_highwater)
+		pt__g.arenas_highwater = pt__g.arenas_mapped;
+	/* an arena with every pool free goes last: nfreepools is the maximum */
+	struct pt_arena *last = pt__g.nfp2lasta[PT_USABLE_POOLS];
+	if (!last) {
+		for (last = pt__g.usable; last && last->next; last = last->next)
+			;
+	}
+	usable_insert_after(a, last);
+	pt__g.nfp2lasta[PT_USABLE_POOLS] = a;
+	pt__g.nempty_arenas++;
+	return a;
+}
+
+static void arena_release_unlocked(struct pt_arena *a)
+{
+	pt__g.dirty_pools -= a->ndirty;
+	if (a->all_prev)
+		a->all_prev->all_next = a->all_next;
+	else
+		pt__g.all = a->all_next;
+	if (a->all_next)
+		a->all_next->all_prev = a->all_prev;
+	radix_set_unlocked((uintptr_t)a, 0);
+	pt__os_unmap(a, PT_ARENA_SIZE);
+	pt__g.arenas_mapped--;
+	pt__g.arenas_released++;
+}
+
+/*
+ * Take a FREE pool from the fullest usable arena, mapping a new arena if
+ * there is none.  Returns NULL (errno untouched) when the OS refuses memory.
+ */
+struct pt_pool *pt__arena_take_pool_unlocked(void)
+{
+	struct pt_arena *a = pt__g.usable;
+	if (!a && !(a = arena_new_unlocked()))
+		return NULL;
+
+	unsigned nf = a->nfreepools;
+	struct pt_pool *p;
+	if (a->freepools) {
+		p = a->freepools;
+		a->freepools = p->next;
+		if (p->dirty) {
+			p->dirty = 0;
+			a->ndirty--;
+			pt__g.dirty_pools--;
+		}
+	} else {
+		pt_assert(a->ncarved < PT_POOLS_PER_ARENA);
+		p = &a->pool[a->ncarved++ - 1];
+	}
+	if (nf == PT_USABLE_POOLS)
+		pt__g.nempty_arenas--;
+
+	/* a is the head (fewest free pools) and stays so with one fewer */
+	finger_drop(a, nf);
+	a->nfreepools = (uint16_t)--nf;
+	if (nf == 0)
+		usable_unlink(a);
+	else if (!pt__g.nfp2lasta[nf])
+		pt__g.nfp2lasta[nf] = a;
+
+	p->next = p->prev = NULL;
+	p->free = NULL;
+	p->nused = p->ncarved = 0;
+	atomic_store_explicit(&p->xfree, NULL, memory_order_relaxed);
+	return p;
+}
+
+/* Purge every dirty free pool, one madvise per run of adjacent pools. */
+static void purge_all_unlocked(void)
+{
+	for (struct pt_arena *a = pt__g.all; a; a = a->all_next) {
+		if (!a->ndirty)
+			continue;
+		unsigned i = 1;
+		while (i < PT_POOLS_PER_ARENA) {
+			struct pt_pool *p = &a->pool[i - 1];
+			if (p->state != PT_POOL_FREE || !p->dirty) {
+				i++;
+				continue;
+			}
+			unsigned j = i;
+			while (j < PT_POOLS_PER_ARENA && a->pool[j - 1].state == PT_POOL_FREE &&
+			       a->pool[j - 1].dirty) {
+				a->pool[j - 1].dirty = 0;
+				j++;
+			}
+			pt__os_purge((char *)a + (size_t)i * PT_POOL_SIZE,
+			             (size_t)(j - i) * PT_POOL_SIZE);
+			pt__g.purges++;
+			pt__g.purged_pools += j - i;
+			i = j;
+		}
+		pt__g.dirty_pools -= a->ndirty;
+		a->ndirty = 0;
+	}
+}
+
+/*
+ * Give a pool with no block in use back to its arena.  The arena moves to
+ * its place in usable_arenas; an arena left with every pool free is
+ * unmapped unless it is the only such arena (the spare).
+ */
+void pt__arena_give_pool_unlocked(struct pt_pool *p)
+{
+	struct pt_arena *a = pt__arena_of((uintptr_t)p);
+	unsigned nf = a->nfreepools;
+
+	pt_assert(pool_index(p) >= 1 && p->nused == 0);
+	p->state = PT_POOL_FREE;
+	p->owner = NULL;
+	p->free = NULL;
+	p->dirty = 1;
+	a->ndirty++;
+	pt__g.dirty_pools++;
+	p->next = a->freepools;
+	a->freepools = p;
+
+	if (nf == 0) {
+		/* back on the list, in front: nobody has fewer than one free pool */
+		usable_insert_after(a, NULL);
+		a->nfreepools = 1;
+		if (!pt__g.nfp2lasta[1])
+			pt__g.nfp2lasta[1] = a;
+	} else {
+		struct pt_arena *last = pt__g.nfp2lasta[nf];
+		finger_drop(a, nf);
+		if (last != a) {
+			usable_unlink(a);
+			usable_insert_after(a, last);
+		}
+		a->nfreepools = (uint16_t)++nf;
+		if (!pt__g.nfp2lasta[nf])
+			pt__g.nfp2lasta[nf] = a;
+	}
+
+	if (a->nfreepools == PT_USABLE_POOLS) {
+		if (pt__g.nempty_arenas >= 1) {
+			finger_drop(a, PT_USABLE_POOLS);
+			usable_unlink(a);
+			arena_release_unlocked(a);
+			return;
+		}
+		pt__g.nempty_arenas++;
+	}
+	if (pt__g.dirty_pools > PT_PURGE_PAGES)
+		purge_all_unlocked();
+}
+
+/*
+ * Bump allocator for allocator metadata (heap structs), from 64 KiB maps.
+ * Never freed: heaps are recycled through the abandoned list.
+ */
+void *pt__meta_alloc_unlocked(size_t size)
+{
+	size = (size + 63) & ~(size_t)63;
+	if ((size_t)(pt__g.meta_end - pt__g.meta_cur) < size) {
+		size_t chunk = size > (64u << 10) ? size : (64u << 10);
+		void *m;
+		if (pt__os_map(chunk, &m))
+			return NULL;
+		pt__g.meta_cur = m;
+		pt__g.meta_end = (char *)m + chunk;
+	}
+	void *r = pt__g.meta_cur;
+	pt__g.meta_cur += size;
+	return r;
+}

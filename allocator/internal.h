@@ -1,0 +1,247 @@
+/*
+ * internal.h - structures and invariants of the pool allocator.
+ *
+ *   arena: 256 KiB, mmap'ed aligned to 256 KiB
+ *   +-----------+-----------+-----------+-- ... --+-----------+
+ *   | page 0    | pool 1    | pool 2    |         | pool 63   |
+ *   | arena hdr | 4 KiB     | 4 KiB     |         | 4 KiB     |
+ *   | + 63 pool | class 48: |           |         |           |
+ *   |   descs   | blocks    |           |         |           |
+ *   +-----------+-----------+-----------+-- ... --+-----------+
+ *     desc i (64 B) at base + 64*i describes pool i at base + 4096*i
+ *
+ *   pool i:  [blk][blk][blk]...[blk][tail]   blocks of one class, carved
+ *            lazily (ncarved), recycled through the desc's free list.
+ *
+ * Pool descriptors live out of band, in the arena's first page, so that
+ *  - a pool's whole 4 KiB holds blocks (4096 / size of them), 16-aligned;
+ *  - an empty pool can be purged (MADV_DONTNEED) without losing its state;
+ *  - the stats walk reads one page per arena and never faults pools in.
+ *
+ * Ownership: a two-level radix map, root[p >> 32] -> leaf[(p >> 18) & 0x3fff],
+ * one byte per 256 KiB of address space, set while an arena is mapped.  The
+ * test reads only the map, never the memory at p, so foreign pointers (glibc,
+ * stack, mmap) cost two loads and are never touched.
+ *
+ * Pool states (struct pt_pool.state):
+ *   FREE  - in its arena: on the arena's freepools list, or never carved
+ *           (index >= arena->ncarved).  owner == NULL, class unassigned.
+ *   EMPTY - held by a heap's empty-pool cache, no block in use.
+ *   USED  - on its owner heap's class list avail[cls]; the head of that
+ *           list is the pool malloc pops from.  Some blocks may be free.
+ *           The only pool of a class list stays there when it empties, to
+ *           avoid re-carving it on every malloc/free pair (obmalloc does the
+ *           same with its "keep the arena" rule); the stats call it empty.
+ *   FULL  - every block handed out: on no list.  A local free or a collected
+ *           remote free moves it back to USED at the head of avail[cls].
+ *
+ * Counting identity of a pool owned by a heap:
+ *   nused + |free list| + (nblocks - ncarved) == nblocks
+ * where nused counts blocks pushed on xfree by other threads until the owner
+ * collects them.  Hence a pool with a remote free in flight has nused >= 1
+ * and cannot change owner: pool->owner is stable for remote freers.
+ *
+ * Remote frees (mimalloc's thread-free list, with obmalloc's pools):
+ *   a thread freeing a block of a pool another heap owns CAS-pushes it on
+ *   pool->xfree; the push that finds xfree empty also pushes the pool on
+ *   owner->pending.  The owner takes the whole pending stack with one
+ *   exchange in its malloc slow path, and for each pool first reads
+ *   pending_next, then exchanges xfree to NULL and splices the blocks into
+ *   its free list.  A pool is thus on at most one pending stack, once.
+ *
+ * Heaps: one per thread (tl_heap), found with initial-exec TLS.  A thread
+ * without a heap points at pt__empty_heap, whose class lists are the
+ * read-only sentinel pool (free == NULL): its first malloc falls into the
+ * slow path, which creates or adopts a heap.  At thread exit the heap is
+ * abandoned: remote frees are collected, empty pools go back to the arenas,
+ * and the heap (with pools still holding live blocks) waits on the abandoned
+ * list for the next new thread to adopt it.  A remote free into an
+ * abandoned heap collects that heap itself, under the lock.
+ *
+ * Arenas with free pools sit on usable_arenas, sorted by nfreepools,
+ * fewest first, so pools come from the fullest arenas and nearly empty ones
+ * drain (obmalloc's usable_arenas with its nfp2lasta[] fingers: O(1) per
+ * transition).  An arena whose 63 pools are all free is unmapped, except one
+ * spare.  Free pools are purged with MADV_DONTNEED in batches once more than
+ * PT_PURGE_PAGES dirty free pools have piled up.
+ *
+ * Locking: one mutex (pt__lock) for arenas, the radix map writes, heap
+ * creation/abandonment and the stats walk.  malloc and free never take it on
+ * their fast paths.  Lock order for fork: pt__lock is the only lock here.
+ */
+#ifndef POOLTRACE_ALLOC_INTERNAL_H
+#define POOLTRACE_ALLOC_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "pool_alloc.h"
+
+#define PT_LIKELY(x)   __builtin_expect(!!(x), 1)
+#define PT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define PT_HIDDEN      __attribute__((visibility("hidden")))
+#define PT_NOINLINE    __attribute__((noinline))
+
+#define PT_ARENA_SHIFT   18
+#define PT_POOL_SHIFT    12
+#define PT_POOLS_PER_ARENA (PT_ARENA_SIZE / PT_POOL_SIZE)   /* 64 */
+#define PT_USABLE_POOLS  (PT_POOLS_PER_ARENA - 1)           /* 63: page 0 is the header */
+#define PT_HEAP_EMPTY_CACHE 4       /* empty pools a heap keeps before giving back */
+#define PT_PURGE_PAGES   1024       /* dirty free pools that trigger a purge (4 MiB) */
+#define PT_CARVE_BATCH   16         /* blocks threaded on the free list per carve */
+
+#if PT_ARENA_SIZE != (1u << PT_ARENA_SHIFT) || PT_POOL_SIZE != (1u << PT_POOL_SHIFT)
+#error "arena and pool sizes must match their shifts"
+#endif
+
+/* pt_assert: a trap that never allocates or prints (musl's a_crash). */
+#if defined(PT_DEBUG) && PT_DEBUG > 0
+#define pt_assert(c) do { if (PT_UNLIKELY(!(c))) __builtin_trap(); } while (0)
+#else
+#define pt_assert(c) do { (void)sizeof(c); } while (0)
+#endif
+
+struct pt_block {
+	struct pt_block *next;
+};
+
+enum pt_pool_state { PT_POOL_FREE = 0, PT_POOL_EMPTY, PT_POOL_USED, PT_POOL_FULL };
+
+struct pt_heap;
+
+/* Pool descriptor: 64 bytes, in the arena's header page (see above). */
+struct pt_pool {
+	struct pt_block *free;     /* owner-only free list */
+	uint16_t nused;            /* blocks out (incl. uncollected remote frees) */
+	uint16_t ncarved;          /* blocks carved from the bump region */
+	uint16_t nblocks;          /* PT_POOL_SIZE / size */
+	uint16_t size;             /* block size of cls */
+	uint8_t cls;
+	uint8_t state;             /* enum pt_pool_state */
+	uint8_t dirty;             /* FREE only: pages still resident */
+	uint8_t pad_[5];
+	struct pt_pool *next;      /* avail list, heap empty cache or arena freepools */
+	struct pt_pool *prev;      /* avail list only */
+	struct pt_heap *owner;     /* heap allocating from it; NULL when FREE */
+	_Atomic(struct pt_block *) xfree;  /* blocks freed by other threads */
+	struct pt_pool *pending_next;      /* link on owner->pending */
+};
+
+/* Arena header: 64 bytes in front of the descriptors of pools 1..63. */
+struct pt_arena {
+	struct pt_pool *freepools;   /* FREE pools returned to this arena */
+	struct pt_arena *next, *prev;    /* usable_arenas (sorted by nfreepools) */
+	struct pt_arena *all_next, *all_prev; /* every mapped arena */
+	uint16_t nfreepools;         /* FREE pools: freepools + never carved */
+	uint16_t ncarved;            /* pools 1..ncarved-1 were handed out once; starts at 1 */
+	uint16_t ndirty;             /* pools on freepools with dirty set */
+	uint16_t pad_[9];            /* the header is 64 bytes, like a descriptor */
+	struct pt_pool pool[PT_USABLE_POOLS];  /* pool[i-1] describes pool i */
+};
+
+_Static_assert(sizeof(struct pt_pool) == 64, "pool descriptor is one cache line");
+_Static_assert(sizeof(struct pt_arena) == PT_POOL_SIZE, "arena header fills page 0");
+
+/* Per-heap, per-class counters, written by the owner thread only. */
+struct pt_heap_cls_stats {
+	uint64_t nmalloc;
+	uint64_t req_bytes;
+};
+
+struct pt_heap {
+	struct pt_pool *avail[PT_NCLASSES_MAX];  /* sentinel when no used pool */
+	struct pt_heap_cls_stats st[PT_NCLASSES_MAX];
+	_Atomic(struct pt_pool *) pending;       /* pools with remote frees */
+	struct pt_pool *empty;                   /* cache of EMPTY pools */
+	unsigned nempty;
+	_Atomic int abandoned;                   /* owner thread gone */
+	struct pt_heap *all_next;                /* every heap ever made */
+	struct pt_heap *abandoned_next;
+};
+
+/* Global state of the allocator (one struct, as SQLite's mem5 and musl's ctx). */
+struct pt_global {
+	pthread_mutex_t lock;
+	_Atomic int initialised;
+	unsigned align;
+	unsigned nclasses;
+	uint16_t class_size[PT_NCLASSES_MAX];
+	/* arenas */
+	struct pt_arena *usable;                 /* sorted by nfreepools, fewest first */
+	struct pt_arena *nfp2lasta[PT_POOLS_PER_ARENA + 1];
+	struct pt_arena *all;
+	unsigned nempty_arenas;                  /* arenas with every pool FREE (<= 1 kept) */
+	uint64_t arenas_mapped, arenas_total, arenas_released, arenas_highwater;
+	uint64_t dirty_pools, purged_pools, purges;
+	/* heaps */
+	struct pt_heap *heaps;
+	struct pt_heap *abandoned;
+	uint64_t nheaps;
+	pthread_key_t key;
+	int key_ok;
+	/* metadata bump allocator (heaps) */
+	char *meta_cur, *meta_end;
+};
+
+PT_HIDDEN extern struct pt_global pt__g;
+PT_HIDDEN extern uint8_t pt__size2class[PT_SMALL_MAX / 8 + 1];
+PT_HIDDEN extern struct pt_pool pt__sentinel_pool;
+PT_HIDDEN extern struct pt_heap pt__empty_heap;
+PT_HIDDEN extern __thread struct pt_heap *pt__tl_heap
+	__attribute__((tls_model("initial-exec")));
+
+/* os.c: the only file that makes system calls.  0 or an errno value. */
+PT_HIDDEN int pt__os_map_aligned(size_t size, size_t align, void **out);
+PT_HIDDEN int pt__os_map(size_t size, void **out);
+PT_HIDDEN int pt__os_unmap(void *p, size_t size);
+PT_HIDDEN int pt__os_purge(void *p, size_t size);
+/* Fault injection for tests: the n-th next map call (0 = the next) fails
+ * with ENOMEM; -1 disables. */
+void pt_test_fail_map_after(long n);
+/* How many map calls succeeded so far (tests). */
+uint64_t pt_test_map_calls(void);
+
+/* radix map */
+static inline bool pt__radix_test(uintptr_t a);
+
+/* arena.c; the caller holds pt__g.lock */
+PT_HIDDEN struct pt_pool *pt__arena_take_pool_unlocked(void);
+PT_HIDDEN void pt__arena_give_pool_unlocked(struct pt_pool *p);
+PT_HIDDEN uintptr_t pt__pool_base(const struct pt_pool *p);
+PT_HIDDEN void *pt__meta_alloc_unlocked(size_t size);
+
+/* heap.c */
+PT_HIDDEN void pt__init_slow(void);
+PT_HIDDEN void pt__sizeclass_build(unsigned align, uint8_t *table,
+                                   uint16_t *class_size, unsigned *nclasses);
+
+/* The radix root: 2^15 pointers to 16 KiB leaves; see the top comment. */
+#define PT_RADIX_LEAF_BITS 14
+#define PT_RADIX_ROOT_BITS (47 - PT_ARENA_SHIFT - PT_RADIX_LEAF_BITS)
+PT_HIDDEN extern _Atomic(uint8_t *) pt__radix_root[1u << PT_RADIX_ROOT_BITS];
+
+static inline bool pt__radix_test(uintptr_t a)
+{
+	if (PT_UNLIKELY(a >> 47))
+		return false;
+	uint8_t *leaf = atomic_load_explicit(
+		&pt__radix_root[a >> (PT_ARENA_SHIFT + PT_RADIX_LEAF_BITS)],
+		memory_order_acquire);
+	return leaf && leaf[(a >> PT_ARENA_SHIFT) & ((1u << PT_RADIX_LEAF_BITS) - 1)];
+}
+
+static inline struct pt_arena *pt__arena_of(uintptr_t a)
+{
+	return (struct pt_arena *)(a & ~(uintptr_t)(PT_ARENA_SIZE - 1));
+}
+
+/* The descriptor of the pool holding address a (a inside an arena, not page 0). */
+static inline struct pt_pool *pt__pool_of(uintptr_t a)
+{
+	uintptr_t base = a & ~(uintptr_t)(PT_ARENA_SIZE - 1);
+	return (struct pt_pool *)(base + (((a >> PT_POOL_SHIFT) &
+	                                   (PT_POOLS_PER_ARENA - 1)) << 6));
+}
+
+#endif /* POOLTRACE_ALLOC_INTERNAL_H */

@@ -1,0 +1,102 @@
+/*
+ * os.c - the only file of the allocator that talks to the kernel.
+ *
+ * Every function returns 0 or an errno value and preserves errno, so that a
+ * free() which unmaps an arena never changes what the host program sees.
+ * It is also the seam for fault injection: pt_test_fail_map_after(n) makes
+ * the n-th next map fail, which the OOM tests sweep over n = 0, 1, 2, ...
+ */
+#include <errno.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+
+static struct {
+	_Atomic long fail_countdown;   /* < 0: no fault injection */
+	_Atomic uint64_t maps;
+} os = { -1, 0 };
+
+void pt_test_fail_map_after(long n)
+{
+	atomic_store(&os.fail_countdown, n);
+}
+
+uint64_t pt_test_map_calls(void)
+{
+	return atomic_load(&os.maps);
+}
+
+static bool injected_failure(void)
+{
+	long n = atomic_load_explicit(&os.fail_countdown, memory_order_relaxed);
+	if (PT_LIKELY(n < 0))
+		return false;
+	if (n == 0) {
+		atomic_store(&os.fail_countdown, -1);
+		return true;
+	}
+	atomic_store(&os.fail_countdown, n - 1);
+	return false;
+}
+
+int pt__os_map(size_t size, void **out)
+{
+	int e = errno, r = 0;
+	void *p;
+
+	if (injected_failure())
+		return ENOMEM;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		r = errno ? errno : ENOMEM;
+		errno = e;
+		return r;
+	}
+	atomic_fetch_add_explicit(&os.maps, 1, memory_order_relaxed);
+	*out = p;
+	return 0;
+}
+
+/*
+ * Map size bytes aligned to align (a power of two >= the page size): map
+ * size + align, then trim the misaligned head and the tail.
+ */
+int pt__os_map_aligned(size_t size, size_t align, void **out)
+{
+	int e = errno, r;
+	void *p;
+
+	r = pt__os_map(size + align, &p);
+	if (r)
+		return r;
+	uintptr_t a = (uintptr_t)p;
+	uintptr_t aligned = (a + align - 1) & ~(uintptr_t)(align - 1);
+	size_t head = aligned - a, tail = align - head;
+	if (head)
+		munmap(p, head);
+	if (tail)
+		munmap((void *)(aligned + size), tail);
+	errno = e;
+	*out = (void *)aligned;
+	return 0;
+}
+
+int pt__os_unmap(void *p, size_t size)
+{
+	int e = errno, r = 0;
+	if (munmap(p, size) != 0)
+		r = errno;
+	errno = e;
+	return r;
+}
+
+/* Give the pages back but keep the mapping: the next touch reads zeros. */
+int pt__os_purge(void *p, size_t size)
+{
+	int e = errno, r = 0;
+	if (madvise(p, size, MADV_DONTNEED) != 0)
+		r = errno;
+	errno = e;
+	return r;
+}

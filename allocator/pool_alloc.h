@@ -1,0 +1,167 @@
+/*
+ * pool_alloc.h - the pooltrace small-object allocator: public interface.
+ *
+ * A pymalloc-style allocator for requests of at most PT_SMALL_MAX bytes:
+ * 256 KiB arenas, 4 KiB pools, one size class per pool, per-thread heaps.
+ * It knows nothing of profiling, options or symbols; whoever embeds it
+ * (preload/, the unit tests) decides what to do with larger requests and
+ * with pointers it does not own.
+ *
+ * Thread safety: every function may be called from any thread at any time,
+ * also before pt_configure().  Nothing here calls the C library's malloc.
+ */
+#ifndef POOLTRACE_POOL_ALLOC_H
+#define POOLTRACE_POOL_ALLOC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PT_SMALL_MAX     512          /* largest request served from pools */
+#define PT_ARENA_SIZE    (256u << 10) /* 256 KiB, mapped aligned to its size */
+#define PT_POOL_SIZE     4096u        /* one size class per pool */
+#define PT_NCLASSES_MAX  64           /* 64 classes with ALIGN=8, 33 with 16 */
+
+/*
+ * Configuration, fixed at the first allocation.  align is 8 (classic
+ * classes 8, 16, 24, ... 512) or 16 (8, 16, 32, 48, ... 512: every block of
+ * 16 bytes or more is 16-aligned).  Any other value means 16.
+ */
+struct pt_config {
+	unsigned align;
+};
+
+/*
+ * Set the configuration.  Returns 0, or EBUSY if the allocator was already
+ * initialised (by an allocation or an earlier call); then nothing changes.
+ */
+int pt_configure(const struct pt_config *cfg);
+
+/*
+ * Optional hook: if the embedding program defines it, the allocator calls it
+ * once, at its lazy initialisation, to fill in the configuration.  It must not
+ * allocate.  (preload/ defines it to read POOLTRACE_ALIGN from the environment.)
+ */
+void pt_config_hook(struct pt_config *cfg) __attribute__((weak));
+
+/*
+ * Allocate n <= PT_SMALL_MAX bytes from a pool.  Returns NULL with
+ * errno = ENOMEM if n is too large, if the OS refuses memory, or if the
+ * calling thread has already been torn down (its thread-exit destructor ran).
+ */
+void *pt_alloc(size_t n);
+
+/*
+ * Allocate n bytes aligned to align (a power of two) from a pool.  Blocks of a
+ * class whose size is a multiple of align are align-aligned, because pools are
+ * page-aligned.  Returns NULL with errno = ENOMEM when no pool class fits
+ * (rounded size > PT_SMALL_MAX, align > PT_SMALL_MAX) or memory is short.
+ */
+void *pt_alloc_aligned(size_t align, size_t n);
+
+/*
+ * True if p points into an arena of ours (any thread, O(1), reads only our
+ * own ownership map).  Never true for NULL.
+ */
+bool pt_owns(const void *p);
+
+/*
+ * Free a block that pt_owns().  Local frees are plain list pushes; frees
+ * from another thread are lock-free.  Preserves errno.
+ */
+void pt_free(void *p);
+
+/* Usable size of a block that pt_owns(): its class size. */
+size_t pt_block_size(const void *p);
+
+/* Class index and size for a request of n <= PT_SMALL_MAX bytes. */
+unsigned pt_size_class(size_t n);
+size_t pt_class_size(unsigned cls);
+
+/* Number of size classes in the configured mode (33 or 64). */
+unsigned pt_nclasses(void);
+
+/* The configured alignment mode, 8 or 16 (initialises if needed). */
+unsigned pt_align(void);
+
+/* Per size class figures of the stats walk. */
+struct pt_class_stats {
+	uint32_t size;           /* block size of the class */
+	uint32_t blocks_per_pool;
+	uint64_t pools_used;     /* some blocks in use, some free */
+	uint64_t pools_full;     /* every block in use */
+	uint64_t pools_empty;    /* held by a thread heap, no block in use */
+	uint64_t blocks_used;    /* handed out and not freed (remote frees not yet
+	                            collected by the owner count as used) */
+	uint64_t blocks_free;    /* free blocks in used pools, carved or not */
+	uint64_t nmalloc;        /* allocations served since start */
+	uint64_t req_bytes;      /* bytes requested by those allocations */
+};
+
+/* The whole-heap figures of the stats walk. */
+struct pt_stats {
+	unsigned align;
+	unsigned nclasses;
+	struct pt_class_stats cls[PT_NCLASSES_MAX];
+	uint64_t arenas_mapped;      /* currently mapped */
+	uint64_t arenas_total;       /* ever mapped */
+	uint64_t arenas_released;    /* unmapped again */
+	uint64_t arenas_highwater;   /* most mapped at once */
+	uint64_t pools_in_use;       /* used + full */
+	uint64_t pools_empty_heap;   /* empty, held by thread heaps */
+	uint64_t pools_free_dirty;   /* returned to their arena, still resident */
+	uint64_t pools_free_purged;  /* returned and released with MADV_DONTNEED */
+	uint64_t pools_untouched;    /* never carved from their arena */
+	uint64_t purges;             /* MADV_DONTNEED calls made */
+	uint64_t bytes_in_blocks;    /* blocks in use * class size */
+	uint64_t bytes_free_blocks;  /* free blocks in used/full pools * size */
+	uint64_t bytes_rounding_est; /* estimated rounding loss of live blocks:
+	                                blocks_used * (size - mean request) */
+	uint64_t bytes_pool_tail;    /* unusable tail of pools in use */
+	uint64_t bytes_headers;      /* arena header pages */
+	uint64_t nmalloc;            /* all pool allocations since start */
+	uint64_t heaps;              /* thread heaps created */
+	uint64_t heaps_abandoned;    /* heaps of exited threads not yet adopted */
+};
+
+/*
+ * Walk every arena and fill *st.  Takes the allocator lock; figures of pools
+ * that other threads are using at the same moment are approximate.
+ */
+void pt_stats_get(struct pt_stats *st);
+
+/* One arena, as seen by pt_arena_walk(). */
+struct pt_arena_info {
+	uintptr_t base;
+	unsigned pools_used;       /* used + full */
+	unsigned pools_empty;      /* empty in a heap, or free in the arena */
+	unsigned pools_untouched;
+	uint64_t blocks_used;
+	uint64_t bytes_in_blocks;
+};
+
+/*
+ * Call fn once per mapped arena, under the allocator lock: fn must not
+ * allocate from this allocator.  Returns the number of arenas visited.
+ */
+size_t pt_arena_walk(void (*fn)(const struct pt_arena_info *, void *), void *arg);
+
+/*
+ * Give the calling thread's heap back (as the thread-exit destructor does).
+ * Later allocations by this thread fail with ENOMEM; frees still work.
+ */
+void pt_thread_exit(void);
+
+/* fork() support: call from pthread_atfork prepare/parent/child handlers. */
+void pt_fork_prepare(void);
+void pt_fork_parent(void);
+void pt_fork_child(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* POOLTRACE_POOL_ALLOC_H */

@@ -1,0 +1,126 @@
+/*
+ * stats.c - the stats walk: per size class, per arena and totals, computed
+ * by reading the arena header pages (never the pools themselves), in the
+ * spirit of CPython's sys._debugmallocstats().  No counter is shared on the
+ * fast paths: lifetime counts are summed over the per-thread heaps.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+/* Classify one carved pool of arena a into the figures. */
+static void count_pool(const struct pt_pool *p, struct pt_stats *st,
+                       struct pt_arena_info *ai)
+{
+	switch (p->state) {
+	case PT_POOL_FREE:
+		if (p->dirty)
+			st->pools_free_dirty++;
+		else
+			st->pools_free_purged++;
+		ai->pools_empty++;
+		return;
+	case PT_POOL_EMPTY:
+		st->pools_empty_heap++;
+		ai->pools_empty++;
+		return;
+	default:
+		break;
+	}
+	struct pt_class_stats *cs = &st->cls[p->cls];
+	unsigned used = p->nused;
+	if (used == 0) {
+		cs->pools_empty++;
+		st->pools_empty_heap++;
+		ai->pools_empty++;
+		return;
+	}
+	if (used >= p->nblocks)
+		cs->pools_full++;
+	else
+		cs->pools_used++;
+	st->pools_in_use++;
+	cs->blocks_used += used;
+	cs->blocks_free += p->nblocks - used;
+	st->bytes_pool_tail += PT_POOL_SIZE - (unsigned)p->nblocks * p->size;
+	ai->pools_used++;
+	ai->blocks_used += used;
+	ai->bytes_in_blocks += (uint64_t)used * p->size;
+}
+
+static void walk_unlocked(struct pt_stats *st,
+                          void (*fn)(const struct pt_arena_info *, void *), void *arg,
+                          size_t *narenas)
+{
+	for (struct pt_arena *a = pt__g.all; a; a = a->all_next) {
+		struct pt_arena_info ai = { .base = (uintptr_t)a };
+		for (unsigned i = 1; i < a->ncarved; i++)
+			count_pool(&a->pool[i - 1], st, &ai);
+		ai.pools_untouched = PT_POOLS_PER_ARENA - a->ncarved;
+		st->pools_untouched += ai.pools_untouched;
+		if (fn)
+			fn(&ai, arg);
+		(*narenas)++;
+	}
+}
+
+void pt_stats_get(struct pt_stats *st)
+{
+	size_t narenas = 0;
+
+	memset(st, 0, sizeof *st);
+	if (!atomic_load(&pt__g.initialised))
+		pt__init_slow();
+	pthread_mutex_lock(&pt__g.lock);
+	st->align = pt__g.align;
+	st->nclasses = pt__g.nclasses;
+	for (unsigned c = 0; c < pt__g.nclasses; c++) {
+		st->cls[c].size = pt__g.class_size[c];
+		st->cls[c].blocks_per_pool = PT_POOL_SIZE / pt__g.class_size[c];
+	}
+	walk_unlocked(st, NULL, NULL, &narenas);
+	for (struct pt_heap *h = pt__g.heaps; h; h = h->all_next) {
+		for (unsigned c = 0; c < pt__g.nclasses; c++) {
+			st->cls[c].nmalloc += h->st[c].nmalloc;
+			st->cls[c].req_bytes += h->st[c].req_bytes;
+		}
+		if (atomic_load(&h->abandoned))
+			st->heaps_abandoned++;
+	}
+	st->heaps = pt__g.nheaps;
+	st->arenas_mapped = pt__g.arenas_mapped;
+	st->arenas_total = pt__g.arenas_total;
+	st->arenas_released = pt__g.arenas_released;
+	st->arenas_highwater = pt__g.arenas_highwater;
+	st->purges = pt__g.purges;
+	pthread_mutex_unlock(&pt__g.lock);
+
+	st->bytes_headers = st->arenas_mapped * PT_POOL_SIZE;
+	for (unsigned c = 0; c < st->nclasses; c++) {
+		struct pt_class_stats *cs = &st->cls[c];
+		st->nmalloc += cs->nmalloc;
+		st->bytes_in_blocks += cs->blocks_used * cs->size;
+		st->bytes_free_blocks += cs->blocks_free * cs->size;
+		if (cs->nmalloc) {
+			/* mean request of the class, in 1/16 bytes to keep a fraction */
+			uint64_t mean16 = cs->req_bytes * 16 / cs->nmalloc;
+			uint64_t size16 = (uint64_t)cs->size * 16;
+			if (size16 > mean16)
+				st->bytes_rounding_est += cs->blocks_used * (size16 - mean16) / 16;
+		}
+	}
+}
+
+size_t pt_arena_walk(void (*fn)(const struct pt_arena_info *, void *), void *arg)
+{
+	static struct pt_stats st;   /* scratch, 4 KiB: kept off small stacks */
+	size_t narenas = 0;
+
+	if (!atomic_load(&pt__g.initialised))
+		pt__init_slow();
+	pthread_mutex_lock(&pt__g.lock);
+	memset(&st, 0, sizeof st);
+	walk_unlocked(&st, fn, arg, &narenas);
+	pthread_mutex_unlock(&pt__g.lock);
+	return narenas;
+}

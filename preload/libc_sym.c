@@ -1,0 +1,126 @@
+/*
+ * libc_sym.c - find a symbol in a loaded object's .dynsym without dlsym.
+ *
+ * dl_iterate_phdr gives each object's load address and program headers; the
+ * PT_DYNAMIC segment gives .dynsym, .dynstr and the GNU hash table.  glibc
+ * has already relocated those d_ptr entries to run-time addresses; other
+ * loaders may not have, which the base check below tolerates.
+ */
+#include <elf.h>
+#include <link.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "fmt.h"
+#include "libc_sym.h"
+
+struct lookup {
+	const char *soname, *symbol;
+	void *result;
+};
+
+static uint32_t gnu_hash(const char *s)
+{
+	uint32_t h = 5381;
+	for (; *s; s++)
+		h = h * 33 + (unsigned char)*s;
+	return h;
+}
+
+static uintptr_t rebase(uintptr_t v, uintptr_t base)
+{
+	return v < base ? v + base : v;
+}
+
+static void *lookup_in(const struct dl_phdr_info *info, const char *symbol)
+{
+	const ElfW(Dyn) *dyn = NULL;
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
+			dyn = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+	if (!dyn)
+		return NULL;
+
+	const ElfW(Sym) *symtab = NULL;
+	const char *strtab = NULL;
+	const uint32_t *gh = NULL;
+	for (; dyn->d_tag != DT_NULL; dyn++) {
+		uintptr_t v = rebase(dyn->d_un.d_ptr, info->dlpi_addr);
+		if (dyn->d_tag == DT_SYMTAB)
+			symtab = (const ElfW(Sym) *)v;
+		else if (dyn->d_tag == DT_STRTAB)
+			strtab = (const char *)v;
+		else if (dyn->d_tag == DT_GNU_HASH)
+			gh = (const uint32_t *)v;
+	}
+	if (!symtab || !strtab || !gh)
+		return NULL;
+
+	uint32_t nbuckets = gh[0], symoffset = gh[1], bloom_size = gh[2];
+	const ElfW(Addr) *bloom = (const ElfW(Addr) *)&gh[4];
+	const uint32_t *buckets = (const uint32_t *)&bloom[bloom_size];
+	const uint32_t *chain = &buckets[nbuckets];
+	uint32_t h = gnu_hash(symbol);
+	if (!nbuckets)
+		return NULL;
+	uint32_t i = buckets[h % nbuckets];
+	if (i < symoffset)
+		return NULL;
+	for (;; i++) {
+		uint32_t h2 = chain[i - symoffset];
+		const ElfW(Sym) *s = &symtab[i];
+		if ((h | 1) == (h2 | 1) && s->st_value && s->st_shndx != SHN_UNDEF &&
+		    ELF64_ST_TYPE(s->st_info) == STT_FUNC &&
+		    strcmp(strtab + s->st_name, symbol) == 0)
+			return (void *)(info->dlpi_addr + s->st_value);
+		if (h2 & 1)
+			return NULL;
+	}
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcmp(s + n - m, suffix) == 0 && (n == m || s[n - m - 1] == '/');
+}
+
+static int visit(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct lookup *l = arg;
+	(void)size;
+	if (!info->dlpi_name || !ends_with(info->dlpi_name, l->soname))
+		return 0;
+	l->result = lookup_in(info, l->symbol);
+	return l->result != NULL;
+}
+
+void *pt__elf_lookup(const char *soname, const char *symbol)
+{
+	struct lookup l = { soname, symbol, NULL };
+	dl_iterate_phdr(visit, &l);
+	return l.result;
+}
+
+size_t pt__libc_usable_size(void *p)
+{
+	typedef size_t (*usable_fn)(void *);
+	static usable_fn fn;
+	static int looked;
+
+	if (!p)
+		return 0;
+	if (!__atomic_load_n(&looked, __ATOMIC_ACQUIRE)) {
+		usable_fn f = (usable_fn)pt__elf_lookup("libc.so.6", "malloc_usable_size");
+		if (!f)
+			pt__dprintf(2, "pooltrace: warning: glibc's malloc_usable_size not "
+			               "found; reporting chunk sizes from glibc's headers\n");
+		__atomic_store_n(&fn, f, __ATOMIC_RELAXED);
+		__atomic_store_n(&looked, 1, __ATOMIC_RELEASE);
+	}
+	usable_fn f = __atomic_load_n(&fn, __ATOMIC_RELAXED);
+	if (f)
+		return f(p);
+	/* glibc chunk header: size in the word before p, flag bit 2 = mmapped */
+	size_t sz = ((size_t *)p)[-1];
+	return (sz & ~(size_t)7) - ((sz & 2) ? 2 : 1) * sizeof(size_t);
+}

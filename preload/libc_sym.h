@@ -1,0 +1,33 @@
+/*
+ * libc_sym.h - glibc's own allocator entry points, without dlsym.
+ *
+ * glibc exports __libc_malloc, __libc_free and friends; malloc_usable_size
+ * has no such alias, so we look it up in libc.so.6's dynamic symbol table
+ * ourselves (dlsym may allocate and recurse into malloc).
+ */
+#ifndef POOLTRACE_LIBC_SYM_H
+#define POOLTRACE_LIBC_SYM_H
+
+#include <stddef.h>
+
+#define PT_HIDDEN __attribute__((visibility("hidden")))
+
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void __libc_free(void *);
+extern void *__libc_memalign(size_t, size_t);
+extern void *__libc_valloc(size_t);
+extern void *__libc_pvalloc(size_t);
+
+/* glibc's malloc_usable_size for a pointer glibc handed out. */
+PT_HIDDEN size_t pt__libc_usable_size(void *p);
+
+/*
+ * Address of a function symbol defined in the loaded object whose path ends
+ * in soname (e.g. "libc.so.6"), found through its GNU hash table; NULL if
+ * absent.  Does not allocate.
+ */
+PT_HIDDEN void *pt__elf_lookup(const char *soname, const char *symbol);
+
+#endif

@@ -1,0 +1,111 @@
+/*
+ * options.c - environment variables, read from environ without allocating.
+ *
+ * Runs at the allocator's first use, possibly before any constructor, so it
+ * uses neither getenv's locks nor stdio: it walks environ itself and reports
+ * with write(2).
+ */
+#include <string.h>
+#include <sys/auxv.h>
+#include <unistd.h>
+
+#include "fmt.h"
+#include "options.h"
+
+struct pt_options pt__opt = { .stats = 0, .align = 16 };
+
+extern char **environ;
+
+struct option_def {
+	const char *name;
+	unsigned min, max;          /* accepted range of the number */
+	const unsigned *allowed;    /* or: the only accepted values (0-terminated) */
+	const char *expect;         /* for the warning */
+	unsigned dflt;
+	unsigned *target;
+};
+
+static const unsigned align_values[] = { 8, 16, 0 };
+static unsigned stats_value;
+
+static const struct option_def defs[] = {
+	{ "POOLTRACE_STATS", 0, 1, NULL, "0 or 1", 0, &stats_value },
+	{ "POOLTRACE_ALIGN", 0, 0, align_values, "8 or 16", 16, &pt__opt.align },
+};
+
+static int parse_uint(const char *s, unsigned *out)
+{
+	unsigned long v = 0;
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (unsigned)(*s - '0');
+		if (v > 0xffffffffUL)
+			return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+static const struct option_def *find_def(const char *name)
+{
+	for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++)
+		if (strcmp(defs[i].name, name) == 0)
+			return &defs[i];
+	return NULL;
+}
+
+int pt__option_parse(const char *name, const char *text, unsigned *out)
+{
+	const struct option_def *d = find_def(name);
+	unsigned v;
+	if (!d || parse_uint(text, &v))
+		return -1;
+	if (d->allowed) {
+		for (const unsigned *a = d->allowed; *a; a++)
+			if (*a == v)
+				goto ok;
+		return -1;
+	} else if (v < d->min || v > d->max) {
+		return -1;
+	}
+ok:
+	*out = v;
+	return 0;
+}
+
+static const char *env_lookup(const char *name)
+{
+	size_t n = strlen(name);
+	if (!environ)
+		return NULL;
+	for (char **e = environ; *e; e++)
+		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+			return *e + n + 1;
+	return NULL;
+}
+
+void pt__options_read(void)
+{
+	static int done;
+	if (done)
+		return;
+	done = 1;
+	if (getauxval(AT_SECURE))
+		return;   /* setuid and friends: defaults only */
+	for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++) {
+		const struct option_def *d = &defs[i];
+		const char *text = env_lookup(d->name);
+		*d->target = d->dflt;
+		if (!text)
+			continue;
+		if (pt__option_parse(d->name, text, d->target) != 0) {
+			pt__dprintf(2, "pooltrace: warning: %s=%s is not %s; using %u\n",
+			            d->name, text, d->expect, d->dflt);
+			*d->target = d->dflt;
+		}
+	}
+	pt__opt.stats = (int)stats_value;
+}

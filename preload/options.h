@@ -1,0 +1,29 @@
+/*
+ * options.h - the POOLTRACE_* environment variables (the public contract in
+ * DESIGN.md), read once from environ without allocating.
+ */
+#ifndef POOLTRACE_OPTIONS_H
+#define POOLTRACE_OPTIONS_H
+
+#define PT_HIDDEN __attribute__((visibility("hidden")))
+
+struct pt_options {
+	int stats;        /* POOLTRACE_STATS: 1 prints allocator stats at exit */
+	unsigned align;   /* POOLTRACE_ALIGN: 8 or 16 */
+};
+
+PT_HIDDEN extern struct pt_options pt__opt;
+
+/*
+ * Read the options once (later calls return at once).  A bad value gives one
+ * warning line on stderr naming the variable, and the default.  In a setuid
+ * or otherwise secure process (AT_SECURE) the environment is ignored, as
+ * secure_getenv() would.
+ */
+PT_HIDDEN void pt__options_read(void);
+
+/* Parse one option's text into *out (tests and the reader share this).
+ * Returns 0, or -1 if the text is not a valid value for that option. */
+PT_HIDDEN int pt__option_parse(const char *name, const char *text, unsigned *out);
+
+#endif

@@ -1,0 +1,28 @@
+/*
+ * pooltrace.h - what libpooltrace.so offers beyond the C malloc API.
+ *
+ * Link with `pkg-config --libs pooltrace` (or LD_PRELOAD the library) and
+ * call these to look at the pool allocator from inside a program.  The
+ * allocator's own API and the stats structures are in pool_alloc.h.
+ */
+#ifndef POOLTRACE_H
+#define POOLTRACE_H
+
+#include "pool_alloc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define POOLTRACE_VERSION "0.1.0"
+
+/*
+ * Write the allocator statistics table (the one POOLTRACE_STATS=1 prints at
+ * exit) to file descriptor fd.  Does not allocate; safe at any time.
+ */
+void pt_stats_print(int fd);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

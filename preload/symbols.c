@@ -1,0 +1,240 @@
+/*
+ * symbols.c - the malloc API of libpooltrace.so.
+ *
+ * Requests of at most PT_SMALL_MAX bytes (and alignment that a pool class
+ * can give) come from the pool allocator; everything else, and every pointer
+ * the pools do not own, goes to glibc's __libc_* functions.  If the pools
+ * cannot serve a small request (out of memory, or a thread whose exit
+ * destructor already ran) glibc serves it instead.
+ *
+ * Nothing here allocates or calls dlsym; the first call may come from the
+ * dynamic loader or libc before any constructor ran, and the allocator
+ * initialises itself lazily (calling pt_config_hook for the options).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../allocator/fastpath.h"
+#include "fmt.h"
+#include "libc_sym.h"
+#include "options.h"
+#include "pooltrace.h"
+
+#define PT_EXPORT __attribute__((visibility("default")))
+
+static inline int is_pow2(size_t a)
+{
+	return a && !(a & (a - 1));
+}
+
+/* The allocator asks for its configuration here, once, at its first use. */
+void pt_config_hook(struct pt_config *cfg)
+{
+	pt__options_read();
+	cfg->align = pt__opt.align;
+}
+
+static inline void *malloc_impl(size_t n)
+{
+	if (PT_LIKELY(n <= PT_SMALL_MAX)) {
+		void *p = pt__alloc_inline(n);
+		if (PT_LIKELY(p != NULL))
+			return p;
+	}
+	return __libc_malloc(n);
+}
+
+static inline void free_impl(void *p)
+{
+	if (PT_LIKELY(pt__radix_test((uintptr_t)p))) {
+		pt__free_inline(p);
+		return;
+	}
+	__libc_free(p);   /* also NULL */
+}
+
+/* Memory aligned to align (a power of two), or NULL with errno = ENOMEM. */
+static void *aligned_impl(size_t align, size_t n)
+{
+	if (align <= 8)
+		return malloc_impl(n);
+	if (align <= PT_SMALL_MAX && n <= PT_SMALL_MAX) {
+		void *p = pt_alloc_aligned(align, n);
+		if (p)
+			return p;
+	}
+	return __libc_memalign(align, n);
+}
+
+PT_EXPORT void *malloc(size_t n)
+{
+	return malloc_impl(n);
+}
+
+PT_EXPORT void free(void *p)
+{
+	free_impl(p);
+}
+
+PT_EXPORT void cfree(void *p)
+{
+	free_impl(p);
+}
+
+/* C23: the size and alignment are hints we do not need. */
+PT_EXPORT void free_sized(void *p, size_t size)
+{
+	(void)size;
+	free_impl(p);
+}
+
+PT_EXPORT void free_aligned_sized(void *p, size_t align, size_t size)
+{
+	(void)align;
+	(void)size;
+	free_impl(p);
+}
+
+PT_EXPORT void *calloc(size_t nmemb, size_t size)
+{
+	size_t total;
+	if (__builtin_mul_overflow(nmemb, size, &total)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (total <= PT_SMALL_MAX) {
+		void *p = pt__alloc_inline(total);
+		if (p) {
+			memset(p, 0, total);
+			return p;
+		}
+	}
+	return __libc_calloc(nmemb, size);
+}
+
+PT_EXPORT void *realloc(void *p, size_t n)
+{
+	if (!p)
+		return malloc_impl(n);
+
+	if (pt__radix_test((uintptr_t)p)) {
+		if (n == 0) {           /* glibc: realloc(p, 0) frees p */
+			pt__free_inline(p);
+			return NULL;
+		}
+		const struct pt_pool *pool = pt__pool_of((uintptr_t)p);
+		size_t old = pool->size;
+		if (n <= PT_SMALL_MAX && pt__size2class[(n + 7) >> 3] == pool->cls)
+			return p;       /* same class: in place */
+		void *q = malloc_impl(n);
+		if (!q)
+			return NULL;    /* p untouched, errno = ENOMEM */
+		memcpy(q, p, old < n ? old : n);
+		pt__free_inline(p);
+		return q;
+	}
+
+	/* a glibc block shrinking into pool range moves to a pool */
+	if (n > 0 && n <= PT_SMALL_MAX) {
+		void *q = pt__alloc_inline(n);
+		if (q) {
+			size_t old = pt__libc_usable_size(p);
+			memcpy(q, p, old < n ? old : n);
+			__libc_free(p);
+			return q;
+		}
+	}
+	return __libc_realloc(p, n);
+}
+
+PT_EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
+{
+	size_t total;
+	if (__builtin_mul_overflow(nmemb, size, &total)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return realloc(p, total);
+}
+
+PT_EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+	if (!is_pow2(align) || align % sizeof(void *))
+		return EINVAL;
+	int e = errno;
+	void *p = aligned_impl(align, n);
+	if (!p) {
+		errno = e;
+		return ENOMEM;
+	}
+	*out = p;
+	return 0;
+}
+
+/* glibc 2.36 semantics: an alignment that is not a power of two is rounded
+ * up by __libc_memalign; the pools take only powers of two. */
+PT_EXPORT void *memalign(size_t align, size_t n)
+{
+	if (is_pow2(align) || align == 0)
+		return aligned_impl(align, n);
+	return __libc_memalign(align, n);
+}
+
+PT_EXPORT void *aligned_alloc(size_t align, size_t n)
+{
+	return memalign(align, n);
+}
+
+PT_EXPORT void *valloc(size_t n)
+{
+	return __libc_valloc(n);
+}
+
+PT_EXPORT void *pvalloc(size_t n)
+{
+	return __libc_pvalloc(n);
+}
+
+PT_EXPORT size_t malloc_usable_size(void *p)
+{
+	if (pt__radix_test((uintptr_t)p))
+		return pt__pool_of((uintptr_t)p)->size;
+	return pt__libc_usable_size(p);
+}
+
+/* ---- process life cycle ------------------------------------------------- */
+
+static void atfork_prepare(void)
+{
+	pt_fork_prepare();
+}
+
+static void atfork_parent(void)
+{
+	pt_fork_parent();
+}
+
+static void atfork_child(void)
+{
+	pt_fork_child();
+}
+
+/*
+ * Runs after libc is initialised (the allocator may already have been used
+ * by then).  pthread_atfork may allocate, which is fine: the allocator is
+ * initialised first.
+ */
+__attribute__((constructor)) static void pooltrace_init(void)
+{
+	(void)pt_align();   /* initialise: reads the options through the hook */
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
+__attribute__((destructor)) static void pooltrace_fini(void)
+{
+	if (pt__opt.stats)
+		pt_stats_print(2);
+}

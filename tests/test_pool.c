@@ -1,0 +1,227 @@
+/*
+ * test_pool.c - pool state transitions, block recycling, remote frees and
+ * thread heaps (exit, abandonment, adoption).  Each test runs in a fresh
+ * child so that the figures it checks are its own.
+ */
+#include "testutil.h"
+#include <pthread.h>
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+static struct pt_stats st;
+
+static const struct pt_class_stats *class_stats(size_t n)
+{
+	pt_stats_get(&st);
+	return &st.cls[pt_size_class(n)];
+}
+
+/* used -> full -> used -> empty, as the stats walk and the descriptor see it */
+static int child_transitions(void *arg)
+{
+	enum { N = PT_POOL_SIZE / 64 };
+	void *a[N], *b[N];
+	for (int i = 0; i < N; i++)
+		a[i] = pt_alloc(64);
+	const struct pt_class_stats *cs = class_stats(64);
+	CHILD_CHECK(cs->pools_full == 1 && cs->pools_used == 0 && cs->blocks_used == N);
+	CHILD_CHECK(pt__pool_of((uintptr_t)a[0]) == pt__pool_of((uintptr_t)a[N - 1]));
+
+	b[0] = pt_alloc(64);   /* the first pool is full: a second one */
+	struct pt_pool *pa = pt__pool_of((uintptr_t)a[0]), *pb = pt__pool_of((uintptr_t)b[0]);
+	CHILD_CHECK(pa != pb && pa->state == PT_POOL_FULL && pb->state == PT_POOL_USED);
+	cs = class_stats(64);
+	CHILD_CHECK(cs->pools_full == 1 && cs->pools_used == 1 && cs->blocks_used == N + 1);
+
+	pt_free(a[5]);         /* full -> used, and it becomes the pool malloc uses */
+	CHILD_CHECK(pa->state == PT_POOL_USED);
+	CHILD_CHECK(pt_alloc(64) == a[5]);
+	pt_free(a[5]);
+
+	pt_free(b[0]);         /* b's pool is empty and not alone: cached */
+	CHILD_CHECK(pb->state == PT_POOL_EMPTY);
+	for (int i = 0; i < N; i++)
+		if (i != 5)
+			pt_free(a[i]);
+	/* the last pool of the class stays on its list, empty */
+	CHILD_CHECK(pa->state == PT_POOL_USED && pa->nused == 0);
+	cs = class_stats(64);
+	CHILD_CHECK(cs->pools_full == 0 && cs->pools_used == 0 && cs->pools_empty == 1);
+	CHILD_CHECK(cs->blocks_used == 0);
+	CHILD_CHECK(st.pools_empty_heap == 2);
+	CHILD_CHECK(cs->nmalloc == N + 2);
+	return 0;
+}
+
+static void test_pool_moves_used_full_used_empty(void **state)
+{
+	assert_int_equal(run_in_child(child_transitions, NULL), 0);
+}
+
+static int child_lifo(void *arg)
+{
+	void *p = pt_alloc(100), *q = pt_alloc(100);
+	CHILD_CHECK(p != q && pt_block_size(p) == 112);
+	pt_free(p);
+	CHILD_CHECK(pt_alloc(100) == p);   /* last freed, first reused */
+	CHILD_CHECK(pt_alloc(97) != p);
+	/* blocks are carved in address order, never overlapping */
+	char *prev = NULL;
+	for (int i = 0; i < 200; i++) {
+		char *r = pt_alloc(48);
+		CHILD_CHECK(!prev || pt__pool_of((uintptr_t)r) != pt__pool_of((uintptr_t)prev) ||
+		            r - prev == 48);
+		prev = r;
+	}
+	return 0;
+}
+
+static void test_freed_block_is_reused_first(void **state)
+{
+	assert_int_equal(run_in_child(child_lifo, NULL), 0);
+}
+
+/* ---- threads ------------------------------------------------------------ */
+
+#define NB 4096
+static void *blocks[NB];
+
+static void *free_all(void *arg)
+{
+	for (int i = 0; i < NB; i++)
+		pt_free(blocks[i]);
+	return NULL;
+}
+
+static void *alloc_all(void *arg)
+{
+	size_t n = (size_t)(uintptr_t)arg;
+	for (int i = 0; i < NB; i++) {
+		blocks[i] = pt_alloc(n);
+		memset(blocks[i], 0x5a, n);
+	}
+	return NULL;
+}
+
+/* Blocks freed by another thread come back to their owner's free lists. */
+static int child_remote(void *arg)
+{
+	for (int i = 0; i < NB; i++)
+		blocks[i] = pt_alloc(32);
+	void *first = blocks[0];
+	pthread_t t;
+	CHILD_CHECK(pthread_create(&t, NULL, free_all, NULL) == 0);
+	CHILD_CHECK(pthread_join(t, NULL) == 0);
+	/* still counted as used until the owner collects them */
+	CHILD_CHECK(class_stats(32)->blocks_used == NB);
+	/* the head pool is exhausted, so the next malloc collects */
+	void *again[NB];
+	int seen_first = 0;
+	for (int i = 0; i < NB; i++) {
+		again[i] = pt_alloc(32);
+		seen_first |= again[i] == first;
+	}
+	CHILD_CHECK(seen_first);
+	pt_stats_get(&st);
+	CHILD_CHECK(st.cls[pt_size_class(32)].blocks_used == NB);
+	CHILD_CHECK(st.arenas_total == st.arenas_mapped);   /* nothing new was needed */
+	for (int i = 0; i < NB; i++)
+		pt_free(again[i]);
+	CHILD_CHECK(class_stats(32)->blocks_used == 0);
+	return 0;
+}
+
+static void test_remote_frees_are_collected_by_the_owner(void **state)
+{
+	assert_int_equal(run_in_child(child_remote, NULL), 0);
+}
+
+/* A thread that frees everything and exits leaves no arena behind. */
+static int child_exit_clean(void *arg)
+{
+	pt_stats_get(&st);
+	uint64_t before = st.arenas_mapped;
+	pthread_t t;
+	CHILD_CHECK(pthread_create(&t, NULL, alloc_all, (void *)(uintptr_t)500) == 0);
+	CHILD_CHECK(pthread_join(t, NULL) == 0);
+	pt_stats_get(&st);
+	CHILD_CHECK(st.arenas_mapped >= NB / (PT_USABLE_POOLS * 8));
+	CHILD_CHECK(st.heaps_abandoned == 1);
+	/* the blocks of the dead thread, freed here: its abandoned heap
+	 * collects them and gives its pools back */
+	for (int i = 0; i < NB; i++)
+		pt_free(blocks[i]);
+	pt_stats_get(&st);
+	CHILD_CHECK(st.cls[pt_size_class(500)].blocks_used == 0);
+	CHILD_CHECK(st.pools_in_use == 0);
+	CHILD_CHECK(st.arenas_mapped <= before + 1);   /* at most the spare */
+	CHILD_CHECK(st.arenas_released > 0);
+	return 0;
+}
+
+static void test_blocks_of_exited_thread_freed_elsewhere_release_arenas(void **state)
+{
+	assert_int_equal(run_in_child(child_exit_clean, NULL), 0);
+}
+
+static void *alloc_free_some(void *arg)
+{
+	for (int i = 0; i < 1000; i++)
+		pt_free(pt_alloc(16));
+	return NULL;
+}
+
+/* New threads adopt the heaps of exited ones instead of making new heaps. */
+static int child_adopt(void *arg)
+{
+	for (int round = 0; round < 20; round++) {
+		pthread_t t;
+		CHILD_CHECK(pthread_create(&t, NULL, alloc_free_some, NULL) == 0);
+		CHILD_CHECK(pthread_join(t, NULL) == 0);
+	}
+	pt_stats_get(&st);
+	CHILD_CHECK(st.heaps == 1);
+	CHILD_CHECK(st.heaps_abandoned == 1);
+	CHILD_CHECK(st.cls[pt_size_class(16)].nmalloc == 20000);
+	CHILD_CHECK(st.pools_in_use == 0);
+	return 0;
+}
+
+static void test_exited_threads_heaps_are_adopted(void **state)
+{
+	assert_int_equal(run_in_child(child_adopt, NULL), 0);
+}
+
+static void *exit_then_alloc(void *arg)
+{
+	void *p = pt_alloc(64);
+	pt_thread_exit();
+	errno = 0;
+	void *q = pt_alloc(64);        /* torn down: refuses */
+	pt_free(p);                    /* frees still work */
+	return (void *)(uintptr_t)(q == NULL && errno == ENOMEM);
+}
+
+static void test_thread_after_its_exit_gets_enomem_not_a_crash(void **state)
+{
+	pthread_t t;
+	void *ok;
+	assert_int_equal(pthread_create(&t, NULL, exit_then_alloc, NULL), 0);
+	assert_int_equal(pthread_join(t, &ok), 0);
+	assert_true(ok);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pool_moves_used_full_used_empty),
+		cmocka_unit_test(test_freed_block_is_reused_first),
+		cmocka_unit_test(test_remote_frees_are_collected_by_the_owner),
+		cmocka_unit_test(test_blocks_of_exited_thread_freed_elsewhere_release_arenas),
+		cmocka_unit_test(test_exited_threads_heaps_are_adopted),
+		cmocka_unit_test(test_thread_after_its_exit_gets_enomem_not_a_crash),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
