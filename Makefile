@@ -70,7 +70,8 @@ $(B)/tests/stress: tests/stress.c
 deps:
 	sh tests/deps.sh
 
-check: all
+check: deps
+	$(MAKE) --no-print-directory all
 	$(MAKE) --no-print-directory check-unit check-api check-stress check-programs
 
 check-unit: $(UNIT_BINS)
@@ -85,7 +86,8 @@ check-stress: $(B)/tests/stress $(B)/libpooltrace.so
 check-programs: $(B)/libpooltrace.so
 	sh tests/programs.sh $(B)
 
-demo: $(B)/libpooltrace.so
+demo: deps
+	$(MAKE) --no-print-directory lib
 	sh tests/demo.sh $(B)
 
 install: lib

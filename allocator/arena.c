@@ -176,22 +176,28 @@ struct pt_pool *pt__arena_take_pool_unlocked(void)
 	return p;
 }
 
-/* Purge every dirty free pool, one madvise per run of adjacent pools. */
-static void purge_all_unlocked(void)
+static bool purgeable(const struct pt_pool *p, uint32_t now, uint32_t delay)
+{
+	return p->state == PT_POOL_FREE && p->dirty && now - p->freed_ms >= delay;
+}
+
+/*
+ * Purge the free pools that have been dirty for at least delay ms, one
+ * madvise per run of adjacent pools.  delay 0 purges every dirty pool.
+ */
+static void purge_unlocked(uint32_t now, uint32_t delay)
 {
 	for (struct pt_arena *a = pt__g.all; a; a = a->all_next) {
 		if (!a->ndirty)
 			continue;
 		unsigned i = 1;
 		while (i < PT_POOLS_PER_ARENA) {
-			struct pt_pool *p = &a->pool[i - 1];
-			if (p->state != PT_POOL_FREE || !p->dirty) {
+			if (!purgeable(&a->pool[i - 1], now, delay)) {
 				i++;
 				continue;
 			}
 			unsigned j = i;
-			while (j < PT_POOLS_PER_ARENA && a->pool[j - 1].state == PT_POOL_FREE &&
-			       a->pool[j - 1].dirty) {
+			while (j < PT_POOLS_PER_ARENA && purgeable(&a->pool[j - 1], now, delay)) {
 				a->pool[j - 1].dirty = 0;
 				j++;
 			}
@@ -199,11 +205,16 @@ static void purge_all_unlocked(void)
 			             (size_t)(j - i) * PT_POOL_SIZE);
 			pt__g.purges++;
 			pt__g.purged_pools += j - i;
+			pt__g.dirty_pools -= j - i;
+			a->ndirty = (uint16_t)(a->ndirty - (j - i));
 			i = j;
 		}
-		pt__g.dirty_pools -= a->ndirty;
-		a->ndirty = 0;
 	}
+}
+
+void pt__purge_all_unlocked(void)
+{
+	purge_unlocked(pt__os_now_ms(), 0);
 }
 
 /*
@@ -220,7 +231,9 @@ void pt__arena_give_pool_unlocked(struct pt_pool *p)
 	p->state = PT_POOL_FREE;
 	p->owner = NULL;
 	p->free = NULL;
+	uint32_t now = pt__os_now_ms();
 	p->dirty = 1;
+	p->freed_ms = now;
 	a->ndirty++;
 	pt__g.dirty_pools++;
 	p->next = a->freepools;
@@ -253,8 +266,10 @@ void pt__arena_give_pool_unlocked(struct pt_pool *p)
 		}
 		pt__g.nempty_arenas++;
 	}
-	if (pt__g.dirty_pools > PT_PURGE_PAGES)
-		purge_all_unlocked();
+	if (pt__g.dirty_pools && now - pt__g.last_purge_ms >= PT_PURGE_CHECK_MS) {
+		pt__g.last_purge_ms = now;
+		purge_unlocked(now, PT_PURGE_DELAY_MS);
+	}
 }
 
 /*

@@ -62,8 +62,10 @@
  * fewest first, so pools come from the fullest arenas and nearly empty ones
  * drain (obmalloc's usable_arenas with its nfp2lasta[] fingers: O(1) per
  * transition).  An arena whose 63 pools are all free is unmapped, except one
- * spare.  Free pools are purged with MADV_DONTNEED in batches once more than
- * PT_PURGE_PAGES dirty free pools have piled up.
+ * spare.  A pool given back to its arena stays resident ("dirty") for
+ * PT_PURGE_DELAY_MS, so that programs that free and reallocate in cycles do
+ * not fault the same pages in again and again; after that the next pool
+ * return purges it with MADV_DONTNEED (runs of adjacent pools in one call).
  *
  * Locking: one mutex (pt__lock) for arenas, the radix map writes, heap
  * creation/abandonment and the stats walk.  malloc and free never take it on
@@ -88,7 +90,8 @@
 #define PT_POOLS_PER_ARENA (PT_ARENA_SIZE / PT_POOL_SIZE)   /* 64 */
 #define PT_USABLE_POOLS  (PT_POOLS_PER_ARENA - 1)           /* 63: page 0 is the header */
 #define PT_HEAP_EMPTY_CACHE 4       /* empty pools a heap keeps before giving back */
-#define PT_PURGE_PAGES   1024       /* dirty free pools that trigger a purge (4 MiB) */
+#define PT_PURGE_DELAY_MS 100      /* a free pool stays resident this long */
+#define PT_PURGE_CHECK_MS 10       /* purge passes at most this often */
 #define PT_CARVE_BATCH   16         /* blocks threaded on the free list per carve */
 
 #if PT_ARENA_SIZE != (1u << PT_ARENA_SHIFT) || PT_POOL_SIZE != (1u << PT_POOL_SHIFT)
@@ -120,7 +123,8 @@ struct pt_pool {
 	uint8_t cls;
 	uint8_t state;             /* enum pt_pool_state */
 	uint8_t dirty;             /* FREE only: pages still resident */
-	uint8_t pad_[5];
+	uint8_t pad_;
+	uint32_t freed_ms;         /* FREE and dirty: when it was given back */
 	struct pt_pool *next;      /* avail list, heap empty cache or arena freepools */
 	struct pt_pool *prev;      /* avail list only */
 	struct pt_heap *owner;     /* heap allocating from it; NULL when FREE */
@@ -174,6 +178,7 @@ struct pt_global {
 	unsigned nempty_arenas;                  /* arenas with every pool FREE (<= 1 kept) */
 	uint64_t arenas_mapped, arenas_total, arenas_released, arenas_highwater;
 	uint64_t dirty_pools, purged_pools, purges;
+	uint32_t last_purge_ms;
 	/* heaps */
 	struct pt_heap *heaps;
 	struct pt_heap *abandoned;
@@ -196,6 +201,8 @@ PT_HIDDEN int pt__os_map_aligned(size_t size, size_t align, void **out);
 PT_HIDDEN int pt__os_map(size_t size, void **out);
 PT_HIDDEN int pt__os_unmap(void *p, size_t size);
 PT_HIDDEN int pt__os_purge(void *p, size_t size);
+/* A coarse monotonic clock in milliseconds (wraps after 49 days). */
+PT_HIDDEN uint32_t pt__os_now_ms(void);
 /* Fault injection for tests: the n-th next map call (0 = the next) fails
  * with ENOMEM; -1 disables. */
 void pt_test_fail_map_after(long n);
@@ -210,6 +217,7 @@ PT_HIDDEN struct pt_pool *pt__arena_take_pool_unlocked(void);
 PT_HIDDEN void pt__arena_give_pool_unlocked(struct pt_pool *p);
 PT_HIDDEN uintptr_t pt__pool_base(const struct pt_pool *p);
 PT_HIDDEN void *pt__meta_alloc_unlocked(size_t size);
+PT_HIDDEN void pt__purge_all_unlocked(void);
 
 /* heap.c */
 PT_HIDDEN void pt__init_slow(void);

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -99,4 +100,13 @@ int pt__os_purge(void *p, size_t size)
 		r = errno;
 	errno = e;
 	return r;
+}
+
+uint32_t pt__os_now_ms(void)
+{
+	struct timespec ts;
+	int e = errno;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	errno = e;
+	return (uint32_t)((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
 }

@@ -88,6 +88,13 @@ unsigned pt_nclasses(void);
 /* The configured alignment mode, 8 or 16 (initialises if needed). */
 unsigned pt_align(void);
 
+/*
+ * Return the pages of every free pool to the OS now (MADV_DONTNEED), instead
+ * of after the usual delay.  Returns the number of bytes purged.  Takes the
+ * allocator lock.
+ */
+size_t pt_purge(void);
+
 /* Per size class figures of the stats walk. */
 struct pt_class_stats {
 	uint32_t size;           /* block size of the class */

@@ -124,3 +124,15 @@ size_t pt_arena_walk(void (*fn)(const struct pt_arena_info *, void *), void *arg
 	pthread_mutex_unlock(&pt__g.lock);
 	return narenas;
 }
+
+size_t pt_purge(void)
+{
+	if (!atomic_load(&pt__g.initialised))
+		return 0;
+	pthread_mutex_lock(&pt__g.lock);
+	uint64_t before = pt__g.purged_pools;
+	pt__purge_all_unlocked();
+	size_t bytes = (size_t)(pt__g.purged_pools - before) * PT_POOL_SIZE;
+	pthread_mutex_unlock(&pt__g.lock);
+	return bytes;
+}

@@ -12,6 +12,7 @@
  * initialises itself lazily (calling pt_config_hook for the options).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
@@ -227,14 +228,23 @@ static void atfork_child(void)
  * by then).  pthread_atfork may allocate, which is fine: the allocator is
  * initialised first.
  */
+/*
+ * The stats go to a private copy of stderr taken at start-up: programs such
+ * as coreutils close fd 2 in an atexit handler, before our destructor runs,
+ * and another file may have taken fd 2 by then.
+ */
+static int stats_fd = -1;
+
 __attribute__((constructor)) static void pooltrace_init(void)
 {
 	(void)pt_align();   /* initialise: reads the options through the hook */
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	if (pt__opt.stats)
+		stats_fd = fcntl(2, F_DUPFD_CLOEXEC, 64);
 }
 
 __attribute__((destructor)) static void pooltrace_fini(void)
 {
 	if (pt__opt.stats)
-		pt_stats_print(2);
+		pt_stats_print(stats_fd >= 0 ? stats_fd : 2);
 }

@@ -1,0 +1,428 @@
+/*
+ * test_preload.c - the malloc API of libpooltrace.so, case by case.
+ *
+ * The cmocka process itself is never interposed: every case re-executes this
+ * binary as `test_preload --child CASE` with LD_PRELOAD set, runs the case
+ * there, and the parent checks its exit status (and, for some, its stderr).
+ * PT_LIB names the library (default build/libpooltrace.so).
+ */
+#include "testutil.h"
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "pooltrace.h"
+
+extern void *__libc_malloc(size_t);
+
+/* volatile, so the compiler neither warns about nor folds the huge sizes */
+static volatile size_t size_max = SIZE_MAX;
+
+static char lib_path[PATH_MAX];
+
+/* ---- child side --------------------------------------------------------- */
+
+static bool (*owns)(const void *);
+
+static int case_malloc_zero_is_unique(void)
+{
+	void *a = malloc(0), *b = malloc(0);
+	CHILD_CHECK(a && b && a != b);
+	CHILD_CHECK(owns(a) && owns(b));
+	CHILD_CHECK(malloc_usable_size(a) == 8);
+	free(a);
+	free(b);
+	return 0;
+}
+
+static int case_small_from_pools_large_from_glibc(void)
+{
+	for (size_t n = 1; n <= 600; n++) {
+		char *p = malloc(n);
+		CHILD_CHECK(p != NULL);
+		CHILD_CHECK(owns(p) == (n <= 512));
+		CHILD_CHECK(malloc_usable_size(p) >= n);
+		if (n >= 16)
+			CHILD_CHECK((uintptr_t)p % 16 == 0);
+		memset(p, 0x7e, n);
+		free(p);
+	}
+	return 0;
+}
+
+static int case_align8_mode_gives_classic_classes(void)
+{
+	void *p = malloc(24);
+	CHILD_CHECK(owns(p) && malloc_usable_size(p) == 24);
+	void *q = aligned_alloc(16, 24);   /* aligned requests stay aligned */
+	CHILD_CHECK(owns(q) && (uintptr_t)q % 16 == 0);
+	free(p);
+	free(q);
+	return 0;
+}
+
+static int case_calloc_zeroes_and_checks_overflow(void)
+{
+	for (int round = 0; round < 3; round++) {
+		unsigned char *p[64];
+		for (int i = 0; i < 64; i++) {
+			p[i] = malloc(200);
+			memset(p[i], 0xff, 200);
+		}
+		for (int i = 0; i < 64; i++)
+			free(p[i]);
+		for (int i = 0; i < 64; i++) {
+			p[i] = calloc(25, 8);
+			CHILD_CHECK(owns(p[i]));
+			for (int j = 0; j < 200; j++)
+				CHILD_CHECK(p[i][j] == 0);
+		}
+		for (int i = 0; i < 64; i++)
+			free(p[i]);
+	}
+	unsigned char *big = calloc(1, 100000);
+	CHILD_CHECK(big && !owns(big) && big[99999] == 0);
+	free(big);
+	errno = 0;
+	CHILD_CHECK(calloc(size_max / 2, 3) == NULL && errno == ENOMEM);
+	errno = 0;
+	CHILD_CHECK(calloc(size_max >> 31, (size_t)1 << 33) == NULL && errno == ENOMEM);
+	void *z = calloc(0, 0);
+	CHILD_CHECK(z != NULL);
+	free(z);
+	return 0;
+}
+
+static int fill_check(unsigned char *p, size_t n, unsigned char seed, int check)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char v = (unsigned char)(seed + i * 7);
+		if (check && p[i] != v)
+			return 0;
+		p[i] = v;
+	}
+	return 1;
+}
+
+static int case_realloc_moves_across_512_both_ways(void)
+{
+	unsigned char *p = malloc(40);
+	fill_check(p, 40, 1, 0);
+	unsigned char *q = realloc(p, 48);          /* same class: in place */
+	CHILD_CHECK(q == p);
+	q = realloc(q, 33);
+	CHILD_CHECK(q == p);
+	q = realloc(q, 100);                        /* bigger class: moves */
+	CHILD_CHECK(q != p && owns(q) && fill_check(q, 33, 1, 1));
+	fill_check(q, 100, 2, 0);
+	unsigned char *r = realloc(q, 5000);         /* to glibc */
+	CHILD_CHECK(r && !owns(r) && fill_check(r, 100, 2, 1));
+	fill_check(r, 5000, 3, 0);
+	unsigned char *s = realloc(r, 300);          /* back to a pool */
+	CHILD_CHECK(s && owns(s) && fill_check(s, 300, 3, 1));
+	unsigned char *t = realloc(s, 1);            /* shrink to class 8 */
+	CHILD_CHECK(t && owns(t) && malloc_usable_size(t) == 8 && t[0] == 3);
+	CHILD_CHECK(realloc(t, 0) == NULL);          /* glibc: frees */
+	unsigned char *u = realloc(NULL, 10);        /* = malloc */
+	CHILD_CHECK(u && owns(u));
+	errno = 0;
+	CHILD_CHECK(realloc(u, size_max - 4096) == NULL && errno == ENOMEM);
+	u[0] = 9;                                    /* still ours, intact */
+	free(u);
+	errno = 0;
+	CHILD_CHECK(reallocarray(NULL, size_max / 4, 8) == NULL && errno == ENOMEM);
+	void *v = reallocarray(NULL, 10, 10);
+	CHILD_CHECK(v && owns(v));
+	free(v);
+	return 0;
+}
+
+static int case_aligned_allocations(void)
+{
+	void *p;
+	CHILD_CHECK(posix_memalign(&p, 3, 8) == EINVAL);
+	CHILD_CHECK(posix_memalign(&p, 4, 8) == EINVAL);   /* not a multiple of void* */
+	CHILD_CHECK(posix_memalign(&p, 0, 8) == EINVAL);
+	errno = 1234;
+	CHILD_CHECK(posix_memalign(&p, 8, size_max - 100000) == ENOMEM && errno == 1234);
+	for (size_t a = 8; a <= 8192; a <<= 1)
+		for (size_t n = 1; n <= 2048; n = n * 3 + 1) {
+			CHILD_CHECK(posix_memalign(&p, a, n) == 0);
+			CHILD_CHECK((uintptr_t)p % a == 0 && malloc_usable_size(p) >= n);
+			CHILD_CHECK(owns(p) == (a <= 512 && n <= 512));
+			memset(p, 1, n);
+			free(p);
+			void *q = aligned_alloc(a, n), *r = memalign(a, n);
+			CHILD_CHECK(q && r && (uintptr_t)q % a == 0 && (uintptr_t)r % a == 0);
+			free(q);
+			free(r);
+		}
+	void *w = memalign(24, 100);                /* glibc rounds up to 32 */
+	CHILD_CHECK(w && (uintptr_t)w % 32 == 0);
+	free(w);
+	long page = sysconf(_SC_PAGESIZE);
+	void *v = valloc(10), *pv = pvalloc(10);
+	CHILD_CHECK(v && pv && (uintptr_t)v % page == 0 && (uintptr_t)pv % page == 0);
+	CHILD_CHECK(malloc_usable_size(pv) >= (size_t)page);
+	free(v);
+	free(pv);
+	return 0;
+}
+
+static int case_usable_size_and_sized_frees(void)
+{
+	CHILD_CHECK(malloc_usable_size(NULL) == 0);
+	void *p = malloc(100);
+	CHILD_CHECK(malloc_usable_size(p) == 112);
+	void *g = malloc(10000);
+	CHILD_CHECK(malloc_usable_size(g) >= 10000 && malloc_usable_size(g) < 10100);
+	void (*fs)(void *, size_t) = (void (*)(void *, size_t))dlsym(RTLD_DEFAULT, "free_sized");
+	void (*fas)(void *, size_t, size_t) =
+		(void (*)(void *, size_t, size_t))dlsym(RTLD_DEFAULT, "free_aligned_sized");
+	void (*cf)(void *) = (void (*)(void *))dlsym(RTLD_DEFAULT, "cfree");
+	CHILD_CHECK(fs && fas && cf);
+	fs(p, 100);
+	fs(g, 10000);
+	void *a = aligned_alloc(64, 64);
+	fas(a, 64, 64);
+	cf(malloc(5));
+	/* the freed small blocks are reused */
+	void *again = malloc(100);
+	CHILD_CHECK(again == p);
+	free(again);
+	return 0;
+}
+
+static int case_foreign_pointers_go_to_glibc(void)
+{
+	void *g = __libc_malloc(64);    /* glibc's, never ours */
+	CHILD_CHECK(g && !owns(g));
+	CHILD_CHECK(malloc_usable_size(g) >= 64);
+	void *g2 = realloc(g, 32);      /* a glibc block moves into a pool */
+	CHILD_CHECK(g2 && owns(g2));
+	free(g2);
+	g = __libc_malloc(64);
+	free(g);                        /* through us, to glibc: no crash */
+	free(NULL);
+	int e = errno = 4242;
+	void *p = malloc(16);
+	free(p);
+	CHILD_CHECK(errno == e);
+	return 0;
+}
+
+static void *thread_churn(void *arg)
+{
+	volatile int *stop = arg;
+	while (!*stop) {
+		void *p[32];
+		for (int i = 0; i < 32; i++)
+			p[i] = malloc((size_t)i * 13 + 1);
+		for (int i = 0; i < 32; i++)
+			free(p[i]);
+	}
+	return NULL;
+}
+
+static int case_fork_from_threaded_program(void)
+{
+	volatile int stop = 0;
+	pthread_t t[3];
+	for (int i = 0; i < 3; i++)
+		CHILD_CHECK(pthread_create(&t[i], NULL, thread_churn, (void *)&stop) == 0);
+	for (int round = 0; round < 50; round++) {
+		void *keep = malloc(77);
+		pid_t pid = fork();
+		if (pid == 0) {
+			/* the child allocates, frees parent blocks, starts a thread */
+			void *p[200];
+			for (int i = 0; i < 200; i++)
+				p[i] = malloc((size_t)i + 1);
+			free(keep);
+			pthread_t ct;
+			volatile int cstop = 1;
+			if (pthread_create(&ct, NULL, thread_churn, (void *)&cstop) ||
+			    pthread_join(ct, NULL))
+				_exit(3);
+			for (int i = 0; i < 200; i++)
+				free(p[i]);
+			_exit(0);
+		}
+		int st;
+		CHILD_CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
+		CHILD_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		free(keep);
+	}
+	stop = 1;
+	for (int i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	return 0;
+}
+
+static int case_stats_are_printed_at_exit(void)
+{
+	void *p[100];
+	for (int i = 0; i < 100; i++)
+		p[i] = malloc(40);   /* left live: shows as blocks in use */
+	(void)p;
+	return 0;
+}
+
+static int case_stats_print_api(void)
+{
+	void *p = malloc(24);
+	int fd = open("/tmp", O_TMPFILE | O_RDWR, 0600);
+	CHILD_CHECK(fd >= 0);
+	void (*print)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "pt_stats_print");
+	CHILD_CHECK(print != NULL);
+	print(fd);
+	char buf[8192];
+	lseek(fd, 0, SEEK_SET);
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	CHILD_CHECK(n > 0);
+	buf[n] = 0;
+	CHILD_CHECK(strstr(buf, "# pool allocations (lifetime):") != NULL);
+	CHILD_CHECK(strstr(buf, "POOLTRACE_ALIGN=16") != NULL);
+	free(p);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(void);
+} cases[] = {
+	{ "malloc_zero", case_malloc_zero_is_unique },
+	{ "small_large", case_small_from_pools_large_from_glibc },
+	{ "align8", case_align8_mode_gives_classic_classes },
+	{ "calloc", case_calloc_zeroes_and_checks_overflow },
+	{ "realloc", case_realloc_moves_across_512_both_ways },
+	{ "aligned", case_aligned_allocations },
+	{ "usable", case_usable_size_and_sized_frees },
+	{ "foreign", case_foreign_pointers_go_to_glibc },
+	{ "fork", case_fork_from_threaded_program },
+	{ "stats_exit", case_stats_are_printed_at_exit },
+	{ "stats_api", case_stats_print_api },
+};
+
+static int child_main(const char *name)
+{
+	owns = (bool (*)(const void *))dlsym(RTLD_DEFAULT, "pt_owns");
+	if (!owns) {
+		fprintf(stderr, "child: libpooltrace.so is not preloaded\n");
+		return 99;
+	}
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		if (strcmp(cases[i].name, name) == 0)
+			return cases[i].fn();
+	fprintf(stderr, "child: no case %s\n", name);
+	return 98;
+}
+
+/* ---- parent side -------------------------------------------------------- */
+
+/* Run a case under LD_PRELOAD with extra environment; its stderr goes to err. */
+static int run_case(const char *name, const char *const *env_extra, char *err, size_t errcap)
+{
+	int fd = open("/tmp", O_TMPFILE | O_RDWR, 0600);
+	assert_true(fd >= 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(fd, 2);
+		setenv("LD_PRELOAD", lib_path, 1);
+		unsetenv("POOLTRACE_ALIGN");
+		unsetenv("POOLTRACE_STATS");
+		for (; env_extra && *env_extra; env_extra++)
+			putenv((char *)*env_extra);
+		execl("/proc/self/exe", "test_preload", "--child", name, (char *)NULL);
+		_exit(97);
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	lseek(fd, 0, SEEK_SET);
+	ssize_t n = read(fd, err, errcap - 1);
+	err[n > 0 ? n : 0] = 0;
+	close(fd);
+	if (err[0] && !strstr(err, "pooltrace:"))
+		fprintf(stderr, "[%s] %s", name, err);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static char errbuf[65536];
+
+#define CASE_TEST(fn, name)                                               \
+	static void fn(void **state)                                      \
+	{                                                                 \
+		assert_int_equal(run_case(name, NULL, errbuf, sizeof errbuf), 0); \
+		assert_string_equal(errbuf, "");                          \
+	}
+
+CASE_TEST(test_malloc_0_returns_unique_pool_pointers, "malloc_zero")
+CASE_TEST(test_up_to_512_bytes_from_pools_larger_from_glibc, "small_large")
+CASE_TEST(test_calloc_zeroes_pool_blocks_and_refuses_overflow, "calloc")
+CASE_TEST(test_realloc_moves_across_the_512_byte_boundary_both_ways, "realloc")
+CASE_TEST(test_aligned_allocations_are_aligned_and_validated, "aligned")
+CASE_TEST(test_usable_size_and_sized_frees, "usable")
+CASE_TEST(test_foreign_pointers_go_to_glibc_and_errno_is_kept, "foreign")
+CASE_TEST(test_fork_from_threaded_program_leaves_working_child, "fork")
+CASE_TEST(test_stats_print_api_writes_the_table, "stats_api")
+
+static void test_align_8_mode_gives_24_byte_blocks(void **state)
+{
+	const char *env[] = { "POOLTRACE_ALIGN=8", NULL };
+	assert_int_equal(run_case("align8", env, errbuf, sizeof errbuf), 0);
+	assert_string_equal(errbuf, "");
+}
+
+static void test_bad_align_value_warns_once_and_keeps_16(void **state)
+{
+	const char *env[] = { "POOLTRACE_ALIGN=12", NULL };
+	assert_int_equal(run_case("small_large", env, errbuf, sizeof errbuf), 0);
+	assert_string_equal(errbuf,
+		"pooltrace: warning: POOLTRACE_ALIGN=12 is not 8 or 16; using 16\n");
+}
+
+static void test_stats_at_exit_show_live_pool_blocks(void **state)
+{
+	const char *env[] = { "POOLTRACE_STATS=1", NULL };
+	assert_int_equal(run_case("stats_exit", env, errbuf, sizeof errbuf), 0);
+	assert_non_null(strstr(errbuf, "pooltrace: allocator statistics"));
+	/* class 3 (48 bytes) holds the 100 live 40-byte blocks */
+	const char *row = strstr(errbuf, "\n    3    48 ");
+	assert_non_null(row);
+	unsigned long used = 0, full = 0, empty = 0, inuse = 0;
+	assert_int_equal(sscanf(row, "\n %*u %*u %lu %lu %lu %lu", &used, &full, &empty, &inuse), 4);
+	assert_true(inuse >= 100);
+	assert_non_null(strstr(errbuf, "# pool allocations (lifetime):"));
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "--child") == 0)
+		return child_main(argv[2]);
+	const char *lib = getenv("PT_LIB") ? getenv("PT_LIB") : "build/libpooltrace.so";
+	if (!realpath(lib, lib_path)) {
+		fprintf(stderr, "test_preload: %s: %s (run make first)\n", lib, strerror(errno));
+		return 2;
+	}
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_malloc_0_returns_unique_pool_pointers),
+		cmocka_unit_test(test_up_to_512_bytes_from_pools_larger_from_glibc),
+		cmocka_unit_test(test_align_8_mode_gives_24_byte_blocks),
+		cmocka_unit_test(test_calloc_zeroes_pool_blocks_and_refuses_overflow),
+		cmocka_unit_test(test_realloc_moves_across_the_512_byte_boundary_both_ways),
+		cmocka_unit_test(test_aligned_allocations_are_aligned_and_validated),
+		cmocka_unit_test(test_usable_size_and_sized_frees),
+		cmocka_unit_test(test_foreign_pointers_go_to_glibc_and_errno_is_kept),
+		cmocka_unit_test(test_fork_from_threaded_program_leaves_working_child),
+		cmocka_unit_test(test_bad_align_value_warns_once_and_keeps_16),
+		cmocka_unit_test(test_stats_at_exit_show_live_pool_blocks),
+		cmocka_unit_test(test_stats_print_api_writes_the_table),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
