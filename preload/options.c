@@ -15,6 +15,7 @@
 struct pt_options pt__opt = { .stats = 0, .align = 16 };
 
 extern char **environ;
+extern void *__libc_stack_end;   /* ld.so: the initial stack, at argc */
 
 struct option_def {
 	const char *name;
@@ -76,12 +77,30 @@ ok:
 	return 0;
 }
 
-static const char *env_lookup(const char *name)
+/*
+ * The environment.  Before libc's own initialisation (an executable's
+ * .preinit_array allocates before any library constructor) environ is still
+ * NULL; the kernel's initial stack holds argc, argv[], NULL, envp[] then.
+ */
+static char **initial_environ(void)
+{
+	if (environ)
+		return environ;
+	long *sp = __libc_stack_end;
+	if (!sp || sp[0] < 0 || sp[0] > (1L << 24))
+		return NULL;
+	char **argv = (char **)(sp + 1);
+	if (argv[sp[0]] != NULL)
+		return NULL;
+	return argv + sp[0] + 1;
+}
+
+static const char *env_lookup(char **env, const char *name)
 {
 	size_t n = strlen(name);
-	if (!environ)
+	if (!env)
 		return NULL;
-	for (char **e = environ; *e; e++)
+	for (char **e = env; *e; e++)
 		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
 			return *e + n + 1;
 	return NULL;
@@ -95,9 +114,10 @@ void pt__options_read(void)
 	done = 1;
 	if (getauxval(AT_SECURE))
 		return;   /* setuid and friends: defaults only */
+	char **env = initial_environ();
 	for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++) {
 		const struct option_def *d = &defs[i];
-		const char *text = env_lookup(d->name);
+		const char *text = env_lookup(env, d->name);
 		*d->target = d->dflt;
 		if (!text)
 			continue;

@@ -27,6 +27,22 @@ static char lib_path[PATH_MAX];
 
 /* ---- child side --------------------------------------------------------- */
 
+/*
+ * An executable's .preinit_array runs before every library constructor, libc's
+ * included (environ is still NULL): the earliest malloc a program can make.
+ */
+static size_t preinit_usable;
+
+static void preinit(int argc, char **argv, char **envp)
+{
+	void *p = malloc(24);
+	preinit_usable = malloc_usable_size(p);
+	free(p);
+}
+
+__attribute__((section(".preinit_array"), used))
+static void (*preinit_fn)(int, char **, char **) = preinit;
+
 static bool (*owns)(const void *);
 
 static int case_malloc_zero_is_unique(void)
@@ -63,6 +79,12 @@ static int case_align8_mode_gives_classic_classes(void)
 	CHILD_CHECK(owns(q) && (uintptr_t)q % 16 == 0);
 	free(p);
 	free(q);
+	return 0;
+}
+
+static int case_preinit_allocation_sees_the_options(void)
+{
+	CHILD_CHECK(preinit_usable == 24);   /* POOLTRACE_ALIGN=8 was read */
 	return 0;
 }
 
@@ -300,6 +322,7 @@ static const struct {
 	{ "small_large", case_small_from_pools_large_from_glibc },
 	{ "align8", case_align8_mode_gives_classic_classes },
 	{ "calloc", case_calloc_zeroes_and_checks_overflow },
+	{ "preinit", case_preinit_allocation_sees_the_options },
 	{ "realloc", case_realloc_moves_across_512_both_ways },
 	{ "aligned", case_aligned_allocations },
 	{ "usable", case_usable_size_and_sized_frees },
@@ -379,6 +402,13 @@ static void test_align_8_mode_gives_24_byte_blocks(void **state)
 	assert_string_equal(errbuf, "");
 }
 
+static void test_allocation_before_any_constructor_reads_the_options(void **state)
+{
+	const char *env[] = { "POOLTRACE_ALIGN=8", NULL };
+	assert_int_equal(run_case("preinit", env, errbuf, sizeof errbuf), 0);
+	assert_string_equal(errbuf, "");
+}
+
 static void test_bad_align_value_warns_once_and_keeps_16(void **state)
 {
 	const char *env[] = { "POOLTRACE_ALIGN=12", NULL };
@@ -420,6 +450,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_usable_size_and_sized_frees),
 		cmocka_unit_test(test_foreign_pointers_go_to_glibc_and_errno_is_kept),
 		cmocka_unit_test(test_fork_from_threaded_program_leaves_working_child),
+		cmocka_unit_test(test_allocation_before_any_constructor_reads_the_options),
 		cmocka_unit_test(test_bad_align_value_warns_once_and_keeps_16),
 		cmocka_unit_test(test_stats_at_exit_show_live_pool_blocks),
 		cmocka_unit_test(test_stats_print_api_writes_the_table),
