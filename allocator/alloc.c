@@ -404,10 +404,11 @@ void pt__free_remote(struct pt_pool *p, struct pt_block *b)
 		p->pending_next = head;
 	} while (!atomic_compare_exchange_weak(&h->pending, &head, p));   /* seq_cst */
 
-	if (PT_UNLIKELY(atomic_load(&h->abandoned))) {
-		/* no owner thread will collect: do it here */
+	if (PT_UNLIKELY(atomic_load(&h->abandoned) == 1)) {
+		/* no owner thread will collect: do it here (never for a fork
+		 * orphan, whose lists may be half-updated) */
 		pthread_mutex_lock(&pt__g.lock);
-		if (atomic_load(&h->abandoned))
+		if (atomic_load(&h->abandoned) == 1)
 			heap_collect(h, true);
 		pthread_mutex_unlock(&pt__g.lock);
 	}
@@ -469,18 +470,15 @@ void pt_fork_parent(void)
 }
 
 /*
- * In the child only the forking thread survives: the heaps of the others
- * have no owner any more, so they become abandoned (their live blocks may
- * still be freed by the child, and a new thread may adopt them).
+ * In the child only the forking thread survives.  The heaps of the others
+ * may have been caught halfway through an update: they become fork orphans,
+ * never adopted nor collected (see internal.h).  Heaps that were already
+ * abandoned were left consistent, under the lock, and stay adoptable.
  */
 void pt_fork_child(void)
 {
 	pthread_mutex_init(&pt__g.lock, NULL);
-	for (struct pt_heap *h = pt__g.heaps; h; h = h->all_next) {
-		if (h == pt__tl_heap || atomic_load(&h->abandoned))
-			continue;
-		atomic_store(&h->abandoned, 1);
-		h->abandoned_next = pt__g.abandoned;
-		pt__g.abandoned = h;
-	}
+	for (struct pt_heap *h = pt__g.heaps; h; h = h->all_next)
+		if (h != pt__tl_heap && !atomic_load(&h->abandoned))
+			atomic_store(&h->abandoned, 2);
 }

@@ -67,6 +67,14 @@
  * not fault the same pages in again and again; after that the next pool
  * return purges it with MADV_DONTNEED (runs of adjacent pools in one call).
  *
+ * fork: the child inherits the other threads' heaps in whatever state their
+ * owners left them, possibly halfway through a list update (their fast paths
+ * take no lock).  So in the child they become orphans (abandoned == 2): never
+ * adopted, never collected; blocks of theirs that the child frees stay on
+ * their pools' remote lists.  What they hold is bounded by the heap at the
+ * moment of the fork and never grows.  The forking thread's own heap and the
+ * arenas (pt__g.lock is held across fork) are consistent and stay in use.
+ *
  * Locking: one mutex (pt__lock) for arenas, the radix map writes, heap
  * creation/abandonment and the stats walk.  malloc and free never take it on
  * their fast paths.  Lock order for fork: pt__lock is the only lock here.
@@ -159,7 +167,7 @@ struct pt_heap {
 	_Atomic(struct pt_pool *) pending;       /* pools with remote frees */
 	struct pt_pool *empty;                   /* cache of EMPTY pools */
 	unsigned nempty;
-	_Atomic int abandoned;                   /* owner thread gone */
+	_Atomic int abandoned;                   /* 1: owner thread gone, 2: fork orphan */
 	struct pt_heap *all_next;                /* every heap ever made */
 	struct pt_heap *abandoned_next;
 };

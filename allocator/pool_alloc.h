@@ -133,6 +133,7 @@ struct pt_stats {
 	uint64_t nmalloc;            /* all pool allocations since start */
 	uint64_t heaps;              /* thread heaps created */
 	uint64_t heaps_abandoned;    /* heaps of exited threads not yet adopted */
+	uint64_t heaps_orphaned;     /* heaps of other threads inherited by fork */
 };
 
 /*

@@ -84,8 +84,9 @@ void pt_stats_get(struct pt_stats *st)
 			st->cls[c].nmalloc += h->st[c].nmalloc;
 			st->cls[c].req_bytes += h->st[c].req_bytes;
 		}
-		if (atomic_load(&h->abandoned))
-			st->heaps_abandoned++;
+		int ab = atomic_load(&h->abandoned);
+		st->heaps_abandoned += ab == 1;
+		st->heaps_orphaned += ab == 2;
 	}
 	st->heaps = pt__g.nheaps;
 	st->arenas_mapped = pt__g.arenas_mapped;

@@ -74,6 +74,8 @@ PT_EXPORT void pt_stats_print(int fd)
 	                "%llu mmapped)\n",
 	            (unsigned long long)(mi.uordblks + mi.hblkhd),
 	            (unsigned long long)mi.uordblks, (unsigned long long)mi.hblkhd);
-	pt__dprintf(fd, "# thread heaps: %llu created, %llu abandoned\n",
-	            (unsigned long long)st.heaps, (unsigned long long)st.heaps_abandoned);
+	pt__dprintf(fd, "# thread heaps: %llu created, %llu abandoned, %llu inherited "
+	                "from other threads by fork\n",
+	            (unsigned long long)st.heaps, (unsigned long long)st.heaps_abandoned,
+	            (unsigned long long)st.heaps_orphaned);
 }

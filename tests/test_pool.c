@@ -213,6 +213,79 @@ static void test_thread_after_its_exit_gets_enomem_not_a_crash(void **state)
 	assert_true(ok);
 }
 
+/* ---- fork --------------------------------------------------------------- */
+
+static pthread_barrier_t bar;
+
+static void *hold_blocks_until_released(void *arg)
+{
+	alloc_all((void *)(uintptr_t)96);
+	pthread_barrier_wait(&bar);   /* blocks are ready */
+	pthread_barrier_wait(&bar);   /* the parent forked */
+	return NULL;
+}
+
+static void *alloc_some(void *arg)
+{
+	for (int i = 0; i < 100; i++)
+		*(volatile char *)pt_alloc(96) = 1;
+	return NULL;
+}
+
+/*
+ * In a child of fork, the heap of a thread that was running in the parent is
+ * an orphan: frees of its blocks are accepted but never collected, and no new
+ * thread adopts it.
+ */
+static int child_fork_orphans(void *arg)
+{
+	pthread_t t;
+	pthread_barrier_init(&bar, NULL, 2);
+	CHILD_CHECK(pthread_create(&t, NULL, hold_blocks_until_released, NULL) == 0);
+	pthread_barrier_wait(&bar);
+	void *mine = pt_alloc(96);    /* the forking thread has a heap too */
+	pt_fork_prepare();
+	pid_t pid = fork();
+	if (pid == 0) {
+		pt_fork_child();
+		pt_stats_get(&st);
+		if (st.heaps_orphaned != 1 || st.heaps != 2)
+			_exit(10);
+		for (int i = 0; i < NB; i++)
+			pt_free(blocks[i]);   /* remote frees into the orphan */
+		pt_free(mine);
+		pthread_t ct;
+		if (pthread_create(&ct, NULL, alloc_some, NULL) || pthread_join(ct, NULL))
+			_exit(11);
+		pt_stats_get(&st);
+		if (st.heaps != 3)            /* a new heap, not the orphan */
+			_exit(12);
+		if (st.cls[pt_size_class(96)].blocks_used != NB + 100)
+			_exit(13);            /* orphan blocks stay put; 100 new */
+		_exit(0);
+	}
+	pt_fork_parent();
+	int wst;
+	CHILD_CHECK(pid > 0 && waitpid(pid, &wst, 0) == pid);
+	pthread_barrier_wait(&bar);
+	pthread_join(t, NULL);
+	if (!WIFEXITED(wst) || WEXITSTATUS(wst)) {
+		fprintf(stderr, "fork child status %d\n", WEXITSTATUS(wst));
+		return 1;
+	}
+	/* the parent is unaffected: its thread's blocks free normally */
+	free_all(NULL);
+	pt_free(mine);
+	pt_stats_get(&st);
+	CHILD_CHECK(st.cls[pt_size_class(96)].blocks_used == 0 && st.heaps_orphaned == 0);
+	return 0;
+}
+
+static void test_fork_child_orphans_other_threads_heaps(void **state)
+{
+	assert_int_equal(run_in_child(child_fork_orphans, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -222,6 +295,7 @@ int main(void)
 		cmocka_unit_test(test_blocks_of_exited_thread_freed_elsewhere_release_arenas),
 		cmocka_unit_test(test_exited_threads_heaps_are_adopted),
 		cmocka_unit_test(test_thread_after_its_exit_gets_enomem_not_a_crash),
+		cmocka_unit_test(test_fork_child_orphans_other_threads_heaps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
