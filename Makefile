@@ -2,6 +2,8 @@
 #   make            build/libpooltrace.so (and the test programs)
 #   make deps       install the Debian packages the build, tests and demo need
 #   make check      unit tests, API tests, threaded stress, real programs
+#   make bench      glibc, jemalloc, mimalloc, tcmalloc and pooltrace side by side
+#                   (QUICK=1: about a minute)
 #   make demo       preload the library into python3 and print its statistics
 #   make install    PREFIX=/usr/local DESTDIR=...
 -include config.mak
@@ -29,10 +31,12 @@ HEADERS     := $(wildcard allocator/*.h preload/*.h)
 UNIT_TESTS  := test_sizeclass test_pool test_arena test_oom test_options
 UNIT_BINS   := $(UNIT_TESTS:%=$(B)/tests/%)
 TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress
+BENCH_PROGS := churn allocfree prodcons larson realloc frag pair
+BENCH_BINS  := $(BENCH_PROGS:%=$(B)/bench/%)
 
-.PHONY: all lib deps check check-unit check-api check-stress check-programs \
+all: lib $(UNIT_BINS) $(TEST_PROGS) $(BENCH_BINS)
+.PHONY: all lib deps bench check check-unit check-api check-stress check-programs \
         demo install uninstall clean
-all: lib $(UNIT_BINS) $(TEST_PROGS)
 lib: $(B)/libpooltrace.so
 
 $(B)/allocator/%.o: allocator/%.c $(HEADERS)
@@ -66,6 +70,16 @@ $(B)/tests/test_preload: tests/test_preload.c tests/testutil.h
 $(B)/tests/stress: tests/stress.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -o $@ $<
+
+$(B)/bench/%: bench/%.c bench/common.h
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -pthread -o $@ $<
+
+# make bench [QUICK=1]: every workload under glibc, jemalloc, mimalloc,
+# tcmalloc and pooltrace, interleaved; tables and plot in bench/results/
+bench: deps
+	$(MAKE) --no-print-directory lib $(BENCH_BINS)
+	python3 bench/run.py $(if $(QUICK),--quick) --build $(B)
 
 deps:
 	sh tests/deps.sh

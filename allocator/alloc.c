@@ -122,22 +122,56 @@ unsigned pt_align(void)
 
 /* ---- class lists -------------------------------------------------------- */
 
-static void avail_push_front(struct pt_heap *h, struct pt_pool *p)
+/*
+ * The head pool of a class list carries a pin (+1 on nused) while a thread
+ * allocates from the heap; abandoned heaps pin nothing, so that their pools
+ * empty out and go back to the arenas.
+ */
+static void pin(struct pt_heap *h, struct pt_pool *p)
+{
+	if (!p->pinned && !atomic_load_explicit(&h->abandoned, memory_order_relaxed)) {
+		p->pinned = 1;
+		p->nused++;
+	}
+}
+
+static void unpin(struct pt_pool *p)
+{
+	if (p->pinned) {
+		p->pinned = 0;
+		p->nused--;
+	}
+}
+
+/*
+ * Make p the head of its class list.  Returns the former head if unpinning
+ * left it without a block in use (the caller retires it), else NULL.
+ */
+static struct pt_pool *avail_push_front(struct pt_heap *h, struct pt_pool *p)
 {
 	struct pt_pool *head = h->avail[p->cls];
 	p->prev = NULL;
 	p->next = head == SENTINEL ? NULL : head;
-	if (p->next)
-		p->next->prev = p;
 	h->avail[p->cls] = p;
+	pin(h, p);
+	if (!p->next)
+		return NULL;
+	p->next->prev = p;
+	unpin(p->next);
+	return p->next->nused == 0 ? p->next : NULL;
 }
 
+/* Take p off its class list; a head's pin passes to the next pool. */
 static void avail_unlink(struct pt_heap *h, struct pt_pool *p)
 {
-	if (p->prev)
+	if (p->prev) {
 		p->prev->next = p->next;
-	else
+	} else {
 		h->avail[p->cls] = p->next ? p->next : SENTINEL;
+		unpin(p);
+		if (p->next)
+			pin(h, p->next);
+	}
 	if (p->next)
 		p->next->prev = p->prev;
 	p->next = p->prev = NULL;
@@ -155,14 +189,13 @@ static void give_pool(struct pt_pool *p, bool locked)
 }
 
 /*
- * p (USED, on avail) has no block in use any more.  Keep it if it is the
- * only pool of its class, else cache it or give it back to its arena.
+ * p (USED, on avail, not the head) has no block in use any more: cache it or
+ * give it back to its arena.
  */
 static void retire_empty(struct pt_heap *h, struct pt_pool *p, bool locked)
 {
 	bool gone = atomic_load_explicit(&h->abandoned, memory_order_relaxed);
-	if (!gone && h->avail[p->cls] == p && p->next == NULL)
-		return;
+	pt_assert(!p->pinned && p->nused == 0);
 	avail_unlink(h, p);
 	if (!gone && h->nempty < PT_HEAP_EMPTY_CACHE) {
 		p->state = PT_POOL_EMPTY;
@@ -192,11 +225,15 @@ static void heap_collect(struct pt_heap *h, bool locked)
 		}
 		tail->next = p->free;
 		p->free = list;
-		p->nused = (uint16_t)(p->nused - cnt);
+		p->nused = (int16_t)(p->nused - (int)cnt);
+		struct pt_pool *old = NULL;
 		if (p->state == PT_POOL_FULL) {
 			p->state = PT_POOL_USED;
-			avail_push_front(h, p);
+			p->nused &= ~PT_NUSED_FULL;
+			old = avail_push_front(h, p);
 		}
+		if (old)
+			retire_empty(h, old, locked);
 		if (p->nused == 0)
 			retire_empty(h, p, locked);
 		p = next;
@@ -242,7 +279,8 @@ static struct pt_pool *pool_for_class(struct pt_heap *h, unsigned c)
 	p->size = pt__g.class_size[c];
 	p->nblocks = (uint16_t)(PT_POOL_SIZE / p->size);
 	p->state = PT_POOL_USED;
-	avail_push_front(h, p);
+	p->pinned = 0;
+	avail_push_front(h, p);   /* the list was empty: nothing to retire */
 	return p;
 }
 
@@ -261,6 +299,9 @@ static struct pt_heap *heap_acquire(void)
 		pt__g.abandoned = h->abandoned_next;
 		h->abandoned_next = NULL;
 		atomic_store(&h->abandoned, 0);
+		for (unsigned c = 0; c < PT_NCLASSES_MAX; c++)
+			if (h->avail[c] != SENTINEL)
+				pin(h, h->avail[c]);
 	} else {
 		h = pt__meta_alloc_unlocked(sizeof *h);
 		if (h) {
@@ -288,10 +329,18 @@ static void heap_abandon_unlocked(struct pt_heap *h)
 	heap_collect(h, true);
 	for (unsigned c = 0; c < PT_NCLASSES_MAX; c++) {
 		struct pt_pool *p = h->avail[c];
-		while (p != SENTINEL && p) {
+		if (p == SENTINEL)
+			continue;
+		unpin(p);   /* nobody allocates from this heap now */
+		for (; p; ) {
 			struct pt_pool *next = p->next;
 			if (p->nused == 0) {
-				avail_unlink(h, p);
+				if (p->prev)
+					p->prev->next = next;
+				else
+					h->avail[c] = next ? next : SENTINEL;
+				if (next)
+					next->prev = p->prev;
 				pt__arena_give_pool_unlocked(p);
 			}
 			p = next;
@@ -356,8 +405,9 @@ void *pt__alloc_slow(size_t n)
 			carve(p);
 			goto pop;
 		}
+		avail_unlink(h, p);        /* unpinned: nused == nblocks */
 		p->state = PT_POOL_FULL;   /* remote frees will bring it back */
-		avail_unlink(h, p);
+		p->nused |= PT_NUSED_FULL;
 	}
 	p = pool_for_class(h, c);
 	if (!p) {
@@ -370,19 +420,25 @@ pop:;
 	struct pt_block *b = p->free;
 	p->free = b->next;
 	p->nused++;
-	h->st[c].nmalloc++;
-	h->st[c].req_bytes += n;
+	h->nmalloc[c]++;
+	h->req_sample_bytes[c] += n;
+	h->req_samples[c]++;
 	return b;
 }
 
-/* After a local free: p was FULL, or has no block in use any more. */
+/* After a local free: p was FULL, or has no block in use any more (then it
+ * is not the head, which is pinned). */
 void pt__free_local_slow(struct pt_pool *p)
 {
 	struct pt_heap *h = p->owner;
+	struct pt_pool *old = NULL;
 	if (p->state == PT_POOL_FULL) {
 		p->state = PT_POOL_USED;
-		avail_push_front(h, p);
+		p->nused &= ~PT_NUSED_FULL;
+		old = avail_push_front(h, p);
 	}
+	if (old)
+		retire_empty(h, old, false);
 	if (p->nused == 0)
 		retire_empty(h, p, false);
 }

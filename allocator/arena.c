@@ -227,7 +227,7 @@ void pt__arena_give_pool_unlocked(struct pt_pool *p)
 	struct pt_arena *a = pt__arena_of((uintptr_t)p);
 	unsigned nf = a->nfreepools;
 
-	pt_assert(pool_index(p) >= 1 && p->nused == 0);
+	pt_assert(pool_index(p) >= 1 && PT_NUSED(p) == 0);
 	p->state = PT_POOL_FREE;
 	p->owner = NULL;
 	p->free = NULL;

@@ -14,6 +14,19 @@ PT_HIDDEN void *pt__alloc_slow(size_t n) PT_NOINLINE;
 PT_HIDDEN void pt__free_local_slow(struct pt_pool *p) PT_NOINLINE;
 PT_HIDDEN void pt__free_remote(struct pt_pool *p, struct pt_block *b) PT_NOINLINE;
 
+/* --*x, and whether the result is <= 0: one `subw` with its flags on x86-64
+ * (GCC otherwise loads, decrements, stores and tests). */
+static inline bool pt__dec_le_zero(int16_t *x)
+{
+#if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__)
+	bool le;
+	__asm__("subw $1, %0" : "+m"(*x), "=@ccle"(le));
+	return le;
+#else
+	return --*x <= 0;
+#endif
+}
+
 /* n <= PT_SMALL_MAX.  Pops the head pool's free list of the size class. */
 static inline void *pt__alloc_inline(size_t n)
 {
@@ -26,8 +39,7 @@ static inline void *pt__alloc_inline(size_t n)
 		return pt__alloc_slow(n);
 	p->free = b->next;
 	p->nused++;
-	h->st[c].nmalloc++;
-	h->st[c].req_bytes += n;
+	h->nmalloc[c]++;
 	return b;
 }
 
@@ -40,7 +52,7 @@ static inline void pt__free_inline(void *ptr)
 	if (PT_LIKELY(p->owner == pt__tl_heap)) {
 		b->next = p->free;
 		p->free = b;
-		if (PT_UNLIKELY(--p->nused == 0 || p->state == PT_POOL_FULL))
+		if (PT_UNLIKELY(pt__dec_le_zero(&p->nused)))   /* now empty, or FULL */
 			pt__free_local_slow(p);
 		return;
 	}

@@ -29,14 +29,15 @@
  *   EMPTY - held by a heap's empty-pool cache, no block in use.
  *   USED  - on its owner heap's class list avail[cls]; the head of that
  *           list is the pool malloc pops from.  Some blocks may be free.
- *           The only pool of a class list stays there when it empties, to
- *           avoid re-carving it on every malloc/free pair (obmalloc does the
- *           same with its "keep the arena" rule); the stats call it empty.
+ *           The head pool is *pinned*: its nused carries +1 (pinned == 1),
+ *           so that a malloc/free pair on an otherwise empty pool never
+ *           takes the slow path; it is unpinned, and retired if it is empty,
+ *           when it stops being the head.  The stats subtract the pin.
  *   FULL  - every block handed out: on no list.  A local free or a collected
  *           remote free moves it back to USED at the head of avail[cls].
  *
  * Counting identity of a pool owned by a heap:
- *   nused + |free list| + (nblocks - ncarved) == nblocks
+ *   (nused - pinned) + |free list| + (nblocks - ncarved) == nblocks
  * where nused counts blocks pushed on xfree by other threads until the owner
  * collects them.  Hence a pool with a remote free in flight has nused >= 1
  * and cannot change owner: pool->owner is stable for remote freers.
@@ -119,19 +120,28 @@ struct pt_block {
 
 enum pt_pool_state { PT_POOL_FREE = 0, PT_POOL_EMPTY, PT_POOL_USED, PT_POOL_FULL };
 
+/*
+ * A FULL pool also has the top bit of nused set, so that free's fast path
+ * finds both of its slow cases, "now empty" and "was full", with one signed
+ * test: (int16_t)--nused <= 0.
+ */
+#define PT_NUSED_FULL ((int16_t)0x8000)
+#define PT_NUSED(p)   ((unsigned)((p)->nused & 0x7fff))
+
 struct pt_heap;
 
 /* Pool descriptor: 64 bytes, in the arena's header page (see above). */
 struct pt_pool {
 	struct pt_block *free;     /* owner-only free list */
-	uint16_t nused;            /* blocks out (incl. uncollected remote frees) */
+	int16_t nused;             /* blocks out (incl. uncollected remote frees);
+	                              | PT_NUSED_FULL while FULL */
 	uint16_t ncarved;          /* blocks carved from the bump region */
 	uint16_t nblocks;          /* PT_POOL_SIZE / size */
 	uint16_t size;             /* block size of cls */
 	uint8_t cls;
 	uint8_t state;             /* enum pt_pool_state */
 	uint8_t dirty;             /* FREE only: pages still resident */
-	uint8_t pad_;
+	uint8_t pinned;            /* 1 while the head of its class list */
 	uint32_t freed_ms;         /* FREE and dirty: when it was given back */
 	struct pt_pool *next;      /* avail list, heap empty cache or arena freepools */
 	struct pt_pool *prev;      /* avail list only */
@@ -155,15 +165,15 @@ struct pt_arena {
 _Static_assert(sizeof(struct pt_pool) == 64, "pool descriptor is one cache line");
 _Static_assert(sizeof(struct pt_arena) == PT_POOL_SIZE, "arena header fills page 0");
 
-/* Per-heap, per-class counters, written by the owner thread only. */
-struct pt_heap_cls_stats {
-	uint64_t nmalloc;
-	uint64_t req_bytes;
-};
-
 struct pt_heap {
 	struct pt_pool *avail[PT_NCLASSES_MAX];  /* sentinel when no used pool */
-	struct pt_heap_cls_stats st[PT_NCLASSES_MAX];
+	/* per-class counters, written by the owner thread only (two arrays, so
+	 * the fast path updates them with one add each) */
+	uint64_t nmalloc[PT_NCLASSES_MAX];
+	/* requested sizes, sampled in the malloc slow path (the fast path
+	 * counts calls only) */
+	uint64_t req_sample_bytes[PT_NCLASSES_MAX];
+	uint64_t req_samples[PT_NCLASSES_MAX];
 	_Atomic(struct pt_pool *) pending;       /* pools with remote frees */
 	struct pt_pool *empty;                   /* cache of EMPTY pools */
 	unsigned nempty;

@@ -106,7 +106,9 @@ struct pt_class_stats {
 	                            collected by the owner count as used) */
 	uint64_t blocks_free;    /* free blocks in used pools, carved or not */
 	uint64_t nmalloc;        /* allocations served since start */
-	uint64_t req_bytes;      /* bytes requested by those allocations */
+	uint64_t req_bytes;      /* bytes requested by those allocations: an
+	                            estimate, nmalloc times the mean of the
+	                            requests sampled in the malloc slow path */
 };
 
 /* The whole-heap figures of the stats walk. */

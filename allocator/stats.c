@@ -28,7 +28,7 @@ static void count_pool(const struct pt_pool *p, struct pt_stats *st,
 		break;
 	}
 	struct pt_class_stats *cs = &st->cls[p->cls];
-	unsigned used = p->nused;
+	unsigned used = PT_NUSED(p) - p->pinned;
 	if (used == 0) {
 		cs->pools_empty++;
 		st->pools_empty_heap++;
@@ -67,6 +67,7 @@ static void walk_unlocked(struct pt_stats *st,
 void pt_stats_get(struct pt_stats *st)
 {
 	size_t narenas = 0;
+	uint64_t sample_bytes[PT_NCLASSES_MAX] = { 0 }, samples[PT_NCLASSES_MAX] = { 0 };
 
 	memset(st, 0, sizeof *st);
 	if (!atomic_load(&pt__g.initialised))
@@ -81,8 +82,9 @@ void pt_stats_get(struct pt_stats *st)
 	walk_unlocked(st, NULL, NULL, &narenas);
 	for (struct pt_heap *h = pt__g.heaps; h; h = h->all_next) {
 		for (unsigned c = 0; c < pt__g.nclasses; c++) {
-			st->cls[c].nmalloc += h->st[c].nmalloc;
-			st->cls[c].req_bytes += h->st[c].req_bytes;
+			st->cls[c].nmalloc += h->nmalloc[c];
+			sample_bytes[c] += h->req_sample_bytes[c];
+			samples[c] += h->req_samples[c];
 		}
 		int ab = atomic_load(&h->abandoned);
 		st->heaps_abandoned += ab == 1;
@@ -99,6 +101,9 @@ void pt_stats_get(struct pt_stats *st)
 	st->bytes_headers = st->arenas_mapped * PT_POOL_SIZE;
 	for (unsigned c = 0; c < st->nclasses; c++) {
 		struct pt_class_stats *cs = &st->cls[c];
+		if (samples[c])   /* mean of the sampled requests, times the calls */
+			cs->req_bytes = (uint64_t)((double)sample_bytes[c] / (double)samples[c] *
+			                           (double)cs->nmalloc);
 		st->nmalloc += cs->nmalloc;
 		st->bytes_in_blocks += cs->blocks_used * cs->size;
 		st->bytes_free_blocks += cs->blocks_free * cs->size;

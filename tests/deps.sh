@@ -4,7 +4,8 @@
 set -eu
 PKGS="gcc make libc6-dev pkg-config libcmocka-dev libunwind-dev
       python3 libpython3.11-testsuite sqlite3 git perl xz-utils
-      redis-server redis-tools"
+      redis-server redis-tools valgrind libjemalloc2 libmimalloc2.0
+      libtcmalloc-minimal4"
 
 missing=""
 for p in $PKGS; do
