@@ -67,6 +67,7 @@ void pt__init_slow(void)
 		pt__g.align = cfg.align == 8 ? 8 : 16;
 		pt__sizeclass_build(pt__g.align, pt__size2class, pt__g.class_size,
 		                    &pt__g.nclasses);
+		pt__region_init_unlocked();
 		/* pthread_key_create does not allocate in glibc */
 		pt__g.key_ok = pthread_key_create(&pt__g.key, heap_done) == 0;
 		atomic_store_explicit(&pt__g.initialised, 1, memory_order_release);
@@ -500,7 +501,7 @@ void *pt_alloc_aligned(size_t align, size_t n)
 
 bool pt_owns(const void *p)
 {
-	return pt__radix_test((uintptr_t)p);
+	return pt__owns((uintptr_t)p);
 }
 
 void pt_free(void *p)

@@ -13,6 +13,54 @@
 #include "internal.h"
 
 _Atomic(uint8_t *) pt__radix_root[1u << PT_RADIX_ROOT_BITS];
+uintptr_t pt__region_base = (uintptr_t)0 - PT_REGION_SIZE;
+uint8_t pt__region_map[PT_REGION_ARENAS];
+
+void pt_test_region_limit(size_t n)
+{
+	pthread_mutex_lock(&pt__g.lock);
+	pt__g.region_limit = n < PT_REGION_ARENAS ? n : PT_REGION_ARENAS;
+	pthread_mutex_unlock(&pt__g.lock);
+}
+
+/* Reserve the region (at initialisation).  Without it, every arena is a
+ * plain mapping found through the radix map. */
+void pt__region_init_unlocked(void)
+{
+	void *m;
+	if (pt__region_base != (uintptr_t)0 - PT_REGION_SIZE)
+		return;
+	if (!pt__g.region_limit)
+		pt__g.region_limit = PT_REGION_ARENAS;
+	if (pt__os_reserve(PT_REGION_SIZE, PT_ARENA_SIZE, &m) == 0)
+		__atomic_store_n(&pt__region_base, (uintptr_t)m, __ATOMIC_RELEASE);
+}
+
+static bool in_region(uintptr_t a)
+{
+	return a - pt__region_base < PT_REGION_SIZE;
+}
+
+/* A committed arena-sized slot of the region, or NULL (none left, or no
+ * region, or the OS refused). */
+static void *region_take_unlocked(void)
+{
+	if (pt__region_base == (uintptr_t)0 - PT_REGION_SIZE)
+		return NULL;
+	size_t i = pt__g.region_hint;
+	while (i < pt__g.region_top && pt__region_map[i])
+		i++;
+	if (i >= pt__g.region_limit)
+		return NULL;
+	void *p = (void *)(pt__region_base + (i << PT_ARENA_SHIFT));
+	if (pt__os_commit(p, PT_ARENA_SIZE))
+		return NULL;
+	__atomic_store_n(&pt__region_map[i], 1, __ATOMIC_RELEASE);
+	if (i == pt__g.region_top)
+		pt__g.region_top++;
+	pt__g.region_hint = i + 1;
+	return p;
+}
 
 #define LEAF_SIZE (1u << PT_RADIX_LEAF_BITS)
 
@@ -89,12 +137,15 @@ static void finger_drop(struct pt_arena *a, unsigned nf)
 
 static struct pt_arena *arena_new_unlocked(void)
 {
-	void *m;
-	if (pt__os_map_aligned(PT_ARENA_SIZE, PT_ARENA_SIZE, &m))
-		return NULL;
-	if (radix_set_unlocked((uintptr_t)m, 1)) {
-		pt__os_unmap(m, PT_ARENA_SIZE);
-		return NULL;
+	void *m = region_take_unlocked();
+	if (!m) {
+		if (pt__os_map_aligned(PT_ARENA_SIZE, PT_ARENA_SIZE, &m))
+			return NULL;
+		if (radix_set_unlocked((uintptr_t)m, 1)) {
+			pt__os_unmap(m, PT_ARENA_SIZE);
+			return NULL;
+		}
+		pt__g.arenas_outside++;
 	}
 	struct pt_arena *a = m;   /* zeroed: every pool FREE, not dirty */
 	a->nfreepools = PT_USABLE_POOLS;
@@ -128,8 +179,18 @@ static void arena_release_unlocked(struct pt_arena *a)
 		pt__g.all = a->all_next;
 	if (a->all_next)
 		a->all_next->all_prev = a->all_prev;
-	radix_set_unlocked((uintptr_t)a, 0);
-	pt__os_unmap(a, PT_ARENA_SIZE);
+	uintptr_t base = (uintptr_t)a;
+	if (in_region(base)) {
+		size_t i = (base - pt__region_base) >> PT_ARENA_SHIFT;
+		__atomic_store_n(&pt__region_map[i], 0, __ATOMIC_RELEASE);
+		pt__os_decommit(a, PT_ARENA_SIZE);
+		if (i < pt__g.region_hint)
+			pt__g.region_hint = i;
+	} else {
+		radix_set_unlocked(base, 0);
+		pt__os_unmap(a, PT_ARENA_SIZE);
+		pt__g.arenas_outside--;
+	}
 	pt__g.arenas_mapped--;
 	pt__g.arenas_released++;
 }

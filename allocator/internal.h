@@ -18,10 +18,17 @@
  *  - an empty pool can be purged (MADV_DONTNEED) without losing its state;
  *  - the stats walk reads one page per arena and never faults pools in.
  *
- * Ownership: a two-level radix map, root[p >> 32] -> leaf[(p >> 18) & 0x3fff],
- * one byte per 256 KiB of address space, set while an arena is mapped.  The
- * test reads only the map, never the memory at p, so foreign pointers (glibc,
- * stack, mmap) cost two loads and are never touched.
+ * Ownership: at initialisation the allocator reserves one range of address
+ * space, PT_REGION_SIZE (4 GiB) of PROT_NONE | MAP_NORESERVE memory that
+ * costs neither RAM nor commit charge, and places arenas in it with
+ * MAP_FIXED.  A flat byte map, pt__region_map[(p - base) >> 18], says which
+ * slots hold a live arena: free() knows a pool block with a subtraction, a
+ * compare and one load.  Arenas beyond the range (a larger heap, or no range
+ * because the reservation failed, e.g. under a tight RLIMIT_AS) come from
+ * plain mmap and are marked in a two-level radix map instead,
+ * root[p >> 32] -> leaf[(p >> 18) & 0x3fff].  Either test reads only our
+ * maps, never the memory at p, so foreign pointers (glibc, stack, mmap) are
+ * never touched.
  *
  * Pool states (struct pt_pool.state):
  *   FREE  - in its arena: on the arena's freepools list, or never carved
@@ -203,6 +210,11 @@ struct pt_global {
 	uint64_t nheaps;
 	pthread_key_t key;
 	int key_ok;
+	/* the reserved region (see the top comment) */
+	size_t region_top;       /* slots [0, region_top) were used once */
+	size_t region_hint;      /* no free slot below this one */
+	size_t region_limit;     /* slots usable (PT_REGION_ARENAS; tests lower it) */
+	uint64_t arenas_outside; /* arenas mapped outside the region now */
 	/* metadata bump allocator (heaps) */
 	char *meta_cur, *meta_end;
 };
@@ -215,6 +227,9 @@ PT_HIDDEN extern __thread struct pt_heap *pt__tl_heap
 	__attribute__((tls_model("initial-exec")));
 
 /* os.c: the only file that makes system calls.  0 or an errno value. */
+PT_HIDDEN int pt__os_reserve(size_t size, size_t align, void **out);
+PT_HIDDEN int pt__os_commit(void *p, size_t size);
+PT_HIDDEN int pt__os_decommit(void *p, size_t size);
 PT_HIDDEN int pt__os_map_aligned(size_t size, size_t align, void **out);
 PT_HIDDEN int pt__os_map(size_t size, void **out);
 PT_HIDDEN int pt__os_unmap(void *p, size_t size);
@@ -222,13 +237,18 @@ PT_HIDDEN int pt__os_purge(void *p, size_t size);
 /* A coarse monotonic clock in milliseconds (wraps after 49 days). */
 PT_HIDDEN uint32_t pt__os_now_ms(void);
 /* Fault injection for tests: the n-th next map call (0 = the next) fails
- * with ENOMEM; -1 disables. */
+ * with ENOMEM; -1 disables.  Reserving the region and committing an arena in
+ * it count as map calls. */
 void pt_test_fail_map_after(long n);
+/* Tests: fail `count` map calls in a row, starting with the after-th next. */
+void pt_test_fail_maps(long after, long count);
+/* Tests: how many map calls fault injection has failed so far. */
+uint64_t pt_test_failed_maps(void);
+/* Tests: use at most n arena slots of the reserved region. */
+void pt_test_region_limit(size_t n);
 /* How many map calls succeeded so far (tests). */
 uint64_t pt_test_map_calls(void);
 
-/* radix map */
-static inline bool pt__radix_test(uintptr_t a);
 
 /* arena.c; the caller holds pt__g.lock */
 PT_HIDDEN struct pt_pool *pt__arena_take_pool_unlocked(void);
@@ -236,6 +256,7 @@ PT_HIDDEN void pt__arena_give_pool_unlocked(struct pt_pool *p);
 PT_HIDDEN uintptr_t pt__pool_base(const struct pt_pool *p);
 PT_HIDDEN void *pt__meta_alloc_unlocked(size_t size);
 PT_HIDDEN void pt__purge_all_unlocked(void);
+PT_HIDDEN void pt__region_init_unlocked(void);
 
 /* heap.c */
 PT_HIDDEN void pt__init_slow(void);
@@ -247,6 +268,13 @@ PT_HIDDEN void pt__sizeclass_build(unsigned align, uint8_t *table,
 #define PT_RADIX_ROOT_BITS (47 - PT_ARENA_SHIFT - PT_RADIX_LEAF_BITS)
 PT_HIDDEN extern _Atomic(uint8_t *) pt__radix_root[1u << PT_RADIX_ROOT_BITS];
 
+#define PT_REGION_SIZE   ((uintptr_t)4 << 30)
+#define PT_REGION_ARENAS (PT_REGION_SIZE >> PT_ARENA_SHIFT)   /* 16384 */
+/* Start of the reserved region; (uintptr_t)-PT_REGION_SIZE (the top of the
+ * address space, never a user pointer) while there is none. */
+PT_HIDDEN extern uintptr_t pt__region_base;
+PT_HIDDEN extern uint8_t pt__region_map[PT_REGION_ARENAS];
+
 static inline bool pt__radix_test(uintptr_t a)
 {
 	if (PT_UNLIKELY(a >> 47))
@@ -255,6 +283,15 @@ static inline bool pt__radix_test(uintptr_t a)
 		&pt__radix_root[a >> (PT_ARENA_SHIFT + PT_RADIX_LEAF_BITS)],
 		memory_order_acquire);
 	return leaf && leaf[(a >> PT_ARENA_SHIFT) & ((1u << PT_RADIX_LEAF_BITS) - 1)];
+}
+
+/* Is a inside a live arena of ours?  O(1), reads only our maps. */
+static inline bool pt__owns(uintptr_t a)
+{
+	uintptr_t off = a - pt__region_base;
+	if (PT_LIKELY(off < PT_REGION_SIZE))
+		return __atomic_load_n(&pt__region_map[off >> PT_ARENA_SHIFT], __ATOMIC_RELAXED);
+	return pt__radix_test(a);
 }
 
 static inline struct pt_arena *pt__arena_of(uintptr_t a)

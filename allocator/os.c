@@ -14,12 +14,25 @@
 
 static struct {
 	_Atomic long fail_countdown;   /* < 0: no fault injection */
+	_Atomic long fail_count;       /* how many calls fail from there on */
 	_Atomic uint64_t maps;
-} os = { -1, 0 };
+	_Atomic uint64_t failed;
+} os = { -1, 0, 0, 0 };
+
+void pt_test_fail_maps(long after, long count)
+{
+	atomic_store(&os.fail_count, count);
+	atomic_store(&os.fail_countdown, after);
+}
 
 void pt_test_fail_map_after(long n)
 {
-	atomic_store(&os.fail_countdown, n);
+	pt_test_fail_maps(n, 1);
+}
+
+uint64_t pt_test_failed_maps(void)
+{
+	return atomic_load(&os.failed);
 }
 
 uint64_t pt_test_map_calls(void)
@@ -33,7 +46,9 @@ static bool injected_failure(void)
 	if (PT_LIKELY(n < 0))
 		return false;
 	if (n == 0) {
-		atomic_store(&os.fail_countdown, -1);
+		if (atomic_fetch_sub(&os.fail_count, 1) <= 1)
+			atomic_store(&os.fail_countdown, -1);
+		atomic_fetch_add(&os.failed, 1);
 		return true;
 	}
 	atomic_store(&os.fail_countdown, n - 1);
@@ -81,6 +96,60 @@ int pt__os_map_aligned(size_t size, size_t align, void **out)
 	errno = e;
 	*out = (void *)aligned;
 	return 0;
+}
+
+/*
+ * Reserve size bytes of address space aligned to align: PROT_NONE and
+ * MAP_NORESERVE, so it uses neither memory nor commit charge until parts of
+ * it are committed.
+ */
+int pt__os_reserve(size_t size, size_t align, void **out)
+{
+	int e = errno, r = 0;
+	if (injected_failure())
+		return ENOMEM;
+	void *p = mmap(NULL, size + align, PROT_NONE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED) {
+		r = errno ? errno : ENOMEM;
+		errno = e;
+		return r;
+	}
+	uintptr_t a = (uintptr_t)p;
+	uintptr_t aligned = (a + align - 1) & ~(uintptr_t)(align - 1);
+	if (aligned > a)
+		munmap(p, aligned - a);
+	if (a + align > aligned)
+		munmap((void *)(aligned + size), a + align - aligned);
+	errno = e;
+	*out = (void *)aligned;
+	return 0;
+}
+
+/* Make [p, p+size) of a reservation readable and writable (fresh zeros). */
+int pt__os_commit(void *p, size_t size)
+{
+	int e = errno, r = 0;
+	if (injected_failure())
+		return ENOMEM;
+	if (mmap(p, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+	         -1, 0) == MAP_FAILED)
+		r = errno ? errno : ENOMEM;
+	else
+		atomic_fetch_add_explicit(&os.maps, 1, memory_order_relaxed);
+	errno = e;
+	return r;
+}
+
+/* Give the pages and commit charge of [p, p+size) back; keep the range. */
+int pt__os_decommit(void *p, size_t size)
+{
+	int e = errno, r = 0;
+	if (mmap(p, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE,
+	         -1, 0) == MAP_FAILED)
+		r = errno;
+	errno = e;
+	return r;
 }
 
 int pt__os_unmap(void *p, size_t size)

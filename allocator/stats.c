@@ -95,6 +95,7 @@ void pt_stats_get(struct pt_stats *st)
 	st->arenas_total = pt__g.arenas_total;
 	st->arenas_released = pt__g.arenas_released;
 	st->arenas_highwater = pt__g.arenas_highwater;
+	st->arenas_outside = pt__g.arenas_outside;
 	st->purges = pt__g.purges;
 	pthread_mutex_unlock(&pt__g.lock);
 

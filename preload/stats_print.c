@@ -41,12 +41,13 @@ PT_EXPORT void pt_stats_print(int fd)
 	struct mallinfo2 mi = mallinfo2();   /* glibc's own figures: not ours */
 	unsigned long long arena_kib = PT_ARENA_SIZE >> 10;
 	pt__dprintf(fd, "# arenas: %llu mapped (%llu KiB), %llu mapped in total, "
-	                "%llu released, high water %llu\n",
+	                "%llu released, high water %llu, %llu outside the reserved range\n",
 	            (unsigned long long)st.arenas_mapped,
 	            (unsigned long long)st.arenas_mapped * arena_kib,
 	            (unsigned long long)st.arenas_total,
 	            (unsigned long long)st.arenas_released,
-	            (unsigned long long)st.arenas_highwater);
+	            (unsigned long long)st.arenas_highwater,
+	            (unsigned long long)st.arenas_outside);
 	pt__dprintf(fd, "# pools: %llu in use, %llu empty in heaps, %llu free in arenas "
 	                "(%llu resident, %llu purged), %llu never touched, %llu purges\n",
 	            (unsigned long long)st.pools_in_use,

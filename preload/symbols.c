@@ -50,7 +50,7 @@ static inline void *malloc_impl(size_t n)
 
 static inline void free_impl(void *p)
 {
-	if (PT_LIKELY(pt__radix_test((uintptr_t)p))) {
+	if (PT_LIKELY(pt__owns((uintptr_t)p))) {
 		pt__free_inline(p);
 		return;
 	}
@@ -121,7 +121,7 @@ PT_EXPORT void *realloc(void *p, size_t n)
 	if (!p)
 		return malloc_impl(n);
 
-	if (pt__radix_test((uintptr_t)p)) {
+	if (pt__owns((uintptr_t)p)) {
 		if (n == 0) {           /* glibc: realloc(p, 0) frees p */
 			pt__free_inline(p);
 			return NULL;
@@ -201,7 +201,7 @@ PT_EXPORT void *pvalloc(size_t n)
 
 PT_EXPORT size_t malloc_usable_size(void *p)
 {
-	if (pt__radix_test((uintptr_t)p))
+	if (pt__owns((uintptr_t)p))
 		return pt__pool_of((uintptr_t)p)->size;
 	return pt__libc_usable_size(p);
 }

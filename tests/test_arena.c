@@ -204,6 +204,10 @@ static void test_foreign_pointers_are_never_claimed(void **state)
 	assert_false(pt_owns((void *)(uintptr_t)-1));
 	assert_false(pt_owns((void *)0xffff800000000000ull));   /* kernel half */
 	assert_false(pt_owns((void *)(((uintptr_t)ours & ~(uintptr_t)(PT_ARENA_SIZE - 1)) - 1)));
+	/* reserved for arenas but holding none */
+	assert_true((uintptr_t)ours - pt__region_base < PT_REGION_SIZE);
+	assert_false(pt_owns((void *)(pt__region_base + PT_REGION_SIZE - PT_ARENA_SIZE + 64)));
+	assert_false(pt_owns((void *)(pt__region_base + PT_REGION_SIZE)));
 	pt_free(ours);
 }
 

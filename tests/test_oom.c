@@ -8,6 +8,7 @@
 #include "testutil.h"
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "internal.h"
@@ -41,14 +42,17 @@ static int workload(void)
 	return failed;
 }
 
+static long fail_run = 1;   /* how many map calls in a row fail */
+
 static int child_fail_nth(void *arg)
 {
 	long n = (long)(intptr_t)arg;
-	pt_test_fail_map_after(n);
+	pt_test_fail_maps(n, fail_run);
 	int failed = workload();
 	CHILD_CHECK(failed >= 0);
+	bool fired = pt_test_failed_maps() >= 1;
+	pt_test_fail_maps(-1, 0);
 	/* after the fault: everything works, and the stats walk is sane */
-	pt_test_fail_map_after(-1);
 	for (int i = 0; i < NALLOC; i++) {
 		if (!p[i])
 			p[i] = pt_alloc(64);
@@ -64,29 +68,108 @@ static int child_fail_nth(void *arg)
 		pt_free(p[i]);
 	pt_stats_get(&st);
 	CHILD_CHECK(st.pools_in_use == 0);
-	/* exit status 0: passed, the fault hit; 2: passed, no map was n-th */
-	return failed ? 0 : 2;
+	/* exit status: 0 the fault fired and allocations failed cleanly; 3 it
+	 * fired and a fallback absorbed it (the reservation, a region slot);
+	 * 2 no map was the n-th */
+	return !fired ? 2 : failed ? 0 : 3;
 }
 
+/*
+ * Fail 1, 2 or 3 map calls in a row, starting at every call in turn.  A single
+ * failure of the reservation or of a region slot is absorbed by the mmap
+ * fallback; a failed fallback or metadata map gives NULL/ENOMEM.
+ */
 static void test_failing_each_map_in_turn_gives_enomem_never_a_crash(void **state)
 {
-	int hits = 0;
-	for (long n = 0; n < 100; n++) {
-		int r = run_in_child(child_fail_nth, (void *)(intptr_t)n);
-		if (r == 2)
-			break;          /* the workload needs fewer than n maps */
-		assert_int_equal(r, 0);
-		hits++;
+	int enomem = 0, absorbed = 0;
+	for (fail_run = 1; fail_run <= 3; fail_run++)
+		for (long n = 0; n < 200; n++) {
+			int r = run_in_child(child_fail_nth, (void *)(intptr_t)n);
+			if (r == 2)
+				break;          /* the workload needs fewer than n maps */
+			if (r != 0 && r != 3)
+				fprintf(stderr, "fail %ld maps from %ld: child status %d\n",
+				        fail_run, n, r);
+			assert_true(r == 0 || r == 3);
+			enomem += r == 0;
+			absorbed += r == 3;
+		}
+	print_message("sweep: %d runs ended in ENOMEM, %d absorbed by a fallback\n",
+	              enomem, absorbed);
+	assert_true(absorbed >= 5);   /* reservation, region slots */
+	assert_true(enomem >= 5);     /* metadata; slot and fallback both failing */
+}
+
+/* Without the reserved range every arena is a plain mapping, still ours. */
+static int child_no_region(void *arg)
+{
+	pt_test_fail_map_after(0);        /* the reservation */
+	enum { N = 20000 };
+	static void *blk[N];
+	for (int i = 0; i < N; i++) {
+		blk[i] = pt_alloc(64 + (size_t)i % 400);
+		CHILD_CHECK(blk[i] && pt_owns(blk[i]));
+		CHILD_CHECK((uintptr_t)blk[i] - pt__region_base >= PT_REGION_SIZE);
 	}
-	assert_true(hits >= 5);   /* leaf, metadata, several arenas */
+	struct pt_stats st;
+	pt_stats_get(&st);
+	CHILD_CHECK(st.arenas_outside == st.arenas_mapped && st.arenas_mapped > 2);
+	for (int i = 0; i < N; i++)
+		pt_free(blk[i]);
+	pt_stats_get(&st);
+	/* what stays mapped: the spare, and arenas holding the (empty) pool
+	 * each class list keeps for its next malloc */
+	CHILD_CHECK(st.pools_in_use == 0 && st.arenas_released > 0);
+	CHILD_CHECK(st.arenas_outside == st.arenas_mapped);
+	CHILD_CHECK(st.arenas_mapped <= 1 + pt_nclasses());
+	return 0;
+}
+
+static void test_without_the_reserved_range_arenas_come_from_mmap(void **state)
+{
+	assert_int_equal(run_in_child(child_no_region, NULL), 0);
+}
+
+/* When the range is used up, further arenas are plain mappings. */
+static int child_region_full(void *arg)
+{
+	pt_test_region_limit(2);
+	enum { N = 8000 };   /* 512-byte blocks: about 16 arenas */
+	static void *blk[N];
+	size_t inside = 0, outside = 0;
+	for (int i = 0; i < N; i++) {
+		blk[i] = pt_alloc(512);
+		CHILD_CHECK(blk[i] && pt_owns(blk[i]));
+		if ((uintptr_t)blk[i] - pt__region_base < PT_REGION_SIZE)
+			inside++;
+		else
+			outside++;
+	}
+	CHILD_CHECK(inside == 2 * PT_USABLE_POOLS * 8 && outside == N - inside);
+	for (int i = 0; i < N; i++)
+		pt_free(blk[i]);
+	struct pt_stats st;
+	pt_stats_get(&st);
+	/* kept: the spare, the head pool's arena, the heap's cached pools' */
+	CHILD_CHECK(st.pools_in_use == 0);
+	CHILD_CHECK(st.arenas_mapped <= 2 + PT_HEAP_EMPTY_CACHE);
+	return 0;
+}
+
+static void test_arenas_beyond_the_reserved_range_come_from_mmap(void **state)
+{
+	assert_int_equal(run_in_child(child_region_full, NULL), 0);
 }
 
 static int child_first_map_fails_in_thread(void *arg)
 {
-	pt_test_fail_map_after(0);
+	pt_test_fail_maps(0, 1000);   /* no memory at all */
 	errno = 0;
 	void *q = pt_alloc(1);
 	CHILD_CHECK(q == NULL && errno == ENOMEM);
+	q = pt_alloc(400);
+	CHILD_CHECK(q == NULL && errno == ENOMEM);
+	pt_test_fail_maps(-1, 0);      /* memory is back */
 	q = pt_alloc(1);
 	CHILD_CHECK(q != NULL);
 	pt_free(q);
@@ -120,6 +203,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_failing_each_map_in_turn_gives_enomem_never_a_crash),
 		cmocka_unit_test(test_first_allocation_without_memory_returns_null),
+		cmocka_unit_test(test_without_the_reserved_range_arenas_come_from_mmap),
+		cmocka_unit_test(test_arenas_beyond_the_reserved_range_come_from_mmap),
 		cmocka_unit_test(test_too_large_or_badly_aligned_requests_are_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
