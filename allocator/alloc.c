@@ -12,7 +12,7 @@
 #include "fastpath.h"
 
 struct pt_global pt__g = { .lock = PTHREAD_MUTEX_INITIALIZER };
-uint8_t pt__size2class[PT_SMALL_MAX / 8 + 1];
+uint8_t pt__size2class[PT_SMALL_MAX + 1];
 
 /* Read-only: its free list is empty, so every pop through it goes slow. */
 struct pt_pool pt__sentinel_pool;
@@ -35,8 +35,8 @@ static void heap_done(void *arg);
 /* ---- size classes ------------------------------------------------------- */
 
 /*
- * Fill the size -> class table (index (n + 7) >> 3 for n = 0..512) and the
- * class sizes.  align 8: 8, 16, 24, ..., 512 (64 classes).  align 16: 8,
+ * Fill the size -> class table (indexed by the request size n = 0..512, one
+ * byte each: one load on the malloc fast path) and the class sizes.  align 8: 8, 16, 24, ..., 512 (64 classes).  align 16: 8,
  * then multiples of 16 up to 512 (33 classes), so that every block of 16
  * bytes or more is 16-aligned.
  */
@@ -49,8 +49,8 @@ void pt__sizeclass_build(unsigned align, uint8_t *table, uint16_t *class_size,
 		class_size[n++] = (uint16_t)s;
 	*nclasses = n;
 	unsigned c = 0;
-	for (unsigned i = 0; i <= PT_SMALL_MAX / 8; i++) {
-		unsigned need = i ? 8 * i : 8;
+	for (unsigned i = 0; i <= PT_SMALL_MAX; i++) {
+		unsigned need = i ? i : 1;
 		while (class_size[c] < need)
 			c++;
 		table[i] = (uint8_t)c;
@@ -100,7 +100,7 @@ int pt_configure(const struct pt_config *cfg)
 unsigned pt_size_class(size_t n)
 {
 	ensure_init();
-	return n <= PT_SMALL_MAX ? pt__size2class[(n + 7) >> 3] : PT_NCLASSES_MAX;
+	return n <= PT_SMALL_MAX ? pt__size2class[n] : PT_NCLASSES_MAX;
 }
 
 size_t pt_class_size(unsigned cls)
@@ -145,36 +145,43 @@ static void unpin(struct pt_pool *p)
 }
 
 /*
- * Make p the head of its class list.  Returns the former head if unpinning
- * left it without a block in use (the caller retires it), else NULL.
+ * Class lists are circular and doubly linked: avail[c] is the head, the pool
+ * malloc pops from, and head->prev the tail.  A pool that stops being full
+ * joins at the tail (as in mimalloc), so the head drains completely before
+ * malloc moves on, and the pools behind it have had time to collect frees;
+ * pushing it in front (obmalloc's order) made every free into a full pool
+ * cost two head changes.
  */
-static struct pt_pool *avail_push_front(struct pt_heap *h, struct pt_pool *p)
+static void avail_push_back(struct pt_heap *h, struct pt_pool *p)
 {
 	struct pt_pool *head = h->avail[p->cls];
-	p->prev = NULL;
-	p->next = head == SENTINEL ? NULL : head;
-	h->avail[p->cls] = p;
-	pin(h, p);
-	if (!p->next)
-		return NULL;
-	p->next->prev = p;
-	unpin(p->next);
-	return p->next->nused == 0 ? p->next : NULL;
+	if (head == SENTINEL) {
+		p->next = p->prev = p;
+		h->avail[p->cls] = p;
+		pin(h, p);
+		return;
+	}
+	p->next = head;
+	p->prev = head->prev;
+	head->prev->next = p;
+	head->prev = p;
 }
 
 /* Take p off its class list; a head's pin passes to the next pool. */
 static void avail_unlink(struct pt_heap *h, struct pt_pool *p)
 {
-	if (p->prev) {
-		p->prev->next = p->next;
-	} else {
-		h->avail[p->cls] = p->next ? p->next : SENTINEL;
+	if (p->next == p) {
+		h->avail[p->cls] = SENTINEL;
 		unpin(p);
-		if (p->next)
-			pin(h, p->next);
-	}
-	if (p->next)
+	} else {
+		p->prev->next = p->next;
 		p->next->prev = p->prev;
+		if (h->avail[p->cls] == p) {
+			h->avail[p->cls] = p->next;
+			unpin(p);
+			pin(h, p->next);
+		}
+	}
 	p->next = p->prev = NULL;
 }
 
@@ -227,14 +234,11 @@ static void heap_collect(struct pt_heap *h, bool locked)
 		tail->next = p->free;
 		p->free = list;
 		p->nused = (int16_t)(p->nused - (int)cnt);
-		struct pt_pool *old = NULL;
 		if (p->state == PT_POOL_FULL) {
 			p->state = PT_POOL_USED;
 			p->nused &= ~PT_NUSED_FULL;
-			old = avail_push_front(h, p);
+			avail_push_back(h, p);
 		}
-		if (old)
-			retire_empty(h, old, locked);
 		if (p->nused == 0)
 			retire_empty(h, p, locked);
 		p = next;
@@ -281,7 +285,7 @@ static struct pt_pool *pool_for_class(struct pt_heap *h, unsigned c)
 	p->nblocks = (uint16_t)(PT_POOL_SIZE / p->size);
 	p->state = PT_POOL_USED;
 	p->pinned = 0;
-	avail_push_front(h, p);   /* the list was empty: nothing to retire */
+	avail_push_back(h, p);    /* the list was empty: p is the head */
 	return p;
 }
 
@@ -329,22 +333,21 @@ static void heap_abandon_unlocked(struct pt_heap *h)
 	atomic_store(&h->abandoned, 1);   /* seq_cst: pairs with pt__free_remote */
 	heap_collect(h, true);
 	for (unsigned c = 0; c < PT_NCLASSES_MAX; c++) {
-		struct pt_pool *p = h->avail[c];
-		if (p == SENTINEL)
+		struct pt_pool *head = h->avail[c];
+		if (head == SENTINEL)
 			continue;
-		unpin(p);   /* nobody allocates from this heap now */
-		for (; p; ) {
-			struct pt_pool *next = p->next;
+		unpin(head);   /* nobody allocates from this heap now: no pins */
+		struct pt_pool *p = head->prev;   /* walk from the tail to the head */
+		for (;;) {
+			struct pt_pool *prev = p->prev;
+			bool last = p == head;
 			if (p->nused == 0) {
-				if (p->prev)
-					p->prev->next = next;
-				else
-					h->avail[c] = next ? next : SENTINEL;
-				if (next)
-					next->prev = p->prev;
+				avail_unlink(h, p);   /* abandoned: unlink pins nothing */
 				pt__arena_give_pool_unlocked(p);
 			}
-			p = next;
+			if (last)
+				break;
+			p = prev;
 		}
 	}
 	while (h->empty) {
@@ -391,7 +394,7 @@ void *pt__alloc_slow(size_t n)
 		errno = ENOMEM;
 		return NULL;
 	}
-	unsigned c = pt__size2class[(n + 7) >> 3];   /* the table may have just been built */
+	unsigned c = pt__size2class[n];   /* the table may have just been built */
 	if (atomic_load_explicit(&h->pending, memory_order_relaxed))
 		heap_collect(h, false);
 
@@ -432,14 +435,11 @@ pop:;
 void pt__free_local_slow(struct pt_pool *p)
 {
 	struct pt_heap *h = p->owner;
-	struct pt_pool *old = NULL;
 	if (p->state == PT_POOL_FULL) {
 		p->state = PT_POOL_USED;
 		p->nused &= ~PT_NUSED_FULL;
-		old = avail_push_front(h, p);
+		avail_push_back(h, p);
 	}
-	if (old)
-		retire_empty(h, old, false);
 	if (p->nused == 0)
 		retire_empty(h, p, false);
 }

@@ -31,7 +31,7 @@ static inline bool pt__dec_le_zero(int16_t *x)
 static inline void *pt__alloc_inline(size_t n)
 {
 	struct pt_heap *h = pt__tl_heap;
-	unsigned c = pt__size2class[(n + 7) >> 3];
+	unsigned c = pt__size2class[n];
 	struct pt_pool *p = h->avail[c];
 	struct pt_block *b = p->free;
 

@@ -220,7 +220,7 @@ struct pt_global {
 };
 
 PT_HIDDEN extern struct pt_global pt__g;
-PT_HIDDEN extern uint8_t pt__size2class[PT_SMALL_MAX / 8 + 1];
+PT_HIDDEN extern uint8_t pt__size2class[PT_SMALL_MAX + 1];
 PT_HIDDEN extern struct pt_pool pt__sentinel_pool;
 PT_HIDDEN extern struct pt_heap pt__empty_heap;
 PT_HIDDEN extern __thread struct pt_heap *pt__tl_heap
@@ -290,7 +290,9 @@ static inline bool pt__owns(uintptr_t a)
 {
 	uintptr_t off = a - pt__region_base;
 	if (PT_LIKELY(off < PT_REGION_SIZE))
-		return __atomic_load_n(&pt__region_map[off >> PT_ARENA_SHIFT], __ATOMIC_RELAXED);
+		/* a plain load: the byte is set before any block of the arena is
+		 * handed out, and the program orders a free after its malloc */
+		return pt__region_map[off >> PT_ARENA_SHIFT];
 	return pt__radix_test(a);
 }
 

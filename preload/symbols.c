@@ -128,7 +128,7 @@ PT_EXPORT void *realloc(void *p, size_t n)
 		}
 		const struct pt_pool *pool = pt__pool_of((uintptr_t)p);
 		size_t old = pool->size;
-		if (n <= PT_SMALL_MAX && pt__size2class[(n + 7) >> 3] == pool->cls)
+		if (n <= PT_SMALL_MAX && pt__size2class[n] == pool->cls)
 			return p;       /* same class: in place */
 		void *q = malloc_impl(n);
 		if (!q)

@@ -35,12 +35,17 @@ static int child_transitions(void *arg)
 	cs = class_stats(64);
 	CHILD_CHECK(cs->pools_full == 1 && cs->pools_used == 1 && cs->blocks_used == N + 1);
 
-	pt_free(a[5]);         /* full -> used, and it becomes the pool malloc uses */
-	CHILD_CHECK(pa->state == PT_POOL_USED);
-	CHILD_CHECK(pt_alloc(64) == a[5]);
+	struct pt_pool **head = &pt__tl_heap->avail[pt_size_class(64)];
+	pt_free(a[5]);         /* full -> used, queued behind the head */
+	CHILD_CHECK(pa->state == PT_POOL_USED && *head == pb && pb->next == pa);
+	CHILD_CHECK(pt__pool_of((uintptr_t)(b[1] = pt_alloc(64))) == pb);   /* head first */
+	for (int i = 2; i < N; i++)
+		b[i] = pt_alloc(64);   /* b's pool is full now ... */
+	CHILD_CHECK(pt_alloc(64) == a[5]);   /* ... so malloc moves on to a's */
+	CHILD_CHECK(*head == pa && pb->state == PT_POOL_FULL && pa->pinned && !pb->pinned);
 	pt_free(a[5]);
-
-	pt_free(b[0]);         /* b's pool is empty and not alone: cached */
+	for (int i = 0; i < N; i++)
+		pt_free(b[i]);     /* b's pool empties and is not the head: cached */
 	CHILD_CHECK(pb->state == PT_POOL_EMPTY);
 	for (int i = 0; i < N; i++)
 		if (i != 5)
@@ -51,7 +56,7 @@ static int child_transitions(void *arg)
 	CHILD_CHECK(cs->pools_full == 0 && cs->pools_used == 0 && cs->pools_empty == 1);
 	CHILD_CHECK(cs->blocks_used == 0);
 	CHILD_CHECK(st.pools_empty_heap == 2);
-	CHILD_CHECK(cs->nmalloc == N + 2);
+	CHILD_CHECK(cs->nmalloc == 2 * N + 1);
 	return 0;
 }
 

@@ -14,7 +14,7 @@ static void build(unsigned align, uint8_t *table, uint16_t *sizes, unsigned *n)
 
 static void test_align16_has_33_classes_8_then_multiples_of_16(void **state)
 {
-	uint8_t table[PT_SMALL_MAX / 8 + 1];
+	uint8_t table[PT_SMALL_MAX + 1];
 	uint16_t sizes[PT_NCLASSES_MAX];
 	unsigned n;
 	build(16, table, sizes, &n);
@@ -26,7 +26,7 @@ static void test_align16_has_33_classes_8_then_multiples_of_16(void **state)
 
 static void test_align8_has_64_classes_in_steps_of_8(void **state)
 {
-	uint8_t table[PT_SMALL_MAX / 8 + 1];
+	uint8_t table[PT_SMALL_MAX + 1];
 	uint16_t sizes[PT_NCLASSES_MAX];
 	unsigned n;
 	build(8, table, sizes, &n);
@@ -38,12 +38,12 @@ static void test_align8_has_64_classes_in_steps_of_8(void **state)
 /* The class of n is the smallest class that holds n (0 counts as 1). */
 static void check_every_size_maps_to_smallest_fitting_class(unsigned align)
 {
-	uint8_t table[PT_SMALL_MAX / 8 + 1];
+	uint8_t table[PT_SMALL_MAX + 1];
 	uint16_t sizes[PT_NCLASSES_MAX];
 	unsigned n;
 	build(align, table, sizes, &n);
 	for (size_t req = 0; req <= PT_SMALL_MAX; req++) {
-		unsigned c = table[(req + 7) >> 3];
+		unsigned c = table[req];
 		size_t need = req ? req : 1;
 		assert_true(c < n);
 		assert_true(sizes[c] >= need);
