@@ -31,7 +31,7 @@ HEADERS     := $(wildcard allocator/*.h preload/*.h)
 UNIT_TESTS  := test_sizeclass test_pool test_arena test_oom test_options
 UNIT_BINS   := $(UNIT_TESTS:%=$(B)/tests/%)
 TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress
-BENCH_PROGS := churn allocfree prodcons larson realloc frag pair
+BENCH_PROGS := churn allocfree prodcons larson realloc frag pair measure
 BENCH_BINS  := $(BENCH_PROGS:%=$(B)/bench/%)
 
 all: lib $(UNIT_BINS) $(TEST_PROGS) $(BENCH_BINS)

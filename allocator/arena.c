@@ -230,6 +230,7 @@ struct pt_pool *pt__arena_take_pool_unlocked(void)
 	else if (!pt__g.nfp2lasta[nf])
 		pt__g.nfp2lasta[nf] = a;
 
+	pt__g.pools_held++;
 	p->next = p->prev = NULL;
 	p->free = NULL;
 	p->nused = p->ncarved = 0;
@@ -293,6 +294,7 @@ void pt__arena_give_pool_unlocked(struct pt_pool *p)
 	p->owner = NULL;
 	p->free = NULL;
 	uint32_t now = pt__os_now_ms();
+	pt__g.pools_held--;
 	p->dirty = 1;
 	p->freed_ms = now;
 	a->ndirty++;
@@ -327,7 +329,11 @@ void pt__arena_give_pool_unlocked(struct pt_pool *p)
 		}
 		pt__g.nempty_arenas++;
 	}
-	if (pt__g.dirty_pools && now - pt__g.last_purge_ms >= PT_PURGE_CHECK_MS) {
+	if (pt__g.dirty_pools > PT_DIRTY_MIN &&
+	    pt__g.dirty_pools > pt__g.pools_held / PT_DIRTY_RATIO) {
+		pt__g.last_purge_ms = now;
+		purge_unlocked(now, 0);   /* the heap shrank: give it all back */
+	} else if (pt__g.dirty_pools && now - pt__g.last_purge_ms >= PT_PURGE_CHECK_MS) {
 		pt__g.last_purge_ms = now;
 		purge_unlocked(now, PT_PURGE_DELAY_MS);
 	}

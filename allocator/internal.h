@@ -74,6 +74,9 @@
  * PT_PURGE_DELAY_MS, so that programs that free and reallocate in cycles do
  * not fault the same pages in again and again; after that the next pool
  * return purges it with MADV_DONTNEED (runs of adjacent pools in one call).
+ * But when the free pools outgrow both PT_DIRTY_MIN and half the pools that
+ * heaps hold, the heap has shrunk for real and all of them are purged at
+ * once: a program that frees everything is back near its starting RSS.
  *
  * fork: the child inherits the other threads' heaps in whatever state their
  * owners left them, possibly halfway through a list update (their fast paths
@@ -108,6 +111,8 @@
 #define PT_HEAP_EMPTY_CACHE 4       /* empty pools a heap keeps before giving back */
 #define PT_PURGE_DELAY_MS 100      /* a free pool stays resident this long */
 #define PT_PURGE_CHECK_MS 10       /* purge passes at most this often */
+#define PT_DIRTY_MIN     256        /* 1 MiB of free pools is always allowed ... */
+#define PT_DIRTY_RATIO   2          /* ... beyond, at most pools held / 2 */
 #define PT_CARVE_BATCH   16         /* blocks threaded on the free list per carve */
 
 #if PT_ARENA_SIZE != (1u << PT_ARENA_SHIFT) || PT_POOL_SIZE != (1u << PT_POOL_SHIFT)
@@ -203,6 +208,7 @@ struct pt_global {
 	unsigned nempty_arenas;                  /* arenas with every pool FREE (<= 1 kept) */
 	uint64_t arenas_mapped, arenas_total, arenas_released, arenas_highwater;
 	uint64_t dirty_pools, purged_pools, purges;
+	uint64_t pools_held;     /* taken by heaps and not given back */
 	uint32_t last_purge_ms;
 	/* heaps */
 	struct pt_heap *heaps;

@@ -80,29 +80,20 @@ def workloads(build, quick):
     return w
 
 
-def run_measured(cmd, env_extra, preload, timeout=600):
-    """Run cmd; return (status, wall s, cpu s, peak RSS KiB, stdout)."""
+def run_measured(build, cmd, env_extra, preload, timeout=600):
+    """Run cmd through bench/measure (see measure.c for why); return
+    (status, wall s, cpu s, peak RSS KiB, stdout)."""
     env = dict(os.environ)
     env.pop("LD_PRELOAD", None)
     env.update(env_extra)
-    if preload:
-        env["LD_PRELOAD"] = preload
-    with tempfile.TemporaryFile() as out:
-        t0 = time.perf_counter()
-        p = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.DEVNULL)
-        deadline = t0 + timeout
-        while True:
-            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                p.kill()
-            time.sleep(0.002)
-        wall = time.perf_counter() - t0
-        out.seek(0)
-        text = out.read().decode(errors="replace")
-    code = os.waitstatus_to_exitcode(status)
-    return code, wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, text
+    with tempfile.NamedTemporaryFile("r") as rep:
+        p = subprocess.run([os.path.join(build, "bench", "measure"), rep.name, preload or "-"] + cmd,
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=timeout)
+        fields = rep.read().split()
+    if p.returncode != 0 or len(fields) != 4:
+        return 255, 0.0, 0.0, 0, ""
+    return (int(fields[0]), float(fields[1]), float(fields[2]), int(fields[3]),
+            p.stdout.decode(errors="replace"))
 
 
 def parse_result(text):
@@ -123,15 +114,16 @@ def free_port():
     return port
 
 
-def run_redis(preload, requests):
-    """redis-server on loopback under preload, driven by redis-benchmark.
-    Returns (ok, server CPU s, peak RSS KiB, requests/s summed over tests)."""
+def run_redis(build, preload, requests):
+    """redis-server on loopback under preload (through bench/measure), driven
+    by redis-benchmark.  Returns (ok, server CPU s, peak RSS KiB, requests/s
+    summed over the tests)."""
     port = free_port()
     env = dict(os.environ)
     env.pop("LD_PRELOAD", None)
-    if preload:
-        env["LD_PRELOAD"] = preload
-    srv = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+    rep = tempfile.NamedTemporaryFile("r")
+    srv = subprocess.Popen([os.path.join(build, "bench", "measure"), rep.name, preload or "-",
+                            "redis-server", "--port", str(port), "--bind", "127.0.0.1",
                             "--save", "", "--appendonly", "no", "--daemonize", "no"],
                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(100):
@@ -143,9 +135,13 @@ def run_redis(preload, requests):
                        capture_output=True, text=True, timeout=600)
     rps = sum(float(x) for x in re.findall(r"([0-9.]+) requests per second", r.stdout))
     subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], capture_output=True)
-    pid, status, ru = os.wait4(srv.pid, 0)
-    ok = r.returncode == 0 and rps > 0 and os.waitstatus_to_exitcode(status) == 0
-    return ok, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, rps
+    srv.wait()
+    fields = rep.read().split()
+    rep.close()
+    if srv.returncode != 0 or len(fields) != 4:
+        return False, 0.0, 0, rps
+    ok = r.returncode == 0 and rps > 0 and fields[0] == "0"
+    return ok, float(fields[2]), int(fields[3]), rps
 
 
 # ---- callgrind ----------------------------------------------------------------
@@ -252,7 +248,7 @@ def main():
                 e = dict(env)
                 if aname == "pymalloc":
                     e.pop("PYTHONMALLOC", None)
-                code, wall, cpu, rss, text = run_measured(cmd, e, lib)
+                code, wall, cpu, rss, text = run_measured(args.build, cmd, e, lib)
                 csum, fields = parse_result(text)
                 if aname == "glibc":
                     ref = csum
@@ -266,7 +262,7 @@ def main():
         n = 20000 if args.quick else 100000
         for rep in range(args.reps):
             for aname, lib in allocs:
-                ok, cpu, rss, rps = run_redis(lib, n)
+                ok, cpu, rss, rps = run_redis(args.build, lib, n)
                 if not ok:
                     broken.add(("redis", aname))
                 redis_rows.setdefault(aname, []).append((cpu, rss, rps))

@@ -139,36 +139,46 @@ static void test_arena_whose_blocks_are_all_freed_is_unmapped(void **state)
 }
 
 /*
- * Free pools in live arenas stay resident for PT_PURGE_DELAY_MS, then the
- * next pool return purges them; pt_purge() purges at once.
+ * Free pools stay resident for PT_PURGE_DELAY_MS while the heap is large
+ * next to them; the next pool return after that purges them.  When the free
+ * pools outgrow half the pools in use, they are purged at once.
  */
 static int child_purge(void *arg)
 {
-	enum { N = 40000 };
+	enum { N = 40000, PER_POOL = PT_POOL_SIZE / 256 };
 	static void *p[N];
 	for (int i = 0; i < N; i++)
 		p[i] = pt_alloc(256);
-	for (int i = 0; i < N - 1000; i++)
-		if (i % 1000)      /* keep one block in a few pools of every arena */
+	/* blocks are carved in order: block i is in the (i / PER_POOL)-th pool */
+	for (int i = 0; i < N; i++)
+		if ((i / PER_POOL) % 10 < 3 && i / PER_POOL != 1) {   /* 30% of pools */
 			pt_free(p[i]);
+			p[i] = NULL;
+		}
 	pt_stats_get(&st);
-	CHILD_CHECK(st.cls[pt_size_class(256)].blocks_used == 1000 + (N - 1000) / 1000);
-	CHILD_CHECK(st.pools_free_dirty > 1000);   /* just freed: kept resident */
+	CHILD_CHECK(st.pools_free_dirty > 500 && st.purges == 0);   /* delayed */
 	uint64_t dirty_before = st.pools_free_dirty;
 	usleep((PT_PURGE_DELAY_MS + 50) * 1000);
-	for (int i = N - 1000; i < N; i++)         /* more pools come back: purge */
+	for (int i = PER_POOL; i < 2 * PER_POOL; i++) {   /* one more pool comes back */
 		pt_free(p[i]);
+		p[i] = NULL;
+	}
 	pt_stats_get(&st);
-	CHILD_CHECK(st.purges > 0 && st.pools_free_purged >= dirty_before);
-	CHILD_CHECK(st.pools_free_dirty < 64);     /* only the ones just returned */
+	CHILD_CHECK(st.purges > 0 && st.pools_free_purged >= dirty_before - 8);
+	CHILD_CHECK(st.pools_free_dirty < 16);
+	for (int i = 0; i < N; i++)   /* the heap shrinks: purged at once */
+		if (p[i] && i % 1000) {
+			pt_free(p[i]);
+			p[i] = NULL;
+		}
+	pt_stats_get(&st);
+	CHILD_CHECK(st.pools_free_dirty <= PT_DIRTY_MIN);
 	CHILD_CHECK(pt_purge() == st.pools_free_dirty * PT_POOL_SIZE);
 	pt_stats_get(&st);
 	CHILD_CHECK(st.pools_free_dirty == 0);
-	for (int i = N - 1000; i < N; i++)
-		p[i] = pt_alloc(256);
 	/* a purged pool is reusable and reads as fresh memory */
 	for (int i = 0; i < N; i++)
-		if (i % 1000) {
+		if (!p[i]) {
 			p[i] = pt_alloc(256);
 			memset(p[i], 1, 256);
 		}
