@@ -150,6 +150,16 @@ else
 	skip xz "not installed"
 fi
 
+# --- the bench workloads: same checksums as under glibc ----------------------
+for w in "churn" "allocfree order" "allocfree random" "realloc" "prodcons 1" "prodcons 2" \
+         "larson 4" "frag"; do
+	set -- $w
+	if [ -x "$B/bench/$1" ]; then
+		same "bench workload $w" 50 sh -c \
+			"BENCH_SCALE=0.03 '$B/bench/$1' ${2:-} | sed 's/ rss_.*//'"
+	fi
+done
+
 # --- redis-server (linked with jemalloc: our symbols must win) --------------
 if have redis-server && have redis-benchmark && have redis-cli; then
 	port=$((20000 + $$ % 20000))
