@@ -28,7 +28,7 @@ ALLOC_OBJ   := $(ALLOC_SRC:%.c=$(B)/%.o)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
 HEADERS     := $(wildcard allocator/*.h preload/*.h)
 
-UNIT_TESTS  := test_sizeclass test_pool test_arena test_oom test_options
+UNIT_TESTS  := test_sizeclass test_pool test_arena test_oom test_tcache test_options
 UNIT_BINS   := $(UNIT_TESTS:%=$(B)/tests/%)
 TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress
 BENCH_PROGS := churn allocfree prodcons larson realloc frag pair measure

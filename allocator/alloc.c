@@ -27,7 +27,7 @@ __thread struct pt_heap *pt__tl_heap
 	__attribute__((tls_model("initial-exec"))) = &pt__empty_heap;
 static __thread uint8_t tl_dead __attribute__((tls_model("initial-exec")));
 
-static struct pt_config configured = { .align = 16 };
+static struct pt_config configured = { .align = 16, .tcache = 0 };
 static int configured_set;
 
 static void heap_done(void *arg);
@@ -65,6 +65,9 @@ void pt__init_slow(void)
 		if (!configured_set && pt_config_hook)
 			pt_config_hook(&cfg);
 		pt__g.align = cfg.align == 8 ? 8 : 16;
+		pt__g.tcache = cfg.tcache == PT_TCACHE_NONE ? 0
+		             : cfg.tcache == 0 ? PT_TCACHE_DEFAULT
+		             : cfg.tcache > 255 ? 255 : cfg.tcache;
 		pt__sizeclass_build(pt__g.align, pt__size2class, pt__g.class_size,
 		                    &pt__g.nclasses);
 		pt__region_init_unlocked();
@@ -92,9 +95,7 @@ int pt_configure(const struct pt_config *cfg)
 		configured_set = 1;
 	}
 	pthread_mutex_unlock(&pt__g.lock);
-	if (!r)
-		pt__init_slow();
-	return r;
+	return r;   /* applied at the first use */
 }
 
 unsigned pt_size_class(size_t n)
@@ -283,6 +284,7 @@ static struct pt_pool *pool_for_class(struct pt_heap *h, unsigned c)
 	p->cls = (uint8_t)c;
 	p->size = pt__g.class_size[c];
 	p->nblocks = (uint16_t)(PT_POOL_SIZE / p->size);
+	pt__set_pool_class(p, c + 1);
 	p->state = PT_POOL_USED;
 	p->pinned = 0;
 	avail_push_back(h, p);    /* the list was empty: p is the head */
@@ -304,14 +306,18 @@ static struct pt_heap *heap_acquire(void)
 		pt__g.abandoned = h->abandoned_next;
 		h->abandoned_next = NULL;
 		atomic_store(&h->abandoned, 0);
-		for (unsigned c = 0; c < PT_NCLASSES_MAX; c++)
+		for (unsigned c = 0; c < PT_NCLASSES_MAX; c++) {
 			if (h->avail[c] != SENTINEL)
 				pin(h, h->avail[c]);
+			h->tc_room[c] = (uint16_t)pt__g.tcache;   /* flushed at abandon */
+		}
 	} else {
 		h = pt__meta_alloc_unlocked(sizeof *h);
 		if (h) {
-			for (unsigned c = 0; c < PT_NCLASSES_MAX; c++)
+			for (unsigned c = 0; c < PT_NCLASSES_MAX; c++) {
 				h->avail[c] = SENTINEL;
+				h->tc_room[c] = (uint16_t)pt__g.tcache;
+			}
 			h->all_next = pt__g.heaps;
 			pt__g.heaps = h;
 			pt__g.nheaps++;
@@ -360,13 +366,37 @@ static void heap_abandon_unlocked(struct pt_heap *h)
 	pt__g.abandoned = h;
 }
 
+/* Give every block of h's thread cache back to its pool (h is the caller's). */
+static void tc_flush(struct pt_heap *h)
+{
+	for (unsigned c = 0; c < PT_NCLASSES_MAX; c++) {
+		struct pt_block *b = h->tc[c];
+		h->tc[c] = NULL;
+		h->tc_room[c] = 0;   /* nothing re-enters the cache meanwhile */
+		while (b) {
+			struct pt_block *next = b->next;
+			pt__free_to_pool(b);
+			b = next;
+		}
+		h->tc_room[c] = (uint16_t)pt__g.tcache;
+	}
+}
+
+void pt_thread_flush(void)
+{
+	if (pt__tl_heap != &pt__empty_heap)
+		tc_flush(pt__tl_heap);
+}
+
 static void heap_done(void *arg)
 {
 	struct pt_heap *h = arg;
 	if (!h || h == &pt__empty_heap)
 		return;
-	if (pt__tl_heap == h)
+	if (pt__tl_heap == h) {
+		tc_flush(h);   /* its blocks are local: it must still be the heap */
 		pt__tl_heap = &pt__empty_heap;
+	}
 	tl_dead = 1;
 	pthread_mutex_lock(&pt__g.lock);
 	heap_abandon_unlocked(h);
@@ -432,7 +462,7 @@ pop:;
 
 /* After a local free: p was FULL, or has no block in use any more (then it
  * is not the head, which is pinned). */
-void pt__free_local_slow(struct pt_pool *p)
+static PT_NOINLINE void free_local_slow(struct pt_pool *p)
 {
 	struct pt_heap *h = p->owner;
 	if (p->state == PT_POOL_FULL) {
@@ -444,7 +474,7 @@ void pt__free_local_slow(struct pt_pool *p)
 		retire_empty(h, p, false);
 }
 
-void pt__free_remote(struct pt_pool *p, struct pt_block *b)
+static void free_remote(struct pt_pool *p, struct pt_block *b)
 {
 	struct pt_block *old = atomic_load_explicit(&p->xfree, memory_order_relaxed);
 	do {
@@ -469,6 +499,25 @@ void pt__free_remote(struct pt_pool *p, struct pt_block *b)
 			heap_collect(h, true);
 		pthread_mutex_unlock(&pt__g.lock);
 	}
+}
+
+/*
+ * Free a block to its pool: a plain push for the owner, the lock-free remote
+ * list for anyone else.  Used when the thread cache is full or flushed.
+ */
+void pt__free_to_pool(void *ptr)
+{
+	struct pt_pool *p = pt__pool_of((uintptr_t)ptr);
+	struct pt_block *b = ptr;
+
+	if (PT_LIKELY(p->owner == pt__tl_heap)) {
+		b->next = p->free;
+		p->free = b;
+		if (PT_UNLIKELY(pt__dec_le_zero(&p->nused)))   /* now empty, or FULL */
+			free_local_slow(p);
+		return;
+	}
+	free_remote(p, b);
 }
 
 /* ---- public wrappers ---------------------------------------------------- */

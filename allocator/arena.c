@@ -15,6 +15,7 @@
 _Atomic(uint8_t *) pt__radix_root[1u << PT_RADIX_ROOT_BITS];
 uintptr_t pt__region_base = (uintptr_t)0 - PT_REGION_SIZE;
 uint8_t pt__region_map[PT_REGION_ARENAS];
+uint8_t pt__region_cls[PT_REGION_POOLS];
 
 void pt_test_region_limit(size_t n)
 {
@@ -290,6 +291,7 @@ void pt__arena_give_pool_unlocked(struct pt_pool *p)
 	unsigned nf = a->nfreepools;
 
 	pt_assert(pool_index(p) >= 1 && PT_NUSED(p) == 0);
+	pt__set_pool_class(p, 0);   /* its addresses are no block of ours now */
 	p->state = PT_POOL_FREE;
 	p->owner = NULL;
 	p->free = NULL;

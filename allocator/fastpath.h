@@ -11,8 +11,7 @@
 #include "internal.h"
 
 PT_HIDDEN void *pt__alloc_slow(size_t n) PT_NOINLINE;
-PT_HIDDEN void pt__free_local_slow(struct pt_pool *p) PT_NOINLINE;
-PT_HIDDEN void pt__free_remote(struct pt_pool *p, struct pt_block *b) PT_NOINLINE;
+PT_HIDDEN void pt__free_to_pool(void *ptr) PT_NOINLINE;
 
 /* --*x, and whether the result is <= 0: one `subw` with its flags on x86-64
  * (GCC otherwise loads, decrements, stores and tests). */
@@ -27,14 +26,24 @@ static inline bool pt__dec_le_zero(int16_t *x)
 #endif
 }
 
-/* n <= PT_SMALL_MAX.  Pops the head pool's free list of the size class. */
+/*
+ * n <= PT_SMALL_MAX.  Pops the thread cache of the size class, else the head
+ * pool's free list.
+ */
 static inline void *pt__alloc_inline(size_t n)
 {
 	struct pt_heap *h = pt__tl_heap;
 	unsigned c = pt__size2class[n];
-	struct pt_pool *p = h->avail[c];
-	struct pt_block *b = p->free;
+	struct pt_block *b = h->tc[c];
 
+	if (PT_LIKELY(b != NULL)) {
+		h->tc[c] = b->next;
+		h->tc_room[c]++;
+		h->nmalloc[c]++;
+		return b;
+	}
+	struct pt_pool *p = h->avail[c];
+	b = p->free;
 	if (PT_UNLIKELY(b == NULL))
 		return pt__alloc_slow(n);
 	p->free = b->next;
@@ -43,20 +52,28 @@ static inline void *pt__alloc_inline(size_t n)
 	return b;
 }
 
-/* ptr is a block of ours (pt_owns).  Local frees push; others go remote. */
-static inline void pt__free_inline(void *ptr)
+/* ptr is a block of ours of class c: into the thread cache, else its pool. */
+static inline void pt__free_class(void *ptr, unsigned c)
 {
-	struct pt_pool *p = pt__pool_of((uintptr_t)ptr);
+	struct pt_heap *h = pt__tl_heap;
 	struct pt_block *b = ptr;
 
-	if (PT_LIKELY(p->owner == pt__tl_heap)) {
-		b->next = p->free;
-		p->free = b;
-		if (PT_UNLIKELY(pt__dec_le_zero(&p->nused)))   /* now empty, or FULL */
-			pt__free_local_slow(p);
+	if (PT_LIKELY(h->tc_room[c] != 0)) {
+		b->next = h->tc[c];
+		h->tc[c] = b;
+		h->tc_room[c]--;
 		return;
 	}
-	pt__free_remote(p, b);
+	pt__free_to_pool(ptr);
+}
+
+/* ptr is a block of ours (pt__owns). */
+static inline void pt__free_inline(void *ptr)
+{
+	uintptr_t off = (uintptr_t)ptr - pt__region_base;
+	unsigned c = off < PT_REGION_SIZE ? pt__region_cls[off >> PT_POOL_SHIFT] - 1u
+	                                  : pt__pool_of((uintptr_t)ptr)->cls;
+	pt__free_class(ptr, c);
 }
 
 #endif /* POOLTRACE_ALLOC_FASTPATH_H */

@@ -21,9 +21,10 @@
  * Ownership: at initialisation the allocator reserves one range of address
  * space, PT_REGION_SIZE (4 GiB) of PROT_NONE | MAP_NORESERVE memory that
  * costs neither RAM nor commit charge, and places arenas in it with
- * MAP_FIXED.  A flat byte map, pt__region_map[(p - base) >> 18], says which
- * slots hold a live arena: free() knows a pool block with a subtraction, a
- * compare and one load.  Arenas beyond the range (a larger heap, or no range
+ * MAP_FIXED.  A flat byte map, pt__region_cls[(p - base) >> 12], holds the
+ * size class + 1 of every pool that has one: free() knows a pool block and
+ * its class with a subtraction, a compare and one load, without touching the
+ * pool descriptor (pt__region_map[] only tracks which arena slots are used).  Arenas beyond the range (a larger heap, or no range
  * because the reservation failed, e.g. under a tight RLIMIT_AS) come from
  * plain mmap and are marked in a two-level radix map instead,
  * root[p >> 32] -> leaf[(p >> 18) & 0x3fff].  Either test reads only our
@@ -178,6 +179,15 @@ _Static_assert(sizeof(struct pt_pool) == 64, "pool descriptor is one cache line"
 _Static_assert(sizeof(struct pt_arena) == PT_POOL_SIZE, "arena header fills page 0");
 
 struct pt_heap {
+	/*
+	 * The thread cache: per class, a LIFO list of blocks this thread freed
+	 * (of any heap's pools; they still count as used in their pools), and
+	 * how many more it may take.  malloc pops it first, so the block it
+	 * returns is usually one freed moments ago and still in the CPU cache.
+	 * pt__empty_heap has no room, so frees by heapless threads go to pools.
+	 */
+	struct pt_block *tc[PT_NCLASSES_MAX];
+	uint16_t tc_room[PT_NCLASSES_MAX];
 	struct pt_pool *avail[PT_NCLASSES_MAX];  /* sentinel when no used pool */
 	/* per-class counters, written by the owner thread only (two arrays, so
 	 * the fast path updates them with one add each) */
@@ -199,6 +209,7 @@ struct pt_global {
 	pthread_mutex_t lock;
 	_Atomic int initialised;
 	unsigned align;
+	unsigned tcache;          /* thread cache blocks per class (0: none) */
 	unsigned nclasses;
 	uint16_t class_size[PT_NCLASSES_MAX];
 	/* arenas */
@@ -276,10 +287,15 @@ PT_HIDDEN extern _Atomic(uint8_t *) pt__radix_root[1u << PT_RADIX_ROOT_BITS];
 
 #define PT_REGION_SIZE   ((uintptr_t)4 << 30)
 #define PT_REGION_ARENAS (PT_REGION_SIZE >> PT_ARENA_SHIFT)   /* 16384 */
+#define PT_REGION_POOLS  (PT_REGION_SIZE >> PT_POOL_SHIFT)    /* 1 Mi */
 /* Start of the reserved region; (uintptr_t)-PT_REGION_SIZE (the top of the
  * address space, never a user pointer) while there is none. */
 PT_HIDDEN extern uintptr_t pt__region_base;
-PT_HIDDEN extern uint8_t pt__region_map[PT_REGION_ARENAS];
+PT_HIDDEN extern uint8_t pt__region_map[PT_REGION_ARENAS];   /* slot holds an arena */
+/* Per pool of the region: its size class + 1 while it holds blocks of that
+ * class (USED, FULL, or EMPTY in a heap), 0 otherwise.  free() reads
+ * ownership and class from this one byte. */
+PT_HIDDEN extern uint8_t pt__region_cls[PT_REGION_POOLS];
 
 static inline bool pt__radix_test(uintptr_t a)
 {
@@ -296,11 +312,14 @@ static inline bool pt__owns(uintptr_t a)
 {
 	uintptr_t off = a - pt__region_base;
 	if (PT_LIKELY(off < PT_REGION_SIZE))
-		/* a plain load: the byte is set before any block of the arena is
+		/* a plain load: the byte is set before any block of the pool is
 		 * handed out, and the program orders a free after its malloc */
-		return pt__region_map[off >> PT_ARENA_SHIFT];
+		return pt__region_cls[off >> PT_POOL_SHIFT] != 0;
 	return pt__radix_test(a);
 }
+
+/* Record the class (+1; 0: none) of pool p in the region's class map. */
+static inline void pt__set_pool_class(const struct pt_pool *p, unsigned v);
 
 static inline struct pt_arena *pt__arena_of(uintptr_t a)
 {
@@ -313,6 +332,16 @@ static inline struct pt_pool *pt__pool_of(uintptr_t a)
 	uintptr_t base = a & ~(uintptr_t)(PT_ARENA_SIZE - 1);
 	return (struct pt_pool *)(base + (((a >> PT_POOL_SHIFT) &
 	                                   (PT_POOLS_PER_ARENA - 1)) << 6));
+}
+
+static inline void pt__set_pool_class(const struct pt_pool *p, unsigned v)
+{
+	uintptr_t d = (uintptr_t)p;
+	uintptr_t pool = (d & ~(uintptr_t)(PT_ARENA_SIZE - 1)) +
+	                 (((d & (PT_ARENA_SIZE - 1)) >> 6) << PT_POOL_SHIFT);
+	uintptr_t off = pool - pt__region_base;
+	if (off < PT_REGION_SIZE)
+		__atomic_store_n(&pt__region_cls[off >> PT_POOL_SHIFT], (uint8_t)v, __ATOMIC_RELEASE);
 }
 
 #endif /* POOLTRACE_ALLOC_INTERNAL_H */

@@ -29,15 +29,22 @@ extern "C" {
 /*
  * Configuration, fixed at the first allocation.  align is 8 (classic
  * classes 8, 16, 24, ... 512) or 16 (8, 16, 32, 48, ... 512: every block of
- * 16 bytes or more is 16-aligned).  Any other value means 16.
+ * 16 bytes or more is 16-aligned).  Any other value means 16.  tcache: see
+ * below; up to 255.
  */
 struct pt_config {
 	unsigned align;
+	unsigned tcache;   /* blocks per size class in each thread's cache of
+	                      freed blocks: 0 means the default (16),
+	                      PT_TCACHE_NONE no cache (frees go straight to pools) */
 };
 
+#define PT_TCACHE_DEFAULT 16
+#define PT_TCACHE_NONE    0xffffu
+
 /*
- * Set the configuration.  Returns 0, or EBUSY if the allocator was already
- * initialised (by an allocation or an earlier call); then nothing changes.
+ * Set the configuration, applied at the first use.  Returns 0, or EBUSY if
+ * the allocator is already in use; then nothing changes.
  */
 int pt_configure(const struct pt_config *cfg);
 
@@ -104,7 +111,9 @@ struct pt_class_stats {
 	uint64_t pools_empty;    /* held by a thread heap, no block in use */
 	uint64_t blocks_used;    /* handed out and not freed (remote frees not yet
 	                            collected by the owner count as used) */
-	uint64_t blocks_free;    /* free blocks in used pools, carved or not */
+	uint64_t blocks_free;    /* free blocks in used pools, carved or not,
+	                            and blocks in thread caches */
+	uint64_t blocks_cached;  /* of those, blocks in thread caches */
 	uint64_t nmalloc;        /* allocations served since start */
 	uint64_t req_bytes;      /* bytes requested by those allocations: an
 	                            estimate, nmalloc times the mean of the
@@ -166,6 +175,9 @@ size_t pt_arena_walk(void (*fn)(const struct pt_arena_info *, void *), void *arg
  * Later allocations by this thread fail with ENOMEM; frees still work.
  */
 void pt_thread_exit(void);
+
+/* Return the blocks in the calling thread's cache to their pools. */
+void pt_thread_flush(void);
 
 /* fork() support: call from pthread_atfork prepare/parent/child handlers. */
 void pt_fork_prepare(void);

@@ -82,6 +82,11 @@ void pt_stats_get(struct pt_stats *st)
 	walk_unlocked(st, NULL, NULL, &narenas);
 	for (struct pt_heap *h = pt__g.heaps; h; h = h->all_next) {
 		for (unsigned c = 0; c < pt__g.nclasses; c++) {
+			/* blocks in a thread cache count as used in their pools;
+			 * never walk another thread's list, count from its room */
+			unsigned room = h->tc_room[c];
+			if (room < pt__g.tcache)
+				st->cls[c].blocks_cached += pt__g.tcache - room;
 			st->cls[c].nmalloc += h->nmalloc[c];
 			sample_bytes[c] += h->req_sample_bytes[c];
 			samples[c] += h->req_samples[c];
@@ -102,6 +107,10 @@ void pt_stats_get(struct pt_stats *st)
 	st->bytes_headers = st->arenas_mapped * PT_POOL_SIZE;
 	for (unsigned c = 0; c < st->nclasses; c++) {
 		struct pt_class_stats *cs = &st->cls[c];
+		if (cs->blocks_cached > cs->blocks_used)
+			cs->blocks_cached = cs->blocks_used;   /* racing with their owners */
+		cs->blocks_used -= cs->blocks_cached;
+		cs->blocks_free += cs->blocks_cached;
 		if (samples[c])   /* mean of the sampled requests, times the calls */
 			cs->req_bytes = (uint64_t)((double)sample_bytes[c] / (double)samples[c] *
 			                           (double)cs->nmalloc);

@@ -36,6 +36,7 @@ void pt_config_hook(struct pt_config *cfg)
 {
 	pt__options_read();
 	cfg->align = pt__opt.align;
+	cfg->tcache = 0;   /* the default */
 }
 
 static inline void *malloc_impl(size_t n)
@@ -48,13 +49,25 @@ static inline void *malloc_impl(size_t n)
 	return __libc_malloc(n);
 }
 
+/*
+ * One byte of the region's class map says whether p is a pool block and of
+ * which class; blocks of arenas outside the region are found through the
+ * radix map and their descriptor.  Anything else is glibc's (NULL too).
+ */
 static inline void free_impl(void *p)
 {
-	if (PT_LIKELY(pt__owns((uintptr_t)p))) {
-		pt__free_inline(p);
+	uintptr_t off = (uintptr_t)p - pt__region_base;
+	if (PT_LIKELY(off < PT_REGION_SIZE)) {
+		unsigned v = pt__region_cls[off >> PT_POOL_SHIFT];
+		if (PT_LIKELY(v != 0)) {
+			pt__free_class(p, v - 1);
+			return;
+		}
+	} else if (pt__radix_test((uintptr_t)p)) {
+		pt__free_class(p, pt__pool_of((uintptr_t)p)->cls);
 		return;
 	}
-	__libc_free(p);   /* also NULL */
+	__libc_free(p);   /* also NULL, and pointers into our range we never handed out */
 }
 
 /* Memory aligned to align (a power of two), or NULL with errno = ENOMEM. */

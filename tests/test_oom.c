@@ -207,5 +207,9 @@ int main(void)
 		cmocka_unit_test(test_arenas_beyond_the_reserved_range_come_from_mmap),
 		cmocka_unit_test(test_too_large_or_badly_aligned_requests_are_refused),
 	};
+	/* these tests watch pools: frees go straight to them (test_tcache.c
+	 * covers the thread cache) */
+	struct pt_config cfg = { .align = 16, .tcache = PT_TCACHE_NONE };
+	pt_configure(&cfg);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

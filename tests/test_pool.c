@@ -302,5 +302,9 @@ int main(void)
 		cmocka_unit_test(test_thread_after_its_exit_gets_enomem_not_a_crash),
 		cmocka_unit_test(test_fork_child_orphans_other_threads_heaps),
 	};
+	/* these tests watch pools: frees go straight to them (test_tcache.c
+	 * covers the thread cache) */
+	struct pt_config cfg = { .align = 16, .tcache = PT_TCACHE_NONE };
+	pt_configure(&cfg);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
