@@ -58,6 +58,12 @@
  *   pending_next, then exchanges xfree to NULL and splices the blocks into
  *   its free list.  A pool is thus on at most one pending stack, once.
  *
+ * Thread cache (struct pt_heap.tc): per class, a LIFO list of up to
+ * pt__g.tcache blocks this thread freed, of any heap's pools; they stay
+ * counted in their pools' nused.  malloc pops it before the head pool, free
+ * pushes while there is room, else frees to the pool (pt__free_to_pool).
+ * A thread flushes its cache (pt__free_to_pool on each block) at exit.
+ *
  * Heaps: one per thread (tl_heap), found with initial-exec TLS.  A thread
  * without a heap points at pt__empty_heap, whose class lists are the
  * read-only sentinel pool (free == NULL): its first malloc falls into the

@@ -12,16 +12,17 @@
 
 #define PT_EXPORT __attribute__((visibility("default")))
 
-static struct pt_stats st;   /* 4 KiB: static, so no stack is too small */
-
 PT_EXPORT void pt_stats_print(int fd)
 {
+	struct pt_stats st;   /* 4.6 KiB of stack: callers may run concurrently */
 	pt_stats_get(&st);
 
 	pt__dprintf(fd, "pooltrace: allocator statistics, pid %d, POOLTRACE_ALIGN=%u, "
 	                "%u classes\n", (int)getpid(), st.align, st.nclasses);
 	pt__dprintf(fd, "class  size  pools: used  full empty  blocks: in use      free"
 	                "   allocations  mean req   live bytes\n");
+	/* free blocks include those waiting in thread caches; mean req is
+	 * estimated from requests sampled in the malloc slow path */
 	for (unsigned c = 0; c < st.nclasses; c++) {
 		const struct pt_class_stats *cs = &st.cls[c];
 		if (!cs->nmalloc && !cs->pools_used && !cs->pools_full && !cs->pools_empty)
