@@ -258,6 +258,8 @@ __attribute__((constructor)) static void pooltrace_init(void)
 
 __attribute__((destructor)) static void pooltrace_fini(void)
 {
-	if (pt__opt.stats)
+	if (pt__opt.stats) {
+		pt_thread_flush();   /* pools, not this thread's cache, hold the free blocks */
 		pt_stats_print(stats_fd >= 0 ? stats_fd : 2);
+	}
 }
