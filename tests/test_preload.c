@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -286,6 +287,17 @@ static int case_fork_from_threaded_program(void)
 	return 0;
 }
 
+/* A pointer into our reserved range that is in no live pool goes to glibc,
+ * which aborts on it: never silently into a pool. */
+static int case_free_of_arena_header_aborts(void)
+{
+	char *p = malloc(64);
+	char *hdr = (char *)((uintptr_t)p & ~(uintptr_t)(256 * 1024 - 1));
+	CHILD_CHECK(!owns(hdr + 64));
+	free(hdr + 64);
+	return 0;   /* not reached */
+}
+
 static int case_stats_are_printed_at_exit(void)
 {
 	void *p[100];
@@ -329,6 +341,7 @@ static const struct {
 	{ "foreign", case_foreign_pointers_go_to_glibc },
 	{ "fork", case_fork_from_threaded_program },
 	{ "stats_exit", case_stats_are_printed_at_exit },
+	{ "bad_free", case_free_of_arena_header_aborts },
 	{ "stats_api", case_stats_print_api },
 };
 
@@ -417,6 +430,12 @@ static void test_bad_align_value_warns_once_and_keeps_16(void **state)
 		"pooltrace: warning: POOLTRACE_ALIGN=12 is not 8 or 16; using 16\n");
 }
 
+static void test_free_of_a_pointer_in_no_live_pool_aborts_in_glibc(void **state)
+{
+	assert_int_equal(run_case("bad_free", NULL, errbuf, sizeof errbuf), 128 + SIGABRT);
+	assert_non_null(strstr(errbuf, "free(): invalid pointer"));
+}
+
 static void test_stats_at_exit_show_live_pool_blocks(void **state)
 {
 	const char *env[] = { "POOLTRACE_STATS=1", NULL };
@@ -453,6 +472,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_allocation_before_any_constructor_reads_the_options),
 		cmocka_unit_test(test_bad_align_value_warns_once_and_keeps_16),
 		cmocka_unit_test(test_stats_at_exit_show_live_pool_blocks),
+		cmocka_unit_test(test_free_of_a_pointer_in_no_live_pool_aborts_in_glibc),
 		cmocka_unit_test(test_stats_print_api_writes_the_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
