@@ -560,7 +560,8 @@ void pt_free(void *p)
 
 size_t pt_block_size(const void *p)
 {
-	return pt__pool_of((uintptr_t)p)->size;
+	unsigned v = pt__class_of((uintptr_t)p);
+	return v ? pt__g.class_size[v - 1] : 0;
 }
 
 /* ---- fork --------------------------------------------------------------- */

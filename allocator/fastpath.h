@@ -70,10 +70,7 @@ static inline void pt__free_class(void *ptr, unsigned c)
 /* ptr is a block of ours (pt__owns). */
 static inline void pt__free_inline(void *ptr)
 {
-	uintptr_t off = (uintptr_t)ptr - pt__region_base;
-	unsigned c = off < PT_REGION_SIZE ? pt__region_cls[off >> PT_POOL_SHIFT] - 1u
-	                                  : pt__pool_of((uintptr_t)ptr)->cls;
-	pt__free_class(ptr, c);
+	pt__free_class(ptr, pt__class_of((uintptr_t)ptr) - 1u);
 }
 
 #endif /* POOLTRACE_ALLOC_FASTPATH_H */

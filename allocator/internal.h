@@ -313,15 +313,31 @@ static inline bool pt__radix_test(uintptr_t a)
 	return leaf && leaf[(a >> PT_ARENA_SHIFT) & ((1u << PT_RADIX_LEAF_BITS) - 1)];
 }
 
-/* Is a inside a live arena of ours?  O(1), reads only our maps. */
-static inline bool pt__owns(uintptr_t a)
+static inline struct pt_pool *pt__pool_of(uintptr_t a);
+
+/*
+ * The size class + 1 of the pool holding a, or 0 if a is in no pool of ours
+ * that holds blocks.  O(1), reads only our maps (and, for arenas outside the
+ * region, the descriptor of a pool in an arena the radix map says is ours).
+ */
+static inline unsigned pt__class_of(uintptr_t a)
 {
 	uintptr_t off = a - pt__region_base;
 	if (PT_LIKELY(off < PT_REGION_SIZE))
 		/* a plain load: the byte is set before any block of the pool is
 		 * handed out, and the program orders a free after its malloc */
-		return pt__region_cls[off >> PT_POOL_SHIFT] != 0;
-	return pt__radix_test(a);
+		return pt__region_cls[off >> PT_POOL_SHIFT];
+	if (pt__radix_test(a) && (a & (PT_ARENA_SIZE - 1)) >= PT_POOL_SIZE) {
+		const struct pt_pool *p = pt__pool_of(a);
+		return p->state != PT_POOL_FREE ? p->cls + 1u : 0;
+	}
+	return 0;
+}
+
+/* Is a inside a pool of ours that holds blocks? */
+static inline bool pt__owns(uintptr_t a)
+{
+	return pt__class_of(a) != 0;
 }
 
 /* Record the class (+1; 0: none) of pool p in the region's class map. */

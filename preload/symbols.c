@@ -56,18 +56,12 @@ static inline void *malloc_impl(size_t n)
  */
 static inline void free_impl(void *p)
 {
-	uintptr_t off = (uintptr_t)p - pt__region_base;
-	if (PT_LIKELY(off < PT_REGION_SIZE)) {
-		unsigned v = pt__region_cls[off >> PT_POOL_SHIFT];
-		if (PT_LIKELY(v != 0)) {
-			pt__free_class(p, v - 1);
-			return;
-		}
-	} else if (pt__radix_test((uintptr_t)p)) {
-		pt__free_class(p, pt__pool_of((uintptr_t)p)->cls);
+	unsigned v = pt__class_of((uintptr_t)p);
+	if (PT_LIKELY(v != 0)) {
+		pt__free_class(p, v - 1);
 		return;
 	}
-	__libc_free(p);   /* also NULL, and pointers into our range we never handed out */
+	__libc_free(p);   /* also NULL, and pointers into our range in no live pool */
 }
 
 /* Memory aligned to align (a power of two), or NULL with errno = ENOMEM. */
@@ -134,20 +128,21 @@ PT_EXPORT void *realloc(void *p, size_t n)
 	if (!p)
 		return malloc_impl(n);
 
-	if (pt__owns((uintptr_t)p)) {
+	unsigned v = pt__class_of((uintptr_t)p);
+	if (v) {
+		unsigned c = v - 1;
 		if (n == 0) {           /* glibc: realloc(p, 0) frees p */
-			pt__free_inline(p);
+			pt__free_class(p, c);
 			return NULL;
 		}
-		const struct pt_pool *pool = pt__pool_of((uintptr_t)p);
-		size_t old = pool->size;
-		if (n <= PT_SMALL_MAX && pt__size2class[n] == pool->cls)
+		size_t old = pt__g.class_size[c];
+		if (n <= PT_SMALL_MAX && pt__size2class[n] == c)
 			return p;       /* same class: in place */
 		void *q = malloc_impl(n);
 		if (!q)
 			return NULL;    /* p untouched, errno = ENOMEM */
 		memcpy(q, p, old < n ? old : n);
-		pt__free_inline(p);
+		pt__free_class(p, c);
 		return q;
 	}
 
@@ -214,8 +209,9 @@ PT_EXPORT void *pvalloc(size_t n)
 
 PT_EXPORT size_t malloc_usable_size(void *p)
 {
-	if (pt__owns((uintptr_t)p))
-		return pt__pool_of((uintptr_t)p)->size;
+	unsigned v = pt__class_of((uintptr_t)p);
+	if (v)
+		return pt__g.class_size[v - 1];
 	return pt__libc_usable_size(p);
 }
 
