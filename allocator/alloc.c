@@ -269,10 +269,8 @@ static struct pt_pool *pool_for_class(struct pt_heap *h, unsigned c)
 	if (p) {
 		h->empty = p->next;
 		h->nempty--;
-		if (p->cls != c) {
-			p->free = NULL;
-			p->ncarved = 0;
-		}
+		p->free = NULL;      /* carve afresh: blocks in address order */
+		p->ncarved = 0;
 	} else {
 		pthread_mutex_lock(&pt__g.lock);
 		p = pt__arena_take_pool_unlocked();
