@@ -36,9 +36,10 @@ static void heap_done(void *arg);
 
 /*
  * Fill the size -> class table (indexed by the request size n = 0..512, one
- * byte each: one load on the malloc fast path) and the class sizes.  align 8: 8, 16, 24, ..., 512 (64 classes).  align 16: 8,
- * then multiples of 16 up to 512 (33 classes), so that every block of 16
- * bytes or more is 16-aligned.
+ * byte each: one load on the malloc fast path) and the class sizes.
+ * align 8: 8, 16, 24, ..., 512 (64 classes).  align 16: 8, then multiples
+ * of 16 up to 512 (33 classes), so that every block of 16 bytes or more is
+ * 16-aligned.
  */
 void pt__sizeclass_build(unsigned align, uint8_t *table, uint16_t *class_size,
                          unsigned *nclasses)
@@ -219,7 +220,7 @@ static void retire_empty(struct pt_heap *h, struct pt_pool *p, bool locked)
 /* Collect the blocks other threads freed into h's pools. */
 static void heap_collect(struct pt_heap *h, bool locked)
 {
-	/* seq_cst: pairs with the abandoned check in pt__free_remote */
+	/* seq_cst: pairs with the abandoned check in free_remote */
 	struct pt_pool *p = atomic_exchange(&h->pending, NULL);
 	while (p) {
 		struct pt_pool *next = p->pending_next;   /* before xfree is reset */
@@ -334,7 +335,7 @@ static struct pt_heap *heap_acquire(void)
 /* Give h up: collect, return empty pools, put it on the abandoned list. */
 static void heap_abandon_unlocked(struct pt_heap *h)
 {
-	atomic_store(&h->abandoned, 1);   /* seq_cst: pairs with pt__free_remote */
+	atomic_store(&h->abandoned, 1);   /* seq_cst: pairs with free_remote */
 	heap_collect(h, true);
 	for (unsigned c = 0; c < PT_NCLASSES_MAX; c++) {
 		struct pt_pool *head = h->avail[c];
