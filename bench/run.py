@@ -13,7 +13,8 @@ workload prints a checksum, and a run whose checksum differs from glibc's is
 reported as BROKEN.  No threshold is asserted: these are measurements.
 
 Writes DIR/results.md, DIR/results.csv and DIR/results.svg (default
-bench/results/).
+bench/results/ for a full run, build/bench/results-quick/ for --quick, so a
+quick pass never replaces the committed full results).
 """
 import argparse
 import csv
@@ -61,7 +62,7 @@ def allocators(build):
 
 
 def workloads(build, quick):
-    scale = "0.15" if quick else "1"
+    scale = "0.08" if quick else "1"
     b = os.path.join(build, "bench")
     w = [
         ("churn", [f"{b}/churn"], {}, "small"),
@@ -75,7 +76,7 @@ def workloads(build, quick):
     ]
     w = [(n, c, dict(e, BENCH_SCALE=scale), k) for n, c, e, k in w]
     if os.path.exists(PY):
-        w.append(("python-churn", [PY, os.path.join(HERE, "py_churn.py"), "0.2" if quick else "1"],
+        w.append(("python-churn", [PY, os.path.join(HERE, "py_churn.py"), "0.1" if quick else "1"],
                   {"PYTHONMALLOC": "malloc"}, "python"))
     return w
 
@@ -218,10 +219,14 @@ def main():
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--only", default="", help="comma-separated workload names")
     ap.add_argument("--build", default=os.path.join(TOP, "build"))
-    ap.add_argument("--out", default=os.path.join(HERE, "results"))
+    ap.add_argument("--out", default=None,
+                    help="default: bench/results (full runs), BUILD/bench/results-quick (--quick)")
     ap.add_argument("--no-callgrind", action="store_true")
     ap.add_argument("--no-redis", action="store_true")
     args = ap.parse_args()
+    if args.out is None:
+        args.out = (os.path.join(args.build, "bench", "results-quick") if args.quick
+                    else os.path.join(HERE, "results"))
     if args.reps < 1:
         print("bench: --reps must be at least 1; using 5", file=sys.stderr)
         args.reps = 5
@@ -259,7 +264,7 @@ def main():
 
     redis_rows = {}
     if not args.no_redis and shutil.which("redis-server") and shutil.which("redis-benchmark"):
-        n = 20000 if args.quick else 100000
+        n = 10000 if args.quick else 100000
         for rep in range(args.reps):
             for aname, lib in allocs:
                 ok, cpu, rss, rps = run_redis(args.build, lib, n)
