@@ -215,6 +215,29 @@ PT_EXPORT size_t malloc_usable_size(void *p)
 	return pt__libc_usable_size(p);
 }
 
+/*
+ * malloc_trim: give back what we can (this thread's cache to the pools, then
+ * every free pool's pages), then let glibc trim its own heap.  Returns 1 if
+ * memory was released, as glibc does.
+ */
+PT_EXPORT int malloc_trim(size_t pad)
+{
+	typedef int (*trim_fn)(size_t);
+	static trim_fn libc_trim;
+	static int looked;
+
+	if (!__atomic_load_n(&looked, __ATOMIC_ACQUIRE)) {
+		__atomic_store_n(&libc_trim, (trim_fn)pt__elf_lookup("libc.so.6", "malloc_trim"),
+		                 __ATOMIC_RELAXED);
+		__atomic_store_n(&looked, 1, __ATOMIC_RELEASE);
+	}
+	pt_thread_flush();
+	size_t purged = pt_purge();
+	trim_fn f = __atomic_load_n(&libc_trim, __ATOMIC_RELAXED);
+	int r = f ? f(pad) : 0;
+	return r || purged > 0;
+}
+
 /* ---- process life cycle ------------------------------------------------- */
 
 static void atfork_prepare(void)

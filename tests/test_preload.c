@@ -298,6 +298,28 @@ static int case_free_of_arena_header_aborts(void)
 	return 0;   /* not reached */
 }
 
+/* malloc_trim gives our free pools back as well as glibc's heap top */
+static int case_malloc_trim_purges_pools(void)
+{
+	void (*get)(struct pt_stats *) = (void (*)(struct pt_stats *))dlsym(RTLD_DEFAULT,
+	                                                                     "pt_stats_get");
+	CHILD_CHECK(get != NULL);
+	enum { N = 20000 };
+	static void *p[N];
+	for (int i = 0; i < N; i++)
+		p[i] = malloc(256);
+	for (int i = 0; i < N; i++)
+		if ((i / 16) % 10 < 3)   /* 30% of the pools: stays under the shrink rule */
+			free(p[i]);
+	static struct pt_stats st;
+	get(&st);
+	CHILD_CHECK(st.pools_free_dirty > 100);   /* resident, waiting for the delay */
+	CHILD_CHECK(malloc_trim(0) == 1);
+	get(&st);
+	CHILD_CHECK(st.pools_free_dirty == 0 && st.pools_free_purged > 100);
+	return 0;
+}
+
 static int case_stats_are_printed_at_exit(void)
 {
 	void *p[100];
@@ -342,6 +364,7 @@ static const struct {
 	{ "fork", case_fork_from_threaded_program },
 	{ "stats_exit", case_stats_are_printed_at_exit },
 	{ "bad_free", case_free_of_arena_header_aborts },
+	{ "trim", case_malloc_trim_purges_pools },
 	{ "stats_api", case_stats_print_api },
 };
 
@@ -407,6 +430,7 @@ CASE_TEST(test_usable_size_and_sized_frees, "usable")
 CASE_TEST(test_foreign_pointers_go_to_glibc_and_errno_is_kept, "foreign")
 CASE_TEST(test_fork_from_threaded_program_leaves_working_child, "fork")
 CASE_TEST(test_stats_print_api_writes_the_table, "stats_api")
+CASE_TEST(test_malloc_trim_gives_free_pools_back, "trim")
 
 static void test_align_8_mode_gives_24_byte_blocks(void **state)
 {
@@ -474,6 +498,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_stats_at_exit_show_live_pool_blocks),
 		cmocka_unit_test(test_free_of_a_pointer_in_no_live_pool_aborts_in_glibc),
 		cmocka_unit_test(test_stats_print_api_writes_the_table),
+		cmocka_unit_test(test_malloc_trim_gives_free_pools_back),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
