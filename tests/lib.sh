@@ -18,9 +18,7 @@ pool_allocs() {
 	awk '/^# pool allocations \(lifetime\):/ { s += $5 } END { print s + 0 }' "$1"
 }
 
-# preloaded NAME MIN CMD...: run CMD with the library and POOLTRACE_STATS=1,
-# stdout to $TMP/NAME.out, stderr to $TMP/NAME.err; check exit status 0 and at
-# least MIN pool allocations.
+# The closing line CI reads: "N passed, N failed, N skipped"; false if any failed.
 summary() {
 	printf '%d passed, %d failed, %d skipped\n' "$PASS" "$FAIL" "$SKIP"
 	[ "$FAIL" -eq 0 ]
