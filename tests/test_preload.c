@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 #include "pooltrace.h"
 
@@ -320,6 +321,26 @@ static int case_malloc_trim_purges_pools(void)
 	return 0;
 }
 
+/* Without the 4 GiB reservation (refused under RLIMIT_AS), arenas are plain
+ * mappings and everything still works. */
+static int case_arenas_outside_the_range(void)
+{
+	void (*get)(struct pt_stats *) = (void (*)(struct pt_stats *))dlsym(RTLD_DEFAULT,
+	                                                                     "pt_stats_get");
+	CHILD_CHECK(get != NULL);
+	void *p[5000];
+	for (int i = 0; i < 5000; i++) {
+		p[i] = malloc((size_t)(i % 512) + 1);
+		CHILD_CHECK(owns(p[i]));
+	}
+	static struct pt_stats st;
+	get(&st);
+	CHILD_CHECK(st.arenas_mapped > 1 && st.arenas_outside == st.arenas_mapped);
+	for (int i = 0; i < 5000; i++)
+		free(p[i]);
+	return 0;
+}
+
 static int case_stats_are_printed_at_exit(void)
 {
 	void *p[100];
@@ -365,6 +386,7 @@ static const struct {
 	{ "stats_exit", case_stats_are_printed_at_exit },
 	{ "bad_free", case_free_of_arena_header_aborts },
 	{ "trim", case_malloc_trim_purges_pools },
+	{ "outside", case_arenas_outside_the_range },
 	{ "stats_api", case_stats_print_api },
 };
 
@@ -384,6 +406,9 @@ static int child_main(const char *name)
 
 /* ---- parent side -------------------------------------------------------- */
 
+/* When nonzero, children run with RLIMIT_AS set to this many bytes. */
+static rlim_t child_as_limit;
+
 /* Run a case under LD_PRELOAD with extra environment; its stderr goes to err. */
 static int run_case(const char *name, const char *const *env_extra, char *err, size_t errcap)
 {
@@ -398,6 +423,10 @@ static int run_case(const char *name, const char *const *env_extra, char *err, s
 		unsetenv("POOLTRACE_STATS");
 		for (; env_extra && *env_extra; env_extra++)
 			putenv((char *)*env_extra);
+		if (child_as_limit) {
+			struct rlimit rl = { child_as_limit, child_as_limit };
+			setrlimit(RLIMIT_AS, &rl);
+		}
 		execl("/proc/self/exe", "test_preload", "--child", name, (char *)NULL);
 		_exit(97);
 	}
@@ -460,6 +489,23 @@ static void test_free_of_a_pointer_in_no_live_pool_aborts_in_glibc(void **state)
 	assert_non_null(strstr(errbuf, "free(): invalid pointer"));
 }
 
+/* Under a 1 GiB address-space limit the reservation is refused: the API
+ * cases pass on plain mappings found through the radix map. */
+static void test_api_works_under_a_tight_address_space_limit(void **state)
+{
+	static const char *const names[] = { "outside", "malloc_zero", "small_large", "calloc",
+		"realloc", "aligned", "usable", "foreign", "fork", NULL };
+	child_as_limit = (rlim_t)1 << 30;
+	for (const char *const *n = names; *n; n++) {
+		int r = run_case(*n, NULL, errbuf, sizeof errbuf);
+		if (r)
+			fprintf(stderr, "under RLIMIT_AS: case %s: status %d\n", *n, r);
+		assert_int_equal(r, 0);
+		assert_string_equal(errbuf, "");
+	}
+	child_as_limit = 0;
+}
+
 static void test_stats_at_exit_show_live_pool_blocks(void **state)
 {
 	const char *env[] = { "POOLTRACE_STATS=1", NULL };
@@ -499,6 +545,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_free_of_a_pointer_in_no_live_pool_aborts_in_glibc),
 		cmocka_unit_test(test_stats_print_api_writes_the_table),
 		cmocka_unit_test(test_malloc_trim_gives_free_pools_back),
+		cmocka_unit_test(test_api_works_under_a_tight_address_space_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
