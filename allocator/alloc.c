@@ -217,6 +217,21 @@ static void retire_empty(struct pt_heap *h, struct pt_pool *p, bool locked)
 	give_pool(p, locked);
 }
 
+/*
+ * Blocks came back to p (a local free or collected remote frees): a FULL pool
+ * rejoins its class list at the tail, and a pool with none in use retires.
+ */
+static void pool_got_blocks(struct pt_heap *h, struct pt_pool *p, bool locked)
+{
+	if (p->state == PT_POOL_FULL) {
+		p->state = PT_POOL_USED;
+		p->nused &= ~PT_NUSED_FULL;
+		avail_push_back(h, p);
+	}
+	if (p->nused == 0)
+		retire_empty(h, p, locked);
+}
+
 /* Collect the blocks other threads freed into h's pools. */
 static void heap_collect(struct pt_heap *h, bool locked)
 {
@@ -236,13 +251,7 @@ static void heap_collect(struct pt_heap *h, bool locked)
 		tail->next = p->free;
 		p->free = list;
 		p->nused = (int16_t)(p->nused - (int)cnt);
-		if (p->state == PT_POOL_FULL) {
-			p->state = PT_POOL_USED;
-			p->nused &= ~PT_NUSED_FULL;
-			avail_push_back(h, p);
-		}
-		if (p->nused == 0)
-			retire_empty(h, p, locked);
+		pool_got_blocks(h, p, locked);
 		p = next;
 	}
 }
@@ -346,10 +355,8 @@ static void heap_abandon_unlocked(struct pt_heap *h)
 		for (;;) {
 			struct pt_pool *prev = p->prev;
 			bool last = p == head;
-			if (p->nused == 0) {
-				avail_unlink(h, p);   /* abandoned: unlink pins nothing */
-				pt__arena_give_pool_unlocked(p);
-			}
+			if (p->nused == 0)
+				retire_empty(h, p, true);   /* abandoned: back to its arena */
 			if (last)
 				break;
 			p = prev;
@@ -371,13 +378,12 @@ static void tc_flush(struct pt_heap *h)
 	for (unsigned c = 0; c < PT_NCLASSES_MAX; c++) {
 		struct pt_block *b = h->tc[c];
 		h->tc[c] = NULL;
-		h->tc_room[c] = 0;   /* nothing re-enters the cache meanwhile */
-		while (b) {
+		h->tc_room[c] = (uint16_t)pt__g.tcache;
+		while (b) {   /* pt__free_to_pool never touches the cache */
 			struct pt_block *next = b->next;
 			pt__free_to_pool(b);
 			b = next;
 		}
-		h->tc_room[c] = (uint16_t)pt__g.tcache;
 	}
 }
 
@@ -459,20 +465,6 @@ pop:;
 	return b;
 }
 
-/* After a local free: p was FULL, or has no block in use any more (then it
- * is not the head, which is pinned). */
-static PT_NOINLINE void free_local_slow(struct pt_pool *p)
-{
-	struct pt_heap *h = p->owner;
-	if (p->state == PT_POOL_FULL) {
-		p->state = PT_POOL_USED;
-		p->nused &= ~PT_NUSED_FULL;
-		avail_push_back(h, p);
-	}
-	if (p->nused == 0)
-		retire_empty(h, p, false);
-}
-
 static void free_remote(struct pt_pool *p, struct pt_block *b)
 {
 	struct pt_block *old = atomic_load_explicit(&p->xfree, memory_order_relaxed);
@@ -513,7 +505,7 @@ void pt__free_to_pool(void *ptr)
 		b->next = p->free;
 		p->free = b;
 		if (PT_UNLIKELY(pt__dec_le_zero(&p->nused)))   /* now empty, or FULL */
-			free_local_slow(p);
+			pool_got_blocks(p->owner, p, false);
 		return;
 	}
 	free_remote(p, b);

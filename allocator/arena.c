@@ -13,7 +13,7 @@
 #include "internal.h"
 
 _Atomic(uint8_t *) pt__radix_root[1u << PT_RADIX_ROOT_BITS];
-uintptr_t pt__region_base = (uintptr_t)0 - PT_REGION_SIZE;
+uintptr_t pt__region_base = PT_REGION_NONE;
 uint8_t pt__region_map[PT_REGION_ARENAS];
 uint8_t pt__region_cls[PT_REGION_POOLS];
 
@@ -29,7 +29,7 @@ void pt_test_region_limit(size_t n)
 void pt__region_init_unlocked(void)
 {
 	void *m;
-	if (pt__region_base != (uintptr_t)0 - PT_REGION_SIZE)
+	if (pt__region_base != PT_REGION_NONE)
 		return;
 	if (!pt__g.region_limit)
 		pt__g.region_limit = PT_REGION_ARENAS;
@@ -37,16 +37,11 @@ void pt__region_init_unlocked(void)
 		__atomic_store_n(&pt__region_base, (uintptr_t)m, __ATOMIC_RELEASE);
 }
 
-static bool in_region(uintptr_t a)
-{
-	return a - pt__region_base < PT_REGION_SIZE;
-}
-
 /* A committed arena-sized slot of the region, or NULL (none left, or no
  * region, or the OS refused). */
 static void *region_take_unlocked(void)
 {
-	if (pt__region_base == (uintptr_t)0 - PT_REGION_SIZE)
+	if (pt__region_base == PT_REGION_NONE)
 		return NULL;
 	size_t i = pt__g.region_hint;
 	while (i < pt__g.region_top && pt__region_map[i])
@@ -159,13 +154,9 @@ static struct pt_arena *arena_new_unlocked(void)
 	pt__g.arenas_total++;
 	if (pt__g.arenas_mapped > pt__g.arenas_highwater)
 		pt__g.arenas_highwater = pt__g.arenas_mapped;
-	/* an arena with every pool free goes last: nfreepools is the maximum */
-	struct pt_arena *last = pt__g.nfp2lasta[PT_USABLE_POOLS];
-	if (!last) {
-		for (last = pt__g.usable; last && last->next; last = last->next)
-			;
-	}
-	usable_insert_after(a, last);
+	/* only called when no arena has a free pool: a is the whole list */
+	pt_assert(pt__g.usable == NULL);
+	usable_insert_after(a, NULL);
 	pt__g.nfp2lasta[PT_USABLE_POOLS] = a;
 	pt__g.nempty_arenas++;
 	return a;
@@ -181,7 +172,7 @@ static void arena_release_unlocked(struct pt_arena *a)
 	if (a->all_next)
 		a->all_next->all_prev = a->all_prev;
 	uintptr_t base = (uintptr_t)a;
-	if (in_region(base)) {
+	if (pt__in_region(base)) {
 		size_t i = (base - pt__region_base) >> PT_ARENA_SHIFT;
 		__atomic_store_n(&pt__region_map[i], 0, __ATOMIC_RELEASE);
 		pt__os_decommit(a, PT_ARENA_SIZE);

@@ -281,7 +281,7 @@ PT_HIDDEN void *pt__meta_alloc_unlocked(size_t size);
 PT_HIDDEN void pt__purge_all_unlocked(void);
 PT_HIDDEN void pt__region_init_unlocked(void);
 
-/* heap.c */
+/* alloc.c */
 PT_HIDDEN void pt__init_slow(void);
 PT_HIDDEN void pt__sizeclass_build(unsigned align, uint8_t *table,
                                    uint16_t *class_size, unsigned *nclasses);
@@ -294,14 +294,20 @@ PT_HIDDEN extern _Atomic(uint8_t *) pt__radix_root[1u << PT_RADIX_ROOT_BITS];
 #define PT_REGION_SIZE   ((uintptr_t)4 << 30)
 #define PT_REGION_ARENAS (PT_REGION_SIZE >> PT_ARENA_SHIFT)   /* 16384 */
 #define PT_REGION_POOLS  (PT_REGION_SIZE >> PT_POOL_SHIFT)    /* 1 Mi */
-/* Start of the reserved region; (uintptr_t)-PT_REGION_SIZE (the top of the
- * address space, never a user pointer) while there is none. */
+/* Start of the reserved region; PT_REGION_NONE (the top of the address
+ * space, never a user pointer) while there is none. */
+#define PT_REGION_NONE   ((uintptr_t)0 - PT_REGION_SIZE)
 PT_HIDDEN extern uintptr_t pt__region_base;
 PT_HIDDEN extern uint8_t pt__region_map[PT_REGION_ARENAS];   /* slot holds an arena */
 /* Per pool of the region: its size class + 1 while it holds blocks of that
  * class (USED, FULL, or EMPTY in a heap), 0 otherwise.  free() reads
  * ownership and class from this one byte. */
 PT_HIDDEN extern uint8_t pt__region_cls[PT_REGION_POOLS];
+
+static inline bool pt__in_region(uintptr_t a)
+{
+	return a - pt__region_base < PT_REGION_SIZE;
+}
 
 static inline bool pt__radix_test(uintptr_t a)
 {
@@ -322,11 +328,10 @@ static inline struct pt_pool *pt__pool_of(uintptr_t a);
  */
 static inline unsigned pt__class_of(uintptr_t a)
 {
-	uintptr_t off = a - pt__region_base;
-	if (PT_LIKELY(off < PT_REGION_SIZE))
+	if (PT_LIKELY(pt__in_region(a)))
 		/* a plain load: the byte is set before any block of the pool is
 		 * handed out, and the program orders a free after its malloc */
-		return pt__region_cls[off >> PT_POOL_SHIFT];
+		return pt__region_cls[(a - pt__region_base) >> PT_POOL_SHIFT];
 	if (pt__radix_test(a) && (a & (PT_ARENA_SIZE - 1)) >= PT_POOL_SIZE) {
 		const struct pt_pool *p = pt__pool_of(a);
 		return p->state != PT_POOL_FREE ? p->cls + 1u : 0;
@@ -361,9 +366,9 @@ static inline void pt__set_pool_class(const struct pt_pool *p, unsigned v)
 	uintptr_t d = (uintptr_t)p;
 	uintptr_t pool = (d & ~(uintptr_t)(PT_ARENA_SIZE - 1)) +
 	                 (((d & (PT_ARENA_SIZE - 1)) >> 6) << PT_POOL_SHIFT);
-	uintptr_t off = pool - pt__region_base;
-	if (off < PT_REGION_SIZE)
-		__atomic_store_n(&pt__region_cls[off >> PT_POOL_SHIFT], (uint8_t)v, __ATOMIC_RELEASE);
+	if (pt__in_region(pool))
+		__atomic_store_n(&pt__region_cls[(pool - pt__region_base) >> PT_POOL_SHIFT],
+		                 (uint8_t)v, __ATOMIC_RELEASE);
 }
 
 #endif /* POOLTRACE_ALLOC_INTERNAL_H */
