@@ -75,17 +75,12 @@ int pt__os_map(size_t size, void **out)
 }
 
 /*
- * Map size bytes aligned to align (a power of two >= the page size): map
- * size + align, then trim the misaligned head and the tail.
+ * p maps size + align bytes: unmap the misaligned head and the tail, leaving
+ * size bytes aligned to align (a power of two >= the page size).  Keeps errno.
  */
-int pt__os_map_aligned(size_t size, size_t align, void **out)
+static void *trim_to_alignment(void *p, size_t size, size_t align)
 {
-	int e = errno, r;
-	void *p;
-
-	r = pt__os_map(size + align, &p);
-	if (r)
-		return r;
+	int e = errno;
 	uintptr_t a = (uintptr_t)p;
 	uintptr_t aligned = (a + align - 1) & ~(uintptr_t)(align - 1);
 	size_t head = aligned - a, tail = align - head;
@@ -94,7 +89,17 @@ int pt__os_map_aligned(size_t size, size_t align, void **out)
 	if (tail)
 		munmap((void *)(aligned + size), tail);
 	errno = e;
-	*out = (void *)aligned;
+	return (void *)aligned;
+}
+
+/* Map size bytes aligned to align: map size + align, then trim. */
+int pt__os_map_aligned(size_t size, size_t align, void **out)
+{
+	void *p;
+	int r = pt__os_map(size + align, &p);
+	if (r)
+		return r;
+	*out = trim_to_alignment(p, size, align);
 	return 0;
 }
 
@@ -115,14 +120,7 @@ int pt__os_reserve(size_t size, size_t align, void **out)
 		errno = e;
 		return r;
 	}
-	uintptr_t a = (uintptr_t)p;
-	uintptr_t aligned = (a + align - 1) & ~(uintptr_t)(align - 1);
-	if (aligned > a)
-		munmap(p, aligned - a);
-	if (a + align > aligned)
-		munmap((void *)(aligned + size), a + align - aligned);
-	errno = e;
-	*out = (void *)aligned;
+	*out = trim_to_alignment(p, size, align);
 	return 0;
 }
 
