@@ -101,25 +101,29 @@ void *pt__elf_lookup(const char *soname, const char *symbol)
 	return l.result;
 }
 
+void *pt__libc_fn(struct pt_libc_fn *f)
+{
+	if (!__atomic_load_n(&f->looked, __ATOMIC_ACQUIRE)) {
+		/* racing threads find the same address: storing it twice is fine */
+		__atomic_store_n(&f->fn, pt__elf_lookup("libc.so.6", f->name), __ATOMIC_RELAXED);
+		__atomic_store_n(&f->looked, 1, __ATOMIC_RELEASE);
+	}
+	return __atomic_load_n(&f->fn, __ATOMIC_RELAXED);
+}
+
 size_t pt__libc_usable_size(void *p)
 {
-	typedef size_t (*usable_fn)(void *);
-	static usable_fn fn;
-	static int looked;
+	static struct pt_libc_fn usable = { "malloc_usable_size", NULL, 0 };
+	static int warned;
 
 	if (!p)
 		return 0;
-	if (!__atomic_load_n(&looked, __ATOMIC_ACQUIRE)) {
-		usable_fn f = (usable_fn)pt__elf_lookup("libc.so.6", "malloc_usable_size");
-		if (!f)
-			pt__dprintf(2, "pooltrace: warning: glibc's malloc_usable_size not "
-			               "found; reporting chunk sizes from glibc's headers\n");
-		__atomic_store_n(&fn, f, __ATOMIC_RELAXED);
-		__atomic_store_n(&looked, 1, __ATOMIC_RELEASE);
-	}
-	usable_fn f = __atomic_load_n(&fn, __ATOMIC_RELAXED);
+	size_t (*f)(void *) = (size_t (*)(void *))pt__libc_fn(&usable);
 	if (f)
 		return f(p);
+	if (!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
+		pt__dprintf(2, "pooltrace: warning: glibc's malloc_usable_size not "
+		               "found; reporting chunk sizes from glibc's headers\n");
 	/* glibc chunk header: size in the word before p, flag bit 2 = mmapped */
 	size_t sz = ((size_t *)p)[-1];
 	return (sz & ~(size_t)7) - ((sz & 2) ? 2 : 1) * sizeof(size_t);

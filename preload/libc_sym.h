@@ -20,6 +20,16 @@ extern void *__libc_memalign(size_t, size_t);
 extern void *__libc_valloc(size_t);
 extern void *__libc_pvalloc(size_t);
 
+/* A function of libc.so.6 looked up on first use (NULL if absent). */
+struct pt_libc_fn {
+	const char *name;
+	void *fn;
+	int looked;
+};
+
+/* f->fn, looking it up the first time.  Thread-safe; never allocates. */
+PT_HIDDEN void *pt__libc_fn(struct pt_libc_fn *f);
+
 /* glibc's malloc_usable_size for a pointer glibc handed out. */
 PT_HIDDEN size_t pt__libc_usable_size(void *p);
 

@@ -222,44 +222,17 @@ PT_EXPORT size_t malloc_usable_size(void *p)
  */
 PT_EXPORT int malloc_trim(size_t pad)
 {
-	typedef int (*trim_fn)(size_t);
-	static trim_fn libc_trim;
-	static int looked;
+	static struct pt_libc_fn trim = { "malloc_trim", NULL, 0 };
 
-	if (!__atomic_load_n(&looked, __ATOMIC_ACQUIRE)) {
-		__atomic_store_n(&libc_trim, (trim_fn)pt__elf_lookup("libc.so.6", "malloc_trim"),
-		                 __ATOMIC_RELAXED);
-		__atomic_store_n(&looked, 1, __ATOMIC_RELEASE);
-	}
 	pt_thread_flush();
 	size_t purged = pt_purge();
-	trim_fn f = __atomic_load_n(&libc_trim, __ATOMIC_RELAXED);
+	int (*f)(size_t) = (int (*)(size_t))pt__libc_fn(&trim);
 	int r = f ? f(pad) : 0;
 	return r || purged > 0;
 }
 
 /* ---- process life cycle ------------------------------------------------- */
 
-static void atfork_prepare(void)
-{
-	pt_fork_prepare();
-}
-
-static void atfork_parent(void)
-{
-	pt_fork_parent();
-}
-
-static void atfork_child(void)
-{
-	pt_fork_child();
-}
-
-/*
- * Runs after libc is initialised (the allocator may already have been used
- * by then).  pthread_atfork may allocate, which is fine: the allocator is
- * initialised first.
- */
 /*
  * The stats go to a private copy of stderr taken at start-up: programs such
  * as coreutils close fd 2 in an atexit handler, before our destructor runs,
@@ -267,10 +240,15 @@ static void atfork_child(void)
  */
 static int stats_fd = -1;
 
+/*
+ * Runs after libc is initialised (the allocator may already have been used
+ * by then).  pthread_atfork may allocate, which is fine: the allocator is
+ * initialised first.
+ */
 __attribute__((constructor)) static void pooltrace_init(void)
 {
 	(void)pt_align();   /* initialise: reads the options through the hook */
-	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	pthread_atfork(pt_fork_prepare, pt_fork_parent, pt_fork_child);
 	if (pt__opt.stats)
 		stats_fd = fcntl(2, F_DUPFD_CLOEXEC, 64);
 }
