@@ -15,6 +15,8 @@ LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 MANDIR  ?= $(PREFIX)/share/man
 B       := build
+VERSION := 0.2.0
+BINDIR  ?= $(PREFIX)/bin
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 # the allocator must never let the compiler turn its own code into malloc calls
@@ -23,21 +25,33 @@ BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -fPIC -pthread $(NOBUILTIN) $(CF
 
 ALLOC_SRC   := allocator/os.c allocator/arena.c allocator/alloc.c allocator/stats.c
 PRELOAD_SRC := preload/symbols.c preload/options.c preload/fmt.c preload/libc_sym.c \
-               preload/stats_print.c
+               preload/stats_print.c preload/recorder.c
 ALLOC_OBJ   := $(ALLOC_SRC:%.c=$(B)/%.o)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
 HEADERS     := $(wildcard allocator/*.h preload/*.h)
 
 UNIT_TESTS  := test_sizeclass test_pool test_arena test_oom test_tcache test_options
 UNIT_BINS   := $(UNIT_TESTS:%=$(B)/tests/%)
-TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress
+TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress $(B)/tests/test_recorder \
+               $(B)/tests/rec_prog $(B)/tests/rec_lib.so
+REPORT_SRC  := report/pooltrace.c report/trace_read.c
+REPORT_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -DPT_VERSION='"$(VERSION)"' \
+                 -DPT_LIBDIR='"$(LIBDIR)"'
 BENCH_PROGS := churn allocfree prodcons larson realloc frag pair measure
 BENCH_BINS  := $(BENCH_PROGS:%=$(B)/bench/%)
 
-all: lib $(UNIT_BINS) $(TEST_PROGS) $(BENCH_BINS)
-.PHONY: all lib deps bench check check-unit check-api check-stress check-programs \
+all: lib tool $(UNIT_BINS) $(TEST_PROGS) $(BENCH_BINS)
+.PHONY: all lib tool deps bench check check-unit check-api check-recorder check-stress \
+        check-programs \
         demo install uninstall clean
 lib: $(B)/libpooltrace.so
+tool: $(B)/pooltrace $(B)/libpooltrace.so
+
+# report/ is an offline tool: ordinary malloc, no -fPIC; it shares only the
+# trace format header with preload/
+$(B)/pooltrace: $(REPORT_SRC) report/trace_read.h preload/trace_format.h
+	@mkdir -p $(@D)
+	$(CC) $(REPORT_CFLAGS) -o $@ $(REPORT_SRC) -lzstd
 
 $(B)/allocator/%.o: allocator/%.c $(HEADERS)
 	@mkdir -p $(@D)
@@ -49,7 +63,8 @@ $(B)/preload/%.o: preload/%.c $(HEADERS)
 
 $(B)/libpooltrace.so: $(ALLOC_OBJ) $(PRELOAD_OBJ) preload/libpooltrace.map
 	$(CC) -shared -pthread -Wl,--version-script=preload/libpooltrace.map \
-	    -Wl,-z,relro,-z,now -Wl,-soname,libpooltrace.so -o $@ $(ALLOC_OBJ) $(PRELOAD_OBJ)
+	    -Wl,-z,relro,-z,now -Wl,-soname,libpooltrace.so -o $@ $(ALLOC_OBJ) $(PRELOAD_OBJ) \
+	    -lunwind -lzstd -lm
 
 $(B)/liballocator.a: $(ALLOC_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -66,6 +81,19 @@ $(B)/tests/test_%: tests/test_%.c $(B)/liballocator.a tests/testutil.h
 $(B)/tests/test_preload: tests/test_preload.c tests/testutil.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -Ipreload -Iallocator -o $@ $< -lcmocka -ldl
+
+$(B)/tests/test_recorder: tests/test_recorder.c report/trace_read.c report/trace_read.h \
+                          preload/trace_format.h tests/testutil.h
+	@mkdir -p $(@D)
+	$(CC) $(REPORT_CFLAGS) -o $@ tests/test_recorder.c report/trace_read.c -lcmocka -lzstd -lm
+
+$(B)/tests/rec_prog: tests/rec_prog.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -pthread -o $@ $< -ldl
+
+$(B)/tests/rec_lib.so: tests/rec_lib.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -shared -fPIC -Wl,--build-id -o $@ $<
 
 $(B)/tests/stress: tests/stress.c
 	@mkdir -p $(@D)
@@ -86,13 +114,17 @@ deps:
 
 check: deps
 	$(MAKE) --no-print-directory all
-	$(MAKE) --no-print-directory check-unit check-api check-stress check-programs
+	$(MAKE) --no-print-directory check-unit check-api check-recorder check-stress \
+	    check-programs
 
 check-unit: $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do echo "== $$t"; $$t || exit 1; done
 
 check-api: $(B)/tests/test_preload $(B)/libpooltrace.so
 	$(B)/tests/test_preload
+
+check-recorder: $(TEST_PROGS) $(B)/pooltrace $(B)/libpooltrace.so
+	$(B)/tests/test_recorder $(B)
 
 check-stress: $(B)/tests/stress $(B)/libpooltrace.so
 	sh tests/run_stress.sh $(B)
@@ -109,7 +141,7 @@ install: lib
 	    $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(MANDIR)/man3
 	install -m 755 $(B)/libpooltrace.so $(DESTDIR)$(LIBDIR)/libpooltrace.so
 	install -m 644 preload/pooltrace.h allocator/pool_alloc.h $(DESTDIR)$(INCDIR)/pooltrace/
-	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|' \
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@VERSION@|$(VERSION)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|' \
 	    preload/pooltrace.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/pooltrace.pc
 	install -m 644 man/libpooltrace.3 $(DESTDIR)$(MANDIR)/man3/libpooltrace.3
 

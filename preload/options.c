@@ -12,7 +12,10 @@
 #include "fmt.h"
 #include "options.h"
 
-struct pt_options pt__opt = { .stats = 0, .align = 16 };
+struct pt_options pt__opt = {
+	.stats = 0, .align = 16, .profile = 0, .sample = 0, .depth = 32,
+	.interval_ms = 10, .output = PT_OUTPUT_DEFAULT,
+};
 
 extern char **environ;
 extern void *__libc_stack_end;   /* ld.so: the initial stack, at argc */
@@ -32,6 +35,12 @@ static unsigned stats_value;
 static const struct option_def defs[] = {
 	{ "POOLTRACE_STATS", 0, 1, NULL, "0 or 1", 0, &stats_value },
 	{ "POOLTRACE_ALIGN", 0, 0, align_values, "8 or 16", 16, &pt__opt.align },
+	{ "POOLTRACE_PROFILE", 0, 1, NULL, "0 or 1", 0, &pt__opt.profile },
+	{ "POOLTRACE_SAMPLE", 0, 0xffffffffu, NULL, "a number of bytes", 0, &pt__opt.sample },
+	{ "POOLTRACE_DEPTH", 1, 256, NULL, "a number of frames from 1 to 256", 32,
+	  &pt__opt.depth },
+	{ "POOLTRACE_INTERVAL_MS", 1, 3600000, NULL, "milliseconds from 1 to 3600000", 10,
+	  &pt__opt.interval_ms },
 };
 
 static int parse_uint(const char *s, unsigned *out)
@@ -128,4 +137,12 @@ void pt__options_read(void)
 		}
 	}
 	pt__opt.stats = (int)stats_value;
+
+	const char *out = env_lookup(env, "POOLTRACE_OUTPUT");
+	if (out && (!*out || strlen(out) >= sizeof pt__opt.output)) {
+		pt__dprintf(2, "pooltrace: warning: POOLTRACE_OUTPUT is %s; using %s\n",
+		            *out ? "longer than 1023 bytes" : "empty", PT_OUTPUT_DEFAULT);
+	} else if (out) {
+		memcpy(pt__opt.output, out, strlen(out) + 1);
+	}
 }

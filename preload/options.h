@@ -8,9 +8,16 @@
 #define PT_HIDDEN __attribute__((visibility("hidden")))
 
 struct pt_options {
-	int stats;        /* POOLTRACE_STATS: 1 prints allocator stats at exit */
-	unsigned align;   /* POOLTRACE_ALIGN: 8 or 16 */
+	int stats;            /* POOLTRACE_STATS: 1 prints allocator stats at exit */
+	unsigned align;       /* POOLTRACE_ALIGN: 8 or 16 */
+	unsigned profile;     /* POOLTRACE_PROFILE: 1 records a trace */
+	unsigned sample;      /* POOLTRACE_SAMPLE: mean bytes between samples, 0 = all */
+	unsigned depth;       /* POOLTRACE_DEPTH: frames per stack, 1..256 */
+	unsigned interval_ms; /* POOLTRACE_INTERVAL_MS: snapshot period */
+	char output[1024];    /* POOLTRACE_OUTPUT: trace path pattern (%p %e %t) */
 };
+
+#define PT_OUTPUT_DEFAULT "pooltrace.%e.%p.trace"
 
 PT_HIDDEN extern struct pt_options pt__opt;
 

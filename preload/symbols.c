@@ -23,6 +23,7 @@
 #include "libc_sym.h"
 #include "options.h"
 #include "pooltrace.h"
+#include "recorder.h"
 
 #define PT_EXPORT __attribute__((visibility("default")))
 
@@ -79,16 +80,20 @@ static void *aligned_impl(size_t align, size_t n)
 
 PT_EXPORT void *malloc(size_t n)
 {
-	return malloc_impl(n);
+	void *p = malloc_impl(n);
+	pt__rec_alloc(p, n);
+	return p;
 }
 
 PT_EXPORT void free(void *p)
 {
+	pt__rec_free(p);   /* first: once freed, p may be handed out again */
 	free_impl(p);
 }
 
 PT_EXPORT void cfree(void *p)
 {
+	pt__rec_free(p);
 	free_impl(p);
 }
 
@@ -96,6 +101,7 @@ PT_EXPORT void cfree(void *p)
 PT_EXPORT void free_sized(void *p, size_t size)
 {
 	(void)size;
+	pt__rec_free(p);
 	free_impl(p);
 }
 
@@ -103,10 +109,11 @@ PT_EXPORT void free_aligned_sized(void *p, size_t align, size_t size)
 {
 	(void)align;
 	(void)size;
+	pt__rec_free(p);
 	free_impl(p);
 }
 
-PT_EXPORT void *calloc(size_t nmemb, size_t size)
+static void *calloc_impl(size_t nmemb, size_t size)
 {
 	size_t total;
 	if (__builtin_mul_overflow(nmemb, size, &total)) {
@@ -123,11 +130,16 @@ PT_EXPORT void *calloc(size_t nmemb, size_t size)
 	return __libc_calloc(nmemb, size);
 }
 
-PT_EXPORT void *realloc(void *p, size_t n)
+PT_EXPORT void *calloc(size_t nmemb, size_t size)
 {
-	if (!p)
-		return malloc_impl(n);
+	void *p = calloc_impl(nmemb, size);
+	pt__rec_alloc(p, nmemb * size);
+	return p;
+}
 
+/* p is not NULL */
+static void *realloc_impl(void *p, size_t n)
+{
 	unsigned v = pt__class_of((uintptr_t)p);
 	if (v) {
 		unsigned c = v - 1;
@@ -159,6 +171,21 @@ PT_EXPORT void *realloc(void *p, size_t n)
 	return __libc_realloc(p, n);
 }
 
+PT_EXPORT void *realloc(void *p, size_t n)
+{
+	if (!p) {
+		void *q = malloc_impl(n);
+		pt__rec_alloc(q, n);
+		return q;
+	}
+	if (PT_LIKELY(!pt__rec_on))
+		return realloc_impl(p, n);
+	uint64_t tok = pt__rec_realloc_begin(p);
+	void *q = realloc_impl(p, n);
+	pt__rec_realloc_end(tok, p, q, n);
+	return q;
+}
+
 PT_EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
 {
 	size_t total;
@@ -179,6 +206,7 @@ PT_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 		errno = e;
 		return ENOMEM;
 	}
+	pt__rec_alloc(p, n);
 	*out = p;
 	return 0;
 }
@@ -187,9 +215,10 @@ PT_EXPORT int posix_memalign(void **out, size_t align, size_t n)
  * up by __libc_memalign; the pools take only powers of two. */
 PT_EXPORT void *memalign(size_t align, size_t n)
 {
-	if (is_pow2(align) || align == 0)
-		return aligned_impl(align, n);
-	return __libc_memalign(align, n);
+	void *p = is_pow2(align) || align == 0 ? aligned_impl(align, n)
+	                                       : __libc_memalign(align, n);
+	pt__rec_alloc(p, n);
+	return p;
 }
 
 PT_EXPORT void *aligned_alloc(size_t align, size_t n)
@@ -199,12 +228,16 @@ PT_EXPORT void *aligned_alloc(size_t align, size_t n)
 
 PT_EXPORT void *valloc(size_t n)
 {
-	return __libc_valloc(n);
+	void *p = __libc_valloc(n);
+	pt__rec_alloc(p, n);
+	return p;
 }
 
 PT_EXPORT void *pvalloc(size_t n)
 {
-	return __libc_pvalloc(n);
+	void *p = __libc_pvalloc(n);
+	pt__rec_alloc(p, n);
+	return p;
 }
 
 PT_EXPORT size_t malloc_usable_size(void *p)
@@ -240,6 +273,25 @@ PT_EXPORT int malloc_trim(size_t pad)
  */
 static int stats_fd = -1;
 
+/* fork: the recorder's locks nest outside the allocator's */
+static void fork_prepare(void)
+{
+	pt__rec_fork_prepare();
+	pt_fork_prepare();
+}
+
+static void fork_parent(void)
+{
+	pt_fork_parent();
+	pt__rec_fork_parent();
+}
+
+static void fork_child(void)
+{
+	pt_fork_child();
+	pt__rec_fork_child();
+}
+
 /*
  * Runs after libc is initialised (the allocator may already have been used
  * by then).  pthread_atfork may allocate, which is fine: the allocator is
@@ -248,13 +300,15 @@ static int stats_fd = -1;
 __attribute__((constructor)) static void pooltrace_init(void)
 {
 	(void)pt_align();   /* initialise: reads the options through the hook */
-	pthread_atfork(pt_fork_prepare, pt_fork_parent, pt_fork_child);
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	if (pt__opt.stats)
 		stats_fd = fcntl(2, F_DUPFD_CLOEXEC, 64);
+	pt__rec_init();
 }
 
 __attribute__((destructor)) static void pooltrace_fini(void)
 {
+	pt__rec_fini();
 	if (pt__opt.stats) {
 		pt_thread_flush();   /* pools, not this thread's cache, hold the free blocks */
 		pt_stats_print(stats_fd >= 0 ? stats_fd : 2);

@@ -1,0 +1,1767 @@
+/*
+ * recorder.c - POOLTRACE_PROFILE=1: every allocation and free, with its
+ * call stack, streamed to a trace file (format: trace_format.h).
+ *
+ * Inside the host program, so:
+ *  - a thread-local guard: allocations made while recording (libunwind's,
+ *    glibc's inside dl_iterate_phdr or pthread_create) are served but never
+ *    recorded, and never recurse into the recorder;
+ *  - the recorder's memory comes from mmap, never from the host's heap;
+ *  - no global lock per event: each thread appends to its own buffer under
+ *    its own (uncontended) lock, which the snapshot thread and signal
+ *    handlers take to flush it; a process-wide counter numbers the events;
+ *  - failure never harms the host: one warning line, then no profiling.
+ *
+ * Locks, in the order they nest: rec_fork (held across fork), a thread
+ * buffer's lock, R.intern / R.sampled_lock / R.mod_lock, R.file, then the
+ * allocator's lock (pt_stats_get inside snapshots).
+ */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <linux/membarrier.h>
+#include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#define ZSTD_STATIC_LINKING_ONLY   /* ZSTD_initStaticCCtx: no malloc inside */
+#include <zstd.h>
+
+#include "../allocator/fastpath.h"
+#include "fmt.h"
+#include "libc_sym.h"
+#include "options.h"
+#include "recorder.h"
+#include "trace_format.h"
+
+#define BUF_SIZE      (64u << 10)       /* a thread's event buffer */
+#define REC_MAX       64                /* bytes an event record may take */
+#define STACK_SLOTS   (1u << 21)        /* interning table (8 B each, reserved) */
+#define STACK_MAX     (STACK_SLOTS / 2) /* at most this many distinct stacks */
+#define STORE_SIZE    (1ull << 30)      /* reserved for stack frames */
+#define MOD_MAX_X     4096              /* executable segments remembered */
+#define PEAK_STEP_MIN (1ull << 20)      /* a new peak snapshot: +1 MiB ... */
+#define PEAK_STEP_DIV 16                /* ... and +1/16 of the last peak */
+#define LIVE_BATCH    (256 << 10)       /* per-thread live bytes folded per */
+#define ZSTD_LEVEL    1
+#define ZBUF_IN_MAX   (1u << 20)        /* bigger chunks are written raw */
+#define ZSTD_FRAME    (64u << 20)       /* raw bytes per zstd frame */
+
+volatile int pt__rec_on;
+
+/*
+ * A thread's buffer; never freed, reused once its thread is gone.
+ *
+ * Only its thread appends, inside own_begin()/own_end(), which cost two
+ * plain stores and a load: no atomic read-modify-write, no fence (a locked
+ * instruction per event cost more than the rest of the recording on
+ * memory-bound hosts).  Another thread that wants to flush it (the
+ * snapshot thread, for a thread that sleeps; a fatal signal handler) sets
+ * req = R_STEAL, makes every thread execute a memory barrier with
+ * membarrier(2), and then finds busy clear (the owner is outside and will
+ * wait at its next own_begin until req is cleared) or set (it backs off).
+ * Without membarrier it asks the owner to flush at its next event instead.
+ */
+struct rec_thread {
+	atomic_int busy;           /* the owner is appending */
+	atomic_int req;            /* R_NONE, R_STEAL, R_FLUSH */
+	int state;                 /* T_LIVE, T_DYING (destructor ran), T_FREE */
+	uint32_t stream, tid;
+	uint64_t first_seq, last_seq;
+	int chunk_events;          /* events in the current chunk (0: none yet,
+	                              though stack records may precede them) */
+	uint64_t ctx_ptr[PT_PTR_CONTEXTS];   /* last pointer per context, this chunk */
+	uint32_t len;
+	uint32_t nflush;           /* chunks written (by anyone) */
+	uint32_t seen_len, seen_nflush;   /* the snapshot thread's last look */
+	/* counters, written by the owner, read by snapshots */
+	uint64_t n_malloc, n_free, n_realloc, bytes_alloc, n_pool, bytes_pool;
+	int64_t live_delta;        /* block bytes not yet folded into R.live */
+	int64_t sample_left;       /* bytes until the next sampled allocation */
+	uint64_t rng;
+	struct rec_thread *next;
+	/* two buffers: the thread fills one while the snapshot thread
+	 * compresses and writes the other, on another core if there is one */
+	uint8_t *buf;              /* space[cur], being filled */
+	unsigned cur;
+	struct {
+		atomic_int ready;  /* full, waiting for the snapshot thread */
+		uint32_t len;
+		uint64_t first_seq;
+	} hand[2];
+	uint8_t space[2][BUF_SIZE];
+};
+enum { T_LIVE, T_DYING, T_FREE };
+enum { R_NONE, R_STEAL, R_FLUSH };
+
+struct stack_entry {           /* in the store, 8-byte aligned */
+	uint32_t nframes, epoch;
+	uint32_t gen, pad;
+	uintptr_t ip[];
+};
+
+static struct {
+	int created;               /* the file exists (path is absolute then) */
+	int file_failed;
+	pthread_mutex_t file;      /* file creation and stream 0 */
+	char path[1100];
+	pid_t pid;
+	int forked;
+	uint64_t t0_mono, t0_real;
+	unsigned depth;
+	uint64_t sample;           /* 0: every event */
+
+	_Atomic uint64_t seq;
+	atomic_uint next_stream;
+	pthread_mutex_t threads_lock;
+	struct rec_thread *threads;
+	pthread_key_t key;
+	int key_ok;
+
+	/* interning */
+	pthread_mutex_t intern;
+	_Atomic uint64_t *slots;   /* (hash high 32 | id) or 0 */
+	uint64_t *offs;            /* id -> byte offset in store */
+	uint8_t *store;
+	size_t store_used;
+	atomic_uint nstacks;       /* ids 1..nstacks-1 are used; 0 = no stack */
+	atomic_uint epoch;         /* bumped when a module was unloaded */
+
+	/* modules */
+	pthread_mutex_t mod_lock;
+	uint64_t mod_adds, mod_subs;
+	atomic_uint mod_gen;
+	unsigned nx;
+	uintptr_t x_lo[MOD_MAX_X], x_hi[MOD_MAX_X];
+	uintptr_t self_lo, self_hi;   /* our own text: frames dropped */
+
+	/* sampling: which live blocks were sampled */
+	pthread_mutex_t sampled_lock;
+	uint8_t *sfilter;          /* counting filter, read without the lock */
+	uintptr_t *sset;           /* open addressing, 0 = empty */
+	size_t sset_cap, sset_n;
+
+	/* live heap and its peak (block bytes) */
+	_Atomic int64_t live;
+	int64_t peak_mark;
+	atomic_int peak_busy;
+	atomic_int peak_pending;   /* the snapshot thread takes a PEAK snapshot */
+
+	/* snapshots */
+	pthread_t bg;
+	int bg_started;
+	atomic_int bg_stop;
+	uint8_t *scratch;
+	size_t scratch_cap;
+
+	/* compression of chunks, under R.file */
+	ZSTD_CCtx *zc;
+	uint8_t *zbuf;
+	size_t zcap;
+	uint64_t zframe;           /* raw bytes in the current frame; 0: new */
+
+	struct sigaction old_sa[32];
+} R = {
+	.file = PTHREAD_MUTEX_INITIALIZER,
+	.threads_lock = PTHREAD_MUTEX_INITIALIZER,
+	.intern = PTHREAD_MUTEX_INITIALIZER,
+	.mod_lock = PTHREAD_MUTEX_INITIALIZER,
+	.sampled_lock = PTHREAD_MUTEX_INITIALIZER,
+	.next_stream = 1,   /* 0 is the shared stream */
+};
+
+static __thread struct rec_thread *tl_rec __attribute__((tls_model("initial-exec")));
+static __thread int tl_guard __attribute__((tls_model("initial-exec")));
+
+static const int fatal_signals[] = { SIGSEGV, SIGBUS, SIGABRT };
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static void *rmap(size_t n, int noreserve)
+{
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | (noreserve ? MAP_NORESERVE : 0), -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static uint64_t now_ns(clockid_t c)
+{
+	struct timespec ts;
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+
+static const char *errname(int e)
+{
+	switch (e) {
+	case ENOSPC: return "no space left on device";
+	case EDQUOT: return "disk quota exceeded";
+	case EACCES: return "permission denied";
+	case EPERM: return "operation not permitted";
+	case ENOENT: return "no such directory";
+	case ENOTDIR: return "a path component is not a directory";
+	case EEXIST: return "file exists";
+	case ELOOP: return "is a symbolic link";
+	case EMFILE: return "too many open files";
+	case ENFILE: return "too many open files in system";
+	case EROFS: return "read-only file system";
+	case EFBIG: return "file too large";
+	case EIO: return "input/output error";
+	case ENAMETOOLONG: return "file name too long";
+	case EISDIR: return "is a directory";
+	default: return "error";
+	}
+}
+
+/* Stop profiling for good, with one warning line. */
+static void rec_fail(const char *what, int e)
+{
+	int was = pt__rec_on;
+	pt__rec_on = 0;
+	if (was || !R.file_failed)
+		pt__dprintf(2, "pooltrace: warning: %s %s: %s (errno %d); profiling stopped, "
+		            "the program runs on\n", what, R.path[0] ? R.path : "trace file",
+		            errname(e), e);
+	R.file_failed = 1;
+}
+
+/* ---- the file ------------------------------------------------------------ */
+
+/* Expand POOLTRACE_OUTPUT: %p pid, %e program name, %t start time (s), %%. */
+static void expand_path(char *out, size_t cap, const char *pat)
+{
+	extern char *program_invocation_short_name;
+	size_t o = 0;
+	for (const char *s = pat; *s && o + 1 < cap; s++) {
+		char tmp[64];
+		const char *ins = NULL;
+		if (*s == '%' && s[1]) {
+			s++;
+			if (*s == 'p')
+				pt__fmt(tmp, sizeof tmp, "%d", (int)getpid()), ins = tmp;
+			else if (*s == 'e')
+				ins = program_invocation_short_name && *program_invocation_short_name
+				      ? program_invocation_short_name : "unknown";
+			else if (*s == 't')
+				pt__fmt(tmp, sizeof tmp, "%llu",
+				        (unsigned long long)(R.t0_real / 1000000000u)), ins = tmp;
+			else if (*s == '%')
+				ins = "%";
+			else {
+				tmp[0] = '%', tmp[1] = *s, tmp[2] = 0;
+				ins = tmp;
+			}
+			for (; *ins && o + 1 < cap; ins++)
+				out[o++] = *ins == '/' && s[0] == 'e' ? '_' : *ins;
+			continue;
+		}
+		out[o++] = *s;
+	}
+	out[o] = 0;
+}
+
+static int write_full(int fd, const struct iovec *iov, int n, size_t total)
+{
+	ssize_t w;
+	do
+		w = writev(fd, iov, n);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		return errno;
+	return (size_t)w == total ? 0 : ENOSPC;
+}
+
+static void write_modules_locked(void);
+
+/* Create the file and write its header; R.file held.  0 or an errno. */
+static int file_create_locked(void)
+{
+	char base[sizeof R.path - 8];
+	expand_path(base, sizeof base, pt__opt.output);
+	int fd = -1;
+	for (int i = 0; i < 100; i++) {
+		if (i == 0)
+			pt__fmt(R.path, sizeof R.path, "%s", base);
+		else
+			pt__fmt(R.path, sizeof R.path, "%s.%d", base, i);
+		fd = open(R.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_APPEND | O_CLOEXEC,
+		          0600);
+		if (fd >= 0 || errno != EEXIST)
+			break;
+	}
+	if (fd < 0)
+		return errno;
+	/* the file is reopened for each write (no descriptor of ours stays
+	 * open in the host, whose children may count theirs), so its path
+	 * must not depend on the current directory, which the host may change */
+	if (R.path[0] != '/') {
+		char abs[sizeof R.path];
+		if (getcwd(abs, sizeof abs) &&
+		    pt__fmt(abs + strlen(abs), sizeof abs - strlen(abs), "/%s", R.path) <
+		    sizeof abs - strlen(abs))
+			memcpy(R.path, abs, strlen(abs) + 1);
+	}
+
+	struct pt_trace_header h;
+	memset(&h, 0, sizeof h);
+	memcpy(h.magic, PT_TRACE_MAGIC, 8);
+	h.version = PT_TRACE_VERSION;
+	h.pid = (uint32_t)getpid();
+	h.ppid = (uint32_t)getppid();
+	h.start_realtime_ns = R.t0_real;
+	h.start_monotonic_ns = R.t0_mono;
+	h.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
+	h.flags = R.forked ? PT_TRACE_F_FORKED : 0;
+	h.sample_bytes = R.sample;
+	h.depth = R.depth;
+	h.interval_ms = pt__opt.interval_ms;
+	h.align = pt_align();
+	h.arena_size = PT_ARENA_SIZE;
+	h.pool_size = PT_POOL_SIZE;
+	h.small_max = PT_SMALL_MAX;
+	h.nclasses = pt_nclasses();
+	for (unsigned c = 0; c < h.nclasses && c < PT_TRACE_MAX_CLASSES; c++)
+		h.class_size[c] = (uint32_t)pt_class_size(c);
+
+	static char exe[4096];
+	ssize_t el = readlink("/proc/self/exe", exe, sizeof exe);
+	h.exe_len = el > 0 ? (uint32_t)el : 0;
+	/* argv from /proc/self/cmdline: NUL after each argument */
+	static char args[8192];
+	ssize_t al = 0;
+	int cfd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	if (cfd >= 0) {
+		ssize_t r;
+		while (al < (ssize_t)sizeof args &&
+		       (r = read(cfd, args + al, sizeof args - (size_t)al)) > 0)
+			al += r;
+		close(cfd);
+		while (al > 0 && args[al - 1] != 0)   /* cut at an argument's end */
+			al--;
+	}
+	h.args_len = (uint32_t)al;
+	h.header_size = (uint32_t)(sizeof h + h.exe_len + h.args_len);
+
+	struct iovec iov[3] = {
+		{ &h, sizeof h }, { exe, h.exe_len }, { args, h.args_len },
+	};
+	int e = write_full(fd, iov, 3, h.header_size);
+	close(fd);
+	if (e)
+		return e;
+	R.created = 1;
+	write_modules_locked();
+	return 0;
+}
+
+/* Append one chunk; R.file held.  Returns 0, or -1 after rec_fail. */
+static int chunk_write_locked(uint32_t stream, uint32_t tid, uint64_t first_seq,
+                              const uint8_t *data, uint32_t len)
+{
+	if (R.file_failed)
+		return -1;
+	if (!R.created) {
+		int e = file_create_locked();
+		if (e) {
+			rec_fail("cannot create trace file", e);
+			return -1;
+		}
+	}
+	struct pt_chunk_header c = {
+		.magic = PT_CHUNK_MAGIC, .stream = stream, .tid = tid, .stored = len,
+		.raw = len, .first_seq = first_seq,
+	};
+	if (R.zc && len <= ZBUF_IN_MAX) {
+		/* continue the frame (the reader has all chunks before this one),
+		 * ending the payload at a flush point */
+		if (R.zframe == 0 || R.zframe > ZSTD_FRAME) {
+			ZSTD_CCtx_reset(R.zc, ZSTD_reset_session_only);
+			ZSTD_CCtx_setParameter(R.zc, ZSTD_c_compressionLevel, ZSTD_LEVEL);
+			c.flags = PT_CHUNK_F_ZSTD_NEW;
+			R.zframe = 0;
+		}
+		ZSTD_inBuffer in = { data, len, 0 };
+		ZSTD_outBuffer out = { R.zbuf, R.zcap, 0 };
+		size_t r;
+		do
+			r = ZSTD_compressStream2(R.zc, &out, &in, ZSTD_e_flush);
+		while (!ZSTD_isError(r) && r != 0 && out.pos < out.size);
+		if (ZSTD_isError(r) || r != 0) {   /* cannot happen: zcap is the bound */
+			R.zframe = 0;
+			c.flags = 0;
+		} else {
+			data = R.zbuf;
+			c.stored = (uint32_t)out.pos;
+			c.flags |= PT_CHUNK_F_ZSTD;
+			R.zframe += len;
+		}
+	}
+	c.sum = pt_trace_sum(data, c.stored);
+	c.hsum = pt_trace_sum(&c, offsetof(struct pt_chunk_header, hsum));
+	len = c.stored;
+	struct iovec iov[2] = { { &c, sizeof c }, { (void *)data, len } };
+#ifdef PT_NOWRITE
+	int e = 0; (void)iov;
+#else
+	int e, fd = open(R.path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		rec_fail("cannot open trace file", errno);
+		return -1;
+	}
+	e = write_full(fd, iov, 2, sizeof c + len);
+	close(fd);
+#endif
+	if (e) {
+		rec_fail("cannot write trace file", e);
+		return -1;
+	}
+	return 0;
+}
+
+/* Flush a thread's buffer; its lock held.  blocking: may wait for R.file. */
+static void buf_flush(struct rec_thread *t, int blocking)
+{
+	if (t->len == 0)
+		return;
+	if (blocking)
+		pthread_mutex_lock(&R.file);
+	else if (pthread_mutex_trylock(&R.file))
+		return;
+	chunk_write_locked(t->stream, t->tid, t->first_seq, t->buf, t->len);
+	pthread_mutex_unlock(&R.file);
+	__atomic_fetch_add(&t->nflush, 1, __ATOMIC_RELAXED);
+	t->len = 0;
+	t->chunk_events = 0;
+	memset(t->ctx_ptr, 0, sizeof t->ctx_ptr);
+}
+
+/* ---- threads ------------------------------------------------------------- */
+
+static pid_t gettid_(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+static void thread_done(void *arg);
+
+static struct rec_thread *thread_get(void)
+{
+	struct rec_thread *t = tl_rec;
+	if (__builtin_expect(t != NULL, 1))
+		return t;
+
+	pthread_mutex_lock(&R.threads_lock);
+	for (t = R.threads; t; t = t->next)
+		if (t->state == T_FREE)
+			break;
+	if (!t) {
+		t = rmap(sizeof *t, 0);
+		if (!t) {
+			pthread_mutex_unlock(&R.threads_lock);
+			return NULL;
+		}
+		t->next = R.threads;
+		R.threads = t;
+	}
+	atomic_store(&t->busy, 0);
+	atomic_store(&t->req, R_NONE);
+	t->cur = 0;
+	t->buf = t->space[0];
+	t->state = T_LIVE;
+	t->stream = atomic_fetch_add(&R.next_stream, 1);
+	t->tid = (uint32_t)gettid_();
+	t->len = 0;
+	t->chunk_events = 0;
+	memset(t->ctx_ptr, 0, sizeof t->ctx_ptr);
+	t->live_delta = 0;   /* the counters go on: snapshots sum every buffer */
+	t->rng = (now_ns(CLOCK_MONOTONIC) ^ ((uint64_t)t->tid << 32)) | 1;
+	t->sample_left = 0;
+	pthread_mutex_unlock(&R.threads_lock);
+	tl_rec = t;
+	if (R.key_ok)
+		pthread_setspecific(R.key, t);   /* no allocation: key < 32 */
+	return t;
+}
+
+/* ---- the owner's side of a buffer ---------------------------------------- */
+
+static void buf_flush(struct rec_thread *t, int blocking);
+
+static void own_wait(struct rec_thread *t)
+{
+	for (;;) {
+		int r = atomic_load_explicit(&t->req, memory_order_acquire);
+		if (r == R_NONE)
+			return;
+		if (r == R_FLUSH) {
+			buf_flush(t, 1);
+			atomic_store_explicit(&t->req, R_NONE, memory_order_relaxed);
+			return;
+		}
+		/* being flushed by another thread: step out, wait, step in */
+		atomic_store_explicit(&t->busy, 0, memory_order_release);
+		while (atomic_load_explicit(&t->req, memory_order_acquire) == R_STEAL)
+			__builtin_ia32_pause();
+		atomic_store_explicit(&t->busy, 1, memory_order_relaxed);
+		atomic_thread_fence(memory_order_seq_cst);
+	}
+}
+
+static inline void own_begin(struct rec_thread *t)
+{
+	atomic_store_explicit(&t->busy, 1, memory_order_relaxed);
+	atomic_signal_fence(memory_order_seq_cst);
+	if (__builtin_expect(atomic_load_explicit(&t->req, memory_order_relaxed) != R_NONE, 0))
+		own_wait(t);
+}
+
+static inline void own_end(struct rec_thread *t)
+{
+	atomic_store_explicit(&t->busy, 0, memory_order_release);
+}
+
+/* ---- events -------------------------------------------------------------- */
+
+static inline uint64_t next_seq(void)
+{
+	return atomic_fetch_add_explicit(&R.seq, 1, memory_order_relaxed);
+}
+
+static atomic_int wake_word;
+
+static void bg_wake(void)
+{
+	if (!atomic_exchange_explicit(&wake_word, 1, memory_order_release))
+		syscall(SYS_futex, &wake_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+/* The buffer is full: hand it to the snapshot thread and go on in the
+ * other one, or write it now if the other is still waiting to be written. */
+static void buf_full(struct rec_thread *t)
+{
+	unsigned o = t->cur ^ 1;
+	if (!R.bg_started || atomic_load_explicit(&t->hand[o].ready, memory_order_acquire)) {
+		buf_flush(t, 1);
+		return;
+	}
+	t->hand[t->cur].len = t->len;
+	t->hand[t->cur].first_seq = t->first_seq;
+	atomic_store_explicit(&t->hand[t->cur].ready, 1, memory_order_release);
+	t->cur = o;
+	t->buf = t->space[o];
+	t->len = 0;
+	t->chunk_events = 0;
+	memset(t->ctx_ptr, 0, sizeof t->ctx_ptr);
+	bg_wake();
+}
+
+/* Write the buffers threads handed over.  blocking: may wait for R.file. */
+static void write_ready(int blocking)
+{
+	for (struct rec_thread *t = R.threads; t; t = t->next)
+		for (unsigned b = 0; b < 2; b++) {
+			if (!atomic_load_explicit(&t->hand[b].ready, memory_order_acquire))
+				continue;
+			if (blocking)
+				pthread_mutex_lock(&R.file);
+			else if (pthread_mutex_trylock(&R.file))
+				return;
+			chunk_write_locked(t->stream, t->tid, t->hand[b].first_seq, t->space[b],
+			                   t->hand[b].len);
+			pthread_mutex_unlock(&R.file);
+			__atomic_fetch_add(&t->nflush, 1, __ATOMIC_RELAXED);
+			atomic_store_explicit(&t->hand[b].ready, 0, memory_order_release);
+		}
+}
+
+/* Room for need bytes in t's buffer (own_begin done); flushes if full. */
+static inline uint8_t *buf_room(struct rec_thread *t, size_t need)
+{
+	if (__builtin_expect(t->len + need > BUF_SIZE, 0))
+		buf_full(t);
+	return t->buf + t->len;
+}
+
+/* An event's type byte and seq: the delta from the previous event of the
+ * chunk, in the type byte's high nibble when it fits. */
+static inline uint8_t *put_event(struct rec_thread *t, uint8_t *p, unsigned type,
+                                 uint64_t seq)
+{
+	if (!t->chunk_events) {
+		t->first_seq = seq;
+		t->last_seq = seq;
+		t->chunk_events = 1;
+	}
+	uint64_t d = seq - t->last_seq;
+	t->last_seq = seq;
+	if (d >= 1 && d <= 15) {
+		*p++ = (uint8_t)(type | d << 4);
+		return p;
+	}
+	*p++ = (uint8_t)type;
+	return pt_put_u(p, d);
+}
+
+static inline uint8_t *put_ptr(struct rec_thread *t, uint8_t *p, uintptr_t v)
+{
+	unsigned c = pt__class_of(v);
+	unsigned k = c ? c - 1 : PT_TRACE_MAX_CLASSES;
+	v >>= 3;
+	*p++ = (uint8_t)k;   /* < 128: a one-byte varint */
+	p = pt_put_s(p, (int64_t)(v - t->ctx_ptr[k]));
+	t->ctx_ptr[k] = v;
+	return p;
+}
+
+/* ---- modules ------------------------------------------------------------- */
+
+static int mod_count_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	uint64_t *c = arg;
+	c[0] = info->dlpi_adds;
+	c[1] = info->dlpi_subs;
+	return 1;
+}
+
+struct mod_ctx {
+	uint8_t *p, *end;
+	unsigned count;
+	int overflow;
+};
+
+static void mod_put_bytes(struct mod_ctx *m, const void *s, size_t n)
+{
+	if (m->p + 10 + n > m->end) {
+		m->overflow = 1;
+		return;
+	}
+	m->p = pt_put_u(m->p, n);
+	memcpy(m->p, s, n);
+	m->p += n;
+}
+
+static int mod_list_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct mod_ctx *m = arg;
+	if (m->overflow || m->p + 64 > m->end) {
+		m->overflow = 1;
+		return 1;
+	}
+	const char *name = info->dlpi_name;
+	static char exe[4096];
+	size_t nlen = name ? strlen(name) : 0;
+	if (nlen == 0 && m->count == 0) {   /* the main program */
+		ssize_t r = readlink("/proc/self/exe", exe, sizeof exe);
+		name = exe;
+		nlen = r > 0 ? (size_t)r : 0;
+	}
+	m->p = pt_put_u(m->p, info->dlpi_addr);
+	mod_put_bytes(m, name, nlen);
+
+	/* build id: the GNU note of a PT_NOTE segment */
+	const uint8_t *bid = NULL;
+	size_t bidlen = 0;
+	unsigned nseg = 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type == PT_LOAD)
+			nseg++;
+		if (ph->p_type != PT_NOTE || bid)
+			continue;
+		const uint8_t *n = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr);
+		const uint8_t *ne = n + ph->p_memsz;
+		while (n + sizeof(ElfW(Nhdr)) <= ne) {
+			const ElfW(Nhdr) *nh = (const void *)n;
+			size_t nsz = (nh->n_namesz + 3) & ~3u, dsz = (nh->n_descsz + 3) & ~3u;
+			const uint8_t *desc = n + sizeof *nh + nsz;
+			if (desc + nh->n_descsz > ne)
+				break;
+			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
+			    memcmp(n + sizeof *nh, "GNU", 4) == 0 && nh->n_descsz <= 64) {
+				bid = desc;
+				bidlen = nh->n_descsz;
+				break;
+			}
+			n = desc + dsz;
+		}
+	}
+	mod_put_bytes(m, bid, bidlen);
+	if (m->p + 10 + nseg * 30 > m->end) {
+		m->overflow = 1;
+		return 1;
+	}
+	m->p = pt_put_u(m->p, nseg);
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD)
+			continue;
+		m->p = pt_put_u(m->p, ph->p_vaddr);
+		m->p = pt_put_u(m->p, ph->p_memsz);
+		m->p = pt_put_u(m->p, ph->p_flags);
+		if ((ph->p_flags & PF_X) && R.nx < MOD_MAX_X) {
+			R.x_lo[R.nx] = info->dlpi_addr + ph->p_vaddr;
+			R.x_hi[R.nx] = R.x_lo[R.nx] + ph->p_memsz;
+			uintptr_t self = (uintptr_t)&mod_list_cb;
+			if (self >= R.x_lo[R.nx] && self < R.x_hi[R.nx]) {
+				R.self_lo = R.x_lo[R.nx];
+				R.self_hi = R.x_hi[R.nx];
+			}
+			R.nx++;
+		}
+	}
+	m->count++;
+	return 0;
+}
+
+/*
+ * Re-read the module list into a MODULES record on stream 0; R.file held
+ * (and the file open).  Called at file creation and when the loader's
+ * add/remove counters moved.
+ */
+static void write_modules_locked(void)
+{
+	pthread_mutex_lock(&R.mod_lock);
+	uint64_t c[2] = { 0, 0 };
+	dl_iterate_phdr(mod_count_cb, c);
+	if (c[1] != R.mod_subs)
+		atomic_fetch_add(&R.epoch, 1);   /* addresses may be reused now */
+	R.mod_adds = c[0];
+	R.mod_subs = c[1];
+	unsigned gen = atomic_fetch_add(&R.mod_gen, 1) + 1;
+
+	size_t cap = 1u << 20;
+	for (;;) {
+		uint8_t *buf = rmap(cap, 0);
+		if (!buf)
+			break;
+		struct mod_ctx m = { buf + 40, buf + cap, 0, 0 };
+		R.nx = 0;
+		dl_iterate_phdr(mod_list_cb, &m);
+		if (m.overflow && cap < (64u << 20)) {
+			munmap(buf, cap);
+			cap *= 4;
+			continue;
+		}
+		/* header fields go in front of the list, which is now measured */
+		uint64_t seq = next_seq();
+		uint8_t head[40], *h = head;
+		*h++ = PT_REC_MODULES;
+		h = pt_put_u(h, seq);
+		h = pt_put_u(h, gen);
+		h = pt_put_u(h, m.count);
+		size_t hl = (size_t)(h - head);
+		uint8_t *start = buf + 40 - hl;
+		memcpy(start, head, hl);
+		chunk_write_locked(0, (uint32_t)gettid_(), seq, start, (uint32_t)(m.p - start));
+		munmap(buf, cap);
+		break;
+	}
+	pthread_mutex_unlock(&R.mod_lock);
+}
+
+static int ip_known(uintptr_t ip)
+{
+	for (unsigned i = 0; i < R.nx; i++)
+		if (ip >= R.x_lo[i] && ip < R.x_hi[i])
+			return 1;
+	return 0;
+}
+
+/* The loader's counters moved since the last module record? */
+static int modules_changed(void)
+{
+	uint64_t c[2] = { 0, 0 };
+	dl_iterate_phdr(mod_count_cb, c);
+	return c[0] != R.mod_adds || c[1] != R.mod_subs;
+}
+
+static void modules_refresh(void)
+{
+	pthread_mutex_lock(&R.file);
+	if (R.created && !R.file_failed && modules_changed())
+		write_modules_locked();
+	pthread_mutex_unlock(&R.file);
+}
+
+/* ---- stacks -------------------------------------------------------------- */
+
+static inline uint64_t stack_hash(void *const *ip, int n, unsigned epoch)
+{
+	uint64_t h = 0x2545f4914f6cdd1dull ^ (uint64_t)n ^ ((uint64_t)epoch << 40);
+	for (int i = 0; i < n; i++) {
+		h = (h ^ (uintptr_t)ip[i]) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+static int intern_init(void)
+{
+	R.slots = rmap(STACK_SLOTS * sizeof(uint64_t), 1);
+	R.offs = rmap(STACK_MAX * sizeof(uint64_t), 1);
+	R.store = rmap(STORE_SIZE, 1);
+	if (!R.slots || !R.offs || !R.store)
+		return -1;
+	atomic_store(&R.nstacks, 1);
+	return 0;
+}
+
+static void intern_reset(void)   /* the fork child: its file knows no stack */
+{
+	madvise(R.slots, STACK_SLOTS * sizeof(uint64_t), MADV_DONTNEED);
+	madvise(R.offs, STACK_MAX * sizeof(uint64_t), MADV_DONTNEED);
+	madvise(R.store, R.store_used, MADV_DONTNEED);
+	R.store_used = 0;
+	atomic_store(&R.nstacks, 1);
+}
+
+static inline int stack_equal(uint32_t id, void *const *ip, int n, unsigned epoch)
+{
+	const struct stack_entry *e = (const void *)(R.store + R.offs[id]);
+	return e->nframes == (uint32_t)n && e->epoch == epoch &&
+	       memcmp(e->ip, ip, (size_t)n * sizeof(void *)) == 0;
+}
+
+/*
+ * The id of a stack, 0 if the table is full.  *fresh: this call created
+ * it, so the caller writes its definition.  Lookups take no lock.
+ */
+static uint32_t intern(void *const *ip, int n, int *fresh)
+{
+	unsigned epoch = atomic_load_explicit(&R.epoch, memory_order_relaxed);
+	uint64_t h = stack_hash(ip, n, epoch);
+	uint64_t tag = h & 0xffffffff00000000ull;
+	size_t mask = STACK_SLOTS - 1, i = (size_t)h & mask;
+	*fresh = 0;
+	for (;;) {
+		uint64_t v = atomic_load_explicit(&R.slots[i], memory_order_acquire);
+		if (v == 0)
+			break;
+		if ((v & 0xffffffff00000000ull) == tag && stack_equal((uint32_t)v, ip, n, epoch))
+			return (uint32_t)v;
+		i = (i + 1) & mask;
+	}
+
+	pthread_mutex_lock(&R.intern);
+	for (;;) {   /* again, under the lock: another thread may have added it */
+		uint64_t v = atomic_load_explicit(&R.slots[i], memory_order_relaxed);
+		if (v == 0)
+			break;
+		if ((v & 0xffffffff00000000ull) == tag && stack_equal((uint32_t)v, ip, n, epoch)) {
+			pthread_mutex_unlock(&R.intern);
+			return (uint32_t)v;
+		}
+		i = (i + 1) & mask;
+	}
+	uint32_t id = atomic_load_explicit(&R.nstacks, memory_order_relaxed);
+	size_t need = sizeof(struct stack_entry) + (size_t)n * sizeof(void *);
+	if (id >= STACK_MAX || R.store_used + need > STORE_SIZE) {
+		pthread_mutex_unlock(&R.intern);
+		return 0;
+	}
+	struct stack_entry *e = (void *)(R.store + R.store_used);
+	e->nframes = (uint32_t)n;
+	e->epoch = epoch;
+	e->gen = atomic_load_explicit(&R.mod_gen, memory_order_relaxed);
+	memcpy(e->ip, ip, (size_t)n * sizeof(void *));
+	R.offs[id] = R.store_used;
+	R.store_used += need;
+	atomic_store_explicit(&R.nstacks, id + 1, memory_order_relaxed);
+	atomic_store_explicit(&R.slots[i], tag | id, memory_order_release);
+	pthread_mutex_unlock(&R.intern);
+	*fresh = 1;
+	return id;
+}
+
+/*
+ * Unwind the caller's stack, drop our own frames, intern it.  Writes the
+ * definition of a new stack into t's buffer (lock held by the caller).
+ */
+static uint32_t capture_stack(struct rec_thread *t)
+{
+	void *ip[PT_TRACE_MAX_DEPTH + 8];
+#ifdef PT_NOUNWIND
+	int n = 1; ip[0] = __builtin_return_address(0);
+#else
+	int n = unw_backtrace(ip, (int)R.depth + 6);
+#endif
+	int skip = 0;
+	while (skip < n && (uintptr_t)ip[skip] >= R.self_lo && (uintptr_t)ip[skip] < R.self_hi)
+		skip++;
+	n -= skip;
+	if (n > (int)R.depth)
+		n = (int)R.depth;
+	if (n <= 0)
+		return 0;
+	void **f = ip + skip;
+
+	int fresh;
+	uint32_t id = intern(f, n, &fresh);
+	if (!fresh)
+		return id;
+
+	/* a frame the module list does not cover: was a library loaded? */
+	for (int i = 0; i < n; i++)
+		if (!ip_known((uintptr_t)f[i])) {
+			if (R.created && modules_changed())
+				modules_refresh();
+			break;
+		}
+
+	own_begin(t);
+	uint8_t *p = buf_room(t, 32 + (size_t)n * 10);
+	*p++ = PT_REC_STACK;
+	p = pt_put_u(p, id);
+	const struct stack_entry *e = (const void *)(R.store + R.offs[id]);
+	p = pt_put_u(p, e->gen);
+	p = pt_put_u(p, (uint64_t)n);
+	uintptr_t prev = 0;
+	for (int i = 0; i < n; i++) {
+		p = pt_put_s(p, (int64_t)((uintptr_t)f[i] - prev));
+		prev = (uintptr_t)f[i];
+	}
+	t->len = (uint32_t)(p - t->buf);
+	own_end(t);
+	return id;
+}
+
+/* ---- sampling ------------------------------------------------------------ */
+
+#define SFILTER_SIZE (1u << 20)
+
+static inline size_t sfilter_idx(uintptr_t p)
+{
+	return (size_t)(((p >> 3) * 0x9e3779b97f4a7c15ull) >> 44) & (SFILTER_SIZE - 1);
+}
+
+/* mean R.sample bytes, exponentially distributed (a Poisson process over
+ * the bytes allocated, as jemalloc and tcmalloc sample) */
+static int64_t sample_interval(struct rec_thread *t)
+{
+	t->rng ^= t->rng << 13;
+	t->rng ^= t->rng >> 7;
+	t->rng ^= t->rng << 17;
+	double u = ((double)(t->rng >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+	double v = -log(u) * (double)R.sample;
+	return v < 1.0 ? 1 : v > 9e18 ? (int64_t)9e18 : (int64_t)v;
+}
+
+static void sset_insert_locked(uintptr_t p);
+
+static int sset_grow_locked(void)
+{
+	size_t ncap = R.sset_cap ? R.sset_cap * 2 : 4096;
+	uintptr_t *old = R.sset, *nw = rmap(ncap * sizeof *nw, 0);
+	size_t ocap = R.sset_cap;
+	if (!nw)
+		return -1;
+	R.sset = nw;
+	R.sset_cap = ncap;
+	R.sset_n = 0;
+	for (size_t i = 0; i < ocap; i++)
+		if (old[i])
+			sset_insert_locked(old[i]);
+	if (old)
+		munmap(old, ocap * sizeof *old);
+	return 0;
+}
+
+static void sset_insert_locked(uintptr_t p)
+{
+	if ((R.sset_n + 1) * 4 > R.sset_cap * 3 && sset_grow_locked())
+		return;
+	size_t mask = R.sset_cap - 1, i = sfilter_idx(p) & mask;
+	while (R.sset[i] && R.sset[i] != p)
+		i = (i + 1) & mask;
+	if (!R.sset[i])
+		R.sset_n++;
+	R.sset[i] = p;
+	uint8_t *c = &R.sfilter[sfilter_idx(p)];
+	if (*c < 255)
+		__atomic_store_n(c, (uint8_t)(*c + 1), __ATOMIC_RELEASE);
+}
+
+/* Removes p; 1 if it was there.  Backward-shift deletion. */
+static int sset_remove_locked(uintptr_t p)
+{
+	if (!R.sset_cap)
+		return 0;
+	size_t mask = R.sset_cap - 1, i = sfilter_idx(p) & mask;
+	while (R.sset[i] != p) {
+		if (!R.sset[i])
+			return 0;
+		i = (i + 1) & mask;
+	}
+	size_t j = i;
+	for (;;) {
+		R.sset[i] = 0;
+		for (;;) {
+			j = (j + 1) & mask;
+			if (!R.sset[j])
+				goto done;
+			size_t k = sfilter_idx(R.sset[j]) & mask;
+			/* move sset[j] into the hole at i unless its home lies in (i, j] */
+			if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+				continue;
+			break;
+		}
+		R.sset[i] = R.sset[j];
+		i = j;
+	}
+done:
+	R.sset_n--;
+	uint8_t *c = &R.sfilter[sfilter_idx(p)];
+	if (*c > 0 && *c < 255)
+		__atomic_store_n(c, (uint8_t)(*c - 1), __ATOMIC_RELEASE);
+	return 1;
+}
+
+/* Was p sampled (and is now forgotten)?  Cheap when it was not. */
+static int sampled_take(uintptr_t p)
+{
+	if (!__atomic_load_n(&R.sfilter[sfilter_idx(p)], __ATOMIC_ACQUIRE))
+		return 0;
+	pthread_mutex_lock(&R.sampled_lock);
+	int r = sset_remove_locked(p);
+	pthread_mutex_unlock(&R.sampled_lock);
+	return r;
+}
+
+/* ---- the peak ------------------------------------------------------------ */
+
+static void snapshot(int kind);
+
+/*
+ * Fold a thread's live-byte delta into the process count.  A new peak (by
+ * a margin) asks the snapshot thread for a PEAK snapshot: taking it here
+ * would take the allocator's lock, which this thread may hold already if a
+ * signal handler allocates.
+ */
+static void live_fold(struct rec_thread *t)
+{
+	int64_t live = atomic_fetch_add_explicit(&R.live, t->live_delta, memory_order_relaxed)
+	               + t->live_delta;
+	t->live_delta = 0;
+	int64_t mark = __atomic_load_n(&R.peak_mark, __ATOMIC_RELAXED);
+	if (live <= mark || atomic_exchange(&R.peak_busy, 1))
+		return;
+	int64_t step = mark / PEAK_STEP_DIV;
+	if (step < (int64_t)PEAK_STEP_MIN)
+		step = PEAK_STEP_MIN;
+	__atomic_store_n(&R.peak_mark, live + step, __ATOMIC_RELAXED);
+	atomic_store(&R.peak_pending, 1);
+	atomic_store(&R.peak_busy, 0);
+	bg_wake();
+}
+
+static inline size_t block_bytes(void *p)
+{
+	unsigned v = pt__class_of((uintptr_t)p);
+	return v ? pt__g.class_size[v - 1] : pt__libc_usable_size(p);
+}
+
+/* ---- the hooks ----------------------------------------------------------- */
+
+static inline void count_alloc(struct rec_thread *t, void *p, size_t n, int pool)
+{
+	t->n_malloc++;
+	t->bytes_alloc += n;
+	if (pool) {
+		t->n_pool++;
+		t->bytes_pool += n;
+	}
+	t->live_delta += (int64_t)block_bytes(p);
+	if (t->live_delta > LIVE_BATCH)
+		live_fold(t);
+}
+
+static void write_alloc(struct rec_thread *t, uint8_t type, uint64_t seq, void *old,
+                        void *p, size_t n, uint32_t stack)
+{
+	own_begin(t);
+	uint8_t *q = buf_room(t, REC_MAX);
+	q = put_event(t, q, type, seq);
+	if (old)
+		q = put_ptr(t, q, (uintptr_t)old);
+	q = put_ptr(t, q, (uintptr_t)p);
+	q = pt_put_u(q, n);
+	q = pt_put_u(q, stack);
+	t->len = (uint32_t)(q - t->buf);
+	own_end(t);
+}
+
+static void write_free(struct rec_thread *t, uint64_t seq, void *p)
+{
+	own_begin(t);
+	uint8_t *q = buf_room(t, REC_MAX);
+	q = put_event(t, q, PT_REC_FREE, seq);
+	q = put_ptr(t, q, (uintptr_t)p);
+	t->len = (uint32_t)(q - t->buf);
+	own_end(t);
+}
+
+/* The sampling decision for an allocation of n bytes; 1: record it. */
+static inline int sample_hit(struct rec_thread *t, size_t n)
+{
+	if (!R.sample)
+		return 1;
+	t->sample_left -= (int64_t)n;
+	if (t->sample_left > 0)
+		return 0;
+	t->sample_left = sample_interval(t);
+	return 1;
+}
+
+static void mark_sampled(void *p)
+{
+	pthread_mutex_lock(&R.sampled_lock);
+	sset_insert_locked((uintptr_t)p);
+	pthread_mutex_unlock(&R.sampled_lock);
+}
+
+void pt__rec_alloc_slow(void *p, size_t n)
+{
+	if (tl_guard)
+		return;
+	tl_guard = 1;
+	int e = errno;
+	struct rec_thread *t = thread_get();
+	if (t) {
+		int pool = pt__class_of((uintptr_t)p) != 0;
+		count_alloc(t, p, n, pool);
+		if (sample_hit(t, n)) {
+			uint32_t stack = capture_stack(t);
+			if (R.sample)
+				mark_sampled(p);
+			write_alloc(t, pool ? PT_REC_ALLOC_POOL : PT_REC_ALLOC_SYS, next_seq(),
+			            NULL, p, n, stack);
+		}
+	}
+	errno = e;
+	tl_guard = 0;
+}
+
+void pt__rec_free_slow(void *p)
+{
+	if (tl_guard)
+		return;
+	tl_guard = 1;
+	struct rec_thread *t = thread_get();
+	if (t) {
+		t->n_free++;
+		t->live_delta -= (int64_t)block_bytes(p);
+		if (!R.sample || sampled_take((uintptr_t)p))
+			write_free(t, next_seq(), p);
+	}
+	tl_guard = 0;
+}
+
+/* Token: the seq taken (+1), or 0 if nothing is to be written at the end. */
+uint64_t pt__rec_realloc_begin(void *old)
+{
+	if (tl_guard || !old)
+		return 0;
+	tl_guard = 1;
+	uint64_t tok = 0;
+	struct rec_thread *t = thread_get();
+	if (t) {
+		t->live_delta -= (int64_t)block_bytes(old);
+		if (!R.sample)
+			tok = next_seq() + 1;
+		else if (sampled_take((uintptr_t)old))
+			write_free(t, next_seq(), old);   /* realloc = free + alloc */
+	}
+	tl_guard = 0;
+	return tok;
+}
+
+void pt__rec_realloc_end(uint64_t tok, void *old, void *p, size_t n)
+{
+	if (tl_guard)
+		return;
+	tl_guard = 1;
+	int e = errno;
+	struct rec_thread *t = thread_get();
+	if (!t)
+		goto out;
+	if (!p && n > 0 && old) {   /* failed: old is still there */
+		t->live_delta += (int64_t)block_bytes(old);
+		goto out;
+	}
+	if (old)
+		t->n_realloc++;
+	if (!p) {                   /* realloc(old, 0) freed it */
+		t->n_free++;
+		if (tok)
+			write_free(t, tok - 1, old);
+		goto out;
+	}
+	int pool = pt__class_of((uintptr_t)p) != 0;
+	count_alloc(t, p, n, pool);
+	if (old)
+		t->n_malloc--;          /* counted as a realloc, not a malloc */
+	if (tok || !old) {
+		if (!old && !sample_hit(t, n))
+			goto out;
+		uint32_t stack = capture_stack(t);
+		if (R.sample)
+			mark_sampled(p);
+		uint8_t type = old ? (pool ? PT_REC_REALLOC_POOL : PT_REC_REALLOC_SYS)
+		                   : (pool ? PT_REC_ALLOC_POOL : PT_REC_ALLOC_SYS);
+		write_alloc(t, type, tok ? tok - 1 : next_seq(), old, p, n, stack);
+	} else if (R.sample && sample_hit(t, n)) {
+		uint32_t stack = capture_stack(t);
+		mark_sampled(p);
+		write_alloc(t, pool ? PT_REC_ALLOC_POOL : PT_REC_ALLOC_SYS, next_seq(), NULL,
+		            p, n, stack);
+	}
+out:
+	errno = e;
+	tl_guard = 0;
+}
+
+/* ---- snapshots ----------------------------------------------------------- */
+
+static long strtol_(const char *s)
+{
+	long v = 0;
+	while (*s >= '0' && *s <= '9')
+		v = v * 10 + (*s++ - '0');
+	return v;
+}
+
+static uint64_t read_rss(void)
+{
+	char buf[128];
+	int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t r = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (r <= 0)
+		return 0;
+	buf[r] = 0;
+	const char *s = buf;
+	while (*s && *s != ' ')
+		s++;
+	uint64_t pages = 0;
+	for (s++; *s >= '0' && *s <= '9'; s++)
+		pages = pages * 10 + (uint64_t)(*s - '0');
+	return pages * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+struct arena_ctx {
+	uint8_t *p, *end;
+	uintptr_t prev;
+	uint64_t n;
+};
+
+static void arena_cb(const struct pt_arena_info *a, void *arg)
+{
+	struct arena_ctx *c = arg;
+	if (c->p + 60 > c->end)
+		return;
+	c->p = pt_put_s(c->p, (int64_t)(a->base - c->prev));
+	c->prev = a->base;
+	c->p = pt_put_u(c->p, a->pools_used);
+	c->p = pt_put_u(c->p, a->pools_empty);
+	c->p = pt_put_u(c->p, a->pools_untouched);
+	c->p = pt_put_u(c->p, a->blocks_used);
+	c->p = pt_put_u(c->p, a->bytes_in_blocks);
+	c->n++;
+}
+
+static uint64_t glibc_in_use(void)
+{
+	struct mi2 {
+		size_t arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks,
+		       fordblks, keepcost;
+	};
+	static struct pt_libc_fn fn = { "mallinfo2", NULL, 0 };
+	struct mi2 (*f)(void) = (struct mi2 (*)(void))pt__libc_fn(&fn);
+	if (!f)
+		return 0;
+	struct mi2 m = f();
+	return m.uordblks + m.hblkhd;
+}
+
+/*
+ * Write a snapshot record on stream 0.  Takes R.file (and the allocator's
+ * lock inside); the caller holds no thread buffer lock.
+ */
+static void snapshot(int kind)
+{
+	static struct pt_stats st;   /* under R.file */
+	if (!pt__rec_on)
+		return;
+	uint64_t rss = read_rss();
+	uint64_t glibc = glibc_in_use();
+	uint64_t c[6] = { 0 };
+	pthread_mutex_lock(&R.threads_lock);
+	for (struct rec_thread *t = R.threads; t; t = t->next) {
+		c[0] += __atomic_load_n(&t->n_malloc, __ATOMIC_RELAXED);
+		c[1] += __atomic_load_n(&t->n_free, __ATOMIC_RELAXED);
+		c[2] += __atomic_load_n(&t->n_realloc, __ATOMIC_RELAXED);
+		c[3] += __atomic_load_n(&t->bytes_alloc, __ATOMIC_RELAXED);
+		c[4] += __atomic_load_n(&t->n_pool, __ATOMIC_RELAXED);
+		c[5] += __atomic_load_n(&t->bytes_pool, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&R.threads_lock);
+
+	pthread_mutex_lock(&R.file);
+	pt_stats_get(&st);
+	size_t need = 512 + st.nclasses * 90 + (st.arenas_mapped + 64) * 60;
+	if (need > R.scratch_cap) {
+		if (R.scratch)
+			munmap(R.scratch, R.scratch_cap);
+		R.scratch_cap = (need + 65535) & ~(size_t)65535;
+		R.scratch = rmap(R.scratch_cap, 0);
+		if (!R.scratch) {
+			R.scratch_cap = 0;
+			pthread_mutex_unlock(&R.file);
+			return;
+		}
+	}
+	uint64_t seq = next_seq();
+	uint8_t *p = R.scratch;
+	*p++ = PT_REC_SNAPSHOT;
+	p = pt_put_u(p, seq);
+	p = pt_put_u(p, (uint64_t)kind);
+	p = pt_put_u(p, now_ns(CLOCK_MONOTONIC) - R.t0_mono);
+	p = pt_put_u(p, rss);
+	int64_t live = atomic_load(&R.live);
+	p = pt_put_u(p, live > 0 ? (uint64_t)live : 0);
+	for (int i = 0; i < 6; i++)
+		p = pt_put_u(p, c[i]);
+	p = pt_put_u(p, glibc);
+	const uint64_t a[] = {
+		st.arenas_mapped, st.pools_in_use, st.pools_empty_heap, st.pools_free_dirty,
+		st.pools_free_purged, st.bytes_in_blocks, st.bytes_free_blocks,
+		st.bytes_rounding_est, st.bytes_pool_tail, st.bytes_headers,
+	};
+	for (size_t i = 0; i < sizeof a / sizeof a[0]; i++)
+		p = pt_put_u(p, a[i]);
+	p = pt_put_u(p, st.nclasses);
+	for (unsigned k = 0; k < st.nclasses; k++) {
+		const struct pt_class_stats *cs = &st.cls[k];
+		p = pt_put_u(p, cs->pools_used);
+		p = pt_put_u(p, cs->pools_full);
+		p = pt_put_u(p, cs->pools_empty);
+		p = pt_put_u(p, cs->blocks_used);
+		p = pt_put_u(p, cs->blocks_free);
+		p = pt_put_u(p, cs->blocks_cached);
+		p = pt_put_u(p, cs->nmalloc);
+		p = pt_put_u(p, cs->req_bytes);
+	}
+	/* the arena list goes last; its count is written in front of it */
+	uint8_t *count_at = p;
+	p += 10;
+	struct arena_ctx ac = { p, R.scratch + R.scratch_cap, 0, 0 };
+	pt_arena_walk(arena_cb, &ac);
+	uint8_t tmp[10], *te = pt_put_u(tmp, ac.n);
+	size_t cl = (size_t)(te - tmp);
+	memmove(count_at + cl, count_at + 10, (size_t)(ac.p - (count_at + 10)));
+	memcpy(count_at, tmp, cl);
+	p = ac.p - (10 - cl);
+	chunk_write_locked(0, (uint32_t)gettid_(), seq, R.scratch, (uint32_t)(p - R.scratch));
+	pthread_mutex_unlock(&R.file);
+}
+
+/* ---- flushing everything ------------------------------------------------- */
+
+static int membarrier_ok;
+
+static int membarrier_all(void)
+{
+	return membarrier_ok &&
+	       syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0;
+}
+
+/*
+ * Flush other threads' buffers, as described at struct rec_thread, and the
+ * caller's own directly.  all = 0 (the snapshot thread, each interval):
+ * only buffers holding events older than an interval; a thread still
+ * appending is asked to flush itself, a thread that sleeps is flushed
+ * here.  all = 1: everything (exit).  in_signal: never wait for a lock.
+ * Reclaims the buffers of threads that are gone.
+ */
+static void flush_all(int all, int in_signal)
+{
+	static atomic_int flushing;
+	struct rec_thread *self = tl_rec;
+	while (atomic_exchange(&flushing, 1)) {
+		if (in_signal)
+			return;   /* another flush_all is under way */
+		sched_yield();
+	}
+	if (!in_signal)
+		pthread_mutex_lock(&R.threads_lock);
+	write_ready(!in_signal);
+	unsigned marked = 0;
+	for (struct rec_thread *t = R.threads; t; t = t->next) {
+		if (t->state == T_FREE || t == self)
+			continue;
+		uint32_t len = __atomic_load_n(&t->len, __ATOMIC_RELAXED);
+		uint32_t nf = __atomic_load_n(&t->nflush, __ATOMIC_RELAXED);
+		int old = nf == t->seen_nflush && t->seen_len != 0;   /* unflushed since */
+		int idle = old && len == t->seen_len;
+		t->seen_len = len;
+		t->seen_nflush = nf;
+		if (!all && !(old && len) && t->state != T_DYING)
+			continue;
+		if (!all && !idle && t->state != T_DYING) {
+			if (atomic_load_explicit(&t->req, memory_order_relaxed) == R_NONE)
+				atomic_store_explicit(&t->req, R_FLUSH, memory_order_relaxed);
+			continue;
+		}
+		if (!atomic_load_explicit(&t->busy, memory_order_relaxed) &&
+		    atomic_load_explicit(&t->req, memory_order_relaxed) == R_NONE) {
+			atomic_store_explicit(&t->req, R_STEAL, memory_order_relaxed);
+			marked++;
+		}
+	}
+	int mb = marked && membarrier_all();
+	for (struct rec_thread *t = R.threads; t && marked; t = t->next) {
+		if (t->state == T_FREE || t == self ||
+		    atomic_load_explicit(&t->req, memory_order_relaxed) != R_STEAL)
+			continue;
+		if (!mb || atomic_load_explicit(&t->busy, memory_order_acquire)) {
+			/* it is appending now, or we cannot tell: it flushes itself */
+			atomic_store_explicit(&t->req, t->len ? R_FLUSH : R_NONE, memory_order_release);
+			continue;
+		}
+		buf_flush(t, !in_signal);
+		t->seen_len = 0;
+		if (!in_signal && t->state == T_DYING && !t->hand[0].ready && !t->hand[1].ready &&
+		    syscall(SYS_tgkill, R.pid, t->tid, 0) < 0 && errno == ESRCH) {
+			if (t->live_delta) {
+				atomic_fetch_add(&R.live, t->live_delta);
+				t->live_delta = 0;
+			}
+			t->state = T_FREE;   /* its counters stay in the totals */
+		}
+		atomic_store_explicit(&t->req, R_NONE, memory_order_release);
+	}
+	if (self && !atomic_load_explicit(&self->busy, memory_order_relaxed))
+		buf_flush(self, !in_signal);
+	if (!in_signal)
+		pthread_mutex_unlock(&R.threads_lock);
+	atomic_store(&flushing, 0);
+}
+
+/* A thread's exit: its key destructor.  Later events of the same thread
+ * (other destructors) still go to its buffer, flushed by the snapshot
+ * thread, which reclaims it when the thread is gone. */
+static void thread_done(void *arg)
+{
+	struct rec_thread *t = arg;
+	if (!t || !pt__rec_on)
+		return;
+	tl_guard = 1;
+	own_begin(t);
+	uint8_t *q = buf_room(t, REC_MAX);
+	q = put_event(t, q, PT_REC_THREAD_EXIT, next_seq());
+	q = pt_put_u(q, t->tid);
+	t->len = (uint32_t)(q - t->buf);
+	buf_flush(t, 1);
+	t->state = T_DYING;
+	own_end(t);
+	tl_guard = 0;
+}
+
+static void write_end(int reason, int code)
+{
+	uint8_t rec[40], *p = rec;
+	uint64_t seq = next_seq();
+	*p++ = PT_REC_END;
+	p = pt_put_u(p, seq);
+	p = pt_put_u(p, (uint64_t)reason);
+	p = pt_put_u(p, (uint64_t)code);
+	chunk_write_locked(0, (uint32_t)gettid_(), seq, rec, (uint32_t)(p - rec));
+}
+
+/* ---- the snapshot thread -------------------------------------------------- */
+
+/*
+ * Is the snapshot thread the last one?  Then the program's threads have
+ * all called pthread_exit(), and the process would have exited (with
+ * status 0, as if exit(0) were called) but for this thread.  A main thread
+ * that called pthread_exit() stays in the count as a zombie.
+ */
+static int only_thread_left(void)
+{
+	char buf[1024];
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	char *p = strrchr(buf, ')');   /* the command name may hold anything */
+	if (!p || p[1] != ' ')
+		return 0;
+	char leader_state = p[2];
+	/* after ")": state ppid pgrp session tty tpgid flags minflt cminflt
+	 * majflt cmajflt utime stime cutime cstime priority nice num_threads,
+	 * each after a space */
+	for (int field = 0; field < 18; field++) {
+		p = strchr(p + 1, ' ');
+		if (!p)
+			return 0;
+	}
+	long threads = strtol_(p + 1);
+	return threads == 1 || (threads == 2 && leader_state == 'Z' && gettid_() != R.pid);
+}
+
+static void *bg_main(void *arg)
+{
+	tl_guard = 1;   /* nothing this thread allocates is the host's */
+	uint64_t period = (uint64_t)pt__opt.interval_ms * 1000000u;
+	uint64_t next = now_ns(CLOCK_MONOTONIC) + period;
+	while (!atomic_load(&R.bg_stop)) {
+		uint64_t now = now_ns(CLOCK_MONOTONIC);
+		if (now < next) {
+			struct timespec ts = {
+				.tv_sec = (time_t)((next - now) / 1000000000u),
+				.tv_nsec = (long)((next - now) % 1000000000u),
+			};
+			syscall(SYS_futex, &wake_word, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
+		}
+		atomic_store_explicit(&wake_word, 0, memory_order_relaxed);
+		if (atomic_load(&R.bg_stop) || !pt__rec_on)
+			break;
+		pthread_mutex_lock(&R.threads_lock);
+		write_ready(1);
+		pthread_mutex_unlock(&R.threads_lock);
+		if (atomic_exchange(&R.peak_pending, 0))
+			snapshot(PT_SNAP_PEAK);
+		if (now_ns(CLOCK_MONOTONIC) < next)
+			continue;
+		next += period;
+		if (next < now_ns(CLOCK_MONOTONIC))
+			next = now_ns(CLOCK_MONOTONIC) + period;   /* fell behind: skip */
+		if (only_thread_left())
+			exit(0);   /* what the last thread's pthread_exit would do */
+		flush_all(0, 0);
+		if (R.created)
+			modules_refresh();
+		snapshot(PT_SNAP_PERIODIC);
+	}
+	return NULL;
+}
+
+static void bg_start(void)
+{
+	pthread_attr_t a;
+	sigset_t all, old;
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&a, 256 << 10);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);   /* the thread blocks every signal */
+	tl_guard = 1;
+	R.bg_started = pthread_create(&R.bg, &a, bg_main, NULL) == 0;
+	tl_guard = 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&a);
+}
+
+/* ---- fatal signals -------------------------------------------------------- */
+
+static void on_fatal(int sig, siginfo_t *si, void *uc)
+{
+	int e = errno;
+	struct sigaction *old = &R.old_sa[sig];
+	int dies = !(old->sa_flags & SA_SIGINFO) &&
+	           (old->sa_handler == SIG_DFL);
+	if (pt__rec_on) {
+		/* flush what can be flushed without waiting for a lock this
+		 * thread may hold (it may have crashed inside the recorder) */
+		flush_all(1, 1);
+		if (dies && pthread_mutex_trylock(&R.file) == 0) {
+			write_end(PT_END_SIGNAL, sig);
+			pthread_mutex_unlock(&R.file);
+		}
+	}
+	if (dies || (!(old->sa_flags & SA_SIGINFO) && old->sa_handler == SIG_IGN)) {
+		if (dies) {
+			sigaction(sig, old, NULL);   /* the default action, then again */
+			if (si->si_code <= 0 || (sig != SIGSEGV && sig != SIGBUS))
+				raise(sig);          /* sent: re-raised; faults re-fault */
+		}
+		errno = e;
+		return;
+	}
+	errno = e;
+	if (old->sa_flags & SA_SIGINFO)
+		old->sa_sigaction(sig, si, uc);
+	else
+		old->sa_handler(sig);
+}
+
+static void signals_install(void)
+{
+	for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++) {
+		int s = fatal_signals[i];
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_sigaction = on_fatal;
+		sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(s, NULL, &R.old_sa[s]) == 0 &&
+		    !(R.old_sa[s].sa_flags & SA_SIGINFO) && R.old_sa[s].sa_handler == SIG_IGN)
+			continue;   /* ignored stays ignored */
+		sigaction(s, &sa, NULL);
+	}
+}
+
+/* ---- life cycle ----------------------------------------------------------- */
+
+static void start_common(void)
+{
+	R.pid = getpid();
+	R.t0_mono = now_ns(CLOCK_MONOTONIC);
+	R.t0_real = now_ns(CLOCK_REALTIME);
+}
+
+void pt__rec_init(void)
+{
+	pt__options_read();
+	if (!pt__opt.profile)
+		return;
+	tl_guard = 1;
+	R.depth = pt__opt.depth;
+	R.sample = pt__opt.sample;
+	R.sfilter = R.sample ? rmap(SFILTER_SIZE, 0) : NULL;
+	if (intern_init() || (R.sample && !R.sfilter)) {
+		pt__dprintf(2, "pooltrace: warning: no memory for the recorder; profiling off\n");
+		tl_guard = 0;
+		return;
+	}
+	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+	size_t zws = ZSTD_estimateCStreamSize(ZSTD_LEVEL);
+	void *zw = rmap(zws, 0);
+	R.zcap = ZSTD_compressBound(ZBUF_IN_MAX) + 1024;
+	R.zbuf = rmap(R.zcap, 0);
+	R.zc = zw && R.zbuf ? ZSTD_initStaticCCtx(zw, zws) : NULL;
+	membarrier_ok = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+	R.key_ok = pthread_key_create(&R.key, thread_done) == 0;
+	start_common();
+	/* our own text range, so that our frames are dropped from stacks */
+	struct mod_ctx m;
+	static uint8_t probe[1 << 16];
+	m.p = probe, m.end = probe + sizeof probe, m.count = 0, m.overflow = 0;
+	dl_iterate_phdr(mod_list_cb, &m);
+	tl_guard = 0;
+	pt__rec_on = 1;
+	signals_install();
+	bg_start();
+}
+
+void pt__rec_fini(void)
+{
+	if (!pt__rec_on)
+		return;
+	tl_guard = 1;
+	atomic_store(&R.bg_stop, 1);
+	struct rec_thread *t = tl_rec;
+	if (t && t->live_delta) {
+		atomic_fetch_add(&R.live, t->live_delta);
+		t->live_delta = 0;
+	}
+	flush_all(1, 0);
+	snapshot(PT_SNAP_EXIT);
+	pthread_mutex_lock(&R.file);
+	write_end(PT_END_EXIT, 0);
+	pthread_mutex_unlock(&R.file);
+	pt__rec_on = 0;   /* what is freed after this is not part of the trace */
+	tl_guard = 0;
+}
+
+void pt__rec_fork_prepare(void)
+{
+	if (!pt__rec_on)
+		return;
+	pthread_mutex_lock(&R.threads_lock);
+	pthread_mutex_lock(&R.intern);
+	pthread_mutex_lock(&R.sampled_lock);
+	pthread_mutex_lock(&R.file);
+	pthread_mutex_lock(&R.mod_lock);
+}
+
+void pt__rec_fork_parent(void)
+{
+	if (!pt__rec_on)
+		return;
+	pthread_mutex_unlock(&R.mod_lock);
+	pthread_mutex_unlock(&R.file);
+	pthread_mutex_unlock(&R.sampled_lock);
+	pthread_mutex_unlock(&R.intern);
+	pthread_mutex_unlock(&R.threads_lock);
+}
+
+/*
+ * The child writes its own trace: a new file (created at its first flush,
+ * so a child that only execs leaves none), no stacks known, no buffered
+ * events of the parent's.  Blocks inherited from the parent are unknown to
+ * its trace (flag PT_TRACE_F_FORKED).
+ */
+void pt__rec_fork_child(void)
+{
+	if (!pt__rec_on)
+		return;
+	pthread_mutex_init(&R.mod_lock, NULL);
+	pthread_mutex_init(&R.file, NULL);
+	pthread_mutex_init(&R.sampled_lock, NULL);
+	pthread_mutex_init(&R.intern, NULL);
+	pthread_mutex_init(&R.threads_lock, NULL);
+	R.created = 0;
+	R.path[0] = 0;
+	R.forked = 1;
+	R.zframe = 0;   /* the child's file starts its own frames */
+	intern_reset();
+	atomic_store(&R.live, 0);
+	R.peak_mark = 0;
+	atomic_store(&R.peak_busy, 0);
+	if (R.sset) {
+		memset(R.sset, 0, R.sset_cap * sizeof *R.sset);
+		R.sset_n = 0;
+		memset(R.sfilter, 0, SFILTER_SIZE);
+	}
+	struct rec_thread *self = tl_rec;
+	for (struct rec_thread *t = R.threads; t; t = t->next) {
+		atomic_store(&t->busy, 0);
+		atomic_store(&t->req, R_NONE);
+		atomic_store(&t->hand[0].ready, 0);
+		atomic_store(&t->hand[1].ready, 0);
+		t->len = 0;
+		t->chunk_events = 0;
+		memset(t->ctx_ptr, 0, sizeof t->ctx_ptr);
+		t->n_malloc = t->n_free = t->n_realloc = t->bytes_alloc = 0;
+		t->n_pool = t->bytes_pool = 0;
+		t->live_delta = 0;
+		t->state = t == self ? T_LIVE : T_FREE;
+	}
+	if (self)
+		self->tid = (uint32_t)gettid_();
+	start_common();
+	membarrier_ok = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+	atomic_store(&R.bg_stop, 0);
+	bg_start();
+}

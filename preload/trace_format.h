@@ -1,0 +1,233 @@
+/*
+ * trace_format.h - the pooltrace trace file: the one header that preload/
+ * (the writer, inside host programs) and report/ (the reader) share.
+ * man/pooltrace-trace.5 documents the same format for other readers.
+ *
+ * A file is a header followed by chunks.  All integers are little-endian.
+ *
+ *   header   struct pt_trace_header, then exe path, then argv (NUL-separated)
+ *   chunk    struct pt_chunk_header, then `stored` bytes of records
+ *
+ * Every writer (a thread's buffer, or the shared stream 0 for snapshots,
+ * modules and the end record) appends whole chunks with one write(2) on an
+ * O_APPEND descriptor, so chunks never interleave; a crashed or killed
+ * process leaves a file whose last chunk may be cut short.  A reader accepts
+ * any prefix of a valid file and stops at the first chunk that is cut or
+ * fails its checksum.
+ *
+ * Order.  Chunks of different streams reach the file in flush order, not in
+ * program order, so every event carries a sequence number drawn from one
+ * process-wide counter (as a delta from the previous event of its chunk;
+ * the chunk header holds the base).  Within a stream, chunks are in order,
+ * so a reader merges the streams by sequence number holding one chunk per
+ * stream.  Stack and module records carry no sequence number: a stack is
+ * defined (once) in the stream of the thread that first met it, before
+ * that thread's first event using it, and may be used by other streams
+ * whose chunks come earlier in the file; readers collect definitions first.
+ *
+ * Records inside a chunk: a type byte, then fields, each an unsigned LEB128
+ * varint ("u") or a zigzag-encoded signed varint ("s"), or raw bytes.
+ * The type byte's low 4 bits are the record type.  For events, its high 4
+ * bits are the seq delta when it is 1..15; 0 there means a "u" seq delta
+ * follows the type byte.  Other records have 0 there and no seq field
+ * unless listed.  A pointer ("p") is two fields: u k, its context (the
+ * pool size class of the block, or 64 for any other block), then s, the
+ * delta in units of 8 bytes (malloc results are 8-byte aligned) from the
+ * previous pointer of the same context in the same chunk (from 0 at the
+ * chunk's start).  Blocks reused last-in first-out, or carved one after
+ * another, then give the same small deltas again and again, which the
+ * compressor turns into almost nothing.
+ */
+#ifndef POOLTRACE_TRACE_FORMAT_H
+#define POOLTRACE_TRACE_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PT_TRACE_MAGIC      "\x89PTRACE\n"   /* 8 bytes */
+#define PT_TRACE_VERSION    1u
+#define PT_CHUNK_MAGIC      0x4b435450u      /* "PTCK" */
+#define PT_TRACE_MAX_CLASSES 64
+#define PT_TRACE_MAX_DEPTH  256
+#define PT_PTR_CONTEXTS     (PT_TRACE_MAX_CLASSES + 1)   /* k of a "p" field */
+#define PT_REC_TYPE(b)      ((b) & 15)
+#define PT_REC_SEQ(b)       ((b) >> 4)
+#define PT_CHUNK_MAX        (16u << 20)      /* readers reject bigger chunks */
+
+struct pt_trace_header {
+	char     magic[8];
+	uint32_t version;
+	uint32_t header_size;     /* bytes from magic to the first chunk */
+	uint32_t pid, ppid;
+	uint64_t start_realtime_ns;
+	uint64_t start_monotonic_ns;  /* snapshot times are relative to this */
+	uint32_t page_size;
+	uint32_t flags;           /* PT_TRACE_F_* */
+	uint64_t sample_bytes;    /* POOLTRACE_SAMPLE: 0 = every allocation */
+	uint32_t depth;           /* POOLTRACE_DEPTH */
+	uint32_t interval_ms;     /* POOLTRACE_INTERVAL_MS */
+	uint32_t align;           /* POOLTRACE_ALIGN: 8 or 16 */
+	uint32_t arena_size, pool_size, small_max;
+	uint32_t nclasses;
+	uint32_t class_size[PT_TRACE_MAX_CLASSES];
+	uint32_t exe_len;         /* bytes of exe path that follow (no NUL) */
+	uint32_t args_len;        /* bytes of argv that follow, NUL after each */
+	uint32_t reserved;
+};
+
+/* header flags */
+#define PT_TRACE_F_FORKED   1u   /* written by a forked child: blocks it
+                                    inherited are unknown to this trace */
+
+struct pt_chunk_header {
+	uint32_t magic;           /* PT_CHUNK_MAGIC */
+	uint32_t stream;          /* 0: the shared stream; else a thread buffer */
+	uint32_t tid;             /* kernel thread id of the writer */
+	uint32_t stored;          /* payload bytes that follow */
+	uint32_t raw;             /* payload bytes once decompressed */
+	uint32_t flags;           /* PT_CHUNK_F_* */
+	uint64_t first_seq;       /* base of the first event's seq delta */
+	uint32_t sum;             /* pt_trace_sum() of the stored payload */
+	uint32_t hsum;            /* pt_trace_sum() of the 32 bytes above */
+};
+
+/*
+ * Compressed payloads.  The compressed chunks of a file, in file order,
+ * form zstd frames that span chunks: each payload ends at a zstd flush
+ * point, so it decompresses to exactly `raw` bytes given the chunks before
+ * it (the window is shared, which is what makes repetitive traces small).
+ * A reader therefore decompresses every chunk, in file order, with one
+ * decompression context, reset where a chunk has PT_CHUNK_F_ZSTD_NEW.
+ */
+#define PT_CHUNK_F_ZSTD     1u    /* the payload is zstd-compressed */
+#define PT_CHUNK_F_ZSTD_NEW 2u    /* ... and starts a new zstd frame */
+
+/*
+ * Record types.  Fields in order; an event's seq is the delta from the
+ * previous event's seq in the chunk (the first event: from first_seq),
+ * held in the type byte or following it as said above.
+ */
+enum pt_record {
+	PT_REC_PAD = 0,          /* ignored: a chunk may end with zeros */
+	/* seq, p ptr, u size, u stack: a block from a pool */
+	PT_REC_ALLOC_POOL = 1,
+	/* same fields: a block from glibc (> 512 B, or aligned) */
+	PT_REC_ALLOC_SYS = 2,
+	/* seq, p ptr */
+	PT_REC_FREE = 3,
+	/* seq, p old ptr, p new ptr, u size, u stack: realloc(old, size)
+	 * returned new (old freed unless new == old); pool or glibc as above */
+	PT_REC_REALLOC_POOL = 4,
+	PT_REC_REALLOC_SYS = 5,
+	/* u id, u modules generation, u nframes, nframes x s ip (first one
+	 * from 0, then deltas); innermost frame first, return addresses as
+	 * unwound (a reader symbolizing a call site subtracts 1) */
+	PT_REC_STACK = 6,
+	/* u seq (absolute), u generation, u count, then per module: u base (load bias), u
+	 * path length, path bytes, u build-id length, build-id bytes, u nseg,
+	 * nseg x (u vaddr, u memsz, u flags PF_*): the PT_LOAD segments.  A
+	 * complete map; it replaces the previous one from its seq on. */
+	PT_REC_MODULES = 7,
+	/* u seq (absolute: the counter's value when taken), u kind
+	 * (PT_SNAP_*), u time_ns since start, u rss bytes, u live bytes
+	 * requested (exact when every event is recorded; otherwise the
+	 * allocator's count), then the counters: u mallocs, u frees,
+	 * u reallocs, u bytes allocated, u pool allocations, u pool bytes,
+	 * then u glibc in-use bytes (mallinfo2), then the allocator:
+	 * u arenas mapped, u pools in use, u pools empty (heap), u pools free
+	 * dirty, u pools purged, u bytes in blocks, u bytes free blocks,
+	 * u rounding estimate, u pool tails, u headers,
+	 * u nclasses, per class: u pools used, u pools full, u pools empty,
+	 *   u blocks used, u blocks free, u blocks cached, u allocations,
+	 *   u requested bytes (estimate);
+	 * u narenas, per arena: s base (byte delta from the previous), u pools used,
+	 *   u pools empty, u pools untouched, u blocks used, u bytes in blocks */
+	PT_REC_SNAPSHOT = 8,
+	/* seq, u tid: the thread's exit destructor ran */
+	PT_REC_THREAD_EXIT = 9,
+	/* u seq, u reason (PT_END_*), u signal or exit code: the last record
+	 * of a complete trace; the process may still free memory after it */
+	PT_REC_END = 10,
+	/* u events lost (not recorded: the writer was out of memory) */
+	PT_REC_LOST = 11,
+};
+
+enum pt_snap_kind {
+	PT_SNAP_PERIODIC = 0,
+	PT_SNAP_PEAK = 1,        /* taken when the live heap passed its peak */
+	PT_SNAP_EXIT = 2,
+};
+
+enum pt_end_reason {
+	PT_END_EXIT = 0,         /* the library's destructor ran */
+	PT_END_SIGNAL = 1,       /* a fatal signal (the number follows) */
+};
+
+/* ---- encoding helpers, shared by writer and reader ----------------------- */
+
+static inline uint8_t *pt_put_u(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
+
+static inline uint8_t *pt_put_s(uint8_t *p, int64_t v)
+{
+	return pt_put_u(p, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+}
+
+/* Reads a varint from [*pp, end); 0 and *pp advanced, or -1 if cut or
+ * longer than 10 bytes. */
+static inline int pt_get_u(const uint8_t **pp, const uint8_t *end, uint64_t *out)
+{
+	const uint8_t *p = *pp;
+	uint64_t v = 0;
+	for (unsigned shift = 0; shift < 70; shift += 7) {
+		if (p >= end)
+			return -1;
+		uint8_t b = *p++;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*pp = p;
+			*out = v;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static inline int pt_get_s(const uint8_t **pp, const uint8_t *end, int64_t *out)
+{
+	uint64_t u;
+	if (pt_get_u(pp, end, &u))
+		return -1;
+	*out = (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+	return 0;
+}
+
+/* The checksum of chunks: 64-bit multiply-xorshift over 8-byte words,
+ * folded to 32 bits.  Catches torn and overwritten chunks; not a MAC. */
+static inline uint32_t pt_trace_sum(const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
+	while (len >= 8) {
+		uint64_t w;
+		__builtin_memcpy(&w, p, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+		p += 8;
+		len -= 8;
+	}
+	uint64_t w = 0;
+	__builtin_memcpy(&w, p, len);
+	h = (h ^ w ^ ((uint64_t)len << 56)) * 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 29;
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+#endif

@@ -1,0 +1,656 @@
+/*
+ * trace_read.c - the trace file reader: index, decompress, merge by seq.
+ *
+ * Every chunk is decompressed once, in file order (compressed chunks share
+ * one zstd window).  Its records are decoded into an array and the chunk
+ * joins a min-heap keyed by its next event's seq.  The heap's first event
+ * may be delivered once no chunk still unread could hold a smaller seq:
+ * suffix_min[i], the least first_seq of chunks i.. in file order, says so.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "trace_read.h"
+
+struct pt_chunk_index {
+	uint64_t off;             /* of the payload */
+	struct pt_chunk_header h;
+};
+
+struct loaded {                /* a decoded chunk waiting in the heap */
+	struct pt_event *ev;
+	size_t n, next;
+};
+
+static void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p) {
+		fprintf(stderr, "pooltrace: out of memory\n");
+		exit(2);
+	}
+	return p;
+}
+
+static void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p) {
+		fprintf(stderr, "pooltrace: out of memory\n");
+		exit(2);
+	}
+	return p;
+}
+
+static void set_stop(struct pt_trace *t, const char *fmt, ...)
+{
+	if (t->stop[0])
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(t->stop, sizeof t->stop, fmt, ap);
+	va_end(ap);
+}
+
+const char *pt_record_name(unsigned type)
+{
+	static const char *const names[] = {
+		"pad", "alloc", "alloc", "free", "realloc", "realloc", "stack", "modules",
+		"snapshot", "thread-exit", "end", "lost",
+	};
+	return type < sizeof names / sizeof names[0] ? names[type] : "unknown";
+}
+
+/* ---- open and index ------------------------------------------------------ */
+
+struct pt_trace *pt_trace_open(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return NULL;
+	}
+	size_t size = (size_t)st.st_size;
+	if (size < sizeof(struct pt_trace_header)) {
+		snprintf(err, errlen, "%s: not a pooltrace trace (%zu bytes, too short)", path,
+		         size);
+		close(fd);
+		return NULL;
+	}
+	const uint8_t *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED) {
+		snprintf(err, errlen, "%s: cannot map: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct pt_trace_header h;
+	memcpy(&h, map, sizeof h);
+	if (memcmp(h.magic, PT_TRACE_MAGIC, 8) != 0) {
+		snprintf(err, errlen, "%s: not a pooltrace trace (bad magic)", path);
+		munmap((void *)map, size);
+		return NULL;
+	}
+	if (h.version != PT_TRACE_VERSION) {
+		snprintf(err, errlen, "%s: trace format version %u, this pooltrace reads "
+		         "version %u", path, h.version, PT_TRACE_VERSION);
+		munmap((void *)map, size);
+		return NULL;
+	}
+	if (h.header_size != sizeof h + (uint64_t)h.exe_len + h.args_len ||
+	    h.header_size > size || h.nclasses > PT_TRACE_MAX_CLASSES ||
+	    h.depth > PT_TRACE_MAX_DEPTH) {
+		snprintf(err, errlen, "%s: corrupt trace header", path);
+		munmap((void *)map, size);
+		return NULL;
+	}
+
+	struct pt_trace *t = xmalloc(sizeof *t);
+	memset(t, 0, sizeof *t);
+	t->path = path;
+	t->map = map;
+	t->size = size;
+	t->hdr = h;
+	t->exe = xmalloc(h.exe_len + 1);
+	memcpy(t->exe, map + sizeof h, h.exe_len);
+	t->exe[h.exe_len] = 0;
+	t->args = xmalloc(h.args_len + 1);
+	memcpy(t->args, map + sizeof h + h.exe_len, h.args_len);
+	t->args[h.args_len] = 0;
+
+	size_t cap = 0;
+	uint64_t off = h.header_size;
+	while (off < size) {
+		struct pt_chunk_header c;
+		if (size - off < sizeof c) {
+			set_stop(t, "cut short inside a chunk header at offset %llu",
+			         (unsigned long long)off);
+			break;
+		}
+		memcpy(&c, map + off, sizeof c);
+		if (c.magic != PT_CHUNK_MAGIC ||
+		    c.hsum != pt_trace_sum(&c, offsetof(struct pt_chunk_header, hsum))) {
+			set_stop(t, "damaged chunk header at offset %llu", (unsigned long long)off);
+			break;
+		}
+		if (c.stored > PT_CHUNK_MAX || c.raw > PT_CHUNK_MAX ||
+		    (!(c.flags & PT_CHUNK_F_ZSTD) && c.raw != c.stored) ||
+		    (c.flags & ~(PT_CHUNK_F_ZSTD | PT_CHUNK_F_ZSTD_NEW))) {
+			set_stop(t, "damaged chunk header at offset %llu", (unsigned long long)off);
+			break;
+		}
+		if (size - off - sizeof c < c.stored) {
+			set_stop(t, "cut short inside the chunk at offset %llu (the process "
+			         "was probably killed while writing)", (unsigned long long)off);
+			break;
+		}
+		if (pt_trace_sum(map + off + sizeof c, c.stored) != c.sum) {
+			set_stop(t, "checksum mismatch in the chunk at offset %llu",
+			         (unsigned long long)off);
+			break;
+		}
+		if (t->nchunks == cap) {
+			cap = cap ? cap * 2 : 256;
+			t->chunk = xrealloc(t->chunk, cap * sizeof *t->chunk);
+		}
+		t->chunk[t->nchunks].off = off + sizeof c;
+		t->chunk[t->nchunks].h = c;
+		t->nchunks++;
+		off += sizeof c + c.stored;
+	}
+	t->data_end = off;
+	return t;
+}
+
+void pt_trace_close(struct pt_trace *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->nstacks; i++)
+		free(t->stack[i].ip);
+	free(t->stack);
+	for (size_t i = 0; i < t->nmodmaps; i++) {
+		for (unsigned k = 0; k < t->modmap[i].count; k++) {
+			free(t->modmap[i].mod[k].path);
+			free(t->modmap[i].mod[k].seg);
+		}
+		free(t->modmap[i].mod);
+	}
+	free(t->modmap);
+	free(t->chunk);
+	free(t->exe);
+	free(t->args);
+	munmap((void *)t->map, t->size);
+	free(t);
+}
+
+/* ---- decoding ------------------------------------------------------------ */
+
+struct dec {
+	const uint8_t *p, *end;
+	int bad;
+};
+
+static uint64_t U(struct dec *d)
+{
+	uint64_t v = 0;
+	if (!d->bad && pt_get_u(&d->p, d->end, &v))
+		d->bad = 1;
+	return v;
+}
+
+static int64_t S(struct dec *d)
+{
+	int64_t v = 0;
+	if (!d->bad && pt_get_s(&d->p, d->end, &v))
+		d->bad = 1;
+	return v;
+}
+
+static int define_stack(struct pt_trace *t, struct dec *d)
+{
+	uint64_t id = U(d), gen = U(d), n = U(d);
+	if (d->bad || id == 0 || id > (1u << 24) || n > PT_TRACE_MAX_DEPTH)
+		return -1;
+	uint64_t ip[PT_TRACE_MAX_DEPTH], prev = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		prev += (uint64_t)S(d);
+		ip[i] = prev;
+	}
+	if (d->bad)
+		return -1;
+	if (id >= t->nstacks) {
+		size_t nn = t->nstacks ? t->nstacks : 1024;
+		while (nn <= id)
+			nn *= 2;
+		t->stack = xrealloc(t->stack, nn * sizeof *t->stack);
+		memset(t->stack + t->nstacks, 0, (nn - t->nstacks) * sizeof *t->stack);
+		t->nstacks = nn;
+	}
+	struct pt_stack *s = &t->stack[id];
+	if (s->nframes)
+		return 0;   /* defined twice (a second fork child?): keep the first */
+	s->gen = (unsigned)gen;
+	s->nframes = (unsigned)n;
+	s->ip = xmalloc(n * sizeof *s->ip);
+	memcpy(s->ip, ip, n * sizeof *s->ip);
+	return 0;
+}
+
+static int get_bytes(struct dec *d, const uint8_t **s, size_t *n)
+{
+	uint64_t len = U(d);
+	if (d->bad || len > (uint64_t)(d->end - d->p))
+		return d->bad = 1, -1;
+	*s = d->p;
+	*n = (size_t)len;
+	d->p += len;
+	return 0;
+}
+
+static int define_modules(struct pt_trace *t, struct dec *d)
+{
+	struct pt_modmap m;
+	memset(&m, 0, sizeof m);
+	m.seq = U(d);
+	m.gen = (unsigned)U(d);
+	uint64_t count = U(d);
+	if (d->bad || count > 100000)
+		return -1;
+	m.mod = xmalloc(count * sizeof *m.mod);
+	memset(m.mod, 0, count * sizeof *m.mod);
+	for (uint64_t i = 0; i < count && !d->bad; i++) {
+		struct pt_module *mo = &m.mod[i];
+		const uint8_t *s;
+		size_t n;
+		mo->base = U(d);
+		if (get_bytes(d, &s, &n))
+			break;
+		mo->path = xmalloc(n + 1);
+		memcpy(mo->path, s, n);
+		mo->path[n] = 0;
+		m.count = (unsigned)i + 1;
+		if (get_bytes(d, &s, &n) || n > sizeof mo->build_id)
+			break;
+		memcpy(mo->build_id, s, n);
+		mo->build_id_len = (unsigned)n;
+		uint64_t nseg = U(d);
+		if (d->bad || nseg > 1000)
+			break;
+		mo->seg = xmalloc(nseg * sizeof *mo->seg);
+		for (uint64_t k = 0; k < nseg; k++) {
+			mo->seg[k].vaddr = U(d);
+			mo->seg[k].memsz = U(d);
+			mo->seg[k].flags = (uint32_t)U(d);
+		}
+		mo->nseg = (unsigned)nseg;
+	}
+	if (d->bad || m.count != count) {
+		for (unsigned k = 0; k < m.count; k++) {
+			free(m.mod[k].path);
+			free(m.mod[k].seg);
+		}
+		free(m.mod);
+		return -1;
+	}
+	t->modmap = xrealloc(t->modmap, (t->nmodmaps + 1) * sizeof *t->modmap);
+	t->modmap[t->nmodmaps++] = m;
+	return 0;
+}
+
+static struct pt_snapshot *parse_snapshot(struct dec *d)
+{
+	struct pt_snapshot *s = xmalloc(sizeof *s);
+	memset(s, 0, sizeof *s);
+	s->kind = (unsigned)U(d);
+	s->time_ns = U(d);
+	s->rss = U(d);
+	s->live = U(d);
+	s->n_malloc = U(d);
+	s->n_free = U(d);
+	s->n_realloc = U(d);
+	s->bytes_alloc = U(d);
+	s->n_pool = U(d);
+	s->bytes_pool = U(d);
+	s->glibc_in_use = U(d);
+	s->arenas_mapped = U(d);
+	s->pools_in_use = U(d);
+	s->pools_empty_heap = U(d);
+	s->pools_free_dirty = U(d);
+	s->pools_purged = U(d);
+	s->bytes_in_blocks = U(d);
+	s->bytes_free_blocks = U(d);
+	s->rounding_est = U(d);
+	s->pool_tails = U(d);
+	s->headers = U(d);
+	uint64_t nc = U(d);
+	if (d->bad || nc > PT_TRACE_MAX_CLASSES)
+		goto bad;
+	s->nclasses = (unsigned)nc;
+	for (unsigned k = 0; k < s->nclasses; k++) {
+		struct pt_snap_class *c = &s->cls[k];
+		c->pools_used = U(d);
+		c->pools_full = U(d);
+		c->pools_empty = U(d);
+		c->blocks_used = U(d);
+		c->blocks_free = U(d);
+		c->blocks_cached = U(d);
+		c->nmalloc = U(d);
+		c->req_bytes = U(d);
+	}
+	uint64_t na = U(d);
+	if (d->bad || na > (uint64_t)(d->end - d->p))
+		goto bad;
+	s->narenas = (size_t)na;
+	s->arena = xmalloc(na * sizeof *s->arena);
+	uint64_t base = 0;
+	for (size_t i = 0; i < na; i++) {
+		struct pt_snap_arena *a = &s->arena[i];
+		base += (uint64_t)S(d);
+		a->base = base;
+		a->pools_used = U(d);
+		a->pools_empty = U(d);
+		a->pools_untouched = U(d);
+		a->blocks_used = U(d);
+		a->bytes_in_blocks = U(d);
+	}
+	if (d->bad)
+		goto bad;
+	return s;
+bad:
+	free(s->arena);
+	free(s);
+	return NULL;
+}
+
+/* a "p" field: context, then delta from that context's last pointer */
+static uint64_t get_ptr(struct dec *d, uint64_t *ctx)
+{
+	uint64_t k = U(d);
+	if (d->bad || k >= PT_PTR_CONTEXTS) {
+		d->bad = 1;
+		return 0;
+	}
+	ctx[k] += (uint64_t)S(d);
+	return ctx[k] << 3;
+}
+
+static void loaded_free(struct loaded *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->ev[i].snap) {
+			free(l->ev[i].snap->arena);
+			free((void *)l->ev[i].snap);
+		}
+	free(l->ev);
+	free(l);
+}
+
+/*
+ * Decode one chunk's records: definitions go into t, sequenced records
+ * into the returned array.  A damaged record ends the chunk (and sets
+ * t->stop); what came before it is kept.
+ */
+static struct loaded *decode_chunk(struct pt_trace *t, const struct pt_chunk_index *ci,
+                                   const uint8_t *data, size_t len, int *damaged)
+{
+	struct loaded *l = xmalloc(sizeof *l);
+	size_t cap = 64;
+	l->ev = xmalloc(cap * sizeof *l->ev);
+	l->n = l->next = 0;
+	struct dec d = { data, data + len, 0 };
+	uint64_t seq = ci->h.first_seq, ctx[PT_PTR_CONTEXTS] = { 0 };
+
+	while (d.p < d.end) {
+		const uint8_t *rec = d.p;
+		uint8_t b = *d.p++;
+		unsigned type = PT_REC_TYPE(b);
+		if (b == 0)
+			continue;   /* padding */
+		struct pt_event e;
+		memset(&e, 0, sizeof e);
+		e.type = type;
+		e.stream = ci->h.stream;
+		e.tid = ci->h.tid;
+
+		switch (type) {
+		case PT_REC_ALLOC_POOL: case PT_REC_ALLOC_SYS: case PT_REC_FREE:
+		case PT_REC_REALLOC_POOL: case PT_REC_REALLOC_SYS: case PT_REC_THREAD_EXIT: {
+			/* deltas add modulo 2^64: a realloc's seq, taken before
+			 * the call, may be below its predecessor's */
+			seq += PT_REC_SEQ(b) ? PT_REC_SEQ(b) : U(&d);
+			e.seq = seq;
+			if (type == PT_REC_THREAD_EXIT) {
+				e.tid = (uint32_t)U(&d);
+				break;
+			}
+			if (type == PT_REC_REALLOC_POOL || type == PT_REC_REALLOC_SYS)
+				e.old = get_ptr(&d, ctx);
+			e.ptr = get_ptr(&d, ctx);
+			if (type != PT_REC_FREE) {
+				e.size = U(&d);
+				e.stack = (uint32_t)U(&d);
+			}
+			break;
+		}
+		case PT_REC_STACK:
+			if (PT_REC_SEQ(b) || define_stack(t, &d))
+				d.bad = 1;
+			continue;
+		case PT_REC_MODULES:
+			if (PT_REC_SEQ(b) || define_modules(t, &d))
+				d.bad = 1;
+			continue;
+		case PT_REC_SNAPSHOT:
+			e.seq = U(&d);
+			if (!d.bad && !(e.snap = parse_snapshot(&d)))
+				d.bad = 1;
+			break;
+		case PT_REC_END:
+			e.seq = U(&d);
+			e.end_reason = (unsigned)U(&d);
+			e.end_code = (unsigned)U(&d);
+			break;
+		case PT_REC_LOST:
+			U(&d);
+			continue;
+		default:
+			d.bad = 1;
+		}
+		if (d.bad || (PT_REC_SEQ(b) && (type == PT_REC_SNAPSHOT || type == PT_REC_END))) {
+			*damaged = 1;
+			t->stop[0] = 0;   /* this is where reading stopped */
+			set_stop(t, "damaged record (type byte 0x%02x) at offset %zu of the chunk at "
+			         "file offset %llu", b, (size_t)(rec - data),
+			         (unsigned long long)ci->off - sizeof(struct pt_chunk_header));
+			if (e.snap) {
+				free(e.snap->arena);
+				free((void *)e.snap);
+			}
+			break;
+		}
+		if (l->n == cap) {
+			cap *= 2;
+			l->ev = xrealloc(l->ev, cap * sizeof *l->ev);
+		}
+		l->ev[l->n++] = e;
+	}
+	return l;
+}
+
+/* ---- the merge ----------------------------------------------------------- */
+
+static inline uint64_t head_seq(const struct loaded *l)
+{
+	return l->ev[l->next].seq;
+}
+
+/* Order: seq, then frees before allocations (ties cannot come from one
+ * counter, but a realloc's early seq may meet a signal handler's event). */
+static inline int before(const struct loaded *a, const struct loaded *b)
+{
+	uint64_t sa = head_seq(a), sb = head_seq(b);
+	if (sa != sb)
+		return sa < sb;
+	return a->ev[a->next].type == PT_REC_FREE && b->ev[b->next].type != PT_REC_FREE;
+}
+
+static void heap_push(struct loaded **h, size_t *n, struct loaded *l)
+{
+	size_t i = (*n)++;
+	h[i] = l;
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+		if (!before(h[i], h[p]))
+			break;
+		struct loaded *x = h[i];
+		h[i] = h[p];
+		h[p] = x;
+		i = p;
+	}
+}
+
+static void heap_down(struct loaded **h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < n && before(h[l], h[m]))
+			m = l;
+		if (r < n && before(h[r], h[m]))
+			m = r;
+		if (m == i)
+			return;
+		struct loaded *x = h[i];
+		h[i] = h[m];
+		h[m] = x;
+		i = m;
+	}
+}
+
+int pt_trace_read(struct pt_trace *t, int (*fn)(void *ctx, const struct pt_event *ev),
+                  void *ctx)
+{
+	size_t n = t->nchunks;
+	uint64_t *suffix_min = xmalloc((n + 1) * sizeof *suffix_min);
+	suffix_min[n] = UINT64_MAX;
+	for (size_t i = n; i-- > 0;) {
+		uint64_t f = t->chunk[i].h.first_seq;
+		suffix_min[i] = f < suffix_min[i + 1] ? f : suffix_min[i + 1];
+	}
+	struct loaded **heap = xmalloc((n + 1) * sizeof *heap);
+	size_t hn = 0, next = 0;
+	ZSTD_DCtx *dc = ZSTD_createDCtx();
+	uint8_t *raw = xmalloc(PT_CHUNK_MAX);
+	int zok = 0, rc = 0;
+	if (!dc) {
+		fprintf(stderr, "pooltrace: out of memory\n");
+		exit(2);
+	}
+
+	while (next < n || hn > 0) {
+		if (next < n && (hn == 0 || suffix_min[next] <= head_seq(heap[0]))) {
+			const struct pt_chunk_index *ci = &t->chunk[next];
+			const uint8_t *data = t->map + ci->off;
+			size_t len = ci->h.stored;
+			if (ci->h.flags & PT_CHUNK_F_ZSTD) {
+				if (ci->h.flags & PT_CHUNK_F_ZSTD_NEW) {
+					ZSTD_DCtx_reset(dc, ZSTD_reset_session_only);
+					zok = 1;
+				}
+				ZSTD_inBuffer in = { data, len, 0 };
+				ZSTD_outBuffer out = { raw, ci->h.raw, 0 };
+				size_t r = 0;
+				while (zok && in.pos < in.size && out.pos < out.size) {
+					r = ZSTD_decompressStream(dc, &out, &in);
+					if (ZSTD_isError(r))
+						break;
+				}
+				if (!zok || ZSTD_isError(r) || out.pos != ci->h.raw) {
+					t->stop[0] = 0;
+					set_stop(t, "cannot decompress the chunk at offset %llu",
+					         (unsigned long long)ci->off -
+					         sizeof(struct pt_chunk_header));
+					next = n;   /* nothing after it can be read */
+					continue;
+				}
+				data = raw;
+				len = out.pos;
+			}
+			int damaged = 0;
+			struct loaded *l = decode_chunk(t, ci, data, len, &damaged);
+			next++;
+			if (damaged)
+				next = n;   /* keep what came before the damaged record */
+			if (l->n == 0) {
+				loaded_free(l);
+				continue;
+			}
+			heap_push(heap, &hn, l);
+			continue;
+		}
+		struct loaded *l = heap[0];
+		const struct pt_event *e = &l->ev[l->next++];
+		t->events++;
+		if (e->type == PT_REC_END)
+			t->ended = 1;
+		if (e->stream > t->streams_max)
+			t->streams_max = e->stream;
+		if (fn(ctx, e)) {
+			rc = -1;
+			break;
+		}
+		if (l->next == l->n) {
+			heap[0] = heap[--hn];
+			loaded_free(l);
+		}
+		if (hn)
+			heap_down(heap, hn, 0);
+	}
+	for (size_t i = 0; i < hn; i++)
+		loaded_free(heap[i]);
+	free(heap);
+	free(suffix_min);
+	free(raw);
+	ZSTD_freeDCtx(dc);
+	return rc;
+}
+
+const struct pt_module *pt_trace_module(const struct pt_trace *t, unsigned gen, uint64_t ip)
+{
+	const struct pt_modmap *best = NULL;
+	for (size_t i = 0; i < t->nmodmaps; i++)
+		if (t->modmap[i].gen <= gen && (!best || t->modmap[i].gen > best->gen))
+			best = &t->modmap[i];
+	/* the map current at the stack's interning, else any later one */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < t->nmodmaps; i++) {
+			const struct pt_modmap *m = pass ? &t->modmap[i] : best;
+			if (!m || (pass && m == best))
+				continue;
+			for (unsigned k = 0; k < m->count; k++) {
+				const struct pt_module *mo = &m->mod[k];
+				for (unsigned s = 0; s < mo->nseg; s++) {
+					uint64_t lo = mo->base + mo->seg[s].vaddr;
+					if (ip >= lo && ip < lo + mo->seg[s].memsz)
+						return mo;
+				}
+			}
+			if (!pass)
+				break;
+		}
+	}
+	return NULL;
+}

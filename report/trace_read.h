@@ -1,0 +1,120 @@
+/*
+ * trace_read.h - reading pooltrace trace files (format: preload/trace_format.h,
+ * man/pooltrace-trace.5).
+ *
+ * pt_trace_open() checks the header and indexes the chunks; a file cut short
+ * or damaged is read up to its last good chunk (trace->stop says where and
+ * why).  pt_trace_read() then delivers the events of every stream merged in
+ * sequence order, in one pass over the file: memory grows with the chunks
+ * flushed out of order and with the distinct stacks, not with the events.
+ */
+#ifndef POOLTRACE_TRACE_READ_H
+#define POOLTRACE_TRACE_READ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../preload/trace_format.h"
+
+struct pt_module {
+	uint64_t base;            /* load bias */
+	char *path;
+	uint8_t build_id[64];
+	unsigned build_id_len;
+	unsigned nseg;
+	struct { uint64_t vaddr, memsz; uint32_t flags; } *seg;
+};
+
+struct pt_modmap {             /* one MODULES record */
+	uint64_t seq;
+	unsigned gen;
+	unsigned count;
+	struct pt_module *mod;
+};
+
+struct pt_stack {
+	unsigned gen;             /* module map generation when interned */
+	unsigned nframes;         /* 0: never defined (lost with a cut trace) */
+	uint64_t *ip;             /* innermost first */
+};
+
+struct pt_snap_class {
+	uint64_t pools_used, pools_full, pools_empty, blocks_used, blocks_free,
+	         blocks_cached, nmalloc, req_bytes;
+};
+
+struct pt_snap_arena {
+	uint64_t base, pools_used, pools_empty, pools_untouched, blocks_used,
+	         bytes_in_blocks;
+};
+
+struct pt_snapshot {
+	unsigned kind;            /* PT_SNAP_* */
+	uint64_t time_ns, rss, live;
+	uint64_t n_malloc, n_free, n_realloc, bytes_alloc, n_pool, bytes_pool;
+	uint64_t glibc_in_use;
+	uint64_t arenas_mapped, pools_in_use, pools_empty_heap, pools_free_dirty,
+	         pools_purged, bytes_in_blocks, bytes_free_blocks, rounding_est,
+	         pool_tails, headers;
+	unsigned nclasses;
+	struct pt_snap_class cls[PT_TRACE_MAX_CLASSES];
+	size_t narenas;
+	struct pt_snap_arena *arena;
+};
+
+struct pt_event {
+	uint64_t seq;
+	unsigned type;            /* PT_REC_ALLOC_POOL ... PT_REC_END */
+	uint32_t stream, tid;
+	uint64_t ptr, old;        /* old: realloc only */
+	uint64_t size;
+	uint32_t stack;
+	const struct pt_snapshot *snap;   /* PT_REC_SNAPSHOT */
+	unsigned end_reason, end_code;    /* PT_REC_END */
+};
+
+struct pt_chunk_index;
+
+struct pt_trace {
+	const char *path;
+	const uint8_t *map;       /* the whole file, read-only */
+	size_t size;
+	struct pt_trace_header hdr;
+	char *exe;
+	char *args;               /* NUL-separated, args_len bytes */
+	size_t nchunks;
+	struct pt_chunk_index *chunk;
+	uint64_t data_end;        /* offset after the last good chunk */
+	char stop[256];           /* why reading stopped early, or "" */
+
+	/* filled by pt_trace_read */
+	struct pt_stack *stack;   /* by id */
+	size_t nstacks;
+	struct pt_modmap *modmap;
+	size_t nmodmaps;
+	int ended;                /* an END record was seen */
+	uint64_t events, streams_max;
+};
+
+/* Open and index a trace.  NULL with a one-line message in err otherwise. */
+struct pt_trace *pt_trace_open(const char *path, char *err, size_t errlen);
+void pt_trace_close(struct pt_trace *t);
+
+/*
+ * Deliver every sequenced record (alloc, free, realloc, snapshot, thread
+ * exit, end) in sequence order; stacks and module maps are stored in t as
+ * they are met (t->stack[id] may be defined after an event using id was
+ * delivered: resolve stacks at the end).  Stops early, setting t->stop, at
+ * a damaged record.  Returns 0, or -1 if the callback returned nonzero.
+ */
+int pt_trace_read(struct pt_trace *t, int (*fn)(void *ctx, const struct pt_event *ev),
+                  void *ctx);
+
+/* The module of map generation gen (or the closest earlier map) that
+ * holds ip; NULL if none. */
+const struct pt_module *pt_trace_module(const struct pt_trace *t, unsigned gen,
+                                        uint64_t ip);
+
+const char *pt_record_name(unsigned type);
+
+#endif
