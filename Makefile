@@ -136,10 +136,14 @@ demo: deps
 	$(MAKE) --no-print-directory lib
 	sh tests/demo.sh $(B)
 
-install: lib
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR)/pooltrace \
-	    $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(MANDIR)/man3
+install: lib tool
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR)/pooltrace $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
+	    $(DESTDIR)$(MANDIR)/man5
 	install -m 755 $(B)/libpooltrace.so $(DESTDIR)$(LIBDIR)/libpooltrace.so
+	install -m 755 $(B)/pooltrace $(DESTDIR)$(BINDIR)/pooltrace
+	install -m 644 man/pooltrace.1 $(DESTDIR)$(MANDIR)/man1/pooltrace.1
+	install -m 644 man/pooltrace-trace.5 $(DESTDIR)$(MANDIR)/man5/pooltrace-trace.5
 	install -m 644 preload/pooltrace.h allocator/pool_alloc.h $(DESTDIR)$(INCDIR)/pooltrace/
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@VERSION@|$(VERSION)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|' \
 	    preload/pooltrace.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/pooltrace.pc
@@ -147,7 +151,8 @@ install: lib
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libpooltrace.so $(DESTDIR)$(LIBDIR)/pkgconfig/pooltrace.pc \
-	    $(DESTDIR)$(MANDIR)/man3/libpooltrace.3
+	    $(DESTDIR)$(MANDIR)/man3/libpooltrace.3 $(DESTDIR)$(BINDIR)/pooltrace \
+	    $(DESTDIR)$(MANDIR)/man1/pooltrace.1 $(DESTDIR)$(MANDIR)/man5/pooltrace-trace.5
 	rm -rf $(DESTDIR)$(INCDIR)/pooltrace
 
 clean:
