@@ -414,9 +414,6 @@ static int chunk_write_locked(uint32_t stream, uint32_t tid, uint64_t first_seq,
 	c.hsum = pt_trace_sum(&c, offsetof(struct pt_chunk_header, hsum));
 	len = c.stored;
 	struct iovec iov[2] = { { &c, sizeof c }, { (void *)data, len } };
-#ifdef PT_NOWRITE
-	int e = 0; (void)iov;
-#else
 	int e, fd = open(R.path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		rec_fail("cannot open trace file", errno);
@@ -424,7 +421,6 @@ static int chunk_write_locked(uint32_t stream, uint32_t tid, uint64_t first_seq,
 	}
 	e = write_full(fd, iov, 2, sizeof c + len);
 	close(fd);
-#endif
 	if (e) {
 		rec_fail("cannot write trace file", e);
 		return -1;
@@ -894,11 +890,7 @@ static uint32_t intern(void *const *ip, int n, int *fresh)
 static uint32_t capture_stack(struct rec_thread *t)
 {
 	void *ip[PT_TRACE_MAX_DEPTH + 8];
-#ifdef PT_NOUNWIND
-	int n = 1; ip[0] = __builtin_return_address(0);
-#else
 	int n = unw_backtrace(ip, (int)R.depth + 6);
-#endif
 	int skip = 0;
 	while (skip < n && (uintptr_t)ip[skip] >= R.self_lo && (uintptr_t)ip[skip] < R.self_hi)
 		skip++;
@@ -941,11 +933,22 @@ static uint32_t capture_stack(struct rec_thread *t)
 
 /* ---- sampling ------------------------------------------------------------ */
 
-#define SFILTER_SIZE (1u << 20)
+/*
+ * Every free asks whether its block was sampled.  A counting filter of
+ * 64 KiB, which stays in cache, answers "no" for almost all of them: it
+ * counts the sampled blocks per 4 KiB page (few pages hold one, when one
+ * allocation in 512 KiB is sampled), and only a "maybe" takes the lock.
+ */
+#define SFILTER_SIZE (1u << 16)
 
 static inline size_t sfilter_idx(uintptr_t p)
 {
-	return (size_t)(((p >> 3) * 0x9e3779b97f4a7c15ull) >> 44) & (SFILTER_SIZE - 1);
+	return (size_t)(((p >> 12) * 0x9e3779b97f4a7c15ull) >> 48) & (SFILTER_SIZE - 1);
+}
+
+static inline size_t sset_hash(uintptr_t p)
+{
+	return (size_t)(((p >> 3) * 0x9e3779b97f4a7c15ull) >> 20);
 }
 
 /* mean R.sample bytes, exponentially distributed (a Poisson process over
@@ -984,7 +987,7 @@ static void sset_insert_locked(uintptr_t p)
 {
 	if ((R.sset_n + 1) * 4 > R.sset_cap * 3 && sset_grow_locked())
 		return;
-	size_t mask = R.sset_cap - 1, i = sfilter_idx(p) & mask;
+	size_t mask = R.sset_cap - 1, i = sset_hash(p) & mask;
 	while (R.sset[i] && R.sset[i] != p)
 		i = (i + 1) & mask;
 	if (!R.sset[i])
@@ -1000,7 +1003,7 @@ static int sset_remove_locked(uintptr_t p)
 {
 	if (!R.sset_cap)
 		return 0;
-	size_t mask = R.sset_cap - 1, i = sfilter_idx(p) & mask;
+	size_t mask = R.sset_cap - 1, i = sset_hash(p) & mask;
 	while (R.sset[i] != p) {
 		if (!R.sset[i])
 			return 0;
@@ -1013,7 +1016,7 @@ static int sset_remove_locked(uintptr_t p)
 			j = (j + 1) & mask;
 			if (!R.sset[j])
 				goto done;
-			size_t k = sfilter_idx(R.sset[j]) & mask;
+			size_t k = sset_hash(R.sset[j]) & mask;
 			/* move sset[j] into the hole at i unless its home lies in (i, j] */
 			if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
 				continue;

@@ -75,6 +75,8 @@ struct pt_trace_header {
 	uint32_t reserved;
 };
 
+_Static_assert(sizeof(struct pt_trace_header) == 352, "the documented layout");
+
 /* header flags */
 #define PT_TRACE_F_FORKED   1u   /* written by a forked child: blocks it
                                     inherited are unknown to this trace */
@@ -99,6 +101,8 @@ struct pt_chunk_header {
  * A reader therefore decompresses every chunk, in file order, with one
  * decompression context, reset where a chunk has PT_CHUNK_F_ZSTD_NEW.
  */
+_Static_assert(sizeof(struct pt_chunk_header) == 40, "the documented layout");
+
 #define PT_CHUNK_F_ZSTD     1u    /* the payload is zstd-compressed */
 #define PT_CHUNK_F_ZSTD_NEW 2u    /* ... and starts a new zstd frame */
 
