@@ -3,7 +3,8 @@
 #   make deps       install the Debian packages the build, tests and demo need
 #   make check      unit tests, API tests, threaded stress, real programs
 #   make bench      glibc, jemalloc, mimalloc, tcmalloc and pooltrace side by side
-#                   (QUICK=1: about a minute)
+#                   (QUICK=1: about a minute); then the recorder against heaptrack
+#   make bench-record  the recorder's overhead and trace sizes only
 #   make demo       preload the library into python3 and print its statistics
 #   make install    PREFIX=/usr/local DESTDIR=...
 -include config.mak
@@ -41,7 +42,7 @@ BENCH_PROGS := churn allocfree prodcons larson realloc frag pair measure
 BENCH_BINS  := $(BENCH_PROGS:%=$(B)/bench/%)
 
 all: lib tool $(UNIT_BINS) $(TEST_PROGS) $(BENCH_BINS)
-.PHONY: all lib tool deps bench check check-unit check-api check-recorder check-stress \
+.PHONY: all lib tool deps bench bench-record check check-unit check-api check-recorder check-stress \
         check-programs \
         demo install uninstall clean
 lib: $(B)/libpooltrace.so
@@ -108,6 +109,12 @@ $(B)/bench/%: bench/%.c bench/common.h
 bench: deps
 	$(MAKE) --no-print-directory lib $(BENCH_BINS)
 	python3 bench/run.py $(if $(QUICK),--quick) --build $(B)
+	python3 bench/record.py $(if $(QUICK),--quick) --build $(B)
+
+# the recorder alone, against heaptrack
+bench-record: deps
+	$(MAKE) --no-print-directory lib $(BENCH_BINS)
+	python3 bench/record.py $(if $(QUICK),--quick) --build $(B)
 
 deps:
 	sh tests/deps.sh
