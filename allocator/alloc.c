@@ -11,8 +11,8 @@
 
 #include "fastpath.h"
 
-struct pt_global pt__g = { .lock = PTHREAD_MUTEX_INITIALIZER };
-uint8_t pt__size2class[PT_SMALL_MAX + 1];
+struct pt_global pt__g __attribute__((aligned(64))) = { .lock = PTHREAD_MUTEX_INITIALIZER };
+uint8_t pt__size2class[PT_SMALL_MAX + 1] __attribute__((aligned(64)));
 
 /* Read-only: its free list is empty, so every pop through it goes slow. */
 struct pt_pool pt__sentinel_pool;

@@ -217,9 +217,11 @@ struct pt_global {
 	unsigned align;
 	unsigned tcache;          /* thread cache blocks per class (0: none) */
 	unsigned nclasses;
-	uint16_t class_size[PT_NCLASSES_MAX];
+	/* read by every malloc and free while profiling: on lines of their own,
+	 * which neither the lock nor the lists below ever dirty */
+	uint16_t class_size[PT_NCLASSES_MAX] __attribute__((aligned(64)));
 	/* arenas */
-	struct pt_arena *usable;                 /* sorted by nfreepools, fewest first */
+	struct pt_arena *usable __attribute__((aligned(64)));   /* sorted by nfreepools, fewest first */
 	struct pt_arena *nfp2lasta[PT_POOLS_PER_ARENA + 1];
 	struct pt_arena *all;
 	unsigned nempty_arenas;                  /* arenas with every pool FREE (<= 1 kept) */

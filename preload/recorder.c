@@ -55,12 +55,16 @@
 #define MOD_MAX_X     4096              /* executable segments remembered */
 #define PEAK_STEP_MIN (1ull << 20)      /* a new peak snapshot: +1 MiB ... */
 #define PEAK_STEP_DIV 16                /* ... and +1/16 of the last peak */
-#define LIVE_BATCH    (256 << 10)       /* per-thread live bytes folded per */
+#define LIVE_BATCH    (256 << 10)       /* live bytes a thread holds back */
 #define ZSTD_LEVEL    1
 #define ZBUF_IN_MAX   (1u << 20)        /* bigger chunks are written raw */
 #define ZSTD_FRAME    (64u << 20)       /* raw bytes per zstd frame */
 
 volatile int pt__rec_on;
+int pt__rec_every;
+uint8_t *pt__rec_sfilter;
+__thread struct pt_rec_hot *pt__rec_tl __attribute__((tls_model("initial-exec")));
+__thread int pt__rec_guard __attribute__((tls_model("initial-exec")));
 
 /*
  * A thread's buffer; never freed, reused once its thread is gone.
@@ -76,6 +80,7 @@ volatile int pt__rec_on;
  * Without membarrier it asks the owner to flush at its next event instead.
  */
 struct rec_thread {
+	struct pt_rec_hot hot;     /* first: pt__rec_tl points here */
 	atomic_int busy;           /* the owner is appending */
 	atomic_int req;            /* R_NONE, R_STEAL, R_FLUSH */
 	int state;                 /* T_LIVE, T_DYING (destructor ran), T_FREE */
@@ -87,10 +92,13 @@ struct rec_thread {
 	uint32_t len;
 	uint32_t nflush;           /* chunks written (by anyone) */
 	uint32_t seen_len, seen_nflush;   /* the snapshot thread's last look */
-	/* counters, written by the owner, read by snapshots */
+	/* counters, written by the owner in the slow path, read by snapshots.
+	 * Every call when every event is recorded; with sampling only calls
+	 * served by glibc (the allocator counts the pool's), and the bytes the
+	 * countdown consumed: bytes_alloc + interval - hot.sample_left */
 	uint64_t n_malloc, n_free, n_realloc, bytes_alloc, n_pool, bytes_pool;
+	int64_t interval;          /* the countdown's last start */
 	int64_t live_delta;        /* block bytes not yet folded into R.live */
-	int64_t sample_left;       /* bytes until the next sampled allocation */
 	uint64_t rng;
 	struct rec_thread *next;
 	/* two buffers: the thread fills one while the snapshot thread
@@ -150,7 +158,6 @@ static struct {
 
 	/* sampling: which live blocks were sampled */
 	pthread_mutex_t sampled_lock;
-	uint8_t *sfilter;          /* counting filter, read without the lock */
 	uintptr_t *sset;           /* open addressing, 0 = empty */
 	size_t sset_cap, sset_n;
 
@@ -184,7 +191,6 @@ static struct {
 };
 
 static __thread struct rec_thread *tl_rec __attribute__((tls_model("initial-exec")));
-static __thread int tl_guard __attribute__((tls_model("initial-exec")));
 
 static const int fatal_signals[] = { SIGSEGV, SIGBUS, SIGABRT };
 
@@ -453,6 +459,7 @@ static pid_t gettid_(void)
 }
 
 static void thread_done(void *arg);
+static int64_t sample_interval(struct rec_thread *t);
 
 static struct rec_thread *thread_get(void)
 {
@@ -485,9 +492,11 @@ static struct rec_thread *thread_get(void)
 	memset(t->ctx_ptr, 0, sizeof t->ctx_ptr);
 	t->live_delta = 0;   /* the counters go on: snapshots sum every buffer */
 	t->rng = (now_ns(CLOCK_MONOTONIC) ^ ((uint64_t)t->tid << 32)) | 1;
-	t->sample_left = 0;
+	t->interval = R.sample ? sample_interval(t) : 0;
+	t->hot.sample_left = t->interval;
 	pthread_mutex_unlock(&R.threads_lock);
 	tl_rec = t;
+	pt__rec_tl = &t->hot;
 	if (R.key_ok)
 		pthread_setspecific(R.key, t);   /* no allocation: key < 32 */
 	return t;
@@ -935,16 +944,11 @@ static uint32_t capture_stack(struct rec_thread *t)
 
 /*
  * Every free asks whether its block was sampled.  A counting filter of
- * 64 KiB, which stays in cache, answers "no" for almost all of them: it
- * counts the sampled blocks per 4 KiB page (few pages hold one, when one
- * allocation in 512 KiB is sampled), and only a "maybe" takes the lock.
+ * 64 KiB (pt__rec_sfilter, read inline by the free hook), which stays in
+ * cache, answers "no" for almost all of them: it counts the sampled blocks
+ * per 4 KiB page (few pages hold one, when one allocation in 512 KiB is
+ * sampled), and only a "maybe" takes the lock.
  */
-#define SFILTER_SIZE (1u << 16)
-
-static inline size_t sfilter_idx(uintptr_t p)
-{
-	return (size_t)(((p >> 12) * 0x9e3779b97f4a7c15ull) >> 48) & (SFILTER_SIZE - 1);
-}
 
 static inline size_t sset_hash(uintptr_t p)
 {
@@ -993,7 +997,7 @@ static void sset_insert_locked(uintptr_t p)
 	if (!R.sset[i])
 		R.sset_n++;
 	R.sset[i] = p;
-	uint8_t *c = &R.sfilter[sfilter_idx(p)];
+	uint8_t *c = &pt__rec_sfilter[pt__rec_sfilter_idx(p)];
 	if (*c < 255)
 		__atomic_store_n(c, (uint8_t)(*c + 1), __ATOMIC_RELEASE);
 }
@@ -1027,7 +1031,7 @@ static int sset_remove_locked(uintptr_t p)
 	}
 done:
 	R.sset_n--;
-	uint8_t *c = &R.sfilter[sfilter_idx(p)];
+	uint8_t *c = &pt__rec_sfilter[pt__rec_sfilter_idx(p)];
 	if (*c > 0 && *c < 255)
 		__atomic_store_n(c, (uint8_t)(*c - 1), __ATOMIC_RELEASE);
 	return 1;
@@ -1036,7 +1040,7 @@ done:
 /* Was p sampled (and is now forgotten)?  Cheap when it was not. */
 static int sampled_take(uintptr_t p)
 {
-	if (!__atomic_load_n(&R.sfilter[sfilter_idx(p)], __ATOMIC_ACQUIRE))
+	if (!__atomic_load_n(&pt__rec_sfilter[pt__rec_sfilter_idx(p)], __ATOMIC_ACQUIRE))
 		return 0;
 	pthread_mutex_lock(&R.sampled_lock);
 	int r = sset_remove_locked(p);
@@ -1071,7 +1075,7 @@ static void live_fold(struct rec_thread *t)
 	bg_wake();
 }
 
-static inline size_t block_bytes(void *p)
+size_t pt__rec_block_bytes(void *p)
 {
 	unsigned v = pt__class_of((uintptr_t)p);
 	return v ? pt__g.class_size[v - 1] : pt__libc_usable_size(p);
@@ -1079,7 +1083,20 @@ static inline size_t block_bytes(void *p)
 
 /* ---- the hooks ----------------------------------------------------------- */
 
-static inline void count_alloc(struct rec_thread *t, void *p, size_t n, int pool)
+/*
+ * The weight of a sampled block for the live-heap estimate that finds the
+ * peak while sampling: a block of b bytes is sampled with probability
+ * 1 - exp(-b/R.sample), so it stands for b / that many bytes.  (The
+ * countdown runs on requested bytes; the block size is used at both ends
+ * here, as the free does not know the request.)
+ */
+static int64_t sample_weight(size_t bsize)
+{
+	double b = bsize ? (double)bsize : 1.0;
+	return (int64_t)(b / -expm1(-b / (double)R.sample));
+}
+
+static void count_alloc(struct rec_thread *t, size_t n, size_t bsize, int pool)
 {
 	t->n_malloc++;
 	t->bytes_alloc += n;
@@ -1087,7 +1104,7 @@ static inline void count_alloc(struct rec_thread *t, void *p, size_t n, int pool
 		t->n_pool++;
 		t->bytes_pool += n;
 	}
-	t->live_delta += (int64_t)block_bytes(p);
+	t->live_delta += (int64_t)bsize;
 	if (t->live_delta > LIVE_BATCH)
 		live_fold(t);
 }
@@ -1117,16 +1134,25 @@ static void write_free(struct rec_thread *t, uint64_t seq, void *p)
 	own_end(t);
 }
 
-/* The sampling decision for an allocation of n bytes; 1: record it. */
-static inline int sample_hit(struct rec_thread *t, size_t n)
+/* The countdown has been decremented: is this allocation recorded?  Always
+ * when every event is; else when the countdown ran out, which starts the
+ * next one. */
+static inline int sample_due(struct rec_thread *t)
 {
 	if (!R.sample)
 		return 1;
-	t->sample_left -= (int64_t)n;
-	if (t->sample_left > 0)
+	if (t->hot.sample_left > 0)
 		return 0;
-	t->sample_left = sample_interval(t);
+	t->bytes_alloc += (uint64_t)(t->interval - t->hot.sample_left);
+	t->interval = sample_interval(t);
+	t->hot.sample_left = t->interval;
 	return 1;
+}
+
+static inline int sample_hit(struct rec_thread *t, size_t n)
+{
+	t->hot.sample_left -= (int64_t)n;
+	return sample_due(t);
 }
 
 static void mark_sampled(void *p)
@@ -1136,105 +1162,153 @@ static void mark_sampled(void *p)
 	pthread_mutex_unlock(&R.sampled_lock);
 }
 
-void pt__rec_alloc_slow(void *p, size_t n)
+/* A sampled block came or went: its weight moves the live estimate. */
+static void sample_live(struct rec_thread *t, int64_t w)
 {
-	if (tl_guard)
+	t->live_delta += w;
+	live_fold(t);
+}
+
+void pt__rec_alloc_slow(void *p, size_t n, int counted)
+{
+	if (pt__rec_guard || !pt__rec_on)
 		return;
-	tl_guard = 1;
+	pt__rec_guard = 1;
 	int e = errno;
-	struct rec_thread *t = thread_get();
-	if (t) {
-		int pool = pt__class_of((uintptr_t)p) != 0;
-		count_alloc(t, p, n, pool);
-		if (sample_hit(t, n)) {
-			uint32_t stack = capture_stack(t);
-			if (R.sample)
-				mark_sampled(p);
-			write_alloc(t, pool ? PT_REC_ALLOC_POOL : PT_REC_ALLOC_SYS, next_seq(),
-			            NULL, p, n, stack);
+	struct rec_thread *t = counted ? tl_rec : thread_get();
+	if (!t)
+		goto out;
+	int pool = pt__class_of((uintptr_t)p) != 0;
+	size_t bsize = pt__rec_block_bytes(p);
+	if (!R.sample)
+		count_alloc(t, n, bsize, pool);
+	else if (!pool)
+		t->n_malloc++;          /* the allocator counts the pool's */
+	if (!counted)
+		t->hot.sample_left -= (int64_t)n;
+	if (sample_due(t)) {
+		uint32_t stack = capture_stack(t);
+		if (R.sample) {
+			mark_sampled(p);
+			sample_live(t, sample_weight(bsize));
 		}
+		write_alloc(t, pool ? PT_REC_ALLOC_POOL : PT_REC_ALLOC_SYS, next_seq(),
+		            NULL, p, n, stack);
 	}
+out:
 	errno = e;
-	tl_guard = 0;
+	pt__rec_guard = 0;
 }
 
 void pt__rec_free_slow(void *p)
 {
-	if (tl_guard)
+	if (pt__rec_guard || !pt__rec_on)
 		return;
-	tl_guard = 1;
+	pt__rec_guard = 1;
+	int e = errno;
 	struct rec_thread *t = thread_get();
-	if (t) {
+	if (!t)
+		goto out;
+	if (!R.sample) {
 		t->n_free++;
-		t->live_delta -= (int64_t)block_bytes(p);
-		if (!R.sample || sampled_take((uintptr_t)p))
-			write_free(t, next_seq(), p);
+		t->live_delta -= (int64_t)pt__rec_block_bytes(p);
+		if (t->live_delta < -LIVE_BATCH)
+			live_fold(t);
+		write_free(t, next_seq(), p);
+		goto out;
 	}
-	tl_guard = 0;
+	if (pt__class_of((uintptr_t)p) == 0)
+		t->n_free++;            /* the allocator's count gives the pool's */
+	if (sampled_take((uintptr_t)p)) {
+		sample_live(t, -sample_weight(pt__rec_block_bytes(p)));
+		write_free(t, next_seq(), p);
+	}
+out:
+	errno = e;
+	pt__rec_guard = 0;
 }
 
-/* Token: the seq taken (+1), or 0 if nothing is to be written at the end. */
+/*
+ * realloc is a free of old and an allocation, numbered before the call (old
+ * may be handed out again inside it).  The token: that seq + 1, or 0 if
+ * old's free is not to be written (sampling, and old was not sampled).
+ */
 uint64_t pt__rec_realloc_begin(void *old)
 {
-	if (tl_guard || !old)
+	if (pt__rec_guard || !old)
 		return 0;
-	tl_guard = 1;
+	pt__rec_guard = 1;
+	int e = errno;
 	uint64_t tok = 0;
 	struct rec_thread *t = thread_get();
-	if (t) {
-		t->live_delta -= (int64_t)block_bytes(old);
-		if (!R.sample)
-			tok = next_seq() + 1;
-		else if (sampled_take((uintptr_t)old))
-			write_free(t, next_seq(), old);   /* realloc = free + alloc */
+	if (t && !R.sample) {
+		t->live_delta -= (int64_t)pt__rec_block_bytes(old);
+		tok = next_seq() + 1;
+	} else if (t && sampled_take((uintptr_t)old)) {
+		sample_live(t, -sample_weight(pt__rec_block_bytes(old)));
+		tok = next_seq() + 1;
 	}
-	tl_guard = 0;
+	errno = e;
+	pt__rec_guard = 0;
 	return tok;
 }
 
 void pt__rec_realloc_end(uint64_t tok, void *old, void *p, size_t n)
 {
-	if (tl_guard)
+	if (pt__rec_guard)
 		return;
-	tl_guard = 1;
+	pt__rec_guard = 1;
 	int e = errno;
 	struct rec_thread *t = thread_get();
 	if (!t)
 		goto out;
-	if (!p && n > 0 && old) {   /* failed: old is still there */
-		t->live_delta += (int64_t)block_bytes(old);
+	t->n_realloc++;
+	if (!p && n > 0) {          /* failed: old is still there, unchanged */
+		if (!R.sample) {
+			t->live_delta += (int64_t)pt__rec_block_bytes(old);
+		} else if (tok) {
+			mark_sampled(old);
+			sample_live(t, sample_weight(pt__rec_block_bytes(old)));
+		}
 		goto out;
 	}
-	if (old)
-		t->n_realloc++;
 	if (!p) {                   /* realloc(old, 0) freed it */
-		t->n_free++;
+		if (!R.sample)
+			t->n_free++;
 		if (tok)
 			write_free(t, tok - 1, old);
 		goto out;
 	}
 	int pool = pt__class_of((uintptr_t)p) != 0;
-	count_alloc(t, p, n, pool);
-	if (old)
-		t->n_malloc--;          /* counted as a realloc, not a malloc */
-	if (tok || !old) {
-		if (!old && !sample_hit(t, n))
-			goto out;
+	size_t bsize = pt__rec_block_bytes(p);
+	if (!R.sample) {
+		t->live_delta += (int64_t)bsize;
+		t->bytes_alloc += n;
+		if (pool) {
+			t->n_pool++;
+			t->bytes_pool += n;
+		}
+		if (t->live_delta > LIVE_BATCH || t->live_delta < -LIVE_BATCH)
+			live_fold(t);
 		uint32_t stack = capture_stack(t);
-		if (R.sample)
-			mark_sampled(p);
-		uint8_t type = old ? (pool ? PT_REC_REALLOC_POOL : PT_REC_REALLOC_SYS)
-		                   : (pool ? PT_REC_ALLOC_POOL : PT_REC_ALLOC_SYS);
-		write_alloc(t, type, tok ? tok - 1 : next_seq(), old, p, n, stack);
-	} else if (R.sample && sample_hit(t, n)) {
+		write_alloc(t, pool ? PT_REC_REALLOC_POOL : PT_REC_REALLOC_SYS, tok - 1, old, p,
+		            n, stack);
+		goto out;
+	}
+	/* sampling: old's free if it was sampled, then the new block is an
+	 * allocation of its own, sampled or not */
+	if (tok)
+		write_free(t, tok - 1, old);
+	if (sample_hit(t, n)) {
 		uint32_t stack = capture_stack(t);
 		mark_sampled(p);
+		sample_live(t, sample_weight(bsize));
 		write_alloc(t, pool ? PT_REC_ALLOC_POOL : PT_REC_ALLOC_SYS, next_seq(), NULL,
 		            p, n, stack);
 	}
 out:
 	errno = e;
-	tl_guard = 0;
+	pt__rec_guard = 0;
 }
 
 /* ---- snapshots ----------------------------------------------------------- */
@@ -1322,11 +1396,29 @@ static void snapshot(int kind)
 		c[3] += __atomic_load_n(&t->bytes_alloc, __ATOMIC_RELAXED);
 		c[4] += __atomic_load_n(&t->n_pool, __ATOMIC_RELAXED);
 		c[5] += __atomic_load_n(&t->bytes_pool, __ATOMIC_RELAXED);
+		if (R.sample && t->state != T_FREE)   /* the countdown under way */
+			c[3] += (uint64_t)(__atomic_load_n(&t->interval, __ATOMIC_RELAXED) -
+			                   __atomic_load_n(&t->hot.sample_left, __ATOMIC_RELAXED));
 	}
 	pthread_mutex_unlock(&R.threads_lock);
 
 	pthread_mutex_lock(&R.file);
 	pt_stats_get(&st);
+	int64_t live = atomic_load(&R.live);
+	if (R.sample) {
+		/* the hooks counted only glibc's calls: the pool's are the
+		 * allocator's, and the live heap its blocks plus glibc's */
+		uint64_t used = 0, req = 0;
+		for (unsigned k = 0; k < st.nclasses; k++) {
+			used += st.cls[k].blocks_used;
+			req += st.cls[k].req_bytes;
+		}
+		c[0] += st.nmalloc;
+		c[1] += st.nmalloc > used ? st.nmalloc - used : 0;
+		c[4] = st.nmalloc;
+		c[5] = req;
+		live = (int64_t)(st.bytes_in_blocks + glibc);
+	}
 	size_t need = 512 + st.nclasses * 90 + (st.arenas_mapped + 64) * 60;
 	if (need > R.scratch_cap) {
 		if (R.scratch)
@@ -1346,7 +1438,6 @@ static void snapshot(int kind)
 	p = pt_put_u(p, (uint64_t)kind);
 	p = pt_put_u(p, now_ns(CLOCK_MONOTONIC) - R.t0_mono);
 	p = pt_put_u(p, rss);
-	int64_t live = atomic_load(&R.live);
 	p = pt_put_u(p, live > 0 ? (uint64_t)live : 0);
 	for (int i = 0; i < 6; i++)
 		p = pt_put_u(p, c[i]);
@@ -1455,6 +1546,8 @@ static void flush_all(int all, int in_signal)
 				atomic_fetch_add(&R.live, t->live_delta);
 				t->live_delta = 0;
 			}
+			t->bytes_alloc += (uint64_t)(t->interval - t->hot.sample_left);
+			t->interval = t->hot.sample_left;
 			t->state = T_FREE;   /* its counters stay in the totals */
 		}
 		atomic_store_explicit(&t->req, R_NONE, memory_order_release);
@@ -1474,7 +1567,7 @@ static void thread_done(void *arg)
 	struct rec_thread *t = arg;
 	if (!t || !pt__rec_on)
 		return;
-	tl_guard = 1;
+	pt__rec_guard = 1;
 	own_begin(t);
 	uint8_t *q = buf_room(t, REC_MAX);
 	q = put_event(t, q, PT_REC_THREAD_EXIT, next_seq());
@@ -1483,7 +1576,7 @@ static void thread_done(void *arg)
 	buf_flush(t, 1);
 	t->state = T_DYING;
 	own_end(t);
-	tl_guard = 0;
+	pt__rec_guard = 0;
 }
 
 static void write_end(int reason, int code)
@@ -1534,7 +1627,7 @@ static int only_thread_left(void)
 
 static void *bg_main(void *arg)
 {
-	tl_guard = 1;   /* nothing this thread allocates is the host's */
+	pt__rec_guard = 1;   /* nothing this thread allocates is the host's */
 	uint64_t period = (uint64_t)pt__opt.interval_ms * 1000000u;
 	uint64_t next = now_ns(CLOCK_MONOTONIC) + period;
 	while (!atomic_load(&R.bg_stop)) {
@@ -1578,9 +1671,9 @@ static void bg_start(void)
 	pthread_attr_setstacksize(&a, 256 << 10);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);   /* the thread blocks every signal */
-	tl_guard = 1;
+	pt__rec_guard = 1;
 	R.bg_started = pthread_create(&R.bg, &a, bg_main, NULL) == 0;
-	tl_guard = 0;
+	pt__rec_guard = 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&a);
 }
@@ -1648,13 +1741,13 @@ void pt__rec_init(void)
 	pt__options_read();
 	if (!pt__opt.profile)
 		return;
-	tl_guard = 1;
+	pt__rec_guard = 1;
 	R.depth = pt__opt.depth;
 	R.sample = pt__opt.sample;
-	R.sfilter = R.sample ? rmap(SFILTER_SIZE, 0) : NULL;
-	if (intern_init() || (R.sample && !R.sfilter)) {
+	pt__rec_sfilter = R.sample ? rmap(PT_REC_SFILTER_SIZE, 0) : NULL;
+	if (intern_init() || (R.sample && !pt__rec_sfilter)) {
 		pt__dprintf(2, "pooltrace: warning: no memory for the recorder; profiling off\n");
-		tl_guard = 0;
+		pt__rec_guard = 0;
 		return;
 	}
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
@@ -1671,7 +1764,8 @@ void pt__rec_init(void)
 	static uint8_t probe[1 << 16];
 	m.p = probe, m.end = probe + sizeof probe, m.count = 0, m.overflow = 0;
 	dl_iterate_phdr(mod_list_cb, &m);
-	tl_guard = 0;
+	pt__rec_guard = 0;
+	pt__rec_every = R.sample == 0;
 	pt__rec_on = 1;
 	signals_install();
 	bg_start();
@@ -1681,7 +1775,7 @@ void pt__rec_fini(void)
 {
 	if (!pt__rec_on)
 		return;
-	tl_guard = 1;
+	pt__rec_guard = 1;
 	atomic_store(&R.bg_stop, 1);
 	struct rec_thread *t = tl_rec;
 	if (t && t->live_delta) {
@@ -1694,7 +1788,7 @@ void pt__rec_fini(void)
 	write_end(PT_END_EXIT, 0);
 	pthread_mutex_unlock(&R.file);
 	pt__rec_on = 0;   /* what is freed after this is not part of the trace */
-	tl_guard = 0;
+	pt__rec_guard = 0;
 }
 
 void pt__rec_fork_prepare(void)
@@ -1745,7 +1839,7 @@ void pt__rec_fork_child(void)
 	if (R.sset) {
 		memset(R.sset, 0, R.sset_cap * sizeof *R.sset);
 		R.sset_n = 0;
-		memset(R.sfilter, 0, SFILTER_SIZE);
+		memset(pt__rec_sfilter, 0, PT_REC_SFILTER_SIZE);
 	}
 	struct rec_thread *self = tl_rec;
 	for (struct rec_thread *t = R.threads; t; t = t->next) {
@@ -1759,6 +1853,7 @@ void pt__rec_fork_child(void)
 		t->n_malloc = t->n_free = t->n_realloc = t->bytes_alloc = 0;
 		t->n_pool = t->bytes_pool = 0;
 		t->live_delta = 0;
+		t->interval = t->hot.sample_left;
 		t->state = t == self ? T_LIVE : T_FREE;
 	}
 	if (self)

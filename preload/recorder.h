@@ -14,10 +14,45 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../allocator/internal.h"
+
 #define PT_HIDDEN __attribute__((visibility("hidden")))
 
 /* Nonzero while recording (cleared for good on a write error). */
 PT_HIDDEN extern volatile int pt__rec_on;
+/* Every event is recorded (no POOLTRACE_SAMPLE): each one takes the slow
+ * path.  Set once, before pt__rec_on. */
+PT_HIDDEN extern int pt__rec_every;
+/* Sampling: a counting filter, one byte per hash of a 4 KiB page, nonzero
+ * where a sampled block may live.  NULL when every event is recorded. */
+PT_HIDDEN extern uint8_t *pt__rec_sfilter;
+#define PT_REC_SFILTER_SIZE (1u << 16)
+
+static inline size_t pt__rec_sfilter_idx(uintptr_t p)
+{
+	return (size_t)(((p >> 12) * 0x9e3779b97f4a7c15ull) >> 48) & (PT_REC_SFILTER_SIZE - 1);
+}
+
+/*
+ * A thread's byte countdown to its next sampled allocation, first in its
+ * recorder state (struct rec_thread in recorder.c).  It stays at 0 when
+ * every event is recorded, so that each allocation takes the slow path.
+ *
+ * With sampling, the pool hooks below are the whole cost of profiling for
+ * almost every call: a subtraction for malloc, a byte of the filter for
+ * free.  They count nothing else (a handful of stores per call measurably
+ * slowed memory-bound programs); the snapshots take the call counts from
+ * the allocator's own statistics instead, and the bytes allocated from the
+ * countdowns.
+ */
+struct pt_rec_hot {
+	int64_t sample_left;
+};
+
+/* This thread's state (NULL until its first event), and the guard that is
+ * set while the recorder itself runs: what it allocates is not recorded. */
+PT_HIDDEN extern __thread struct pt_rec_hot *pt__rec_tl __attribute__((tls_model("initial-exec")));
+PT_HIDDEN extern __thread int pt__rec_guard __attribute__((tls_model("initial-exec")));
 
 /* The constructor: reads the options, opens nothing yet (the file is
  * created at the first flush), starts the snapshot thread. */
@@ -25,7 +60,8 @@ PT_HIDDEN void pt__rec_init(void);
 /* The destructor: final snapshot, flush of every buffer, the end record. */
 PT_HIDDEN void pt__rec_fini(void);
 
-PT_HIDDEN void pt__rec_alloc_slow(void *p, size_t n);
+/* counted: the inline hook has taken n off the countdown already */
+PT_HIDDEN void pt__rec_alloc_slow(void *p, size_t n, int counted);
 PT_HIDDEN void pt__rec_free_slow(void *p);
 /* realloc: the sequence number is taken before the call (old may be freed
  * inside it), the event written after it with the result. */
@@ -37,10 +73,40 @@ PT_HIDDEN void pt__rec_fork_prepare(void);
 PT_HIDDEN void pt__rec_fork_parent(void);
 PT_HIDDEN void pt__rec_fork_child(void);
 
+/* A pool block p was handed out for n bytes. */
+static inline void pt__rec_alloc_pool(void *p, size_t n)
+{
+	if (__builtin_expect(!pt__rec_on, 1))
+		return;
+	struct pt_rec_hot *h = pt__rec_tl;
+	if (__builtin_expect(h != NULL, 1)) {
+		h->sample_left -= (int64_t)n;
+		if (__builtin_expect(h->sample_left > 0, 1))
+			return;
+		pt__rec_alloc_slow(p, n, 1);
+		return;
+	}
+	pt__rec_alloc_slow(p, n, 0);
+}
+
+/* Pool block p is about to be freed (it may be handed out again as soon as
+ * it is, so the event is numbered first). */
+static inline void pt__rec_free_pool(void *p)
+{
+	if (__builtin_expect(!pt__rec_on, 1))
+		return;
+	if (__builtin_expect(!pt__rec_every, 1) &&
+	    !__atomic_load_n(&pt__rec_sfilter[pt__rec_sfilter_idx((uintptr_t)p)], __ATOMIC_RELAXED))
+		return;
+	pt__rec_free_slow(p);
+}
+
+/* Any block, pool or glibc: glibc's calls cost more than the recorder's
+ * slow path, which counts them. */
 static inline void pt__rec_alloc(void *p, size_t n)
 {
 	if (__builtin_expect(pt__rec_on, 0) && p)
-		pt__rec_alloc_slow(p, n);
+		pt__rec_alloc_slow(p, n, 0);
 }
 
 static inline void pt__rec_free(void *p)
