@@ -13,8 +13,8 @@
  *  - failure never harms the host: one warning line, then no profiling.
  *
  * Locks, in the order they nest: rec_fork (held across fork), a thread
- * buffer's lock, R.intern / R.sampled_lock / R.mod_lock, R.file, then the
- * allocator's lock (pt_stats_get inside snapshots).
+ * buffer's lock, R.intern / R.sampled_lock, R.file, then R.mod_lock /
+ * R.info_lock and the allocator's lock (pt_stats_get inside snapshots).
  */
 #include <elf.h>
 #include <errno.h>
@@ -56,7 +56,10 @@
 #define PEAK_STEP_MIN (1ull << 20)      /* a new peak snapshot: +1 MiB ... */
 #define PEAK_STEP_DIV 16                /* ... and +1/16 of the last peak */
 #define LIVE_BATCH    (256 << 10)       /* live bytes a thread holds back */
-#define ZSTD_LEVEL    1
+#define ICACHE_SIZE   2048              /* a thread's cache of infos */
+#define INFO_SLOTS    (1u << 22)        /* info interning table (8 B each, reserved) */
+#define INFO_MAX      (INFO_SLOTS / 2)  /* at most this many distinct infos */
+#define ZSTD_LEVEL    3
 #define ZBUF_IN_MAX   (1u << 20)        /* bigger chunks are written raw */
 #define ZSTD_FRAME    (64u << 20)       /* raw bytes per zstd frame */
 
@@ -88,7 +91,8 @@ struct rec_thread {
 	uint64_t first_seq, last_seq;
 	int chunk_events;          /* events in the current chunk (0: none yet,
 	                              though stack records may precede them) */
-	uint64_t ctx_ptr[PT_PTR_CONTEXTS];   /* last pointer per context, this chunk */
+	uintptr_t last_ptr;        /* the block of the last allocation recorded */
+	uint32_t last_info;        /* ... and its info, for temporary frees */
 	uint32_t len;
 	uint32_t nflush;           /* chunks written (by anyone) */
 	uint32_t seen_len, seen_nflush;   /* the snapshot thread's last look */
@@ -101,6 +105,10 @@ struct rec_thread {
 	int64_t live_delta;        /* block bytes not yet folded into R.live */
 	uint64_t rng;
 	struct rec_thread *next;
+	struct {                   /* recent infos: (size, stack << 1 | glibc) -> id */
+		uint64_t size;
+		uint32_t key, id;
+	} icache[ICACHE_SIZE];
 	/* two buffers: the thread fills one while the snapshot thread
 	 * compresses and writes the other, on another core if there is one */
 	uint8_t *buf;              /* space[cur], being filled */
@@ -114,6 +122,11 @@ struct rec_thread {
 };
 enum { T_LIVE, T_DYING, T_FREE };
 enum { R_NONE, R_STEAL, R_FLUSH };
+
+struct info_entry {
+	uint64_t size;
+	uint32_t stack, kind;      /* kind: 0 a pool block, 1 glibc's */
+};
 
 struct stack_entry {           /* in the store, 8-byte aligned */
 	uint32_t nframes, epoch;
@@ -156,10 +169,23 @@ static struct {
 	uintptr_t x_lo[MOD_MAX_X], x_hi[MOD_MAX_X];
 	uintptr_t self_lo, self_hi;   /* our own text: frames dropped */
 
-	/* sampling: which live blocks were sampled */
-	pthread_mutex_t sampled_lock;
-	uintptr_t *sset;           /* open addressing, 0 = empty */
-	size_t sset_cap, sset_n;
+	/* the live blocks recorded, each with its info (every block when
+	 * every event is recorded; the sampled ones otherwise): a word per 8
+	 * bytes of the allocator's region, a hash table for other blocks */
+	uint32_t *shadow;
+	pthread_mutex_t sampled_lock;   /* the table and the sampling filter */
+	uintptr_t *hkey;           /* open addressing, 0 = empty */
+	uint32_t *hval;
+	size_t hcap, hn;
+
+	/* infos: (requested size, stack, pool or glibc), interned; new ones
+	 * are defined on stream 0 before any chunk that can use them */
+	pthread_mutex_t info_lock;
+	_Atomic uint64_t *islots;  /* (hash high 32 | id) or 0 */
+	struct info_entry *infos;  /* by id; 0 is "unknown" */
+	uint32_t ninfo;
+	uint8_t *idef;             /* INFO records not yet written */
+	size_t idef_len, idef_cap;
 
 	/* live heap and its peak (block bytes) */
 	_Atomic int64_t live;
@@ -187,6 +213,7 @@ static struct {
 	.intern = PTHREAD_MUTEX_INITIALIZER,
 	.mod_lock = PTHREAD_MUTEX_INITIALIZER,
 	.sampled_lock = PTHREAD_MUTEX_INITIALIZER,
+	.info_lock = PTHREAD_MUTEX_INITIALIZER,
 	.next_stream = 1,   /* 0 is the shared stream */
 };
 
@@ -375,8 +402,8 @@ static int file_create_locked(void)
 }
 
 /* Append one chunk; R.file held.  Returns 0, or -1 after rec_fail. */
-static int chunk_write_locked(uint32_t stream, uint32_t tid, uint64_t first_seq,
-                              const uint8_t *data, uint32_t len)
+static int chunk_write_raw_locked(uint32_t stream, uint32_t tid, uint64_t first_seq,
+                                  const uint8_t *data, uint32_t len)
 {
 	if (R.file_failed)
 		return -1;
@@ -434,6 +461,39 @@ static int chunk_write_locked(uint32_t stream, uint32_t tid, uint64_t first_seq,
 	return 0;
 }
 
+static pid_t gettid_(void);
+
+/*
+ * Append one chunk, after the INFO records of infos created since the last
+ * chunk (the chunk may use them); R.file held.  0, or -1 after rec_fail.
+ */
+static int chunk_write_locked(uint32_t stream, uint32_t tid, uint64_t first_seq,
+                              const uint8_t *data, uint32_t len)
+{
+	if (R.file_failed)
+		return -1;
+	if (!R.created) {   /* first: creation writes a chunk of its own */
+		int e = file_create_locked();
+		if (e) {
+			rec_fail("cannot create trace file", e);
+			return -1;
+		}
+	}
+	if (__atomic_load_n(&R.idef_len, __ATOMIC_RELAXED)) {
+		pthread_mutex_lock(&R.info_lock);
+		int r = 0;
+		if (R.idef_len && !R.file_failed) {
+			r = chunk_write_raw_locked(0, (uint32_t)gettid_(), 0, R.idef,
+			                           (uint32_t)R.idef_len);
+			R.idef_len = 0;
+		}
+		pthread_mutex_unlock(&R.info_lock);
+		if (r)
+			return r;
+	}
+	return chunk_write_raw_locked(stream, tid, first_seq, data, len);
+}
+
 /* Flush a thread's buffer; its lock held.  blocking: may wait for R.file. */
 static void buf_flush(struct rec_thread *t, int blocking)
 {
@@ -448,7 +508,6 @@ static void buf_flush(struct rec_thread *t, int blocking)
 	__atomic_fetch_add(&t->nflush, 1, __ATOMIC_RELAXED);
 	t->len = 0;
 	t->chunk_events = 0;
-	memset(t->ctx_ptr, 0, sizeof t->ctx_ptr);
 }
 
 /* ---- threads ------------------------------------------------------------- */
@@ -489,7 +548,7 @@ static struct rec_thread *thread_get(void)
 	t->tid = (uint32_t)gettid_();
 	t->len = 0;
 	t->chunk_events = 0;
-	memset(t->ctx_ptr, 0, sizeof t->ctx_ptr);
+	t->last_ptr = 0;
 	t->live_delta = 0;   /* the counters go on: snapshots sum every buffer */
 	t->rng = (now_ns(CLOCK_MONOTONIC) ^ ((uint64_t)t->tid << 32)) | 1;
 	t->interval = R.sample ? sample_interval(t) : 0;
@@ -570,7 +629,6 @@ static void buf_full(struct rec_thread *t)
 	t->buf = t->space[o];
 	t->len = 0;
 	t->chunk_events = 0;
-	memset(t->ctx_ptr, 0, sizeof t->ctx_ptr);
 	bg_wake();
 }
 
@@ -619,17 +677,6 @@ static inline uint8_t *put_event(struct rec_thread *t, uint8_t *p, unsigned type
 	}
 	*p++ = (uint8_t)type;
 	return pt_put_u(p, d);
-}
-
-static inline uint8_t *put_ptr(struct rec_thread *t, uint8_t *p, uintptr_t v)
-{
-	unsigned c = pt__class_of(v);
-	unsigned k = c ? c - 1 : PT_TRACE_MAX_CLASSES;
-	v >>= 3;
-	*p++ = (uint8_t)k;   /* < 128: a one-byte varint */
-	p = pt_put_s(p, (int64_t)(v - t->ctx_ptr[k]));
-	t->ctx_ptr[k] = v;
-	return p;
 }
 
 /* ---- modules ------------------------------------------------------------- */
@@ -942,19 +989,6 @@ static uint32_t capture_stack(struct rec_thread *t)
 
 /* ---- sampling ------------------------------------------------------------ */
 
-/*
- * Every free asks whether its block was sampled.  A counting filter of
- * 64 KiB (pt__rec_sfilter, read inline by the free hook), which stays in
- * cache, answers "no" for almost all of them: it counts the sampled blocks
- * per 4 KiB page (few pages hold one, when one allocation in 512 KiB is
- * sampled), and only a "maybe" takes the lock.
- */
-
-static inline size_t sset_hash(uintptr_t p)
-{
-	return (size_t)(((p >> 3) * 0x9e3779b97f4a7c15ull) >> 20);
-}
-
 /* mean R.sample bytes, exponentially distributed (a Poisson process over
  * the bytes allocated, as jemalloc and tcmalloc sample) */
 static int64_t sample_interval(struct rec_thread *t)
@@ -967,85 +1001,287 @@ static int64_t sample_interval(struct rec_thread *t)
 	return v < 1.0 ? 1 : v > 9e18 ? (int64_t)9e18 : (int64_t)v;
 }
 
-static void sset_insert_locked(uintptr_t p);
+/* ---- the live blocks ------------------------------------------------------ */
 
-static int sset_grow_locked(void)
+/*
+ * Which info each recorded live block has, so that a free is written as
+ * the info of the block it frees (as heaptrack's interpreter does): trace
+ * files then hold no addresses, whose randomness no compressor removes.
+ *
+ * Blocks of the allocator's region: a word per 8 bytes of the region
+ * (reserved, touched only where pools are), written by the allocating
+ * thread and read by the freeing one, which the program has ordered after
+ * it.  Other blocks (glibc's, arenas outside the region): a hash table
+ * under R.sampled_lock.  With sampling only sampled blocks are entered,
+ * and a counting filter of 64 KiB (pt__rec_sfilter, read inline by the free
+ * hook), which stays in cache, answers "not sampled" for almost every free:
+ * it counts the sampled blocks per 4 KiB page, and only a "maybe" looks.
+ */
+#define SHADOW_SIZE (PT_REGION_SIZE / 8 * sizeof(uint32_t))
+
+static inline uint32_t *shadow_of(uintptr_t p)
 {
-	size_t ncap = R.sset_cap ? R.sset_cap * 2 : 4096;
-	uintptr_t *old = R.sset, *nw = rmap(ncap * sizeof *nw, 0);
-	size_t ocap = R.sset_cap;
-	if (!nw)
+	if (R.shadow && pt__in_region(p))
+		return &R.shadow[(p - pt__region_base) >> 3];
+	return NULL;
+}
+
+static inline size_t hmap_hash(uintptr_t p)
+{
+	return (size_t)(((p >> 3) * 0x9e3779b97f4a7c15ull) >> 20);
+}
+
+static void hmap_put_locked(uintptr_t p, uint32_t v);
+
+static int hmap_grow_locked(void)
+{
+	size_t ncap = R.hcap ? R.hcap * 2 : 4096;
+	uintptr_t *ok = R.hkey, *nk = rmap(ncap * sizeof *nk, 0);
+	uint32_t *ov = R.hval, *nv = rmap(ncap * sizeof *nv, 0);
+	size_t ocap = R.hcap;
+	if (!nk || !nv) {
+		if (nk)
+			munmap(nk, ncap * sizeof *nk);
+		if (nv)
+			munmap(nv, ncap * sizeof *nv);
 		return -1;
-	R.sset = nw;
-	R.sset_cap = ncap;
-	R.sset_n = 0;
+	}
+	R.hkey = nk;
+	R.hval = nv;
+	R.hcap = ncap;
+	R.hn = 0;
 	for (size_t i = 0; i < ocap; i++)
-		if (old[i])
-			sset_insert_locked(old[i]);
-	if (old)
-		munmap(old, ocap * sizeof *old);
+		if (ok[i])
+			hmap_put_locked(ok[i], ov[i]);
+	if (ok) {
+		munmap(ok, ocap * sizeof *ok);
+		munmap(ov, ocap * sizeof *ov);
+	}
 	return 0;
 }
 
-static void sset_insert_locked(uintptr_t p)
+static void hmap_put_locked(uintptr_t p, uint32_t v)
 {
-	if ((R.sset_n + 1) * 4 > R.sset_cap * 3 && sset_grow_locked())
-		return;
-	size_t mask = R.sset_cap - 1, i = sset_hash(p) & mask;
-	while (R.sset[i] && R.sset[i] != p)
+	if ((R.hn + 1) * 4 > R.hcap * 3 && hmap_grow_locked())
+		return;   /* out of memory: its free will be of an unknown block */
+	size_t mask = R.hcap - 1, i = hmap_hash(p) & mask;
+	while (R.hkey[i] && R.hkey[i] != p)
 		i = (i + 1) & mask;
-	if (!R.sset[i])
-		R.sset_n++;
-	R.sset[i] = p;
-	uint8_t *c = &pt__rec_sfilter[pt__rec_sfilter_idx(p)];
-	if (*c < 255)
-		__atomic_store_n(c, (uint8_t)(*c + 1), __ATOMIC_RELEASE);
+	if (!R.hkey[i])
+		R.hn++;
+	R.hkey[i] = p;
+	R.hval[i] = v;
 }
 
-/* Removes p; 1 if it was there.  Backward-shift deletion. */
-static int sset_remove_locked(uintptr_t p)
+/* Removes p; its value, or 0 if it was not there.  Backward-shift deletion. */
+static uint32_t hmap_take_locked(uintptr_t p)
 {
-	if (!R.sset_cap)
+	if (!R.hcap)
 		return 0;
-	size_t mask = R.sset_cap - 1, i = sset_hash(p) & mask;
-	while (R.sset[i] != p) {
-		if (!R.sset[i])
+	size_t mask = R.hcap - 1, i = hmap_hash(p) & mask;
+	while (R.hkey[i] != p) {
+		if (!R.hkey[i])
 			return 0;
 		i = (i + 1) & mask;
 	}
+	uint32_t v = R.hval[i];
 	size_t j = i;
 	for (;;) {
-		R.sset[i] = 0;
+		R.hkey[i] = 0;
 		for (;;) {
 			j = (j + 1) & mask;
-			if (!R.sset[j])
+			if (!R.hkey[j])
 				goto done;
-			size_t k = sset_hash(R.sset[j]) & mask;
-			/* move sset[j] into the hole at i unless its home lies in (i, j] */
+			size_t k = hmap_hash(R.hkey[j]) & mask;
+			/* move slot j into the hole at i unless its home lies in (i, j] */
 			if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
 				continue;
 			break;
 		}
-		R.sset[i] = R.sset[j];
+		R.hkey[i] = R.hkey[j];
+		R.hval[i] = R.hval[j];
 		i = j;
 	}
 done:
-	R.sset_n--;
-	uint8_t *c = &pt__rec_sfilter[pt__rec_sfilter_idx(p)];
-	if (*c > 0 && *c < 255)
-		__atomic_store_n(c, (uint8_t)(*c - 1), __ATOMIC_RELEASE);
-	return 1;
+	R.hn--;
+	return v;
 }
 
-/* Was p sampled (and is now forgotten)?  Cheap when it was not. */
-static int sampled_take(uintptr_t p)
+static void filter_add(uintptr_t p, int d)
 {
-	if (!__atomic_load_n(&pt__rec_sfilter[pt__rec_sfilter_idx(p)], __ATOMIC_ACQUIRE))
-		return 0;
+	uint8_t *c = &pt__rec_sfilter[pt__rec_sfilter_idx(p)];
+	if (*c < 255 && (d > 0 || *c > 0))   /* 255 sticks: it may undercount */
+		__atomic_store_n(c, (uint8_t)(*c + d), __ATOMIC_RELEASE);
+}
+
+/* Block p, now live, has info id (nonzero). */
+static void live_put(uintptr_t p, uint32_t id)
+{
+	uint32_t *w = shadow_of(p);
+	if (w && !R.sample) {
+		__atomic_store_n(w, id, __ATOMIC_RELAXED);
+		return;
+	}
 	pthread_mutex_lock(&R.sampled_lock);
-	int r = sset_remove_locked(p);
+	if (w)
+		__atomic_store_n(w, id, __ATOMIC_RELAXED);
+	else
+		hmap_put_locked(p, id);
+	if (R.sample)
+		filter_add(p, 1);
 	pthread_mutex_unlock(&R.sampled_lock);
-	return r;
+}
+
+/* Block p is being freed: its info, forgotten, or 0 if it was not
+ * recorded.  Cheap, with sampling, for blocks that were not sampled. */
+static uint32_t live_take(uintptr_t p)
+{
+	uint32_t *w = shadow_of(p), id;
+	if (!R.sample) {
+		if (w) {
+			id = __atomic_load_n(w, __ATOMIC_RELAXED);
+			__atomic_store_n(w, 0, __ATOMIC_RELAXED);
+			return id;
+		}
+	} else if (!__atomic_load_n(&pt__rec_sfilter[pt__rec_sfilter_idx(p)], __ATOMIC_ACQUIRE)) {
+		return 0;
+	}
+	pthread_mutex_lock(&R.sampled_lock);
+	if (w) {
+		id = __atomic_load_n(w, __ATOMIC_RELAXED);
+		__atomic_store_n(w, 0, __ATOMIC_RELAXED);
+	} else {
+		id = hmap_take_locked(p);
+	}
+	if (id && R.sample)
+		filter_add(p, -1);
+	pthread_mutex_unlock(&R.sampled_lock);
+	return id;
+}
+
+static int live_init(void)
+{
+	if (pt__region_base != PT_REGION_NONE)
+		R.shadow = rmap(SHADOW_SIZE, 1);   /* none: all go to the table */
+	return 0;
+}
+
+static void live_reset(void)   /* the fork child: its trace knows no block */
+{
+	if (R.shadow)
+		madvise(R.shadow, SHADOW_SIZE, MADV_DONTNEED);
+	if (R.hkey) {
+		memset(R.hkey, 0, R.hcap * sizeof *R.hkey);
+		R.hn = 0;
+	}
+	if (pt__rec_sfilter)
+		memset(pt__rec_sfilter, 0, PT_REC_SFILTER_SIZE);
+}
+
+/* ---- infos ---------------------------------------------------------------- */
+
+/*
+ * An info is what heaptrack calls an allocation: a requested size, a stack
+ * and where the block came from.  ALLOC and FREE records carry its id.
+ * Each thread keeps the infos it met last; the shared table is looked up
+ * under R.info_lock when that misses.  A new info's INFO record goes to a
+ * buffer that chunk_write_locked() writes before any other chunk, so it is
+ * in the file before every record that uses it.
+ */
+static int info_init(void)
+{
+	R.islots = rmap(INFO_SLOTS * sizeof(uint64_t), 1);
+	R.infos = rmap(INFO_MAX * sizeof(struct info_entry), 1);
+	R.idef_cap = 64u << 10;
+	R.idef = rmap(R.idef_cap, 0);
+	if (!R.islots || !R.infos || !R.idef)
+		return -1;
+	R.ninfo = 1;
+	return 0;
+}
+
+static void info_reset(void)   /* the fork child: its file defines none yet */
+{
+	madvise(R.islots, INFO_SLOTS * sizeof(uint64_t), MADV_DONTNEED);
+	madvise(R.infos, INFO_MAX * sizeof(struct info_entry), MADV_DONTNEED);
+	R.ninfo = 1;
+	R.idef_len = 0;
+	for (struct rec_thread *t = R.threads; t; t = t->next)
+		memset(t->icache, 0, sizeof t->icache);
+}
+
+static uint32_t info_new_locked(uint64_t size, uint32_t stack, unsigned kind)
+{
+	if (R.ninfo >= INFO_MAX)
+		return 0;
+	if (R.idef_len + 40 > R.idef_cap) {
+		uint8_t *n = rmap(R.idef_cap * 2, 0);
+		if (!n)
+			return 0;
+		memcpy(n, R.idef, R.idef_len);
+		munmap(R.idef, R.idef_cap);
+		R.idef = n;
+		R.idef_cap *= 2;
+	}
+	uint32_t id = R.ninfo++;
+	R.infos[id] = (struct info_entry){ size, stack, kind };
+	uint8_t *q = R.idef + R.idef_len;
+	*q++ = PT_REC_INFO;
+	q = pt_put_u(q, id);
+	q = pt_put_u(q, size);
+	q = pt_put_u(q, stack);
+	q = pt_put_u(q, kind);
+	R.idef_len = (size_t)(q - R.idef);
+	return id;
+}
+
+/* The id of (size, stack, kind); 0 if the table is full. */
+static uint32_t info_get(struct rec_thread *t, uint64_t size, uint32_t stack, unsigned kind)
+{
+	uint32_t key = stack << 1 | kind;
+	uint64_t h = (size * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)key * 0xc2b2ae3d27d4eb4full);
+	h ^= h >> 31;
+	unsigned ci = (unsigned)h & (ICACHE_SIZE - 1);
+	if (t->icache[ci].id && t->icache[ci].size == size && t->icache[ci].key == key)
+		return t->icache[ci].id;
+
+	uint64_t tag = h & 0xffffffff00000000ull;
+	size_t mask = INFO_SLOTS - 1, i0 = (size_t)(h >> 7) & mask;
+	uint32_t id = 0;
+	int locked = 0;
+	for (;;) {
+		/* first without the lock (an entry is complete before its slot
+		 * is published), then again under it, to insert */
+		size_t i = i0;
+		for (;; i = (i + 1) & mask) {
+			uint64_t v = atomic_load_explicit(&R.islots[i], memory_order_acquire);
+			if (v == 0)
+				break;
+			const struct info_entry *e = &R.infos[(uint32_t)v];
+			if ((v & 0xffffffff00000000ull) == tag && e->size == size &&
+			    e->stack == stack && e->kind == kind) {
+				id = (uint32_t)v;
+				break;
+			}
+		}
+		if (!id && locked) {
+			id = info_new_locked(size, stack, kind);
+			if (id)
+				atomic_store_explicit(&R.islots[i], tag | id, memory_order_release);
+		}
+		if (id || locked)
+			break;
+		pthread_mutex_lock(&R.info_lock);
+		locked = 1;
+	}
+	if (locked)
+		pthread_mutex_unlock(&R.info_lock);
+	if (id) {
+		t->icache[ci].size = size;
+		t->icache[ci].key = key;
+		t->icache[ci].id = id;
+	}
+	return id;
 }
 
 /* ---- the peak ------------------------------------------------------------ */
@@ -1109,27 +1345,34 @@ static void count_alloc(struct rec_thread *t, size_t n, size_t bsize, int pool)
 		live_fold(t);
 }
 
-static void write_alloc(struct rec_thread *t, uint8_t type, uint64_t seq, void *old,
-                        void *p, size_t n, uint32_t stack)
+/* An allocation (old_info == -1) or a realloc of a block of old_info. */
+static void write_alloc(struct rec_thread *t, uint64_t seq, int64_t old_info, uint32_t info)
 {
 	own_begin(t);
 	uint8_t *q = buf_room(t, REC_MAX);
-	q = put_event(t, q, type, seq);
-	if (old)
-		q = put_ptr(t, q, (uintptr_t)old);
-	q = put_ptr(t, q, (uintptr_t)p);
-	q = pt_put_u(q, n);
-	q = pt_put_u(q, stack);
+	if (old_info < 0) {
+		q = put_event(t, q, PT_REC_ALLOC, seq);
+	} else {
+		q = put_event(t, q, PT_REC_REALLOC, seq);
+		q = pt_put_u(q, (uint64_t)old_info);
+	}
+	q = pt_put_u(q, info);
 	t->len = (uint32_t)(q - t->buf);
 	own_end(t);
 }
 
-static void write_free(struct rec_thread *t, uint64_t seq, void *p)
+/* A free of a block of info (0: one the trace did not see allocated);
+ * temp: it is the thread's last allocation, with no other in between. */
+static void write_free(struct rec_thread *t, uint64_t seq, uint32_t info, int temp)
 {
 	own_begin(t);
 	uint8_t *q = buf_room(t, REC_MAX);
-	q = put_event(t, q, PT_REC_FREE, seq);
-	q = put_ptr(t, q, (uintptr_t)p);
+	if (temp) {
+		q = put_event(t, q, PT_REC_FREE_TEMP, seq);
+	} else {
+		q = put_event(t, q, PT_REC_FREE, seq);
+		q = pt_put_u(q, info);
+	}
 	t->len = (uint32_t)(q - t->buf);
 	own_end(t);
 }
@@ -1155,18 +1398,35 @@ static inline int sample_hit(struct rec_thread *t, size_t n)
 	return sample_due(t);
 }
 
-static void mark_sampled(void *p)
-{
-	pthread_mutex_lock(&R.sampled_lock);
-	sset_insert_locked((uintptr_t)p);
-	pthread_mutex_unlock(&R.sampled_lock);
-}
-
 /* A sampled block came or went: its weight moves the live estimate. */
 static void sample_live(struct rec_thread *t, int64_t w)
 {
 	t->live_delta += w;
 	live_fold(t);
+}
+
+/* Record block p of n bytes, its stack taken here. */
+static void record_alloc(struct rec_thread *t, uint64_t seq, int64_t old_info, void *p,
+                         size_t n, int pool, size_t bsize)
+{
+	uint32_t stack = capture_stack(t);
+	uint32_t id = info_get(t, n, stack, !pool);
+	if (id)
+		live_put((uintptr_t)p, id);
+	if (R.sample)
+		sample_live(t, sample_weight(bsize));
+	write_alloc(t, seq, old_info, id);
+	t->last_ptr = (uintptr_t)p;
+	t->last_info = id;
+}
+
+/* Record the free of p, whose info was taken from the live blocks. */
+static void record_free(struct rec_thread *t, uint64_t seq, void *p, uint32_t id)
+{
+	int temp = id && (uintptr_t)p == t->last_ptr && id == t->last_info;
+	if (temp)
+		t->last_ptr = 0;
+	write_free(t, seq, id, temp);
 }
 
 void pt__rec_alloc_slow(void *p, size_t n, int counted)
@@ -1186,15 +1446,8 @@ void pt__rec_alloc_slow(void *p, size_t n, int counted)
 		t->n_malloc++;          /* the allocator counts the pool's */
 	if (!counted)
 		t->hot.sample_left -= (int64_t)n;
-	if (sample_due(t)) {
-		uint32_t stack = capture_stack(t);
-		if (R.sample) {
-			mark_sampled(p);
-			sample_live(t, sample_weight(bsize));
-		}
-		write_alloc(t, pool ? PT_REC_ALLOC_POOL : PT_REC_ALLOC_SYS, next_seq(),
-		            NULL, p, n, stack);
-	}
+	if (sample_due(t))
+		record_alloc(t, next_seq(), -1, p, n, pool, bsize);
 out:
 	errno = e;
 	pt__rec_guard = 0;
@@ -1214,14 +1467,15 @@ void pt__rec_free_slow(void *p)
 		t->live_delta -= (int64_t)pt__rec_block_bytes(p);
 		if (t->live_delta < -LIVE_BATCH)
 			live_fold(t);
-		write_free(t, next_seq(), p);
+		record_free(t, next_seq(), p, live_take((uintptr_t)p));
 		goto out;
 	}
 	if (pt__class_of((uintptr_t)p) == 0)
 		t->n_free++;            /* the allocator's count gives the pool's */
-	if (sampled_take((uintptr_t)p)) {
+	uint32_t id = live_take((uintptr_t)p);
+	if (id) {
 		sample_live(t, -sample_weight(pt__rec_block_bytes(p)));
-		write_free(t, next_seq(), p);
+		record_free(t, next_seq(), p, id);
 	}
 out:
 	errno = e;
@@ -1230,30 +1484,32 @@ out:
 
 /*
  * realloc is a free of old and an allocation, numbered before the call (old
- * may be handed out again inside it).  The token: that seq + 1, or 0 if
- * old's free is not to be written (sampling, and old was not sampled).
+ * may be handed out again inside it), with old's info taken then.  The
+ * token's seq1: that seq + 1, or 0 if nothing is to be written for old
+ * (sampling, and old was not sampled).
  */
-uint64_t pt__rec_realloc_begin(void *old)
+struct pt_rec_realloc pt__rec_realloc_begin(void *old)
 {
+	struct pt_rec_realloc tok = { 0, 0 };
 	if (pt__rec_guard || !old)
-		return 0;
+		return tok;
 	pt__rec_guard = 1;
 	int e = errno;
-	uint64_t tok = 0;
 	struct rec_thread *t = thread_get();
 	if (t && !R.sample) {
 		t->live_delta -= (int64_t)pt__rec_block_bytes(old);
-		tok = next_seq() + 1;
-	} else if (t && sampled_take((uintptr_t)old)) {
+		tok.old_info = live_take((uintptr_t)old);
+		tok.seq1 = next_seq() + 1;
+	} else if (t && (tok.old_info = live_take((uintptr_t)old)) != 0) {
 		sample_live(t, -sample_weight(pt__rec_block_bytes(old)));
-		tok = next_seq() + 1;
+		tok.seq1 = next_seq() + 1;
 	}
 	errno = e;
 	pt__rec_guard = 0;
 	return tok;
 }
 
-void pt__rec_realloc_end(uint64_t tok, void *old, void *p, size_t n)
+void pt__rec_realloc_end(struct pt_rec_realloc tok, void *old, void *p, size_t n)
 {
 	if (pt__rec_guard)
 		return;
@@ -1264,19 +1520,19 @@ void pt__rec_realloc_end(uint64_t tok, void *old, void *p, size_t n)
 		goto out;
 	t->n_realloc++;
 	if (!p && n > 0) {          /* failed: old is still there, unchanged */
-		if (!R.sample) {
+		if (tok.old_info)
+			live_put((uintptr_t)old, tok.old_info);
+		if (!R.sample)
 			t->live_delta += (int64_t)pt__rec_block_bytes(old);
-		} else if (tok) {
-			mark_sampled(old);
+		else if (tok.seq1)
 			sample_live(t, sample_weight(pt__rec_block_bytes(old)));
-		}
 		goto out;
 	}
 	if (!p) {                   /* realloc(old, 0) freed it */
 		if (!R.sample)
 			t->n_free++;
-		if (tok)
-			write_free(t, tok - 1, old);
+		if (tok.seq1)
+			record_free(t, tok.seq1 - 1, old, tok.old_info);
 		goto out;
 	}
 	int pool = pt__class_of((uintptr_t)p) != 0;
@@ -1290,22 +1546,18 @@ void pt__rec_realloc_end(uint64_t tok, void *old, void *p, size_t n)
 		}
 		if (t->live_delta > LIVE_BATCH || t->live_delta < -LIVE_BATCH)
 			live_fold(t);
-		uint32_t stack = capture_stack(t);
-		write_alloc(t, pool ? PT_REC_REALLOC_POOL : PT_REC_REALLOC_SYS, tok - 1, old, p,
-		            n, stack);
+		if (tok.seq1)
+			record_alloc(t, tok.seq1 - 1, tok.old_info, p, n, pool, bsize);
+		else        /* begin was not recorded: an allocation */
+			record_alloc(t, next_seq(), -1, p, n, pool, bsize);
 		goto out;
 	}
 	/* sampling: old's free if it was sampled, then the new block is an
 	 * allocation of its own, sampled or not */
-	if (tok)
-		write_free(t, tok - 1, old);
-	if (sample_hit(t, n)) {
-		uint32_t stack = capture_stack(t);
-		mark_sampled(p);
-		sample_live(t, sample_weight(bsize));
-		write_alloc(t, pool ? PT_REC_ALLOC_POOL : PT_REC_ALLOC_SYS, next_seq(), NULL,
-		            p, n, stack);
-	}
+	if (tok.seq1)
+		record_free(t, tok.seq1 - 1, old, tok.old_info);
+	if (sample_hit(t, n))
+		record_alloc(t, next_seq(), -1, p, n, pool, bsize);
 out:
 	errno = e;
 	pt__rec_guard = 0;
@@ -1745,7 +1997,7 @@ void pt__rec_init(void)
 	R.depth = pt__opt.depth;
 	R.sample = pt__opt.sample;
 	pt__rec_sfilter = R.sample ? rmap(PT_REC_SFILTER_SIZE, 0) : NULL;
-	if (intern_init() || (R.sample && !pt__rec_sfilter)) {
+	if (intern_init() || info_init() || live_init() || (R.sample && !pt__rec_sfilter)) {
 		pt__dprintf(2, "pooltrace: warning: no memory for the recorder; profiling off\n");
 		pt__rec_guard = 0;
 		return;
@@ -1800,12 +2052,14 @@ void pt__rec_fork_prepare(void)
 	pthread_mutex_lock(&R.sampled_lock);
 	pthread_mutex_lock(&R.file);
 	pthread_mutex_lock(&R.mod_lock);
+	pthread_mutex_lock(&R.info_lock);
 }
 
 void pt__rec_fork_parent(void)
 {
 	if (!pt__rec_on)
 		return;
+	pthread_mutex_unlock(&R.info_lock);
 	pthread_mutex_unlock(&R.mod_lock);
 	pthread_mutex_unlock(&R.file);
 	pthread_mutex_unlock(&R.sampled_lock);
@@ -1823,6 +2077,7 @@ void pt__rec_fork_child(void)
 {
 	if (!pt__rec_on)
 		return;
+	pthread_mutex_init(&R.info_lock, NULL);
 	pthread_mutex_init(&R.mod_lock, NULL);
 	pthread_mutex_init(&R.file, NULL);
 	pthread_mutex_init(&R.sampled_lock, NULL);
@@ -1833,14 +2088,11 @@ void pt__rec_fork_child(void)
 	R.forked = 1;
 	R.zframe = 0;   /* the child's file starts its own frames */
 	intern_reset();
+	info_reset();
+	live_reset();
 	atomic_store(&R.live, 0);
 	R.peak_mark = 0;
 	atomic_store(&R.peak_busy, 0);
-	if (R.sset) {
-		memset(R.sset, 0, R.sset_cap * sizeof *R.sset);
-		R.sset_n = 0;
-		memset(pt__rec_sfilter, 0, PT_REC_SFILTER_SIZE);
-	}
 	struct rec_thread *self = tl_rec;
 	for (struct rec_thread *t = R.threads; t; t = t->next) {
 		atomic_store(&t->busy, 0);
@@ -1849,8 +2101,8 @@ void pt__rec_fork_child(void)
 		atomic_store(&t->hand[1].ready, 0);
 		t->len = 0;
 		t->chunk_events = 0;
-		memset(t->ctx_ptr, 0, sizeof t->ctx_ptr);
 		t->n_malloc = t->n_free = t->n_realloc = t->bytes_alloc = 0;
+		t->last_ptr = 0;
 		t->n_pool = t->bytes_pool = 0;
 		t->live_delta = 0;
 		t->interval = t->hot.sample_left;

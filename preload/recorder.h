@@ -63,10 +63,14 @@ PT_HIDDEN void pt__rec_fini(void);
 /* counted: the inline hook has taken n off the countdown already */
 PT_HIDDEN void pt__rec_alloc_slow(void *p, size_t n, int counted);
 PT_HIDDEN void pt__rec_free_slow(void *p);
-/* realloc: the sequence number is taken before the call (old may be freed
- * inside it), the event written after it with the result. */
-PT_HIDDEN uint64_t pt__rec_realloc_begin(void *old);
-PT_HIDDEN void pt__rec_realloc_end(uint64_t token, void *old, void *p, size_t n);
+/* realloc: the sequence number and old's info are taken before the call
+ * (old may be freed inside it), the event written after it with the result. */
+struct pt_rec_realloc {
+	uint64_t seq1;             /* seq + 1; 0: nothing to write for old */
+	uint32_t old_info;
+};
+PT_HIDDEN struct pt_rec_realloc pt__rec_realloc_begin(void *old);
+PT_HIDDEN void pt__rec_realloc_end(struct pt_rec_realloc token, void *old, void *p, size_t n);
 
 /* fork: called from the atfork handlers, around the allocator's own. */
 PT_HIDDEN void pt__rec_fork_prepare(void);

@@ -194,7 +194,7 @@ PT_EXPORT void *realloc(void *p, size_t n)
 	}
 	if (PT_LIKELY(!pt__rec_on))
 		return realloc_impl(p, n);
-	uint64_t tok = pt__rec_realloc_begin(p);
+	struct pt_rec_realloc tok = pt__rec_realloc_begin(p);
 	void *q = realloc_impl(p, n);
 	pt__rec_realloc_end(tok, p, q, n);
 	return q;

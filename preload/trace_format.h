@@ -20,23 +20,29 @@
  * process-wide counter (as a delta from the previous event of its chunk;
  * the chunk header holds the base).  Within a stream, chunks are in order,
  * so a reader merges the streams by sequence number holding one chunk per
- * stream.  Stack and module records carry no sequence number: a stack is
- * defined (once) in the stream of the thread that first met it, before
- * that thread's first event using it, and may be used by other streams
- * whose chunks come earlier in the file; readers collect definitions first.
+ * stream.  Stack, info and module records carry no sequence number.  A
+ * stack is defined (once) in the stream of the thread that first met it,
+ * before that thread's first event using it, and may be used by other
+ * streams whose chunks come earlier in the file: resolve stacks at the end.
+ * An info is defined (once) on stream 0 before any chunk that uses it, so
+ * a reader that decodes chunks in file order knows every info it meets.
  *
  * Records inside a chunk: a type byte, then fields, each an unsigned LEB128
  * varint ("u") or a zigzag-encoded signed varint ("s"), or raw bytes.
  * The type byte's low 4 bits are the record type.  For events, its high 4
  * bits are the seq delta when it is 1..15; 0 there means a "u" seq delta
  * follows the type byte.  Other records have 0 there and no seq field
- * unless listed.  A pointer ("p") is two fields: u k, its context (the
- * pool size class of the block, or 64 for any other block), then s, the
- * delta in units of 8 bytes (malloc results are 8-byte aligned) from the
- * previous pointer of the same context in the same chunk (from 0 at the
- * chunk's start).  Blocks reused last-in first-out, or carved one after
- * another, then give the same small deltas again and again, which the
- * compressor turns into almost nothing.
+ * unless listed.
+ *
+ * Blocks.  As in heaptrack, an allocation is written as an "info": the
+ * requested size, the stack and whether a pool or glibc served the block,
+ * interned once (INFO record); ALLOC names the info, and FREE names the
+ * info of the block it frees, which the writer looks up in its map of live
+ * blocks.  Addresses are not written: one per free is some 20 bits that no
+ * compressor can remove (the block freed is the program's choice), more
+ * than all the rest of the record.  Reports need live bytes per stack, not
+ * which block of a stack went; the allocator's own occupancy is in the
+ * snapshots.
  */
 #ifndef POOLTRACE_TRACE_FORMAT_H
 #define POOLTRACE_TRACE_FORMAT_H
@@ -45,11 +51,10 @@
 #include <stdint.h>
 
 #define PT_TRACE_MAGIC      "\x89PTRACE\n"   /* 8 bytes */
-#define PT_TRACE_VERSION    1u
+#define PT_TRACE_VERSION    2u
 #define PT_CHUNK_MAGIC      0x4b435450u      /* "PTCK" */
 #define PT_TRACE_MAX_CLASSES 64
 #define PT_TRACE_MAX_DEPTH  256
-#define PT_PTR_CONTEXTS     (PT_TRACE_MAX_CLASSES + 1)   /* k of a "p" field */
 #define PT_REC_TYPE(b)      ((b) & 15)
 #define PT_REC_SEQ(b)       ((b) >> 4)
 #define PT_CHUNK_MAX        (16u << 20)      /* readers reject bigger chunks */
@@ -113,16 +118,22 @@ _Static_assert(sizeof(struct pt_chunk_header) == 40, "the documented layout");
  */
 enum pt_record {
 	PT_REC_PAD = 0,          /* ignored: a chunk may end with zeros */
-	/* seq, p ptr, u size, u stack: a block from a pool */
-	PT_REC_ALLOC_POOL = 1,
-	/* same fields: a block from glibc (> 512 B, or aligned) */
-	PT_REC_ALLOC_SYS = 2,
-	/* seq, p ptr */
+	/* seq, u info: a block was handed out (malloc, calloc, memalign...) */
+	PT_REC_ALLOC = 1,
+	/* seq: the thread's last ALLOC or REALLOC block was freed, with no
+	 * other allocation recorded on this stream in between (a temporary
+	 * allocation, as heaptrack counts them); its info is that record's */
+	PT_REC_FREE_TEMP = 2,
+	/* seq, u info: a block of that info was freed; info 0: a block the
+	 * trace did not see allocated (before profiling, in a fork parent) */
 	PT_REC_FREE = 3,
-	/* seq, p old ptr, p new ptr, u size, u stack: realloc(old, size)
-	 * returned new (old freed unless new == old); pool or glibc as above */
-	PT_REC_REALLOC_POOL = 4,
-	PT_REC_REALLOC_SYS = 5,
+	/* seq, u old info (0: unknown), u new info: realloc freed a block of
+	 * old info (unless it grew in place) and returned one of new info */
+	PT_REC_REALLOC = 4,
+	/* u id, u size, u stack, u kind (0: a pool block, 1: glibc's): the
+	 * info that ALLOC, FREE and REALLOC records name by id (ids count from
+	 * 1; 0 in an event means unknown: no size, no stack) */
+	PT_REC_INFO = 5,
 	/* u id, u modules generation, u nframes, nframes x s ip (first one
 	 * from 0, then deltas); innermost frame first, return addresses as
 	 * unwound (a reader symbolizing a call site subtracts 1) */

@@ -274,7 +274,7 @@ static int cmd_run(int argc, char **argv)
 struct dump_ctx {
 	int summary;
 	uint64_t n[16];
-	uint64_t bytes;
+	uint64_t bytes, temp;
 };
 
 static const char *snap_kind(unsigned k)
@@ -286,27 +286,32 @@ static int dump_event(void *arg, const struct pt_event *e)
 {
 	struct dump_ctx *c = arg;
 	c->n[e->type < 16 ? e->type : 0]++;
-	if (e->type == PT_REC_ALLOC_POOL || e->type == PT_REC_ALLOC_SYS ||
-	    e->type == PT_REC_REALLOC_POOL || e->type == PT_REC_REALLOC_SYS)
+	if (e->type == PT_EV_ALLOC_POOL || e->type == PT_EV_ALLOC_SYS ||
+	    e->type == PT_EV_REALLOC_POOL || e->type == PT_EV_REALLOC_SYS)
 		c->bytes += e->size;
+	if (e->type == PT_EV_FREE)
+		c->temp += e->temp;
 	if (c->summary)
 		return 0;
-	const char *where = e->type == PT_REC_ALLOC_POOL || e->type == PT_REC_REALLOC_POOL
+	const char *where = e->type == PT_EV_ALLOC_POOL || e->type == PT_EV_REALLOC_POOL
 	                    ? "pool" : "sys";
 	switch (e->type) {
-	case PT_REC_ALLOC_POOL: case PT_REC_ALLOC_SYS:
-		printf("%llu tid %u alloc %s 0x%llx %llu stack %u\n", (unsigned long long)e->seq,
-		       e->tid, where, (unsigned long long)e->ptr, (unsigned long long)e->size,
-		       e->stack);
+	case PT_EV_ALLOC_POOL: case PT_EV_ALLOC_SYS:
+		printf("%llu tid %u alloc %s %llu stack %u info %u\n", (unsigned long long)e->seq,
+		       e->tid, where, (unsigned long long)e->size, e->stack, e->info);
 		break;
-	case PT_REC_REALLOC_POOL: case PT_REC_REALLOC_SYS:
-		printf("%llu tid %u realloc %s 0x%llx -> 0x%llx %llu stack %u\n",
-		       (unsigned long long)e->seq, e->tid, where, (unsigned long long)e->old,
-		       (unsigned long long)e->ptr, (unsigned long long)e->size, e->stack);
+	case PT_EV_REALLOC_POOL: case PT_EV_REALLOC_SYS:
+		printf("%llu tid %u realloc %s %llu stack %u info %u -> %llu stack %u info %u\n",
+		       (unsigned long long)e->seq, e->tid, where, (unsigned long long)e->old_size,
+		       e->old_stack, e->old_info, (unsigned long long)e->size, e->stack, e->info);
 		break;
-	case PT_REC_FREE:
-		printf("%llu tid %u free 0x%llx\n", (unsigned long long)e->seq, e->tid,
-		       (unsigned long long)e->ptr);
+	case PT_EV_FREE:
+		if (e->info)
+			printf("%llu tid %u free%s %llu stack %u info %u\n",
+			       (unsigned long long)e->seq, e->tid, e->temp ? " temporary" : "",
+			       (unsigned long long)e->size, e->stack, e->info);
+		else
+			printf("%llu tid %u free unknown\n", (unsigned long long)e->seq, e->tid);
 		break;
 	case PT_REC_THREAD_EXIT:
 		printf("%llu tid %u thread-exit\n", (unsigned long long)e->seq, e->tid);
@@ -411,15 +416,16 @@ static int cmd_dump(int argc, char **argv)
 			printf("\n");
 		}
 	}
-	printf("summary: events %llu allocs %llu frees %llu reallocs %llu bytes %llu "
-	       "snapshots %llu thread-exits %llu stacks %zu module-maps %zu chunks %zu "
-	       "streams %llu %s\n",
+	printf("summary: events %llu allocs %llu frees %llu temporary %llu reallocs %llu "
+	       "bytes %llu snapshots %llu thread-exits %llu stacks %zu infos %zu module-maps %zu "
+	       "chunks %zu streams %llu %s\n",
 	       (unsigned long long)t->events,
-	       (unsigned long long)(c.n[PT_REC_ALLOC_POOL] + c.n[PT_REC_ALLOC_SYS]),
-	       (unsigned long long)c.n[PT_REC_FREE],
-	       (unsigned long long)(c.n[PT_REC_REALLOC_POOL] + c.n[PT_REC_REALLOC_SYS]),
+	       (unsigned long long)(c.n[PT_EV_ALLOC_POOL] + c.n[PT_EV_ALLOC_SYS]),
+	       (unsigned long long)c.n[PT_EV_FREE], (unsigned long long)c.temp,
+	       (unsigned long long)(c.n[PT_EV_REALLOC_POOL] + c.n[PT_EV_REALLOC_SYS]),
 	       (unsigned long long)c.bytes, (unsigned long long)c.n[PT_REC_SNAPSHOT],
-	       (unsigned long long)c.n[PT_REC_THREAD_EXIT], ndef, t->nmodmaps, t->nchunks,
+	       (unsigned long long)c.n[PT_REC_THREAD_EXIT], ndef,
+	       t->ninfos ? t->ninfos - 1 : 0, t->nmodmaps, t->nchunks,
 	       (unsigned long long)t->streams_max, t->ended ? "complete" : "incomplete");
 	fflush(stdout);
 	if (t->stop[0])

@@ -63,7 +63,7 @@ static void set_stop(struct pt_trace *t, const char *fmt, ...)
 const char *pt_record_name(unsigned type)
 {
 	static const char *const names[] = {
-		"pad", "alloc", "alloc", "free", "realloc", "realloc", "stack", "modules",
+		"pad", "alloc", "free-temp", "free", "realloc", "info", "stack", "modules",
 		"snapshot", "thread-exit", "end", "lost",
 	};
 	return type < sizeof names / sizeof names[0] ? names[type] : "unknown";
@@ -182,6 +182,8 @@ void pt_trace_close(struct pt_trace *t)
 	for (size_t i = 0; i < t->nstacks; i++)
 		free(t->stack[i].ip);
 	free(t->stack);
+	free(t->info);
+	free(t->last_alloc);
 	for (size_t i = 0; i < t->nmodmaps; i++) {
 		for (unsigned k = 0; k < t->modmap[i].count; k++) {
 			free(t->modmap[i].mod[k].path);
@@ -376,16 +378,53 @@ bad:
 	return NULL;
 }
 
-/* a "p" field: context, then delta from that context's last pointer */
-static uint64_t get_ptr(struct dec *d, uint64_t *ctx)
+#define INFO_ID_MAX   (1u << 28)
+#define STREAM_MAX    (1u << 24)
+
+/* An INFO record: ids come in order, each once. */
+static int define_info(struct pt_trace *t, struct dec *d)
 {
-	uint64_t k = U(d);
-	if (d->bad || k >= PT_PTR_CONTEXTS) {
-		d->bad = 1;
-		return 0;
+	uint64_t id = U(d), size = U(d), stack = U(d), kind = U(d);
+	if (d->bad || id == 0 || id > INFO_ID_MAX || stack > UINT32_MAX || kind > 1)
+		return -1;
+	if (id >= t->infos_cap) {
+		size_t cap = t->infos_cap ? t->infos_cap : 1024;
+		while (cap <= id)
+			cap *= 2;
+		t->info = xrealloc(t->info, cap * sizeof *t->info);
+		memset(t->info + t->infos_cap, 0, (cap - t->infos_cap) * sizeof *t->info);
+		t->infos_cap = cap;
 	}
-	ctx[k] += (uint64_t)S(d);
-	return ctx[k] << 3;
+	if (t->info[id].defined)
+		return -1;
+	t->info[id] = (struct pt_info){ size, (uint32_t)stack, (uint32_t)kind, 1 };
+	if (id >= t->ninfos)
+		t->ninfos = id + 1;
+	return 0;
+}
+
+/* The info of id, NULL if it was never defined (a damaged record). */
+static const struct pt_info *info_of(struct pt_trace *t, uint64_t id)
+{
+	static const struct pt_info unknown;
+	if (id == 0)
+		return &unknown;
+	if (id >= t->ninfos || !t->info[id].defined)
+		return NULL;
+	return &t->info[id];
+}
+
+static uint32_t *last_alloc(struct pt_trace *t, uint32_t stream)
+{
+	if (stream >= t->nlast) {
+		size_t n = t->nlast ? t->nlast : 64;
+		while (n <= stream)
+			n *= 2;
+		t->last_alloc = xrealloc(t->last_alloc, n * sizeof *t->last_alloc);
+		memset(t->last_alloc + t->nlast, 0, (n - t->nlast) * sizeof *t->last_alloc);
+		t->nlast = n;
+	}
+	return &t->last_alloc[stream];
 }
 
 static void loaded_free(struct loaded *l)
@@ -412,7 +451,15 @@ static struct loaded *decode_chunk(struct pt_trace *t, const struct pt_chunk_ind
 	l->ev = xmalloc(cap * sizeof *l->ev);
 	l->n = l->next = 0;
 	struct dec d = { data, data + len, 0 };
-	uint64_t seq = ci->h.first_seq, ctx[PT_PTR_CONTEXTS] = { 0 };
+	uint64_t seq = ci->h.first_seq;
+	if (ci->h.stream >= STREAM_MAX) {
+		*damaged = 1;
+		t->stop[0] = 0;
+		set_stop(t, "stream number %u out of range in the chunk at file offset %llu",
+		         ci->h.stream, (unsigned long long)ci->off - sizeof(struct pt_chunk_header));
+		return l;
+	}
+	uint32_t *last = last_alloc(t, ci->h.stream);
 
 	while (d.p < d.end) {
 		const uint8_t *rec = d.p;
@@ -427,8 +474,8 @@ static struct loaded *decode_chunk(struct pt_trace *t, const struct pt_chunk_ind
 		e.tid = ci->h.tid;
 
 		switch (type) {
-		case PT_REC_ALLOC_POOL: case PT_REC_ALLOC_SYS: case PT_REC_FREE:
-		case PT_REC_REALLOC_POOL: case PT_REC_REALLOC_SYS: case PT_REC_THREAD_EXIT: {
+		case PT_REC_ALLOC: case PT_REC_FREE_TEMP: case PT_REC_FREE:
+		case PT_REC_REALLOC: case PT_REC_THREAD_EXIT: {
 			/* deltas add modulo 2^64: a realloc's seq, taken before
 			 * the call, may be below its predecessor's */
 			seq += PT_REC_SEQ(b) ? PT_REC_SEQ(b) : U(&d);
@@ -437,15 +484,50 @@ static struct loaded *decode_chunk(struct pt_trace *t, const struct pt_chunk_ind
 				e.tid = (uint32_t)U(&d);
 				break;
 			}
-			if (type == PT_REC_REALLOC_POOL || type == PT_REC_REALLOC_SYS)
-				e.old = get_ptr(&d, ctx);
-			e.ptr = get_ptr(&d, ctx);
-			if (type != PT_REC_FREE) {
-				e.size = U(&d);
-				e.stack = (uint32_t)U(&d);
+			const struct pt_info *old = NULL, *in;
+			if (type == PT_REC_REALLOC) {
+				e.old_info = (uint32_t)U(&d);
+				if (d.bad || !(old = info_of(t, e.old_info))) {
+					d.bad = 1;
+					break;
+				}
+				e.old_size = old->size;
+				e.old_stack = old->stack;
+			}
+			if (type == PT_REC_FREE_TEMP) {
+				e.info = *last;
+				e.temp = 1;
+				*last = 0;
+				if (!e.info)   /* no allocation to be temporary */
+					d.bad = 1;
+			} else {
+				uint64_t id = U(&d);
+				e.info = (uint32_t)id;
+				if (id > UINT32_MAX)
+					d.bad = 1;
+			}
+			if (d.bad || !(in = info_of(t, e.info))) {
+				d.bad = 1;
+				break;
+			}
+			e.size = in->size;
+			e.stack = in->stack;
+			if (type == PT_REC_FREE || type == PT_REC_FREE_TEMP) {
+				e.type = PT_EV_FREE;
+			} else {
+				if (!e.info)   /* allocations always name their info */
+					d.bad = 1;
+				*last = e.info;
+				e.type = type == PT_REC_ALLOC
+				         ? (in->kind ? PT_EV_ALLOC_SYS : PT_EV_ALLOC_POOL)
+				         : (in->kind ? PT_EV_REALLOC_SYS : PT_EV_REALLOC_POOL);
 			}
 			break;
 		}
+		case PT_REC_INFO:
+			if (PT_REC_SEQ(b) || define_info(t, &d))
+				d.bad = 1;
+			continue;
 		case PT_REC_STACK:
 			if (PT_REC_SEQ(b) || define_stack(t, &d))
 				d.bad = 1;
@@ -505,7 +587,7 @@ static inline int before(const struct loaded *a, const struct loaded *b)
 	uint64_t sa = head_seq(a), sb = head_seq(b);
 	if (sa != sb)
 		return sa < sb;
-	return a->ev[a->next].type == PT_REC_FREE && b->ev[b->next].type != PT_REC_FREE;
+	return a->ev[a->next].type == PT_EV_FREE && b->ev[b->next].type != PT_EV_FREE;
 }
 
 static void heap_push(struct loaded **h, size_t *n, struct loaded *l)

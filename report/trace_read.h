@@ -62,13 +62,40 @@ struct pt_snapshot {
 	struct pt_snap_arena *arena;
 };
 
+/*
+ * The type of a delivered event: for blocks one of these (the kind of the
+ * block, pool or glibc, taken from its info), otherwise the record type
+ * (PT_REC_SNAPSHOT, PT_REC_THREAD_EXIT, PT_REC_END).
+ */
+enum pt_event_type {
+	PT_EV_ALLOC_POOL = 1,
+	PT_EV_ALLOC_SYS = 2,
+	PT_EV_FREE = 3,
+	PT_EV_REALLOC_POOL = 4,
+	PT_EV_REALLOC_SYS = 5,
+};
+
+struct pt_info {
+	uint64_t size;            /* requested */
+	uint32_t stack;
+	uint32_t kind;            /* 0 pool, 1 glibc */
+	uint32_t defined;
+};
+
 struct pt_event {
 	uint64_t seq;
-	unsigned type;            /* PT_REC_ALLOC_POOL ... PT_REC_END */
+	unsigned type;            /* PT_EV_* or PT_REC_* */
 	uint32_t stream, tid;
-	uint64_t ptr, old;        /* old: realloc only */
+	/* alloc, realloc: the new block; free: the block freed (info 0:
+	 * unknown to the trace, size and stack 0) */
+	uint32_t info;
 	uint64_t size;
 	uint32_t stack;
+	int temp;                 /* free: of the stream's last allocation,
+	                             with no other allocation in between */
+	uint32_t old_info;        /* realloc: the block it replaced */
+	uint64_t old_size;
+	uint32_t old_stack;
 	const struct pt_snapshot *snap;   /* PT_REC_SNAPSHOT */
 	unsigned end_reason, end_code;    /* PT_REC_END */
 };
@@ -90,6 +117,10 @@ struct pt_trace {
 	/* filled by pt_trace_read */
 	struct pt_stack *stack;   /* by id */
 	size_t nstacks;
+	struct pt_info *info;     /* by id; info[0] is the unknown block */
+	size_t ninfos, infos_cap;
+	uint32_t *last_alloc;     /* by stream: the info of FREE_TEMP */
+	size_t nlast;
 	struct pt_modmap *modmap;
 	size_t nmodmaps;
 	int ended;                /* an END record was seen */

@@ -132,9 +132,10 @@ static size_t traces(const char *pattern, char paths[][512], size_t max)
 /* ---- reading a trace ------------------------------------------------------ */
 
 struct ev {
-	uint64_t seq, ptr, old, size;
-	uint32_t stack, tid, stream;
+	uint64_t seq, size, old_size;
+	uint32_t stack, tid, stream, info, old_info;
 	unsigned type;
+	int temp;
 };
 
 struct tr {
@@ -144,70 +145,40 @@ struct tr {
 	struct pt_snapshot last_snap;   /* without arenas */
 	size_t nsnap, nexit, nend;
 	unsigned end_reason, end_code;
-	/* replay */
-	uint64_t *live;                 /* open addressing set of live ptrs */
+	/* replay: live blocks per info */
+	int64_t *live;
 	size_t live_cap, live_n;
-	size_t alloc_of_live, free_unknown;
+	size_t free_of_dead, free_unknown;
 };
 
-static int live_find(struct tr *r, uint64_t p, size_t *slot)
+static void replay_alloc(struct tr *r, uint32_t info)
 {
-	size_t m = r->live_cap - 1, i = (size_t)((p >> 3) * 0x9e3779b97f4a7c15ull) & m;
-	while (r->live[i] && r->live[i] != p)
-		i = (i + 1) & m;
-	*slot = i;
-	return r->live[i] == p;
-}
-
-static void live_del(struct tr *r, size_t i)
-{
-	size_t m = r->live_cap - 1, j = i;
-	r->live[i] = 0;
-	for (;;) {
-		j = (j + 1) & m;
-		if (!r->live[j])
-			break;
-		size_t k = (size_t)((r->live[j] >> 3) * 0x9e3779b97f4a7c15ull) & m;
-		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
-			continue;
-		r->live[i] = r->live[j];
-		r->live[j] = 0;
-		i = j;
+	if (info >= r->live_cap) {
+		size_t n = r->live_cap;
+		while (n <= info)
+			n *= 2;
+		r->live = realloc(r->live, n * sizeof *r->live);
+		memset(r->live + r->live_cap, 0, (n - r->live_cap) * sizeof *r->live);
+		r->live_cap = n;
 	}
-	r->live_n--;
+	r->live[info]++;
+	r->live_n++;
 }
 
-static void replay_alloc(struct tr *r, uint64_t p)
+/* A free names the info of its block: some block of that info must be
+ * live, in the merged order, or the events are out of order. */
+static void replay_free(struct tr *r, uint32_t info)
 {
-	size_t i;
-	if (live_find(r, p, &i)) {
-		r->alloc_of_live++;
+	if (!info) {
+		r->free_unknown++;
 		return;
 	}
-	r->live[i] = p;
-	if (++r->live_n * 2 > r->live_cap) {
-		uint64_t *old = r->live;
-		size_t oc = r->live_cap;
-		r->live_cap *= 2;
-		r->live = calloc(r->live_cap, sizeof *r->live);
-		r->live_n = 0;
-		for (size_t k = 0; k < oc; k++)
-			if (old[k]) {
-				live_find(r, old[k], &i);
-				r->live[i] = old[k];
-				r->live_n++;
-			}
-		free(old);
+	if (info >= r->live_cap || r->live[info] == 0) {
+		r->free_of_dead++;
+		return;
 	}
-}
-
-static void replay_free(struct tr *r, uint64_t p)
-{
-	size_t i;
-	if (live_find(r, p, &i))
-		live_del(r, i);
-	else
-		r->free_unknown++;
+	r->live[info]--;
+	r->live_n--;
 }
 
 static int on_event(void *arg, const struct pt_event *e)
@@ -227,24 +198,22 @@ static int on_event(void *arg, const struct pt_event *e)
 	case PT_REC_THREAD_EXIT:
 		r->nexit++;
 		return 0;
-	case PT_REC_FREE:
-		replay_free(r, e->ptr);
+	case PT_EV_FREE:
+		replay_free(r, e->info);
 		break;
-	case PT_REC_REALLOC_POOL: case PT_REC_REALLOC_SYS:
-		if (e->old != e->ptr) {
-			replay_free(r, e->old);
-			replay_alloc(r, e->ptr);
-		}
+	case PT_EV_REALLOC_POOL: case PT_EV_REALLOC_SYS:
+		replay_free(r, e->old_info);
+		replay_alloc(r, e->info);
 		break;
 	default:
-		replay_alloc(r, e->ptr);
+		replay_alloc(r, e->info);
 	}
 	if (r->n == r->cap) {
 		r->cap = r->cap ? r->cap * 2 : 4096;
 		r->ev = realloc(r->ev, r->cap * sizeof *r->ev);
 	}
-	r->ev[r->n++] = (struct ev){ e->seq, e->ptr, e->old, e->size, e->stack, e->tid,
-	                             e->stream, e->type };
+	r->ev[r->n++] = (struct ev){ e->seq, e->size, e->old_size, e->stack, e->tid, e->stream,
+	                             e->info, e->old_info, e->type, e->temp };
 	return 0;
 }
 
@@ -298,7 +267,7 @@ static size_t distinct_stacks(const struct tr *r, uint64_t size)
 	uint32_t seen[64];
 	size_t n = 0;
 	for (size_t i = 0; i < r->n; i++) {
-		if (r->ev[i].size != size || r->ev[i].type > PT_REC_ALLOC_SYS)
+		if (r->ev[i].size != size || r->ev[i].type > PT_EV_ALLOC_SYS)
 			continue;
 		size_t k = 0;
 		while (k < n && seen[k] != r->ev[i].stack)
@@ -311,8 +280,8 @@ static size_t distinct_stacks(const struct tr *r, uint64_t size)
 
 static void assert_consistent(const struct tr *r)
 {
-	if (r->alloc_of_live)
-		fail_msg("%zu allocations of an address that was live", r->alloc_of_live);
+	if (r->free_of_dead)
+		fail_msg("%zu frees of a block of an info with none live", r->free_of_dead);
 }
 
 /* ---- fixtures ------------------------------------------------------------- */
@@ -383,33 +352,47 @@ static void test_roundtrip_known(void **state)
 
 	uint64_t a = out_value(r.out, "site_a"), b = out_value(r.out, "site_b"),
 	         c = out_value(r.out, "site_c");
-	assert_int_equal(count_site(t, PT_REC_ALLOC_SYS, 1001, a), 100);
-	assert_int_equal(count_site(t, PT_REC_ALLOC_POOL, 24, b), 50);
-	assert_int_equal(count_site(t, PT_REC_ALLOC_POOL, 63, c), 10);
-	assert_int_equal(count_site(t, PT_REC_REALLOC_SYS, 2000, 0), 10);
+	assert_int_equal(count_site(t, PT_EV_ALLOC_SYS, 1001, a), 100);
+	assert_int_equal(count_site(t, PT_EV_ALLOC_POOL, 24, b), 50);
+	assert_int_equal(count_site(t, PT_EV_ALLOC_POOL, 63, c), 10);
+	assert_int_equal(count_site(t, PT_EV_REALLOC_SYS, 2000, 0), 10);
 	assert_int_equal(distinct_stacks(t, 1001), 1);
 	assert_int_equal(distinct_stacks(t, 24), 1);
 	assert_int_equal(distinct_stacks(t, 63), 1);
 
 	/* the 24-byte blocks were freed, each after its allocation; the
-	 * realloc moved each calloc'ed block */
+	 * realloc moved each calloc'ed block; every free and realloc names
+	 * the info of the allocation it ends */
 	size_t freed24 = 0, moved = 0;
+	uint32_t info24 = 0, info63 = 0;
 	for (size_t i = 0; i < t->n; i++) {
-		if (t->ev[i].type == PT_REC_ALLOC_POOL && t->ev[i].size == 24)
-			for (size_t k = i + 1; k < t->n; k++)
-				if (t->ev[k].ptr == t->ev[i].ptr) {
-					freed24 += t->ev[k].type == PT_REC_FREE;
-					break;
-				}
-		if (t->ev[i].type == PT_REC_ALLOC_POOL && t->ev[i].size == 63)
-			for (size_t k = i + 1; k < t->n; k++)
-				if (t->ev[k].type == PT_REC_REALLOC_SYS && t->ev[k].old == t->ev[i].ptr) {
-					moved++;
-					break;
-				}
+		if (t->ev[i].type == PT_EV_ALLOC_POOL && t->ev[i].size == 24)
+			info24 = t->ev[i].info;
+		if (t->ev[i].type == PT_EV_ALLOC_POOL && t->ev[i].size == 63)
+			info63 = t->ev[i].info;
+	}
+	assert_true(info24 && info63 && info24 != info63);
+	for (size_t i = 0; i < t->n; i++) {
+		freed24 += t->ev[i].type == PT_EV_FREE && t->ev[i].info == info24 &&
+		           t->ev[i].size == 24 && frame0(t, t->ev[i].stack) &&
+		           in_fn(frame0(t, t->ev[i].stack), b);
+		moved += t->ev[i].type == PT_EV_REALLOC_SYS && t->ev[i].old_info == info63 &&
+		         t->ev[i].old_size == 63 && t->ev[i].size == 2000;
 	}
 	assert_int_equal(freed24, 50);
 	assert_int_equal(moved, 10);
+	assert_int_equal(t->free_unknown, 0);
+	/* each 24-byte block was freed before any other allocation: a
+	 * temporary; the 1001-byte blocks were kept: live at the end */
+	size_t temp24 = 0, info1001 = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		temp24 += t->ev[i].type == PT_EV_FREE && t->ev[i].temp && t->ev[i].size == 24;
+		if (t->ev[i].type == PT_EV_ALLOC_SYS && t->ev[i].size == 1001)
+			info1001 = t->ev[i].info;
+	}
+	assert_int_equal(temp24, 50);
+	assert_true(info1001 && info1001 < t->live_cap);
+	assert_int_equal(t->live[info1001], 100);
 	assert_consistent(t);
 	assert_true(t->nsnap >= 1);
 	assert_int_equal(t->last_snap.kind, PT_SNAP_EXIT);
@@ -437,10 +420,10 @@ static void test_threads(void **state)
 	uint32_t tids[8];
 	size_t ntid = 0, n = 0;
 	for (unsigned id = 0; id < 4; id++)
-		n += count_site(t, PT_REC_ALLOC_POOL, 40 + id, site);
+		n += count_site(t, PT_EV_ALLOC_POOL, 40 + id, site);
 	assert_int_equal(n, 4000);
 	for (size_t i = 0; i < t->n; i++) {
-		if (t->ev[i].type != PT_REC_ALLOC_POOL || t->ev[i].size < 40 || t->ev[i].size > 43)
+		if (t->ev[i].type != PT_EV_ALLOC_POOL || t->ev[i].size < 40 || t->ev[i].size > 43)
 			continue;
 		size_t k = 0;
 		while (k < ntid && tids[k] != t->ev[i].tid)
@@ -449,7 +432,7 @@ static void test_threads(void **state)
 			tids[ntid++] = t->ev[i].tid;
 	}
 	assert_int_equal(ntid, 4);
-	assert_int_equal(count_site(t, PT_REC_ALLOC_POOL, 100, 0), 4000);
+	assert_int_equal(count_site(t, PT_EV_ALLOC_POOL, 100, 0), 4000);
 	assert_true(t->nexit >= 4);
 	assert_true(t->t->streams_max >= 5);
 	assert_consistent(t);
@@ -477,15 +460,15 @@ static void test_fork(void **state)
 		assert_int_equal(t->nend, 1);
 		if (t->t->hdr.pid == parent) {
 			assert_false(t->t->hdr.flags & PT_TRACE_F_FORKED);
-			assert_int_equal(count_site(t, PT_REC_ALLOC_SYS, 1003, 0), 33);
-			assert_int_equal(count_site(t, PT_REC_ALLOC_POOL, 77, 0), 0);
+			assert_int_equal(count_site(t, PT_EV_ALLOC_SYS, 1003, 0), 33);
+			assert_int_equal(count_site(t, PT_EV_ALLOC_POOL, 77, 0), 0);
 			seen |= 1;
 		} else {
 			assert_int_equal(t->t->hdr.pid, child);
 			assert_int_equal(t->t->hdr.ppid, parent);
 			assert_true(t->t->hdr.flags & PT_TRACE_F_FORKED);
-			assert_int_equal(count_site(t, PT_REC_ALLOC_POOL, 77, 0), 77);
-			assert_int_equal(count_site(t, PT_REC_ALLOC_SYS, 1003, 0), 0);
+			assert_int_equal(count_site(t, PT_EV_ALLOC_POOL, 77, 0), 77);
+			assert_int_equal(count_site(t, PT_EV_ALLOC_SYS, 1003, 0), 0);
 			assert_true(t->t->nmodmaps >= 1);
 			seen |= 2;
 		}
@@ -510,7 +493,7 @@ static void test_dlopen(void **state)
 	assert_int_equal(traces("*.trace", path, 4), 1);
 	struct tr *t = load(path[0]);
 	uint64_t f = out_value(r.out, "rec_lib_alloc");
-	assert_int_equal(count_site(t, PT_REC_ALLOC_SYS, 4242, f), 5);
+	assert_int_equal(count_site(t, PT_EV_ALLOC_SYS, 4242, f), 5);
 	assert_true(t->t->nmodmaps >= 2);
 	for (size_t i = 0; i < t->n; i++) {
 		if (t->ev[i].size != 4242)
@@ -558,7 +541,7 @@ static void test_crash(void **state)
 	assert_int_equal(t->nend, 1);
 	assert_int_equal(t->end_reason, PT_END_SIGNAL);
 	assert_int_equal(t->end_code, SIGSEGV);
-	assert_int_equal(count_site(t, PT_REC_ALLOC_SYS, 1234, 0), 20);
+	assert_int_equal(count_site(t, PT_EV_ALLOC_SYS, 1234, 0), 20);
 	unload(t);
 }
 
@@ -577,7 +560,7 @@ static void test_pthread_exit(void **state)
 	assert_int_equal(traces("*.trace", path, 4), 1);
 	struct tr *t = load(path[0]);
 	assert_int_equal(t->nend, 1);
-	assert_int_equal(count_site(t, PT_REC_ALLOC_SYS, 1111, 0), 1);
+	assert_int_equal(count_site(t, PT_EV_ALLOC_SYS, 1111, 0), 1);
 	unload(t);
 }
 
@@ -654,7 +637,7 @@ static void test_signal_handler_malloc(void **state)
 	uint64_t b = out_value(r.out, "site_b");
 	size_t n = 0;
 	for (size_t i = 0; i < t->n; i++)
-		n += t->ev[i].type == PT_REC_ALLOC_POOL && in_fn(frame0(t, t->ev[i].stack), b);
+		n += t->ev[i].type == PT_EV_ALLOC_POOL && in_fn(frame0(t, t->ev[i].stack), b);
 	assert_int_equal(n, 400000);
 	assert_consistent(t);
 	unload(t);
@@ -678,7 +661,7 @@ static void test_sampling(void **state)
 	double est_bytes = 0, est_count = 0, n = 0;
 	for (size_t i = 0; i < t->n; i++) {
 		const struct ev *e = &t->ev[i];
-		if (e->type > PT_REC_ALLOC_SYS || !in_fn(frame0(t, e->stack), a))
+		if (e->type > PT_EV_ALLOC_SYS || !in_fn(frame0(t, e->stack), a))
 			continue;
 		double p = 1 - exp(-(double)e->size / 65536.0);
 		est_bytes += (double)e->size / p;
@@ -723,7 +706,7 @@ static void test_exec(void **state)
 	char path[4][512];
 	assert_int_equal(traces("e.rec_prog.*.trace", path, 4), 1);
 	struct tr *t = load(path[0]);
-	assert_int_equal(count_site(t, PT_REC_ALLOC_SYS, 1001, 0), 100);
+	assert_int_equal(count_site(t, PT_EV_ALLOC_SYS, 1001, 0), 100);
 	unload(t);
 }
 
