@@ -56,10 +56,11 @@
 #define PEAK_STEP_MIN (1ull << 20)      /* a new peak snapshot: +1 MiB ... */
 #define PEAK_STEP_DIV 16                /* ... and +1/16 of the last peak */
 #define LIVE_BATCH    (256 << 10)       /* live bytes a thread holds back */
+#define FULL_EVERY    10                /* snapshots: one in this many walks the pools */
 #define ICACHE_SIZE   2048              /* a thread's cache of infos */
 #define INFO_SLOTS    (1u << 22)        /* info interning table (8 B each, reserved) */
 #define INFO_MAX      (INFO_SLOTS / 2)  /* at most this many distinct infos */
-#define ZSTD_LEVEL    3
+#define ZSTD_LEVEL    5
 #define ZBUF_IN_MAX   (1u << 20)        /* bigger chunks are written raw */
 #define ZSTD_FRAME    (64u << 20)       /* raw bytes per zstd frame */
 
@@ -199,6 +200,7 @@ static struct {
 	atomic_int bg_stop;
 	uint8_t *scratch;
 	size_t scratch_cap;
+	unsigned nperiodic;
 
 	/* compression of chunks, under R.file */
 	ZSTD_CCtx *zc;
@@ -1655,8 +1657,25 @@ static void snapshot(int kind)
 	pthread_mutex_unlock(&R.threads_lock);
 
 	pthread_mutex_lock(&R.file);
-	pt_stats_get(&st);
 	int64_t live = atomic_load(&R.live);
+	if (kind == PT_SNAP_LIGHT) {
+		/* time, RSS, live heap and counters only: no walk of the pools */
+		uint8_t rec[160], *p = rec;
+		uint64_t seq = next_seq();
+		*p++ = PT_REC_SNAPSHOT;
+		p = pt_put_u(p, seq);
+		p = pt_put_u(p, (uint64_t)kind);
+		p = pt_put_u(p, now_ns(CLOCK_MONOTONIC) - R.t0_mono);
+		p = pt_put_u(p, rss);
+		p = pt_put_u(p, live > 0 ? (uint64_t)live : 0);
+		for (int i = 0; i < 6; i++)
+			p = pt_put_u(p, c[i]);
+		p = pt_put_u(p, glibc);
+		chunk_write_locked(0, (uint32_t)gettid_(), seq, rec, (uint32_t)(p - rec));
+		pthread_mutex_unlock(&R.file);
+		return;
+	}
+	pt_stats_get(&st);
 	if (R.sample) {
 		/* the hooks counted only glibc's calls: the pool's are the
 		 * allocator's, and the live heap its blocks plus glibc's */
@@ -1909,7 +1928,11 @@ static void *bg_main(void *arg)
 		flush_all(0, 0);
 		if (R.created)
 			modules_refresh();
-		snapshot(PT_SNAP_PERIODIC);
+		/* the allocator's walk every FULL_EVERY intervals (it takes the
+		 * allocator's lock, and most of a trace of a quiet program was
+		 * its arenas again and again); with sampling the totals need it */
+		snapshot(R.sample || ++R.nperiodic % FULL_EVERY == 1 ? PT_SNAP_PERIODIC
+		                                                      : PT_SNAP_LIGHT);
 	}
 	return NULL;
 }

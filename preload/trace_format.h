@@ -156,7 +156,8 @@ enum pt_record {
 	 *   u blocks used, u blocks free, u blocks cached, u allocations,
 	 *   u requested bytes (estimate);
 	 * u narenas, per arena: s base (byte delta from the previous), u pools used,
-	 *   u pools empty, u pools untouched, u blocks used, u bytes in blocks */
+	 *   u pools empty, u pools untouched, u blocks used, u bytes in blocks.
+	 * A LIGHT snapshot ends after glibc's bytes in use. */
 	PT_REC_SNAPSHOT = 8,
 	/* seq, u tid: the thread's exit destructor ran */
 	PT_REC_THREAD_EXIT = 9,
@@ -171,6 +172,8 @@ enum pt_snap_kind {
 	PT_SNAP_PERIODIC = 0,
 	PT_SNAP_PEAK = 1,        /* taken when the live heap passed its peak */
 	PT_SNAP_EXIT = 2,
+	PT_SNAP_LIGHT = 3,       /* periodic, without the allocator's part: the
+	                            record ends after glibc's bytes in use */
 };
 
 enum pt_end_reason {

@@ -279,7 +279,8 @@ struct dump_ctx {
 
 static const char *snap_kind(unsigned k)
 {
-	return k == PT_SNAP_PEAK ? "peak" : k == PT_SNAP_EXIT ? "exit" : "periodic";
+	return k == PT_SNAP_PEAK ? "peak" : k == PT_SNAP_EXIT ? "exit" :
+	       k == PT_SNAP_LIGHT ? "light" : "periodic";
 }
 
 static int dump_event(void *arg, const struct pt_event *e)
@@ -322,6 +323,17 @@ static int dump_event(void *arg, const struct pt_event *e)
 		break;
 	case PT_REC_SNAPSHOT: {
 		const struct pt_snapshot *s = e->snap;
+		if (s->kind == PT_SNAP_LIGHT) {
+			printf("%llu snapshot light time %.3f ms rss %llu live %llu mallocs %llu "
+			       "frees %llu reallocs %llu bytes %llu pool-allocs %llu pool-bytes %llu "
+			       "glibc %llu\n", (unsigned long long)e->seq, s->time_ns / 1e6,
+			       (unsigned long long)s->rss, (unsigned long long)s->live,
+			       (unsigned long long)s->n_malloc, (unsigned long long)s->n_free,
+			       (unsigned long long)s->n_realloc, (unsigned long long)s->bytes_alloc,
+			       (unsigned long long)s->n_pool, (unsigned long long)s->bytes_pool,
+			       (unsigned long long)s->glibc_in_use);
+			break;
+		}
 		printf("%llu snapshot %s time %.3f ms rss %llu live %llu mallocs %llu frees %llu "
 		       "reallocs %llu bytes %llu pool-allocs %llu pool-bytes %llu glibc %llu "
 		       "arenas %llu pools %llu blocks-bytes %llu free-bytes %llu\n",

@@ -328,6 +328,12 @@ static struct pt_snapshot *parse_snapshot(struct dec *d)
 	s->n_pool = U(d);
 	s->bytes_pool = U(d);
 	s->glibc_in_use = U(d);
+	if (s->kind == PT_SNAP_LIGHT) {
+		if (!d->bad)
+			return s;
+		free(s);
+		return NULL;
+	}
 	s->arenas_mapped = U(d);
 	s->pools_in_use = U(d);
 	s->pools_empty_heap = U(d);

@@ -143,7 +143,7 @@ struct tr {
 	struct ev *ev;
 	size_t n, cap;
 	struct pt_snapshot last_snap;   /* without arenas */
-	size_t nsnap, nexit, nend;
+	size_t nsnap, nexit, nend, nsnap_kind[4];
 	unsigned end_reason, end_code;
 	/* replay: live blocks per info */
 	int64_t *live;
@@ -189,6 +189,7 @@ static int on_event(void *arg, const struct pt_event *e)
 		r->last_snap = *e->snap;
 		r->last_snap.arena = NULL;
 		r->nsnap++;
+		r->nsnap_kind[e->snap->kind & 3]++;
 		return 0;
 	case PT_REC_END:
 		r->nend++;
@@ -521,6 +522,15 @@ static void test_kill9(void **state)
 	assert_int_equal(t->nend, 0);
 	assert_true(t->n > 10000);
 	assert_true(t->nsnap >= 1);
+	/* 400 ms of 10 ms intervals: most periodic snapshots are light, one
+	 * in ten walks the allocator (the first one among them) */
+	print_message("snapshots: %zu periodic, %zu light, %zu peak\n",
+	              t->nsnap_kind[PT_SNAP_PERIODIC], t->nsnap_kind[PT_SNAP_LIGHT],
+	              t->nsnap_kind[PT_SNAP_PEAK]);
+	assert_true(t->nsnap_kind[PT_SNAP_PERIODIC] >= 1);
+	assert_true(t->nsnap_kind[PT_SNAP_LIGHT] >= 5);
+	assert_true(t->nsnap_kind[PT_SNAP_LIGHT] > t->nsnap_kind[PT_SNAP_PERIODIC]);
+	assert_true(t->last_snap.rss > 0);
 	assert_true(t->t->stop[0] == 0 || strstr(t->t->stop, "cut short"));
 	assert_consistent(t);
 	unload(t);
