@@ -77,6 +77,7 @@ def main():
     ap.add_argument("--only", default="")
     args = ap.parse_args()
     reps = 1 if args.quick else args.reps
+    args.build = os.path.abspath(args.build)
     lib = os.path.join(args.build, "libpooltrace.so")
     heaptrack = shutil.which("heaptrack")
     if not heaptrack:
