@@ -140,7 +140,7 @@ check-programs: $(B)/libpooltrace.so
 	sh tests/programs.sh $(B)
 
 demo: deps
-	$(MAKE) --no-print-directory lib
+	$(MAKE) --no-print-directory lib tool
 	sh tests/demo.sh $(B)
 
 install: lib tool
