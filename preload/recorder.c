@@ -84,8 +84,9 @@ __thread int pt__rec_guard __attribute__((tls_model("initial-exec")));
  * Without membarrier it asks the owner to flush at its next event instead.
  */
 struct rec_thread {
-	struct pt_rec_hot hot;     /* first: pt__rec_tl points here */
-	atomic_int busy;           /* the owner is appending */
+	struct pt_rec_hot hot;     /* first: pt__rec_tl points here; a line of
+	                              its own, which only the owner writes */
+	atomic_int busy __attribute__((aligned(64)));   /* the owner is appending */
 	atomic_int req;            /* R_NONE, R_STEAL, R_FLUSH */
 	int state;                 /* T_LIVE, T_DYING (destructor ran), T_FREE */
 	uint32_t stream, tid;
@@ -101,7 +102,7 @@ struct rec_thread {
 	 * Every call when every event is recorded; with sampling only calls
 	 * served by glibc (the allocator counts the pool's), and the bytes the
 	 * countdown consumed: bytes_alloc + interval - hot.sample_left */
-	uint64_t n_malloc, n_free, n_realloc, bytes_alloc, n_pool, bytes_pool;
+	uint64_t n_malloc, n_free, bytes_alloc, n_pool, bytes_pool;
 	int64_t interval;          /* the countdown's last start */
 	int64_t live_delta;        /* block bytes not yet folded into R.live */
 	uint64_t rng;
@@ -1511,7 +1512,8 @@ struct pt_rec_realloc pt__rec_realloc_begin(void *old)
 	return tok;
 }
 
-void pt__rec_realloc_end(struct pt_rec_realloc tok, void *old, void *p, size_t n)
+void pt__rec_realloc_end(struct pt_rec_realloc tok, void *old, void *p, size_t n,
+                         int counted)
 {
 	if (pt__rec_guard)
 		return;
@@ -1520,7 +1522,8 @@ void pt__rec_realloc_end(struct pt_rec_realloc tok, void *old, void *p, size_t n
 	struct rec_thread *t = thread_get();
 	if (!t)
 		goto out;
-	t->n_realloc++;
+	if (!counted)
+		t->hot.n_realloc++;
 	if (!p && n > 0) {          /* failed: old is still there, unchanged */
 		if (tok.old_info)
 			live_put((uintptr_t)old, tok.old_info);
@@ -1558,7 +1561,7 @@ void pt__rec_realloc_end(struct pt_rec_realloc tok, void *old, void *p, size_t n
 	 * allocation of its own, sampled or not */
 	if (tok.seq1)
 		record_free(t, tok.seq1 - 1, old, tok.old_info);
-	if (sample_hit(t, n))
+	if (counted ? sample_due(t) : sample_hit(t, n))
 		record_alloc(t, next_seq(), -1, p, n, pool, bsize);
 out:
 	errno = e;
@@ -1646,7 +1649,7 @@ static void snapshot(int kind)
 	for (struct rec_thread *t = R.threads; t; t = t->next) {
 		c[0] += __atomic_load_n(&t->n_malloc, __ATOMIC_RELAXED);
 		c[1] += __atomic_load_n(&t->n_free, __ATOMIC_RELAXED);
-		c[2] += __atomic_load_n(&t->n_realloc, __ATOMIC_RELAXED);
+		c[2] += __atomic_load_n(&t->hot.n_realloc, __ATOMIC_RELAXED);
 		c[3] += __atomic_load_n(&t->bytes_alloc, __ATOMIC_RELAXED);
 		c[4] += __atomic_load_n(&t->n_pool, __ATOMIC_RELAXED);
 		c[5] += __atomic_load_n(&t->bytes_pool, __ATOMIC_RELAXED);
@@ -2124,7 +2127,7 @@ void pt__rec_fork_child(void)
 		atomic_store(&t->hand[1].ready, 0);
 		t->len = 0;
 		t->chunk_events = 0;
-		t->n_malloc = t->n_free = t->n_realloc = t->bytes_alloc = 0;
+		t->n_malloc = t->n_free = t->hot.n_realloc = t->bytes_alloc = 0;
 		t->last_ptr = 0;
 		t->n_pool = t->bytes_pool = 0;
 		t->live_delta = 0;

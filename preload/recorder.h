@@ -47,6 +47,7 @@ static inline size_t pt__rec_sfilter_idx(uintptr_t p)
  */
 struct pt_rec_hot {
 	int64_t sample_left;
+	uint64_t n_realloc;        /* realloc calls, counted inline */
 };
 
 /* This thread's state (NULL until its first event), and the guard that is
@@ -70,7 +71,9 @@ struct pt_rec_realloc {
 	uint32_t old_info;
 };
 PT_HIDDEN struct pt_rec_realloc pt__rec_realloc_begin(void *old);
-PT_HIDDEN void pt__rec_realloc_end(struct pt_rec_realloc token, void *old, void *p, size_t n);
+/* counted: the inline hook has counted the call and taken n off the countdown */
+PT_HIDDEN void pt__rec_realloc_end(struct pt_rec_realloc token, void *old, void *p, size_t n,
+                                   int counted);
 
 /* fork: called from the atfork handlers, around the allocator's own. */
 PT_HIDDEN void pt__rec_fork_prepare(void);
@@ -103,6 +106,31 @@ static inline void pt__rec_free_pool(void *p)
 	    !__atomic_load_n(&pt__rec_sfilter[pt__rec_sfilter_idx((uintptr_t)p)], __ATOMIC_RELAXED))
 		return;
 	pt__rec_free_slow(p);
+}
+
+/* realloc(old, n) with old != NULL, around the call.  With sampling, a
+ * realloc of a block that was not sampled whose result is not sampled
+ * either costs the filter's byte and the countdown, as malloc and free do. */
+static inline struct pt_rec_realloc pt__rec_realloc_before(void *old)
+{
+	if (__builtin_expect(!pt__rec_every, 1) &&
+	    !__atomic_load_n(&pt__rec_sfilter[pt__rec_sfilter_idx((uintptr_t)old)], __ATOMIC_RELAXED))
+		return (struct pt_rec_realloc){ 0, 0 };
+	return pt__rec_realloc_begin(old);
+}
+
+static inline void pt__rec_realloc_after(struct pt_rec_realloc tok, void *old, void *p, size_t n)
+{
+	struct pt_rec_hot *h = pt__rec_tl;
+	if (__builtin_expect(!pt__rec_every && !tok.seq1 && p && h, 1)) {
+		h->n_realloc++;
+		h->sample_left -= (int64_t)n;
+		if (__builtin_expect(h->sample_left > 0, 1))
+			return;
+		pt__rec_realloc_end(tok, old, p, n, 1);
+		return;
+	}
+	pt__rec_realloc_end(tok, old, p, n, 0);
 }
 
 /* Any block, pool or glibc: glibc's calls cost more than the recorder's

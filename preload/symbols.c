@@ -194,9 +194,9 @@ PT_EXPORT void *realloc(void *p, size_t n)
 	}
 	if (PT_LIKELY(!pt__rec_on))
 		return realloc_impl(p, n);
-	struct pt_rec_realloc tok = pt__rec_realloc_begin(p);
+	struct pt_rec_realloc tok = pt__rec_realloc_before(p);
 	void *q = realloc_impl(p, n);
-	pt__rec_realloc_end(tok, p, q, n);
+	pt__rec_realloc_after(tok, p, q, n);
 	return q;
 }
 
