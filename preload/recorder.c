@@ -49,8 +49,7 @@
 
 #define BUF_SIZE      (64u << 10)       /* a thread's event buffer */
 #define REC_MAX       64                /* bytes an event record may take */
-#define STACK_SLOTS   (1u << 21)        /* interning table (8 B each, reserved) */
-#define STACK_MAX     (STACK_SLOTS / 2) /* at most this many distinct stacks */
+#define STACK_MAX     (1u << 20)        /* at most this many distinct stacks */
 #define STORE_SIZE    (1ull << 30)      /* reserved for stack frames */
 #define MOD_MAX_X     4096              /* executable segments remembered */
 #define PEAK_STEP_MIN (1ull << 20)      /* a new peak snapshot: +1 MiB ... */
@@ -58,8 +57,8 @@
 #define LIVE_BATCH    (256 << 10)       /* live bytes a thread holds back */
 #define FULL_EVERY    10                /* snapshots: one in this many walks the pools */
 #define ICACHE_SIZE   2048              /* a thread's cache of infos */
-#define INFO_SLOTS    (1u << 22)        /* info interning table (8 B each, reserved) */
-#define INFO_MAX      (INFO_SLOTS / 2)  /* at most this many distinct infos */
+#define INFO_MAX      (1u << 21)        /* at most this many distinct infos */
+#define HINDEX_MIN    4096              /* an interning index's first size */
 #define ZSTD_LEVEL    5
 #define ZBUF_IN_MAX   (1u << 20)        /* bigger chunks are written raw */
 #define ZSTD_FRAME    (64u << 20)       /* raw bytes per zstd frame */
@@ -125,6 +124,20 @@ struct rec_thread {
 enum { T_LIVE, T_DYING, T_FREE };
 enum { R_NONE, R_STEAL, R_FLUSH };
 
+/*
+ * The index of an interning table: slots of (hash high 32 | id), probed
+ * from the hash's low bits without a lock; inserts under the table's lock.
+ * It starts small and doubles at half full into a new index (the old one
+ * stays mapped: a reader still probing it sees a subset of the entries
+ * and, on a miss, looks again under the lock), so that its pages are as
+ * dense as its entries; a sparse reservation touched a page per entry
+ * (60 MB for Python's 8000 infos and 6000 stacks).
+ */
+struct hindex {
+	size_t mask, n;
+	_Atomic uint64_t slot[];
+};
+
 struct info_entry {
 	uint64_t size;
 	uint32_t stack, kind;      /* kind: 0 a pool block, 1 glibc's */
@@ -156,7 +169,7 @@ static struct {
 
 	/* interning */
 	pthread_mutex_t intern;
-	_Atomic uint64_t *slots;   /* (hash high 32 | id) or 0 */
+	struct hindex *_Atomic slots;
 	uint64_t *offs;            /* id -> byte offset in store */
 	uint8_t *store;
 	size_t store_used;
@@ -183,11 +196,11 @@ static struct {
 	/* infos: (requested size, stack, pool or glibc), interned; new ones
 	 * are defined on stream 0 before any chunk that can use them */
 	pthread_mutex_t info_lock;
-	_Atomic uint64_t *islots;  /* (hash high 32 | id) or 0 */
+	struct hindex *_Atomic islots;
 	struct info_entry *infos;  /* by id; 0 is "unknown" */
 	uint32_t ninfo;
 	uint8_t *idef;             /* INFO records not yet written */
-	size_t idef_len, idef_cap;
+	size_t idef_len, idef_cap, idef_mark;
 
 	/* live heap and its peak (block bytes) */
 	_Atomic int64_t live;
@@ -864,9 +877,70 @@ static inline uint64_t stack_hash(void *const *ip, int n, unsigned epoch)
 	return h;
 }
 
+static struct hindex *hindex_new(size_t cap)
+{
+	struct hindex *x = rmap(sizeof *x + cap * sizeof(uint64_t), 0);
+	if (x)
+		x->mask = cap - 1;
+	return x;
+}
+
+static void hindex_place(struct hindex *x, uint64_t h, uint32_t id)
+{
+	size_t i = (size_t)h & x->mask;
+	while (atomic_load_explicit(&x->slot[i], memory_order_relaxed))
+		i = (i + 1) & x->mask;
+	atomic_store_explicit(&x->slot[i], (h & 0xffffffff00000000ull) | id,
+	                      memory_order_release);
+}
+
+/*
+ * The id whose slot has h's tag and for which eq() holds, 0 if none.  No
+ * lock; an entry is complete before its slot is published.
+ */
+static uint32_t hindex_find(struct hindex *_Atomic *px, uint64_t h,
+                            int (*eq)(uint32_t id, const void *arg), const void *arg)
+{
+	struct hindex *x = atomic_load_explicit(px, memory_order_acquire);
+	uint64_t tag = h & 0xffffffff00000000ull;
+	for (size_t i = (size_t)h & x->mask;; i = (i + 1) & x->mask) {
+		uint64_t v = atomic_load_explicit(&x->slot[i], memory_order_acquire);
+		if (v == 0)
+			return 0;
+		if ((v & 0xffffffff00000000ull) == tag && eq((uint32_t)v, arg))
+			return (uint32_t)v;
+	}
+}
+
+/*
+ * Add id (an entry already complete) at hash h, growing first if half full:
+ * hash_of() gives each of the ids 1..nids-1 its hash again.  The table's
+ * lock held.  -1 if no memory for a bigger index.
+ */
+static int hindex_add(struct hindex *_Atomic *px, uint64_t h, uint32_t id,
+                      uint64_t (*hash_of)(uint32_t id), uint32_t nids)
+{
+	struct hindex *x = atomic_load_explicit(px, memory_order_relaxed);
+	if ((x->n + 1) * 2 > x->mask + 1) {
+		struct hindex *y = hindex_new((x->mask + 1) * 2);
+		if (!y)
+			return -1;
+		for (uint32_t k = 1; k < nids; k++)
+			hindex_place(y, hash_of(k), k);
+		y->n = x->n;
+		atomic_store_explicit(px, y, memory_order_release);
+		x = y;
+	}
+	hindex_place(x, h, id);
+	x->n++;
+	return 0;
+}
+
+static uint64_t stack_hash_of(uint32_t id);
+
 static int intern_init(void)
 {
-	R.slots = rmap(STACK_SLOTS * sizeof(uint64_t), 1);
+	R.slots = hindex_new(HINDEX_MIN);
 	R.offs = rmap(STACK_MAX * sizeof(uint64_t), 1);
 	R.store = rmap(STORE_SIZE, 1);
 	if (!R.slots || !R.offs || !R.store)
@@ -877,18 +951,36 @@ static int intern_init(void)
 
 static void intern_reset(void)   /* the fork child: its file knows no stack */
 {
-	madvise(R.slots, STACK_SLOTS * sizeof(uint64_t), MADV_DONTNEED);
+	struct hindex *x = hindex_new(HINDEX_MIN);
+	if (x)
+		R.slots = x;   /* the parent's indexes stay mapped, unused */
+	else
+		memset((void *)R.slots->slot, 0, (R.slots->mask + 1) * sizeof(uint64_t)),
+		R.slots->n = 0;
 	madvise(R.offs, STACK_MAX * sizeof(uint64_t), MADV_DONTNEED);
 	madvise(R.store, R.store_used, MADV_DONTNEED);
 	R.store_used = 0;
 	atomic_store(&R.nstacks, 1);
 }
 
-static inline int stack_equal(uint32_t id, void *const *ip, int n, unsigned epoch)
+struct stack_key {
+	void *const *ip;
+	int n;
+	unsigned epoch;
+};
+
+static int stack_eq(uint32_t id, const void *arg)
+{
+	const struct stack_key *k = arg;
+	const struct stack_entry *e = (const void *)(R.store + R.offs[id]);
+	return e->nframes == (uint32_t)k->n && e->epoch == k->epoch &&
+	       memcmp(e->ip, k->ip, (size_t)k->n * sizeof(void *)) == 0;
+}
+
+static uint64_t stack_hash_of(uint32_t id)
 {
 	const struct stack_entry *e = (const void *)(R.store + R.offs[id]);
-	return e->nframes == (uint32_t)n && e->epoch == epoch &&
-	       memcmp(e->ip, ip, (size_t)n * sizeof(void *)) == 0;
+	return stack_hash((void *const *)e->ip, (int)e->nframes, e->epoch);
 }
 
 /*
@@ -899,30 +991,20 @@ static uint32_t intern(void *const *ip, int n, int *fresh)
 {
 	unsigned epoch = atomic_load_explicit(&R.epoch, memory_order_relaxed);
 	uint64_t h = stack_hash(ip, n, epoch);
-	uint64_t tag = h & 0xffffffff00000000ull;
-	size_t mask = STACK_SLOTS - 1, i = (size_t)h & mask;
+	struct stack_key key = { ip, n, epoch };
 	*fresh = 0;
-	for (;;) {
-		uint64_t v = atomic_load_explicit(&R.slots[i], memory_order_acquire);
-		if (v == 0)
-			break;
-		if ((v & 0xffffffff00000000ull) == tag && stack_equal((uint32_t)v, ip, n, epoch))
-			return (uint32_t)v;
-		i = (i + 1) & mask;
-	}
+	uint32_t id = hindex_find(&R.slots, h, stack_eq, &key);
+	if (id)
+		return id;
 
 	pthread_mutex_lock(&R.intern);
-	for (;;) {   /* again, under the lock: another thread may have added it */
-		uint64_t v = atomic_load_explicit(&R.slots[i], memory_order_relaxed);
-		if (v == 0)
-			break;
-		if ((v & 0xffffffff00000000ull) == tag && stack_equal((uint32_t)v, ip, n, epoch)) {
-			pthread_mutex_unlock(&R.intern);
-			return (uint32_t)v;
-		}
-		i = (i + 1) & mask;
+	/* again, under the lock: another thread may have added it */
+	id = hindex_find(&R.slots, h, stack_eq, &key);
+	if (id) {
+		pthread_mutex_unlock(&R.intern);
+		return id;
 	}
-	uint32_t id = atomic_load_explicit(&R.nstacks, memory_order_relaxed);
+	id = atomic_load_explicit(&R.nstacks, memory_order_relaxed);
 	size_t need = sizeof(struct stack_entry) + (size_t)n * sizeof(void *);
 	if (id >= STACK_MAX || R.store_used + need > STORE_SIZE) {
 		pthread_mutex_unlock(&R.intern);
@@ -934,9 +1016,12 @@ static uint32_t intern(void *const *ip, int n, int *fresh)
 	e->gen = atomic_load_explicit(&R.mod_gen, memory_order_relaxed);
 	memcpy(e->ip, ip, (size_t)n * sizeof(void *));
 	R.offs[id] = R.store_used;
+	if (hindex_add(&R.slots, h, id, stack_hash_of, id)) {
+		pthread_mutex_unlock(&R.intern);
+		return 0;
+	}
 	R.store_used += need;
 	atomic_store_explicit(&R.nstacks, id + 1, memory_order_relaxed);
-	atomic_store_explicit(&R.slots[i], tag | id, memory_order_release);
 	pthread_mutex_unlock(&R.intern);
 	*fresh = 1;
 	return id;
@@ -1193,7 +1278,7 @@ static void live_reset(void)   /* the fork child: its trace knows no block */
  */
 static int info_init(void)
 {
-	R.islots = rmap(INFO_SLOTS * sizeof(uint64_t), 1);
+	R.islots = hindex_new(HINDEX_MIN);
 	R.infos = rmap(INFO_MAX * sizeof(struct info_entry), 1);
 	R.idef_cap = 64u << 10;
 	R.idef = rmap(R.idef_cap, 0);
@@ -1205,7 +1290,12 @@ static int info_init(void)
 
 static void info_reset(void)   /* the fork child: its file defines none yet */
 {
-	madvise(R.islots, INFO_SLOTS * sizeof(uint64_t), MADV_DONTNEED);
+	struct hindex *x = hindex_new(HINDEX_MIN);
+	if (x)
+		R.islots = x;   /* the parent's indexes stay mapped, unused */
+	else
+		memset((void *)R.islots->slot, 0, (R.islots->mask + 1) * sizeof(uint64_t)),
+		R.islots->n = 0;
 	madvise(R.infos, INFO_MAX * sizeof(struct info_entry), MADV_DONTNEED);
 	R.ninfo = 1;
 	R.idef_len = 0;
@@ -1228,6 +1318,7 @@ static uint32_t info_new_locked(uint64_t size, uint32_t stack, unsigned kind)
 	}
 	uint32_t id = R.ninfo++;
 	R.infos[id] = (struct info_entry){ size, stack, kind };
+	R.idef_mark = R.idef_len;
 	uint8_t *q = R.idef + R.idef_len;
 	*q++ = PT_REC_INFO;
 	q = pt_put_u(q, id);
@@ -1238,47 +1329,54 @@ static uint32_t info_new_locked(uint64_t size, uint32_t stack, unsigned kind)
 	return id;
 }
 
+static uint64_t info_hash(uint64_t size, uint32_t key)
+{
+	uint64_t h = (size * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)key * 0xc2b2ae3d27d4eb4full);
+	return h ^ (h >> 31);
+}
+
+static uint64_t info_hash_of(uint32_t id)
+{
+	const struct info_entry *e = &R.infos[id];
+	return info_hash(e->size, e->stack << 1 | e->kind);
+}
+
+struct info_key {
+	uint64_t size;
+	uint32_t stack, kind;
+};
+
+static int info_eq(uint32_t id, const void *arg)
+{
+	const struct info_key *k = arg;
+	const struct info_entry *e = &R.infos[id];
+	return e->size == k->size && e->stack == k->stack && e->kind == k->kind;
+}
+
 /* The id of (size, stack, kind); 0 if the table is full. */
 static uint32_t info_get(struct rec_thread *t, uint64_t size, uint32_t stack, unsigned kind)
 {
 	uint32_t key = stack << 1 | kind;
-	uint64_t h = (size * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)key * 0xc2b2ae3d27d4eb4full);
-	h ^= h >> 31;
-	unsigned ci = (unsigned)h & (ICACHE_SIZE - 1);
+	uint64_t h = info_hash(size, key);
+	unsigned ci = (unsigned)(h >> 40) & (ICACHE_SIZE - 1);
 	if (t->icache[ci].id && t->icache[ci].size == size && t->icache[ci].key == key)
 		return t->icache[ci].id;
 
-	uint64_t tag = h & 0xffffffff00000000ull;
-	size_t mask = INFO_SLOTS - 1, i0 = (size_t)(h >> 7) & mask;
-	uint32_t id = 0;
-	int locked = 0;
-	for (;;) {
-		/* first without the lock (an entry is complete before its slot
-		 * is published), then again under it, to insert */
-		size_t i = i0;
-		for (;; i = (i + 1) & mask) {
-			uint64_t v = atomic_load_explicit(&R.islots[i], memory_order_acquire);
-			if (v == 0)
-				break;
-			const struct info_entry *e = &R.infos[(uint32_t)v];
-			if ((v & 0xffffffff00000000ull) == tag && e->size == size &&
-			    e->stack == stack && e->kind == kind) {
-				id = (uint32_t)v;
-				break;
+	struct info_key k = { size, stack, kind };
+	uint32_t id = hindex_find(&R.islots, h, info_eq, &k);
+	if (!id) {
+		pthread_mutex_lock(&R.info_lock);
+		id = hindex_find(&R.islots, h, info_eq, &k);
+		if (!id) {
+			id = info_new_locked(size, stack, kind);
+			if (id && hindex_add(&R.islots, h, id, info_hash_of, id)) {
+				R.ninfo--;   /* no memory to index it: forget it */
+				R.idef_len = R.idef_mark;
+				id = 0;
 			}
 		}
-		if (!id && locked) {
-			id = info_new_locked(size, stack, kind);
-			if (id)
-				atomic_store_explicit(&R.islots[i], tag | id, memory_order_release);
-		}
-		if (id || locked)
-			break;
-		pthread_mutex_lock(&R.info_lock);
-		locked = 1;
-	}
-	if (locked)
 		pthread_mutex_unlock(&R.info_lock);
+	}
 	if (id) {
 		t->icache[ci].size = size;
 		t->icache[ci].key = key;
