@@ -936,6 +936,18 @@ static int hindex_add(struct hindex *_Atomic *px, uint64_t h, uint32_t id,
 	return 0;
 }
 
+/* The fork child: an empty index (the parent's stay mapped, unused). */
+static void hindex_reset(struct hindex *_Atomic *px)
+{
+	struct hindex *x = hindex_new(HINDEX_MIN), *old = atomic_load(px);
+	if (x) {
+		atomic_store(px, x);
+		return;
+	}
+	memset((void *)old->slot, 0, (old->mask + 1) * sizeof(uint64_t));
+	old->n = 0;
+}
+
 static uint64_t stack_hash_of(uint32_t id);
 
 static int intern_init(void)
@@ -951,12 +963,7 @@ static int intern_init(void)
 
 static void intern_reset(void)   /* the fork child: its file knows no stack */
 {
-	struct hindex *x = hindex_new(HINDEX_MIN);
-	if (x)
-		R.slots = x;   /* the parent's indexes stay mapped, unused */
-	else
-		memset((void *)R.slots->slot, 0, (R.slots->mask + 1) * sizeof(uint64_t)),
-		R.slots->n = 0;
+	hindex_reset(&R.slots);
 	madvise(R.offs, STACK_MAX * sizeof(uint64_t), MADV_DONTNEED);
 	madvise(R.store, R.store_used, MADV_DONTNEED);
 	R.store_used = 0;
@@ -1290,12 +1297,7 @@ static int info_init(void)
 
 static void info_reset(void)   /* the fork child: its file defines none yet */
 {
-	struct hindex *x = hindex_new(HINDEX_MIN);
-	if (x)
-		R.islots = x;   /* the parent's indexes stay mapped, unused */
-	else
-		memset((void *)R.islots->slot, 0, (R.islots->mask + 1) * sizeof(uint64_t)),
-		R.islots->n = 0;
+	hindex_reset(&R.islots);
 	madvise(R.infos, INFO_MAX * sizeof(struct info_entry), MADV_DONTNEED);
 	R.ninfo = 1;
 	R.idef_len = 0;

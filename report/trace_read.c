@@ -199,6 +199,20 @@ void pt_trace_close(struct pt_trace *t)
 	free(t);
 }
 
+/* Grow a zero-filled array of *n elements of size sz so that index i fits. */
+static void *grow_zeroed(void *a, size_t *n, size_t i, size_t sz)
+{
+	if (i < *n)
+		return a;
+	size_t nn = *n ? *n : 1024;
+	while (nn <= i)
+		nn *= 2;
+	a = xrealloc(a, nn * sz);
+	memset((char *)a + *n * sz, 0, (nn - *n) * sz);
+	*n = nn;
+	return a;
+}
+
 /* ---- decoding ------------------------------------------------------------ */
 
 struct dec {
@@ -234,14 +248,7 @@ static int define_stack(struct pt_trace *t, struct dec *d)
 	}
 	if (d->bad)
 		return -1;
-	if (id >= t->nstacks) {
-		size_t nn = t->nstacks ? t->nstacks : 1024;
-		while (nn <= id)
-			nn *= 2;
-		t->stack = xrealloc(t->stack, nn * sizeof *t->stack);
-		memset(t->stack + t->nstacks, 0, (nn - t->nstacks) * sizeof *t->stack);
-		t->nstacks = nn;
-	}
+	t->stack = grow_zeroed(t->stack, &t->nstacks, id, sizeof *t->stack);
 	struct pt_stack *s = &t->stack[id];
 	if (s->nframes)
 		return 0;   /* defined twice (a second fork child?): keep the first */
@@ -385,6 +392,7 @@ bad:
 }
 
 #define INFO_ID_MAX   (1u << 28)
+
 #define STREAM_MAX    (1u << 24)
 
 /* An INFO record: ids come in order, each once. */
@@ -393,14 +401,7 @@ static int define_info(struct pt_trace *t, struct dec *d)
 	uint64_t id = U(d), size = U(d), stack = U(d), kind = U(d);
 	if (d->bad || id == 0 || id > INFO_ID_MAX || stack > UINT32_MAX || kind > 1)
 		return -1;
-	if (id >= t->infos_cap) {
-		size_t cap = t->infos_cap ? t->infos_cap : 1024;
-		while (cap <= id)
-			cap *= 2;
-		t->info = xrealloc(t->info, cap * sizeof *t->info);
-		memset(t->info + t->infos_cap, 0, (cap - t->infos_cap) * sizeof *t->info);
-		t->infos_cap = cap;
-	}
+	t->info = grow_zeroed(t->info, &t->infos_cap, id, sizeof *t->info);
 	if (t->info[id].defined)
 		return -1;
 	t->info[id] = (struct pt_info){ size, (uint32_t)stack, (uint32_t)kind, 1 };
@@ -422,14 +423,7 @@ static const struct pt_info *info_of(struct pt_trace *t, uint64_t id)
 
 static uint32_t *last_alloc(struct pt_trace *t, uint32_t stream)
 {
-	if (stream >= t->nlast) {
-		size_t n = t->nlast ? t->nlast : 64;
-		while (n <= stream)
-			n *= 2;
-		t->last_alloc = xrealloc(t->last_alloc, n * sizeof *t->last_alloc);
-		memset(t->last_alloc + t->nlast, 0, (n - t->nlast) * sizeof *t->last_alloc);
-		t->nlast = n;
-	}
+	t->last_alloc = grow_zeroed(t->last_alloc, &t->nlast, stream, sizeof *t->last_alloc);
 	return &t->last_alloc[stream];
 }
 
