@@ -393,13 +393,15 @@ bad:
 
 #define INFO_ID_MAX   (1u << 28)
 
-#define STREAM_MAX    (1u << 24)
+#define STREAM_MAX    (1u << 20)
 
 /* An INFO record: ids come in order, each once. */
 static int define_info(struct pt_trace *t, struct dec *d)
 {
 	uint64_t id = U(d), size = U(d), stack = U(d), kind = U(d);
-	if (d->bad || id == 0 || id > INFO_ID_MAX || stack > UINT32_MAX || kind > 1)
+	/* the writer numbers infos from 1 and defines them in order */
+	if (d->bad || id != (t->ninfos ? t->ninfos : 1) || id > INFO_ID_MAX ||
+	    stack > UINT32_MAX || kind > 1)
 		return -1;
 	t->info = grow_zeroed(t->info, &t->infos_cap, id, sizeof *t->info);
 	if (t->info[id].defined)
