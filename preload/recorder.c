@@ -1037,8 +1037,11 @@ static uint32_t intern(void *const *ip, int n, int *fresh)
 /*
  * Unwind the caller's stack, drop our own frames, intern it.  Writes the
  * definition of a new stack into t's buffer (lock held by the caller).
+ * Inlined, as record_alloc() is, into the hooks: libunwind spends some 90
+ * instructions stepping over each frame of ours.
  */
-static uint32_t capture_stack(struct rec_thread *t)
+static inline __attribute__((always_inline))
+uint32_t capture_stack(struct rec_thread *t)
 {
 	void *ip[PT_TRACE_MAX_DEPTH + 8];
 	int n = unw_backtrace(ip, (int)R.depth + 6);
@@ -1509,8 +1512,9 @@ static void sample_live(struct rec_thread *t, int64_t w)
 }
 
 /* Record block p of n bytes, its stack taken here. */
-static void record_alloc(struct rec_thread *t, uint64_t seq, int64_t old_info, void *p,
-                         size_t n, int pool, size_t bsize)
+static inline __attribute__((always_inline))
+void record_alloc(struct rec_thread *t, uint64_t seq, int64_t old_info, void *p, size_t n,
+                  int pool, size_t bsize)
 {
 	uint32_t stack = capture_stack(t);
 	uint32_t id = info_get(t, n, stack, !pool);
