@@ -510,7 +510,22 @@ static int chunk_write_locked(uint32_t stream, uint32_t tid, uint64_t first_seq,
 	return chunk_write_raw_locked(stream, tid, first_seq, data, len);
 }
 
-/* Flush a thread's buffer; its lock held.  blocking: may wait for R.file. */
+/* Write t's handed-over buffer b if it still waits for the snapshot
+ * thread; R.file held (whoever writes it checks under the lock). */
+static void hand_write_locked(struct rec_thread *t, unsigned b)
+{
+	if (!atomic_load_explicit(&t->hand[b].ready, memory_order_acquire))
+		return;
+	chunk_write_locked(t->stream, t->tid, t->hand[b].first_seq, t->space[b], t->hand[b].len);
+	__atomic_fetch_add(&t->nflush, 1, __ATOMIC_RELAXED);
+	atomic_store_explicit(&t->hand[b].ready, 0, memory_order_release);
+}
+
+/*
+ * Flush a thread's buffer; its lock held.  blocking: may wait for R.file.
+ * A buffer it handed over and that is still waiting goes first: a
+ * stream's chunks reach the file in order.
+ */
 static void buf_flush(struct rec_thread *t, int blocking)
 {
 	if (t->len == 0)
@@ -519,6 +534,7 @@ static void buf_flush(struct rec_thread *t, int blocking)
 		pthread_mutex_lock(&R.file);
 	else if (pthread_mutex_trylock(&R.file))
 		return;
+	hand_write_locked(t, t->cur ^ 1);
 	chunk_write_locked(t->stream, t->tid, t->first_seq, t->buf, t->len);
 	pthread_mutex_unlock(&R.file);
 	__atomic_fetch_add(&t->nflush, 1, __ATOMIC_RELAXED);
@@ -630,7 +646,8 @@ static void bg_wake(void)
 }
 
 /* The buffer is full: hand it to the snapshot thread and go on in the
- * other one, or write it now if the other is still waiting to be written. */
+ * other one, or, if the other is still waiting to be written, write both
+ * now, the other first. */
 static void buf_full(struct rec_thread *t)
 {
 	unsigned o = t->cur ^ 1;
@@ -659,11 +676,8 @@ static void write_ready(int blocking)
 				pthread_mutex_lock(&R.file);
 			else if (pthread_mutex_trylock(&R.file))
 				return;
-			chunk_write_locked(t->stream, t->tid, t->hand[b].first_seq, t->space[b],
-			                   t->hand[b].len);
+			hand_write_locked(t, b);
 			pthread_mutex_unlock(&R.file);
-			__atomic_fetch_add(&t->nflush, 1, __ATOMIC_RELAXED);
-			atomic_store_explicit(&t->hand[b].ready, 0, memory_order_release);
 		}
 }
 

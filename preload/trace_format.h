@@ -120,9 +120,10 @@ enum pt_record {
 	PT_REC_PAD = 0,          /* ignored: a chunk may end with zeros */
 	/* seq, u info: a block was handed out (malloc, calloc, memalign...) */
 	PT_REC_ALLOC = 1,
-	/* seq: the thread's last ALLOC or REALLOC block was freed, with no
-	 * other allocation recorded on this stream in between (a temporary
-	 * allocation, as heaptrack counts them); its info is that record's */
+	/* seq: the thread's last ALLOC or REALLOC block (in sequence order)
+	 * was freed, with no other allocation recorded on this stream in
+	 * between (a temporary allocation, as heaptrack counts them); its
+	 * info is that record's */
 	PT_REC_FREE_TEMP = 2,
 	/* seq, u info: a block of that info was freed; info 0: a block the
 	 * trace did not see allocated (before profiling, in a fork parent) */

@@ -440,6 +440,10 @@ static int cmd_dump(int argc, char **argv)
 	       t->ninfos ? t->ninfos - 1 : 0, t->nmodmaps, t->nchunks,
 	       (unsigned long long)t->streams_max, t->ended ? "complete" : "incomplete");
 	fflush(stdout);
+	if (t->chunks_out_of_order)
+		fprintf(stderr, "pooltrace: warning: %s: %llu chunks came before an earlier one of "
+		        "their thread (read in sequence order all the same)\n", path,
+		        (unsigned long long)t->chunks_out_of_order);
 	if (t->stop[0])
 		fprintf(stderr, "pooltrace: warning: %s: read up to offset %llu of %zu: %s\n", path,
 		        (unsigned long long)t->data_end, t->size, t->stop);

@@ -184,6 +184,7 @@ void pt_trace_close(struct pt_trace *t)
 	free(t->stack);
 	free(t->info);
 	free(t->last_alloc);
+	free(t->stream_first);
 	for (size_t i = 0; i < t->nmodmaps; i++) {
 		for (unsigned k = 0; k < t->modmap[i].count; k++) {
 			free(t->modmap[i].mod[k].path);
@@ -461,7 +462,11 @@ static struct loaded *decode_chunk(struct pt_trace *t, const struct pt_chunk_ind
 		         ci->h.stream, (unsigned long long)ci->off - sizeof(struct pt_chunk_header));
 		return l;
 	}
-	uint32_t *last = last_alloc(t, ci->h.stream);
+	t->stream_first = grow_zeroed(t->stream_first, &t->nstream_first, ci->h.stream,
+	                              sizeof *t->stream_first);
+	if (ci->h.stream && t->stream_first[ci->h.stream] > ci->h.first_seq + 1)
+		t->chunks_out_of_order++;
+	t->stream_first[ci->h.stream] = ci->h.first_seq + 1;
 
 	while (d.p < d.end) {
 		const uint8_t *rec = d.p;
@@ -497,11 +502,7 @@ static struct loaded *decode_chunk(struct pt_trace *t, const struct pt_chunk_ind
 				e.old_stack = old->stack;
 			}
 			if (type == PT_REC_FREE_TEMP) {
-				e.info = *last;
-				e.temp = 1;
-				*last = 0;
-				if (!e.info)   /* no allocation to be temporary */
-					d.bad = 1;
+				e.temp = 1;   /* its info: resolved in sequence order */
 			} else {
 				uint64_t id = U(&d);
 				e.info = (uint32_t)id;
@@ -519,7 +520,6 @@ static struct loaded *decode_chunk(struct pt_trace *t, const struct pt_chunk_ind
 			} else {
 				if (!e.info)   /* allocations always name their info */
 					d.bad = 1;
-				*last = e.info;
 				e.type = type == PT_REC_ALLOC
 				         ? (in->kind ? PT_EV_ALLOC_SYS : PT_EV_ALLOC_POOL)
 				         : (in->kind ? PT_EV_REALLOC_SYS : PT_EV_REALLOC_POOL);
@@ -573,6 +573,27 @@ static struct loaded *decode_chunk(struct pt_trace *t, const struct pt_chunk_ind
 		l->ev[l->n++] = e;
 	}
 	return l;
+}
+
+/*
+ * A temporary free frees its stream's last allocation: known once the
+ * events are in sequence order (a stream's chunks may reach the file out
+ * of order in traces of older writers).  None: an unknown block.
+ */
+static void resolve_temp(struct pt_trace *t, struct pt_event *e)
+{
+	if (e->type == PT_EV_FREE && e->temp) {
+		uint32_t *last = last_alloc(t, e->stream);
+		const struct pt_info *in = info_of(t, *last);
+		e->info = in ? *last : 0;
+		e->size = in ? in->size : 0;
+		e->stack = in ? in->stack : 0;
+		e->temp = e->info != 0;
+		*last = 0;
+	} else if (e->type >= PT_EV_ALLOC_POOL && e->type <= PT_EV_REALLOC_SYS &&
+	           e->type != PT_EV_FREE) {
+		*last_alloc(t, e->stream) = e->info;
+	}
 }
 
 /* ---- the merge ----------------------------------------------------------- */
@@ -686,7 +707,8 @@ int pt_trace_read(struct pt_trace *t, int (*fn)(void *ctx, const struct pt_event
 			continue;
 		}
 		struct loaded *l = heap[0];
-		const struct pt_event *e = &l->ev[l->next++];
+		struct pt_event *e = &l->ev[l->next++];
+		resolve_temp(t, e);
 		t->events++;
 		if (e->type == PT_REC_END)
 			t->ended = 1;

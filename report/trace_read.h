@@ -121,6 +121,10 @@ struct pt_trace {
 	size_t ninfos, infos_cap;
 	uint32_t *last_alloc;     /* by stream: the info of FREE_TEMP */
 	size_t nlast;
+	uint64_t *stream_first;   /* by stream: its last chunk's first_seq + 1 */
+	size_t nstream_first;
+	uint64_t chunks_out_of_order;   /* a stream's chunk below its previous
+	                                   one (a writer bug; readers cope) */
 	struct pt_modmap *modmap;
 	size_t nmodmaps;
 	int ended;                /* an END record was seen */

@@ -442,6 +442,33 @@ static void test_threads(void **state)
 	unload(t);
 }
 
+/* Eight threads of the stress program, allocating, freeing each other's
+ * blocks and reallocating as fast as they can: their buffers fill faster
+ * than the snapshot thread writes them, so threads write their own, and
+ * a stream's chunks must still reach the file in order.  The whole trace
+ * reads back, and every free names an info with a block live. */
+static void test_stress_threads(void **state)
+{
+	(void)state;
+	char stress[512];
+	snprintf(stress, sizeof stress, "%s/tests/stress", B);
+	const char *argv[] = { stress, "-t", "8", "-n", "150000", "-s", "7", NULL };
+	struct run r;
+	run_host(&r, argv, NULL, 1, 0);
+	assert_int_equal(r.status, 0);
+	char path[4][512];
+	assert_int_equal(traces("*.trace", path, 4), 1);
+	struct tr *t = load(path[0]);
+	assert_string_equal(t->t->stop, "");
+	assert_int_equal(t->nend, 1);
+	assert_true(t->n > 500000);
+	assert_consistent(t);
+	assert_int_equal(t->free_unknown, 0);
+	assert_int_equal(t->t->chunks_out_of_order, 0);
+	assert_true(t->t->streams_max >= 9);
+	unload(t);
+}
+
 /* The forked child writes its own trace, holding only its own events. */
 static void test_fork(void **state)
 {
@@ -810,6 +837,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_roundtrip_known, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stress_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fork, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dlopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill9, setup, teardown),
