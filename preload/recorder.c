@@ -1751,6 +1751,21 @@ static uint64_t glibc_in_use(void)
 	return m.uordblks + m.hblkhd;
 }
 
+/* A snapshot record up to glibc's bytes in use: all of a light one. */
+static uint8_t *snap_head(uint8_t *p, uint64_t seq, int kind, uint64_t rss, int64_t live,
+                          const uint64_t c[6], uint64_t glibc)
+{
+	*p++ = PT_REC_SNAPSHOT;
+	p = pt_put_u(p, seq);
+	p = pt_put_u(p, (uint64_t)kind);
+	p = pt_put_u(p, now_ns(CLOCK_MONOTONIC) - R.t0_mono);
+	p = pt_put_u(p, rss);
+	p = pt_put_u(p, live > 0 ? (uint64_t)live : 0);
+	for (int i = 0; i < 6; i++)
+		p = pt_put_u(p, c[i]);
+	return pt_put_u(p, glibc);
+}
+
 /*
  * Write a snapshot record on stream 0.  Takes R.file (and the allocator's
  * lock inside); the caller holds no thread buffer lock.
@@ -1781,17 +1796,9 @@ static void snapshot(int kind)
 	int64_t live = atomic_load(&R.live);
 	if (kind == PT_SNAP_LIGHT) {
 		/* time, RSS, live heap and counters only: no walk of the pools */
-		uint8_t rec[160], *p = rec;
+		uint8_t rec[160];
 		uint64_t seq = next_seq();
-		*p++ = PT_REC_SNAPSHOT;
-		p = pt_put_u(p, seq);
-		p = pt_put_u(p, (uint64_t)kind);
-		p = pt_put_u(p, now_ns(CLOCK_MONOTONIC) - R.t0_mono);
-		p = pt_put_u(p, rss);
-		p = pt_put_u(p, live > 0 ? (uint64_t)live : 0);
-		for (int i = 0; i < 6; i++)
-			p = pt_put_u(p, c[i]);
-		p = pt_put_u(p, glibc);
+		uint8_t *p = snap_head(rec, seq, kind, rss, live, c, glibc);
 		chunk_write_locked(0, (uint32_t)gettid_(), seq, rec, (uint32_t)(p - rec));
 		pthread_mutex_unlock(&R.file);
 		return;
@@ -1824,16 +1831,7 @@ static void snapshot(int kind)
 		}
 	}
 	uint64_t seq = next_seq();
-	uint8_t *p = R.scratch;
-	*p++ = PT_REC_SNAPSHOT;
-	p = pt_put_u(p, seq);
-	p = pt_put_u(p, (uint64_t)kind);
-	p = pt_put_u(p, now_ns(CLOCK_MONOTONIC) - R.t0_mono);
-	p = pt_put_u(p, rss);
-	p = pt_put_u(p, live > 0 ? (uint64_t)live : 0);
-	for (int i = 0; i < 6; i++)
-		p = pt_put_u(p, c[i]);
-	p = pt_put_u(p, glibc);
+	uint8_t *p = snap_head(R.scratch, seq, kind, rss, live, c, glibc);
 	const uint64_t a[] = {
 		st.arenas_mapped, st.pools_in_use, st.pools_empty_heap, st.pools_free_dirty,
 		st.pools_free_purged, st.bytes_in_blocks, st.bytes_free_blocks,
