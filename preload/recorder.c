@@ -64,7 +64,6 @@
 #define ZSTD_FRAME    (64u << 20)       /* raw bytes per zstd frame */
 
 volatile int pt__rec_on;
-int pt__rec_every;
 uint8_t *pt__rec_sfilter;
 __thread struct pt_rec_hot *pt__rec_tl __attribute__((tls_model("initial-exec")));
 __thread int pt__rec_guard __attribute__((tls_model("initial-exec")));
@@ -1431,7 +1430,7 @@ static void live_fold(struct rec_thread *t)
 	bg_wake();
 }
 
-size_t pt__rec_block_bytes(void *p)
+static size_t block_bytes(void *p)
 {
 	unsigned v = pt__class_of((uintptr_t)p);
 	return v ? pt__g.class_size[v - 1] : pt__libc_usable_size(p);
@@ -1560,7 +1559,7 @@ void pt__rec_alloc_slow(void *p, size_t n, int counted)
 	if (!t)
 		goto out;
 	int pool = pt__class_of((uintptr_t)p) != 0;
-	size_t bsize = pt__rec_block_bytes(p);
+	size_t bsize = block_bytes(p);
 	if (!R.sample)
 		count_alloc(t, n, bsize, pool);
 	else if (!pool)
@@ -1585,7 +1584,7 @@ void pt__rec_free_slow(void *p)
 		goto out;
 	if (!R.sample) {
 		t->n_free++;
-		t->live_delta -= (int64_t)pt__rec_block_bytes(p);
+		t->live_delta -= (int64_t)block_bytes(p);
 		if (t->live_delta < -LIVE_BATCH)
 			live_fold(t);
 		record_free(t, next_seq(), p, live_take((uintptr_t)p));
@@ -1595,7 +1594,7 @@ void pt__rec_free_slow(void *p)
 		t->n_free++;            /* the allocator's count gives the pool's */
 	uint32_t id = live_take((uintptr_t)p);
 	if (id) {
-		sample_live(t, -sample_weight(pt__rec_block_bytes(p)));
+		sample_live(t, -sample_weight(block_bytes(p)));
 		record_free(t, next_seq(), p, id);
 	}
 out:
@@ -1618,11 +1617,11 @@ struct pt_rec_realloc pt__rec_realloc_begin(void *old)
 	int e = errno;
 	struct rec_thread *t = thread_get();
 	if (t && !R.sample) {
-		t->live_delta -= (int64_t)pt__rec_block_bytes(old);
+		t->live_delta -= (int64_t)block_bytes(old);
 		tok.old_info = live_take((uintptr_t)old);
 		tok.seq1 = next_seq() + 1;
 	} else if (t && (tok.old_info = live_take((uintptr_t)old)) != 0) {
-		sample_live(t, -sample_weight(pt__rec_block_bytes(old)));
+		sample_live(t, -sample_weight(block_bytes(old)));
 		tok.seq1 = next_seq() + 1;
 	}
 	errno = e;
@@ -1646,9 +1645,9 @@ void pt__rec_realloc_end(struct pt_rec_realloc tok, void *old, void *p, size_t n
 		if (tok.old_info)
 			live_put((uintptr_t)old, tok.old_info);
 		if (!R.sample)
-			t->live_delta += (int64_t)pt__rec_block_bytes(old);
+			t->live_delta += (int64_t)block_bytes(old);
 		else if (tok.seq1)
-			sample_live(t, sample_weight(pt__rec_block_bytes(old)));
+			sample_live(t, sample_weight(block_bytes(old)));
 		goto out;
 	}
 	if (!p) {                   /* realloc(old, 0) freed it */
@@ -1659,7 +1658,7 @@ void pt__rec_realloc_end(struct pt_rec_realloc tok, void *old, void *p, size_t n
 		goto out;
 	}
 	int pool = pt__class_of((uintptr_t)p) != 0;
-	size_t bsize = pt__rec_block_bytes(p);
+	size_t bsize = block_bytes(p);
 	if (!R.sample) {
 		t->live_delta += (int64_t)bsize;
 		t->bytes_alloc += n;
@@ -2159,7 +2158,6 @@ void pt__rec_init(void)
 	m.p = probe, m.end = probe + sizeof probe, m.count = 0, m.overflow = 0;
 	dl_iterate_phdr(mod_list_cb, &m);
 	pt__rec_guard = 0;
-	pt__rec_every = R.sample == 0;
 	pt__rec_on = 1;
 	signals_install();
 	bg_start();

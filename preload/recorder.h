@@ -20,9 +20,6 @@
 
 /* Nonzero while recording (cleared for good on a write error). */
 PT_HIDDEN extern volatile int pt__rec_on;
-/* Every event is recorded (no POOLTRACE_SAMPLE): each one takes the slow
- * path.  Set once, before pt__rec_on. */
-PT_HIDDEN extern int pt__rec_every;
 /* Sampling: a counting filter, one byte per hash of a 4 KiB page, nonzero
  * where a sampled block may live.  NULL when every event is recorded. */
 PT_HIDDEN extern uint8_t *pt__rec_sfilter;
@@ -80,13 +77,25 @@ PT_HIDDEN void pt__rec_fork_prepare(void);
 PT_HIDDEN void pt__rec_fork_parent(void);
 PT_HIDDEN void pt__rec_fork_child(void);
 
-/* A pool block p was handed out for n bytes. */
-static inline void pt__rec_alloc_pool(void *p, size_t n)
+/* May p be a sampled block?  Always when every event is recorded. */
+static inline int pt__rec_maybe_sampled(const void *p)
 {
-	if (__builtin_expect(!pt__rec_on, 1))
+	const uint8_t *f = pt__rec_sfilter;
+	return !f || __atomic_load_n(&f[pt__rec_sfilter_idx((uintptr_t)p)], __ATOMIC_RELAXED);
+}
+
+/*
+ * Block p was handed out for n bytes.  A pool block with sampling costs a
+ * subtraction until the countdown runs out (the allocator counts the
+ * pool's calls); glibc's calls cost more than the slow path, which counts
+ * them.
+ */
+static inline void pt__rec_alloc(void *p, size_t n)
+{
+	if (__builtin_expect(!pt__rec_on, 1) || !p)
 		return;
 	struct pt_rec_hot *h = pt__rec_tl;
-	if (__builtin_expect(h != NULL, 1)) {
+	if (__builtin_expect(h != NULL && pt__class_of((uintptr_t)p) != 0, 1)) {
 		h->sample_left -= (int64_t)n;
 		if (__builtin_expect(h->sample_left > 0, 1))
 			return;
@@ -96,14 +105,14 @@ static inline void pt__rec_alloc_pool(void *p, size_t n)
 	pt__rec_alloc_slow(p, n, 0);
 }
 
-/* Pool block p is about to be freed (it may be handed out again as soon as
- * it is, so the event is numbered first). */
-static inline void pt__rec_free_pool(void *p)
+/* Block p is about to be freed (it may be handed out again as soon as it
+ * is, so the event is numbered first).  With sampling, a pool block costs
+ * a byte of the filter. */
+static inline void pt__rec_free(void *p)
 {
-	if (__builtin_expect(!pt__rec_on, 1))
+	if (__builtin_expect(!pt__rec_on, 1) || !p)
 		return;
-	if (__builtin_expect(!pt__rec_every, 1) &&
-	    !__atomic_load_n(&pt__rec_sfilter[pt__rec_sfilter_idx((uintptr_t)p)], __ATOMIC_RELAXED))
+	if (__builtin_expect(pt__class_of((uintptr_t)p) != 0 && !pt__rec_maybe_sampled(p), 1))
 		return;
 	pt__rec_free_slow(p);
 }
@@ -113,8 +122,7 @@ static inline void pt__rec_free_pool(void *p)
  * either costs the filter's byte and the countdown, as malloc and free do. */
 static inline struct pt_rec_realloc pt__rec_realloc_before(void *old)
 {
-	if (__builtin_expect(!pt__rec_every, 1) &&
-	    !__atomic_load_n(&pt__rec_sfilter[pt__rec_sfilter_idx((uintptr_t)old)], __ATOMIC_RELAXED))
+	if (__builtin_expect(!pt__rec_maybe_sampled(old), 1))
 		return (struct pt_rec_realloc){ 0, 0 };
 	return pt__rec_realloc_begin(old);
 }
@@ -122,7 +130,7 @@ static inline struct pt_rec_realloc pt__rec_realloc_before(void *old)
 static inline void pt__rec_realloc_after(struct pt_rec_realloc tok, void *old, void *p, size_t n)
 {
 	struct pt_rec_hot *h = pt__rec_tl;
-	if (__builtin_expect(!pt__rec_every && !tok.seq1 && p && h, 1)) {
+	if (__builtin_expect(pt__rec_sfilter && !tok.seq1 && p && h, 1)) {
 		h->n_realloc++;
 		h->sample_left -= (int64_t)n;
 		if (__builtin_expect(h->sample_left > 0, 1))
@@ -131,20 +139,6 @@ static inline void pt__rec_realloc_after(struct pt_rec_realloc tok, void *old, v
 		return;
 	}
 	pt__rec_realloc_end(tok, old, p, n, 0);
-}
-
-/* Any block, pool or glibc: glibc's calls cost more than the recorder's
- * slow path, which counts them. */
-static inline void pt__rec_alloc(void *p, size_t n)
-{
-	if (__builtin_expect(pt__rec_on, 0) && p)
-		pt__rec_alloc_slow(p, n, 0);
-}
-
-static inline void pt__rec_free(void *p)
-{
-	if (__builtin_expect(pt__rec_on, 0) && p)
-		pt__rec_free_slow(p);
 }
 
 #endif

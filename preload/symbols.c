@@ -80,29 +80,15 @@ static void *aligned_impl(size_t align, size_t n)
 
 PT_EXPORT void *malloc(size_t n)
 {
-	if (PT_LIKELY(n <= PT_SMALL_MAX)) {
-		void *p = pt__alloc_inline(n);
-		if (PT_LIKELY(p != NULL)) {
-			pt__rec_alloc_pool(p, n);
-			return p;
-		}
-	}
-	void *p = __libc_malloc(n);
+	void *p = malloc_impl(n);
 	pt__rec_alloc(p, n);
 	return p;
 }
 
 PT_EXPORT void free(void *p)
 {
-	unsigned v = pt__class_of((uintptr_t)p);
-	if (PT_LIKELY(v != 0)) {
-		/* first: once freed, p may be handed out again */
-		pt__rec_free_pool(p);
-		pt__free_class(p, v - 1);
-		return;
-	}
-	pt__rec_free(p);
-	__libc_free(p);   /* also NULL, and pointers into our range in no live pool */
+	pt__rec_free(p);   /* first: once freed, p may be handed out again */
+	free_impl(p);
 }
 
 PT_EXPORT void cfree(void *p)
