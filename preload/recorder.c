@@ -199,7 +199,7 @@ static struct {
 	struct info_entry *infos;  /* by id; 0 is "unknown" */
 	uint32_t ninfo;
 	uint8_t *idef;             /* INFO records not yet written */
-	size_t idef_len, idef_cap, idef_mark;
+	size_t idef_len, idef_cap;
 
 	/* live heap and its peak (block bytes) */
 	_Atomic int64_t live;
@@ -416,19 +416,13 @@ static int file_create_locked(void)
 	return 0;
 }
 
-/* Append one chunk; R.file held.  Returns 0, or -1 after rec_fail. */
+/* Append one chunk to the file, which exists; R.file held.  Returns 0, or
+ * -1 after rec_fail. */
 static int chunk_write_raw_locked(uint32_t stream, uint32_t tid, uint64_t first_seq,
                                   const uint8_t *data, uint32_t len)
 {
 	if (R.file_failed)
 		return -1;
-	if (!R.created) {
-		int e = file_create_locked();
-		if (e) {
-			rec_fail("cannot create trace file", e);
-			return -1;
-		}
-	}
 	struct pt_chunk_header c = {
 		.magic = PT_CHUNK_MAGIC, .stream = stream, .tid = tid, .stored = len,
 		.raw = len, .first_seq = first_seq,
@@ -479,8 +473,9 @@ static int chunk_write_raw_locked(uint32_t stream, uint32_t tid, uint64_t first_
 static pid_t gettid_(void);
 
 /*
- * Append one chunk, after the INFO records of infos created since the last
- * chunk (the chunk may use them); R.file held.  0, or -1 after rec_fail.
+ * Append one chunk, creating the file first if need be, after the INFO
+ * records of infos created since the last chunk (the chunk may use them);
+ * R.file held.  0, or -1 after rec_fail.
  */
 static int chunk_write_locked(uint32_t stream, uint32_t tid, uint64_t first_seq,
                               const uint8_t *data, uint32_t len)
@@ -497,7 +492,7 @@ static int chunk_write_locked(uint32_t stream, uint32_t tid, uint64_t first_seq,
 	if (__atomic_load_n(&R.idef_len, __ATOMIC_RELAXED)) {
 		pthread_mutex_lock(&R.info_lock);
 		int r = 0;
-		if (R.idef_len && !R.file_failed) {
+		if (R.idef_len) {
 			r = chunk_write_raw_locked(0, (uint32_t)gettid_(), 0, R.idef,
 			                           (uint32_t)R.idef_len);
 			R.idef_len = 0;
@@ -1321,7 +1316,11 @@ static void info_reset(void)   /* the fork child: its file defines none yet */
 		memset(t->icache, 0, sizeof t->icache);
 }
 
-static uint32_t info_new_locked(uint64_t size, uint32_t stack, unsigned kind)
+static uint64_t info_hash_of(uint32_t id);
+
+/* A new info at hash h: entered, indexed and its INFO record queued; 0 if
+ * there is no room (its blocks are then written as unknown). */
+static uint32_t info_new_locked(uint64_t h, uint64_t size, uint32_t stack, unsigned kind)
 {
 	if (R.ninfo >= INFO_MAX)
 		return 0;
@@ -1334,9 +1333,11 @@ static uint32_t info_new_locked(uint64_t size, uint32_t stack, unsigned kind)
 		R.idef = n;
 		R.idef_cap *= 2;
 	}
-	uint32_t id = R.ninfo++;
+	uint32_t id = R.ninfo;
 	R.infos[id] = (struct info_entry){ size, stack, kind };
-	R.idef_mark = R.idef_len;
+	if (hindex_add(&R.islots, h, id, info_hash_of, id))
+		return 0;
+	R.ninfo++;
 	uint8_t *q = R.idef + R.idef_len;
 	*q++ = PT_REC_INFO;
 	q = pt_put_u(q, id);
@@ -1385,14 +1386,8 @@ static uint32_t info_get(struct rec_thread *t, uint64_t size, uint32_t stack, un
 	if (!id) {
 		pthread_mutex_lock(&R.info_lock);
 		id = hindex_find(&R.islots, h, info_eq, &k);
-		if (!id) {
-			id = info_new_locked(size, stack, kind);
-			if (id && hindex_add(&R.islots, h, id, info_hash_of, id)) {
-				R.ninfo--;   /* no memory to index it: forget it */
-				R.idef_len = R.idef_mark;
-				id = 0;
-			}
-		}
+		if (!id)
+			id = info_new_locked(h, size, stack, kind);
 		pthread_mutex_unlock(&R.info_lock);
 	}
 	if (id) {
@@ -1451,17 +1446,25 @@ static int64_t sample_weight(size_t bsize)
 	return (int64_t)(b / -expm1(-b / (double)R.sample));
 }
 
-static void count_alloc(struct rec_thread *t, size_t n, size_t bsize, int pool)
+/* Move the thread's live bytes by d, folded into the total (and checked
+ * for a new peak) once they are LIVE_BATCH away from it. */
+static void live_add(struct rec_thread *t, int64_t d)
 {
-	t->n_malloc++;
+	t->live_delta += d;
+	if (t->live_delta > LIVE_BATCH || t->live_delta < -LIVE_BATCH)
+		live_fold(t);
+}
+
+/* A block of bsize bytes for n requested, by malloc or realloc alike: the
+ * totals when every event is recorded. */
+static void count_block(struct rec_thread *t, size_t n, size_t bsize, int pool)
+{
 	t->bytes_alloc += n;
 	if (pool) {
 		t->n_pool++;
 		t->bytes_pool += n;
 	}
-	t->live_delta += (int64_t)bsize;
-	if (t->live_delta > LIVE_BATCH)
-		live_fold(t);
+	live_add(t, (int64_t)bsize);
 }
 
 /* An allocation (old_info == -1) or a realloc of a block of old_info. */
@@ -1517,13 +1520,6 @@ static inline int sample_hit(struct rec_thread *t, size_t n)
 	return sample_due(t);
 }
 
-/* A sampled block came or went: its weight moves the live estimate. */
-static void sample_live(struct rec_thread *t, int64_t w)
-{
-	t->live_delta += w;
-	live_fold(t);
-}
-
 /* Record block p of n bytes, its stack taken here. */
 static inline __attribute__((always_inline))
 void record_alloc(struct rec_thread *t, uint64_t seq, int64_t old_info, void *p, size_t n,
@@ -1534,7 +1530,7 @@ void record_alloc(struct rec_thread *t, uint64_t seq, int64_t old_info, void *p,
 	if (id)
 		live_put((uintptr_t)p, id);
 	if (R.sample)
-		sample_live(t, sample_weight(bsize));
+		live_add(t, sample_weight(bsize));
 	write_alloc(t, seq, old_info, id);
 	t->last_ptr = (uintptr_t)p;
 	t->last_info = id;
@@ -1560,10 +1556,10 @@ void pt__rec_alloc_slow(void *p, size_t n, int counted)
 		goto out;
 	int pool = pt__class_of((uintptr_t)p) != 0;
 	size_t bsize = block_bytes(p);
+	if (!R.sample || !pool)
+		t->n_malloc++;          /* with sampling the allocator counts the pool's */
 	if (!R.sample)
-		count_alloc(t, n, bsize, pool);
-	else if (!pool)
-		t->n_malloc++;          /* the allocator counts the pool's */
+		count_block(t, n, bsize, pool);
 	if (!counted)
 		t->hot.sample_left -= (int64_t)n;
 	if (sample_due(t))
@@ -1584,9 +1580,7 @@ void pt__rec_free_slow(void *p)
 		goto out;
 	if (!R.sample) {
 		t->n_free++;
-		t->live_delta -= (int64_t)block_bytes(p);
-		if (t->live_delta < -LIVE_BATCH)
-			live_fold(t);
+		live_add(t, -(int64_t)block_bytes(p));
 		record_free(t, next_seq(), p, live_take((uintptr_t)p));
 		goto out;
 	}
@@ -1594,7 +1588,7 @@ void pt__rec_free_slow(void *p)
 		t->n_free++;            /* the allocator's count gives the pool's */
 	uint32_t id = live_take((uintptr_t)p);
 	if (id) {
-		sample_live(t, -sample_weight(block_bytes(p)));
+		live_add(t, -sample_weight(block_bytes(p)));
 		record_free(t, next_seq(), p, id);
 	}
 out:
@@ -1617,11 +1611,11 @@ struct pt_rec_realloc pt__rec_realloc_begin(void *old)
 	int e = errno;
 	struct rec_thread *t = thread_get();
 	if (t && !R.sample) {
-		t->live_delta -= (int64_t)block_bytes(old);
+		live_add(t, -(int64_t)block_bytes(old));
 		tok.old_info = live_take((uintptr_t)old);
 		tok.seq1 = next_seq() + 1;
 	} else if (t && (tok.old_info = live_take((uintptr_t)old)) != 0) {
-		sample_live(t, -sample_weight(block_bytes(old)));
+		live_add(t, -sample_weight(block_bytes(old)));
 		tok.seq1 = next_seq() + 1;
 	}
 	errno = e;
@@ -1645,9 +1639,9 @@ void pt__rec_realloc_end(struct pt_rec_realloc tok, void *old, void *p, size_t n
 		if (tok.old_info)
 			live_put((uintptr_t)old, tok.old_info);
 		if (!R.sample)
-			t->live_delta += (int64_t)block_bytes(old);
+			live_add(t, (int64_t)block_bytes(old));
 		else if (tok.seq1)
-			sample_live(t, sample_weight(block_bytes(old)));
+			live_add(t, sample_weight(block_bytes(old)));
 		goto out;
 	}
 	if (!p) {                   /* realloc(old, 0) freed it */
@@ -1660,14 +1654,7 @@ void pt__rec_realloc_end(struct pt_rec_realloc tok, void *old, void *p, size_t n
 	int pool = pt__class_of((uintptr_t)p) != 0;
 	size_t bsize = block_bytes(p);
 	if (!R.sample) {
-		t->live_delta += (int64_t)bsize;
-		t->bytes_alloc += n;
-		if (pool) {
-			t->n_pool++;
-			t->bytes_pool += n;
-		}
-		if (t->live_delta > LIVE_BATCH || t->live_delta < -LIVE_BATCH)
-			live_fold(t);
+		count_block(t, n, bsize, pool);
 		if (tok.seq1)
 			record_alloc(t, tok.seq1 - 1, tok.old_info, p, n, pool, bsize);
 		else        /* begin was not recorded: an allocation */
