@@ -287,8 +287,7 @@ static int dump_event(void *arg, const struct pt_event *e)
 {
 	struct dump_ctx *c = arg;
 	c->n[e->type < 16 ? e->type : 0]++;
-	if (e->type == PT_EV_ALLOC_POOL || e->type == PT_EV_ALLOC_SYS ||
-	    e->type == PT_EV_REALLOC_POOL || e->type == PT_EV_REALLOC_SYS)
+	if (pt_event_allocates(e->type))
 		c->bytes += e->size;
 	if (e->type == PT_EV_FREE)
 		c->temp += e->temp;

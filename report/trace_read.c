@@ -393,23 +393,19 @@ bad:
 }
 
 #define INFO_ID_MAX   (1u << 28)
-
 #define STREAM_MAX    (1u << 20)
 
-/* An INFO record: ids come in order, each once. */
+/* An INFO record: the writer numbers infos from 1 and defines them in
+ * order, each once. */
 static int define_info(struct pt_trace *t, struct dec *d)
 {
 	uint64_t id = U(d), size = U(d), stack = U(d), kind = U(d);
-	/* the writer numbers infos from 1 and defines them in order */
 	if (d->bad || id != (t->ninfos ? t->ninfos : 1) || id > INFO_ID_MAX ||
 	    stack > UINT32_MAX || kind > 1)
 		return -1;
 	t->info = grow_zeroed(t->info, &t->infos_cap, id, sizeof *t->info);
-	if (t->info[id].defined)
-		return -1;
-	t->info[id] = (struct pt_info){ size, (uint32_t)stack, (uint32_t)kind, 1 };
-	if (id >= t->ninfos)
-		t->ninfos = id + 1;
+	t->info[id] = (struct pt_info){ size, (uint32_t)stack, (uint32_t)kind };
+	t->ninfos = id + 1;
 	return 0;
 }
 
@@ -419,7 +415,7 @@ static const struct pt_info *info_of(struct pt_trace *t, uint64_t id)
 	static const struct pt_info unknown;
 	if (id == 0)
 		return &unknown;
-	if (id >= t->ninfos || !t->info[id].defined)
+	if (id >= t->ninfos)
 		return NULL;
 	return &t->info[id];
 }
@@ -576,9 +572,9 @@ static struct loaded *decode_chunk(struct pt_trace *t, const struct pt_chunk_ind
 }
 
 /*
- * A temporary free frees its stream's last allocation: known once the
- * events are in sequence order (a stream's chunks may reach the file out
- * of order in traces of older writers).  None: an unknown block.
+ * A temporary free frees its stream's last allocation, taken as events are
+ * delivered in sequence order, whatever order the chunks reached the file
+ * in.  None: an unknown block.
  */
 static void resolve_temp(struct pt_trace *t, struct pt_event *e)
 {
@@ -590,8 +586,7 @@ static void resolve_temp(struct pt_trace *t, struct pt_event *e)
 		e->stack = in ? in->stack : 0;
 		e->temp = e->info != 0;
 		*last = 0;
-	} else if (e->type >= PT_EV_ALLOC_POOL && e->type <= PT_EV_REALLOC_SYS &&
-	           e->type != PT_EV_FREE) {
+	} else if (pt_event_allocates(e->type)) {
 		*last_alloc(t, e->stream) = e->info;
 	}
 }

@@ -75,11 +75,17 @@ enum pt_event_type {
 	PT_EV_REALLOC_SYS = 5,
 };
 
+/* An allocation or realloc: a new block, of the event's info. */
+static inline int pt_event_allocates(unsigned type)
+{
+	return type == PT_EV_ALLOC_POOL || type == PT_EV_ALLOC_SYS ||
+	       type == PT_EV_REALLOC_POOL || type == PT_EV_REALLOC_SYS;
+}
+
 struct pt_info {
 	uint64_t size;            /* requested */
 	uint32_t stack;
 	uint32_t kind;            /* 0 pool, 1 glibc */
-	uint32_t defined;
 };
 
 struct pt_event {
@@ -117,7 +123,7 @@ struct pt_trace {
 	/* filled by pt_trace_read */
 	struct pt_stack *stack;   /* by id */
 	size_t nstacks;
-	struct pt_info *info;     /* by id; info[0] is the unknown block */
+	struct pt_info *info;     /* by id, 1..ninfos-1 defined */
 	size_t ninfos, infos_cap;
 	uint32_t *last_alloc;     /* by stream: the info of FREE_TEMP */
 	size_t nlast;
