@@ -239,6 +239,14 @@ static void unload(struct tr *r)
 	free(r);
 }
 
+/* The one trace in the test's directory, read back. */
+static struct tr *load_the_trace(void)
+{
+	char path[4][512];
+	assert_int_equal(traces("*.trace", path, 4), 1);
+	return load(path[0]);
+}
+
 /* Innermost frame of stack id, 0 if undefined. */
 static uint64_t frame0(const struct tr *r, uint32_t id)
 {
@@ -405,7 +413,7 @@ static void test_roundtrip_known(void **state)
 }
 
 /* Four threads, frees across threads: every event, in an order in which
- * no address is handed out twice, and each thread's exit. */
+ * every free names an info with a block live, and each thread's exit. */
 static void test_threads(void **state)
 {
 	(void)state;
@@ -413,9 +421,7 @@ static void test_threads(void **state)
 	struct run r;
 	run_host(&r, argv, NULL, 1, 0);
 	assert_int_equal(r.status, 0);
-	char path[4][512];
-	assert_int_equal(traces("*.trace", path, 4), 1);
-	struct tr *t = load(path[0]);
+	struct tr *t = load_the_trace();
 	assert_string_equal(t->t->stop, "");
 	uint64_t site = out_value(r.out, "thread_site");
 	uint32_t tids[8];
@@ -456,9 +462,7 @@ static void test_stress_threads(void **state)
 	struct run r;
 	run_host(&r, argv, NULL, 1, 0);
 	assert_int_equal(r.status, 0);
-	char path[4][512];
-	assert_int_equal(traces("*.trace", path, 4), 1);
-	struct tr *t = load(path[0]);
+	struct tr *t = load_the_trace();
 	assert_string_equal(t->t->stop, "");
 	assert_int_equal(t->nend, 1);
 	assert_true(t->n > 500000);
@@ -517,9 +521,7 @@ static void test_dlopen(void **state)
 	struct run r;
 	run_host(&r, argv, NULL, 1, 0);
 	assert_int_equal(r.status, 0);
-	char path[4][512];
-	assert_int_equal(traces("*.trace", path, 4), 1);
-	struct tr *t = load(path[0]);
+	struct tr *t = load_the_trace();
 	uint64_t f = out_value(r.out, "rec_lib_alloc");
 	assert_int_equal(count_site(t, PT_EV_ALLOC_SYS, 4242, f), 5);
 	assert_true(t->t->nmodmaps >= 2);
@@ -543,9 +545,7 @@ static void test_kill9(void **state)
 	struct run r;
 	run_host(&r, argv, NULL, 1, 400);
 	assert_int_equal(r.status, 128 + SIGKILL);
-	char path[4][512];
-	assert_int_equal(traces("*.trace", path, 4), 1);
-	struct tr *t = load(path[0]);
+	struct tr *t = load_the_trace();
 	assert_int_equal(t->nend, 0);
 	assert_true(t->n > 10000);
 	assert_true(t->nsnap >= 1);
@@ -572,9 +572,7 @@ static void test_crash(void **state)
 	struct run r;
 	run_host(&r, argv, NULL, 1, 0);
 	assert_int_equal(r.status, 128 + SIGSEGV);
-	char path[4][512];
-	assert_int_equal(traces("*.trace", path, 4), 1);
-	struct tr *t = load(path[0]);
+	struct tr *t = load_the_trace();
 	assert_int_equal(t->nend, 1);
 	assert_int_equal(t->end_reason, PT_END_SIGNAL);
 	assert_int_equal(t->end_code, SIGSEGV);
@@ -593,9 +591,7 @@ static void test_pthread_exit(void **state)
 	run_host(&r, argv, NULL, 1, 0);
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "worker done"));
-	char path[4][512];
-	assert_int_equal(traces("*.trace", path, 4), 1);
-	struct tr *t = load(path[0]);
+	struct tr *t = load_the_trace();
 	assert_int_equal(t->nend, 1);
 	assert_int_equal(count_site(t, PT_EV_ALLOC_SYS, 1111, 0), 1);
 	unload(t);
@@ -667,9 +663,7 @@ static void test_signal_handler_malloc(void **state)
 	run_host(&r, argv, NULL, 1, 0);
 	assert_int_equal(r.status, 0);
 	assert_true(out_value(r.out, "handler_allocs") > 0);
-	char path[4][512];
-	assert_int_equal(traces("*.trace", path, 4), 1);
-	struct tr *t = load(path[0]);
+	struct tr *t = load_the_trace();
 	assert_string_equal(t->t->stop, "");
 	uint64_t b = out_value(r.out, "site_b");
 	size_t n = 0;
@@ -690,9 +684,7 @@ static void test_sampling(void **state)
 	run_host(&r, argv, env, 1, 0);
 	assert_int_equal(r.status, 0);
 	double total = (double)out_value(r.out, "total"), count = (double)out_value(r.out, "count");
-	char path[4][512];
-	assert_int_equal(traces("*.trace", path, 4), 1);
-	struct tr *t = load(path[0]);
+	struct tr *t = load_the_trace();
 	assert_int_equal(t->t->hdr.sample_bytes, 65536);
 	uint64_t a = out_value(r.out, "site_a");
 	double est_bytes = 0, est_count = 0, n = 0;
@@ -823,9 +815,7 @@ static void test_bad_options(void **state)
 	assert_int_equal(count_lines(r.err), 2);
 	assert_non_null(strstr(r.err, "POOLTRACE_DEPTH=0"));
 	assert_non_null(strstr(r.err, "POOLTRACE_INTERVAL_MS=fast"));
-	char path[4][512];
-	assert_int_equal(traces("*.trace", path, 4), 1);
-	struct tr *t = load(path[0]);
+	struct tr *t = load_the_trace();
 	assert_int_equal(t->t->hdr.depth, 32);
 	assert_int_equal(t->t->hdr.interval_ms, 10);
 	unload(t);
