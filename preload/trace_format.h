@@ -20,7 +20,9 @@
  * process-wide counter (as a delta from the previous event of its chunk;
  * the chunk header holds the base).  Within a stream, chunks are in order,
  * so a reader merges the streams by sequence number holding one chunk per
- * stream.  Stack, info and module records carry no sequence number.  A
+ * stream.  A chunk of definitions only (INFO records) has the counter's
+ * value when it was written as its first_seq: a reader may load every
+ * chunk whose first_seq is below the lowest it has not merged yet.  Stack, info and module records carry no sequence number.  A
  * stack is defined (once) in the stream of the thread that first met it,
  * before that thread's first event using it, and may be used by other
  * streams whose chunks come earlier in the file: resolve stacks at the end.
@@ -55,6 +57,7 @@
 #define PT_CHUNK_MAGIC      0x4b435450u      /* "PTCK" */
 #define PT_TRACE_MAX_CLASSES 64
 #define PT_TRACE_MAX_DEPTH  256
+#define PT_TRACE_MAX_STACKS (1u << 20)      /* stack ids are below this */
 #define PT_REC_TYPE(b)      ((b) & 15)
 #define PT_REC_SEQ(b)       ((b) >> 4)
 #define PT_CHUNK_MAX        (16u << 20)      /* readers reject bigger chunks */
@@ -167,7 +170,30 @@ enum pt_record {
 	PT_REC_END = 10,
 	/* u events lost (not recorded: the writer was out of memory) */
 	PT_REC_LOST = 11,
+	/* u seq (absolute), u bytes of roots scanned, u count, count x
+	 * (u info, u class PT_LEAK_*, u blocks, u bytes requested): the live
+	 * blocks at exit by reachability, from a scan of the roots (writable
+	 * segments of the modules, thread stacks, static TLS) flooded through
+	 * the live blocks.  Written before END, only when every event is
+	 * recorded. */
+	PT_REC_LEAKS = 12,
+	/* u seq (absolute), u snapshot kind (PT_SNAP_PEAK or PT_SNAP_EXIT),
+	 * u count, per arena: s base (delta from the previous), u live blocks,
+	 * u bytes requested, u ninfos, ninfos x (u info, u blocks): the arenas
+	 * held by at most PT_PINNED_MAX live blocks, and whose blocks they are.
+	 * Written beside the peak and exit snapshots when every event is
+	 * recorded. */
+	PT_REC_PINNED = 13,
 };
+
+enum pt_leak_kind {
+	PT_LEAK_DEFINITE = 0,    /* no pointer to the block anywhere */
+	PT_LEAK_INDIRECT = 1,    /* pointed to only from lost blocks */
+	PT_LEAK_REACHABLE = 2,   /* reachable from the roots */
+	PT_LEAK_CLASSES = 3,
+};
+
+#define PT_PINNED_MAX 16u
 
 enum pt_snap_kind {
 	PT_SNAP_PERIODIC = 0,

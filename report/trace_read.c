@@ -64,7 +64,7 @@ const char *pt_record_name(unsigned type)
 {
 	static const char *const names[] = {
 		"pad", "alloc", "free-temp", "free", "realloc", "info", "stack", "modules",
-		"snapshot", "thread-exit", "end", "lost",
+		"snapshot", "thread-exit", "end", "lost", "leaks", "pinned",
 	};
 	return type < sizeof names / sizeof names[0] ? names[type] : "unknown";
 }
@@ -240,7 +240,7 @@ static int64_t S(struct dec *d)
 static int define_stack(struct pt_trace *t, struct dec *d)
 {
 	uint64_t id = U(d), gen = U(d), n = U(d);
-	if (d->bad || id == 0 || id > (1u << 24) || n > PT_TRACE_MAX_DEPTH)
+	if (d->bad || id == 0 || id >= PT_TRACE_MAX_STACKS || n > PT_TRACE_MAX_DEPTH)
 		return -1;
 	uint64_t ip[PT_TRACE_MAX_DEPTH], prev = 0;
 	for (uint64_t i = 0; i < n; i++) {
@@ -426,15 +426,105 @@ static uint32_t *last_alloc(struct pt_trace *t, uint32_t stream)
 	return &t->last_alloc[stream];
 }
 
+/* The memory an event owns: a snapshot, a leak or pinned-arena list. */
+static void event_free(struct pt_event *e)
+{
+	if (e->snap) {
+		free(e->snap->arena);
+		free((void *)e->snap);
+	}
+	if (e->leaks) {
+		free(e->leaks->e);
+		free((void *)e->leaks);
+	}
+	if (e->pinned) {
+		for (size_t i = 0; i < e->pinned->n; i++)
+			free(e->pinned->a[i].info);
+		free(e->pinned->a);
+		free((void *)e->pinned);
+	}
+}
+
 static void loaded_free(struct loaded *l)
 {
 	for (size_t i = 0; i < l->n; i++)
-		if (l->ev[i].snap) {
-			free(l->ev[i].snap->arena);
-			free((void *)l->ev[i].snap);
-		}
+		event_free(&l->ev[i]);
 	free(l->ev);
 	free(l);
+}
+
+/* A list of n entries of at least min_bytes each must fit in what is left
+ * of the chunk: a hostile count cannot make the reader allocate more than
+ * the chunk could describe. */
+static int count_fits(struct dec *d, uint64_t n, unsigned min_bytes)
+{
+	return !d->bad && n <= (uint64_t)(d->end - d->p) / min_bytes;
+}
+
+static struct pt_leaks *parse_leaks(struct pt_trace *t, struct dec *d)
+{
+	struct pt_leaks *lk = xmalloc(sizeof *lk);
+	lk->roots_bytes = U(d);
+	uint64_t n = U(d);
+	lk->n = 0;
+	lk->e = NULL;
+	if (!count_fits(d, n, 4))
+		goto bad;
+	lk->e = xmalloc((n ? n : 1) * sizeof *lk->e);
+	for (lk->n = 0; lk->n < n; lk->n++) {
+		struct pt_leak_entry *e = &lk->e[lk->n];
+		uint64_t info = U(d), cls = U(d);
+		e->blocks = U(d);
+		e->bytes = U(d);
+		if (d->bad || !info || info >= t->ninfos || cls >= PT_LEAK_CLASSES)
+			goto bad;
+		e->info = (uint32_t)info;
+		e->cls = (unsigned)cls;
+	}
+	return lk;
+bad:
+	free(lk->e);
+	free(lk);
+	return NULL;
+}
+
+static struct pt_pinned *parse_pinned(struct pt_trace *t, struct dec *d)
+{
+	struct pt_pinned *pn = xmalloc(sizeof *pn);
+	pn->snap_kind = (unsigned)U(d);
+	uint64_t n = U(d), base = 0;
+	pn->n = 0;
+	pn->a = NULL;
+	if (!count_fits(d, n, 4))
+		goto bad;
+	pn->a = xmalloc((n ? n : 1) * sizeof *pn->a);
+	for (pn->n = 0; pn->n < n;) {
+		struct pt_pinned_rec *a = &pn->a[pn->n];
+		base += (uint64_t)S(d);
+		a->base = base;
+		a->blocks = U(d);
+		a->bytes = U(d);
+		uint64_t ni = U(d);
+		if (!count_fits(d, ni, 2))
+			goto bad;
+		a->ninfos = 0;
+		a->info = xmalloc((ni ? ni : 1) * sizeof *a->info);
+		pn->n++;
+		for (; a->ninfos < ni; a->ninfos++) {
+			uint64_t info = U(d);
+			a->info[a->ninfos].blocks = U(d);
+			if (d->bad || !info || info >= t->ninfos)
+				goto bad;
+			a->info[a->ninfos].info = (uint32_t)info;
+		}
+	}
+	return pn;
+bad:
+	for (size_t i = 0; i < pn->n; i++)
+		free(pn->a[i].info);
+	free(pn->a);
+	free(pn);
+	return NULL;
 }
 
 /*
@@ -539,6 +629,16 @@ static struct loaded *decode_chunk(struct pt_trace *t, const struct pt_chunk_ind
 			if (!d.bad && !(e.snap = parse_snapshot(&d)))
 				d.bad = 1;
 			break;
+		case PT_REC_LEAKS:
+			e.seq = U(&d);
+			if (!d.bad && !(e.leaks = parse_leaks(t, &d)))
+				d.bad = 1;
+			break;
+		case PT_REC_PINNED:
+			e.seq = U(&d);
+			if (!d.bad && !(e.pinned = parse_pinned(t, &d)))
+				d.bad = 1;
+			break;
 		case PT_REC_END:
 			e.seq = U(&d);
 			e.end_reason = (unsigned)U(&d);
@@ -550,16 +650,14 @@ static struct loaded *decode_chunk(struct pt_trace *t, const struct pt_chunk_ind
 		default:
 			d.bad = 1;
 		}
-		if (d.bad || (PT_REC_SEQ(b) && (type == PT_REC_SNAPSHOT || type == PT_REC_END))) {
+		if (d.bad || (PT_REC_SEQ(b) && (type == PT_REC_SNAPSHOT || type == PT_REC_END ||
+		                                 type == PT_REC_LEAKS || type == PT_REC_PINNED))) {
 			*damaged = 1;
 			t->stop[0] = 0;   /* this is where reading stopped */
 			set_stop(t, "damaged record (type byte 0x%02x) at offset %zu of the chunk at "
 			         "file offset %llu", b, (size_t)(rec - data),
 			         (unsigned long long)ci->off - sizeof(struct pt_chunk_header));
-			if (e.snap) {
-				free(e.snap->arena);
-				free((void *)e.snap);
-			}
+			event_free(&e);
 			break;
 		}
 		if (l->n == cap) {
@@ -692,6 +790,7 @@ int pt_trace_read(struct pt_trace *t, int (*fn)(void *ctx, const struct pt_event
 			int damaged = 0;
 			struct loaded *l = decode_chunk(t, ci, data, len, &damaged);
 			next++;
+			t->pos = ci->off + ci->h.stored;
 			if (damaged)
 				next = n;   /* keep what came before the damaged record */
 			if (l->n == 0) {

@@ -65,7 +65,8 @@ struct pt_snapshot {
 /*
  * The type of a delivered event: for blocks one of these (the kind of the
  * block, pool or glibc, taken from its info), otherwise the record type
- * (PT_REC_SNAPSHOT, PT_REC_THREAD_EXIT, PT_REC_END).
+ * (PT_REC_SNAPSHOT, PT_REC_THREAD_EXIT, PT_REC_END, PT_REC_LEAKS,
+ * PT_REC_PINNED).
  */
 enum pt_event_type {
 	PT_EV_ALLOC_POOL = 1,
@@ -88,6 +89,22 @@ struct pt_info {
 	uint32_t kind;            /* 0 pool, 1 glibc */
 };
 
+struct pt_leaks {                 /* PT_REC_LEAKS */
+	uint64_t roots_bytes;
+	size_t n;
+	struct pt_leak_entry { uint32_t info; unsigned cls; uint64_t blocks, bytes; } *e;
+};
+
+struct pt_pinned {                /* PT_REC_PINNED */
+	unsigned snap_kind;
+	size_t n;
+	struct pt_pinned_rec {
+		uint64_t base, blocks, bytes;
+		size_t ninfos;
+		struct pt_pinned_info { uint32_t info; uint64_t blocks; } *info;
+	} *a;
+};
+
 struct pt_event {
 	uint64_t seq;
 	unsigned type;            /* PT_EV_* or PT_REC_* */
@@ -104,6 +121,8 @@ struct pt_event {
 	uint32_t old_stack;
 	const struct pt_snapshot *snap;   /* PT_REC_SNAPSHOT */
 	unsigned end_reason, end_code;    /* PT_REC_END */
+	const struct pt_leaks *leaks;     /* PT_REC_LEAKS */
+	const struct pt_pinned *pinned;   /* PT_REC_PINNED */
 };
 
 struct pt_chunk_index;
@@ -134,6 +153,7 @@ struct pt_trace {
 	struct pt_modmap *modmap;
 	size_t nmodmaps;
 	int ended;                /* an END record was seen */
+	uint64_t pos;             /* file offset read up to (for progress) */
 	uint64_t events, streams_max;
 };
 
