@@ -26,12 +26,13 @@ BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -fPIC -pthread $(NOBUILTIN) $(CF
 
 ALLOC_SRC   := allocator/os.c allocator/arena.c allocator/alloc.c allocator/stats.c
 PRELOAD_SRC := preload/symbols.c preload/options.c preload/fmt.c preload/libc_sym.c \
-               preload/stats_print.c preload/recorder.c
+               preload/stats_print.c preload/recorder.c preload/heapscan.c
 ALLOC_OBJ   := $(ALLOC_SRC:%.c=$(B)/%.o)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
 HEADERS     := $(wildcard allocator/*.h preload/*.h)
 
-UNIT_TESTS  := test_sizeclass test_pool test_arena test_oom test_tcache test_options
+UNIT_TESTS  := test_sizeclass test_pool test_arena test_oom test_tcache test_options \
+               test_heapscan
 UNIT_BINS   := $(UNIT_TESTS:%=$(B)/tests/%)
 TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress $(B)/tests/test_recorder \
                $(B)/tests/rec_prog $(B)/tests/rec_lib.so
@@ -74,6 +75,10 @@ $(B)/liballocator.a: $(ALLOC_OBJ)
 $(B)/tests/test_options: tests/test_options.c $(B)/preload/options.o $(B)/preload/fmt.o
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -Iallocator -Ipreload -o $@ $^ -lcmocka
+
+$(B)/tests/test_heapscan: tests/test_heapscan.c preload/heapscan.c preload/heapscan.h
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -o $@ tests/test_heapscan.c preload/heapscan.c -lcmocka
 
 $(B)/tests/test_%: tests/test_%.c $(B)/liballocator.a tests/testutil.h
 	@mkdir -p $(@D)

@@ -42,6 +42,7 @@
 
 #include "../allocator/fastpath.h"
 #include "fmt.h"
+#include "heapscan.h"
 #include "libc_sym.h"
 #include "options.h"
 #include "recorder.h"
@@ -49,7 +50,7 @@
 
 #define BUF_SIZE      (64u << 10)       /* a thread's event buffer */
 #define REC_MAX       64                /* bytes an event record may take */
-#define STACK_MAX     (1u << 20)        /* at most this many distinct stacks */
+#define STACK_MAX     PT_TRACE_MAX_STACKS   /* at most this many distinct stacks */
 #define STORE_SIZE    (1ull << 30)      /* reserved for stack frames */
 #define MOD_MAX_X     4096              /* executable segments remembered */
 #define PEAK_STEP_MIN (1ull << 20)      /* a new peak snapshot: +1 MiB ... */
@@ -92,6 +93,10 @@ struct rec_thread {
 	int chunk_events;          /* events in the current chunk (0: none yet,
 	                              though stack records may precede them) */
 	uintptr_t last_ptr;        /* the block of the last allocation recorded */
+	uintptr_t stack_hint;      /* an address in the thread's stack, and */
+	uintptr_t tp;              /* its thread pointer, at the top of a
+	                              glibc thread stack: the exit scan reads
+	                              that mapping up to there as a root */
 	uint32_t last_info;        /* ... and its info, for temporary frees */
 	uint32_t len;
 	uint32_t nflush;           /* chunks written (by anyone) */
@@ -493,7 +498,11 @@ static int chunk_write_locked(uint32_t stream, uint32_t tid, uint64_t first_seq,
 		pthread_mutex_lock(&R.info_lock);
 		int r = 0;
 		if (R.idef_len) {
-			r = chunk_write_raw_locked(0, (uint32_t)gettid_(), 0, R.idef,
+			/* first_seq: the counter now, not 0, which would make
+			 * a reader load every chunk before this one at once */
+			r = chunk_write_raw_locked(0, (uint32_t)gettid_(),
+			                           atomic_load_explicit(&R.seq, memory_order_relaxed),
+			                           R.idef,
 			                           (uint32_t)R.idef_len);
 			R.idef_len = 0;
 		}
@@ -575,6 +584,8 @@ static struct rec_thread *thread_get(void)
 	t->len = 0;
 	t->chunk_events = 0;
 	t->last_ptr = 0;
+	t->stack_hint = (uintptr_t)__builtin_frame_address(0);
+	t->tp = (uintptr_t)pthread_self();
 	t->live_delta = 0;   /* the counters go on: snapshots sum every buffer */
 	t->rng = (now_ns(CLOCK_MONOTONIC) ^ ((uint64_t)t->tid << 32)) | 1;
 	t->interval = R.sample ? sample_interval(t) : 0;
@@ -1708,9 +1719,17 @@ struct arena_ctx {
 	uint64_t n;
 };
 
+/* Arenas held by at most PT_PINNED_MAX live blocks, met by the last walk
+ * of a peak or exit snapshot (under R.file). */
+#define PIN_CAND_MAX 4096
+static uintptr_t pin_cand[PIN_CAND_MAX];
+static unsigned pin_ncand;
+
 static void arena_cb(const struct pt_arena_info *a, void *arg)
 {
 	struct arena_ctx *c = arg;
+	if (a->blocks_used && a->blocks_used <= PT_PINNED_MAX && pin_ncand < PIN_CAND_MAX)
+		pin_cand[pin_ncand++] = a->base;
 	if (c->p + 60 > c->end)
 		return;
 	c->p = pt_put_s(c->p, (int64_t)(a->base - c->prev));
@@ -1750,6 +1769,73 @@ static uint8_t *snap_head(uint8_t *p, uint64_t seq, int kind, uint64_t rss, int6
 	for (int i = 0; i < 6; i++)
 		p = pt_put_u(p, c[i]);
 	return pt_put_u(p, glibc);
+}
+
+/*
+ * The PINNED record of a peak or exit snapshot: for each candidate arena
+ * of the walk just made, the infos of its live blocks, read from the
+ * shadow words of its pools.  Other threads may allocate and free while
+ * this reads: the list is as of a moment during the snapshot, and an arena
+ * that gained blocks meanwhile is left out.  R.file held.
+ */
+static void write_pinned_locked(int kind)
+{
+	static uint8_t rec[PIN_CAND_MAX / 8 * 256];
+	uint8_t *p = rec, *end = rec + sizeof rec;
+	uint64_t seq = next_seq(), n = 0;
+	uintptr_t prev = 0;
+	*p++ = PT_REC_PINNED;
+	p = pt_put_u(p, seq);
+	p = pt_put_u(p, (uint64_t)kind);
+	uint8_t *count_at = p;
+	p += 10;
+	for (unsigned i = 0; i < pin_ncand; i++) {
+		uintptr_t a = pin_cand[i];
+		if (!pt__in_region(a))
+			continue;   /* its blocks are in the table, not the shadow */
+		struct { uint32_t info; uint32_t blocks; } e[PT_PINNED_MAX];
+		unsigned ne = 0;
+		uint64_t blocks = 0, bytes = 0;
+		for (uintptr_t pool = a + PT_POOL_SIZE; pool < a + PT_ARENA_SIZE && blocks <= PT_PINNED_MAX;
+		     pool += PT_POOL_SIZE) {
+			unsigned cls = pt__region_cls[(pool - pt__region_base) >> PT_POOL_SHIFT];
+			if (!cls)
+				continue;
+			size_t size = pt__g.class_size[cls - 1];
+			for (uintptr_t b = pool; b + size <= pool + PT_POOL_SIZE; b += size) {
+				uint32_t id = __atomic_load_n(shadow_of(b), __ATOMIC_RELAXED);
+				if (!id || id >= R.ninfo)
+					continue;
+				if (++blocks > PT_PINNED_MAX)
+					break;
+				bytes += R.infos[id].size;
+				unsigned k = 0;
+				while (k < ne && e[k].info != id)
+					k++;
+				if (k == ne)
+					e[ne++] = (typeof(e[0])){ id, 0 };
+				e[k].blocks++;
+			}
+		}
+		if (!blocks || blocks > PT_PINNED_MAX || end - p < 40 + 20 * (long)ne)
+			continue;
+		p = pt_put_s(p, (int64_t)(a - prev));
+		prev = a;
+		p = pt_put_u(p, blocks);
+		p = pt_put_u(p, bytes);
+		p = pt_put_u(p, ne);
+		for (unsigned k = 0; k < ne; k++) {
+			p = pt_put_u(p, e[k].info);
+			p = pt_put_u(p, e[k].blocks);
+		}
+		n++;
+	}
+	uint8_t tmp[10], *te = pt_put_u(tmp, n);
+	size_t cl = (size_t)(te - tmp);
+	memmove(count_at + cl, count_at + 10, (size_t)(p - (count_at + 10)));
+	memcpy(count_at, tmp, cl);
+	p -= 10 - cl;
+	chunk_write_locked(0, (uint32_t)gettid_(), seq, rec, (uint32_t)(p - rec));
 }
 
 /*
@@ -1841,6 +1927,7 @@ static void snapshot(int kind)
 	uint8_t *count_at = p;
 	p += 10;
 	struct arena_ctx ac = { p, R.scratch + R.scratch_cap, 0, 0 };
+	pin_ncand = 0;
 	pt_arena_walk(arena_cb, &ac);
 	uint8_t tmp[10], *te = pt_put_u(tmp, ac.n);
 	size_t cl = (size_t)(te - tmp);
@@ -1848,6 +1935,8 @@ static void snapshot(int kind)
 	memcpy(count_at, tmp, cl);
 	p = ac.p - (10 - cl);
 	chunk_write_locked(0, (uint32_t)gettid_(), seq, R.scratch, (uint32_t)(p - R.scratch));
+	if (!R.sample && R.shadow && (kind == PT_SNAP_PEAK || kind == PT_SNAP_EXIT))
+		write_pinned_locked(kind);
 	pthread_mutex_unlock(&R.file);
 }
 
@@ -1964,6 +2053,281 @@ static void write_end(int reason, int code)
 	p = pt_put_u(p, (uint64_t)reason);
 	p = pt_put_u(p, (uint64_t)code);
 	chunk_write_locked(0, (uint32_t)gettid_(), seq, rec, (uint32_t)(p - rec));
+}
+
+/* ---- the exit scan: leaks by reachability --------------------------------- */
+
+/*
+ * At exit, when every event is recorded, the live blocks are classified as
+ * memcheck and LeakSanitizer do (heapscan.h) and written as LEAKS records.
+ * The roots: the writable segments of every module but this library, the
+ * calling thread's stack from its own frame up (registers spilled into
+ * it), the stack of every other thread the recorder met (its whole
+ * mapping up to the thread descriptor at its top, which holds its static
+ * TLS), and the calling thread's TLS block of every module.  The kernel
+ * may merge a stack's mapping with anonymous memory next to it (our own
+ * tables among it): the thread pointer bounds it.  Other threads' memory
+ * is read with process_vm_readv, which fails cleanly on a page that went
+ * away, so a thread that exits meanwhile cannot crash the scan.  The blocks
+ * themselves are read directly: R.sampled_lock (glibc blocks are taken off
+ * the table under it before they are freed) and the allocator's lock (no
+ * arena is unmapped) are held, so none of them goes away.  Everything here
+ * uses mmap, never malloc.
+ */
+#define SCAN_RANGES_MAX 4096
+
+struct scan_range { uintptr_t lo, hi; };
+
+static struct {
+	struct scan_range mod[SCAN_RANGES_MAX];
+	unsigned nmod;
+	struct scan_range tls[SCAN_RANGES_MAX];
+	unsigned ntls;
+	uintptr_t hint[SCAN_RANGES_MAX], tp[SCAN_RANGES_MAX];
+	unsigned nhint;
+	struct scan_range done[SCAN_RANGES_MAX];
+	unsigned ndone;
+	uint8_t buf[64 << 10] __attribute__((aligned(64)));   /* words as in memory */
+} S;
+
+static int scan_mod_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	const ElfW(Phdr) *ph = info->dlpi_phdr;
+	uintptr_t self = (uintptr_t)&S;
+	for (int i = 0; i < info->dlpi_phnum; i++)   /* this library: not a root */
+		if (ph[i].p_type == PT_LOAD && self - (info->dlpi_addr + ph[i].p_vaddr) < ph[i].p_memsz)
+			return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_W) && ph[i].p_memsz &&
+		    S.nmod < SCAN_RANGES_MAX)
+			S.mod[S.nmod++] = (struct scan_range){ info->dlpi_addr + ph[i].p_vaddr,
+			                                       info->dlpi_addr + ph[i].p_vaddr +
+			                                       ph[i].p_memsz };
+		/* this thread's block of the module's TLS, if it has one yet */
+		if (ph[i].p_type == PT_TLS && info->dlpi_tls_data && ph[i].p_memsz &&
+		    S.ntls < SCAN_RANGES_MAX)
+			S.tls[S.ntls++] = (struct scan_range){ (uintptr_t)info->dlpi_tls_data,
+			                                       (uintptr_t)info->dlpi_tls_data +
+			                                       ph[i].p_memsz };
+	}
+	return 0;
+}
+
+static uintptr_t hex_(const char **pp)
+{
+	uintptr_t v = 0;
+	const char *p = *pp;
+	for (;; p++) {
+		unsigned d = *p >= '0' && *p <= '9' ? (unsigned)(*p - '0')
+		             : *p >= 'a' && *p <= 'f' ? (unsigned)(*p - 'a' + 10) : 16u;
+		if (d > 15)
+			break;
+		v = v << 4 | d;
+	}
+	*pp = p;
+	return v;
+}
+
+/*
+ * The mapping of /proc/self/maps that holds a, its end bounded by the
+ * thread pointer tp when tp lies in it (0: no bound).  -1 if none.
+ */
+static int mapping_of(uintptr_t a, uintptr_t tp, struct scan_range *r)
+{
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	char line[512];
+	size_t len = 0;
+	int found = -1;
+	for (;;) {
+		ssize_t n = read(fd, line + len, sizeof line - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		line[len] = 0;
+		char *nl;
+		while ((nl = memchr(line, '\n', len))) {
+			*nl = 0;
+			const char *p = line;
+			uintptr_t lo = hex_(&p);
+			p++;
+			uintptr_t hi = hex_(&p);
+			if (a >= lo && a < hi) {
+				uintptr_t end = (tp + 4096 + 4095) & ~(uintptr_t)4095;
+				*r = (struct scan_range){ lo, tp >= lo && tp < hi && end < hi ? end : hi };
+				found = 0;
+			}
+			len -= (size_t)(nl + 1 - line);
+			memmove(line, nl + 1, len);
+			line[len] = 0;
+		}
+		if (len == sizeof line - 1)
+			len = 0;   /* an overlong line: a path; the bounds were read */
+		if (!found)
+			break;
+	}
+	close(fd);
+	return found;
+}
+
+/* Scan [lo, hi) through process_vm_readv, a page that fails skipped. */
+static void scan_remote(struct hs_ctx *c, uintptr_t lo, uintptr_t hi)
+{
+	for (unsigned i = 0; i < S.ndone; i++)
+		if (S.done[i].lo == lo && S.done[i].hi == hi)
+			return;
+	if (S.ndone < SCAN_RANGES_MAX)
+		S.done[S.ndone++] = (struct scan_range){ lo, hi };
+	pid_t pid = getpid();
+	uintptr_t a = lo & ~(uintptr_t)7;
+	while (a < hi) {
+		size_t n = hi - a < sizeof S.buf ? hi - a : sizeof S.buf;
+		struct iovec l = { S.buf, n }, r = { (void *)a, n };
+		ssize_t got = syscall(SYS_process_vm_readv, pid, &l, 1UL, &r, 1UL, 0UL);
+		if (got > 0) {
+			hs_scan_root(c, S.buf, (size_t)got);
+			a += (uintptr_t)got;
+		} else {
+			a = (a & ~(uintptr_t)4095) + 4096;
+		}
+	}
+}
+
+/* The live blocks, into b (NULL: count only).  Caller holds the locks. */
+static size_t live_blocks(struct hs_block *b, size_t cap)
+{
+	size_t n = 0;
+	uint32_t ninfo = __atomic_load_n(&R.ninfo, __ATOMIC_ACQUIRE);
+	if (R.shadow) {
+		for (size_t pi = 0; pi < PT_REGION_POOLS; pi++) {
+			unsigned cls = pt__region_cls[pi];
+			if (!cls)
+				continue;
+			uintptr_t pool = pt__region_base + (pi << PT_POOL_SHIFT);
+			size_t size = pt__g.class_size[cls - 1];
+			for (uintptr_t a = pool; a + size <= pool + PT_POOL_SIZE; a += size) {
+				uint32_t id = __atomic_load_n(shadow_of(a), __ATOMIC_RELAXED);
+				if (!id || id >= ninfo)
+					continue;
+				if (b && n < cap)
+					b[n] = (struct hs_block){ a, R.infos[id].size, id, HS_UNSEEN };
+				n++;
+			}
+		}
+	}
+	for (size_t i = 0; i < R.hcap; i++) {
+		uint32_t id = R.hval[i];
+		if (!R.hkey[i] || !id || id >= ninfo)
+			continue;
+		if (b && n < cap)
+			b[n] = (struct hs_block){ R.hkey[i], R.infos[id].size, id, HS_UNSEEN };
+		n++;
+	}
+	return b && n > cap ? cap : n;
+}
+
+/* One LEAKS record per 32 KiB or so; R.file held. */
+static void write_leaks_locked(const uint64_t (*cnt)[2][3], uint32_t ninfo, uint64_t roots)
+{
+	static uint8_t rec[40 << 10];
+	static const unsigned cls_of[] = { [HS_REACHABLE] = PT_LEAK_REACHABLE,
+	                                   [HS_INDIRECT] = PT_LEAK_INDIRECT,
+	                                   [HS_DIRECT] = PT_LEAK_DEFINITE };
+	uint32_t id = 1;
+	int first = 1;
+	while (id < ninfo || first) {
+		uint8_t *p = rec, *count_at;
+		uint64_t seq = next_seq(), n = 0;
+		*p++ = PT_REC_LEAKS;
+		p = pt_put_u(p, seq);
+		p = pt_put_u(p, first ? roots : 0);
+		count_at = p;
+		p += 10;
+		for (; id < ninfo && p < rec + (32 << 10); id++)
+			for (unsigned st = HS_REACHABLE; st <= HS_DIRECT; st++) {
+				if (!cnt[id][0][st - 1])
+					continue;
+				p = pt_put_u(p, id);
+				p = pt_put_u(p, cls_of[st]);
+				p = pt_put_u(p, cnt[id][0][st - 1]);
+				p = pt_put_u(p, cnt[id][1][st - 1]);
+				n++;
+			}
+		uint8_t tmp[10], *te = pt_put_u(tmp, n);
+		size_t cl = (size_t)(te - tmp);
+		memmove(count_at + cl, count_at + 10, (size_t)(p - (count_at + 10)));
+		memcpy(count_at, tmp, cl);
+		p -= 10 - cl;
+		chunk_write_locked(0, (uint32_t)gettid_(), seq, rec, (uint32_t)(p - rec));
+		first = 0;
+	}
+}
+
+static __attribute__((noinline)) void leak_scan(void)
+{
+	__builtin_unwind_init();   /* callee-saved registers onto this stack */
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	struct scan_range stack;
+	int have_stack = mapping_of(sp, (uintptr_t)pthread_self(), &stack) == 0;
+
+	S.nmod = S.ntls = S.nhint = S.ndone = 0;
+	dl_iterate_phdr(scan_mod_cb, NULL);
+	pthread_mutex_lock(&R.threads_lock);
+	for (struct rec_thread *t = R.threads; t; t = t->next)
+		if (t->state != T_FREE && t != tl_rec && t->stack_hint && S.nhint < SCAN_RANGES_MAX) {
+			S.tp[S.nhint] = t->tp;
+			S.hint[S.nhint++] = t->stack_hint;
+		}
+	pthread_mutex_unlock(&R.threads_lock);
+	struct scan_range th[SCAN_RANGES_MAX / 16];
+	unsigned nth = 0;
+	for (unsigned i = 0; i < S.nhint && nth < sizeof th / sizeof th[0]; i++)
+		if (mapping_of(S.hint[i], S.tp[i], &th[nth]) == 0 &&
+		    !(have_stack && th[nth].lo == stack.lo))
+			nth++;
+
+	pthread_mutex_lock(&R.sampled_lock);
+	pt_fork_prepare();   /* the allocator's lock: no arena goes away */
+	uint32_t ninfo = __atomic_load_n(&R.ninfo, __ATOMIC_ACQUIRE);
+	size_t n = live_blocks(NULL, 0);
+	size_t bsz = (n * sizeof(struct hs_block) + 4095) & ~(size_t)4095;
+	size_t wsz = (n * sizeof(uint32_t) + 4095) & ~(size_t)4095;
+	size_t csz = ((size_t)ninfo * sizeof(uint64_t[2][3]) + 4095) & ~(size_t)4095;
+	struct hs_ctx c = { .b = n ? rmap(bsz, 0) : NULL, .work = n ? rmap(wsz, 0) : NULL };
+	uint64_t (*cnt)[2][3] = rmap(csz, 0);
+	if ((n && (!c.b || !c.work)) || !cnt)
+		goto out;
+	c.n = live_blocks(c.b, n);
+	hs_sort(c.b, c.n);
+	for (unsigned i = 0; i < S.nmod; i++)
+		scan_remote(&c, S.mod[i].lo, S.mod[i].hi);
+	if (have_stack)
+		hs_scan_root(&c, (const void *)sp, stack.hi - sp);
+	for (unsigned i = 0; i < nth; i++)
+		scan_remote(&c, th[i].lo, th[i].hi);
+	for (unsigned i = 0; i < S.ntls; i++)
+		hs_scan_root(&c, (const void *)S.tls[i].lo, S.tls[i].hi - S.tls[i].lo);
+	hs_classify(&c);
+	for (size_t i = 0; i < c.n; i++) {
+		const struct hs_block *b = &c.b[i];
+		cnt[b->info][0][b->state - 1]++;
+		cnt[b->info][1][b->state - 1] += b->size;
+	}
+out:
+	pt_fork_parent();
+	pthread_mutex_unlock(&R.sampled_lock);
+	if (cnt && (!n || (c.b && c.work))) {
+		pthread_mutex_lock(&R.file);
+		write_leaks_locked((const uint64_t (*)[2][3])cnt, ninfo, c.roots_bytes);
+		pthread_mutex_unlock(&R.file);
+	}
+	if (c.b)
+		munmap(c.b, bsz);
+	if (c.work)
+		munmap(c.work, wsz);
+	if (cnt)
+		munmap(cnt, csz);
 }
 
 /* ---- the snapshot thread -------------------------------------------------- */
@@ -2162,6 +2526,8 @@ void pt__rec_fini(void)
 		t->live_delta = 0;
 	}
 	flush_all(1, 0);
+	if (!R.sample)
+		leak_scan();
 	snapshot(PT_SNAP_EXIT);
 	pthread_mutex_lock(&R.file);
 	write_end(PT_END_EXIT, 0);
