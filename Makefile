@@ -1,7 +1,8 @@
 # pooltrace - see README.md.  Targets:
 #   make            build/libpooltrace.so (and the test programs)
 #   make deps       install the Debian packages the build, tests and demo need
-#   make check      unit tests, API tests, threaded stress, real programs
+#   make check      unit tests, API tests, recorder, reports, threaded stress,
+#                   real programs
 #   make bench      glibc, jemalloc, mimalloc, tcmalloc and pooltrace side by side
 #                   (QUICK=1: about a minute); then the recorder against heaptrack
 #   make bench-record  the recorder's overhead and trace sizes only
@@ -35,8 +36,13 @@ UNIT_TESTS  := test_sizeclass test_pool test_arena test_oom test_tcache test_opt
                test_heapscan
 UNIT_BINS   := $(UNIT_TESTS:%=$(B)/tests/%)
 TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress $(B)/tests/test_recorder \
-               $(B)/tests/rec_prog $(B)/tests/rec_lib.so
-REPORT_SRC  := report/pooltrace.c report/trace_read.c
+               $(B)/tests/test_symbolize \
+               $(B)/tests/rec_prog $(B)/tests/rec_lib.so $(B)/tests/leak_prog \
+               $(B)/tests/cxx_prog
+REPORT_SRC  := report/pooltrace.c report/trace_read.c report/profile.c report/view.c \
+               report/symbolize.c report/text.c report/frag.c report/export.c report/html.c
+REPORT_HDR  := $(wildcard report/*.h) preload/trace_format.h
+REPORT_LIBS := -lzstd -ldw -lelf -lstdc++ -lm
 REPORT_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -DPT_VERSION='"$(VERSION)"' \
                  -DPT_LIBDIR='"$(LIBDIR)"'
 BENCH_PROGS := churn allocfree prodcons larson realloc frag pair measure
@@ -44,16 +50,16 @@ BENCH_BINS  := $(BENCH_PROGS:%=$(B)/bench/%)
 
 all: lib tool $(UNIT_BINS) $(TEST_PROGS) $(BENCH_BINS)
 .PHONY: all lib tool deps bench bench-record check check-unit check-api check-recorder check-stress \
-        check-programs \
+        check-programs check-reports \
         demo install uninstall clean
 lib: $(B)/libpooltrace.so
 tool: $(B)/pooltrace $(B)/libpooltrace.so
 
 # report/ is an offline tool: ordinary malloc, no -fPIC; it shares only the
 # trace format header with preload/
-$(B)/pooltrace: $(REPORT_SRC) report/trace_read.h preload/trace_format.h
+$(B)/pooltrace: $(REPORT_SRC) $(REPORT_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(REPORT_CFLAGS) -o $@ $(REPORT_SRC) -lzstd
+	$(CC) $(REPORT_CFLAGS) -o $@ $(REPORT_SRC) $(REPORT_LIBS)
 
 $(B)/allocator/%.o: allocator/%.c $(HEADERS)
 	@mkdir -p $(@D)
@@ -93,9 +99,24 @@ $(B)/tests/test_recorder: tests/test_recorder.c report/trace_read.c report/trace
 	@mkdir -p $(@D)
 	$(CC) $(REPORT_CFLAGS) -o $@ tests/test_recorder.c report/trace_read.c -lcmocka -lzstd -lm
 
+$(B)/tests/test_symbolize: tests/test_symbolize.c report/symbolize.c report/trace_read.c \
+                           $(REPORT_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(REPORT_CFLAGS) -o $@ tests/test_symbolize.c report/symbolize.c report/trace_read.c \
+	    -lcmocka $(REPORT_LIBS)
+
 $(B)/tests/rec_prog: tests/rec_prog.c
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -pthread -o $@ $< -ldl
+
+# report tests: -O0 keeps every function's frame and line as written
+$(B)/tests/leak_prog: tests/leak_prog.c
+	@mkdir -p $(@D)
+	$(CC) -O0 -g -o $@ $<
+
+$(B)/tests/cxx_prog: tests/cxx_prog.cc
+	@mkdir -p $(@D)
+	$(CXX) -O0 -g -o $@ $<
 
 $(B)/tests/rec_lib.so: tests/rec_lib.c
 	@mkdir -p $(@D)
@@ -126,8 +147,8 @@ deps:
 
 check: deps
 	$(MAKE) --no-print-directory all
-	$(MAKE) --no-print-directory check-unit check-api check-recorder check-stress \
-	    check-programs
+	$(MAKE) --no-print-directory check-unit check-api check-recorder check-reports \
+	    check-stress check-programs
 
 check-unit: $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do echo "== $$t"; $$t || exit 1; done
@@ -137,6 +158,14 @@ check-api: $(B)/tests/test_preload $(B)/libpooltrace.so
 
 check-recorder: $(TEST_PROGS) $(B)/pooltrace $(B)/libpooltrace.so
 	$(B)/tests/test_recorder $(B)
+
+# the report commands: symbolization, golden text reports, exports checked
+# by their real consumers, the HTML page in headless Chromium
+check-reports: $(TEST_PROGS) $(B)/pooltrace $(B)/libpooltrace.so
+	$(B)/tests/test_symbolize
+	sh tests/test_reports.sh $(B)
+	sh tests/test_export.sh $(B)
+	sh tests/test_html.sh $(B)
 
 check-stress: $(B)/tests/stress $(B)/libpooltrace.so
 	sh tests/run_stress.sh $(B)

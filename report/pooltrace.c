@@ -5,8 +5,11 @@
  *   pooltrace run [-o FILE] [--sample BYTES] [--depth N] [--interval MS] -- CMD [ARGS...]
  *   pooltrace dump [--summary] TRACE
  *
+ *   pooltrace report | leaks | frag | html | export | diff ...   (report.h)
+ *
  * Exit status: run exits with the program's status (128 + signal if it was
- * killed); other commands 0, 1 on a usage error, 2 if a trace is unreadable.
+ * killed); other commands 0, 1 on a usage error (leaks --fail-on-leak: 1 if
+ * anything was lost), 2 if a trace is unreadable or an output unwritable.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "report.h"
 #include "trace_read.h"
 
 #ifndef PT_LIBDIR
@@ -29,6 +33,14 @@
 
 static const char usage[] =
 	"usage: pooltrace run [-o FILE] [--sample BYTES] [--depth N] [--interval MS] -- CMD [ARGS...]\n"
+	"       pooltrace report [--top N] [--frames N] TRACE\n"
+	"       pooltrace leaks [--fail-on-leak] [--suppressions FILE] [--no-reachable]\n"
+	"                       [--top N] [--frames N] TRACE\n"
+	"       pooltrace frag [--top N] [--frames N] TRACE\n"
+	"       pooltrace html [-o FILE] TRACE\n"
+	"       pooltrace export --format massif|pprof|folded|speedscope\n"
+	"                        [--what peak|leaks|allocated|temporary] [-o FILE] TRACE\n"
+	"       pooltrace diff [--by peak|leaked|calls] [--top N] [--frames N] BASE NEW\n"
 	"       pooltrace dump [--summary] TRACE\n"
 	"       pooltrace --help | --version\n"
 	"\n"
@@ -40,6 +52,22 @@ static const char usage[] =
 	"                            average (suffix k, M, G); 0 records every allocation\n"
 	"            --depth N       frames per stack, 1..256 (default 32)\n"
 	"            --interval MS   snapshot period in milliseconds (default 10)\n"
+	"  report  summary: calls, peak heap and RSS, temporary allocations, bytes not\n"
+	"          freed; top sites at the peak, by calls, by temporaries; sizes\n"
+	"  leaks   blocks never freed, by stack, biggest first: definitely lost,\n"
+	"          indirectly lost, still reachable (the recorder's exit scan)\n"
+	"            --fail-on-leak  exit 1 if anything is definitely or indirectly lost\n"
+	"            --suppressions FILE  LeakSanitizer syntax: leak:PATTERN lines\n"
+	"            --no-reachable  do not list still reachable blocks\n"
+	"  frag    what fills RSS: live, rounding, free blocks, empty pools, glibc;\n"
+	"          size classes, arena occupancy, pinned arenas, over time\n"
+	"  html    one self-contained page: timeline, flame graphs, tables, charts\n"
+	"          (default FILE: TRACE.html)\n"
+	"  export  massif (ms_print), pprof (google-pprof), folded (flamegraph.pl),\n"
+	"          speedscope JSON; of the live bytes at the peak unless --what\n"
+	"  diff    per stack growth from BASE to NEW, biggest first\n"
+	"            --top N         sites or stacks to list (report 10, others 20)\n"
+	"            --frames N      frames per stack to print\n"
 	"  dump    print a trace's records as text, in sequence order;\n"
 	"          --summary prints only the counts\n"
 	"\n"
@@ -316,6 +344,29 @@ static int dump_event(void *arg, const struct pt_event *e)
 	case PT_REC_THREAD_EXIT:
 		printf("%llu tid %u thread-exit\n", (unsigned long long)e->seq, e->tid);
 		break;
+	case PT_REC_LEAKS:
+		printf("%llu leaks roots %llu entries %zu\n", (unsigned long long)e->seq,
+		       (unsigned long long)e->leaks->roots_bytes, e->leaks->n);
+		for (size_t i = 0; i < e->leaks->n; i++)
+			printf("  info %u %s blocks %llu bytes %llu\n", e->leaks->e[i].info,
+			       e->leaks->e[i].cls == PT_LEAK_DEFINITE ? "definite" :
+			       e->leaks->e[i].cls == PT_LEAK_INDIRECT ? "indirect" : "reachable",
+			       (unsigned long long)e->leaks->e[i].blocks,
+			       (unsigned long long)e->leaks->e[i].bytes);
+		break;
+	case PT_REC_PINNED:
+		printf("%llu pinned %s arenas %zu\n", (unsigned long long)e->seq,
+		       snap_kind(e->pinned->snap_kind), e->pinned->n);
+		for (size_t i = 0; i < e->pinned->n; i++) {
+			const struct pt_pinned_rec *a = &e->pinned->a[i];
+			printf("  arena 0x%llx blocks %llu bytes %llu:", (unsigned long long)a->base,
+			       (unsigned long long)a->blocks, (unsigned long long)a->bytes);
+			for (size_t k = 0; k < a->ninfos; k++)
+				printf(" info %u x%llu", a->info[k].info,
+				       (unsigned long long)a->info[k].blocks);
+			printf("\n");
+		}
+		break;
 	case PT_REC_END:
 		printf("%llu end %s %u\n", (unsigned long long)e->seq,
 		       e->end_reason == PT_END_SIGNAL ? "signal" : "exit", e->end_code);
@@ -470,5 +521,12 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 2, argv + 2);
 	if (strcmp(cmd, "dump") == 0)
 		return cmd_dump(argc - 2, argv + 2);
+	static const struct { const char *name; int (*fn)(int, char **); } cmds[] = {
+		{ "report", pt_cmd_report }, { "leaks", pt_cmd_leaks }, { "frag", pt_cmd_frag },
+		{ "html", pt_cmd_html }, { "export", pt_cmd_export }, { "diff", pt_cmd_diff },
+	};
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		if (strcmp(cmd, cmds[i].name) == 0)
+			return cmds[i].fn(argc - 2, argv + 2);
 	return die_usage("unknown command '%s'", cmd);
 }

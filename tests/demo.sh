@@ -1,8 +1,10 @@
 #!/bin/sh
 # demo.sh BUILD_DIR - the built-in demo (make demo): a Python program that
 # churns dicts, tuples, strings and lists runs three ways, and pooltrace's
-# statistics show where its small objects went; then it runs under the
-# profiler (pooltrace run) and the trace's summary is printed.
+# statistics show where its small objects went; then the Python memory
+# walk-through (tests/py_walkthrough.py, 1 million ints) runs under the
+# profiler, and its reports are printed: report (with the timeline), leaks,
+# frag, and an HTML page.
 set -eu
 B=${1:-build}
 LIB=$(cd "$B" && pwd)/libpooltrace.so
@@ -28,9 +30,17 @@ echo "== python3, Python's own pymalloc"
 $PY "$SCRIPT"
 echo "== python3, pooltrace (LD_PRELOAD=$LIB PYTHONMALLOC=malloc POOLTRACE_STATS=1)"
 LD_PRELOAD="$LIB" PYTHONMALLOC=malloc POOLTRACE_STATS=1 $PY "$SCRIPT"
-echo "== python3 under the profiler (pooltrace run -- python3 ...), then pooltrace dump --summary"
-PYTHONMALLOC=malloc "$B/pooltrace" run -o "$TRACES/demo.%p.trace" -- $PY "$SCRIPT"
-for t in "$TRACES"/demo.*.trace; do
-	"$B/pooltrace" dump --summary "$t"
-	echo "trace size: $(wc -c < "$t") bytes"
-done
+HERE=$(cd "$(dirname "$0")" && pwd)
+echo "== the Python walk-through under the profiler:"
+echo "   PYTHONMALLOC=malloc pooltrace run -- python3 tests/py_walkthrough.py 1000000"
+PYTHONMALLOC=malloc "$B/pooltrace" run -o "$TRACES/walk.trace" -- $PY "$HERE/py_walkthrough.py" 1000000
+echo "trace size: $(wc -c < "$TRACES/walk.trace") bytes"
+echo "== pooltrace report --top 3 --frames 4"
+"$B/pooltrace" report --top 3 --frames 4 "$TRACES/walk.trace"
+echo "== pooltrace leaks --top 3 --frames 4"
+"$B/pooltrace" leaks --top 3 --frames 4 "$TRACES/walk.trace"
+echo "== pooltrace frag --top 5 --frames 4"
+"$B/pooltrace" frag --top 5 --frames 4 "$TRACES/walk.trace"
+mkdir -p "$B/demo"
+"$B/pooltrace" html -o "$B/demo/walkthrough.html" "$TRACES/walk.trace"
+echo "== the HTML report (timeline, flame graphs, tables): $B/demo/walkthrough.html"

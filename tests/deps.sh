@@ -2,10 +2,11 @@
 # deps.sh - install the Debian 12 packages that building, testing and the
 # demo need (make deps).  Installs only what is missing; needs root (or sudo).
 set -eu
-PKGS="gcc make libc6-dev pkg-config libcmocka-dev libunwind-dev libzstd-dev
+PKGS="gcc g++ make libc6-dev pkg-config libcmocka-dev libunwind-dev libzstd-dev
+      libdw-dev libelf-dev
       python3 libpython3.11-testsuite sqlite3 git perl xz-utils
       redis-server redis-tools valgrind libjemalloc2 libmimalloc2.0
-      libtcmalloc-minimal4 heaptrack"
+      libtcmalloc-minimal4 heaptrack google-perftools chromium"
 
 missing=""
 for p in $PKGS; do

@@ -1,0 +1,380 @@
+/*
+ * profile.c - aggregate a trace by stack in one pass (see profile.h).
+ */
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "profile.h"
+
+static void *xcalloc(size_t n, size_t sz)
+{
+	void *p = calloc(n ? n : 1, sz);
+	if (!p) {
+		fprintf(stderr, "pooltrace: out of memory\n");
+		exit(2);
+	}
+	return p;
+}
+
+static void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p) {
+		fprintf(stderr, "pooltrace: out of memory\n");
+		exit(2);
+	}
+	return p;
+}
+
+struct loader {
+	struct pt_profile *p;
+	uint64_t idx;             /* events delivered so far */
+	uint64_t time_ns;         /* of the latest snapshot */
+	uint64_t peak_idx;        /* event index of the peak (0: none yet) */
+	uint64_t next_draw;       /* progress: when to redraw */
+};
+
+static struct pt_site *site_of(struct pt_profile *p, uint32_t stack)
+{
+	if (stack >= p->nsites) {
+		size_t n = p->nsites ? p->nsites : 1024;
+		while (n <= stack)
+			n *= 2;
+		p->site = xrealloc(p->site, n * sizeof *p->site);
+		memset(p->site + p->nsites, 0, (n - p->nsites) * sizeof *p->site);
+		for (size_t i = p->nsites; i < n; i++)
+			p->site[i].stack = (uint32_t)i;
+		p->nsites = n;
+	}
+	return &p->site[stack];
+}
+
+/* Before a site changes: if it has not changed since the peak, its live
+ * values are the ones it had at the peak. */
+static void site_touch(struct loader *l, struct pt_site *s)
+{
+	if (s->last_mod <= l->peak_idx) {
+		s->peak_n = s->live_n;
+		s->peak_bytes = s->live_bytes;
+	}
+	s->last_mod = l->idx;
+}
+
+/* What one recorded block of size bytes stands for: 1 block and size
+ * bytes, or their estimates in a sampled trace. */
+static void weigh(const struct pt_profile *p, uint64_t size, uint64_t *n, uint64_t *bytes)
+{
+	if (!p->sampled) {
+		*n = 1;
+		*bytes = size;
+		return;
+	}
+	double s = size ? (double)size : 1.0;
+	double inv = 1.0 / -expm1(-s / p->rate);
+	*n = (uint64_t)llround(inv);
+	*bytes = (uint64_t)llround((double)size * inv);
+}
+
+static unsigned hist_bucket(uint64_t size)
+{
+	unsigned b = size ? 64 - (unsigned)__builtin_clzll(size) : 0;
+	return b < PT_HIST_BUCKETS ? b : PT_HIST_BUCKETS - 1;
+}
+
+uint64_t pt_hist_low(unsigned i)
+{
+	return i ? 1ull << (i - 1) : 0;
+}
+
+static void on_alloc(struct loader *l, const struct pt_event *e)
+{
+	struct pt_profile *p = l->p;
+	const struct pt_info *in = &p->t->info[e->info];
+	unsigned k = in->kind ? 1 : 0;
+	uint64_t n, bytes;
+	weigh(p, e->size, &n, &bytes);
+	struct pt_site *s = site_of(p, e->stack);
+	site_touch(l, s);
+	if (!s->n_alloc || e->size < s->min_size)
+		s->min_size = e->size;
+	if (e->size > s->max_size)
+		s->max_size = e->size;
+	s->kinds |= 1u << k;
+	s->n_alloc += n;
+	s->bytes_alloc += bytes;
+	s->live_n += n;
+	s->live_bytes += bytes;
+	p->n_alloc[k] += n;
+	p->bytes_alloc[k] += bytes;
+	p->live_n[k] += n;
+	p->live_bytes[k] += bytes;
+	p->live += bytes;
+	unsigned b = hist_bucket(e->size);
+	p->hist_n[b] += n;
+	p->hist_bytes[b] += bytes;
+	if (p->live > p->peak) {
+		p->peak = p->live;
+		p->peak_pool = p->live_bytes[0];
+		p->peak_glibc = p->live_bytes[1];
+		p->peak_seq = e->seq;
+		p->peak_time_ns = l->time_ns;
+		l->peak_idx = l->idx;
+	}
+}
+
+static void sub(uint64_t *a, uint64_t v)
+{
+	*a = *a > v ? *a - v : 0;
+}
+
+/* A block of info id (size, stack) went away. */
+static void on_release(struct loader *l, uint32_t id, uint64_t size, uint32_t stack, int temp)
+{
+	struct pt_profile *p = l->p;
+	if (!id) {
+		p->n_free_unknown++;
+		return;
+	}
+	unsigned k = p->t->info[id].kind ? 1 : 0;
+	uint64_t n, bytes;
+	weigh(p, size, &n, &bytes);
+	struct pt_site *s = site_of(p, stack);
+	site_touch(l, s);
+	sub(&s->live_n, n);
+	sub(&s->live_bytes, bytes);
+	sub(&p->live_n[k], n);
+	sub(&p->live_bytes[k], bytes);
+	sub(&p->live, bytes);
+	if (temp) {
+		s->n_temp += n;
+		s->bytes_temp += bytes;
+		p->n_temp += n;
+		p->bytes_temp += bytes;
+	}
+}
+
+static struct pt_snapshot *snap_copy(struct pt_snapshot *old, const struct pt_snapshot *s)
+{
+	if (old)
+		free(old->arena);
+	struct pt_snapshot *c = old ? old : xcalloc(1, sizeof *c);
+	*c = *s;
+	c->arena = NULL;
+	if (s->narenas) {
+		c->arena = xcalloc(s->narenas, sizeof *c->arena);
+		memcpy(c->arena, s->arena, s->narenas * sizeof *c->arena);
+	}
+	return c;
+}
+
+static void on_snapshot(struct loader *l, const struct pt_snapshot *s)
+{
+	struct pt_profile *p = l->p;
+	l->time_ns = s->time_ns;
+	if (s->time_ns > p->duration_ns)
+		p->duration_ns = s->time_ns;
+	if (s->rss > p->peak_rss) {
+		p->peak_rss = s->rss;
+		p->peak_rss_time_ns = s->time_ns;
+	}
+	if (p->npoints == p->points_cap) {
+		p->points_cap = p->points_cap ? 2 * p->points_cap : 256;
+		p->point = xrealloc(p->point, p->points_cap * sizeof *p->point);
+	}
+	struct pt_point *pt = &p->point[p->npoints++];
+	*pt = (struct pt_point){
+		.time_ns = s->time_ns, .rss = s->rss, .glibc = s->glibc_in_use,
+		.live = p->sampled ? s->live : p->live, .kind = s->kind,
+		.in_blocks = s->kind == PT_SNAP_LIGHT ? 0 : s->bytes_in_blocks,
+		.pool_free = s->kind == PT_SNAP_LIGHT ? 0 : s->bytes_free_blocks,
+		.pool_empty = s->kind == PT_SNAP_LIGHT ? 0 : (s->pools_empty_heap + s->pools_free_dirty) *
+		                                             p->t->hdr.pool_size,
+		.n_alloc = p->sampled ? s->n_malloc + s->n_realloc
+		                      : p->n_alloc[0] + p->n_alloc[1],
+	};
+	if (p->sampled) {     /* the snapshots count every call */
+		p->n_malloc = s->n_malloc;
+		p->n_free = s->n_free;
+		p->n_realloc = s->n_realloc;
+	}
+	if (s->kind == PT_SNAP_LIGHT)
+		return;
+	p->snap_last = snap_copy(p->snap_last, s);
+	if (s->kind == PT_SNAP_PEAK)
+		p->snap_peak = snap_copy(p->snap_peak, s);
+	else if (s->kind == PT_SNAP_EXIT)
+		p->snap_exit = snap_copy(p->snap_exit, s);
+}
+
+static void on_leaks(struct loader *l, const struct pt_leaks *lk)
+{
+	/* the scan's result may take several records: they add up */
+	struct pt_profile *p = l->p;
+	p->have_leaks = 1;
+	p->leak_roots_bytes += lk->roots_bytes;
+	for (size_t i = 0; i < lk->n; i++) {
+		const struct pt_leak_entry *e = &lk->e[i];
+		struct pt_site *s = site_of(p, p->t->info[e->info].stack);
+		s->leak_n[e->cls] += e->blocks;
+		s->leak_bytes[e->cls] += e->bytes;
+		p->leak_n[e->cls] += e->blocks;
+		p->leak_bytes[e->cls] += e->bytes;
+	}
+}
+
+static void on_pinned(struct loader *l, const struct pt_pinned *pn)
+{
+	struct pt_profile *p = l->p;
+	/* keep the latest list of each kind: drop an older one */
+	size_t k = 0;
+	for (size_t i = 0; i < p->npinned; i++) {
+		if (p->pinned[i].snap_kind == pn->snap_kind)
+			free(p->pinned[i].info);
+		else
+			p->pinned[k++] = p->pinned[i];
+	}
+	p->npinned = k;
+	p->pinned = xrealloc(p->pinned, (p->npinned + pn->n) * sizeof *p->pinned);
+	for (size_t i = 0; i < pn->n; i++) {
+		const struct pt_pinned_rec *a = &pn->a[i];
+		struct pt_pinned_arena *d = &p->pinned[p->npinned++];
+		*d = (struct pt_pinned_arena){
+			.snap_kind = pn->snap_kind, .time_ns = l->time_ns, .base = a->base,
+			.blocks = a->blocks, .bytes = a->bytes, .ninfos = (unsigned)a->ninfos,
+		};
+		d->info = xcalloc(a->ninfos, sizeof *d->info);
+		for (size_t j = 0; j < a->ninfos; j++) {
+			d->info[j].info = a->info[j].info;
+			d->info[j].count = a->info[j].blocks;
+		}
+	}
+}
+
+static void progress(struct loader *l, int done)
+{
+	const struct pt_trace *t = l->p->t;
+	unsigned pct = t->size ? (unsigned)(t->pos * 100 / t->size) : 100;
+	if (done)
+		pct = 100;
+	char bar[41];
+	for (unsigned i = 0; i < 40; i++)
+		bar[i] = i < pct * 40 / 100 ? '#' : '.';
+	bar[40] = 0;
+	fprintf(stderr, "\rreading [%s] %3u%% %llu events%s", bar, pct,
+	        (unsigned long long)l->idx, done ? "\n" : "");
+}
+
+static int on_event(void *ctx, const struct pt_event *e)
+{
+	struct loader *l = ctx;
+	struct pt_profile *p = l->p;
+	l->idx++;
+	if (p->progress && l->idx >= l->next_draw) {
+		progress(l, 0);
+		l->next_draw = l->idx + (1u << 18);
+	}
+	switch (e->type) {
+	case PT_EV_ALLOC_POOL: case PT_EV_ALLOC_SYS:
+		if (!p->sampled)
+			p->n_malloc++;
+		on_alloc(l, e);
+		break;
+	case PT_EV_REALLOC_POOL: case PT_EV_REALLOC_SYS:
+		if (!p->sampled)
+			p->n_realloc++;
+		on_release(l, e->old_info, e->old_size, e->old_stack, 0);
+		on_alloc(l, e);
+		break;
+	case PT_EV_FREE:
+		if (!p->sampled)
+			p->n_free++;
+		on_release(l, e->info, e->size, e->stack, e->temp);
+		break;
+	case PT_REC_SNAPSHOT:
+		on_snapshot(l, e->snap);
+		break;
+	case PT_REC_LEAKS:
+		on_leaks(l, e->leaks);
+		break;
+	case PT_REC_PINNED:
+		on_pinned(l, e->pinned);
+		break;
+	case PT_REC_END:
+		p->end_reason = e->end_reason;
+		p->end_code = e->end_code;
+		break;
+	}
+	return 0;
+}
+
+int pt_profile_load(struct pt_profile *p, const char *path, int progress_bar,
+                    char *err, size_t errlen)
+{
+	memset(p, 0, sizeof *p);
+	p->t = pt_trace_open(path, err, errlen);
+	if (!p->t)
+		return -1;
+	p->sampled = p->t->hdr.sample_bytes != 0;
+	p->rate = (double)p->t->hdr.sample_bytes;
+	p->progress = progress_bar;
+	struct loader l = { .p = p, .next_draw = 1u << 18 };
+	pt_trace_read(p->t, on_event, &l);
+	if (p->progress && l.idx >= (1u << 18))
+		progress(&l, 1);
+	p->events = l.idx;
+	/* sites unchanged since the peak still hold their peak values */
+	for (size_t i = 0; i < p->nsites; i++) {
+		struct pt_site *s = &p->site[i];
+		if (s->last_mod <= l.peak_idx) {
+			s->peak_n = s->live_n;
+			s->peak_bytes = s->live_bytes;
+		}
+	}
+	return 0;
+}
+
+void pt_profile_free(struct pt_profile *p)
+{
+	struct pt_snapshot *snaps[] = { p->snap_peak, p->snap_exit, p->snap_last };
+	for (unsigned i = 0; i < 3; i++)
+		if (snaps[i]) {
+			free(snaps[i]->arena);
+			free(snaps[i]);
+		}
+	for (size_t i = 0; i < p->npinned; i++)
+		free(p->pinned[i].info);
+	free(p->pinned);
+	free(p->site);
+	free(p->point);
+	if (p->t)
+		pt_trace_close(p->t);
+	memset(p, 0, sizeof *p);
+}
+
+static size_t sort_off;
+
+static int by_field(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)((const char *)*(struct pt_site *const *)a + sort_off);
+	uint64_t y = *(const uint64_t *)((const char *)*(struct pt_site *const *)b + sort_off);
+	if (x != y)
+		return x < y ? 1 : -1;
+	uint32_t sa = (*(struct pt_site *const *)a)->stack, sb = (*(struct pt_site *const *)b)->stack;
+	return sa < sb ? -1 : sa > sb;
+}
+
+struct pt_site **pt_profile_sorted(const struct pt_profile *p, size_t off, size_t *n)
+{
+	struct pt_site **v = xcalloc(p->nsites, sizeof *v);
+	size_t k = 0;
+	for (size_t i = 0; i < p->nsites; i++)
+		if (*(const uint64_t *)((const char *)&p->site[i] + off))
+			v[k++] = &p->site[i];
+	sort_off = off;
+	qsort(v, k, sizeof *v, by_field);
+	*n = k;
+	return v;
+}

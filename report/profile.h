@@ -1,0 +1,106 @@
+/*
+ * profile.h - a trace read once and aggregated by stack: what every report
+ * (report, leaks, frag, html, export, diff) prints.
+ *
+ * Memory grows with the distinct stacks and snapshots, never with the
+ * events: a site is one stack's counters, and "at the peak" values are
+ * kept lazily (a site saves its live bytes the first time it changes
+ * after a new peak, so the pass stays O(1) per event).
+ *
+ * Sampled traces (header sample > 0) are scaled as pooltrace-trace(5)
+ * says: a block of s bytes stands for 1/p blocks and s/p bytes, p = 1 -
+ * exp(-s/N); every figure a report prints is then an estimate.
+ */
+#ifndef POOLTRACE_PROFILE_H
+#define POOLTRACE_PROFILE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "trace_read.h"
+
+struct pt_site {                  /* one stack */
+	uint32_t stack;
+	unsigned kinds;           /* bit 0: pool blocks, bit 1: glibc blocks */
+	uint64_t n_alloc, bytes_alloc;    /* allocations, reallocs included */
+	uint64_t n_temp, bytes_temp;      /* temporary allocations */
+	uint64_t live_n, live_bytes;      /* at the end of the trace */
+	uint64_t peak_n, peak_bytes;      /* at the peak of the live heap */
+	uint64_t leak_n[PT_LEAK_CLASSES], leak_bytes[PT_LEAK_CLASSES];
+	uint64_t last_mod;        /* event index of its last change */
+	uint64_t min_size, max_size;      /* requested sizes seen */
+};
+
+struct pt_point {                 /* the timeline: one per snapshot */
+	uint64_t time_ns, rss, live, glibc;
+	uint64_t in_blocks;       /* full snapshots: pool bytes in used blocks, */
+	uint64_t pool_free;       /* in free blocks of used pools, */
+	uint64_t pool_empty;      /* in empty pools kept (else all 0) */
+	uint64_t n_alloc;         /* allocations so far */
+	unsigned kind;
+};
+
+#define PT_HIST_BUCKETS 40        /* requested sizes, by power of two */
+
+struct pt_pinned_arena {
+	unsigned snap_kind;       /* PT_SNAP_PEAK or PT_SNAP_EXIT */
+	uint64_t time_ns;
+	uint64_t base, blocks, bytes;
+	unsigned ninfos;
+	struct { uint32_t info; uint64_t count; } *info;
+};
+
+struct pt_profile {
+	struct pt_trace *t;
+	int sampled;
+	double rate;              /* header sample bytes, as a double */
+
+	struct pt_site *site;     /* by stack id */
+	size_t nsites;
+
+	/* calls and bytes by kind: [0] pool, [1] glibc */
+	uint64_t n_malloc, n_free, n_realloc, n_free_unknown;
+	uint64_t n_alloc[2], bytes_alloc[2], live_n[2], live_bytes[2];
+	uint64_t n_temp, bytes_temp;
+	uint64_t live, peak, peak_pool, peak_glibc;
+	uint64_t peak_seq, peak_time_ns;
+	uint64_t peak_rss, peak_rss_time_ns;
+	uint64_t duration_ns;
+	uint64_t events;
+	uint64_t hist_n[PT_HIST_BUCKETS], hist_bytes[PT_HIST_BUCKETS];
+
+	struct pt_point *point;
+	size_t npoints, points_cap;
+
+	/* full snapshots: the last peak one, the exit one, and the last of
+	 * any kind (a cut trace has no exit snapshot) */
+	struct pt_snapshot *snap_peak, *snap_exit, *snap_last;
+
+	int have_leaks;           /* the trace holds the exit scan */
+	uint64_t leak_n[PT_LEAK_CLASSES], leak_bytes[PT_LEAK_CLASSES];
+	uint64_t leak_roots_bytes;
+
+	struct pt_pinned_arena *pinned;
+	size_t npinned;
+
+	unsigned end_reason, end_code;
+	int progress;             /* draw a progress bar on stderr */
+};
+
+/*
+ * Read the trace at path into p.  Returns 0, or -1 with a one-line
+ * message in err (the file cannot be read, or is not a trace).  A trace cut
+ * short is read up to the damage: p->t->stop says where.
+ */
+int pt_profile_load(struct pt_profile *p, const char *path, int progress,
+                    char *err, size_t errlen);
+void pt_profile_free(struct pt_profile *p);
+
+/* The sites with any of the counter at offset off (a uint64_t field of
+ * struct pt_site) nonzero, sorted by it, biggest first; *n set. */
+struct pt_site **pt_profile_sorted(const struct pt_profile *p, size_t off, size_t *n);
+
+/* The lower bound of histogram bucket i (0, 1, 2, 4, 8, ...). */
+uint64_t pt_hist_low(unsigned i);
+
+#endif

@@ -1,0 +1,864 @@
+/*
+ * text.c - the text reports: report, leaks, frag, diff.
+ *
+ * Every figure comes from the profile (profile.h); every stack is printed
+ * symbolized, innermost frame first, as memcheck and LeakSanitizer do.
+ * Sampled traces print estimates and say so.
+ */
+#include <errno.h>
+#include <fnmatch.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frag.h"
+#include "report.h"
+
+#define B(x)  pt_fmt_bytes((char[32]){ 0 }, 32, (x))
+#define N(x)  pt_fmt_count((char[32]){ 0 }, 32, (x))
+
+static double pct(uint64_t a, uint64_t b)
+{
+	return b ? 100.0 * (double)a / (double)b : 0.0;
+}
+
+static const char *plural(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+/* Options common to the text reports. */
+struct opts {
+	const char *path, *path2;
+	unsigned long top, frames;
+	const char *supp;
+	int fail_on_leak, no_reachable;
+	const char *by;
+};
+
+static int parse_num(const char *s, unsigned long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = s ? strtoul(s, &end, 10) : 0;
+	if (!s || errno || end == s || *end || *s == '-' || v == 0 || v > 1000000)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/*
+ * Parse argv: --top N, --frames N, and per command: leaks --fail-on-leak,
+ * --suppressions FILE, --no-reachable; diff --by peak|leaked|calls.
+ * A bad value is an error (1); the commands have no "default on error"
+ * fallbacks: a report with a mistyped option would be a silent lie.
+ */
+static int parse_opts(const char *cmd, int argc, char **argv, struct opts *o, int ntraces)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--top") == 0) {
+			if (parse_num(v, &o->top))
+				return pt_usage_error("%s: --top needs a number from 1, not '%s'", cmd,
+				                      v ? v : "");
+			i++;
+		} else if (strcmp(a, "--frames") == 0) {
+			if (parse_num(v, &o->frames))
+				return pt_usage_error("%s: --frames needs a number from 1, not '%s'",
+				                      cmd, v ? v : "");
+			i++;
+		} else if (strcmp(cmd, "leaks") == 0 && strcmp(a, "--fail-on-leak") == 0) {
+			o->fail_on_leak = 1;
+		} else if (strcmp(cmd, "leaks") == 0 && strcmp(a, "--no-reachable") == 0) {
+			o->no_reachable = 1;
+		} else if (strcmp(cmd, "leaks") == 0 && strcmp(a, "--suppressions") == 0) {
+			if (!v)
+				return pt_usage_error("leaks: --suppressions needs a file");
+			o->supp = v;
+			i++;
+		} else if (strcmp(cmd, "diff") == 0 && strcmp(a, "--by") == 0) {
+			if (!v || (strcmp(v, "peak") && strcmp(v, "leaked") && strcmp(v, "calls")))
+				return pt_usage_error("diff: --by takes peak, leaked or calls, not '%s'",
+				                      v ? v : "");
+			o->by = v;
+			i++;
+		} else if (a[0] == '-' && a[1]) {
+			return pt_usage_error("%s: unknown option %s", cmd, a);
+		} else if (!o->path) {
+			o->path = a;
+		} else if (ntraces == 2 && !o->path2) {
+			o->path2 = a;
+		} else {
+			return pt_usage_error("%s: one trace at a time (%s)", cmd, a);
+		}
+	}
+	if (!o->path || (ntraces == 2 && !o->path2))
+		return pt_usage_error("%s: %s", cmd, ntraces == 2 ? "needs two traces, BASE and NEW"
+		                                                   : "no trace file given");
+	return 0;
+}
+
+static void print_program(FILE *f, const struct pt_trace *t)
+{
+	fprintf(f, "program:    %s", t->exe);
+	const char *a = t->args, *end = t->args + t->hdr.args_len;
+	if (a < end)
+		a += strlen(a) + 1;   /* argv[0] */
+	for (; a < end; a += strlen(a) + 1)
+		fprintf(f, " %s", a);
+	fprintf(f, "\n");
+}
+
+static void print_recording(FILE *f, const struct pt_profile *p)
+{
+	const struct pt_trace *t = p->t;
+	fprintf(f, "pid:        %u%s\n", t->hdr.pid,
+	        t->hdr.flags & PT_TRACE_F_FORKED ? " (a forked child: blocks it inherited are "
+	                                           "not in this trace)" : "");
+	if (p->sampled)
+		fprintf(f, "recorded:   sampled, one stack per %s allocated on average: figures "
+		        "are estimates\n", B(t->hdr.sample_bytes));
+	else
+		fprintf(f, "recorded:   every allocation\n");
+	fprintf(f, "duration:   %.3f s, ", (double)p->duration_ns / 1e9);
+	if (t->stop[0])
+		fprintf(f, "trace cut short at offset %llu: %s\n",
+		        (unsigned long long)t->data_end, t->stop);
+	else if (!t->ended)
+		fprintf(f, "no end record: the program was killed or is still running\n");
+	else if (p->end_reason == PT_END_SIGNAL)
+		fprintf(f, "the program died of signal %u\n", p->end_code);
+	else
+		fprintf(f, "the program exited\n");
+}
+
+/* ---- report -------------------------------------------------------------- */
+
+static void top_sites(FILE *f, struct pt_view *v, const char *title, size_t off, size_t n_off,
+                      uint64_t total, const char *what, unsigned long top, unsigned long frames,
+                      int count_first)
+{
+	size_t n;
+	struct pt_site **s = pt_profile_sorted(&v->p, off, &n);
+	fprintf(f, "\n%s\n", title);
+	if (n == 0)
+		fprintf(f, "  none\n");
+	for (size_t i = 0; i < n && i < top; i++) {
+		uint64_t val = *(const uint64_t *)((const char *)s[i] + off);
+		uint64_t cnt = *(const uint64_t *)((const char *)s[i] + n_off);
+		if (count_first)
+			fprintf(f, "%2zu) %s %s (%.1f%%), %s\n", i + 1, N(val),
+			        val == 1 && !strcmp(what, "allocations") ? "allocation" : what,
+			        pct(val, total), B(cnt));
+		else
+			fprintf(f, "%2zu) %s (%.1f%%) in %s %s\n", i + 1, B(val), pct(val, total),
+			        N(cnt), plural(cnt, "block", "blocks"));
+		pt_print_stack(f, v, s[i]->stack, (unsigned)frames, "      ");
+	}
+	if (n > top)
+		fprintf(f, "    ... %zu more sites\n", n - top);
+	free(s);
+}
+
+static void histogram(FILE *f, const struct pt_profile *p)
+{
+	uint64_t total = 0, max = 0;
+	unsigned first = PT_HIST_BUCKETS, last = 0;
+	for (unsigned i = 0; i < PT_HIST_BUCKETS; i++) {
+		total += p->hist_n[i];
+		if (p->hist_n[i] > max)
+			max = p->hist_n[i];
+		if (p->hist_n[i]) {
+			if (first == PT_HIST_BUCKETS)
+				first = i;
+			last = i;
+		}
+	}
+	fprintf(f, "\nSIZES REQUESTED\n");
+	if (!total) {
+		fprintf(f, "  none\n");
+		return;
+	}
+	fprintf(f, "  %-17s %13s %7s %10s\n", "size", "allocations", "", "bytes");
+	for (unsigned i = first; i <= last; i++) {
+		char range[40];
+		uint64_t lo = pt_hist_low(i), hi = i ? 2 * lo - 1 : 0;
+		if (i == PT_HIST_BUCKETS - 1)
+			snprintf(range, sizeof range, ">= %llu", (unsigned long long)lo);
+		else if (lo == hi)
+			snprintf(range, sizeof range, "%llu", (unsigned long long)lo);
+		else
+			snprintf(range, sizeof range, "%llu-%llu", (unsigned long long)lo,
+			         (unsigned long long)hi);
+		char bar[31];
+		unsigned w = max ? (unsigned)((p->hist_n[i] * 30 + max - 1) / max) : 0;
+		memset(bar, '#', w);
+		bar[w] = 0;
+		fprintf(f, "  %-17s %13s %6.1f%% %10s %s\n", range, N(p->hist_n[i]),
+		        pct(p->hist_n[i], total), B(p->hist_bytes[i]), bar);
+	}
+}
+
+/* The live heap and RSS over time: rows of equal time, each the highest
+ * point within it, so that peaks show. */
+static void timeline(FILE *f, const struct pt_profile *p, unsigned rows)
+{
+	fprintf(f, "\nTIMELINE: live heap (#) and RSS (|), highest in each step\n");
+	if (p->npoints < 2 || !p->duration_ns) {
+		fprintf(f, "  too short: %zu snapshot%s\n", p->npoints, p->npoints == 1 ? "" : "s");
+		return;
+	}
+	uint64_t max = 0;
+	for (size_t i = 0; i < p->npoints; i++) {
+		if (p->point[i].rss > max)
+			max = p->point[i].rss;
+		if (p->point[i].live > max)
+			max = p->point[i].live;
+	}
+	size_t i = 0;
+	for (unsigned r = 0; r < rows && i < p->npoints; r++) {
+		uint64_t until = p->duration_ns * (r + 1) / rows, live = 0, rss = 0;
+		for (; i < p->npoints && (p->point[i].time_ns <= until || r == rows - 1); i++) {
+			if (p->point[i].live > live)
+				live = p->point[i].live;
+			if (p->point[i].rss > rss)
+				rss = p->point[i].rss;
+		}
+		char bar[51];
+		unsigned wl = max ? (unsigned)(live * 50 / max) : 0, wr = max ? (unsigned)(rss * 50 / max) : 0;
+		for (unsigned k = 0; k < 50; k++)
+			bar[k] = k < wl ? '#' : k + 1 == wr ? '|' : ' ';
+		bar[50] = 0;
+		fprintf(f, "  %8.3f s %10s %10s  %s\n", (double)until / 1e9, B(live), B(rss), bar);
+	}
+}
+
+int pt_cmd_report(int argc, char **argv)
+{
+	struct opts o = { .top = 10, .frames = 8 };
+	int rc = parse_opts("report", argc, argv, &o, 1);
+	if (rc)
+		return rc;
+	struct pt_view v;
+	if ((rc = pt_view_open(&v, o.path)))
+		return rc;
+	const struct pt_profile *p = &v.p;
+	FILE *f = stdout;
+	uint64_t nalloc = p->n_alloc[0] + p->n_alloc[1];
+	uint64_t bytes = p->bytes_alloc[0] + p->bytes_alloc[1];
+	uint64_t live_n = p->live_n[0] + p->live_n[1];
+
+	fprintf(f, "pooltrace report: %s\n", o.path);
+	print_program(f, p->t);
+	print_recording(f, p);
+	fprintf(f, "calls:      malloc %s, free %s, realloc %s\n", N(p->n_malloc), N(p->n_free),
+	        N(p->n_realloc));
+	fprintf(f, "blocks:     %s allocated: %s from pools (%.1f%%), %s from glibc\n", N(nalloc),
+	        N(p->n_alloc[0]), pct(p->n_alloc[0], nalloc), N(p->n_alloc[1]));
+	fprintf(f, "allocated:  %s in total: pools %s, glibc %s\n", B(bytes), B(p->bytes_alloc[0]),
+	        B(p->bytes_alloc[1]));
+	fprintf(f, "temporary:  %s allocations (%.1f%% of all), %s: freed with no other "
+	        "allocation in between\n", N(p->n_temp), pct(p->n_temp, nalloc), B(p->bytes_temp));
+	fprintf(f, "peak heap:  %s at %.3f s: pools %s, glibc %s\n", B(p->peak),
+	        (double)p->peak_time_ns / 1e9, B(p->peak_pool), B(p->peak_glibc));
+	fprintf(f, "peak RSS:   %s at %.3f s\n", B(p->peak_rss), (double)p->peak_rss_time_ns / 1e9);
+	fprintf(f, "not freed:  %s in %s %s: pools %s, glibc %s\n", B(p->live), N(live_n),
+	        plural(live_n, "block", "blocks"), B(p->live_bytes[0]), B(p->live_bytes[1]));
+	if (p->have_leaks)
+		fprintf(f, "leaks:      definitely lost %s in %s, indirectly lost %s in %s, still "
+		        "reachable %s in %s (pooltrace leaks)\n",
+		        B(p->leak_bytes[PT_LEAK_DEFINITE]), N(p->leak_n[PT_LEAK_DEFINITE]),
+		        B(p->leak_bytes[PT_LEAK_INDIRECT]), N(p->leak_n[PT_LEAK_INDIRECT]),
+		        B(p->leak_bytes[PT_LEAK_REACHABLE]), N(p->leak_n[PT_LEAK_REACHABLE]));
+
+	top_sites(f, &v, "PEAK HEAP: what was live at the peak, by allocation site",
+	          offsetof(struct pt_site, peak_bytes), offsetof(struct pt_site, peak_n), p->peak,
+	          "", o.top, o.frames, 0);
+	top_sites(f, &v, "MOST CALLS: the sites that allocate most often",
+	          offsetof(struct pt_site, n_alloc), offsetof(struct pt_site, bytes_alloc), nalloc,
+	          "allocations", o.top, o.frames, 1);
+	top_sites(f, &v, "MOST TEMPORARY: allocations freed with no other in between",
+	          offsetof(struct pt_site, n_temp), offsetof(struct pt_site, bytes_temp), p->n_temp,
+	          "temporary", o.top, o.frames, 1);
+	top_sites(f, &v, "NOT FREED: live at the end, by allocation site",
+	          offsetof(struct pt_site, live_bytes), offsetof(struct pt_site, live_n), p->live,
+	          "", o.top, o.frames, 0);
+	histogram(f, p);
+	timeline(f, p, 20);
+	pt_view_close(&v);
+	return 0;
+}
+
+/* ---- leaks --------------------------------------------------------------- */
+
+struct supp {
+	char **pat;
+	uint64_t *hits, *hit_bytes;
+	size_t n;
+};
+
+static void supp_free(struct supp *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->pat[i]);
+	free(s->pat);
+	free(s->hits);
+	free(s->hit_bytes);
+}
+
+/* LeakSanitizer's syntax: "leak:PATTERN" lines, '#' comments; a pattern
+ * is a substring with '*' wildcards, '^' and '$' anchor it. */
+static int supp_load(struct supp *s, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "pooltrace: cannot read suppressions %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	char line[4096];
+	unsigned lineno = 0;
+	while (fgets(line, sizeof line, f)) {
+		lineno++;
+		char *e = line + strlen(line);
+		while (e > line && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+			*--e = 0;
+		char *b = line;
+		while (*b == ' ' || *b == '\t')
+			b++;
+		if (!*b || *b == '#')
+			continue;
+		if (strncmp(b, "leak:", 5) != 0 || !b[5]) {
+			fprintf(stderr, "pooltrace: %s:%u: not a suppression (expected leak:PATTERN): "
+			        "%s\n", path, lineno, b);
+			fclose(f);
+			return 2;
+		}
+		s->pat = realloc(s->pat, (s->n + 1) * sizeof *s->pat);
+		s->hits = realloc(s->hits, (s->n + 1) * sizeof *s->hits);
+		s->hit_bytes = realloc(s->hit_bytes, (s->n + 1) * sizeof *s->hit_bytes);
+		if (!s->pat || !s->hits || !s->hit_bytes || !(s->pat[s->n] = strdup(b + 5))) {
+			fprintf(stderr, "pooltrace: out of memory\n");
+			exit(2);
+		}
+		s->hits[s->n] = s->hit_bytes[s->n] = 0;
+		s->n++;
+	}
+	fclose(f);
+	return 0;
+}
+
+static int supp_match(const char *pat, const char *text)
+{
+	if (!text)
+		return 0;
+	size_t n = strlen(pat);
+	char glob[4200];
+	int start = pat[0] == '^', end = n && pat[n - 1] == '$';
+	snprintf(glob, sizeof glob, "%s%.*s%s", start ? "" : "*", (int)(n - start - end),
+	         pat + start, end ? "" : "*");
+	return fnmatch(glob, text, 0) == 0;
+}
+
+/* The first suppression matching a frame of the stack, or -1. */
+static int supp_find(struct supp *s, struct pt_view *v, uint32_t stack)
+{
+	if (!s->n)
+		return -1;
+	const struct pt_frame *fr[PT_TRACE_MAX_DEPTH * 4];
+	size_t n = pt_view_frames(v, stack, fr, sizeof fr / sizeof fr[0]);
+	for (size_t k = 0; k < s->n; k++)
+		for (size_t i = 0; i < n; i++)
+			if (supp_match(s->pat[k], fr[i]->func) || supp_match(s->pat[k], fr[i]->module) ||
+			    supp_match(s->pat[k], fr[i]->file))
+				return (int)k;
+	return -1;
+}
+
+struct leak_row {
+	struct pt_site *site;
+	unsigned cls;
+	uint64_t n, bytes;
+};
+
+static int by_bytes(const void *a, const void *b)
+{
+	const struct leak_row *x = a, *y = b;
+	if (x->cls != y->cls)
+		return x->cls < y->cls ? -1 : 1;
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	return x->site->stack < y->site->stack ? -1 : x->site->stack > y->site->stack;
+}
+
+static const char *const class_title[] = {
+	"Direct leak", "Indirect leak", "Still reachable",
+};
+
+static void print_sizes(FILE *f, const struct pt_site *s)
+{
+	if (s->min_size == s->max_size)
+		fprintf(f, "size %llu", (unsigned long long)s->min_size);
+	else
+		fprintf(f, "sizes %llu..%llu", (unsigned long long)s->min_size,
+		        (unsigned long long)s->max_size);
+}
+
+int pt_cmd_leaks(int argc, char **argv)
+{
+	struct opts o = { .top = 20, .frames = 12 };
+	int rc = parse_opts("leaks", argc, argv, &o, 1);
+	if (rc)
+		return rc;
+	struct supp supp = { 0 };
+	if (o.supp && (rc = supp_load(&supp, o.supp))) {
+		supp_free(&supp);
+		return rc;
+	}
+	struct pt_view v;
+	if ((rc = pt_view_open(&v, o.path))) {
+		supp_free(&supp);
+		return rc;
+	}
+	struct pt_profile *p = &v.p;
+	FILE *f = stdout;
+	/* rows: per site and class; without the exit scan every live block
+	 * is "not freed", class unknown (shown as direct for --fail-on-leak) */
+	size_t nrows = 0;
+	struct leak_row *row = calloc(p->nsites * PT_LEAK_CLASSES + 1, sizeof *row);
+	if (!row) {
+		fprintf(stderr, "pooltrace: out of memory\n");
+		exit(2);
+	}
+	for (size_t i = 0; i < p->nsites; i++) {
+		struct pt_site *s = &p->site[i];
+		if (!p->have_leaks) {
+			if (s->live_n)
+				row[nrows++] = (struct leak_row){ s, PT_LEAK_DEFINITE, s->live_n,
+				                                  s->live_bytes };
+			continue;
+		}
+		for (unsigned c = 0; c < PT_LEAK_CLASSES; c++)
+			if (s->leak_n[c])
+				row[nrows++] = (struct leak_row){ s, c, s->leak_n[c], s->leak_bytes[c] };
+	}
+	qsort(row, nrows, sizeof *row, by_bytes);
+
+	uint64_t shown_n[PT_LEAK_CLASSES] = { 0 }, shown_b[PT_LEAK_CLASSES] = { 0 };
+	uint64_t sup_n = 0, sup_b = 0;
+	fprintf(f, "pooltrace leaks: %s\n", o.path);
+	print_program(f, p->t);
+	print_recording(f, p);
+	if (!p->have_leaks)
+		fprintf(f, "\nNo reachability scan in this trace (%s): blocks not freed are listed "
+		        "without telling lost from reachable.\n",
+		        p->sampled ? "sampled traces have none" :
+		        p->t->ended ? "written by an older pooltrace" : "the program did not exit");
+	unsigned printed[PT_LEAK_CLASSES] = { 0 };
+	for (size_t i = 0; i < nrows; i++) {
+		struct leak_row *r = &row[i];
+		int k = supp_find(&supp, &v, r->site->stack);
+		if (k >= 0) {
+			supp.hits[k] += r->n;
+			supp.hit_bytes[k] += r->bytes;
+			sup_n += r->n;
+			sup_b += r->bytes;
+			continue;
+		}
+		shown_n[r->cls] += r->n;
+		shown_b[r->cls] += r->bytes;
+		if (r->cls == PT_LEAK_REACHABLE && o.no_reachable)
+			continue;
+		if (printed[r->cls]++ >= o.top)
+			continue;
+		fprintf(f, "\n%s%s %s in %s %s (", p->have_leaks ? class_title[r->cls] : "Not freed",
+		        r->cls == PT_LEAK_REACHABLE ? ":" : " of", B(r->bytes), N(r->n),
+		        plural(r->n, "block", "blocks"));
+		print_sizes(f, r->site);
+		fprintf(f, ") allocated from:\n");
+		pt_print_stack(f, &v, r->site->stack, (unsigned)o.frames, "    ");
+	}
+	for (unsigned c = 0; c < PT_LEAK_CLASSES; c++)
+		if (printed[c] > o.top)
+			fprintf(f, "\n... %u more %s stacks (--top)\n", printed[c] - (unsigned)o.top,
+			        p->have_leaks ? class_title[c] : "not freed");
+
+	fprintf(f, "\nSUMMARY\n");
+	if (p->have_leaks) {
+		fprintf(f, "  definitely lost: %s in %s %s\n", B(shown_b[0]), N(shown_n[0]),
+		        plural(shown_n[0], "block", "blocks"));
+		fprintf(f, "  indirectly lost: %s in %s %s\n", B(shown_b[1]), N(shown_n[1]),
+		        plural(shown_n[1], "block", "blocks"));
+		fprintf(f, "  still reachable: %s in %s %s\n", B(shown_b[2]), N(shown_n[2]),
+		        plural(shown_n[2], "block", "blocks"));
+		fprintf(f, "  roots scanned:   %s\n", B(p->leak_roots_bytes));
+	} else {
+		fprintf(f, "  not freed:       %s in %s %s\n", B(shown_b[0]), N(shown_n[0]),
+		        plural(shown_n[0], "block", "blocks"));
+	}
+	if (o.supp) {
+		fprintf(f, "  suppressed:      %s in %s %s\n", B(sup_b), N(sup_n),
+		        plural(sup_n, "block", "blocks"));
+		for (size_t k = 0; k < supp.n; k++)
+			fprintf(f, "    %s in %s blocks: leak:%s\n", B(supp.hit_bytes[k]), N(supp.hits[k]),
+			        supp.pat[k]);
+	}
+	rc = 0;
+	if (o.fail_on_leak && (shown_n[PT_LEAK_DEFINITE] || shown_n[PT_LEAK_INDIRECT])) {
+		fprintf(stderr, "pooltrace: leaks found: %s lost (--fail-on-leak)\n",
+		        B(shown_b[0] + shown_b[1]));
+		rc = 1;
+	}
+	free(row);
+	supp_free(&supp);
+	pt_view_close(&v);
+	return rc;
+}
+
+/* ---- frag ---------------------------------------------------------------- */
+
+static void frag_line(FILE *f, const char *what, uint64_t v, uint64_t rss)
+{
+	fprintf(f, "  %-46s %10s %6.1f%%\n", what, B(v), pct(v, rss));
+}
+
+static void frag_breakdown(FILE *f, const struct pt_profile *p, const struct pt_snapshot *s,
+                           uint64_t pool_live, const char *title)
+{
+	struct pt_frag fr;
+	pt_frag_compute(&p->t->hdr, s, p->sampled ? UINT64_MAX : pool_live, &fr);
+	fprintf(f, "\n%s (%.3f s): RSS %s\n", title, (double)s->time_ns / 1e9, B(fr.rss));
+	frag_line(f, "live bytes requested, pool blocks", fr.pool_live, fr.rss);
+	frag_line(f, "rounding to the size class", fr.pool_rounding, fr.rss);
+	frag_line(f, "free blocks in pools in use", fr.pool_free, fr.rss);
+	frag_line(f, "pool tails (less than one block)", fr.pool_tails, fr.rss);
+	frag_line(f, "empty pools kept", fr.pool_empty, fr.rss);
+	frag_line(f, "arena headers", fr.headers, fr.rss);
+	frag_line(f, "glibc in use (blocks over 512 B, early ones)", fr.glibc, fr.rss);
+	frag_line(f, "other (code, stacks, libraries, glibc free, ...)", fr.other, fr.rss);
+	fprintf(f, "  pool memory: %s resident in %s %s; %.1f%% of it is live requested bytes\n",
+	        B(fr.pool_resident), N(fr.arenas), plural(fr.arenas, "arena", "arenas"),
+	        pct(fr.pool_live, fr.pool_resident));
+	if (fr.untouched)
+		fprintf(f, "  address space only (no RSS): %s of arena never carved or purged\n",
+		        B(fr.untouched));
+}
+
+static void frag_classes(FILE *f, const struct pt_profile *p, const struct pt_snapshot *s)
+{
+	const struct pt_trace_header *h = &p->t->hdr;
+	fprintf(f, "\nSIZE CLASSES (alignment %u)\n", h->align);
+	fprintf(f, "  %5s %5s %6s %6s %6s %10s %10s %8s %10s %10s %10s\n", "class", "size",
+	        "pools", "full", "empty", "blocks", "free", "cached", "in use", "mean req",
+	        "rounding");
+	uint64_t tot[6] = { 0 };
+	for (unsigned k = 0; k < s->nclasses && k < h->nclasses; k++) {
+		const struct pt_snap_class *c = &s->cls[k];
+		uint64_t pools = c->pools_used + c->pools_full;
+		if (!pools && !c->pools_empty && !c->nmalloc)
+			continue;
+		uint64_t size = h->class_size[k];
+		double mean = c->nmalloc ? (double)c->req_bytes / (double)c->nmalloc : 0;
+		uint64_t round = mean > 0 && mean < (double)size
+		                 ? (uint64_t)((double)c->blocks_used * ((double)size - mean)) : 0;
+		fprintf(f, "  %5u %5llu %6llu %6llu %6llu %10s %10s %8s %10s %10.1f %10s\n", k,
+		        (unsigned long long)size, (unsigned long long)pools,
+		        (unsigned long long)c->pools_full, (unsigned long long)c->pools_empty,
+		        N(c->blocks_used), N(c->blocks_free), N(c->blocks_cached),
+		        B(c->blocks_used * size), mean, B(round));
+		tot[0] += pools;
+		tot[1] += c->blocks_used;
+		tot[2] += c->blocks_free;
+		tot[3] += c->blocks_used * size;
+		tot[4] += round;
+	}
+	fprintf(f, "  %5s %5s %6llu %6s %6s %10s %10s %8s %10s %10s %10s\n", "total", "",
+	        (unsigned long long)tot[0], "", "", N(tot[1]), N(tot[2]), "", B(tot[3]), "",
+	        B(tot[4]));
+	fprintf(f, "  (mean req: bytes requested per allocation over the run; rounding: blocks "
+	        "in use times the class size less it)\n");
+}
+
+static void frag_arenas(FILE *f, const struct pt_profile *p, const struct pt_snapshot *s)
+{
+	unsigned bins[10] = { 0 };
+	for (size_t i = 0; i < s->narenas; i++) {
+		double o = pt_arena_occupancy(&p->t->hdr, &s->arena[i]);
+		unsigned b = (unsigned)(o * 10);
+		bins[b > 9 ? 9 : b]++;
+	}
+	fprintf(f, "\nARENA OCCUPANCY (live block bytes / arena pool bytes): %zu %s\n",
+	        s->narenas, plural(s->narenas, "arena", "arenas"));
+	for (unsigned b = 0; b < 10; b++) {
+		char bar[41];
+		unsigned w = s->narenas ? (unsigned)((bins[b] * 40 + s->narenas - 1) / s->narenas) : 0;
+		memset(bar, '#', w);
+		bar[w] = 0;
+		fprintf(f, "  %3u-%3u%% %6u %s\n", b * 10, b * 10 + 10, bins[b], bar);
+	}
+}
+
+static void frag_pinned(FILE *f, struct pt_view *v, unsigned kind, unsigned long frames)
+{
+	const struct pt_profile *p = &v->p;
+	unsigned n = 0;
+	for (size_t i = 0; i < p->npinned; i++) {
+		const struct pt_pinned_arena *a = &p->pinned[i];
+		if (a->snap_kind != kind)
+			continue;
+		if (!n++)
+			fprintf(f, "\nPINNED ARENAS at the %s: arenas of %s kept by at most %u live "
+			        "blocks\n", kind == PT_SNAP_PEAK ? "peak" : "exit",
+			        B(p->t->hdr.arena_size), PT_PINNED_MAX);
+		fprintf(f, "\n  arena 0x%llx: %s live %s, %s requested\n",
+		        (unsigned long long)a->base, N(a->blocks), plural(a->blocks, "block", "blocks"),
+		        B(a->bytes));
+		for (unsigned k = 0; k < a->ninfos; k++) {
+			const struct pt_info *in = &p->t->info[a->info[k].info];
+			fprintf(f, "    %s %s of %llu B from:\n", N(a->info[k].count),
+			        plural(a->info[k].count, "block", "blocks"),
+			        (unsigned long long)in->size);
+			pt_print_stack(f, v, in->stack, (unsigned)frames, "        ");
+		}
+	}
+	if (!n && p->npinned == 0 && !p->sampled)
+		fprintf(f, "\nPINNED ARENAS at the %s: none\n", kind == PT_SNAP_PEAK ? "peak" : "exit");
+}
+
+static void frag_over_time(FILE *f, const struct pt_profile *p, unsigned long rows)
+{
+	size_t nfull = 0;
+	for (size_t i = 0; i < p->npoints; i++)
+		nfull += p->point[i].kind != PT_SNAP_LIGHT;
+	if (!nfull)
+		return;
+	fprintf(f, "\nOVER TIME (full snapshots)\n  %9s %10s %10s %10s %10s %10s %10s\n",
+	        "time s", "RSS", "live", "in blocks", "free blks", "empty pools", "glibc");
+	size_t step = nfull > rows ? (nfull + rows - 1) / rows : 1, k = 0;
+	for (size_t i = 0; i < p->npoints; i++) {
+		const struct pt_point *pt = &p->point[i];
+		if (pt->kind == PT_SNAP_LIGHT)
+			continue;
+		if (k++ % step && pt->kind != PT_SNAP_EXIT)
+			continue;
+		fprintf(f, "  %9.3f %10s %10s %10s %10s %10s %10s\n", (double)pt->time_ns / 1e9,
+		        B(pt->rss), B(pt->live), B(pt->in_blocks), B(pt->pool_free),
+		        B(pt->pool_empty), B(pt->glibc));
+	}
+}
+
+int pt_cmd_frag(int argc, char **argv)
+{
+	struct opts o = { .top = 20, .frames = 6 };
+	int rc = parse_opts("frag", argc, argv, &o, 1);
+	if (rc)
+		return rc;
+	struct pt_view v;
+	if ((rc = pt_view_open(&v, o.path)))
+		return rc;
+	const struct pt_profile *p = &v.p;
+	FILE *f = stdout;
+	fprintf(f, "pooltrace frag: %s\n", o.path);
+	print_program(f, p->t);
+	print_recording(f, p);
+	const struct pt_snapshot *end = p->snap_exit ? p->snap_exit : p->snap_last;
+	if (!end) {
+		fprintf(f, "\nNo allocator snapshot in this trace: nothing to break down.\n");
+		pt_view_close(&v);
+		return 0;
+	}
+	if (p->snap_peak)
+		frag_breakdown(f, p, p->snap_peak, p->peak_pool, "AT THE PEAK");
+	frag_breakdown(f, p, end, p->live_bytes[0], p->snap_exit ? "AT EXIT" : "AT THE LAST SNAPSHOT");
+	frag_classes(f, p, end);
+	frag_arenas(f, p, end);
+	frag_pinned(f, &v, PT_SNAP_PEAK, o.frames);
+	frag_pinned(f, &v, PT_SNAP_EXIT, o.frames);
+	frag_over_time(f, p, o.top);
+	pt_view_close(&v);
+	return 0;
+}
+
+/* ---- diff ---------------------------------------------------------------- */
+
+/* Stacks of two traces are matched by their symbolized frames. */
+struct dsite {
+	char *key;
+	uint32_t stack[2];        /* a stack id in each trace (0: none) */
+	int64_t peak[2], leaked[2], calls[2];
+};
+
+struct dmap {
+	struct dsite *s;
+	size_t n, cap;            /* open addressing, cap a power of 2 */
+};
+
+static uint64_t str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 1099511628211ull;
+	return h;
+}
+
+static struct dsite *dmap_get(struct dmap *m, char *key)
+{
+	if (2 * (m->n + 1) > m->cap) {
+		struct dmap g = { calloc(m->cap ? 2 * m->cap : 1024, sizeof *g.s), 0,
+		                  m->cap ? 2 * m->cap : 1024 };
+		if (!g.s) {
+			fprintf(stderr, "pooltrace: out of memory\n");
+			exit(2);
+		}
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->s[i].key) {
+				size_t j = str_hash(m->s[i].key) & (g.cap - 1);
+				while (g.s[j].key)
+					j = (j + 1) & (g.cap - 1);
+				g.s[j] = m->s[i];
+				g.n++;
+			}
+		free(m->s);
+		*m = g;
+	}
+	size_t j = str_hash(key) & (m->cap - 1);
+	while (m->s[j].key && strcmp(m->s[j].key, key))
+		j = (j + 1) & (m->cap - 1);
+	if (m->s[j].key) {
+		free(key);
+		return &m->s[j];
+	}
+	m->s[j].key = key;
+	m->n++;
+	return &m->s[j];
+}
+
+static char *stack_key(struct pt_view *v, uint32_t stack)
+{
+	const struct pt_frame *fr[PT_TRACE_MAX_DEPTH * 4];
+	size_t n = pt_view_frames(v, stack, fr, sizeof fr / sizeof fr[0]);
+	size_t cap = 64, len = 0;
+	char *k = malloc(cap);
+	if (!k)
+		exit(2);
+	k[0] = 0;
+	for (size_t i = 0; i < n; i++) {
+		char one[1024];
+		int w = fr[i]->file
+		        ? snprintf(one, sizeof one, "%s (%s:%u)\n", pt_sym_name(v->sym, fr[i]),
+		                   fr[i]->file, fr[i]->line)
+		        : snprintf(one, sizeof one, "%s\n", pt_sym_name(v->sym, fr[i]));
+		if (w < 0)
+			continue;
+		if ((size_t)w >= sizeof one)
+			w = sizeof one - 1;
+		while (len + (size_t)w + 1 > cap)
+			cap *= 2;
+		if (!(k = realloc(k, cap)))
+			exit(2);
+		memcpy(k + len, one, (size_t)w + 1);
+		len += (size_t)w;
+	}
+	return k;
+}
+
+static const char *diff_by;
+
+static int64_t diff_of(const struct dsite *d)
+{
+	if (strcmp(diff_by, "leaked") == 0)
+		return d->leaked[1] - d->leaked[0];
+	if (strcmp(diff_by, "calls") == 0)
+		return d->calls[1] - d->calls[0];
+	return d->peak[1] - d->peak[0];
+}
+
+static int by_growth(const void *a, const void *b)
+{
+	const struct dsite *x = *(struct dsite *const *)a, *y = *(struct dsite *const *)b;
+	int64_t dx = diff_of(x), dy = diff_of(y);
+	if (dx != dy)
+		return dx < dy ? 1 : -1;
+	return strcmp(x->key, y->key);
+}
+
+static const char *signed_bytes(char *buf, size_t cap, int64_t v)
+{
+	char b[32];
+	snprintf(buf, cap, "%s%s", v < 0 ? "-" : "+", pt_fmt_bytes(b, sizeof b,
+	         (uint64_t)(v < 0 ? -v : v)));
+	return buf;
+}
+
+int pt_cmd_diff(int argc, char **argv)
+{
+	struct opts o = { .top = 20, .frames = 8, .by = "peak" };
+	int rc = parse_opts("diff", argc, argv, &o, 2);
+	if (rc)
+		return rc;
+	struct pt_view v[2];
+	if ((rc = pt_view_open(&v[0], o.path)))
+		return rc;
+	if ((rc = pt_view_open(&v[1], o.path2))) {
+		pt_view_close(&v[0]);
+		return rc;
+	}
+	struct dmap m = { 0 };
+	for (int t = 0; t < 2; t++)
+		for (size_t i = 0; i < v[t].p.nsites; i++) {
+			const struct pt_site *s = &v[t].p.site[i];
+			if (!s->n_alloc)
+				continue;
+			struct dsite *d = dmap_get(&m, stack_key(&v[t], s->stack));
+			d->stack[t] = s->stack;
+			d->peak[t] += (int64_t)s->peak_bytes;
+			d->leaked[t] += (int64_t)s->live_bytes;
+			d->calls[t] += (int64_t)s->n_alloc;
+		}
+	struct dsite **row = calloc(m.n + 1, sizeof *row);
+	size_t n = 0;
+	for (size_t i = 0; i < m.cap; i++)
+		if (m.s[i].key && (m.s[i].peak[0] != m.s[i].peak[1] ||
+		                   m.s[i].leaked[0] != m.s[i].leaked[1] ||
+		                   m.s[i].calls[0] != m.s[i].calls[1]))
+			row[n++] = &m.s[i];
+	diff_by = o.by;
+	qsort(row, n, sizeof *row, by_growth);
+
+	FILE *f = stdout;
+	const struct pt_profile *a = &v[0].p, *b = &v[1].p;
+	char s1[40], s2[40], s3[40];
+	fprintf(f, "pooltrace diff: %s -> %s\n", o.path, o.path2);
+	fprintf(f, "peak heap:  %s -> %s (%s)\n", B(a->peak), B(b->peak),
+	        signed_bytes(s1, sizeof s1, (int64_t)b->peak - (int64_t)a->peak));
+	fprintf(f, "peak RSS:   %s -> %s (%s)\n", B(a->peak_rss), B(b->peak_rss),
+	        signed_bytes(s1, sizeof s1, (int64_t)b->peak_rss - (int64_t)a->peak_rss));
+	fprintf(f, "not freed:  %s -> %s (%s)\n", B(a->live), B(b->live),
+	        signed_bytes(s1, sizeof s1, (int64_t)b->live - (int64_t)a->live));
+	uint64_t ca = a->n_alloc[0] + a->n_alloc[1], cb = b->n_alloc[0] + b->n_alloc[1];
+	fprintf(f, "allocations: %s -> %s (%+lld)\n", N(ca), N(cb),
+	        (long long)cb - (long long)ca);
+	fprintf(f, "\nSITES BY GROWTH OF %s (biggest first)\n",
+	        strcmp(o.by, "leaked") == 0 ? "BYTES NOT FREED" :
+	        strcmp(o.by, "calls") == 0 ? "ALLOCATIONS" : "LIVE BYTES AT THE PEAK");
+	if (!n)
+		fprintf(f, "  no change\n");
+	for (size_t i = 0; i < n && i < o.top; i++) {
+		struct dsite *d = row[i];
+		fprintf(f, "%2zu) peak %s, not freed %s, allocations %+lld%s\n", i + 1,
+		        signed_bytes(s2, sizeof s2, d->peak[1] - d->peak[0]),
+		        signed_bytes(s3, sizeof s3, d->leaked[1] - d->leaked[0]),
+		        (long long)(d->calls[1] - d->calls[0]),
+		        !d->calls[0] ? " (new)" : !d->calls[1] ? " (gone)" : "");
+		int t = d->calls[1] ? 1 : 0;
+		pt_print_stack(f, &v[t], d->stack[t], (unsigned)o.frames, "      ");
+	}
+	if (n > o.top)
+		fprintf(f, "    ... %zu more sites changed\n", n - o.top);
+	for (size_t i = 0; i < m.cap; i++)
+		free(m.s[i].key);
+	free(m.s);
+	free(row);
+	pt_view_close(&v[1]);
+	pt_view_close(&v[0]);
+	return 0;
+}

@@ -1,0 +1,129 @@
+/*
+ * view.c - a loaded trace with its symbolizer, and the text helpers every
+ * report uses (report.h).
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "report.h"
+
+int pt_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "pooltrace: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(pooltrace --help for usage)\n");
+	return 1;
+}
+
+int pt_view_open(struct pt_view *v, const char *path)
+{
+	char err[512];
+	memset(v, 0, sizeof *v);
+	v->path = path;
+	if (pt_profile_load(&v->p, path, isatty(2), err, sizeof err)) {
+		fprintf(stderr, "pooltrace: %s\n", err);
+		return 2;
+	}
+	const struct pt_trace *t = v->p.t;
+	if (t->stop[0])
+		fprintf(stderr, "pooltrace: warning: %s: trace cut short: read up to offset %llu "
+		        "of %zu: %s\n", path, (unsigned long long)t->data_end, t->size, t->stop);
+	else if (!t->ended)
+		fprintf(stderr, "pooltrace: warning: %s: no end record: the program did not exit "
+		        "normally (killed, or still running); reporting what was written\n", path);
+	v->sym = pt_sym_open(t);
+	if (!v->sym) {
+		fprintf(stderr, "pooltrace: out of memory\n");
+		pt_profile_free(&v->p);
+		return 2;
+	}
+	return 0;
+}
+
+void pt_view_close(struct pt_view *v)
+{
+	if (v->sym) {
+		unsigned n = 0;
+		const char *const *w = pt_sym_warnings(v->sym, &n);
+		for (unsigned i = 0; i < n; i++)
+			fprintf(stderr, "pooltrace: warning: %s\n", w[i]);
+		pt_sym_close(v->sym);
+	}
+	pt_profile_free(&v->p);
+}
+
+size_t pt_view_frames(struct pt_view *v, uint32_t stack, const struct pt_frame **out,
+                      size_t max)
+{
+	const struct pt_trace *t = v->p.t;
+	if (stack >= t->nstacks)
+		return 0;
+	const struct pt_stack *s = &t->stack[stack];
+	size_t k = 0;
+	for (unsigned i = 0; i < s->nframes && k < max; i++) {
+		unsigned n = 0;
+		const struct pt_frame *f = pt_sym_lookup(v->sym, s->gen, s->ip[i], &n);
+		for (unsigned j = 0; j < n && k < max; j++)
+			if (!f[j].internal)
+				out[k++] = &f[j];
+	}
+	return k;
+}
+
+void pt_print_stack(FILE *f, struct pt_view *v, uint32_t stack, unsigned max_frames,
+                    const char *indent)
+{
+	const struct pt_frame *fr[PT_TRACE_MAX_DEPTH * 4];
+	size_t n = pt_view_frames(v, stack, fr, sizeof fr / sizeof fr[0]);
+	if (n == 0) {
+		fprintf(f, "%sat ??? (stack not recorded)\n", indent);
+		return;
+	}
+	for (size_t i = 0; i < n && i < max_frames; i++) {
+		const struct pt_frame *x = fr[i];
+		fprintf(f, "%sat %s", indent, pt_sym_name(v->sym, x));
+		if (x->file)
+			fprintf(f, " (%s:%u)", x->file, x->line);
+		else if (x->module && x->func)
+			fprintf(f, " (%s)", x->module);
+		fprintf(f, "%s\n", x->inlined ? " [inlined]" : "");
+	}
+	if (n > max_frames)
+		fprintf(f, "%s... %zu more frames\n", indent, n - max_frames);
+}
+
+const char *pt_fmt_bytes(char *buf, size_t cap, uint64_t b)
+{
+	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB" };
+	if (b < 1024) {
+		snprintf(buf, cap, "%llu B", (unsigned long long)b);
+		return buf;
+	}
+	double v = (double)b / 1024;
+	unsigned u = 0;
+	while (v >= 1024 && u < 3) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, cap, v < 10 ? "%.2f %s" : v < 100 ? "%.1f %s" : "%.0f %s", v, unit[u]);
+	return buf;
+}
+
+const char *pt_fmt_count(char *buf, size_t cap, uint64_t n)
+{
+	char tmp[32];
+	int len = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)n);
+	size_t k = 0;
+	for (int i = 0; i < len && k + 1 < cap; i++) {
+		if (i && (len - i) % 3 == 0 && k + 2 < cap)
+			buf[k++] = ',';
+		buf[k++] = tmp[i];
+	}
+	buf[k] = 0;
+	return buf;
+}

@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+"""html_check.py - the checks tests/test_html.sh runs on a `pooltrace html` page.
+
+  html_check.py page PAGE [NAME...]  the file as written: no resource from
+                                     the network, valid embedded JSON with no
+                                     raw '<', each NAME among its strings
+  html_check.py dom DUMP [NAME...]   the DOM a headless browser dumped after
+                                     running the page: status "ok" and no element
+                                     made from the trace's strings; with NAMEs (a
+                                     trace that allocates and leaks), the timeline
+                                     and both flame graphs drawn, and each NAME
+                                     shown as text outside scripts
+  html_check.py png SHOT             a screenshot: not blank (enough pixels in
+                                     colour, enough distinct colours)
+
+Prints one line saying what failed and exits 1, or exits 0.  Standard
+library only.
+"""
+import html.parser
+import json
+import re
+import struct
+import sys
+import zlib
+
+SVG_NS = 'http://www.w3.org/2000/svg'
+
+
+def die(msg):
+    print(msg)
+    sys.exit(1)
+
+
+class Page(html.parser.HTMLParser):
+    """Tags, attributes, and text inside and outside script elements."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags = []             # (tag, dict(attrs))
+        self.text = []             # text outside <script>
+        self.scripts = []          # [attrs, text] of each <script>
+        self.in_script = None
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag == 'script':
+            self.in_script = [dict(attrs), '']
+            self.scripts.append(self.in_script)
+
+    def handle_endtag(self, tag):
+        if tag == 'script':
+            self.in_script = None
+
+    def handle_data(self, data):
+        if self.in_script is not None:
+            self.in_script[1] += data
+        else:
+            self.text.append(data)
+
+
+def parse(path):
+    p = Page()
+    with open(path, encoding='utf-8', errors='replace') as f:
+        src = f.read()
+    p.feed(src)
+    p.close()
+    return p, src
+
+
+def check_page(path, names):
+    p, src = parse(path)
+    # nothing fetched: no src attribute, links only to anchors of the page,
+    # no stylesheet import or url(); the one URL is the SVG namespace
+    for tag, attrs in p.tags:
+        if tag in ('link', 'img', 'iframe', 'object', 'embed', 'base', 'source'):
+            die('page: has a <%s> element' % tag)
+        if 'src' in attrs:
+            die('page: <%s src="%s">: the page must be self-contained' % (tag, attrs['src']))
+        href = attrs.get('href')
+        if href is not None and not href.startswith('#'):
+            die('page: <%s href="%s">: the page must be self-contained' % (tag, href))
+    if re.search(r'@import|url\s*\(', src):
+        die('page: a stylesheet fetches something (@import or url())')
+    urls = [u for u in re.findall(r'[a-z]+://[^\s"\'<>)]*', src) if u != SVG_NS]
+    if urls:
+        die('page: refers to %s' % urls[0])
+    data = [s for a, s in p.scripts if a.get('id') == 'pt-data']
+    if len(data) != 1:
+        die('page: %d <script id="pt-data"> elements, want 1' % len(data))
+    if '<' in data[0]:
+        die("page: a raw '<' in the embedded data")
+    try:
+        doc = json.loads(data[0])
+    except ValueError as e:
+        die('page: the embedded data is not JSON: %s' % e)
+    strings = set(doc.get('strings', []))
+    for n in names:
+        if n not in strings:
+            die('page: function %s is not in the data' % n)
+
+
+def check_dom(path, names):
+    p, _ = parse(path)
+    body = [a for t, a in p.tags if t == 'body']
+    status = body[0].get('data-pt-status') if body else None
+    if status != 'ok':
+        die('dom: page status %r, want "ok" (a script error, or rendering never finished)'
+            % status)
+    ids = {a.get('id'): i for i, (t, a) in enumerate(p.tags) if a.get('id')}
+
+    def count_inside(svg_id, tag):
+        """Elements tag inside the svg of id svg_id (its descendants in
+        document order, up to the next <svg>)."""
+        if svg_id not in ids or p.tags[ids[svg_id]][0] != 'svg':
+            die('dom: no <svg id="%s">' % svg_id)
+        n = 0
+        for t, _ in p.tags[ids[svg_id] + 1:]:
+            if t == 'svg':
+                break
+            n += t == tag
+        return n
+
+    for t, a in p.tags:
+        if t == 'img' or any(k.startswith('on') for k in a):
+            die('dom: a <%s %s> element came from the trace\'s strings' % (t, list(a)))
+    if not names:
+        return
+    if count_inside('timeline-svg', 'polyline') < 3:
+        die('dom: the timeline has fewer than 3 lines')
+    if count_inside('flame-peak-svg', 'rect') < 4:
+        die('dom: the flame graph of the peak has fewer than 4 boxes')
+    if count_inside('flame-leaks-svg', 'rect') < 2:
+        die('dom: the flame graph of the leaks has fewer than 2 boxes')
+    text = ''.join(p.text)
+    for n in names:
+        if n not in text:
+            die('dom: function %s is not shown on the page' % n)
+
+
+def png_pixels(path):
+    """(width, height, rows of RGB(A) bytes) of an 8-bit RGB or RGBA PNG."""
+    with open(path, 'rb') as f:
+        d = f.read()
+    if d[:8] != b'\x89PNG\r\n\x1a\n':
+        die('png: %s is not a PNG' % path)
+    pos, idat, w = 8, [], 0
+    while pos < len(d):
+        n, kind = struct.unpack('>I4s', d[pos:pos + 8])
+        body = d[pos + 8:pos + 8 + n]
+        if kind == b'IHDR':
+            w, h, depth, ctype, _, _, interlace = struct.unpack('>IIBBBBB', body)
+            if depth != 8 or ctype not in (2, 6) or interlace:
+                die('png: depth %d colour type %d interlace %d not handled'
+                    % (depth, ctype, interlace))
+            bpp = 3 if ctype == 2 else 4
+        elif kind == b'IDAT':
+            idat.append(body)
+        pos += 12 + n
+    raw = zlib.decompress(b''.join(idat))
+    stride = w * bpp
+    rows, prev = [], bytearray(stride)
+    for y in range(h):
+        ft = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        if ft == 1:
+            for i in range(bpp, stride):
+                line[i] = (line[i] + line[i - bpp]) & 255
+        elif ft == 2:
+            line = bytearray((a + b) & 255 for a, b in zip(line, prev))
+        elif ft == 3:
+            for i in range(stride):
+                left = line[i - bpp] if i >= bpp else 0
+                line[i] = (line[i] + ((left + prev[i]) >> 1)) & 255
+        elif ft == 4:
+            for i in range(stride):
+                a = line[i - bpp] if i >= bpp else 0
+                b = prev[i]
+                c = prev[i - bpp] if i >= bpp else 0
+                pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
+                pr = a if pa <= pb and pa <= pc else b if pb <= pc else c
+                line[i] = (line[i] + pr) & 255
+        rows.append(line)
+        prev = line
+    return w, h, bpp, rows
+
+
+def check_png(path):
+    w, h, bpp, rows = png_pixels(path)
+    colours, colourful = set(), 0
+    for line in rows:
+        for i in range(0, len(line), bpp):
+            r, g, b = line[i], line[i + 1], line[i + 2]
+            colours.add((r, g, b))
+            if max(r, g, b) - min(r, g, b) > 60:
+                colourful += 1
+    share = colourful / float(w * h)
+    # the charts and flame graphs are in colour; the page's chrome and text
+    # are greys: a page whose script drew nothing has next to no colour
+    if len(colours) < 32 or share < 0.02:
+        die('png: looks blank: %d colours, %.2f%% of the pixels in colour'
+            % (len(colours), 100 * share))
+
+
+def main():
+    if len(sys.argv) < 3 or sys.argv[1] not in ('page', 'dom', 'png'):
+        die(__doc__.strip())
+    what, path, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+    {'page': lambda: check_page(path, names), 'dom': lambda: check_dom(path, names),
+     'png': lambda: check_png(path)}[what]()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,138 @@
+#!/bin/sh
+# test_html.sh BUILD_DIR - `pooltrace html`: the page of a real trace is
+# self-contained, a headless browser runs its script without an error and
+# draws the timeline, the flame graphs and the tables (the function names of
+# the program appear), its screenshot is not blank; the page of an empty
+# trace renders too; the errors exit as documented.
+#
+# Needs a C compiler, python3 and chromium (the browser checks are skipped,
+# with a note, without it).  Checks on the files: tests/html_check.py.
+set -u
+B=${1:-build}
+HERE=$(dirname "$0")
+. "$HERE/lib.sh"
+PT=$B/pooltrace
+CHECK="python3 $HERE/html_check.py"
+NAMES="html_build_list html_big_buffer html_temporaries html_leak_some html_pin_arenas"
+CHROME=
+for c in chromium chromium-browser google-chrome; do
+	command -v $c > /dev/null 2>&1 && { CHROME=$c; break; }
+done
+
+# browser FLAG PAGE: headless chromium on PAGE (an absolute path: under
+# $TMP) with FLAG, --dump-dom (the DOM into $TMP/browser.out) or
+# --screenshot=PNG; a profile of its own, a minute at most
+browser() {
+	timeout 60 "$CHROME" --headless --no-sandbox --disable-gpu --hide-scrollbars \
+		--user-data-dir="$TMP/chrome" --no-first-run --disable-extensions \
+		--virtual-time-budget=5000 --window-size=1280,2000 "$1" "file://$2" \
+		> "$TMP/browser.out" 2> "$TMP/browser.err"
+}
+
+# in_browser NAME FLAG PAGE CHECK-ARGS...: chromium with FLAG on PAGE, then
+# html_check.py CHECK-ARGS on what it produced
+in_browser() {
+	name=$1 flag=$2 page=$3
+	shift 3
+	if ! browser "$flag" "$page"; then
+		tail -20 "$TMP/browser.err" > "$TMP/check.out"
+		fail "$name: chromium failed" "$TMP/check.out"
+	elif $CHECK "$@" > "$TMP/check.out" 2>&1; then
+		pass "$name"
+	else
+		fail "$name" "$TMP/check.out"
+	fi
+}
+
+if ! cc -std=gnu11 -O1 -g -o "$TMP/html_prog" "$HERE/html_prog.c" 2> "$TMP/cc.err"; then
+	fail "compile tests/html_prog.c" "$TMP/cc.err"
+	summary
+	exit
+fi
+
+# --- a real trace; its command line holds markup and quotes --------------------
+"$PT" run -o "$TMP/t.trace" -- "$TMP/html_prog" '</script><img src=x onerror=alert(1)>' \
+	"it's & \"quoted\"" > /dev/null 2> "$TMP/run.err"
+if [ $? -ne 0 ] || [ ! -s "$TMP/t.trace" ]; then
+	fail "record html_prog" "$TMP/run.err"
+	summary
+	exit
+fi
+pass "record html_prog"
+
+"$PT" html -o "$TMP/t.html" "$TMP/t.trace" > "$TMP/html.out" 2> "$TMP/html.err"
+rc=$?
+if [ $rc -ne 0 ] || [ ! -s "$TMP/t.html" ] || [ -s "$TMP/html.out" ]; then
+	fail "html -o: exit $rc, want 0, a page and nothing on stdout" "$TMP/html.err"
+	summary
+	exit
+fi
+pass "html -o writes the page ($(wc -c < "$TMP/t.html") bytes)"
+
+if $CHECK page "$TMP/t.html" $NAMES > "$TMP/check.out" 2>&1; then
+	pass "the page is self-contained, its data is JSON with no raw '<' and names the functions"
+else
+	fail "page content" "$TMP/check.out"
+fi
+
+"$PT" html "$TMP/t.trace" 2> "$TMP/html.err"
+if [ $? -eq 0 ] && cmp -s "$TMP/t.html" "$TMP/t.trace.html"; then
+	pass "html without -o writes TRACE.html, the same page"
+else
+	fail "html TRACE: no TRACE.html, or a different page" "$TMP/html.err"
+fi
+
+# --- in the browser -------------------------------------------------------------
+if [ -z "$CHROME" ]; then
+	skip "browser checks" "chromium is not installed"
+else
+	in_browser "chromium runs the page: status ok, timeline, flame graphs, functions shown" \
+		--dump-dom "$TMP/t.html" dom "$TMP/browser.out" $NAMES
+	in_browser "its screenshot is not blank" \
+		--screenshot="$TMP/t.png" "$TMP/t.html" png "$TMP/t.png"
+fi
+
+# --- a trace with no allocation -------------------------------------------------------
+"$PT" run -o "$TMP/e.trace" -- /bin/true > /dev/null 2> "$TMP/check.out"
+if "$PT" html -o "$TMP/e.html" "$TMP/e.trace" >> "$TMP/check.out" 2>&1 &&
+   $CHECK page "$TMP/e.html" >> "$TMP/check.out" 2>&1; then
+	pass "html of a trace with no allocation"
+	[ -n "$CHROME" ] && in_browser "its page renders with status ok" \
+		--dump-dom "$TMP/e.html" dom "$TMP/browser.out"
+else
+	fail "html of a trace with no allocation" "$TMP/check.out"
+fi
+
+# --- errors ----------------------------------------------------------------------------
+# expect NAME STATUS PATTERN CMD...: CMD exits STATUS with PATTERN on stderr
+expect() {
+	name=$1 want=$2 pat=$3
+	shift 3
+	"$@" > /dev/null 2> "$TMP/err"
+	rc=$?
+	if [ $rc -eq "$want" ] && grep -q -- "$pat" "$TMP/err"; then
+		pass "$name: exit $rc"
+	else
+		fail "$name: exit $rc, want $want and '$pat'" "$TMP/err"
+	fi
+}
+expect "html into a missing directory" 2 "cannot write $TMP/none/x.html: No such file" \
+	"$PT" html -o "$TMP/none/x.html" "$TMP/t.trace"
+expect "html of a missing trace" 2 "missing.trace: No such file" \
+	"$PT" html -o "$TMP/m.html" "$TMP/missing.trace"
+expect "html with an unknown option" 1 "unknown option --bogus" "$PT" html --bogus "$TMP/t.trace"
+expect "html without a trace" 1 "no trace" "$PT" html -o "$TMP/x.html"
+expect "html with two traces" 1 "one trace" "$PT" html "$TMP/t.trace" "$TMP/e.trace"
+[ -e "$TMP/m.html" ] && fail "html of a missing trace left $TMP/m.html"
+
+# a write that fails half way (a file size limit of a few KiB, SIGXFSZ
+# ignored): exit 2 and no partial page left
+expect "html cut by a file size limit" 2 "cannot write $TMP/big.html" \
+	sh -c 'trap "" XFSZ; ulimit -f 8; exec "$@"' sh "$PT" html -o "$TMP/big.html" "$TMP/t.trace"
+if [ -e "$TMP/big.html" ]; then
+	fail "a partial page was left behind ($(wc -c < "$TMP/big.html") bytes)"
+else
+	pass "no partial page left behind"
+fi
+
+summary

@@ -1,0 +1,110 @@
+#!/bin/sh
+# test_reports.sh BUILD - the text reports against golden files, on traces
+# of programs written here with known leaks, peaks and temporaries
+# (tests/leak_prog.c, tests/cxx_prog.cc); bad and cut traces.
+#
+# What varies from run to run (paths, pid, times, RSS, roots scanned) is
+# masked; everything else must match tests/golden/ byte for byte.
+# UPDATE_GOLDEN=1 rewrites the golden files instead (review the diff!).
+set -u
+B=${1:-build}
+. "$(dirname "$0")/lib.sh"
+T=$TMP
+PT="$B/pooltrace"
+G=tests/golden
+
+mask() {
+	sed -e 's/^program: .*/program:    PROGRAM/' -e 's/^pid: .*/pid:        PID/' \
+	    -e 's/^duration: .*/duration:   DURATION/' -e 's/roots scanned: .*/roots scanned:   ROOTS/' \
+	    -e '/^peak RSS: /d' -e '/^TIMELINE/,$d' -e 's/ at [0-9][0-9.]* s/ at T s/g' -e "s|$T/|TMP/|g"
+}
+
+golden() {   # golden NAME: stdin against tests/golden/NAME
+	mask > "$T/$1.out"
+	if [ "${UPDATE_GOLDEN:-}" = 1 ]; then
+		cp "$T/$1.out" "$G/$1"
+		echo "updated $G/$1"
+	elif diff -u "$G/$1" "$T/$1.out"; then
+		pass "$1 matches its golden file"
+	else
+		fail "$1 differs from $G/$1 (diff above)"
+	fi
+}
+
+"$PT" run -o "$T/leak.trace" -- "$B/tests/leak_prog" 2> "$T/run.err" ||
+	fail "leak_prog under pooltrace run: exit $? ($(cat "$T/run.err"))"
+
+"$PT" leaks --frames 2 "$T/leak.trace" | golden leaks.txt
+"$PT" report --frames 2 "$T/leak.trace" | golden report.txt
+
+# --fail-on-leak: 1 with lost blocks; 0 once they are all suppressed
+"$PT" leaks --fail-on-leak "$T/leak.trace" > /dev/null 2> "$T/fail.err"
+rc=$?
+[ $rc -eq 1 ] && grep -q "leaks found" "$T/fail.err" ||
+	fail "leaks --fail-on-leak: exit $rc, want 1 ($(cat "$T/fail.err"))"
+cat > "$T/supp" <<'SUPP'
+# known leaks of leak_prog
+leak:lose_*
+leak:^make_list$
+SUPP
+"$PT" leaks --fail-on-leak --suppressions "$T/supp" "$T/leak.trace" > "$T/supp.out" 2>&1 ||
+	fail "leaks --fail-on-leak with every lost block suppressed: exit $?"
+grep -q "suppressed:      4.55 KiB in 11 blocks" "$T/supp.out" &&
+	grep -q "4.41 KiB in 8 blocks: leak:lose_\*" "$T/supp.out" &&
+	grep -q "leak:lose_\*" "$T/supp.out" ||
+	fail "suppressions not counted: $(cat "$T/supp.out")"
+grep -q "still reachable: 100 B in 1 block" "$T/supp.out" ||
+	fail "suppressing make_list should leave the global's 100 B reachable"
+printf 'lose_big\n' > "$T/badsupp"
+"$PT" leaks --suppressions "$T/badsupp" "$T/leak.trace" > /dev/null 2> "$T/badsupp.err"
+[ $? -eq 2 ] && grep -q "badsupp:1: not a suppression" "$T/badsupp.err" ||
+	fail "a malformed suppression line must be an error naming the line"
+pass "leaks --fail-on-leak and --suppressions"
+
+# frag: the pinned arena names the leaks' stacks; the class table counts them
+"$PT" frag "$T/leak.trace" > "$T/frag.out" || fail "frag: exit $?"
+grep -q "PINNED ARENAS at the exit" "$T/frag.out" &&
+	grep -q "4 blocks of 48 B from:" "$T/frag.out" &&
+	grep -q "at lose_list (tests/leak_prog.c:" "$T/frag.out" &&
+	grep -Eq "^ +3 +48 +1 +0 +0 +7 " "$T/frag.out" &&
+	grep -q "rounding to the size class" "$T/frag.out" ||
+	fail "frag report: $(cat "$T/frag.out")"
+pass "frag: breakdown, size classes, pinned arena with its stacks"
+
+# diff: a second run with the peak 3 times bigger
+LEAK_PROG_PEAK=300 "$PT" run -o "$T/leak2.trace" -- "$B/tests/leak_prog" 2> /dev/null ||
+	fail "second leak_prog run"
+"$PT" diff --frames 1 "$T/leak.trace" "$T/leak2.trace" | golden diff.txt
+
+# a C++ program: demangled names
+"$PT" run -o "$T/cxx.trace" -- "$B/tests/cxx_prog" 2> /dev/null || fail "cxx_prog run"
+"$PT" report --frames 3 "$T/cxx.trace" > "$T/cxx.out" || fail "report of cxx_prog"
+grep -q "at shapes::Grid::grow(unsigned long) (tests/cxx_prog.cc:" "$T/cxx.out" ||
+	fail "C++ frames not demangled: $(grep ' at ' "$T/cxx.out" | head -5)"
+pass "C++ names demangled"
+
+# bad input: one line, exit 2, never a crash
+head -c $(($(wc -c < "$T/leak.trace") * 2 / 3)) "$T/leak.trace" > "$T/cut.trace"
+"$PT" report "$T/cut.trace" > "$T/cut.out" 2> "$T/cut.err"
+rc=$?
+[ $rc -eq 0 ] && grep -q "trace cut short" "$T/cut.err" ||
+	fail "a cut trace: exit $rc, $(cat "$T/cut.err")"
+printf 'not a trace at all\n' > "$T/junk"
+for cmd in report leaks frag; do
+	"$PT" $cmd "$T/junk" > /dev/null 2> "$T/junk.err"
+	rc=$?
+	[ $rc -eq 2 ] && [ "$(wc -l < "$T/junk.err")" -eq 1 ] ||
+		fail "$cmd of a foreign file: exit $rc, stderr: $(cat "$T/junk.err")"
+done
+"$PT" report "$T/missing" > /dev/null 2>&1
+[ $? -eq 2 ] || fail "report of a missing file must exit 2"
+"$PT" report --top x "$T/leak.trace" > /dev/null 2>&1
+[ $? -eq 1 ] || fail "report --top x must be a usage error"
+pass "cut, foreign and missing traces; bad options"
+
+# sampled traces have no scan: leaks says so
+"$PT" run --sample 4096 -o "$T/s.trace" -- "$B/tests/leak_prog" 2> /dev/null
+"$PT" leaks "$T/s.trace" > "$T/s.out" || fail "leaks of a sampled trace: exit $?"
+grep -q "sampled traces have none" "$T/s.out" || fail "sampled leaks: $(cat "$T/s.out")"
+pass "a sampled trace's leak report says it has no reachability"
+summary
