@@ -199,11 +199,12 @@ static void histogram(FILE *f, const struct pt_profile *p)
 	}
 }
 
-/* The live heap and RSS over time: rows of equal time, each the highest
- * point within it, so that peaks show. */
+/* The live heap and RSS over time: rows of equal time, each with the
+ * lowest and highest live heap within it (so that peaks and dips show)
+ * and the highest RSS. */
 static void timeline(FILE *f, const struct pt_profile *p, unsigned rows)
 {
-	fprintf(f, "\nTIMELINE: live heap (#) and RSS (|), highest in each step\n");
+	fprintf(f, "\nTIMELINE: live heap, lowest (#) to highest (+) in each step; RSS (|)\n");
 	if (p->npoints < 2 || !p->duration_ns) {
 		fprintf(f, "  too short: %zu snapshot%s\n", p->npoints, p->npoints == 1 ? "" : "s");
 		return;
@@ -215,21 +216,26 @@ static void timeline(FILE *f, const struct pt_profile *p, unsigned rows)
 		if (p->point[i].live > max)
 			max = p->point[i].live;
 	}
+	fprintf(f, "  %10s %10s %10s %10s\n", "time", "live low", "live high", "RSS");
 	size_t i = 0;
 	for (unsigned r = 0; r < rows && i < p->npoints; r++) {
-		uint64_t until = p->duration_ns * (r + 1) / rows, live = 0, rss = 0;
+		uint64_t until = p->duration_ns * (r + 1) / rows, lo = UINT64_MAX, hi = 0, rss = 0;
 		for (; i < p->npoints && (p->point[i].time_ns <= until || r == rows - 1); i++) {
-			if (p->point[i].live > live)
-				live = p->point[i].live;
-			if (p->point[i].rss > rss)
-				rss = p->point[i].rss;
+			const struct pt_point *pt = &p->point[i];
+			lo = pt->live < lo ? pt->live : lo;
+			hi = pt->live > hi ? pt->live : hi;
+			rss = pt->rss > rss ? pt->rss : rss;
 		}
+		if (lo == UINT64_MAX)
+			lo = hi;
 		char bar[51];
-		unsigned wl = max ? (unsigned)(live * 50 / max) : 0, wr = max ? (unsigned)(rss * 50 / max) : 0;
+		unsigned wl = max ? (unsigned)(lo * 50 / max) : 0, wh = max ? (unsigned)(hi * 50 / max) : 0;
+		unsigned wr = max ? (unsigned)(rss * 50 / max) : 0;
 		for (unsigned k = 0; k < 50; k++)
-			bar[k] = k < wl ? '#' : k + 1 == wr ? '|' : ' ';
+			bar[k] = k < wl ? '#' : k < wh ? '+' : k + 1 == wr ? '|' : ' ';
 		bar[50] = 0;
-		fprintf(f, "  %8.3f s %10s %10s  %s\n", (double)until / 1e9, B(live), B(rss), bar);
+		fprintf(f, "  %8.3f s %10s %10s %10s  %s\n", (double)until / 1e9, B(lo), B(hi), B(rss),
+		        bar);
 	}
 }
 
