@@ -1567,6 +1567,12 @@ void pt__rec_alloc_slow(void *p, size_t n, int counted)
 		goto out;
 	int pool = pt__class_of((uintptr_t)p) != 0;
 	size_t bsize = block_bytes(p);
+	if (!R.sample)
+		/* the free-list links that the allocator and glibc leave in the
+		 * first words of a block would look to the exit scan like
+		 * pointers from one lost block to the next (the contents of a
+		 * new block are unspecified: zeros will do) */
+		memset(p, 0, n < 32 ? n & ~(size_t)7 : 32);
 	if (!R.sample || !pool)
 		t->n_malloc++;          /* with sampling the allocator counts the pool's */
 	if (!R.sample)
@@ -1728,7 +1734,9 @@ static unsigned pin_ncand;
 static void arena_cb(const struct pt_arena_info *a, void *arg)
 {
 	struct arena_ctx *c = arg;
-	if (a->blocks_used && a->blocks_used <= PT_PINNED_MAX && pin_ncand < PIN_CAND_MAX)
+	/* the walk counts blocks in thread caches as used: the shadow
+	 * words of the candidates tell */
+	if (a->blocks_used && a->blocks_used <= 2 * PT_PINNED_MAX && pin_ncand < PIN_CAND_MAX)
 		pin_cand[pin_ncand++] = a->base;
 	if (c->p + 60 > c->end)
 		return;

@@ -12,6 +12,8 @@
  *                     the 3 others indirectly
  *   a cycle           lose_cycle(): two 64 B blocks pointing at each
  *                     other: one definitely lost, one indirectly
+ *   side by side      lose_many(): 4 x 40 B from one pool, all definitely
+ *                     lost (free-list links left in them must not count)
  *   the peak          peak(): 100 x 1000 B (glibc) live at once, freed
  *                     (LEAK_PROG_PEAK=N: N blocks, up to 1000)
  *   temporaries       temporaries(): 50 x 24 B, each freed at once
@@ -69,6 +71,13 @@ __attribute__((noinline)) static void lose_cycle(void)
 	b[0] = a;
 }
 
+__attribute__((noinline)) static void lose_many(void)
+{
+	for (int i = 0; i < 4; i++)
+		sink = malloc(40);
+	sink = NULL;
+}
+
 __attribute__((noinline)) static void reachable(void)
 {
 	keep_global = malloc(100);
@@ -112,6 +121,7 @@ int main(void)
 	lose_big();
 	lose_list();
 	lose_cycle();
+	lose_many();
 	const char *e = getenv("LEAK_PROG_PEAK");
 	int n = e ? atoi(e) : 100;
 	peak(n > 0 && n <= 1000 ? n : 100);
