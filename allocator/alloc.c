@@ -71,6 +71,8 @@ void pt__init_slow(void)
 		             : cfg.tcache > 255 ? 255 : cfg.tcache;
 		pt__sizeclass_build(pt__g.align, pt__size2class, pt__g.class_size,
 		                    &pt__g.nclasses);
+		for (unsigned k = 0; k < pt__g.nclasses; k++)
+			pt__g.class_recip[k] = (uint32_t)(0xffffffffu / pt__g.class_size[k] + 1);
 		pt__region_init_unlocked();
 		/* pthread_key_create does not allocate in glibc */
 		pt__g.key_ok = pthread_key_create(&pt__g.key, heap_done) == 0;

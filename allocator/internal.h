@@ -220,6 +220,7 @@ struct pt_global {
 	/* read by every malloc and free while profiling: on lines of their own,
 	 * which neither the lock nor the lists below ever dirty */
 	uint16_t class_size[PT_NCLASSES_MAX] __attribute__((aligned(64)));
+	uint32_t class_recip[PT_NCLASSES_MAX];   /* 2^32 / size, rounded up */
 	/* arenas */
 	struct pt_arena *usable __attribute__((aligned(64)));   /* sorted by nfreepools, fewest first */
 	struct pt_arena *nfp2lasta[PT_POOLS_PER_ARENA + 1];
@@ -345,6 +346,21 @@ static inline unsigned pt__class_of(uintptr_t a)
 static inline bool pt__owns(uintptr_t a)
 {
 	return pt__class_of(a) != 0;
+}
+
+/*
+ * Is a the start of a block of class c (a in one of its pools)?  A block
+ * starts at a multiple of the class size from its pool's start, and ends
+ * within the pool.  Offsets are below 2^12 and sizes at most 2^9, so the
+ * rounded-up 32-bit reciprocal gives the exact quotient: a multiply, no
+ * division, on the free path.
+ */
+static inline bool pt__block_start(uintptr_t a, unsigned c)
+{
+	uint32_t off = (uint32_t)(a & (PT_POOL_SIZE - 1));
+	uint32_t size = pt__g.class_size[c];
+	uint32_t q = (uint32_t)(((uint64_t)off * pt__g.class_recip[c]) >> 32);
+	return q * size == off && off + size <= PT_POOL_SIZE;
 }
 
 /* Record the class (+1; 0: none) of pool p in the region's class map. */

@@ -14,7 +14,8 @@
 
 struct pt_options pt__opt = {
 	.stats = 0, .align = 16, .profile = 0, .sample = 0, .depth = 32,
-	.interval_ms = 10, .output = PT_OUTPUT_DEFAULT,
+	.interval_ms = 10, .output = PT_OUTPUT_DEFAULT, .debug = 0,
+	.quarantine = PT_QUARANTINE_DEFAULT,
 };
 
 extern char **environ;
@@ -41,6 +42,8 @@ static const struct option_def defs[] = {
 	  &pt__opt.depth },
 	{ "POOLTRACE_INTERVAL_MS", 1, 3600000, NULL, "milliseconds from 1 to 3600000", 10,
 	  &pt__opt.interval_ms },
+	{ "POOLTRACE_QUARANTINE", 0, 0xffffffffu, NULL, "a number of bytes",
+	  PT_QUARANTINE_DEFAULT, &pt__opt.quarantine },
 };
 
 static int parse_uint(const char *s, unsigned *out)
@@ -137,6 +140,13 @@ void pt__options_read(void)
 		}
 	}
 	pt__opt.stats = (int)stats_value;
+
+	const char *dbg = env_lookup(env, "POOLTRACE_DEBUG");
+	if (dbg && (strcmp(dbg, "1") == 0 || strcmp(dbg, "warn") == 0))
+		pt__opt.debug = dbg[0] == '1' ? 1 : 2;
+	else if (dbg && strcmp(dbg, "0") != 0)
+		pt__dprintf(2, "pooltrace: warning: POOLTRACE_DEBUG=%s is not 0, 1 or warn; "
+		            "using 0\n", dbg);
 
 	const char *out = env_lookup(env, "POOLTRACE_OUTPUT");
 	if (out && (!*out || strlen(out) >= sizeof pt__opt.output)) {

@@ -15,9 +15,12 @@ struct pt_options {
 	unsigned depth;       /* POOLTRACE_DEPTH: frames per stack, 1..256 */
 	unsigned interval_ms; /* POOLTRACE_INTERVAL_MS: snapshot period */
 	char output[1024];    /* POOLTRACE_OUTPUT: trace path pattern (%p %e %t) */
+	unsigned debug;       /* POOLTRACE_DEBUG: 0 off, 1 check and abort, 2 warn */
+	unsigned quarantine;  /* POOLTRACE_QUARANTINE: bytes of freed blocks held */
 };
 
 #define PT_OUTPUT_DEFAULT "pooltrace.%e.%p.trace"
+#define PT_QUARANTINE_DEFAULT (64u << 20)
 
 PT_HIDDEN extern struct pt_options pt__opt;
 

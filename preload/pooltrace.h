@@ -22,6 +22,14 @@ extern "C" {
  */
 void pt_stats_print(int fd);
 
+/*
+ * With POOLTRACE_DEBUG set: check every live block's guard bytes and every
+ * freed block in the quarantine, now, reporting each problem on stderr (and
+ * aborting at the first unless POOLTRACE_DEBUG=warn).  Returns the number
+ * of problems found; 0 without POOLTRACE_DEBUG.
+ */
+unsigned pt_debug_check(void);
+
 #ifdef __cplusplus
 }
 #endif

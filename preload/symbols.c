@@ -10,6 +10,12 @@
  * Nothing here allocates or calls dlsym; the first call may come from the
  * dynamic loader or libc before any constructor ran, and the allocator
  * initialises itself lazily (calling pt_config_hook for the options).
+ *
+ * With POOLTRACE_DEBUG every call goes to debug.c instead (one predictable
+ * branch otherwise: the first call reads the options).  Without it, a free
+ * of a pointer inside the pools that is not the start of a block, or of
+ * one in the allocator's range that no pool holds, is refused with one
+ * line on stderr: passing it on would corrupt a free list or crash glibc.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +25,7 @@
 #include <unistd.h>
 
 #include "../allocator/fastpath.h"
+#include "debug.h"
 #include "fmt.h"
 #include "libc_sym.h"
 #include "options.h"
@@ -30,6 +37,20 @@
 static inline int is_pow2(size_t a)
 {
 	return a && !(a & (a - 1));
+}
+
+#define DEBUG_ON() PT_UNLIKELY(pt__dbg_state != PT_DBG_OFF && pt__dbg_enabled())
+
+/* A pointer that free or realloc must not touch: one line, and ignored. */
+static PT_NOINLINE void refuse(const char *call, void *p, unsigned v)
+{
+	if (v)
+		pt__dprintf(2, "pooltrace: %s(%p): not the start of a block (it points inside a "
+		            "%u-byte block of a pool); ignored\n", call, p,
+		            (unsigned)pt__g.class_size[v - 1]);
+	else
+		pt__dprintf(2, "pooltrace: %s(%p): inside the allocator's arenas but in no "
+		            "block; ignored\n", call, p);
 }
 
 /* The allocator asks for its configuration here, once, at its first use. */
@@ -59,10 +80,18 @@ static inline void free_impl(void *p)
 {
 	unsigned v = pt__class_of((uintptr_t)p);
 	if (PT_LIKELY(v != 0)) {
+		if (PT_UNLIKELY(!pt__block_start((uintptr_t)p, v - 1))) {
+			refuse("free", p, v);
+			return;
+		}
 		pt__free_class(p, v - 1);
 		return;
 	}
-	__libc_free(p);   /* also NULL, and pointers into our range in no live pool */
+	if (PT_UNLIKELY(pt__in_region((uintptr_t)p))) {
+		refuse("free", p, 0);
+		return;
+	}
+	__libc_free(p);   /* also NULL */
 }
 
 /* Memory aligned to align (a power of two), or NULL with errno = ENOMEM. */
@@ -80,6 +109,8 @@ static void *aligned_impl(size_t align, size_t n)
 
 PT_EXPORT void *malloc(size_t n)
 {
+	if (DEBUG_ON())
+		return pt__dbg_alloc(0, n, PT_API_MALLOC, 0);
 	void *p = malloc_impl(n);
 	pt__rec_alloc(p, n);
 	return p;
@@ -87,12 +118,20 @@ PT_EXPORT void *malloc(size_t n)
 
 PT_EXPORT void free(void *p)
 {
+	if (DEBUG_ON()) {
+		pt__dbg_free(p, PT_FREE_PLAIN, 0, 0);
+		return;
+	}
 	pt__rec_free(p);   /* first: once freed, p may be handed out again */
 	free_impl(p);
 }
 
 PT_EXPORT void cfree(void *p)
 {
+	if (DEBUG_ON()) {
+		pt__dbg_free(p, PT_FREE_PLAIN, 0, 0);
+		return;
+	}
 	pt__rec_free(p);
 	free_impl(p);
 }
@@ -100,15 +139,20 @@ PT_EXPORT void cfree(void *p)
 /* C23: the size and alignment are hints we do not need. */
 PT_EXPORT void free_sized(void *p, size_t size)
 {
-	(void)size;
+	if (DEBUG_ON()) {
+		pt__dbg_free(p, PT_FREE_SIZED, size, 0);
+		return;
+	}
 	pt__rec_free(p);
 	free_impl(p);
 }
 
 PT_EXPORT void free_aligned_sized(void *p, size_t align, size_t size)
 {
-	(void)align;
-	(void)size;
+	if (DEBUG_ON()) {
+		pt__dbg_free(p, PT_FREE_ALIGNED_SIZED, size, align);
+		return;
+	}
 	pt__rec_free(p);
 	free_impl(p);
 }
@@ -132,6 +176,14 @@ static void *calloc_impl(size_t nmemb, size_t size)
 
 PT_EXPORT void *calloc(size_t nmemb, size_t size)
 {
+	if (DEBUG_ON()) {
+		size_t total;
+		if (__builtin_mul_overflow(nmemb, size, &total)) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		return pt__dbg_alloc(0, total, PT_API_MALLOC, 1);
+	}
 	void *p = calloc_impl(nmemb, size);
 	pt__rec_alloc(p, nmemb * size);
 	return p;
@@ -143,6 +195,11 @@ static void *realloc_impl(void *p, size_t n)
 	unsigned v = pt__class_of((uintptr_t)p);
 	if (v) {
 		unsigned c = v - 1;
+		if (PT_UNLIKELY(!pt__block_start((uintptr_t)p, c))) {
+			refuse("realloc", p, v);
+			errno = EINVAL;
+			return NULL;
+		}
 		if (n == 0) {           /* glibc: realloc(p, 0) frees p */
 			pt__free_class(p, c);
 			return NULL;
@@ -158,6 +215,11 @@ static void *realloc_impl(void *p, size_t n)
 		return q;
 	}
 
+	if (PT_UNLIKELY(pt__in_region((uintptr_t)p))) {
+		refuse("realloc", p, 0);
+		errno = EINVAL;
+		return NULL;
+	}
 	/* a glibc block shrinking into pool range moves to a pool */
 	if (n > 0 && n <= PT_SMALL_MAX) {
 		void *q = pt__alloc_inline(n);
@@ -173,6 +235,8 @@ static void *realloc_impl(void *p, size_t n)
 
 PT_EXPORT void *realloc(void *p, size_t n)
 {
+	if (DEBUG_ON())
+		return pt__dbg_realloc(p, n);
 	if (!p) {
 		void *q = malloc_impl(n);
 		pt__rec_alloc(q, n);
@@ -201,7 +265,7 @@ PT_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 	if (!is_pow2(align) || align % sizeof(void *))
 		return EINVAL;
 	int e = errno;
-	void *p = aligned_impl(align, n);
+	void *p = DEBUG_ON() ? pt__dbg_alloc(align, n, PT_API_ALIGNED, 0) : aligned_impl(align, n);
 	if (!p) {
 		errno = e;
 		return ENOMEM;
@@ -215,6 +279,12 @@ PT_EXPORT int posix_memalign(void **out, size_t align, size_t n)
  * up by __libc_memalign; the pools take only powers of two. */
 PT_EXPORT void *memalign(size_t align, size_t n)
 {
+	if (DEBUG_ON()) {
+		size_t a = align <= 1 ? 0 : align;
+		while (a & (a - 1))   /* glibc rounds up to a power of two */
+			a += a & -a;
+		return pt__dbg_alloc(a, n, PT_API_ALIGNED, 0);
+	}
 	void *p = is_pow2(align) || align == 0 ? aligned_impl(align, n)
 	                                       : __libc_memalign(align, n);
 	pt__rec_alloc(p, n);
@@ -228,6 +298,8 @@ PT_EXPORT void *aligned_alloc(size_t align, size_t n)
 
 PT_EXPORT void *valloc(size_t n)
 {
+	if (DEBUG_ON())
+		return pt__dbg_alloc((size_t)sysconf(_SC_PAGESIZE), n, PT_API_ALIGNED, 0);
 	void *p = __libc_valloc(n);
 	pt__rec_alloc(p, n);
 	return p;
@@ -235,6 +307,14 @@ PT_EXPORT void *valloc(size_t n)
 
 PT_EXPORT void *pvalloc(size_t n)
 {
+	if (DEBUG_ON()) {
+		size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+		if (n > SIZE_MAX - pg) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		return pt__dbg_alloc(pg, n ? (n + pg - 1) & ~(pg - 1) : pg, PT_API_ALIGNED, 0);
+	}
 	void *p = __libc_pvalloc(n);
 	pt__rec_alloc(p, n);
 	return p;
@@ -242,10 +322,20 @@ PT_EXPORT void *pvalloc(size_t n)
 
 PT_EXPORT size_t malloc_usable_size(void *p)
 {
+	if (DEBUG_ON())
+		return pt__dbg_usable_size(p);
 	unsigned v = pt__class_of((uintptr_t)p);
 	if (v)
-		return pt__g.class_size[v - 1];
+		return pt__block_start((uintptr_t)p, v - 1) ? pt__g.class_size[v - 1] : 0;
+	if (pt__in_region((uintptr_t)p))
+		return 0;
 	return pt__libc_usable_size(p);
+}
+
+/* POOLTRACE_DEBUG: check the whole heap now (pooltrace.h). */
+PT_EXPORT unsigned pt_debug_check(void)
+{
+	return pt__dbg_check_all("pt_debug_check()");
 }
 
 /*
@@ -276,6 +366,7 @@ static int stats_fd = -1;
 /* fork: the recorder's locks nest outside the allocator's */
 static void fork_prepare(void)
 {
+	pt__dbg_fork_prepare();
 	pt__rec_fork_prepare();
 	pt_fork_prepare();
 }
@@ -284,12 +375,14 @@ static void fork_parent(void)
 {
 	pt_fork_parent();
 	pt__rec_fork_parent();
+	pt__dbg_fork_parent();
 }
 
 static void fork_child(void)
 {
 	pt_fork_child();
 	pt__rec_fork_child();
+	pt__dbg_fork_child();
 }
 
 /*
@@ -303,11 +396,17 @@ __attribute__((constructor)) static void pooltrace_init(void)
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	if (pt__opt.stats)
 		stats_fd = fcntl(2, F_DUPFD_CLOEXEC, 64);
+	if (pt__dbg_enabled() && pt__opt.profile) {
+		pt__dprintf(2, "pooltrace: warning: POOLTRACE_PROFILE is off with POOLTRACE_DEBUG "
+		            "(the debug blocks are not what a trace describes)\n");
+		pt__opt.profile = 0;
+	}
 	pt__rec_init();
 }
 
 __attribute__((destructor)) static void pooltrace_fini(void)
 {
+	pt__dbg_check_all("the check at exit");
 	pt__rec_fini();
 	if (pt__opt.stats) {
 		pt_thread_flush();   /* pools, not this thread's cache, hold the free blocks */

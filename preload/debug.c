@@ -1,0 +1,820 @@
+/*
+ * debug.c - POOLTRACE_DEBUG, the heap checker (debug.h).
+ *
+ * A debug block, inside a block of the pools or of glibc:
+ *
+ *   base        base+off-48       base+off-16    p = base+off      p+n      p+n+16
+ *   | (padding) | header, 32 bytes | guard 0xFD x16 | user, n bytes | guard 0xFD x16 |
+ *
+ * off is 48 rounded up to the alignment asked for.  A registry of
+ * every block handed out and not yet released (live or in quarantine)
+ * holds what the header holds, so that a header overwritten by an underflow
+ * is reported rather than trusted, and so that a free of any other pointer
+ * (inside a block, never allocated, freed twice) is recognised without
+ * reading memory that is not ours.  Freed blocks are filled with 0xDD and
+ * kept in a FIFO quarantine of POOLTRACE_QUARANTINE bytes; a block leaving
+ * it is checked for writes after free, then released.
+ *
+ * Stacks (libunwind) are captured before any lock is taken: libunwind may
+ * allocate, and its allocations come back here (the thread's depth counter
+ * stops them from capturing in turn).  A problem found under the lock is
+ * copied into a struct report, and printed after the lock is released
+ * (dladdr takes the loader's lock).  Nothing here calls glibc's malloc or
+ * stdio.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+#include "../allocator/pool_alloc.h"
+#include "debug.h"
+#include "fmt.h"
+#include "libc_sym.h"
+#include "options.h"
+
+#define HDR_SIZE     48u              /* header + front guard */
+#define GUARD        16u
+#define FILL_NEW     0xCD
+#define FILL_FREED   0xDD
+#define FILL_GUARD   0xFD
+#define MAGIC_LIVE   0x5054444cu      /* "LDTP" */
+#define MAGIC_FREED  0x50544446u      /* "FDTP" */
+#define DEPTH        16               /* frames kept per stack */
+#define STACKS_MAX   (1u << 20)
+#define STORE_SIZE   ((size_t)STACKS_MAX * 8 * 6)   /* reserved for frames */
+#define QUAR_SLOTS   (1u << 20)
+
+struct hdr {                          /* at p - 48 */
+	uint64_t size;                /* requested */
+	uint32_t magic;
+	uint16_t api;                 /* enum pt_dbg_api */
+	uint16_t align_log2;          /* alignment asked for (0: none) */
+	uint32_t off;                 /* p - base */
+	uint32_t alloc_stack, free_stack;
+	uint32_t serial;              /* allocation number, as CPython's */
+};
+_Static_assert(sizeof(struct hdr) == 32, "header then 16 guard bytes");
+
+struct entry {                        /* the registry's copy */
+	uintptr_t p;                  /* 0: empty slot */
+	uint64_t size;
+	uint32_t off, alloc_stack, free_stack, serial;
+	uint16_t api, align_log2;
+	uint32_t freed;               /* in quarantine */
+	pid_t alloc_tid, free_tid;
+};
+
+int pt__dbg_state;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;   /* registry, quarantine */
+static pthread_mutex_t stack_lock = PTHREAD_MUTEX_INITIALIZER;
+static __thread int depth;           /* inside this file (reentrant calls) */
+
+static struct {
+	struct entry *slot;           /* open addressing, power of 2 */
+	size_t cap, n;
+	uintptr_t *quar;              /* FIFO of freed blocks */
+	size_t qhead, qlen;
+	uint64_t qbytes, qmax;
+	uint32_t serial;
+	/* stacks: frames in a store, an open-addressing index by hash */
+	uintptr_t *store;
+	size_t store_used;
+	uint32_t *sidx;               /* hash index: stack id, 0 empty */
+	uint64_t *soff;               /* id -> offset in store (in words) */
+	uint32_t nstacks;
+	uintptr_t self_lo, self_hi;   /* our own text: frames dropped */
+	unsigned problems;
+} D;
+
+static void *map(size_t n, int noreserve)
+{
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | (noreserve ? MAP_NORESERVE : 0), -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static pid_t tid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+/* ---- options and set-up ---------------------------------------------------- */
+
+static int self_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	uintptr_t me = (uintptr_t)&self_cb;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && me - lo < ph->p_memsz) {
+			D.self_lo = lo;
+			D.self_hi = lo + ph->p_memsz;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int pt__dbg_enabled(void)
+{
+	if (pt__dbg_state == PT_DBG_UNREAD) {
+		pthread_mutex_lock(&lock);
+		if (pt__dbg_state == PT_DBG_UNREAD) {
+			pt__options_read();
+			int on = pt__opt.debug != 0;
+			D.qmax = pt__opt.quarantine;
+			if (on) {
+				D.cap = 1u << 16;
+				D.slot = map(D.cap * sizeof *D.slot, 0);
+				D.quar = map(QUAR_SLOTS * sizeof *D.quar, 1);
+				D.store = map(STORE_SIZE, 1);
+				D.sidx = map(2 * (size_t)STACKS_MAX * sizeof *D.sidx, 1);
+				D.soff = map((size_t)STACKS_MAX * sizeof *D.soff, 1);
+				if (!D.slot || !D.quar || !D.store || !D.sidx || !D.soff) {
+					pt__dprintf(2, "pooltrace: warning: no memory for "
+					            "POOLTRACE_DEBUG; debug mode off\n");
+					on = 0;
+				}
+				D.nstacks = 1;   /* 0: no stack */
+			}
+			__atomic_store_n(&pt__dbg_state,
+			                 !on ? PT_DBG_OFF : pt__opt.debug == 2 ? PT_DBG_WARN
+			                                                       : PT_DBG_ABORT,
+			                 __ATOMIC_RELEASE);
+		}
+		pthread_mutex_unlock(&lock);
+	}
+	return pt__dbg_state >= PT_DBG_ABORT;
+}
+
+/* ---- stacks ---------------------------------------------------------------- */
+
+static uint64_t hash_frames(const uintptr_t *ip, unsigned n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+	for (unsigned i = 0; i < n; i++)
+		h = (h ^ ip[i]) * 0xff51afd7ed558ccdull, h ^= h >> 31;
+	return h;
+}
+
+/* The id of the calling thread's stack (innermost first, our frames
+ * dropped), or 0 when it cannot be taken (inside libunwind's own
+ * allocations, or the tables are full). */
+static uint32_t capture(void)
+{
+	if (depth > 1)
+		return 0;
+	if (!D.self_hi)
+		dl_iterate_phdr(self_cb, NULL);
+	void *raw[DEPTH + 8];
+	int n = unw_backtrace(raw, DEPTH + 8);
+	uintptr_t ip[DEPTH];
+	unsigned k = 0;
+	for (int i = 0; i < n && k < DEPTH; i++) {
+		uintptr_t a = (uintptr_t)raw[i];
+		if (k == 0 && a - D.self_lo < D.self_hi - D.self_lo)
+			continue;
+		ip[k++] = a;
+	}
+	if (!k)
+		return 0;
+	uint64_t h = hash_frames(ip, k);
+	size_t mask = 2 * (size_t)STACKS_MAX - 1, i = h & mask;
+	uint32_t id = 0;
+	pthread_mutex_lock(&stack_lock);
+	for (;; i = (i + 1) & mask) {
+		uint32_t s = D.sidx[i];
+		if (!s)
+			break;
+		const uintptr_t *f = &D.store[D.soff[s]];
+		if (f[0] == k && memcmp(f + 1, ip, k * sizeof *ip) == 0) {
+			id = s;
+			goto out;
+		}
+	}
+	if (D.nstacks < STACKS_MAX &&
+	    (D.store_used + k + 1) * sizeof *D.store <= STORE_SIZE) {
+		id = D.nstacks++;
+		D.soff[id] = D.store_used;
+		D.store[D.store_used] = k;
+		memcpy(&D.store[D.store_used + 1], ip, k * sizeof *ip);
+		D.store_used += k + 1;
+		D.sidx[i] = id;
+	}
+out:
+	pthread_mutex_unlock(&stack_lock);
+	return id;
+}
+
+static void print_stack(const char *title, uint32_t id, pid_t who)
+{
+	if (who)
+		pt__dprintf(2, "  %s by thread %d:\n", title, (int)who);
+	else
+		pt__dprintf(2, "  %s:\n", title);
+	if (!id) {
+		pt__dprintf(2, "    (no stack)\n");
+		return;
+	}
+	const uintptr_t *f = &D.store[D.soff[id]];
+	for (unsigned i = 0; i < f[0]; i++) {
+		uintptr_t ip = f[1 + i];
+		Dl_info di;
+		/* a return address: its call is the byte before */
+		if (dladdr((void *)(ip - 1), &di) && di.dli_sname && di.dli_saddr)
+			pt__dprintf(2, "    #%u 0x%lx %s+0x%lx (%s)\n", i, (unsigned long)ip,
+			            di.dli_sname, (unsigned long)(ip - (uintptr_t)di.dli_saddr),
+			            di.dli_fname ? di.dli_fname : "?");
+		else if (dladdr((void *)(ip - 1), &di) && di.dli_fname)
+			pt__dprintf(2, "    #%u 0x%lx (%s+0x%lx)\n", i, (unsigned long)ip,
+			            di.dli_fname, (unsigned long)(ip - (uintptr_t)di.dli_fbase));
+		else
+			pt__dprintf(2, "    #%u 0x%lx\n", i, (unsigned long)ip);
+	}
+}
+
+/* ---- the registry and the quarantine (under lock) ------------------------- */
+
+static size_t slot_of(uintptr_t p)
+{
+	return (size_t)(((p >> 4) * 0x9e3779b97f4a7c15ull) >> 17) & (D.cap - 1);
+}
+
+static struct entry *reg_find(uintptr_t p)
+{
+	for (size_t i = slot_of(p);; i = (i + 1) & (D.cap - 1)) {
+		if (D.slot[i].p == p)
+			return &D.slot[i];
+		if (!D.slot[i].p)
+			return NULL;
+	}
+}
+
+static int reg_grow(void)
+{
+	size_t ocap = D.cap, ncap = ocap * 2;
+	struct entry *old = D.slot, *nw = map(ncap * sizeof *nw, 0);
+	if (!nw)
+		return -1;
+	D.slot = nw;
+	D.cap = ncap;
+	for (size_t i = 0; i < ocap; i++)
+		if (old[i].p) {
+			size_t j = slot_of(old[i].p);
+			while (nw[j].p)
+				j = (j + 1) & (ncap - 1);
+			nw[j] = old[i];
+		}
+	munmap(old, ocap * sizeof *old);
+	return 0;
+}
+
+static int reg_add(const struct entry *e)
+{
+	if ((D.n + 1) * 4 > D.cap * 3 && reg_grow())
+		return -1;
+	size_t i = slot_of(e->p);
+	while (D.slot[i].p)
+		i = (i + 1) & (D.cap - 1);
+	D.slot[i] = *e;
+	D.n++;
+	return 0;
+}
+
+/* Remove e (a slot of the table): backward-shift deletion. */
+static void reg_del(struct entry *e)
+{
+	size_t mask = D.cap - 1, i = (size_t)(e - D.slot), j = i;
+	for (;;) {
+		D.slot[i].p = 0;
+		for (;;) {
+			j = (j + 1) & mask;
+			if (!D.slot[j].p) {
+				D.n--;
+				return;
+			}
+			size_t k = slot_of(D.slot[j].p);
+			if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+				continue;
+			break;
+		}
+		D.slot[i] = D.slot[j];
+		i = j;
+	}
+}
+
+/* ---- reports --------------------------------------------------------------- */
+
+enum kind {
+	K_NONE, K_OVERFLOW, K_UNDERFLOW, K_HEADER, K_DOUBLE_FREE, K_INTERIOR, K_WILD,
+	K_AFTER_FREE, K_MISMATCH,
+};
+
+struct report {
+	enum kind kind;
+	const char *op;               /* the call, or the check, that found it */
+	uintptr_t addr;               /* the pointer given */
+	struct entry e;               /* the block concerned */
+	size_t at;                    /* damaged byte: offset from the user pointer */
+	long far;                     /* the damaged guard byte farthest from the
+	                                 block: how far the write went */
+	unsigned damaged;             /* bytes found damaged */
+	uint8_t bytes[48];            /* a copy of the memory around it */
+	uintptr_t bytes_at;
+	unsigned nbytes;
+	size_t size_given, align_given;
+	uint32_t now_stack;
+};
+
+static const char *api_name(unsigned api)
+{
+	return api == PT_API_ALIGNED ? "an aligned allocation (memalign, aligned_alloc, "
+	                               "posix_memalign, valloc)" : "malloc, calloc or realloc";
+}
+
+/* Copy up to 48 bytes around offset at of block e (within its
+ * underlying block). */
+static void snap_bytes(struct report *r, const struct entry *e, long at)
+{
+	uintptr_t base = e->p - e->off, end = e->p + e->size + GUARD;
+	uintptr_t lo = e->p + (uintptr_t)at, a = lo > base + 16 ? (lo - 16) & ~(uintptr_t)15 : base;
+	if (a < base)
+		a = base;
+	unsigned n = 0;
+	while (n < sizeof r->bytes && a + n < end) {
+		r->bytes[n] = ((const uint8_t *)a)[n];
+		n++;
+	}
+	r->bytes_at = a;
+	r->nbytes = n;
+}
+
+/* The guards of a registered block: 0 or a report's kind. */
+static enum kind check_guards(const struct entry *e, struct report *r)
+{
+	const uint8_t *p = (const uint8_t *)e->p;
+	const struct hdr *h = (const struct hdr *)(p - HDR_SIZE);
+	unsigned bad = 0;
+	long first = 0;
+	for (unsigned i = 0; i < GUARD; i++)       /* from the user area outwards */
+		if (p[-1 - (long)i] != FILL_GUARD) {
+			if (!bad++)
+				first = -1 - (long)i;
+			r->far = -1 - (long)i;
+		}
+	if (bad) {
+		r->at = (size_t)first;
+		r->damaged = bad;
+		snap_bytes(r, e, first);
+		return K_UNDERFLOW;
+	}
+	if (h->magic != (e->freed ? MAGIC_FREED : MAGIC_LIVE) || h->size != e->size ||
+	    h->off != e->off) {
+		snap_bytes(r, e, -(long)HDR_SIZE);
+		r->at = (size_t)-(long)HDR_SIZE;
+		return K_HEADER;
+	}
+	for (unsigned i = 0; i < GUARD; i++)
+		if (p[e->size + i] != FILL_GUARD) {
+			if (!bad++)
+				first = (long)(e->size + i);
+			r->far = (long)i + 1;
+		}
+	if (bad) {
+		r->at = (size_t)first;
+		r->damaged = bad;
+		snap_bytes(r, e, first);
+		return K_OVERFLOW;
+	}
+	return K_NONE;
+}
+
+static enum kind check_freed_fill(const struct entry *e, struct report *r)
+{
+	const uint8_t *p = (const uint8_t *)e->p;
+	for (size_t i = 0; i < e->size; i++)
+		if (p[i] != FILL_FREED) {
+			unsigned bad = 0;
+			for (size_t k = i; k < e->size; k++)
+				bad += p[k] != FILL_FREED;
+			r->at = i;
+			r->damaged = bad;
+			snap_bytes(r, e, (long)i);
+			return K_AFTER_FREE;
+		}
+	return K_NONE;
+}
+
+static void print_bytes(const struct report *r)
+{
+	if (!r->nbytes)
+		return;
+	pt__dprintf(2, "  memory around it (guards fd, new cd, freed dd; [xx] the first "
+	            "byte found wrong):\n");
+	for (unsigned row = 0; row < r->nbytes; row += 16) {
+		char line[128];
+		size_t k = 0;
+		long rel = (long)(r->bytes_at + row - r->e.p);
+		k += pt__fmt(line + k, sizeof line - k, "    %s%ld:", rel < 0 ? "" : "+", rel);
+		while (k < 12)
+			line[k++] = ' ';
+		for (unsigned i = row; i < row + 16 && i < r->nbytes; i++) {
+			int mark = r->bytes_at + i == r->e.p + r->at;
+			k += pt__fmt(line + k, sizeof line - k, mark ? "[%02x]" : " %02x ",
+			             r->bytes[i]);
+		}
+		pt__dprintf(2, "%s\n", line);
+	}
+}
+
+static void print_report(const struct report *r)
+{
+	const struct entry *e = &r->e;
+	size_t sz = (size_t)e->size;
+	pt__dprintf(2, "==pooltrace== ERROR: ");
+	switch (r->kind) {
+	case K_OVERFLOW:
+		pt__dprintf(2, "heap buffer overflow: written up to %ld byte%s past the end of "
+		            "a %zu-byte block (%u of the %u guard bytes after it damaged)\n",
+		            r->far, r->far == 1 ? "" : "s", sz, r->damaged, GUARD);
+		break;
+	case K_UNDERFLOW:
+		pt__dprintf(2, "heap buffer underflow: written up to %ld byte%s before the start "
+		            "of a %zu-byte block (%u of the %u guard bytes before it damaged)\n",
+		            -r->far, r->far == -1 ? "" : "s", sz, r->damaged, GUARD);
+		break;
+	case K_HEADER:
+		pt__dprintf(2, "heap buffer underflow: the header before a %zu-byte block is "
+		            "overwritten\n", sz);
+		break;
+	case K_DOUBLE_FREE:
+		pt__dprintf(2, "double free of a %zu-byte block\n", sz);
+		break;
+	case K_INTERIOR:
+		pt__dprintf(2, "%s of a pointer %zu bytes inside a %zu-byte block, not its "
+		            "start\n", r->op, (size_t)(r->addr - e->p), sz);
+		break;
+	case K_WILD:
+		pt__dprintf(2, "%s of %p, which was never allocated\n", r->op, (void *)r->addr);
+		break;
+	case K_AFTER_FREE:
+		pt__dprintf(2, "write after free: %u byte%s of a freed %zu-byte block changed, "
+		            "the first at offset %zu (0x%02x, freed memory is 0xdd)\n", r->damaged,
+		            r->damaged == 1 ? "" : "s", sz, r->at,
+		            ((const uint8_t *)r->bytes)[r->e.p + r->at - r->bytes_at]);
+		break;
+	case K_MISMATCH:
+		if (r->size_given != sz && r->size_given != (size_t)-1)
+			pt__dprintf(2, "mismatched free: %s with size %zu of a %zu-byte block\n",
+			            r->op, r->size_given, sz);
+		else if (r->align_given)
+			pt__dprintf(2, "mismatched free: %s with alignment %zu of a block from %s\n",
+			            r->op, r->align_given, api_name(e->api));
+		else
+			pt__dprintf(2, "mismatched free: %s of a block from %s\n", r->op,
+			            api_name(e->api));
+		break;
+	default:
+		return;
+	}
+	if (r->kind == K_WILD) {
+		Dl_info di;
+		uintptr_t here = (uintptr_t)&di;
+		if (r->addr - (here & ~(uintptr_t)0xfff) < (8u << 20))
+			pt__dprintf(2, "  %p is on this thread's stack\n", (void *)r->addr);
+		else if (dladdr((void *)r->addr, &di) && di.dli_fname)
+			pt__dprintf(2, "  %p is in the memory of %s%s%s\n", (void *)r->addr,
+			            di.dli_fname, di.dli_sname ? ", near " : "",
+			            di.dli_sname ? di.dli_sname : "");
+		pt__dprintf(2, "  found by %s\n", r->op);
+		print_stack("the call", r->now_stack, 0);
+		return;
+	}
+	pt__dprintf(2, "  block %p, %zu bytes from %s, serial %u; found by %s\n", (void *)e->p,
+	            sz, e->api == PT_API_ALIGNED ? "an aligned allocation" : "malloc",
+	            e->serial, r->op);
+	print_bytes(r);
+	print_stack("allocated", e->alloc_stack, e->alloc_tid);
+	if (e->freed)
+		print_stack(r->kind == K_DOUBLE_FREE ? "first freed" : "freed", e->free_stack,
+		            e->free_tid);
+	if (r->now_stack)
+		print_stack("the call", r->now_stack, 0);
+}
+
+/* Report r, then abort, or go on with POOLTRACE_DEBUG=warn. */
+static void report(const struct report *r)
+{
+	print_report(r);
+	if (pt__dbg_state == PT_DBG_ABORT) {
+		pt__dprintf(2, "==pooltrace== aborting (POOLTRACE_DEBUG=warn reports and goes on)\n");
+		abort();
+	}
+}
+
+/* ---- blocks -------------------------------------------------------------- */
+
+static void underlying_free(uintptr_t base)
+{
+	if (pt_owns((void *)base))
+		pt_free((void *)base);
+	else
+		__libc_free((void *)base);
+}
+
+/* Take the oldest blocks out of the quarantine until it fits; each one is
+ * checked, then really freed.  Under lock; reports into r (the first). */
+static void quarantine_trim(struct report *r)
+{
+	while (D.qlen && (D.qbytes > D.qmax || D.qlen == QUAR_SLOTS)) {
+		uintptr_t p = D.quar[D.qhead];
+		D.qhead = (D.qhead + 1) % QUAR_SLOTS;
+		D.qlen--;
+		struct entry *e = reg_find(p);
+		if (!e)
+			continue;
+		D.qbytes -= e->size;
+		struct report t = { .op = "a later free, when the block left the quarantine",
+		                    .e = *e };
+		if (r->kind == K_NONE && ((t.kind = check_freed_fill(e, &t)) ||
+		                          (t.kind = check_guards(e, &t))))
+			*r = t;
+		uintptr_t base = e->p - e->off;
+		reg_del(e);
+		underlying_free(base);
+	}
+}
+
+static unsigned log2_of(size_t a)
+{
+	return a ? 63u - (unsigned)__builtin_clzll(a) : 0;
+}
+
+void *pt__dbg_alloc(size_t align, size_t n, unsigned api, int zero)
+{
+	depth++;
+	uint32_t stack = capture();
+	size_t ualign = align > 16 ? align : 16;
+	size_t off = (HDR_SIZE + ualign - 1) & ~(ualign - 1);   /* p stays aligned */
+	size_t total;
+	void *base = NULL;
+	if (!__builtin_add_overflow(n, off + GUARD, &total)) {
+		if (total <= PT_SMALL_MAX && ualign <= 16)
+			base = pt_alloc_aligned(16, total);
+		if (!base)
+			base = __libc_memalign(ualign, total);
+	}
+	if (!base) {
+		depth--;
+		errno = ENOMEM;
+		return NULL;
+	}
+	uint8_t *p = (uint8_t *)base + off;
+	struct hdr *h = (struct hdr *)(p - HDR_SIZE);
+	memset(p - GUARD, FILL_GUARD, GUARD);
+	memset(p, zero ? 0 : FILL_NEW, n);
+	memset(p + n, FILL_GUARD, GUARD);
+	struct entry e = {
+		.p = (uintptr_t)p, .size = n, .off = (uint32_t)off, .alloc_stack = stack,
+		.api = (uint16_t)api, .align_log2 = (uint16_t)(align ? log2_of(align) : 0),
+		.alloc_tid = tid(),
+	};
+	pthread_mutex_lock(&lock);
+	e.serial = ++D.serial;
+	*h = (struct hdr){ .size = n, .magic = MAGIC_LIVE, .api = e.api,
+	                   .align_log2 = e.align_log2, .off = e.off, .alloc_stack = stack,
+	                   .serial = e.serial };
+	int failed = reg_add(&e);
+	pthread_mutex_unlock(&lock);
+	depth--;
+	if (failed) {
+		underlying_free((uintptr_t)base);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return p;
+}
+
+static const char *free_name(unsigned how)
+{
+	switch (how) {
+	case PT_FREE_SIZED: return "free_sized";
+	case PT_FREE_ALIGNED_SIZED: return "free_aligned_sized";
+	case PT_FREE_REALLOC: return "realloc";
+	default: return "free";
+	}
+}
+
+/* A pointer the registry does not know: inside a block, or wild. */
+static void classify_unknown(struct report *r, uintptr_t p)
+{
+	r->kind = K_WILD;
+	for (size_t i = 0; i < D.cap; i++) {
+		const struct entry *e = &D.slot[i];
+		if (e->p && p > e->p - e->off && p < e->p + e->size + GUARD) {
+			r->kind = K_INTERIOR;
+			r->e = *e;
+			return;
+		}
+	}
+}
+
+/*
+ * Check block p for a free or realloc (how); under lock.  Returns its
+ * entry if it may be released, NULL if the call must be ignored (double
+ * or invalid free); r says what was wrong, if anything.
+ */
+static struct entry *check_for_free(uintptr_t p, unsigned how, size_t size, size_t align,
+                                    struct report *r)
+{
+	struct entry *e = reg_find(p);
+	r->op = free_name(how);
+	r->addr = p;
+	if (!e) {
+		classify_unknown(r, p);
+		return NULL;
+	}
+	r->e = *e;
+	if (e->freed) {
+		r->kind = K_DOUBLE_FREE;
+		return NULL;
+	}
+	if ((r->kind = check_guards(e, r)))
+		return e;
+	r->size_given = (size_t)-1;
+	if (how == PT_FREE_SIZED && (size != e->size || e->api == PT_API_ALIGNED)) {
+		r->kind = K_MISMATCH;
+		r->size_given = size;
+	} else if (how == PT_FREE_ALIGNED_SIZED &&
+	           (size != e->size || e->api != PT_API_ALIGNED ||
+	            log2_of(align) != e->align_log2)) {
+		r->kind = K_MISMATCH;
+		r->size_given = size != e->size ? size : (size_t)-1;
+		r->align_given = align;
+	}
+	return e;
+}
+
+/* Into the quarantine (or released at once if it holds nothing). */
+static void retire(struct entry *e, uint32_t stack, struct report *r)
+{
+	struct hdr *h = (struct hdr *)(e->p - HDR_SIZE);
+	memset((void *)e->p, FILL_FREED, e->size);
+	memset((void *)(e->p - GUARD), FILL_GUARD, GUARD);   /* as new, once reported */
+	memset((void *)(e->p + e->size), FILL_GUARD, GUARD);
+	e->freed = 1;
+	e->free_stack = stack;
+	e->free_tid = tid();
+	*h = (struct hdr){ .size = e->size, .magic = MAGIC_FREED, .api = e->api,
+	                   .align_log2 = e->align_log2, .off = e->off,
+	                   .alloc_stack = e->alloc_stack, .free_stack = stack,
+	                   .serial = e->serial };
+	if (!D.qmax) {
+		uintptr_t base = e->p - e->off;
+		reg_del(e);
+		underlying_free(base);
+		return;
+	}
+	D.quar[(D.qhead + D.qlen) % QUAR_SLOTS] = e->p;
+	D.qlen++;
+	D.qbytes += e->size;
+	quarantine_trim(r);
+}
+
+void pt__dbg_free(void *ptr, unsigned how, size_t size, size_t align)
+{
+	if (!ptr)
+		return;
+	depth++;
+	uint32_t stack = capture();
+	struct report r = { .kind = K_NONE }, later = { .kind = K_NONE };
+	pthread_mutex_lock(&lock);
+	struct entry *e = check_for_free((uintptr_t)ptr, how, size, align, &r);
+	if (r.kind != K_NONE) {
+		r.e = e ? *e : r.e;
+		D.problems++;
+	}
+	if (e)
+		retire(e, stack, &later);
+	if (later.kind != K_NONE)
+		D.problems++;
+	pthread_mutex_unlock(&lock);
+	depth--;
+	r.now_stack = stack;
+	if (r.kind != K_NONE)
+		report(&r);
+	if (later.kind != K_NONE)
+		report(&later);
+}
+
+void *pt__dbg_realloc(void *ptr, size_t n)
+{
+	if (!ptr)
+		return pt__dbg_alloc(0, n, PT_API_MALLOC, 0);
+	if (n == 0) {   /* glibc: frees, returns NULL */
+		pt__dbg_free(ptr, PT_FREE_REALLOC, 0, 0);
+		return NULL;
+	}
+	/* check first: a bad pointer is reported, not copied from */
+	depth++;
+	struct report r = { .kind = K_NONE };
+	pthread_mutex_lock(&lock);
+	struct entry *e = check_for_free((uintptr_t)ptr, PT_FREE_REALLOC, 0, 0, &r);
+	size_t old = e ? (size_t)e->size : 0;
+	pthread_mutex_unlock(&lock);
+	depth--;
+	if (!e) {
+		depth++;
+		r.now_stack = capture();
+		depth--;
+		pthread_mutex_lock(&lock);
+		D.problems++;
+		pthread_mutex_unlock(&lock);
+		report(&r);
+		errno = EINVAL;
+		return NULL;
+	}
+	void *q = pt__dbg_alloc(0, n, PT_API_MALLOC, 0);
+	if (!q)
+		return NULL;   /* the old block stays, as realloc says */
+	memcpy(q, ptr, old < n ? old : n);
+	pt__dbg_free(ptr, PT_FREE_REALLOC, 0, 0);   /* checks again, and reports */
+	return q;
+}
+
+size_t pt__dbg_usable_size(void *ptr)
+{
+	if (!ptr)
+		return 0;
+	pthread_mutex_lock(&lock);
+	struct entry *e = reg_find((uintptr_t)ptr);
+	size_t n = e && !e->freed ? (size_t)e->size : 0;
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
+unsigned pt__dbg_check_all(const char *when)
+{
+	if (pt__dbg_state < PT_DBG_ABORT)
+		return 0;
+	depth++;
+	uint32_t stack = capture();
+	unsigned found = 0;
+	size_t i = 0;
+	for (;;) {
+		struct report r = { .kind = K_NONE, .op = when, .now_stack = stack };
+		pthread_mutex_lock(&lock);
+		for (; i < D.cap && r.kind == K_NONE; i++) {
+			const struct entry *e = &D.slot[i];
+			if (!e->p)
+				continue;
+			r.e = *e;
+			if (!(r.kind = check_guards(e, &r)) && e->freed)
+				r.kind = check_freed_fill(e, &r);
+		}
+		if (r.kind != K_NONE)
+			D.problems++;
+		pthread_mutex_unlock(&lock);
+		if (r.kind == K_NONE)
+			break;
+		found++;
+		report(&r);
+	}
+	depth--;
+	return found;
+}
+
+void pt__dbg_fork_prepare(void)
+{
+	if (pt__dbg_state < PT_DBG_ABORT)
+		return;
+	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&stack_lock);
+}
+
+void pt__dbg_fork_parent(void)
+{
+	if (pt__dbg_state < PT_DBG_ABORT)
+		return;
+	pthread_mutex_unlock(&stack_lock);
+	pthread_mutex_unlock(&lock);
+}
+
+void pt__dbg_fork_child(void)
+{
+	if (pt__dbg_state < PT_DBG_ABORT)
+		return;
+	pthread_mutex_init(&stack_lock, NULL);
+	pthread_mutex_init(&lock, NULL);
+}

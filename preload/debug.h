@@ -1,0 +1,70 @@
+/*
+ * debug.h - POOLTRACE_DEBUG: the heap checker, after CPython's debug
+ * allocator (PYTHONMALLOC=debug).
+ *
+ * Every block gets a header (requested size, the API that allocated it,
+ * its allocation stack), a front and a rear guard of 0xFD bytes; new memory
+ * is filled with 0xCD, freed memory with 0xDD and held in a quarantine of
+ * bounded size before it is really freed.  Frees and reallocs check the
+ * block; the whole heap is checked at exit and by pooltrace_check_heap().
+ * A problem is reported on stderr with the block, the bytes around the
+ * damage and the stacks, then the process aborts (POOLTRACE_DEBUG=warn:
+ * reports and goes on).
+ *
+ * The exported malloc API calls into here when pt__dbg_state says so; the
+ * blocks underneath come from the pools and glibc as usual.
+ */
+#ifndef POOLTRACE_DEBUG_H
+#define POOLTRACE_DEBUG_H
+
+#include <stddef.h>
+
+#define PT_HIDDEN __attribute__((visibility("hidden")))
+
+enum pt_dbg_state {
+	PT_DBG_UNREAD = 0,   /* options not read yet: the next call reads them */
+	PT_DBG_OFF,
+	PT_DBG_ABORT,        /* POOLTRACE_DEBUG=1 */
+	PT_DBG_WARN,         /* POOLTRACE_DEBUG=warn */
+};
+
+/* The API that allocated a block, and the one that frees it. */
+enum pt_dbg_api {
+	PT_API_MALLOC = 1,   /* malloc, calloc, realloc */
+	PT_API_ALIGNED,      /* posix_memalign, aligned_alloc, memalign, valloc, pvalloc */
+};
+
+enum pt_dbg_free {
+	PT_FREE_PLAIN = 0,   /* free, cfree */
+	PT_FREE_SIZED,       /* free_sized(p, size) */
+	PT_FREE_ALIGNED_SIZED,   /* free_aligned_sized(p, align, size) */
+	PT_FREE_REALLOC,     /* realloc(p, n) */
+};
+
+PT_HIDDEN extern int pt__dbg_state;
+
+/* Read the options if not done yet; true if debug mode is on. */
+PT_HIDDEN int pt__dbg_enabled(void);
+
+/* A block of n bytes aligned to align (0: the default 16), zeroed or
+ * filled with 0xCD; NULL with errno ENOMEM. */
+PT_HIDDEN void *pt__dbg_alloc(size_t align, size_t n, unsigned api, int zero);
+
+/* Free p as `how` (size and align as the call gave them). */
+PT_HIDDEN void pt__dbg_free(void *p, unsigned how, size_t size, size_t align);
+
+PT_HIDDEN void *pt__dbg_realloc(void *p, size_t n);
+
+/* The requested size of a debug block (what the program may use). */
+PT_HIDDEN size_t pt__dbg_usable_size(void *p);
+
+/* Check every live block's guards and every quarantined block's fill;
+ * returns the number of problems found (each reported). */
+PT_HIDDEN unsigned pt__dbg_check_all(const char *when);
+
+/* fork: the registry's locks, taken around fork() */
+PT_HIDDEN void pt__dbg_fork_prepare(void);
+PT_HIDDEN void pt__dbg_fork_parent(void);
+PT_HIDDEN void pt__dbg_fork_child(void);
+
+#endif
