@@ -27,7 +27,7 @@ BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -fPIC -pthread $(NOBUILTIN) $(CF
 
 ALLOC_SRC   := allocator/os.c allocator/arena.c allocator/alloc.c allocator/stats.c
 PRELOAD_SRC := preload/symbols.c preload/options.c preload/fmt.c preload/libc_sym.c \
-               preload/stats_print.c preload/recorder.c preload/heapscan.c
+               preload/stats_print.c preload/recorder.c preload/heapscan.c preload/debug.c
 ALLOC_OBJ   := $(ALLOC_SRC:%.c=$(B)/%.o)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
 HEADERS     := $(wildcard allocator/*.h preload/*.h)
@@ -38,7 +38,7 @@ UNIT_BINS   := $(UNIT_TESTS:%=$(B)/tests/%)
 TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress $(B)/tests/test_recorder \
                $(B)/tests/test_symbolize \
                $(B)/tests/rec_prog $(B)/tests/rec_lib.so $(B)/tests/leak_prog \
-               $(B)/tests/cxx_prog
+               $(B)/tests/cxx_prog $(B)/tests/debug_prog
 REPORT_SRC  := report/pooltrace.c report/trace_read.c report/profile.c report/view.c \
                report/symbolize.c report/text.c report/frag.c report/export.c report/html.c
 REPORT_HDR  := $(wildcard report/*.h) preload/trace_format.h
@@ -50,7 +50,7 @@ BENCH_BINS  := $(BENCH_PROGS:%=$(B)/bench/%)
 
 all: lib tool $(UNIT_BINS) $(TEST_PROGS) $(BENCH_BINS)
 .PHONY: all lib tool deps bench bench-record check check-unit check-api check-recorder check-stress \
-        check-programs check-reports \
+        check-programs check-reports check-debug \
         demo install uninstall clean
 lib: $(B)/libpooltrace.so
 tool: $(B)/pooltrace $(B)/libpooltrace.so
@@ -114,6 +114,11 @@ $(B)/tests/leak_prog: tests/leak_prog.c
 	@mkdir -p $(@D)
 	$(CC) -O0 -g -o $@ $<
 
+# deliberately broken; -rdynamic so that the debug reports name its functions
+$(B)/tests/debug_prog: tests/debug_prog.c
+	@mkdir -p $(@D)
+	$(CC) -O0 -g -rdynamic -Wno-stringop-overflow -Wno-free-nonheap-object -o $@ $<
+
 $(B)/tests/cxx_prog: tests/cxx_prog.cc
 	@mkdir -p $(@D)
 	$(CXX) -O0 -g -o $@ $<
@@ -148,7 +153,7 @@ deps:
 check: deps
 	$(MAKE) --no-print-directory all
 	$(MAKE) --no-print-directory check-unit check-api check-recorder check-reports \
-	    check-stress check-programs
+	    check-debug check-stress check-programs
 
 check-unit: $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do echo "== $$t"; $$t || exit 1; done
@@ -166,6 +171,10 @@ check-reports: $(TEST_PROGS) $(B)/pooltrace $(B)/libpooltrace.so
 	sh tests/test_reports.sh $(B)
 	sh tests/test_export.sh $(B)
 	sh tests/test_html.sh $(B)
+
+# POOLTRACE_DEBUG on deliberately broken programs
+check-debug: $(B)/tests/debug_prog $(B)/tests/stress $(B)/libpooltrace.so
+	sh tests/test_debug.sh $(B)
 
 check-stress: $(B)/tests/stress $(B)/libpooltrace.so
 	sh tests/run_stress.sh $(B)

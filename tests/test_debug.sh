@@ -1,0 +1,155 @@
+#!/bin/sh
+# test_debug.sh BUILD - POOLTRACE_DEBUG on deliberately broken programs
+# (tests/debug_prog.c): each error gives its report, with the allocation
+# stack in the function that made it (and the first free's stack where
+# there is one), then an abort, or goes on with POOLTRACE_DEBUG=warn.
+# Also: correct programs run clean, normal mode refuses interior frees
+# with one line, and a setuid program neither reads the options nor
+# writes a trace.
+set -u
+B=${1:-build}
+. "$(dirname "$0")/lib.sh"
+PROG="$B/tests/debug_prog"
+
+# run MODE LEVEL: stderr into $TMP/err, exit status into $rc
+run() {
+	POOLTRACE_DEBUG=$2 LD_PRELOAD="$LIB" "$PROG" "$1" > "$TMP/out" 2> "$TMP/err"
+	rc=$?
+}
+
+# expect MODE 'error line' 'allocating function' ['freeing function']
+expect() {
+	mode=$1 what=$2 fn=$3 freed=${4:-}
+	run "$mode" 1
+	ok=1
+	[ $rc -eq 134 ] || ok=0
+	grep -q "^==pooltrace== ERROR: $what" "$TMP/err" || ok=0
+	# the first frame of the allocation stack is the function that allocated
+	awk '/^  allocated by thread/ { getline; print; exit }' "$TMP/err" |
+		grep -q " $fn+0x" || ok=0
+	if [ -n "$freed" ]; then
+		awk '/freed by thread/ { getline; print; exit }' "$TMP/err" |
+			grep -q " $freed+0x" || ok=0
+	fi
+	grep -q "^==pooltrace== aborting" "$TMP/err" || ok=0
+	if [ $ok -eq 1 ]; then
+		pass "$mode: $what (abort, stacks in $fn)"
+	else
+		fail "$mode: exit $rc, want 134 and '$what' with $fn" "$TMP/err"
+	fi
+	run "$mode" warn
+	if [ $rc -eq 0 ] && grep -q "^==pooltrace== ERROR: $what" "$TMP/err" &&
+	   ! grep -q "aborting" "$TMP/err"; then
+		pass "$mode with POOLTRACE_DEBUG=warn: reported, went on"
+	else
+		fail "$mode with POOLTRACE_DEBUG=warn: exit $rc" "$TMP/err"
+	fi
+}
+
+expect overflow "heap buffer overflow: written up to 1 byte past the end of a 24-byte block" \
+	overflow_by_one
+grep -q "\[61\] fd  fd" "$TMP/err" || fail "overflow: the hex dump does not mark the byte" "$TMP/err"
+expect overflow3 "heap buffer overflow: written up to 3 bytes past the end of a 600-byte block" \
+	overflow_glibc
+expect underflow "heap buffer underflow: written up to 1 byte before the start of a 40-byte" \
+	underflow
+expect double "double free of a 32-byte block" double_free double_free
+expect after "write after free: 1 byte of a freed 48-byte block changed, the first at offset 10" \
+	write_after_free write_after_free
+expect interior "free of a pointer 8 bytes inside a 64-byte block" free_interior
+expect mismatch "mismatched free: free_sized of a block from an aligned allocation" \
+	mismatched_aligned
+expect sized "mismatched free: free_sized with size 90 of a 100-byte block" mismatched_size
+expect realloc "double free of a 16-byte block" realloc_freed realloc_freed
+expect exitcheck "heap buffer overflow: written up to 1 byte past the end of a 16-byte block" \
+	overflow_never_freed
+
+run stack 1
+if [ $rc -eq 134 ] && grep -q "^==pooltrace== ERROR: free of 0x[0-9a-f]*, which was never allocated" "$TMP/err" &&
+   grep -q "is on this thread's stack" "$TMP/err" &&
+   awk '/^  the call:/ { getline; print; exit }' "$TMP/err" | grep -q " free_stack_address+0x"; then
+	pass "stack: free of a stack address, with the call's stack"
+else
+	fail "stack: exit $rc" "$TMP/err"
+fi
+
+# a write after free is also found when the block leaves the quarantine
+POOLTRACE_DEBUG=1 POOLTRACE_QUARANTINE=4096 LD_PRELOAD="$LIB" "$PROG" afterq > /dev/null 2> "$TMP/err"
+rc=$?
+if [ $rc -eq 134 ] &&
+   grep -q "^==pooltrace== ERROR: write after free: 1 byte of a freed 48-byte block changed, the first at offset 47" "$TMP/err" &&
+   grep -q "found by a later free, when the block left the quarantine" "$TMP/err" &&
+   awk '/^  freed by thread/ { getline; print; exit }' "$TMP/err" | grep -q " write_after_free_late+0x"; then
+	pass "afterq: a write after free found when the block leaves the quarantine"
+else
+	fail "afterq: exit $rc" "$TMP/err"
+fi
+POOLTRACE_DEBUG=1 POOLTRACE_QUARANTINE=0 LD_PRELOAD="$LIB" "$PROG" clean > /dev/null 2> "$TMP/err"
+rc=$?
+[ $rc -eq 0 ] && [ ! -s "$TMP/err" ] || fail "clean with no quarantine: exit $rc" "$TMP/err"
+
+for level in 1 warn; do
+	run clean $level
+	if [ $rc -eq 0 ] && [ ! -s "$TMP/err" ] && grep -q clean "$TMP/out"; then
+		pass "clean program, POOLTRACE_DEBUG=$level: no report"
+	else
+		fail "clean program, POOLTRACE_DEBUG=$level: exit $rc" "$TMP/err"
+	fi
+done
+
+# real programs run clean under the checker
+if POOLTRACE_DEBUG=1 LD_PRELOAD="$LIB" PYTHONMALLOC=malloc /usr/bin/python3 -c \
+	'import json, re; d = {str(i): [i] * 3 for i in range(20000)}; assert len(json.dumps(d)) > 1000' \
+	2> "$TMP/err" && [ ! -s "$TMP/err" ]; then
+	pass "python3 (PYTHONMALLOC=malloc) runs clean under POOLTRACE_DEBUG=1"
+else
+	fail "python3 under POOLTRACE_DEBUG=1" "$TMP/err"
+fi
+if POOLTRACE_DEBUG=1 LD_PRELOAD="$LIB" "$B/tests/stress" -t 4 -n 30000 -s 7 -f 3 > /dev/null \
+	2> "$TMP/err" && [ ! -s "$TMP/err" ]; then
+	pass "threaded stress with forks runs clean under POOLTRACE_DEBUG=1"
+else
+	fail "stress under POOLTRACE_DEBUG=1" "$TMP/err"
+fi
+
+# a bad value: one warning, debug off
+POOLTRACE_DEBUG=yes LD_PRELOAD="$LIB" "$PROG" double > /dev/null 2> "$TMP/err"
+rc=$?
+if grep -q "POOLTRACE_DEBUG=yes is not 0, 1 or warn; using 0" "$TMP/err" &&
+   [ "$(wc -l < "$TMP/err")" -eq 1 ]; then
+	pass "POOLTRACE_DEBUG=yes: one warning, debug off"
+else
+	fail "POOLTRACE_DEBUG=yes: exit $rc" "$TMP/err"
+fi
+
+# normal mode: an interior free is refused with one line, not passed on
+LD_PRELOAD="$LIB" "$PROG" interior > /dev/null 2> "$TMP/err"
+rc=$?
+if [ $rc -eq 0 ] && grep -q "^pooltrace: free(0x[0-9a-f]*): not the start of a block" "$TMP/err" &&
+   [ "$(wc -l < "$TMP/err")" -eq 1 ]; then
+	pass "normal mode: interior free refused with one line"
+else
+	fail "normal mode interior free: exit $rc" "$TMP/err"
+fi
+
+# a setuid program ignores the options: no trace, no debug mode
+if [ "$(id -u)" -eq 0 ] && id nobody > /dev/null 2>&1 && command -v setpriv > /dev/null; then
+	D=$(mktemp -d /tmp/pt-suid.XXXXXX)
+	chmod 755 "$D"
+	cc -O0 -o "$D/prog" tests/debug_prog.c -w -L"$B" -lpooltrace -Wl,-rpath,"$(cd "$B" && pwd)"
+	chmod 4755 "$D/prog"
+	mkdir "$D/out" && chmod 777 "$D/out"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups env POOLTRACE_PROFILE=1 \
+		POOLTRACE_OUTPUT="$D/out/t.trace" POOLTRACE_DEBUG=1 "$D/prog" clean > "$TMP/out" 2> "$TMP/err"
+	rc=$?
+	POOLTRACE_PROFILE=1 POOLTRACE_OUTPUT="$D/out/u.trace" "$D/prog" clean > /dev/null 2>&1
+	if [ $rc -eq 0 ] && [ ! -e "$D/out/t.trace" ] && [ -e "$D/out/u.trace" ]; then
+		pass "setuid program run by nobody: options ignored, no trace written"
+	else
+		fail "setuid: exit $rc, files: $(ls "$D/out")" "$TMP/err"
+	fi
+	rm -rf "$D"
+else
+	skip "setuid" "needs root, the nobody user and setpriv"
+fi
+summary
