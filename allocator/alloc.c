@@ -71,8 +71,11 @@ void pt__init_slow(void)
 		             : cfg.tcache > 255 ? 255 : cfg.tcache;
 		pt__sizeclass_build(pt__g.align, pt__size2class, pt__g.class_size,
 		                    &pt__g.nclasses);
-		for (unsigned k = 0; k < pt__g.nclasses; k++)
-			pt__g.class_recip[k] = (uint32_t)(0xffffffffu / pt__g.class_size[k] + 1);
+		for (unsigned k = 0; k < pt__g.nclasses; k++) {
+			uint32_t size = pt__g.class_size[k];
+			pt__g.class_geom[k] = (uint64_t)(0xffffffffu / size + 1) |
+			                      (uint64_t)(PT_POOL_SIZE / size - 1) * size << 32;
+		}
 		pt__region_init_unlocked();
 		/* pthread_key_create does not allocate in glibc */
 		pt__g.key_ok = pthread_key_create(&pt__g.key, heap_done) == 0;

@@ -220,7 +220,9 @@ struct pt_global {
 	/* read by every malloc and free while profiling: on lines of their own,
 	 * which neither the lock nor the lists below ever dirty */
 	uint16_t class_size[PT_NCLASSES_MAX] __attribute__((aligned(64)));
-	uint32_t class_recip[PT_NCLASSES_MAX];   /* 2^32 / size, rounded up */
+	/* per class: 2^32 / size rounded up (low half), the offset of the
+	 * last block in a pool (high half): pt__block_start() */
+	uint64_t class_geom[PT_NCLASSES_MAX];
 	/* arenas */
 	struct pt_arena *usable __attribute__((aligned(64)));   /* sorted by nfreepools, fewest first */
 	struct pt_arena *nfp2lasta[PT_POOLS_PER_ARENA + 1];
@@ -350,17 +352,17 @@ static inline bool pt__owns(uintptr_t a)
 
 /*
  * Is a the start of a block of class c (a in one of its pools)?  A block
- * starts at a multiple of the class size from its pool's start, and ends
- * within the pool.  Offsets are below 2^12 and sizes at most 2^9, so the
- * rounded-up 32-bit reciprocal gives the exact quotient: a multiply, no
- * division, on the free path.
+ * starts at a multiple of the class size from its pool's start, at most at
+ * the last block's offset.  Offsets are below 2^12, so with m = 2^32 / size
+ * rounded up, size divides off exactly when the low 32 bits of off * m are
+ * below m (Lemire's divisibility test): a multiply, no division, on the
+ * free path.
  */
 static inline bool pt__block_start(uintptr_t a, unsigned c)
 {
-	uint32_t off = (uint32_t)(a & (PT_POOL_SIZE - 1));
-	uint32_t size = pt__g.class_size[c];
-	uint32_t q = (uint32_t)(((uint64_t)off * pt__g.class_recip[c]) >> 32);
-	return q * size == off && off + size <= PT_POOL_SIZE;
+	uint64_t g = pt__g.class_geom[c];
+	uint32_t off = (uint32_t)(a & (PT_POOL_SIZE - 1)), m = (uint32_t)g;
+	return off * m < m && off <= (uint32_t)(g >> 32);
 }
 
 /* Record the class (+1; 0: none) of pool p in the region's class map. */

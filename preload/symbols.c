@@ -76,7 +76,7 @@ static inline void *malloc_impl(size_t n)
  * which class; blocks of arenas outside the region are found through the
  * radix map and their descriptor.  Anything else is glibc's (NULL too).
  */
-static inline void free_impl(void *p)
+static inline __attribute__((always_inline)) void free_impl(void *p)
 {
 	unsigned v = pt__class_of((uintptr_t)p);
 	if (PT_LIKELY(v != 0)) {

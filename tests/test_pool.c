@@ -291,6 +291,25 @@ static void test_fork_child_orphans_other_threads_heaps(void **state)
 	assert_int_equal(run_in_child(child_fork_orphans, NULL), 0);
 }
 
+/* pt__block_start against plain arithmetic, for every class and offset,
+ * and on real blocks: each start of a carved pool is one, nothing else is */
+static void test_block_start_matches_division(void **state)
+{
+	char *p = pt_alloc(40);
+	assert_non_null(p);
+	for (unsigned c = 0; c < pt_nclasses(); c++) {
+		unsigned size = (unsigned)pt_class_size(c);
+		for (uintptr_t off = 0; off < PT_POOL_SIZE; off++)
+			assert_int_equal(pt__block_start(off, c),
+			                 off % size == 0 && off + size <= PT_POOL_SIZE);
+	}
+	unsigned c = pt_size_class(40);
+	assert_true(pt__block_start((uintptr_t)p, c));
+	for (unsigned k = 1; k < pt_class_size(c); k++)
+		assert_false(pt__block_start((uintptr_t)p + k, c));
+	pt_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -301,6 +320,8 @@ int main(void)
 		cmocka_unit_test(test_exited_threads_heaps_are_adopted),
 		cmocka_unit_test(test_thread_after_its_exit_gets_enomem_not_a_crash),
 		cmocka_unit_test(test_fork_child_orphans_other_threads_heaps),
+		/* last: it leaves a pool behind that the counts above do not expect */
+		cmocka_unit_test(test_block_start_matches_division),
 	};
 	/* these tests watch pools: frees go straight to them (test_tcache.c
 	 * covers the thread cache) */
