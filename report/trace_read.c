@@ -112,7 +112,10 @@ struct pt_trace *pt_trace_open(const char *path, char *err, size_t errlen)
 	}
 	if (h.header_size != sizeof h + (uint64_t)h.exe_len + h.args_len ||
 	    h.header_size > size || h.nclasses > PT_TRACE_MAX_CLASSES ||
-	    h.depth > PT_TRACE_MAX_DEPTH) {
+	    h.depth > PT_TRACE_MAX_DEPTH ||
+	    /* the geometry the reports divide by: powers of two, pools in arenas */
+	    !h.pool_size || (h.pool_size & (h.pool_size - 1)) || h.arena_size <= h.pool_size ||
+	    (h.arena_size & (h.arena_size - 1))) {
 		snprintf(err, errlen, "%s: corrupt trace header", path);
 		munmap((void *)map, size);
 		return NULL;
