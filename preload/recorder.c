@@ -1730,13 +1730,16 @@ struct arena_ctx {
 #define PIN_CAND_MAX 4096
 static uintptr_t pin_cand[PIN_CAND_MAX];
 static unsigned pin_ncand;
+static int pin_all;
 
 static void arena_cb(const struct pt_arena_info *a, void *arg)
 {
 	struct arena_ctx *c = arg;
 	/* the walk counts blocks in thread caches as used: the shadow
-	 * words of the candidates tell */
-	if (a->blocks_used && a->blocks_used <= 2 * PT_PINNED_MAX && pin_ncand < PIN_CAND_MAX)
+	 * words of the candidates tell (at exit, when the caches hold more
+	 * than the heap, every arena is one) */
+	if (a->blocks_used && (pin_all || a->blocks_used <= 2 * PT_PINNED_MAX) &&
+	    pin_ncand < PIN_CAND_MAX)
 		pin_cand[pin_ncand++] = a->base;
 	if (c->p + 60 > c->end)
 		return;
@@ -1936,6 +1939,7 @@ static void snapshot(int kind)
 	p += 10;
 	struct arena_ctx ac = { p, R.scratch + R.scratch_cap, 0, 0 };
 	pin_ncand = 0;
+	pin_all = kind == PT_SNAP_EXIT;
 	pt_arena_walk(arena_cb, &ac);
 	uint8_t tmp[10], *te = pt_put_u(tmp, ac.n);
 	size_t cl = (size_t)(te - tmp);

@@ -603,31 +603,62 @@ static void frag_arenas(FILE *f, const struct pt_profile *p, const struct pt_sna
 	}
 }
 
-static void frag_pinned(FILE *f, struct pt_view *v, unsigned kind, unsigned long frames)
+static int by_fewest_blocks(const void *a, const void *b)
+{
+	const struct pt_pinned_arena *x = *(const struct pt_pinned_arena *const *)a;
+	const struct pt_pinned_arena *y = *(const struct pt_pinned_arena *const *)b;
+	if (x->blocks != y->blocks)
+		return x->blocks < y->blocks ? -1 : 1;
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? -1 : 1;
+	return x->base < y->base ? -1 : x->base > y->base;
+}
+
+/* The arenas of snapshot kind that a few blocks pin, fewest blocks first. */
+static void frag_pinned(FILE *f, struct pt_view *v, unsigned kind, unsigned long top,
+                        unsigned long frames)
 {
 	const struct pt_profile *p = &v->p;
-	unsigned n = 0;
-	for (size_t i = 0; i < p->npinned; i++) {
-		const struct pt_pinned_arena *a = &p->pinned[i];
-		if (a->snap_kind != kind)
-			continue;
-		if (!n++)
-			fprintf(f, "\nPINNED ARENAS at the %s: arenas of %s kept by at most %u live "
-			        "blocks\n", kind == PT_SNAP_PEAK ? "peak" : "exit",
-			        B(p->t->hdr.arena_size), PT_PINNED_MAX);
+	const char *when = kind == PT_SNAP_PEAK ? "peak" : "exit";
+	const struct pt_pinned_arena **a = calloc(p->npinned + 1, sizeof *a);
+	size_t n = 0;
+	uint64_t bytes = 0, blocks = 0;
+	if (!a) {
+		fprintf(stderr, "pooltrace: out of memory\n");
+		exit(2);
+	}
+	for (size_t i = 0; i < p->npinned; i++)
+		if (p->pinned[i].snap_kind == kind) {
+			a[n++] = &p->pinned[i];
+			bytes += p->pinned[i].bytes;
+			blocks += p->pinned[i].blocks;
+		}
+	if (!n) {
+		if (!p->sampled)
+			fprintf(f, "\nPINNED ARENAS at the %s: none\n", when);
+		free(a);
+		return;
+	}
+	qsort(a, n, sizeof *a, by_fewest_blocks);
+	fprintf(f, "\nPINNED ARENAS at the %s: %zu %s (%s) that at most %u live blocks each "
+	        "keep from being released: %s requested in %s %s\n", when, n,
+	        plural(n, "arena", "arenas"), B((uint64_t)n * p->t->hdr.arena_size),
+	        PT_PINNED_MAX, B(bytes), N(blocks), plural(blocks, "block", "blocks"));
+	for (size_t i = 0; i < n && i < top; i++) {
 		fprintf(f, "\n  arena 0x%llx: %s live %s, %s requested\n",
-		        (unsigned long long)a->base, N(a->blocks), plural(a->blocks, "block", "blocks"),
-		        B(a->bytes));
-		for (unsigned k = 0; k < a->ninfos; k++) {
-			const struct pt_info *in = &p->t->info[a->info[k].info];
-			fprintf(f, "    %s %s of %llu B from:\n", N(a->info[k].count),
-			        plural(a->info[k].count, "block", "blocks"),
+		        (unsigned long long)a[i]->base, N(a[i]->blocks),
+		        plural(a[i]->blocks, "block", "blocks"), B(a[i]->bytes));
+		for (unsigned k = 0; k < a[i]->ninfos; k++) {
+			const struct pt_info *in = &p->t->info[a[i]->info[k].info];
+			fprintf(f, "    %s %s of %llu B from:\n", N(a[i]->info[k].count),
+			        plural(a[i]->info[k].count, "block", "blocks"),
 			        (unsigned long long)in->size);
 			pt_print_stack(f, v, in->stack, (unsigned)frames, "        ");
 		}
 	}
-	if (!n && p->npinned == 0 && !p->sampled)
-		fprintf(f, "\nPINNED ARENAS at the %s: none\n", kind == PT_SNAP_PEAK ? "peak" : "exit");
+	if (n > top)
+		fprintf(f, "\n  ... %zu more pinned arenas (--top)\n", n - top);
+	free(a);
 }
 
 static void frag_over_time(FILE *f, const struct pt_profile *p, unsigned long rows)
@@ -677,8 +708,8 @@ int pt_cmd_frag(int argc, char **argv)
 	frag_breakdown(f, p, end, p->live_bytes[0], p->snap_exit ? "AT EXIT" : "AT THE LAST SNAPSHOT");
 	frag_classes(f, p, end);
 	frag_arenas(f, p, end);
-	frag_pinned(f, &v, PT_SNAP_PEAK, o.frames);
-	frag_pinned(f, &v, PT_SNAP_EXIT, o.frames);
+	frag_pinned(f, &v, PT_SNAP_PEAK, o.top, o.frames);
+	frag_pinned(f, &v, PT_SNAP_EXIT, o.top, o.frames);
 	frag_over_time(f, p, o.top);
 	pt_view_close(&v);
 	return 0;
