@@ -359,7 +359,8 @@ static void massif_node(struct export *x, const struct strtab *tab, const struct
 		run = xrealloc(run, (nrun + 1) * sizeof *run);
 		run[nrun++] = r;
 	}
-	qsort_r(run, nrun, sizeof *run, by_bytes_then_text, (void *)tab);
+	if (nrun > 1)
+		qsort_r(run, nrun, sizeof *run, by_bytes_then_text, (void *)tab);
 	while (nsig < nrun && run[nsig].bytes * 100 >= t->total)
 		nsig++;
 	for (size_t r = nsig; r < nrun; r++)
@@ -475,10 +476,12 @@ static uint64_t segment_offset(const char *path, uint64_t vaddr)
 	ElfW(Ehdr) eh;
 	ElfW(Phdr) ph;
 	uint64_t off = vaddr;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return off;
-	if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh &&
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh &&
 	    memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 && eh.e_ident[EI_CLASS] == NATIVE_CLASS &&
 	    eh.e_phentsize == sizeof ph) {
 		for (unsigned i = 0; i < eh.e_phnum; i++) {

@@ -721,7 +721,7 @@ int pt_cmd_frag(int argc, char **argv)
 struct dsite {
 	char *key;
 	uint32_t stack[2];        /* a stack id in each trace (0: none) */
-	int64_t peak[2], leaked[2], calls[2];
+	uint64_t peak[2], leaked[2], calls[2];
 };
 
 struct dmap {
@@ -800,13 +800,22 @@ static char *stack_key(struct pt_view *v, uint32_t stack)
 
 static const char *diff_by;
 
+/* to - from, saturated to [-INT64_MAX, INT64_MAX]: counters are unsigned
+ * and a damaged trace may hold any value */
+static int64_t growth(uint64_t from, uint64_t to)
+{
+	if (to >= from)
+		return to - from > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)(to - from);
+	return from - to > (uint64_t)INT64_MAX ? -INT64_MAX : -(int64_t)(from - to);
+}
+
 static int64_t diff_of(const struct dsite *d)
 {
 	if (strcmp(diff_by, "leaked") == 0)
-		return d->leaked[1] - d->leaked[0];
+		return growth(d->leaked[0], d->leaked[1]);
 	if (strcmp(diff_by, "calls") == 0)
-		return d->calls[1] - d->calls[0];
-	return d->peak[1] - d->peak[0];
+		return growth(d->calls[0], d->calls[1]);
+	return growth(d->peak[0], d->peak[1]);
 }
 
 static int by_growth(const void *a, const void *b)
@@ -847,9 +856,9 @@ int pt_cmd_diff(int argc, char **argv)
 				continue;
 			struct dsite *d = dmap_get(&m, stack_key(&v[t], s->stack));
 			d->stack[t] = s->stack;
-			d->peak[t] += (int64_t)s->peak_bytes;
-			d->leaked[t] += (int64_t)s->live_bytes;
-			d->calls[t] += (int64_t)s->n_alloc;
+			d->peak[t] += s->peak_bytes;
+			d->leaked[t] += s->live_bytes;
+			d->calls[t] += s->n_alloc;
 		}
 	struct dsite **row = calloc(m.n + 1, sizeof *row);
 	size_t n = 0;
@@ -866,14 +875,14 @@ int pt_cmd_diff(int argc, char **argv)
 	char s1[40], s2[40], s3[40];
 	fprintf(f, "pooltrace diff: %s -> %s\n", o.path, o.path2);
 	fprintf(f, "peak heap:  %s -> %s (%s)\n", B(a->peak), B(b->peak),
-	        signed_bytes(s1, sizeof s1, (int64_t)b->peak - (int64_t)a->peak));
+	        signed_bytes(s1, sizeof s1, growth(a->peak, b->peak)));
 	fprintf(f, "peak RSS:   %s -> %s (%s)\n", B(a->peak_rss), B(b->peak_rss),
-	        signed_bytes(s1, sizeof s1, (int64_t)b->peak_rss - (int64_t)a->peak_rss));
+	        signed_bytes(s1, sizeof s1, growth(a->peak_rss, b->peak_rss)));
 	fprintf(f, "not freed:  %s -> %s (%s)\n", B(a->live), B(b->live),
-	        signed_bytes(s1, sizeof s1, (int64_t)b->live - (int64_t)a->live));
+	        signed_bytes(s1, sizeof s1, growth(a->live, b->live)));
 	uint64_t ca = a->n_alloc[0] + a->n_alloc[1], cb = b->n_alloc[0] + b->n_alloc[1];
 	fprintf(f, "allocations: %s -> %s (%+lld)\n", N(ca), N(cb),
-	        (long long)cb - (long long)ca);
+	        (long long)growth(ca, cb));
 	fprintf(f, "\nSITES BY GROWTH OF %s (biggest first)\n",
 	        strcmp(o.by, "leaked") == 0 ? "BYTES NOT FREED" :
 	        strcmp(o.by, "calls") == 0 ? "ALLOCATIONS" : "LIVE BYTES AT THE PEAK");
@@ -882,9 +891,9 @@ int pt_cmd_diff(int argc, char **argv)
 	for (size_t i = 0; i < n && i < o.top; i++) {
 		struct dsite *d = row[i];
 		fprintf(f, "%2zu) peak %s, not freed %s, allocations %+lld%s\n", i + 1,
-		        signed_bytes(s2, sizeof s2, d->peak[1] - d->peak[0]),
-		        signed_bytes(s3, sizeof s3, d->leaked[1] - d->leaked[0]),
-		        (long long)(d->calls[1] - d->calls[0]),
+		        signed_bytes(s2, sizeof s2, growth(d->peak[0], d->peak[1])),
+		        signed_bytes(s3, sizeof s3, growth(d->leaked[0], d->leaked[1])),
+		        (long long)growth(d->calls[0], d->calls[1]),
 		        !d->calls[0] ? " (new)" : !d->calls[1] ? " (gone)" : "");
 		int t = d->calls[1] ? 1 : 0;
 		pt_print_stack(f, &v[t], d->stack[t], (unsigned)o.frames, "      ");

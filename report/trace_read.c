@@ -73,7 +73,7 @@ const char *pt_record_name(unsigned type)
 
 struct pt_trace *pt_trace_open(const char *path, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);   /* a FIFO must not block */
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
@@ -194,6 +194,7 @@ void pt_trace_close(struct pt_trace *t)
 			free(t->modmap[i].mod[k].seg);
 		}
 		free(t->modmap[i].mod);
+		free(t->modmap[i].idx);
 	}
 	free(t->modmap);
 	free(t->chunk);
@@ -240,6 +241,14 @@ static int64_t S(struct dec *d)
 	return v;
 }
 
+/* A list of n entries of at least min_bytes each must fit in what is left
+ * of the chunk: a hostile count cannot make the reader allocate more than
+ * the chunk could describe. */
+static int count_fits(struct dec *d, uint64_t n, unsigned min_bytes)
+{
+	return !d->bad && n <= (uint64_t)(d->end - d->p) / min_bytes;
+}
+
 static int define_stack(struct pt_trace *t, struct dec *d)
 {
 	uint64_t id = U(d), gen = U(d), n = U(d);
@@ -254,7 +263,7 @@ static int define_stack(struct pt_trace *t, struct dec *d)
 		return -1;
 	t->stack = grow_zeroed(t->stack, &t->nstacks, id, sizeof *t->stack);
 	struct pt_stack *s = &t->stack[id];
-	if (s->nframes)
+	if (s->ip)
 		return 0;   /* defined twice (a second fork child?): keep the first */
 	s->gen = (unsigned)gen;
 	s->nframes = (unsigned)n;
@@ -274,6 +283,29 @@ static int get_bytes(struct dec *d, const uint8_t **s, size_t *n)
 	return 0;
 }
 
+static int by_lo(const void *a, const void *b)
+{
+	const struct pt_seg_ref *x = a, *y = b;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+void pt_modmap_index(struct pt_modmap *m)
+{
+	size_t n = 0;
+	free(m->idx);
+	m->nidx = 0;
+	for (unsigned k = 0; k < m->count; k++)
+		n += m->mod[k].nseg;
+	m->idx = xmalloc((n ? n : 1) * sizeof *m->idx);
+	for (unsigned k = 0; k < m->count; k++)
+		for (unsigned s = 0; s < m->mod[k].nseg; s++) {
+			uint64_t lo = m->mod[k].base + m->mod[k].seg[s].vaddr;
+			m->idx[m->nidx++] = (struct pt_seg_ref){ lo, lo + m->mod[k].seg[s].memsz,
+			                                         &m->mod[k] };
+		}
+	qsort(m->idx, m->nidx, sizeof *m->idx, by_lo);
+}
+
 static int define_modules(struct pt_trace *t, struct dec *d)
 {
 	struct pt_modmap m;
@@ -281,9 +313,9 @@ static int define_modules(struct pt_trace *t, struct dec *d)
 	m.seq = U(d);
 	m.gen = (unsigned)U(d);
 	uint64_t count = U(d);
-	if (d->bad || count > 100000)
+	if (!count_fits(d, count, 4) || count > 100000)   /* 4 varints a module */
 		return -1;
-	m.mod = xmalloc(count * sizeof *m.mod);
+	m.mod = xmalloc((count ? count : 1) * sizeof *m.mod);
 	memset(m.mod, 0, count * sizeof *m.mod);
 	for (uint64_t i = 0; i < count && !d->bad; i++) {
 		struct pt_module *mo = &m.mod[i];
@@ -296,13 +328,17 @@ static int define_modules(struct pt_trace *t, struct dec *d)
 		memcpy(mo->path, s, n);
 		mo->path[n] = 0;
 		m.count = (unsigned)i + 1;
-		if (get_bytes(d, &s, &n) || n > sizeof mo->build_id)
+		if (get_bytes(d, &s, &n) || n > sizeof mo->build_id) {
+			d->bad = 1;
 			break;
+		}
 		memcpy(mo->build_id, s, n);
 		mo->build_id_len = (unsigned)n;
 		uint64_t nseg = U(d);
-		if (d->bad || nseg > 1000)
+		if (d->bad || nseg > 1000) {
+			d->bad = 1;
 			break;
+		}
 		mo->seg = xmalloc(nseg * sizeof *mo->seg);
 		for (uint64_t k = 0; k < nseg; k++) {
 			mo->seg[k].vaddr = U(d);
@@ -311,7 +347,8 @@ static int define_modules(struct pt_trace *t, struct dec *d)
 		}
 		mo->nseg = (unsigned)nseg;
 	}
-	if (d->bad || m.count != count) {
+	if (d->bad || m.count != count ||
+	    (t->nmodmaps && m.gen < t->modmap[t->nmodmaps - 1].gen)) {   /* gens only rise */
 		for (unsigned k = 0; k < m.count; k++) {
 			free(m.mod[k].path);
 			free(m.mod[k].seg);
@@ -320,6 +357,7 @@ static int define_modules(struct pt_trace *t, struct dec *d)
 		return -1;
 	}
 	t->modmap = xrealloc(t->modmap, (t->nmodmaps + 1) * sizeof *t->modmap);
+	pt_modmap_index(&m);
 	t->modmap[t->nmodmaps++] = m;
 	return 0;
 }
@@ -359,6 +397,7 @@ static struct pt_snapshot *parse_snapshot(struct dec *d)
 	if (d->bad || nc > PT_TRACE_MAX_CLASSES)
 		goto bad;
 	s->nclasses = (unsigned)nc;
+	s->cls = xmalloc((nc ? nc : 1) * sizeof *s->cls);
 	for (unsigned k = 0; k < s->nclasses; k++) {
 		struct pt_snap_class *c = &s->cls[k];
 		c->pools_used = U(d);
@@ -371,7 +410,7 @@ static struct pt_snapshot *parse_snapshot(struct dec *d)
 		c->req_bytes = U(d);
 	}
 	uint64_t na = U(d);
-	if (d->bad || na > (uint64_t)(d->end - d->p))
+	if (!count_fits(d, na, 6))   /* an arena takes 6 varints */
 		goto bad;
 	s->narenas = (size_t)na;
 	s->arena = xmalloc(na * sizeof *s->arena);
@@ -390,12 +429,14 @@ static struct pt_snapshot *parse_snapshot(struct dec *d)
 		goto bad;
 	return s;
 bad:
+	free(s->cls);
 	free(s->arena);
 	free(s);
 	return NULL;
 }
 
 #define INFO_ID_MAX   (1u << 28)
+#define HELD_MAX      (1u << 22)   /* events decoded and not delivered: ~400 MB */
 #define STREAM_MAX    (1u << 20)
 
 /* An INFO record: the writer numbers infos from 1 and defines them in
@@ -404,7 +445,7 @@ static int define_info(struct pt_trace *t, struct dec *d)
 {
 	uint64_t id = U(d), size = U(d), stack = U(d), kind = U(d);
 	if (d->bad || id != (t->ninfos ? t->ninfos : 1) || id > INFO_ID_MAX ||
-	    stack > UINT32_MAX || kind > 1)
+	    stack >= PT_TRACE_MAX_STACKS || kind > 1)
 		return -1;
 	t->info = grow_zeroed(t->info, &t->infos_cap, id, sizeof *t->info);
 	t->info[id] = (struct pt_info){ size, (uint32_t)stack, (uint32_t)kind };
@@ -433,6 +474,7 @@ static uint32_t *last_alloc(struct pt_trace *t, uint32_t stream)
 static void event_free(struct pt_event *e)
 {
 	if (e->snap) {
+		free(e->snap->cls);
 		free(e->snap->arena);
 		free((void *)e->snap);
 	}
@@ -456,13 +498,6 @@ static void loaded_free(struct loaded *l)
 	free(l);
 }
 
-/* A list of n entries of at least min_bytes each must fit in what is left
- * of the chunk: a hostile count cannot make the reader allocate more than
- * the chunk could describe. */
-static int count_fits(struct dec *d, uint64_t n, unsigned min_bytes)
-{
-	return !d->bad && n <= (uint64_t)(d->end - d->p) / min_bytes;
-}
 
 static struct pt_leaks *parse_leaks(struct pt_trace *t, struct dec *d)
 {
@@ -618,15 +653,21 @@ static struct loaded *decode_chunk(struct pt_trace *t, const struct pt_chunk_ind
 		case PT_REC_INFO:
 			if (PT_REC_SEQ(b) || define_info(t, &d))
 				d.bad = 1;
-			continue;
+			if (!d.bad)
+				continue;
+			break;       /* a damaged definition ends the chunk too */
 		case PT_REC_STACK:
 			if (PT_REC_SEQ(b) || define_stack(t, &d))
 				d.bad = 1;
-			continue;
+			if (!d.bad)
+				continue;
+			break;
 		case PT_REC_MODULES:
 			if (PT_REC_SEQ(b) || define_modules(t, &d))
 				d.bad = 1;
-			continue;
+			if (!d.bad)
+				continue;
+			break;
 		case PT_REC_SNAPSHOT:
 			e.seq = U(&d);
 			if (!d.bad && !(e.snap = parse_snapshot(&d)))
@@ -649,7 +690,9 @@ static struct loaded *decode_chunk(struct pt_trace *t, const struct pt_chunk_ind
 			break;
 		case PT_REC_LOST:
 			U(&d);
-			continue;
+			if (!d.bad)
+				continue;
+			break;
 		default:
 			d.bad = 1;
 		}
@@ -664,6 +707,15 @@ static struct loaded *decode_chunk(struct pt_trace *t, const struct pt_chunk_ind
 			break;
 		}
 		if (l->n == cap) {
+			if (t->held + cap > HELD_MAX) {   /* a chunk of millions of events */
+				*damaged = 1;
+				t->stop[0] = 0;
+				set_stop(t, "more than %u events in the chunk at file offset %llu",
+				         HELD_MAX, (unsigned long long)ci->off -
+				         sizeof(struct pt_chunk_header));
+				event_free(&e);
+				break;
+			}
 			cap *= 2;
 			l->ev = xrealloc(l->ev, cap * sizeof *l->ev);
 		}
@@ -762,6 +814,16 @@ int pt_trace_read(struct pt_trace *t, int (*fn)(void *ctx, const struct pt_event
 	}
 
 	while (next < n || hn > 0) {
+		if (next < n && t->held > HELD_MAX) {
+			/* a writer holds a chunk per thread: this is a hostile or
+			 * broken file, and memory must stay bounded */
+			t->stop[0] = 0;
+			set_stop(t, "more than %u events decoded ahead of their turn at the chunk "
+			         "at offset %llu: chunks too far out of order", HELD_MAX,
+			         (unsigned long long)t->chunk[next].off -
+			         sizeof(struct pt_chunk_header));
+			next = n;
+		}
 		if (next < n && (hn == 0 || suffix_min[next] <= head_seq(heap[0]))) {
 			const struct pt_chunk_index *ci = &t->chunk[next];
 			const uint8_t *data = t->map + ci->off;
@@ -800,11 +862,13 @@ int pt_trace_read(struct pt_trace *t, int (*fn)(void *ctx, const struct pt_event
 				loaded_free(l);
 				continue;
 			}
+			t->held += l->n;
 			heap_push(heap, &hn, l);
 			continue;
 		}
 		struct loaded *l = heap[0];
 		struct pt_event *e = &l->ev[l->next++];
+		t->held--;
 		resolve_temp(t, e);
 		t->events++;
 		if (e->type == PT_REC_END)
@@ -831,29 +895,47 @@ int pt_trace_read(struct pt_trace *t, int (*fn)(void *ctx, const struct pt_event
 	return rc;
 }
 
+static const struct pt_module *map_lookup(const struct pt_modmap *m, uint64_t ip)
+{
+	size_t lo = 0, hi = m->nidx;   /* the last segment starting at or below ip */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->idx[mid].lo <= ip)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if (m->nidx && ip >= m->idx[lo].lo && ip < m->idx[lo].hi)
+		return m->idx[lo].mod;
+	return NULL;
+}
+
+#define LATER_MAPS 16   /* later maps tried for an ip the current one misses */
+
 const struct pt_module *pt_trace_module(const struct pt_trace *t, unsigned gen, uint64_t ip)
 {
-	const struct pt_modmap *best = NULL;
-	for (size_t i = 0; i < t->nmodmaps; i++)
-		if (t->modmap[i].gen <= gen && (!best || t->modmap[i].gen > best->gen))
-			best = &t->modmap[i];
-	/* the map current at the stack's interning, else any later one */
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < t->nmodmaps; i++) {
-			const struct pt_modmap *m = pass ? &t->modmap[i] : best;
-			if (!m || (pass && m == best))
-				continue;
-			for (unsigned k = 0; k < m->count; k++) {
-				const struct pt_module *mo = &m->mod[k];
-				for (unsigned s = 0; s < mo->nseg; s++) {
-					uint64_t lo = mo->base + mo->seg[s].vaddr;
-					if (ip >= lo && ip < lo + mo->seg[s].memsz)
-						return mo;
-				}
-			}
-			if (!pass)
-				break;
-		}
+	/* the map current at the stack's interning: the last one of a
+	 * generation at most gen (define_modules keeps generations rising) */
+	size_t lo = 0, hi = t->nmodmaps, best;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->modmap[mid].gen <= gen)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	best = lo ? lo - 1 : SIZE_MAX;
+	if (best != SIZE_MAX) {
+		const struct pt_module *mo = map_lookup(&t->modmap[best], ip);
+		if (mo)
+			return mo;
+	}
+	/* else a module loaded while the stack was being taken: a later map */
+	size_t from = best == SIZE_MAX ? 0 : best + 1;
+	for (size_t i = from; i < t->nmodmaps && i < from + LATER_MAPS; i++) {
+		const struct pt_module *mo = map_lookup(&t->modmap[i], ip);
+		if (mo)
+			return mo;
 	}
 	return NULL;
 }

@@ -30,6 +30,8 @@ struct pt_modmap {             /* one MODULES record */
 	unsigned gen;
 	unsigned count;
 	struct pt_module *mod;
+	size_t nidx;              /* every segment, sorted by address */
+	struct pt_seg_ref { uint64_t lo, hi; const struct pt_module *mod; } *idx;
 };
 
 struct pt_stack {
@@ -57,7 +59,7 @@ struct pt_snapshot {
 	         pools_purged, bytes_in_blocks, bytes_free_blocks, rounding_est,
 	         pool_tails, headers;
 	unsigned nclasses;
-	struct pt_snap_class cls[PT_TRACE_MAX_CLASSES];
+	struct pt_snap_class *cls;    /* nclasses of them; NULL in a light one */
 	size_t narenas;
 	struct pt_snap_arena *arena;
 };
@@ -154,6 +156,7 @@ struct pt_trace {
 	size_t nmodmaps;
 	int ended;                /* an END record was seen */
 	uint64_t pos;             /* file offset read up to (for progress) */
+	size_t held;              /* events decoded and not yet delivered */
 	uint64_t events, streams_max;
 };
 
@@ -177,5 +180,9 @@ const struct pt_module *pt_trace_module(const struct pt_trace *t, unsigned gen,
                                         uint64_t ip);
 
 const char *pt_record_name(unsigned type);
+
+/* Index the segments of m (sorted, for pt_trace_module); the reader does
+ * it for every map it reads, a program that builds a map calls it. */
+void pt_modmap_index(struct pt_modmap *m);
 
 #endif

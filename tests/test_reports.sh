@@ -102,7 +102,25 @@ done
 [ $? -eq 2 ] || fail "report of a missing file must exit 2"
 "$PT" report --top x "$T/leak.trace" > /dev/null 2>&1
 [ $? -eq 1 ] || fail "report --top x must be a usage error"
-pass "cut, foreign and missing traces; bad options"
+mkfifo "$T/fifo"
+timeout 10 "$PT" report "$T/fifo" > /dev/null 2> "$T/fifo.err"
+rc=$?
+[ $rc -eq 2 ] || fail "report of a FIFO must not block: exit $rc" "$T/fifo.err"
+pass "cut, foreign and missing traces, a FIFO; bad options"
+
+# hostile files found by fuzzing (tests/corrupt/): each read ends with status
+# 0, 1 or 2, within 30 s and 1 GiB, with no more than a few lines on stderr
+for f in tests/corrupt/*.trace; do
+	for cmd in report "export --format folded -o $T/out" "diff tests/corrupt/base.trace"; do
+		/usr/bin/time -f %M -o "$T/mem" timeout 30 "$PT" $cmd "$f" > /dev/null 2> "$T/err"
+		rc=$?
+		mem=$(tail -1 "$T/mem")
+		if [ $rc -gt 2 ] || [ "${mem:-0}" -gt 1048576 ] || [ "$(wc -l < "$T/err")" -gt 3 ]; then
+			fail "$cmd $f: exit $rc, ${mem:-?} KB" "$T/err"
+		fi
+	done
+done
+pass "hostile traces from fuzzing: every command ends cleanly, bounded"
 
 # sampled traces have no scan: leaks says so
 "$PT" run --sample 4096 -o "$T/s.trace" -- "$B/tests/leak_prog" 2> /dev/null

@@ -72,6 +72,7 @@ static int setup(void **state)
 	dl_iterate_phdr(add_module, NULL);
 	T.modmap = &M;
 	T.nmodmaps = 1;
+	pt_modmap_index(&M);
 	exe = &M.mod[0];
 	return exe->build_id_len ? 0 : -1;
 }
@@ -289,6 +290,7 @@ static void test_changed_build_id_leaves_module_unsymbolized(void **state)
 	changed.build_id[0] ^= 0xff;
 	struct pt_modmap m = { .gen = 0, .count = 1, .mod = &changed };
 	struct pt_trace t = { .modmap = &m, .nmodmaps = 1 };
+	pt_modmap_index(&m);
 
 	unsigned n, nw;
 	caller_fn();
@@ -334,6 +336,7 @@ static void test_unreadable_modules_warn_once_each(void **state)
 	}
 	struct pt_modmap m = { .gen = 0, .count = NMOD, .mod = mods };
 	struct pt_trace t = { .modmap = &m, .nmodmaps = 1 };
+	pt_modmap_index(&m);
 
 	struct pt_symbolizer *s = pt_sym_open(&t);
 	for (int round = 0; round < 2; round++) {
