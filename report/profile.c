@@ -156,17 +156,22 @@ static void on_release(struct loader *l, uint32_t id, uint64_t size, uint32_t st
 	}
 }
 
+/* A deep copy of a full snapshot into old (or a new one): the reader frees
+ * its own once delivered. */
 static struct pt_snapshot *snap_copy(struct pt_snapshot *old, const struct pt_snapshot *s)
 {
-	if (old)
+	if (old) {
 		free(old->arena);
+		free(old->cls);
+	}
 	struct pt_snapshot *c = old ? old : xcalloc(1, sizeof *c);
 	*c = *s;
-	c->arena = NULL;
-	if (s->narenas) {
-		c->arena = xcalloc(s->narenas, sizeof *c->arena);
+	c->arena = xcalloc(s->narenas, sizeof *c->arena);
+	if (s->narenas)
 		memcpy(c->arena, s->arena, s->narenas * sizeof *c->arena);
-	}
+	c->cls = xcalloc(s->nclasses, sizeof *c->cls);
+	if (s->nclasses)
+		memcpy(c->cls, s->cls, s->nclasses * sizeof *c->cls);
 	return c;
 }
 
@@ -342,6 +347,7 @@ void pt_profile_free(struct pt_profile *p)
 	for (unsigned i = 0; i < 3; i++)
 		if (snaps[i]) {
 			free(snaps[i]->arena);
+			free(snaps[i]->cls);
 			free(snaps[i]);
 		}
 	for (size_t i = 0; i < p->npinned; i++)
