@@ -1,8 +1,10 @@
 # pooltrace - see README.md.  Targets:
 #   make            build/libpooltrace.so (and the test programs)
 #   make deps       install the Debian packages the build, tests and demo need
-#   make check      unit tests, API tests, recorder, reports, threaded stress,
-#                   real programs
+#   make check      unit tests, API tests, recorder, reports, debug mode, the
+#                   fuzz corpora replayed, threaded stress, real programs
+#   make fuzz       the libFuzzer targets, FUZZ_SECONDS each (tests/fuzz.mk)
+#   make check-asan report/ and the tests under ASan and UBSan
 #   make bench      glibc, jemalloc, mimalloc, tcmalloc and pooltrace side by side
 #                   (QUICK=1: about a minute); then the recorder against heaptrack
 #   make bench-record  the recorder's overhead and trace sizes only
@@ -153,7 +155,7 @@ deps:
 check: deps
 	$(MAKE) --no-print-directory all
 	$(MAKE) --no-print-directory check-unit check-api check-recorder check-reports \
-	    check-debug check-stress check-programs
+	    check-debug check-fuzz check-stress check-programs
 
 check-unit: $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do echo "== $$t"; $$t || exit 1; done
@@ -207,3 +209,6 @@ uninstall:
 
 clean:
 	rm -rf $(B)
+
+# make fuzz, check-fuzz, check-asan
+include tests/fuzz.mk
