@@ -38,6 +38,7 @@
 
 #include "report.h"
 
+
 #ifndef PT_VERSION
 #define PT_VERSION "unknown"
 #endif
@@ -67,16 +68,6 @@ static uint64_t field(const struct pt_site *s, size_t off)
 	return *(const uint64_t *)((const char *)s + off);
 }
 
-static void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (!p) {
-		fprintf(stderr, "pooltrace: out of memory\n");
-		exit(2);
-	}
-	return p;
-}
-
 /* ---- growing strings ------------------------------------------------------ */
 
 struct buf {                      /* s is NUL-terminated once anything is put */
@@ -90,7 +81,7 @@ static void buf_grow(struct buf *b, size_t more)
 		return;
 	while (b->len + more + 1 > b->cap)
 		b->cap = b->cap ? 2 * b->cap : 256;
-	b->s = xrealloc(b->s, b->cap);
+	b->s = pt_xrealloc(b->s, b->cap);
 }
 
 static void buf_putc(struct buf *b, char c)
@@ -208,9 +199,9 @@ static uint32_t intern(struct strtab *t, const char *s)
 	if (2 * (t->n + 1) >= t->nslots) {
 		t->nslots = t->nslots ? 2 * t->nslots : 1024;
 		free(t->slot);
-		t->slot = xrealloc(NULL, t->nslots * sizeof *t->slot);
+		t->slot = pt_xrealloc(NULL, t->nslots * sizeof *t->slot);
 		memset(t->slot, 0, t->nslots * sizeof *t->slot);
-		t->str = xrealloc(t->str, t->nslots / 2 * sizeof *t->str);
+		t->str = pt_xrealloc(t->str, t->nslots / 2 * sizeof *t->str);
 		for (uint32_t id = 0; id < t->n; id++)
 			strtab_place(t, id);
 	}
@@ -220,7 +211,7 @@ static uint32_t intern(struct strtab *t, const char *s)
 			return t->slot[i] - 1;
 	uint32_t id = (uint32_t)t->n++;
 	size_t len = strlen(s) + 1;
-	t->str[id] = memcpy(xrealloc(NULL, len), s, len);
+	t->str[id] = memcpy(pt_xrealloc(NULL, len), s, len);
 	strtab_place(t, id);
 	return id;
 }
@@ -288,7 +279,7 @@ static void mtree_build(struct export *x, struct strtab *tab, size_t off, struct
 	struct buf b = { 0 };
 	size_t n;
 	struct pt_site **site = pt_profile_sorted(&x->v->p, off, &n);
-	t->path = xrealloc(NULL, n * sizeof *t->path);
+	t->path = pt_xrealloc(NULL, n * sizeof *t->path);
 	t->n = n;
 	t->total = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -296,7 +287,7 @@ static void mtree_build(struct export *x, struct strtab *tab, size_t off, struct
 		size_t nf = pt_view_frames(x->v, site[i]->stack, fr, MAX_FRAMES);
 		m->bytes = field(site[i], off);
 		m->n = nf ? (unsigned)nf : 1;
-		m->id = xrealloc(NULL, m->n * sizeof *m->id);
+		m->id = pt_xrealloc(NULL, m->n * sizeof *m->id);
 		for (size_t k = 0; k < nf; k++) {
 			b.len = 0;
 			massif_frame(&b, x->v, fr[k]);
@@ -356,7 +347,7 @@ static void massif_node(struct export *x, const struct strtab *tab, const struct
 		while (i < hi && t->path[i].n > depth && t->path[i].id[depth] == r.id)
 			r.bytes += t->path[i++].bytes;
 		r.hi = i;
-		run = xrealloc(run, (nrun + 1) * sizeof *run);
+		run = pt_xrealloc(run, (nrun + 1) * sizeof *run);
 		run[nrun++] = r;
 	}
 	if (nrun > 1)
@@ -447,7 +438,7 @@ static void export_massif(struct export *x)
 	        x->v->path, cmd.s);
 	free(cmd.s);
 
-	struct msnap *s = xrealloc(NULL, (MASSIF_POINTS + 2) * sizeof *s);
+	struct msnap *s = pt_xrealloc(NULL, (MASSIF_POINTS + 2) * sizeof *s);
 	size_t n = massif_timeline(p, s);
 	for (size_t i = 0; i < n; i++) {
 		const struct mtree *tr = &tree[s[i].tree];
@@ -603,7 +594,7 @@ static void export_folded(struct export *x)
 	const struct pt_frame *fr[MAX_FRAMES];
 	size_t n, k = 0;
 	struct pt_site **site = pt_profile_sorted(&x->v->p, x->what->bytes_off, &n);
-	struct fline *line = xrealloc(NULL, n * sizeof *line);
+	struct fline *line = pt_xrealloc(NULL, n * sizeof *line);
 	for (size_t i = 0; i < n; i++) {
 		struct buf b = { 0 };
 		size_t nf = pt_view_frames(x->v, site[i]->stack, fr, MAX_FRAMES);
@@ -661,14 +652,14 @@ static void export_speedscope(struct export *x)
 	struct buf b = { 0 };
 	size_t n;
 	struct pt_site **site = pt_profile_sorted(&x->v->p, x->what->bytes_off, &n);
-	struct path *sample = xrealloc(NULL, n * sizeof *sample);
+	struct path *sample = pt_xrealloc(NULL, n * sizeof *sample);
 	uint64_t total = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct path *m = &sample[i];
 		size_t nf = pt_view_frames(x->v, site[i]->stack, fr, MAX_FRAMES);
 		m->bytes = field(site[i], x->what->bytes_off);
 		m->n = nf ? (unsigned)nf : 1;
-		m->id = xrealloc(NULL, m->n * sizeof *m->id);
+		m->id = pt_xrealloc(NULL, m->n * sizeof *m->id);
 		for (size_t j = 0; j < m->n; j++) {   /* root first */
 			b.len = 0;
 			speedscope_frame(&b, x->v, nf ? fr[nf - 1 - j] : NULL);

@@ -9,25 +9,6 @@
 
 #include "profile.h"
 
-static void *xcalloc(size_t n, size_t sz)
-{
-	void *p = calloc(n ? n : 1, sz);
-	if (!p) {
-		fprintf(stderr, "pooltrace: out of memory\n");
-		exit(2);
-	}
-	return p;
-}
-
-static void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (!p) {
-		fprintf(stderr, "pooltrace: out of memory\n");
-		exit(2);
-	}
-	return p;
-}
 
 struct loader {
 	struct pt_profile *p;
@@ -43,7 +24,7 @@ static struct pt_site *site_of(struct pt_profile *p, uint32_t stack)
 		size_t n = p->nsites ? p->nsites : 1024;
 		while (n <= stack)
 			n *= 2;
-		p->site = xrealloc(p->site, n * sizeof *p->site);
+		p->site = pt_xrealloc(p->site, n * sizeof *p->site);
 		memset(p->site + p->nsites, 0, (n - p->nsites) * sizeof *p->site);
 		for (size_t i = p->nsites; i < n; i++)
 			p->site[i].stack = (uint32_t)i;
@@ -164,12 +145,12 @@ static struct pt_snapshot *snap_copy(struct pt_snapshot *old, const struct pt_sn
 		free(old->arena);
 		free(old->cls);
 	}
-	struct pt_snapshot *c = old ? old : xcalloc(1, sizeof *c);
+	struct pt_snapshot *c = old ? old : pt_xcalloc(1, sizeof *c);
 	*c = *s;
-	c->arena = xcalloc(s->narenas, sizeof *c->arena);
+	c->arena = pt_xcalloc(s->narenas, sizeof *c->arena);
 	if (s->narenas)
 		memcpy(c->arena, s->arena, s->narenas * sizeof *c->arena);
-	c->cls = xcalloc(s->nclasses, sizeof *c->cls);
+	c->cls = pt_xcalloc(s->nclasses, sizeof *c->cls);
 	if (s->nclasses)
 		memcpy(c->cls, s->cls, s->nclasses * sizeof *c->cls);
 	return c;
@@ -187,7 +168,7 @@ static void on_snapshot(struct loader *l, const struct pt_snapshot *s)
 	}
 	if (p->npoints == p->points_cap) {
 		p->points_cap = p->points_cap ? 2 * p->points_cap : 256;
-		p->point = xrealloc(p->point, p->points_cap * sizeof *p->point);
+		p->point = pt_xrealloc(p->point, p->points_cap * sizeof *p->point);
 	}
 	struct pt_point *pt = &p->point[p->npoints++];
 	*pt = (struct pt_point){
@@ -242,7 +223,7 @@ static void on_pinned(struct loader *l, const struct pt_pinned *pn)
 			p->pinned[k++] = p->pinned[i];
 	}
 	p->npinned = k;
-	p->pinned = xrealloc(p->pinned, (p->npinned + pn->n) * sizeof *p->pinned);
+	p->pinned = pt_xrealloc(p->pinned, (p->npinned + pn->n) * sizeof *p->pinned);
 	for (size_t i = 0; i < pn->n; i++) {
 		const struct pt_pinned_rec *a = &pn->a[i];
 		struct pt_pinned_arena *d = &p->pinned[p->npinned++];
@@ -250,7 +231,7 @@ static void on_pinned(struct loader *l, const struct pt_pinned *pn)
 			.snap_kind = pn->snap_kind, .time_ns = l->time_ns, .base = a->base,
 			.blocks = a->blocks, .bytes = a->bytes, .ninfos = (unsigned)a->ninfos,
 		};
-		d->info = xcalloc(a->ninfos, sizeof *d->info);
+		d->info = pt_xcalloc(a->ninfos, sizeof *d->info);
 		for (size_t j = 0; j < a->ninfos; j++) {
 			d->info[j].info = a->info[j].info;
 			d->info[j].count = a->info[j].blocks;
@@ -374,7 +355,7 @@ static int by_field(const void *a, const void *b)
 
 struct pt_site **pt_profile_sorted(const struct pt_profile *p, size_t off, size_t *n)
 {
-	struct pt_site **v = xcalloc(p->nsites, sizeof *v);
+	struct pt_site **v = pt_xcalloc(p->nsites, sizeof *v);
 	size_t k = 0;
 	for (size_t i = 0; i < p->nsites; i++)
 		if (*(const uint64_t *)((const char *)&p->site[i] + off))

@@ -47,30 +47,10 @@
 
 #include "symbolize.h"
 
+
 /* libstdc++'s demangler (cxxabi.h is C++ only) */
 char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 
-/* ---- memory: out of memory ends the report tool, as in trace_read.c ------ */
-
-static void *xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-	if (!p) {
-		fprintf(stderr, "pooltrace: out of memory\n");
-		exit(2);
-	}
-	return p;
-}
-
-static void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (!p) {
-		fprintf(stderr, "pooltrace: out of memory\n");
-		exit(2);
-	}
-	return p;
-}
 
 /* ---- hash map (k1, k2) -> non-NULL pointer ----------------------------------
  * Open addressing, linear probing; cap is 0 or a power of two, and
@@ -109,7 +89,7 @@ static void map_put(struct map *m, uint64_t k1, uint64_t k2, void *val)
 {
 	if (2 * (m->n + 1) > m->cap) {
 		struct map g = { .cap = m->cap ? 2 * m->cap : 64, .n = m->n };
-		g.slot = xmalloc(g.cap * sizeof *g.slot);
+		g.slot = pt_xmalloc(g.cap * sizeof *g.slot);
 		memset(g.slot, 0, g.cap * sizeof *g.slot);
 		for (size_t i = 0; i < m->cap; i++)
 			if (m->slot[i].val)
@@ -183,8 +163,8 @@ static void warn(struct pt_symbolizer *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	s->warn = xrealloc(s->warn, (s->nwarn + 1) * sizeof *s->warn);
-	s->warn[s->nwarn] = xmalloc(strlen(buf) + 1);
+	s->warn = pt_xrealloc(s->warn, (s->nwarn + 1) * sizeof *s->warn);
+	s->warn[s->nwarn] = pt_xmalloc(strlen(buf) + 1);
 	strcpy(s->warn[s->nwarn++], buf);
 }
 
@@ -212,7 +192,7 @@ static struct modfile *modfile_of(struct pt_symbolizer *s, const struct pt_modul
 			mf = o;
 	}
 	if (!mf) {
-		mf = xmalloc(sizeof *mf);
+		mf = pt_xmalloc(sizeof *mf);
 		*mf = (struct modfile){
 			.id = s->nmf + 1,
 			.path = m->path,
@@ -221,7 +201,7 @@ static struct modfile *modfile_of(struct pt_symbolizer *s, const struct pt_modul
 			.internal = strncmp(base_name(m->path), "libpooltrace", 12) == 0,
 			.state = MF_UNOPENED,
 		};
-		s->mf = xrealloc(s->mf, (s->nmf + 1) * sizeof *s->mf);
+		s->mf = pt_xrealloc(s->mf, (s->nmf + 1) * sizeof *s->mf);
 		s->mf[s->nmf++] = mf;
 	}
 	map_put(&s->by_module, (uintptr_t)m, 0, mf);
@@ -348,7 +328,7 @@ static void ranges_add(struct ranges *t, Dwarf_Die *die)
 			continue;
 		if (t->n == t->cap) {
 			t->cap = t->cap ? 2 * t->cap : 64;
-			t->r = xrealloc(t->r, t->cap * sizeof *t->r);
+			t->r = pt_xrealloc(t->r, t->cap * sizeof *t->r);
 		}
 		t->r[t->n++] = (struct die_range){ lo, hi, *die };
 	}
@@ -431,7 +411,7 @@ static unsigned func_chain(struct pt_symbolizer *s, const struct modfile *mf, Dw
 	Dwarf_Off cu_off = dwarf_dieoffset(cu);
 	struct ranges *funcs = map_get(&s->cu_funcs, mf->id, cu_off);
 	if (!funcs) {
-		funcs = xmalloc(sizeof *funcs);
+		funcs = pt_xmalloc(sizeof *funcs);
 		*funcs = (struct ranges){ 0, 0, NULL };
 		collect_funcs(cu, funcs);
 		qsort(funcs->r, funcs->n, sizeof *funcs->r, die_range_cmp);
@@ -443,7 +423,7 @@ static unsigned func_chain(struct pt_symbolizer *s, const struct modfile *mf, Dw
 		return 0;
 
 	unsigned n = 1, cap = 8;
-	Dwarf_Die *c = xmalloc(cap * sizeof *c);      /* outermost first */
+	Dwarf_Die *c = pt_xmalloc(cap * sizeof *c);      /* outermost first */
 	c[0] = *fn;
 	/* down the scopes holding pc: blocks, inlined instances */
 	Dwarf_Die scope = *fn, d;
@@ -461,7 +441,7 @@ static unsigned func_chain(struct pt_symbolizer *s, const struct modfile *mf, Dw
 			break;
 		if (tag == DW_TAG_inlined_subroutine) {
 			if (n == cap)
-				c = xrealloc(c, (cap *= 2) * sizeof *c);
+				c = pt_xrealloc(c, (cap *= 2) * sizeof *c);
 			c[n++] = d;
 		}
 		scope = d;
@@ -477,7 +457,7 @@ static unsigned func_chain(struct pt_symbolizer *s, const struct modfile *mf, Dw
 
 static struct resolved *new_resolved(unsigned n, const struct modfile *mf, uint64_t addr)
 {
-	struct resolved *r = xmalloc(sizeof *r + n * sizeof r->f[0]);
+	struct resolved *r = pt_xmalloc(sizeof *r + n * sizeof r->f[0]);
 	r->n = n;
 	for (unsigned i = 0; i < n; i++)
 		r->f[i] = (struct pt_frame){

@@ -30,25 +30,37 @@ struct loaded {                /* a decoded chunk waiting in the heap */
 	size_t n, next;
 };
 
-static void *xmalloc(size_t n)
+/* Out of memory ends the report tool: one line, status 2. */
+static void out_of_memory(void)
+{
+	fprintf(stderr, "pooltrace: out of memory\n");
+	exit(2);
+}
+
+void *pt_xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
-	if (!p) {
-		fprintf(stderr, "pooltrace: out of memory\n");
-		exit(2);
-	}
+	if (!p)
+		out_of_memory();
 	return p;
 }
 
-static void *xrealloc(void *p, size_t n)
+void *pt_xcalloc(size_t n, size_t sz)
 {
-	p = realloc(p, n ? n : 1);
-	if (!p) {
-		fprintf(stderr, "pooltrace: out of memory\n");
-		exit(2);
-	}
+	void *p = calloc(n ? n : 1, sz ? sz : 1);
+	if (!p)
+		out_of_memory();
 	return p;
 }
+
+void *pt_xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		out_of_memory();
+	return p;
+}
+
 
 static void set_stop(struct pt_trace *t, const char *fmt, ...)
 {
@@ -121,16 +133,16 @@ struct pt_trace *pt_trace_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 
-	struct pt_trace *t = xmalloc(sizeof *t);
+	struct pt_trace *t = pt_xmalloc(sizeof *t);
 	memset(t, 0, sizeof *t);
 	t->path = path;
 	t->map = map;
 	t->size = size;
 	t->hdr = h;
-	t->exe = xmalloc(h.exe_len + 1);
+	t->exe = pt_xmalloc(h.exe_len + 1);
 	memcpy(t->exe, map + sizeof h, h.exe_len);
 	t->exe[h.exe_len] = 0;
-	t->args = xmalloc(h.args_len + 1);
+	t->args = pt_xmalloc(h.args_len + 1);
 	memcpy(t->args, map + sizeof h + h.exe_len, h.args_len);
 	t->args[h.args_len] = 0;
 
@@ -167,7 +179,7 @@ struct pt_trace *pt_trace_open(const char *path, char *err, size_t errlen)
 		}
 		if (t->nchunks == cap) {
 			cap = cap ? cap * 2 : 256;
-			t->chunk = xrealloc(t->chunk, cap * sizeof *t->chunk);
+			t->chunk = pt_xrealloc(t->chunk, cap * sizeof *t->chunk);
 		}
 		t->chunk[t->nchunks].off = off + sizeof c;
 		t->chunk[t->nchunks].h = c;
@@ -212,7 +224,7 @@ static void *grow_zeroed(void *a, size_t *n, size_t i, size_t sz)
 	size_t nn = *n ? *n : 1024;
 	while (nn <= i)
 		nn *= 2;
-	a = xrealloc(a, nn * sz);
+	a = pt_xrealloc(a, nn * sz);
 	memset((char *)a + *n * sz, 0, (nn - *n) * sz);
 	*n = nn;
 	return a;
@@ -267,7 +279,7 @@ static int define_stack(struct pt_trace *t, struct dec *d)
 		return 0;   /* defined twice (a second fork child?): keep the first */
 	s->gen = (unsigned)gen;
 	s->nframes = (unsigned)n;
-	s->ip = xmalloc(n * sizeof *s->ip);
+	s->ip = pt_xmalloc(n * sizeof *s->ip);
 	memcpy(s->ip, ip, n * sizeof *s->ip);
 	return 0;
 }
@@ -296,7 +308,7 @@ void pt_modmap_index(struct pt_modmap *m)
 	m->nidx = 0;
 	for (unsigned k = 0; k < m->count; k++)
 		n += m->mod[k].nseg;
-	m->idx = xmalloc((n ? n : 1) * sizeof *m->idx);
+	m->idx = pt_xmalloc((n ? n : 1) * sizeof *m->idx);
 	for (unsigned k = 0; k < m->count; k++)
 		for (unsigned s = 0; s < m->mod[k].nseg; s++) {
 			uint64_t lo = m->mod[k].base + m->mod[k].seg[s].vaddr;
@@ -315,7 +327,7 @@ static int define_modules(struct pt_trace *t, struct dec *d)
 	uint64_t count = U(d);
 	if (!count_fits(d, count, 4) || count > 100000)   /* 4 varints a module */
 		return -1;
-	m.mod = xmalloc((count ? count : 1) * sizeof *m.mod);
+	m.mod = pt_xmalloc((count ? count : 1) * sizeof *m.mod);
 	memset(m.mod, 0, count * sizeof *m.mod);
 	for (uint64_t i = 0; i < count && !d->bad; i++) {
 		struct pt_module *mo = &m.mod[i];
@@ -324,7 +336,7 @@ static int define_modules(struct pt_trace *t, struct dec *d)
 		mo->base = U(d);
 		if (get_bytes(d, &s, &n))
 			break;
-		mo->path = xmalloc(n + 1);
+		mo->path = pt_xmalloc(n + 1);
 		memcpy(mo->path, s, n);
 		mo->path[n] = 0;
 		m.count = (unsigned)i + 1;
@@ -339,7 +351,7 @@ static int define_modules(struct pt_trace *t, struct dec *d)
 			d->bad = 1;
 			break;
 		}
-		mo->seg = xmalloc(nseg * sizeof *mo->seg);
+		mo->seg = pt_xmalloc(nseg * sizeof *mo->seg);
 		for (uint64_t k = 0; k < nseg; k++) {
 			mo->seg[k].vaddr = U(d);
 			mo->seg[k].memsz = U(d);
@@ -356,7 +368,7 @@ static int define_modules(struct pt_trace *t, struct dec *d)
 		free(m.mod);
 		return -1;
 	}
-	t->modmap = xrealloc(t->modmap, (t->nmodmaps + 1) * sizeof *t->modmap);
+	t->modmap = pt_xrealloc(t->modmap, (t->nmodmaps + 1) * sizeof *t->modmap);
 	pt_modmap_index(&m);
 	t->modmap[t->nmodmaps++] = m;
 	return 0;
@@ -364,7 +376,7 @@ static int define_modules(struct pt_trace *t, struct dec *d)
 
 static struct pt_snapshot *parse_snapshot(struct dec *d)
 {
-	struct pt_snapshot *s = xmalloc(sizeof *s);
+	struct pt_snapshot *s = pt_xmalloc(sizeof *s);
 	memset(s, 0, sizeof *s);
 	s->kind = (unsigned)U(d);
 	s->time_ns = U(d);
@@ -397,7 +409,7 @@ static struct pt_snapshot *parse_snapshot(struct dec *d)
 	if (d->bad || nc > PT_TRACE_MAX_CLASSES)
 		goto bad;
 	s->nclasses = (unsigned)nc;
-	s->cls = xmalloc((nc ? nc : 1) * sizeof *s->cls);
+	s->cls = pt_xmalloc((nc ? nc : 1) * sizeof *s->cls);
 	for (unsigned k = 0; k < s->nclasses; k++) {
 		struct pt_snap_class *c = &s->cls[k];
 		c->pools_used = U(d);
@@ -413,7 +425,7 @@ static struct pt_snapshot *parse_snapshot(struct dec *d)
 	if (!count_fits(d, na, 6))   /* an arena takes 6 varints */
 		goto bad;
 	s->narenas = (size_t)na;
-	s->arena = xmalloc(na * sizeof *s->arena);
+	s->arena = pt_xmalloc(na * sizeof *s->arena);
 	uint64_t base = 0;
 	for (size_t i = 0; i < na; i++) {
 		struct pt_snap_arena *a = &s->arena[i];
@@ -501,14 +513,14 @@ static void loaded_free(struct loaded *l)
 
 static struct pt_leaks *parse_leaks(struct pt_trace *t, struct dec *d)
 {
-	struct pt_leaks *lk = xmalloc(sizeof *lk);
+	struct pt_leaks *lk = pt_xmalloc(sizeof *lk);
 	lk->roots_bytes = U(d);
 	uint64_t n = U(d);
 	lk->n = 0;
 	lk->e = NULL;
 	if (!count_fits(d, n, 4))
 		goto bad;
-	lk->e = xmalloc((n ? n : 1) * sizeof *lk->e);
+	lk->e = pt_xmalloc((n ? n : 1) * sizeof *lk->e);
 	for (lk->n = 0; lk->n < n; lk->n++) {
 		struct pt_leak_entry *e = &lk->e[lk->n];
 		uint64_t info = U(d), cls = U(d);
@@ -528,14 +540,14 @@ bad:
 
 static struct pt_pinned *parse_pinned(struct pt_trace *t, struct dec *d)
 {
-	struct pt_pinned *pn = xmalloc(sizeof *pn);
+	struct pt_pinned *pn = pt_xmalloc(sizeof *pn);
 	pn->snap_kind = (unsigned)U(d);
 	uint64_t n = U(d), base = 0;
 	pn->n = 0;
 	pn->a = NULL;
 	if (!count_fits(d, n, 4))
 		goto bad;
-	pn->a = xmalloc((n ? n : 1) * sizeof *pn->a);
+	pn->a = pt_xmalloc((n ? n : 1) * sizeof *pn->a);
 	for (pn->n = 0; pn->n < n;) {
 		struct pt_pinned_rec *a = &pn->a[pn->n];
 		base += (uint64_t)S(d);
@@ -546,7 +558,7 @@ static struct pt_pinned *parse_pinned(struct pt_trace *t, struct dec *d)
 		if (!count_fits(d, ni, 2))
 			goto bad;
 		a->ninfos = 0;
-		a->info = xmalloc((ni ? ni : 1) * sizeof *a->info);
+		a->info = pt_xmalloc((ni ? ni : 1) * sizeof *a->info);
 		pn->n++;
 		for (; a->ninfos < ni; a->ninfos++) {
 			uint64_t info = U(d);
@@ -573,9 +585,9 @@ bad:
 static struct loaded *decode_chunk(struct pt_trace *t, const struct pt_chunk_index *ci,
                                    const uint8_t *data, size_t len, int *damaged)
 {
-	struct loaded *l = xmalloc(sizeof *l);
+	struct loaded *l = pt_xmalloc(sizeof *l);
 	size_t cap = 64;
-	l->ev = xmalloc(cap * sizeof *l->ev);
+	l->ev = pt_xmalloc(cap * sizeof *l->ev);
 	l->n = l->next = 0;
 	struct dec d = { data, data + len, 0 };
 	uint64_t seq = ci->h.first_seq;
@@ -717,7 +729,7 @@ static struct loaded *decode_chunk(struct pt_trace *t, const struct pt_chunk_ind
 				break;
 			}
 			cap *= 2;
-			l->ev = xrealloc(l->ev, cap * sizeof *l->ev);
+			l->ev = pt_xrealloc(l->ev, cap * sizeof *l->ev);
 		}
 		l->ev[l->n++] = e;
 	}
@@ -797,16 +809,16 @@ int pt_trace_read(struct pt_trace *t, int (*fn)(void *ctx, const struct pt_event
                   void *ctx)
 {
 	size_t n = t->nchunks;
-	uint64_t *suffix_min = xmalloc((n + 1) * sizeof *suffix_min);
+	uint64_t *suffix_min = pt_xmalloc((n + 1) * sizeof *suffix_min);
 	suffix_min[n] = UINT64_MAX;
 	for (size_t i = n; i-- > 0;) {
 		uint64_t f = t->chunk[i].h.first_seq;
 		suffix_min[i] = f < suffix_min[i + 1] ? f : suffix_min[i + 1];
 	}
-	struct loaded **heap = xmalloc((n + 1) * sizeof *heap);
+	struct loaded **heap = pt_xmalloc((n + 1) * sizeof *heap);
 	size_t hn = 0, next = 0;
 	ZSTD_DCtx *dc = ZSTD_createDCtx();
-	uint8_t *raw = xmalloc(PT_CHUNK_MAX);
+	uint8_t *raw = pt_xmalloc(PT_CHUNK_MAX);
 	int zok = 0, rc = 0;
 	if (!dc) {
 		fprintf(stderr, "pooltrace: out of memory\n");
