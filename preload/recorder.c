@@ -1783,6 +1783,20 @@ static uint8_t *snap_head(uint8_t *p, uint64_t seq, int kind, uint64_t rss, int6
 }
 
 /*
+ * A list whose count is only known at its end: 10 bytes were left at
+ * count_at for the varint, the list runs up to end.  Write the count there
+ * and close the gap; returns the new end.
+ */
+static uint8_t *put_count_before(uint8_t *count_at, uint8_t *end, uint64_t n)
+{
+	uint8_t tmp[10], *te = pt_put_u(tmp, n);
+	size_t cl = (size_t)(te - tmp);
+	memmove(count_at + cl, count_at + 10, (size_t)(end - (count_at + 10)));
+	memcpy(count_at, tmp, cl);
+	return end - (10 - cl);
+}
+
+/*
  * The PINNED record of a peak or exit snapshot: for each candidate arena
  * of the walk just made, the infos of its live blocks, read from the
  * shadow words of its pools.  Other threads may allocate and free while
@@ -1841,11 +1855,7 @@ static void write_pinned_locked(int kind)
 		}
 		n++;
 	}
-	uint8_t tmp[10], *te = pt_put_u(tmp, n);
-	size_t cl = (size_t)(te - tmp);
-	memmove(count_at + cl, count_at + 10, (size_t)(p - (count_at + 10)));
-	memcpy(count_at, tmp, cl);
-	p -= 10 - cl;
+	p = put_count_before(count_at, p, n);
 	chunk_write_locked(0, (uint32_t)gettid_(), seq, rec, (uint32_t)(p - rec));
 }
 
@@ -1941,11 +1951,7 @@ static void snapshot(int kind)
 	pin_ncand = 0;
 	pin_all = kind == PT_SNAP_EXIT;
 	pt_arena_walk(arena_cb, &ac);
-	uint8_t tmp[10], *te = pt_put_u(tmp, ac.n);
-	size_t cl = (size_t)(te - tmp);
-	memmove(count_at + cl, count_at + 10, (size_t)(ac.p - (count_at + 10)));
-	memcpy(count_at, tmp, cl);
-	p = ac.p - (10 - cl);
+	p = put_count_before(count_at, ac.p, ac.n);
 	chunk_write_locked(0, (uint32_t)gettid_(), seq, R.scratch, (uint32_t)(p - R.scratch));
 	if (!R.sample && R.shadow && (kind == PT_SNAP_PEAK || kind == PT_SNAP_EXIT))
 		write_pinned_locked(kind);
@@ -2266,11 +2272,7 @@ static void write_leaks_locked(const uint64_t (*cnt)[2][3], uint32_t ninfo, uint
 				p = pt_put_u(p, cnt[id][1][st - 1]);
 				n++;
 			}
-		uint8_t tmp[10], *te = pt_put_u(tmp, n);
-		size_t cl = (size_t)(te - tmp);
-		memmove(count_at + cl, count_at + 10, (size_t)(p - (count_at + 10)));
-		memcpy(count_at, tmp, cl);
-		p -= 10 - cl;
+		p = put_count_before(count_at, p, n);
 		chunk_write_locked(0, (uint32_t)gettid_(), seq, rec, (uint32_t)(p - rec));
 		first = 0;
 	}
