@@ -566,8 +566,7 @@ static void put_snapshot(struct html *h, const char *kind, const struct pt_snaps
 	uint64_t bins[10] = { 0 };
 	for (size_t a = 0; a < s->narenas; a++) {
 		double occ = pt_arena_occupancy(hdr, &s->arena[a]);
-		unsigned b = occ > 0 ? (unsigned)(occ * 10) : 0;
-		bins[b < 10 ? b : 9]++;
+		bins[occ >= 0.9 ? 9 : occ > 0 ? (unsigned)(occ * 10) : 0]++;   /* damaged: > 1 */
 	}
 	j_open(j, "occupancy", '[');
 	for (unsigned b = 0; b < 10; b++)

@@ -589,8 +589,7 @@ static void frag_arenas(FILE *f, const struct pt_profile *p, const struct pt_sna
 	unsigned bins[10] = { 0 };
 	for (size_t i = 0; i < s->narenas; i++) {
 		double o = pt_arena_occupancy(&p->t->hdr, &s->arena[i]);
-		unsigned b = (unsigned)(o * 10);
-		bins[b > 9 ? 9 : b]++;
+		bins[o >= 0.9 ? 9 : (unsigned)(o * 10)]++;   /* a damaged count may pass 1 */
 	}
 	fprintf(f, "\nARENA OCCUPANCY (live block bytes / arena pool bytes): %zu %s\n",
 	        s->narenas, plural(s->narenas, "arena", "arenas"));
