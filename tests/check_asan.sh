@@ -33,6 +33,8 @@ SAN="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined,float-cast-over
 ASAN_OPTIONS="exitcode=86:detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1:quarantine_size_mb=32"
 UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=86"
 export ASAN_OPTIONS UBSAN_OPTIONS
+MEM_LIMIT_KB=2097152   # test_reports.sh's bound on the hostile traces, ASan's overhead added
+export MEM_LIMIT_KB
 unset DEBUGINFOD_URLS
 
 PASS=0

@@ -121,10 +121,13 @@ fuzz: $(FUZZ_BINS)
 # (Not tests/corrupt/: its decompression bombs take minutes under ASan;
 # test_reports.sh runs them.)  Nonzero on any crash.
 check-fuzz: $(FUZZ_BINS)
-	POOLTRACE_ALIGN=16 $(FUZZ_DIR)/fuzz_alloc -runs=0 $(FUZZ_COMMON) tests/fuzz/corpus_alloc
-	POOLTRACE_ALIGN=8 $(FUZZ_DIR)/fuzz_alloc -runs=0 $(FUZZ_COMMON) tests/fuzz/corpus_alloc
+	@mkdir -p $(FUZZ_DIR)/artifacts
+	POOLTRACE_ALIGN=16 $(FUZZ_DIR)/fuzz_alloc -runs=0 $(FUZZ_COMMON) \
+	    -artifact_prefix=$(FUZZ_DIR)/artifacts/replay-alloc- tests/fuzz/corpus_alloc
+	POOLTRACE_ALIGN=8 $(FUZZ_DIR)/fuzz_alloc -runs=0 $(FUZZ_COMMON) \
+	    -artifact_prefix=$(FUZZ_DIR)/artifacts/replay-alloc8- tests/fuzz/corpus_alloc
 	FUZZ_TRACE_ALL_COMMANDS=1 $(FUZZ_DIR)/fuzz_trace -runs=0 $(FUZZ_COMMON) $(FUZZ_QUIET) \
-	    tests/fuzz/corpus_trace
+	    -artifact_prefix=$(FUZZ_DIR)/artifacts/replay-trace- tests/fuzz/corpus_trace
 
 check-asan: lib $(B)/pooltrace $(B)/tests/leak_prog $(B)/tests/cxx_prog $(B)/tests/rec_prog \
             $(B)/tests/rec_lib.so $(B)/tests/stress

@@ -84,6 +84,7 @@ static int teardown(void **state)
 		free(M.mod[i].seg);
 	}
 	free(M.mod);
+	free(M.idx);
 	return 0;
 }
 
@@ -311,6 +312,7 @@ static void test_changed_build_id_leaves_module_unsymbolized(void **state)
 	assert_non_null(strstr(w[0], "build-id differs"));
 	assert_non_null(strstr(w[0], exe->path));
 	pt_sym_close(s);
+	free(m.idx);
 }
 
 static void test_unreadable_modules_warn_once_each(void **state)
@@ -366,6 +368,7 @@ static void test_unreadable_modules_warn_once_each(void **state)
 	const struct pt_frame *f = pt_sym_lookup(s, 0, mods[4].base + 0x11, &n);
 	assert_string_equal(pt_sym_name(s, &f[0]), "linux-vdso.so.1+0x10");
 	pt_sym_close(s);
+	free(m.idx);
 }
 
 int main(void)
