@@ -104,12 +104,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "compiler.h"
 #include "pool_alloc.h"
-
-#define PT_LIKELY(x)   __builtin_expect(!!(x), 1)
-#define PT_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define PT_HIDDEN      __attribute__((visibility("hidden")))
-#define PT_NOINLINE    __attribute__((noinline))
 
 #define PT_ARENA_SHIFT   18
 #define PT_POOL_SHIFT    12
@@ -124,13 +120,6 @@
 
 #if PT_ARENA_SIZE != (1u << PT_ARENA_SHIFT) || PT_POOL_SIZE != (1u << PT_POOL_SHIFT)
 #error "arena and pool sizes must match their shifts"
-#endif
-
-/* pt_assert: a trap that never allocates or prints (musl's a_crash). */
-#if defined(PT_DEBUG) && PT_DEBUG > 0
-#define pt_assert(c) do { if (PT_UNLIKELY(!(c))) __builtin_trap(); } while (0)
-#else
-#define pt_assert(c) do { (void)sizeof(c); } while (0)
 #endif
 
 struct pt_block {

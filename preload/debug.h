@@ -19,7 +19,7 @@
 
 #include <stddef.h>
 
-#define PT_HIDDEN __attribute__((visibility("hidden")))
+#include "../allocator/compiler.h"
 
 enum pt_dbg_state {
 	PT_DBG_UNREAD = 0,   /* options not read yet: the next call reads them */

@@ -12,7 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-#define PT_HIDDEN __attribute__((visibility("hidden")))
+#include "../allocator/compiler.h"
 
 /* Like vsnprintf: writes at most cap-1 bytes and a NUL, returns the length
  * the whole output would have had. */

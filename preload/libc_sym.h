@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#define PT_HIDDEN __attribute__((visibility("hidden")))
+#include "../allocator/compiler.h"
 
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);

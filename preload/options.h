@@ -5,7 +5,7 @@
 #ifndef POOLTRACE_OPTIONS_H
 #define POOLTRACE_OPTIONS_H
 
-#define PT_HIDDEN __attribute__((visibility("hidden")))
+#include "../allocator/compiler.h"
 
 struct pt_options {
 	int stats;            /* POOLTRACE_STATS: 1 prints allocator stats at exit */
