@@ -29,7 +29,10 @@ BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -fPIC -pthread $(NOBUILTIN) $(CF
 
 ALLOC_SRC   := allocator/os.c allocator/arena.c allocator/alloc.c allocator/stats.c
 PRELOAD_SRC := preload/symbols.c preload/options.c preload/fmt.c preload/libc_sym.c \
-               preload/stats_print.c preload/recorder.c preload/heapscan.c preload/debug.c
+               preload/stats_print.c preload/common.c preload/modules.c preload/hindex.c \
+               preload/stacks.c preload/addrmap.c preload/recorder.c preload/rec_hooks.c \
+               preload/rec_buffer.c preload/rec_file.c preload/rec_info.c preload/rec_live.c \
+               preload/rec_snapshot.c preload/leakscan.c preload/heapscan.c preload/debug.c
 ALLOC_OBJ   := $(ALLOC_SRC:%.c=$(B)/%.o)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
 HEADERS     := $(wildcard allocator/*.h preload/*.h)

@@ -16,31 +16,25 @@
  * it is checked for writes after free, then released.
  *
  * Stacks (libunwind) are captured before any lock is taken: libunwind may
- * allocate, and its allocations come back here (the thread's depth counter
- * stops them from capturing in turn).  A problem found under the lock is
+ * allocate, and its allocations come back here (the reentrancy counter
+ * pt__inside stops them from capturing in turn).  A problem found under the lock is
  * copied into a struct report, and printed after the lock is released
  * (dladdr takes the loader's lock).  Nothing here calls glibc's malloc or
  * stdio.
  */
 #include <dlfcn.h>
 #include <errno.h>
-#include <link.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
 
 #include "../allocator/pool_alloc.h"
+#include "common.h"
 #include "debug.h"
 #include "fmt.h"
 #include "libc_sym.h"
 #include "options.h"
+#include "stacks.h"
 
 #define HDR_SIZE     48u              /* header + front guard */
 #define GUARD        16u
@@ -51,7 +45,7 @@
 #define MAGIC_FREED  0x50544446u      /* "FDTP" */
 #define DEPTH        16               /* frames kept per stack */
 #define STACKS_MAX   (1u << 20)
-#define STORE_SIZE   ((size_t)STACKS_MAX * 8 * 6)   /* reserved for frames */
+#define STORE_SIZE   ((size_t)STACKS_MAX * 64)   /* reserved for frames */
 #define QUAR_SLOTS   (1u << 20)
 
 struct hdr {                          /* at p - 48 */
@@ -76,9 +70,8 @@ struct entry {                        /* the registry's copy */
 
 int pt__dbg_state;
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;   /* registry, quarantine */
-static pthread_mutex_t stack_lock = PTHREAD_MUTEX_INITIALIZER;
-static __thread int depth;           /* inside this file (reentrant calls) */
+static struct pt_lock lock = PT_LOCK_INIT(PT_RANK_DEBUG);   /* registry, quarantine */
+static struct pt_stack_table stacks = PT_STACK_TABLE_INIT(PT_RANK_DEBUG_STACKS);
 
 static struct {
 	struct entry *slot;           /* open addressing, power of 2 */
@@ -87,134 +80,53 @@ static struct {
 	size_t qhead, qlen;
 	uint64_t qbytes, qmax;
 	uint32_t serial;
-	/* stacks: frames in a store, an open-addressing index by hash */
-	uintptr_t *store;
-	size_t store_used;
-	uint32_t *sidx;               /* hash index: stack id, 0 empty */
-	uint64_t *soff;               /* id -> offset in store (in words) */
-	uint32_t nstacks;
-	uintptr_t self_lo, self_hi;   /* our own text: frames dropped */
 	unsigned problems;
 } D;
 
-static void *map(size_t n, int noreserve)
-{
-	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
-	               MAP_PRIVATE | MAP_ANONYMOUS | (noreserve ? MAP_NORESERVE : 0), -1, 0);
-	return p == MAP_FAILED ? NULL : p;
-}
-
-static pid_t tid(void)
-{
-	return (pid_t)syscall(SYS_gettid);
-}
-
 /* ---- options and set-up ---------------------------------------------------- */
-
-static int self_cb(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	uintptr_t me = (uintptr_t)&self_cb;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && me - lo < ph->p_memsz) {
-			D.self_lo = lo;
-			D.self_hi = lo + ph->p_memsz;
-			return 1;
-		}
-	}
-	return 0;
-}
 
 int pt__dbg_enabled(void)
 {
 	if (pt__dbg_state == PT_DBG_UNREAD) {
-		pthread_mutex_lock(&lock);
+		pt__lock(&lock);
 		if (pt__dbg_state == PT_DBG_UNREAD) {
 			pt__options_read();
 			int on = pt__opt.debug != 0;
 			D.qmax = pt__opt.quarantine;
 			if (on) {
 				D.cap = 1u << 16;
-				D.slot = map(D.cap * sizeof *D.slot, 0);
-				D.quar = map(QUAR_SLOTS * sizeof *D.quar, 1);
-				D.store = map(STORE_SIZE, 1);
-				D.sidx = map(2 * (size_t)STACKS_MAX * sizeof *D.sidx, 1);
-				D.soff = map((size_t)STACKS_MAX * sizeof *D.soff, 1);
-				if (!D.slot || !D.quar || !D.store || !D.sidx || !D.soff) {
+				D.slot = pt__map(D.cap * sizeof *D.slot, 0);
+				D.quar = pt__map(QUAR_SLOTS * sizeof *D.quar, 1);
+				if (!D.slot || !D.quar ||
+				    pt__stacks_init(&stacks, STACKS_MAX, STORE_SIZE)) {
 					pt__dprintf(2, "pooltrace: warning: no memory for "
 					            "POOLTRACE_DEBUG; debug mode off\n");
 					on = 0;
 				}
-				D.nstacks = 1;   /* 0: no stack */
 			}
 			__atomic_store_n(&pt__dbg_state,
 			                 !on ? PT_DBG_OFF : pt__opt.debug == 2 ? PT_DBG_WARN
 			                                                       : PT_DBG_ABORT,
 			                 __ATOMIC_RELEASE);
 		}
-		pthread_mutex_unlock(&lock);
+		pt__unlock(&lock);
 	}
 	return pt__dbg_state >= PT_DBG_ABORT;
 }
 
 /* ---- stacks ---------------------------------------------------------------- */
 
-static uint64_t hash_frames(const uintptr_t *ip, unsigned n)
-{
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-	for (unsigned i = 0; i < n; i++)
-		h = (h ^ ip[i]) * 0xff51afd7ed558ccdull, h ^= h >> 31;
-	return h;
-}
-
 /* The id of the calling thread's stack (innermost first, our frames
  * dropped), or 0 when it cannot be taken (inside libunwind's own
  * allocations, or the tables are full). */
 static uint32_t capture(void)
 {
-	if (depth > 1)
+	if (pt__inside > 1)
 		return 0;
-	if (!D.self_hi)
-		dl_iterate_phdr(self_cb, NULL);
-	void *raw[DEPTH + 8];
-	int n = unw_backtrace(raw, DEPTH + 8);
-	uintptr_t ip[DEPTH];
-	unsigned k = 0;
-	for (int i = 0; i < n && k < DEPTH; i++) {
-		uintptr_t a = (uintptr_t)raw[i];
-		if (k == 0 && a - D.self_lo < D.self_hi - D.self_lo)
-			continue;
-		ip[k++] = a;
-	}
-	if (!k)
-		return 0;
-	uint64_t h = hash_frames(ip, k);
-	size_t mask = 2 * (size_t)STACKS_MAX - 1, i = h & mask;
-	uint32_t id = 0;
-	pthread_mutex_lock(&stack_lock);
-	for (;; i = (i + 1) & mask) {
-		uint32_t s = D.sidx[i];
-		if (!s)
-			break;
-		const uintptr_t *f = &D.store[D.soff[s]];
-		if (f[0] == k && memcmp(f + 1, ip, k * sizeof *ip) == 0) {
-			id = s;
-			goto out;
-		}
-	}
-	if (D.nstacks < STACKS_MAX &&
-	    (D.store_used + k + 1) * sizeof *D.store <= STORE_SIZE) {
-		id = D.nstacks++;
-		D.soff[id] = D.store_used;
-		D.store[D.store_used] = k;
-		memcpy(&D.store[D.store_used + 1], ip, k * sizeof *ip);
-		D.store_used += k + 1;
-		D.sidx[i] = id;
-	}
-out:
-	pthread_mutex_unlock(&stack_lock);
-	return id;
+	pt__modules_find_self();   /* our frames are dropped */
+	void *ip[DEPTH];
+	int n = pt__unwind(ip, DEPTH), fresh;
+	return n ? pt__stacks_intern(&stacks, ip, n, 0, 0, &fresh) : 0;
 }
 
 static void print_stack(const char *title, uint32_t id, pid_t who)
@@ -227,9 +139,9 @@ static void print_stack(const char *title, uint32_t id, pid_t who)
 		pt__dprintf(2, "    (no stack)\n");
 		return;
 	}
-	const uintptr_t *f = &D.store[D.soff[id]];
-	for (unsigned i = 0; i < f[0]; i++) {
-		uintptr_t ip = f[1 + i];
+	const struct pt_stack_entry *f = pt__stacks_get(&stacks, id);
+	for (unsigned i = 0; i < f->nframes; i++) {
+		uintptr_t ip = f->ip[i];
 		Dl_info di;
 		/* a return address: its call is the byte before */
 		if (dladdr((void *)(ip - 1), &di) && di.dli_sname && di.dli_saddr)
@@ -264,7 +176,7 @@ static struct entry *reg_find(uintptr_t p)
 static int reg_grow(void)
 {
 	size_t ocap = D.cap, ncap = ocap * 2;
-	struct entry *old = D.slot, *nw = map(ncap * sizeof *nw, 0);
+	struct entry *old = D.slot, *nw = pt__map(ncap * sizeof *nw, 0);
 	if (!nw)
 		return -1;
 	D.slot = nw;
@@ -563,7 +475,7 @@ static unsigned log2_of(size_t a)
 
 void *pt__dbg_alloc(size_t align, size_t n, unsigned api, int zero)
 {
-	depth++;
+	pt__inside++;
 	uint32_t stack = capture();
 	size_t ualign = align > 16 ? align : 16;
 	size_t off = (HDR_SIZE + ualign - 1) & ~(ualign - 1);   /* p stays aligned */
@@ -576,7 +488,7 @@ void *pt__dbg_alloc(size_t align, size_t n, unsigned api, int zero)
 			base = __libc_memalign(ualign, total);
 	}
 	if (!base) {
-		depth--;
+		pt__inside--;
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -588,16 +500,16 @@ void *pt__dbg_alloc(size_t align, size_t n, unsigned api, int zero)
 	struct entry e = {
 		.p = (uintptr_t)p, .size = n, .off = (uint32_t)off, .alloc_stack = stack,
 		.api = (uint16_t)api, .align_log2 = (uint16_t)(align ? log2_of(align) : 0),
-		.alloc_tid = tid(),
+		.alloc_tid = pt__gettid(),
 	};
-	pthread_mutex_lock(&lock);
+	pt__lock(&lock);
 	e.serial = ++D.serial;
 	*h = (struct hdr){ .size = n, .magic = MAGIC_LIVE, .api = e.api,
 	                   .align_log2 = e.align_log2, .off = e.off, .alloc_stack = stack,
 	                   .serial = e.serial };
 	int failed = reg_add(&e);
-	pthread_mutex_unlock(&lock);
-	depth--;
+	pt__unlock(&lock);
+	pt__inside--;
 	if (failed) {
 		underlying_free((uintptr_t)base);
 		errno = ENOMEM;
@@ -675,7 +587,7 @@ static void retire(struct entry *e, uint32_t stack, struct report *r)
 	memset((void *)(e->p + e->size), FILL_GUARD, GUARD);
 	e->freed = 1;
 	e->free_stack = stack;
-	e->free_tid = tid();
+	e->free_tid = pt__gettid();
 	*h = (struct hdr){ .size = e->size, .magic = MAGIC_FREED, .api = e->api,
 	                   .align_log2 = e->align_log2, .off = e->off,
 	                   .alloc_stack = e->alloc_stack, .free_stack = stack,
@@ -696,10 +608,10 @@ void pt__dbg_free(void *ptr, unsigned how, size_t size, size_t align)
 {
 	if (!ptr)
 		return;
-	depth++;
+	pt__inside++;
 	uint32_t stack = capture();
 	struct report r = { .kind = K_NONE }, later = { .kind = K_NONE };
-	pthread_mutex_lock(&lock);
+	pt__lock(&lock);
 	struct entry *e = check_for_free((uintptr_t)ptr, how, size, align, &r);
 	if (r.kind != K_NONE) {
 		r.e = e ? *e : r.e;
@@ -709,8 +621,8 @@ void pt__dbg_free(void *ptr, unsigned how, size_t size, size_t align)
 		retire(e, stack, &later);
 	if (later.kind != K_NONE)
 		D.problems++;
-	pthread_mutex_unlock(&lock);
-	depth--;
+	pt__unlock(&lock);
+	pt__inside--;
 	r.now_stack = stack;
 	if (r.kind != K_NONE)
 		report(&r);
@@ -727,20 +639,20 @@ void *pt__dbg_realloc(void *ptr, size_t n)
 		return NULL;
 	}
 	/* check first: a bad pointer is reported, not copied from */
-	depth++;
+	pt__inside++;
 	struct report r = { .kind = K_NONE };
-	pthread_mutex_lock(&lock);
+	pt__lock(&lock);
 	struct entry *e = check_for_free((uintptr_t)ptr, PT_FREE_REALLOC, 0, 0, &r);
 	size_t old = e ? (size_t)e->size : 0;
-	pthread_mutex_unlock(&lock);
-	depth--;
+	pt__unlock(&lock);
+	pt__inside--;
 	if (!e) {
-		depth++;
+		pt__inside++;
 		r.now_stack = capture();
-		depth--;
-		pthread_mutex_lock(&lock);
+		pt__inside--;
+		pt__lock(&lock);
 		D.problems++;
-		pthread_mutex_unlock(&lock);
+		pt__unlock(&lock);
 		report(&r);
 		errno = EINVAL;
 		return NULL;
@@ -757,10 +669,10 @@ size_t pt__dbg_usable_size(void *ptr)
 {
 	if (!ptr)
 		return 0;
-	pthread_mutex_lock(&lock);
+	pt__lock(&lock);
 	struct entry *e = reg_find((uintptr_t)ptr);
 	size_t n = e && !e->freed ? (size_t)e->size : 0;
-	pthread_mutex_unlock(&lock);
+	pt__unlock(&lock);
 	return n;
 }
 
@@ -768,13 +680,13 @@ unsigned pt__dbg_check_all(const char *when)
 {
 	if (pt__dbg_state < PT_DBG_ABORT)
 		return 0;
-	depth++;
+	pt__inside++;
 	uint32_t stack = capture();
 	unsigned found = 0;
 	size_t i = 0;
 	for (;;) {
 		struct report r = { .kind = K_NONE, .op = when, .now_stack = stack };
-		pthread_mutex_lock(&lock);
+		pt__lock(&lock);
 		for (; i < D.cap && r.kind == K_NONE; i++) {
 			const struct entry *e = &D.slot[i];
 			if (!e->p)
@@ -785,13 +697,13 @@ unsigned pt__dbg_check_all(const char *when)
 		}
 		if (r.kind != K_NONE)
 			D.problems++;
-		pthread_mutex_unlock(&lock);
+		pt__unlock(&lock);
 		if (r.kind == K_NONE)
 			break;
 		found++;
 		report(&r);
 	}
-	depth--;
+	pt__inside--;
 	return found;
 }
 
@@ -799,22 +711,22 @@ void pt__dbg_fork_prepare(void)
 {
 	if (pt__dbg_state < PT_DBG_ABORT)
 		return;
-	pthread_mutex_lock(&lock);
-	pthread_mutex_lock(&stack_lock);
+	pt__lock(&lock);
+	pt__lock(&stacks.lock);
 }
 
 void pt__dbg_fork_parent(void)
 {
 	if (pt__dbg_state < PT_DBG_ABORT)
 		return;
-	pthread_mutex_unlock(&stack_lock);
-	pthread_mutex_unlock(&lock);
+	pt__unlock(&stacks.lock);
+	pt__unlock(&lock);
 }
 
 void pt__dbg_fork_child(void)
 {
 	if (pt__dbg_state < PT_DBG_ABORT)
 		return;
-	pthread_mutex_init(&stack_lock, NULL);
-	pthread_mutex_init(&lock, NULL);
+	pt__lock_reinit(&stacks.lock);
+	pt__lock_reinit(&lock);
 }

@@ -14,9 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../allocator/internal.h"
-
-#define PT_HIDDEN __attribute__((visibility("hidden")))
+#include "../allocator/fastpath.h"
 
 /* Nonzero while recording (cleared for good on a write error). */
 PT_HIDDEN extern volatile int pt__rec_on;
@@ -32,7 +30,7 @@ static inline size_t pt__rec_sfilter_idx(uintptr_t p)
 
 /*
  * A thread's byte countdown to its next sampled allocation, first in its
- * recorder state (struct rec_thread in recorder.c).  It stays at 0 when
+ * recorder state (struct pt_rec_thread in rec_internal.h).  It stays at 0 when
  * every event is recorded, so that each allocation takes the slow path.
  *
  * With sampling, the pool hooks below are the whole cost of profiling for
@@ -47,10 +45,8 @@ struct pt_rec_hot {
 	uint64_t n_realloc;        /* realloc calls, counted inline */
 };
 
-/* This thread's state (NULL until its first event), and the guard that is
- * set while the recorder itself runs: what it allocates is not recorded. */
+/* This thread's state, NULL until its first event. */
 PT_HIDDEN extern __thread struct pt_rec_hot *pt__rec_tl __attribute__((tls_model("initial-exec")));
-PT_HIDDEN extern __thread int pt__rec_guard __attribute__((tls_model("initial-exec")));
 
 /* The constructor: reads the options, opens nothing yet (the file is
  * created at the first flush), starts the snapshot thread. */
@@ -58,19 +54,28 @@ PT_HIDDEN void pt__rec_init(void);
 /* The destructor: final snapshot, flush of every buffer, the end record. */
 PT_HIDDEN void pt__rec_fini(void);
 
-/* counted: the inline hook has taken n off the countdown already */
-PT_HIDDEN void pt__rec_alloc_slow(void *p, size_t n, int counted);
-PT_HIDDEN void pt__rec_free_slow(void *p);
 /* realloc: the sequence number and old's info are taken before the call
  * (old may be freed inside it), the event written after it with the result. */
 struct pt_rec_realloc {
 	uint64_t seq1;             /* seq + 1; 0: nothing to write for old */
 	uint32_t old_info;
 };
-PT_HIDDEN struct pt_rec_realloc pt__rec_realloc_begin(void *old);
-/* counted: the inline hook has counted the call and taken n off the countdown */
-PT_HIDDEN void pt__rec_realloc_end(struct pt_rec_realloc token, void *old, void *p, size_t n,
-                                   int counted);
+
+/*
+ * The slow hooks, one set for full recording and one for sampling, chosen
+ * at start (rec_hooks.c); set before pt__rec_on.
+ *   alloc        counted: the inline hook has taken n off the countdown
+ *   realloc_end  counted: the inline hook has counted the call and taken n
+ *                off the countdown
+ */
+struct pt_rec_hooks {
+	void (*alloc)(void *p, size_t n, int counted);
+	void (*free)(void *p);
+	struct pt_rec_realloc (*realloc_begin)(void *old);
+	void (*realloc_end)(struct pt_rec_realloc token, void *old, void *p, size_t n,
+	                    int counted);
+};
+PT_HIDDEN extern const struct pt_rec_hooks *pt__rec_hooks;
 
 /* fork: called from the atfork handlers, around the allocator's own. */
 PT_HIDDEN void pt__rec_fork_prepare(void);
@@ -99,10 +104,10 @@ static inline void pt__rec_alloc(void *p, size_t n)
 		h->sample_left -= (int64_t)n;
 		if (__builtin_expect(h->sample_left > 0, 1))
 			return;
-		pt__rec_alloc_slow(p, n, 1);
+		pt__rec_hooks->alloc(p, n, 1);
 		return;
 	}
-	pt__rec_alloc_slow(p, n, 0);
+	pt__rec_hooks->alloc(p, n, 0);
 }
 
 /* Block p is about to be freed (it may be handed out again as soon as it
@@ -114,7 +119,7 @@ static inline void pt__rec_free(void *p)
 		return;
 	if (__builtin_expect(pt__class_of((uintptr_t)p) != 0 && !pt__rec_maybe_sampled(p), 1))
 		return;
-	pt__rec_free_slow(p);
+	pt__rec_hooks->free(p);
 }
 
 /* realloc(old, n) with old != NULL, around the call.  With sampling, a
@@ -124,7 +129,7 @@ static inline struct pt_rec_realloc pt__rec_realloc_before(void *old)
 {
 	if (__builtin_expect(!pt__rec_maybe_sampled(old), 1))
 		return (struct pt_rec_realloc){ 0, 0 };
-	return pt__rec_realloc_begin(old);
+	return pt__rec_hooks->realloc_begin(old);
 }
 
 static inline void pt__rec_realloc_after(struct pt_rec_realloc tok, void *old, void *p, size_t n)
@@ -135,10 +140,10 @@ static inline void pt__rec_realloc_after(struct pt_rec_realloc tok, void *old, v
 		h->sample_left -= (int64_t)n;
 		if (__builtin_expect(h->sample_left > 0, 1))
 			return;
-		pt__rec_realloc_end(tok, old, p, n, 1);
+		pt__rec_hooks->realloc_end(tok, old, p, n, 1);
 		return;
 	}
-	pt__rec_realloc_end(tok, old, p, n, 0);
+	pt__rec_hooks->realloc_end(tok, old, p, n, 0);
 }
 
 #endif

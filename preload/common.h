@@ -1,0 +1,133 @@
+/*
+ * common.h - what every file of preload/ shares: symbol visibility, the
+ * one helper for private memory, thread ids and clocks, the reentrancy
+ * guard, and the locks with their order written as code.
+ *
+ * preload/ runs inside host programs: nothing here allocates from the
+ * host's heap or calls stdio, and everything may be called before any
+ * constructor ran.
+ */
+#ifndef POOLTRACE_COMMON_H
+#define POOLTRACE_COMMON_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../allocator/compiler.h"
+
+/*
+ * Private memory: n bytes of zeroed anonymous memory, NULL if refused.
+ * noreserve: address space only, pages charged as they are touched (the
+ * big reserved tables: stack store, shadow words).
+ */
+static inline void *pt__map(size_t n, int noreserve)
+{
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | (noreserve ? MAP_NORESERVE : 0), -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static inline pid_t pt__gettid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+static inline uint64_t pt__now_ns(clockid_t c)
+{
+	struct timespec ts;
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * The reentrancy guard: nonzero while this thread runs inside the recorder
+ * or the heap checker.  Their own allocations (libunwind's, glibc's inside
+ * dl_iterate_phdr or pthread_create) then come back through the malloc API
+ * and must be served without being recorded or checked again.  It counts,
+ * so that nested entries (the checker calls itself for realloc) balance.
+ */
+PT_HIDDEN extern __thread int pt__inside __attribute__((tls_model("initial-exec")));
+
+/*
+ * Locks of preload/, and the one order in which they nest: a thread that
+ * holds a lock takes only locks of a higher rank.  fork's prepare handler
+ * takes them all in this order.  Built with PT_DEBUG, every lock checks
+ * the order, and a thread that breaks it traps.
+ */
+enum pt_lock_rank {
+	PT_RANK_DEBUG = 1,       /* debug.c: the block registry and quarantine */
+	PT_RANK_DEBUG_STACKS,    /* debug.c: its stack table's inserts */
+	PT_RANK_THREADS,         /* rec_buffer.c: the list of thread buffers */
+	PT_RANK_STACKS,          /* the recorder's stack table's inserts */
+	PT_RANK_LIVE,            /* rec_live.c: the table of live blocks */
+	PT_RANK_FILE,            /* rec_file.c: the trace file and stream 0 */
+	PT_RANK_MODULES,         /* modules.c: the loaded modules */
+	PT_RANK_INFOS,           /* rec_info.c: new infos */
+	PT_RANK_COUNT            /* the allocator's own lock nests inside all */
+};
+
+struct pt_lock {
+	pthread_mutex_t m;
+	unsigned rank;           /* enum pt_lock_rank */
+};
+
+#define PT_LOCK_INIT(r) { PTHREAD_MUTEX_INITIALIZER, (r) }
+
+#if defined(PT_DEBUG) && PT_DEBUG > 0
+PT_HIDDEN extern __thread unsigned pt__locks_held __attribute__((tls_model("initial-exec")));
+static inline void pt__lock_note(const struct pt_lock *l, int take)
+{
+	if (take) {
+		pt_assert((pt__locks_held >> l->rank) == 0);   /* nothing ranked at or above */
+		pt__locks_held |= 1u << l->rank;
+	} else {
+		pt_assert(pt__locks_held & (1u << l->rank));
+		pt__locks_held &= ~(1u << l->rank);
+	}
+}
+#else
+static inline void pt__lock_note(const struct pt_lock *l, int take)
+{
+	(void)l, (void)take;
+}
+#endif
+
+static inline void pt__lock(struct pt_lock *l)
+{
+	pthread_mutex_lock(&l->m);
+	pt__lock_note(l, 1);
+}
+
+/* 0 if taken.  A try never waits, so it may break the order (a signal
+ * handler flushing what it can). */
+static inline int pt__trylock(struct pt_lock *l)
+{
+	if (pthread_mutex_trylock(&l->m))
+		return -1;
+#if defined(PT_DEBUG) && PT_DEBUG > 0
+	pt__locks_held |= 1u << l->rank;
+#endif
+	return 0;
+}
+
+static inline void pt__unlock(struct pt_lock *l)
+{
+	pt__lock_note(l, 0);
+	pthread_mutex_unlock(&l->m);
+}
+
+/* The fork child: the lock as new (its holder, if any, is not copied). */
+static inline void pt__lock_reinit(struct pt_lock *l)
+{
+	pthread_mutex_init(&l->m, NULL);
+#if defined(PT_DEBUG) && PT_DEBUG > 0
+	pt__locks_held &= ~(1u << l->rank);
+#endif
+}
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * stacks.c - the stack tables (stacks.h).
+ */
+#include <string.h>
+
+#include "stacks.h"
+
+#define INDEX_MIN 4096          /* an index's first size */
+
+static inline uint64_t stack_hash(void *const *ip, int n, unsigned epoch)
+{
+	uint64_t h = 0x2545f4914f6cdd1dull ^ (uint64_t)n ^ ((uint64_t)epoch << 40);
+	for (int i = 0; i < n; i++) {
+		h = (h ^ (uintptr_t)ip[i]) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+int pt__stacks_init(struct pt_stack_table *t, uint32_t max, size_t store_size)
+{
+	t->index = pt__hindex_new(INDEX_MIN);
+	t->offs = pt__map((size_t)max * sizeof(uint64_t), 1);
+	t->store = pt__map(store_size, 1);
+	if (!t->index || !t->offs || !t->store)
+		return -1;
+	t->max = max;
+	t->store_size = store_size;
+	t->store_used = 0;
+	atomic_store(&t->n, 1);
+	return 0;
+}
+
+void pt__stacks_reset(struct pt_stack_table *t)
+{
+	pt__hindex_reset(&t->index, INDEX_MIN);
+	madvise(t->offs, (size_t)t->max * sizeof(uint64_t), MADV_DONTNEED);
+	madvise(t->store, t->store_used, MADV_DONTNEED);
+	t->store_used = 0;
+	atomic_store(&t->n, 1);
+}
+
+struct stack_key {
+	const struct pt_stack_table *t;
+	void *const *ip;
+	int n;
+	unsigned epoch;
+};
+
+static int stack_eq(uint32_t id, const void *arg)
+{
+	const struct stack_key *k = arg;
+	const struct pt_stack_entry *e = pt__stacks_get(k->t, id);
+	return e->nframes == (uint32_t)k->n && e->epoch == k->epoch &&
+	       memcmp(e->ip, k->ip, (size_t)k->n * sizeof(void *)) == 0;
+}
+
+static uint64_t stack_hash_of(uint32_t id, const void *table)
+{
+	const struct pt_stack_entry *e = pt__stacks_get(table, id);
+	return stack_hash((void *const *)e->ip, (int)e->nframes, e->epoch);
+}
+
+uint32_t pt__stacks_intern(struct pt_stack_table *t, void *const *ip, int n, unsigned epoch,
+                           unsigned gen, int *fresh)
+{
+	uint64_t h = stack_hash(ip, n, epoch);
+	struct stack_key key = { t, ip, n, epoch };
+	*fresh = 0;
+	uint32_t id = pt__hindex_find(&t->index, h, stack_eq, &key);
+	if (id)
+		return id;
+
+	pt__lock(&t->lock);
+	/* again, under the lock: another thread may have added it */
+	id = pt__hindex_find(&t->index, h, stack_eq, &key);
+	if (id)
+		goto out;
+	id = atomic_load_explicit(&t->n, memory_order_relaxed);
+	size_t need = sizeof(struct pt_stack_entry) + (size_t)n * sizeof(void *);
+	if (id >= t->max || t->store_used + need > t->store_size) {
+		id = 0;
+		goto out;
+	}
+	struct pt_stack_entry *e = (void *)(t->store + t->store_used);
+	e->nframes = (uint32_t)n;
+	e->epoch = epoch;
+	e->gen = gen;
+	memcpy(e->ip, ip, (size_t)n * sizeof(void *));
+	t->offs[id] = t->store_used;
+	if (pt__hindex_add(&t->index, h, id, stack_hash_of, t)) {
+		id = 0;
+		goto out;
+	}
+	t->store_used += need;
+	atomic_store_explicit(&t->n, id + 1, memory_order_relaxed);
+	*fresh = 1;
+out:
+	pt__unlock(&t->lock);
+	return id;
+}

@@ -1,0 +1,93 @@
+/*
+ * stacks.h - call stacks: taken with libunwind, our own frames dropped,
+ * and interned into a table that gives each distinct stack a small id.
+ * The recorder and the heap checker each keep a table.
+ *
+ * A table: frames in a store (reserved address space, touched as it
+ * fills), an id -> offset array, and a lock-free-read index (hindex.h).
+ * Lookups take no lock; an insert takes the table's lock, looks again,
+ * writes the entry, then publishes it.  Ids count from 1 (0: no stack).
+ *
+ * An entry carries an epoch (the caller's: the recorder bumps it when a
+ * module is unloaded, since an address may then mean another function, so
+ * the same addresses in a new epoch are a new stack) and a generation (the
+ * module map in force when the stack was first met).
+ */
+#ifndef POOLTRACE_STACKS_H
+#define POOLTRACE_STACKS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+#include "common.h"
+#include "hindex.h"
+#include "modules.h"
+
+struct pt_stack_entry {        /* in the store, 8-byte aligned */
+	uint32_t nframes, epoch;
+	uint32_t gen, pad;
+	uintptr_t ip[];            /* innermost first */
+};
+
+struct pt_stack_table {
+	struct pt_lock lock;       /* inserts */
+	struct pt_hindex *_Atomic index;
+	uint64_t *offs;            /* id -> byte offset in store */
+	uint8_t *store;
+	size_t store_used, store_size;
+	uint32_t max;              /* ids stay below this */
+	atomic_uint n;             /* ids 1..n-1 are in use */
+};
+
+#define PT_STACK_TABLE_INIT(rank) { .lock = PT_LOCK_INIT(rank) }
+
+/* Reserve the table's memory: at most max stacks, store_size bytes of
+ * entries.  0, or -1 if the memory was refused. */
+PT_HIDDEN int pt__stacks_init(struct pt_stack_table *t, uint32_t max, size_t store_size);
+
+/* Forget every stack (the fork child); its memory goes back to the kernel. */
+PT_HIDDEN void pt__stacks_reset(struct pt_stack_table *t);
+
+/*
+ * The id of the stack ip[0..n-1] (n >= 1) in epoch, 0 if the table is full.
+ * *fresh: this call created it (the caller writes its definition); gen is
+ * stored with a new entry.
+ */
+PT_HIDDEN uint32_t pt__stacks_intern(struct pt_stack_table *t, void *const *ip, int n,
+                                     unsigned epoch, unsigned gen, int *fresh);
+
+static inline const struct pt_stack_entry *pt__stacks_get(const struct pt_stack_table *t,
+                                                          uint32_t id)
+{
+	return (const struct pt_stack_entry *)(t->store + t->offs[id]);
+}
+
+/*
+ * Unwind the calling thread's stack into ip[0..max-1]: innermost first,
+ * our own frames at the top dropped (the malloc API, the recorder).
+ * Returns the number of frames kept, at most max (<= PT_UNWIND_MAX).
+ * Always inlined into the hooks: libunwind spends some 90 instructions
+ * stepping over each frame, and a call of our own would be one more.
+ */
+#define PT_UNWIND_MAX 256
+#define PT_UNWIND_SLACK 6   /* frames of ours above the caller's, at most */
+
+static inline __attribute__((always_inline)) int pt__unwind(void **ip, int max)
+{
+	void *raw[PT_UNWIND_MAX + PT_UNWIND_SLACK];
+	int n = unw_backtrace(raw, max + PT_UNWIND_SLACK);
+	int skip = 0;
+	while (skip < n && pt__is_self_ip((uintptr_t)raw[skip]))
+		skip++;
+	n -= skip;
+	if (n > max)
+		n = max;
+	for (int i = 0; i < n; i++)
+		ip[i] = raw[skip + i];
+	return n > 0 ? n : 0;
+}
+
+#endif
