@@ -230,68 +230,30 @@ static void *grow_zeroed(void *a, size_t *n, size_t i, size_t sz)
 	return a;
 }
 
-/* ---- decoding ------------------------------------------------------------ */
+/* ---- decoding: the fields through the codec (trace_codec.h) -------------- */
 
-struct dec {
-	const uint8_t *p, *end;
-	int bad;
-};
-
-static uint64_t U(struct dec *d)
+static int define_stack(struct pt_trace *t, struct pt_dec *d)
 {
-	uint64_t v = 0;
-	if (!d->bad && pt_get_u(&d->p, d->end, &v))
-		d->bad = 1;
-	return v;
-}
-
-static int64_t S(struct dec *d)
-{
-	int64_t v = 0;
-	if (!d->bad && pt_get_s(&d->p, d->end, &v))
-		d->bad = 1;
-	return v;
-}
-
-/* A list of n entries of at least min_bytes each must fit in what is left
- * of the chunk: a hostile count cannot make the reader allocate more than
- * the chunk could describe. */
-static int count_fits(struct dec *d, uint64_t n, unsigned min_bytes)
-{
-	return !d->bad && n <= (uint64_t)(d->end - d->p) / min_bytes;
-}
-
-static int define_stack(struct pt_trace *t, struct dec *d)
-{
-	uint64_t id = U(d), gen = U(d), n = U(d);
-	if (d->bad || id == 0 || id >= PT_TRACE_MAX_STACKS || n > PT_TRACE_MAX_DEPTH)
+	struct pt_r_stack r;
+	PT_DECODE(d, &r, PT_FIELDS_STACK);
+	if (d->bad || r.id == 0 || r.id >= PT_TRACE_MAX_STACKS || r.nframes > PT_TRACE_MAX_DEPTH)
 		return -1;
 	uint64_t ip[PT_TRACE_MAX_DEPTH], prev = 0;
-	for (uint64_t i = 0; i < n; i++) {
-		prev += (uint64_t)S(d);
-		ip[i] = prev;
+	for (uint32_t i = 0; i < r.nframes; i++) {
+		struct pt_r_frame f;
+		PT_DECODE_FIELDS(d, &f, prev, PT_FIELDS_FRAME);
+		ip[i] = f.ip;
 	}
 	if (d->bad)
 		return -1;
-	t->stack = grow_zeroed(t->stack, &t->nstacks, id, sizeof *t->stack);
-	struct pt_stack *s = &t->stack[id];
+	t->stack = grow_zeroed(t->stack, &t->nstacks, r.id, sizeof *t->stack);
+	struct pt_stack *s = &t->stack[r.id];
 	if (s->ip)
 		return 0;   /* defined twice (a second fork child?): keep the first */
-	s->gen = (unsigned)gen;
-	s->nframes = (unsigned)n;
-	s->ip = pt_xmalloc(n * sizeof *s->ip);
-	memcpy(s->ip, ip, n * sizeof *s->ip);
-	return 0;
-}
-
-static int get_bytes(struct dec *d, const uint8_t **s, size_t *n)
-{
-	uint64_t len = U(d);
-	if (d->bad || len > (uint64_t)(d->end - d->p))
-		return d->bad = 1, -1;
-	*s = d->p;
-	*n = (size_t)len;
-	d->p += len;
+	s->gen = r.gen;
+	s->nframes = r.nframes;
+	s->ip = pt_xmalloc(r.nframes * sizeof *s->ip);
+	memcpy(s->ip, ip, r.nframes * sizeof *s->ip);
 	return 0;
 }
 
@@ -318,48 +280,47 @@ void pt_modmap_index(struct pt_modmap *m)
 	qsort(m->idx, m->nidx, sizeof *m->idx, by_lo);
 }
 
-static int define_modules(struct pt_trace *t, struct dec *d)
+static int define_modules(struct pt_trace *t, struct pt_dec *d)
 {
+	struct pt_r_modules head;
 	struct pt_modmap m;
 	memset(&m, 0, sizeof m);
-	m.seq = U(d);
-	m.gen = (unsigned)U(d);
-	uint64_t count = U(d);
-	if (!count_fits(d, count, 4) || count > 100000)   /* 4 varints a module */
+	PT_DECODE(d, &head, PT_FIELDS_MODULES);
+	m.seq = head.seq;
+	m.gen = head.gen;
+	/* 4 varints a module */
+	if (!pt_dec_count_fits(d, head.count, 4) || head.count > 100000)
 		return -1;
-	m.mod = pt_xmalloc((count ? count : 1) * sizeof *m.mod);
-	memset(m.mod, 0, count * sizeof *m.mod);
-	for (uint64_t i = 0; i < count && !d->bad; i++) {
+	m.mod = pt_xmalloc((head.count ? head.count : 1) * sizeof *m.mod);
+	memset(m.mod, 0, head.count * sizeof *m.mod);
+	for (uint64_t i = 0; i < head.count && !d->bad; i++) {
 		struct pt_module *mo = &m.mod[i];
-		const uint8_t *s;
-		size_t n;
-		mo->base = U(d);
-		if (get_bytes(d, &s, &n))
+		struct pt_r_module r;
+		PT_DECODE(d, &r, PT_FIELDS_MODULE);
+		if (d->bad)
 			break;
-		mo->path = pt_xmalloc(n + 1);
-		memcpy(mo->path, s, n);
-		mo->path[n] = 0;
+		mo->base = r.base;
+		mo->path = pt_xmalloc(r.path_len + 1);
+		memcpy(mo->path, r.path, r.path_len);
+		mo->path[r.path_len] = 0;
 		m.count = (unsigned)i + 1;
-		if (get_bytes(d, &s, &n) || n > sizeof mo->build_id) {
+		if (r.build_id_len > sizeof mo->build_id || r.nseg > 1000) {
 			d->bad = 1;
 			break;
 		}
-		memcpy(mo->build_id, s, n);
-		mo->build_id_len = (unsigned)n;
-		uint64_t nseg = U(d);
-		if (d->bad || nseg > 1000) {
-			d->bad = 1;
-			break;
+		memcpy(mo->build_id, r.build_id, r.build_id_len);
+		mo->build_id_len = (unsigned)r.build_id_len;
+		mo->seg = pt_xmalloc(r.nseg * sizeof *mo->seg);
+		for (uint64_t k = 0; k < r.nseg; k++) {
+			struct pt_r_segment g;
+			PT_DECODE(d, &g, PT_FIELDS_SEGMENT);
+			mo->seg[k].vaddr = g.vaddr;
+			mo->seg[k].memsz = g.memsz;
+			mo->seg[k].flags = g.flags;
 		}
-		mo->seg = pt_xmalloc(nseg * sizeof *mo->seg);
-		for (uint64_t k = 0; k < nseg; k++) {
-			mo->seg[k].vaddr = U(d);
-			mo->seg[k].memsz = U(d);
-			mo->seg[k].flags = (uint32_t)U(d);
-		}
-		mo->nseg = (unsigned)nseg;
+		mo->nseg = (unsigned)r.nseg;
 	}
-	if (d->bad || m.count != count ||
+	if (d->bad || m.count != head.count ||
 	    (t->nmodmaps && m.gen < t->modmap[t->nmodmaps - 1].gen)) {   /* gens only rise */
 		for (unsigned k = 0; k < m.count; k++) {
 			free(m.mod[k].path);
@@ -374,69 +335,33 @@ static int define_modules(struct pt_trace *t, struct dec *d)
 	return 0;
 }
 
-static struct pt_snapshot *parse_snapshot(struct dec *d)
+static struct pt_snapshot *parse_snapshot(struct pt_dec *d)
 {
 	struct pt_snapshot *s = pt_xmalloc(sizeof *s);
 	memset(s, 0, sizeof *s);
-	s->kind = (unsigned)U(d);
-	s->time_ns = U(d);
-	s->rss = U(d);
-	s->live = U(d);
-	s->n_malloc = U(d);
-	s->n_free = U(d);
-	s->n_realloc = U(d);
-	s->bytes_alloc = U(d);
-	s->n_pool = U(d);
-	s->bytes_pool = U(d);
-	s->glibc_in_use = U(d);
+	PT_DECODE(d, s, PT_FIELDS_SNAPSHOT);
 	if (s->kind == PT_SNAP_LIGHT) {
 		if (!d->bad)
 			return s;
 		free(s);
 		return NULL;
 	}
-	s->arenas_mapped = U(d);
-	s->pools_in_use = U(d);
-	s->pools_empty_heap = U(d);
-	s->pools_free_dirty = U(d);
-	s->pools_purged = U(d);
-	s->bytes_in_blocks = U(d);
-	s->bytes_free_blocks = U(d);
-	s->rounding_est = U(d);
-	s->pool_tails = U(d);
-	s->headers = U(d);
-	uint64_t nc = U(d);
+	PT_DECODE(d, s, PT_FIELDS_SNAP_POOLS);
+	uint64_t nc = pt_dec_u(d);
 	if (d->bad || nc > PT_TRACE_MAX_CLASSES)
 		goto bad;
 	s->nclasses = (unsigned)nc;
 	s->cls = pt_xmalloc((nc ? nc : 1) * sizeof *s->cls);
-	for (unsigned k = 0; k < s->nclasses; k++) {
-		struct pt_snap_class *c = &s->cls[k];
-		c->pools_used = U(d);
-		c->pools_full = U(d);
-		c->pools_empty = U(d);
-		c->blocks_used = U(d);
-		c->blocks_free = U(d);
-		c->blocks_cached = U(d);
-		c->nmalloc = U(d);
-		c->req_bytes = U(d);
-	}
-	uint64_t na = U(d);
-	if (!count_fits(d, na, 6))   /* an arena takes 6 varints */
+	for (unsigned k = 0; k < s->nclasses; k++)
+		PT_DECODE(d, &s->cls[k], PT_FIELDS_SNAP_CLASS);
+	uint64_t na = pt_dec_u(d);
+	if (!pt_dec_count_fits(d, na, 6))   /* an arena takes 6 varints */
 		goto bad;
 	s->narenas = (size_t)na;
 	s->arena = pt_xmalloc(na * sizeof *s->arena);
 	uint64_t base = 0;
-	for (size_t i = 0; i < na; i++) {
-		struct pt_snap_arena *a = &s->arena[i];
-		base += (uint64_t)S(d);
-		a->base = base;
-		a->pools_used = U(d);
-		a->pools_empty = U(d);
-		a->pools_untouched = U(d);
-		a->blocks_used = U(d);
-		a->bytes_in_blocks = U(d);
-	}
+	for (size_t i = 0; i < na; i++)
+		PT_DECODE_FIELDS(d, &s->arena[i], base, PT_FIELDS_SNAP_ARENA);
 	if (d->bad)
 		goto bad;
 	return s;
@@ -453,15 +378,16 @@ bad:
 
 /* An INFO record: the writer numbers infos from 1 and defines them in
  * order, each once. */
-static int define_info(struct pt_trace *t, struct dec *d)
+static int define_info(struct pt_trace *t, struct pt_dec *d)
 {
-	uint64_t id = U(d), size = U(d), stack = U(d), kind = U(d);
-	if (d->bad || id != (t->ninfos ? t->ninfos : 1) || id > INFO_ID_MAX ||
-	    stack >= PT_TRACE_MAX_STACKS || kind > 1)
+	struct pt_r_info r;
+	PT_DECODE(d, &r, PT_FIELDS_INFO);
+	if (d->bad || r.id != (t->ninfos ? t->ninfos : 1) || r.id > INFO_ID_MAX ||
+	    r.stack >= PT_TRACE_MAX_STACKS || r.kind > 1)
 		return -1;
-	t->info = grow_zeroed(t->info, &t->infos_cap, id, sizeof *t->info);
-	t->info[id] = (struct pt_info){ size, (uint32_t)stack, (uint32_t)kind };
-	t->ninfos = id + 1;
+	t->info = grow_zeroed(t->info, &t->infos_cap, r.id, sizeof *t->info);
+	t->info[r.id] = (struct pt_info){ r.size, r.stack, r.kind };
+	t->ninfos = r.id + 1;
 	return 0;
 }
 
@@ -511,25 +437,26 @@ static void loaded_free(struct loaded *l)
 }
 
 
-static struct pt_leaks *parse_leaks(struct pt_trace *t, struct dec *d)
+static struct pt_leaks *parse_leaks(struct pt_trace *t, struct pt_dec *d, uint64_t *seq)
 {
 	struct pt_leaks *lk = pt_xmalloc(sizeof *lk);
-	lk->roots_bytes = U(d);
-	uint64_t n = U(d);
+	struct pt_r_leaks head;
+	PT_DECODE(d, &head, PT_FIELDS_LEAKS);
+	*seq = head.seq;
+	lk->roots_bytes = head.roots_bytes;
+	uint64_t n = pt_dec_u(d);
 	lk->n = 0;
 	lk->e = NULL;
-	if (!count_fits(d, n, 4))
+	if (!pt_dec_count_fits(d, n, 4))
 		goto bad;
 	lk->e = pt_xmalloc((n ? n : 1) * sizeof *lk->e);
 	for (lk->n = 0; lk->n < n; lk->n++) {
 		struct pt_leak_entry *e = &lk->e[lk->n];
-		uint64_t info = U(d), cls = U(d);
-		e->blocks = U(d);
-		e->bytes = U(d);
-		if (d->bad || !info || info >= t->ninfos || cls >= PT_LEAK_CLASSES)
+		struct pt_r_leak r;
+		PT_DECODE(d, &r, PT_FIELDS_LEAK);
+		if (d->bad || !r.info || r.info >= t->ninfos || r.cls >= PT_LEAK_CLASSES)
 			goto bad;
-		e->info = (uint32_t)info;
-		e->cls = (unsigned)cls;
+		*e = (struct pt_leak_entry){ r.info, r.cls, r.blocks, r.bytes };
 	}
 	return lk;
 bad:
@@ -538,34 +465,37 @@ bad:
 	return NULL;
 }
 
-static struct pt_pinned *parse_pinned(struct pt_trace *t, struct dec *d)
+static struct pt_pinned *parse_pinned(struct pt_trace *t, struct pt_dec *d, uint64_t *seq)
 {
 	struct pt_pinned *pn = pt_xmalloc(sizeof *pn);
-	pn->snap_kind = (unsigned)U(d);
-	uint64_t n = U(d), base = 0;
+	struct pt_r_pinned head;
+	PT_DECODE(d, &head, PT_FIELDS_PINNED);
+	*seq = head.seq;
+	pn->snap_kind = head.snap_kind;
+	uint64_t n = pt_dec_u(d), base = 0;
 	pn->n = 0;
 	pn->a = NULL;
-	if (!count_fits(d, n, 4))
+	if (!pt_dec_count_fits(d, n, 4))
 		goto bad;
 	pn->a = pt_xmalloc((n ? n : 1) * sizeof *pn->a);
 	for (pn->n = 0; pn->n < n;) {
 		struct pt_pinned_rec *a = &pn->a[pn->n];
-		base += (uint64_t)S(d);
-		a->base = base;
-		a->blocks = U(d);
-		a->bytes = U(d);
-		uint64_t ni = U(d);
-		if (!count_fits(d, ni, 2))
+		struct pt_r_pinned_arena r;
+		PT_DECODE_FIELDS(d, &r, base, PT_FIELDS_PINNED_ARENA);
+		a->base = r.base;
+		a->blocks = r.blocks;
+		a->bytes = r.bytes;
+		if (!pt_dec_count_fits(d, r.ninfos, 2))
 			goto bad;
 		a->ninfos = 0;
-		a->info = pt_xmalloc((ni ? ni : 1) * sizeof *a->info);
+		a->info = pt_xmalloc((r.ninfos ? r.ninfos : 1) * sizeof *a->info);
 		pn->n++;
-		for (; a->ninfos < ni; a->ninfos++) {
-			uint64_t info = U(d);
-			a->info[a->ninfos].blocks = U(d);
-			if (d->bad || !info || info >= t->ninfos)
+		for (; a->ninfos < r.ninfos; a->ninfos++) {
+			struct pt_r_pinned_info e;
+			PT_DECODE(d, &e, PT_FIELDS_PINNED_INFO);
+			if (d->bad || !e.info || e.info >= t->ninfos)
 				goto bad;
-			a->info[a->ninfos].info = (uint32_t)info;
+			a->info[a->ninfos] = (struct pt_pinned_info){ e.info, e.blocks };
 		}
 	}
 	return pn;
@@ -589,7 +519,7 @@ static struct loaded *decode_chunk(struct pt_trace *t, const struct pt_chunk_ind
 	size_t cap = 64;
 	l->ev = pt_xmalloc(cap * sizeof *l->ev);
 	l->n = l->next = 0;
-	struct dec d = { data, data + len, 0 };
+	struct pt_dec d = { data, data + len, 0 };
 	uint64_t seq = ci->h.first_seq;
 	if (ci->h.stream >= STREAM_MAX) {
 		*damaged = 1;
@@ -619,31 +549,35 @@ static struct loaded *decode_chunk(struct pt_trace *t, const struct pt_chunk_ind
 		switch (type) {
 		case PT_REC_ALLOC: case PT_REC_FREE_TEMP: case PT_REC_FREE:
 		case PT_REC_REALLOC: case PT_REC_THREAD_EXIT: {
-			/* deltas add modulo 2^64: a realloc's seq, taken before
-			 * the call, may be below its predecessor's */
-			seq += PT_REC_SEQ(b) ? PT_REC_SEQ(b) : U(&d);
-			e.seq = seq;
+			e.seq = pt_dec_event_seq(&d, b, &seq);
 			if (type == PT_REC_THREAD_EXIT) {
-				e.tid = (uint32_t)U(&d);
+				struct pt_r_thread_exit r;
+				PT_DECODE(&d, &r, PT_FIELDS_THREAD_EXIT);
+				e.tid = r.tid;
 				break;
 			}
 			const struct pt_info *old = NULL, *in;
 			if (type == PT_REC_REALLOC) {
-				e.old_info = (uint32_t)U(&d);
+				struct pt_r_realloc r;
+				PT_DECODE(&d, &r, PT_FIELDS_REALLOC);
+				e.old_info = r.old_info;
+				e.info = r.info;
 				if (d.bad || !(old = info_of(t, e.old_info))) {
 					d.bad = 1;
 					break;
 				}
 				e.old_size = old->size;
 				e.old_stack = old->stack;
-			}
-			if (type == PT_REC_FREE_TEMP) {
+			} else if (type == PT_REC_FREE_TEMP) {
 				e.temp = 1;   /* its info: resolved in sequence order */
+			} else if (type == PT_REC_ALLOC) {
+				struct pt_r_alloc r;
+				PT_DECODE(&d, &r, PT_FIELDS_ALLOC);
+				e.info = r.info;
 			} else {
-				uint64_t id = U(&d);
-				e.info = (uint32_t)id;
-				if (id > UINT32_MAX)
-					d.bad = 1;
+				struct pt_r_free r;
+				PT_DECODE(&d, &r, PT_FIELDS_FREE);
+				e.info = r.info;
 			}
 			if (d.bad || !(in = info_of(t, e.info))) {
 				d.bad = 1;
@@ -681,30 +615,34 @@ static struct loaded *decode_chunk(struct pt_trace *t, const struct pt_chunk_ind
 				continue;
 			break;
 		case PT_REC_SNAPSHOT:
-			e.seq = U(&d);
-			if (!d.bad && !(e.snap = parse_snapshot(&d)))
+			if (!(e.snap = parse_snapshot(&d)))
 				d.bad = 1;
+			else
+				e.seq = e.snap->seq;
 			break;
 		case PT_REC_LEAKS:
-			e.seq = U(&d);
-			if (!d.bad && !(e.leaks = parse_leaks(t, &d)))
+			if (!(e.leaks = parse_leaks(t, &d, &e.seq)))
 				d.bad = 1;
 			break;
 		case PT_REC_PINNED:
-			e.seq = U(&d);
-			if (!d.bad && !(e.pinned = parse_pinned(t, &d)))
+			if (!(e.pinned = parse_pinned(t, &d, &e.seq)))
 				d.bad = 1;
 			break;
-		case PT_REC_END:
-			e.seq = U(&d);
-			e.end_reason = (unsigned)U(&d);
-			e.end_code = (unsigned)U(&d);
+		case PT_REC_END: {
+			struct pt_r_end r;
+			PT_DECODE(&d, &r, PT_FIELDS_END);
+			e.seq = r.seq;
+			e.end_reason = r.reason;
+			e.end_code = r.code;
 			break;
-		case PT_REC_LOST:
-			U(&d);
+		}
+		case PT_REC_LOST: {
+			struct pt_r_lost r;
+			PT_DECODE(&d, &r, PT_FIELDS_LOST);
 			if (!d.bad)
 				continue;
 			break;
+		}
 		default:
 			d.bad = 1;
 		}

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../preload/trace_format.h"
+#include "../preload/trace_codec.h"
 
 struct pt_module {
 	uint64_t base;            /* load bias */
@@ -40,24 +40,18 @@ struct pt_stack {
 	uint64_t *ip;             /* innermost first */
 };
 
+/* The parts of a SNAPSHOT record, with the fields the codec lists. */
 struct pt_snap_class {
-	uint64_t pools_used, pools_full, pools_empty, blocks_used, blocks_free,
-	         blocks_cached, nmalloc, req_bytes;
+	PT_FIELDS_SNAP_CLASS(PT_FIELD_DECL)
 };
 
 struct pt_snap_arena {
-	uint64_t base, pools_used, pools_empty, pools_untouched, blocks_used,
-	         bytes_in_blocks;
+	PT_FIELDS_SNAP_ARENA(PT_FIELD_DECL)
 };
 
 struct pt_snapshot {
-	unsigned kind;            /* PT_SNAP_* */
-	uint64_t time_ns, rss, live;
-	uint64_t n_malloc, n_free, n_realloc, bytes_alloc, n_pool, bytes_pool;
-	uint64_t glibc_in_use;
-	uint64_t arenas_mapped, pools_in_use, pools_empty_heap, pools_free_dirty,
-	         pools_purged, bytes_in_blocks, bytes_free_blocks, rounding_est,
-	         pool_tails, headers;
+	PT_FIELDS_SNAPSHOT(PT_FIELD_DECL)     /* seq, kind (PT_SNAP_*), time_ns, ... */
+	PT_FIELDS_SNAP_POOLS(PT_FIELD_DECL)   /* 0 in a light one */
 	unsigned nclasses;
 	struct pt_snap_class *cls;    /* nclasses of them; NULL in a light one */
 	size_t narenas;
