@@ -38,7 +38,7 @@ PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
 HEADERS     := $(wildcard allocator/*.h preload/*.h)
 
 UNIT_TESTS  := test_sizeclass test_pool test_arena test_oom test_tcache test_options \
-               test_heapscan
+               test_heapscan test_codec test_stacks
 UNIT_BINS   := $(UNIT_TESTS:%=$(B)/tests/%)
 TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress $(B)/tests/test_recorder \
                $(B)/tests/test_symbolize \
@@ -90,6 +90,18 @@ $(B)/tests/test_options: tests/test_options.c $(B)/preload/options.o $(B)/preloa
 $(B)/tests/test_heapscan: tests/test_heapscan.c preload/heapscan.c preload/heapscan.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -o $@ tests/test_heapscan.c preload/heapscan.c -lcmocka
+
+$(B)/tests/test_codec: tests/test_codec.c preload/trace_codec.h preload/trace_format.h \
+                       tests/testutil.h
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -o $@ $< -lcmocka
+
+# the recorder's tables, out of the host process
+STACKS_TEST_SRC := preload/stacks.c preload/hindex.c preload/addrmap.c preload/modules.c \
+                   preload/common.c
+$(B)/tests/test_stacks: tests/test_stacks.c $(STACKS_TEST_SRC) $(HEADERS) tests/testutil.h
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -o $@ tests/test_stacks.c $(STACKS_TEST_SRC) -lunwind -lcmocka
 
 $(B)/tests/test_%: tests/test_%.c $(B)/liballocator.a tests/testutil.h
 	@mkdir -p $(@D)
