@@ -2,7 +2,9 @@
 #   make            build/libpooltrace.so (and the test programs)
 #   make deps       install the Debian packages the build, tests and demo need
 #   make check      unit tests, API tests, recorder, reports, debug mode, the
-#                   fuzz corpora replayed, threaded stress, real programs
+#                   fuzz corpora replayed, threaded stress, real programs, and
+#                   the unit, API, recorder and stress tests once more built
+#                   with PT_DEBUG=1 (check-pt-debug)
 #   make fuzz       the libFuzzer targets, FUZZ_SECONDS each (tests/fuzz.mk)
 #   make check-asan report/ and the tests under ASan and UBSan
 #   make bench      glibc, jemalloc, mimalloc, tcmalloc and pooltrace side by side
@@ -27,7 +29,8 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 NOBUILTIN := -fno-builtin-malloc -fno-builtin-calloc -fno-builtin-realloc -fno-builtin-free
 BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -fPIC -pthread $(NOBUILTIN) $(CFLAGS)
 
-ALLOC_SRC   := allocator/os.c allocator/arena.c allocator/alloc.c allocator/stats.c
+ALLOC_SRC   := allocator/os.c allocator/arena.c allocator/alloc.c allocator/stats.c \
+               allocator/check.c
 PRELOAD_SRC := preload/symbols.c preload/options.c preload/fmt.c preload/libc_sym.c \
                preload/stats_print.c preload/common.c preload/modules.c preload/hindex.c \
                preload/stacks.c preload/addrmap.c preload/recorder.c preload/rec_hooks.c \
@@ -55,7 +58,7 @@ BENCH_BINS  := $(BENCH_PROGS:%=$(B)/bench/%)
 
 all: lib tool $(UNIT_BINS) $(TEST_PROGS) $(BENCH_BINS)
 .PHONY: all lib tool deps bench bench-record check check-unit check-api check-recorder check-stress \
-        check-programs check-reports check-debug \
+        check-programs check-reports check-debug check-pt-debug \
         demo install uninstall clean
 lib: $(B)/libpooltrace.so
 tool: $(B)/pooltrace $(B)/libpooltrace.so
@@ -170,7 +173,15 @@ deps:
 check: deps
 	$(MAKE) --no-print-directory all
 	$(MAKE) --no-print-directory check-unit check-api check-recorder check-reports \
-	    check-debug check-fuzz check-stress check-programs
+	    check-debug check-fuzz check-stress check-programs check-pt-debug
+
+# The library, the unit tests, the API, recorder and stress tests again,
+# built with PT_DEBUG=1 in $(B)/ptdebug: every pt_assert compiled in (the
+# allocator's invariants of allocator/check.c, the order of preload/'s locks).
+PT_DEBUG_DIR := $(B)/ptdebug
+check-pt-debug:
+	$(MAKE) --no-print-directory B=$(PT_DEBUG_DIR) CFLAGS='-O1 -g -DPT_DEBUG=1' \
+	    check-unit check-api check-recorder check-stress
 
 check-unit: $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do echo "== $$t"; $$t || exit 1; done

@@ -228,6 +228,7 @@ static void retire_empty(struct pt_heap *h, struct pt_pool *p, bool locked)
  */
 static void pool_got_blocks(struct pt_heap *h, struct pt_pool *p, bool locked)
 {
+	pt_assert(pt__pool_valid(p));
 	if (p->state == PT_POOL_FULL) {
 		p->state = PT_POOL_USED;
 		p->nused &= ~PT_NUSED_FULL;
@@ -339,6 +340,7 @@ static struct pt_heap *heap_acquire(void)
 	pthread_mutex_unlock(&pt__g.lock);
 	if (!h)
 		return NULL;
+	pt_assert(pt__heap_valid(h));
 	pt__tl_heap = h;
 	/* may allocate (keys >= 32 take a calloc'ed block): tl_heap is set */
 	if (pt__g.key_ok)
@@ -375,6 +377,7 @@ static void heap_abandon_unlocked(struct pt_heap *h)
 	h->nempty = 0;
 	h->abandoned_next = pt__g.abandoned;
 	pt__g.abandoned = h;
+	pt_assert(pt__heap_valid(h));
 }
 
 /* Give every block of h's thread cache back to its pool (h is the caller's). */
@@ -435,6 +438,7 @@ void *pt__alloc_slow(size_t n)
 		return NULL;
 	}
 	unsigned c = pt__size2class[n];   /* the table may have just been built */
+	pt_assert_every(256, pt__heap_valid(h));
 	if (atomic_load_explicit(&h->pending, memory_order_relaxed))
 		heap_collect(h, false);
 
@@ -461,6 +465,7 @@ void *pt__alloc_slow(size_t n)
 	if (!p->free)
 		carve(p);
 pop:;
+	pt_assert(pt__pool_valid(p));
 	struct pt_block *b = p->free;
 	p->free = b->next;
 	p->nused++;

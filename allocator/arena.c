@@ -227,6 +227,7 @@ struct pt_pool *pt__arena_take_pool_unlocked(void)
 	p->free = NULL;
 	p->nused = p->ncarved = 0;
 	atomic_store_explicit(&p->xfree, NULL, memory_order_relaxed);
+	pt_assert_every(64, pt__arenas_valid());
 	return p;
 }
 
@@ -330,6 +331,7 @@ void pt__arena_give_pool_unlocked(struct pt_pool *p)
 		pt__g.last_purge_ms = now;
 		purge_unlocked(now, PT_PURGE_DELAY_MS);
 	}
+	pt_assert_every(64, pt__arenas_valid());
 }
 
 /*

@@ -17,8 +17,16 @@
  */
 #if defined(PT_DEBUG) && PT_DEBUG > 0
 #define pt_assert(c) do { if (PT_UNLIKELY(!(c))) __builtin_trap(); } while (0)
+/* ... for a check that walks a whole structure: one call in n, per thread
+ * and per place */
+#define pt_assert_every(n, c) do { \
+		static __thread unsigned pt__calls_; \
+		if (++pt__calls_ % (n) == 0) \
+			pt_assert(c); \
+	} while (0)
 #else
 #define pt_assert(c) do { (void)sizeof(c); } while (0)
+#define pt_assert_every(n, c) do { (void)sizeof(c); } while (0)
 #endif
 
 #endif

@@ -275,6 +275,13 @@ PT_HIDDEN void *pt__meta_alloc_unlocked(size_t size);
 PT_HIDDEN void pt__purge_all_unlocked(void);
 PT_HIDDEN void pt__region_init_unlocked(void);
 
+/* check.c: the invariants above as code, for pt_assert (PT_DEBUG builds).
+ * A pool or heap is checked by its owner thread (or under the lock for an
+ * abandoned heap); the arenas under the lock.  True if they hold. */
+PT_HIDDEN bool pt__pool_valid(const struct pt_pool *p);
+PT_HIDDEN bool pt__heap_valid(const struct pt_heap *h);
+PT_HIDDEN bool pt__arenas_valid(void);
+
 /* alloc.c */
 PT_HIDDEN void pt__init_slow(void);
 PT_HIDDEN void pt__sizeclass_build(unsigned align, uint8_t *table,
