@@ -743,6 +743,26 @@ static void test_exec(void **state)
 /* Damaged files: a cut trace reads to its last whole chunk with a warning;
  * a flipped byte stops reading there; a foreign file is one error line and
  * status 2.  Bad options of `run` are usage errors. */
+/* An offset strictly inside the chunk that holds the middle of a trace
+ * (a cut there leaves a chunk cut short; a cut on a chunk boundary would
+ * leave a shorter, whole trace). */
+static size_t cut_inside_a_chunk(const char *data, size_t size)
+{
+	struct pt_trace_header h;
+	memcpy(&h, data, sizeof h);
+	size_t off = h.header_size;
+	while (off + sizeof(struct pt_chunk_header) <= size) {
+		struct pt_chunk_header c;
+		memcpy(&c, data + off, sizeof c);
+		size_t end = off + sizeof c + c.stored;
+		if (end > size / 2)
+			return off + (sizeof c + c.stored) / 2;
+		off = end;
+	}
+	fail_msg("no chunk holds the middle of the trace");
+	return 0;
+}
+
 static void test_damaged_and_cli(void **state)
 {
 	(void)state;
@@ -762,7 +782,8 @@ static void test_damaged_and_cli(void **state)
 	snprintf(flip, sizeof flip, "%s/flip", dir);
 	snprintf(junk, sizeof junk, "%s/junk", dir);
 	fd = open(cut, O_WRONLY | O_CREAT, 0600);
-	assert_int_equal(write(fd, data, (size_t)st.st_size / 2), st.st_size / 2);
+	size_t half = cut_inside_a_chunk(data, (size_t)st.st_size);
+	assert_int_equal(write(fd, data, half), half);
 	close(fd);
 	data[st.st_size / 3] ^= 0x55;
 	fd = open(flip, O_WRONLY | O_CREAT, 0600);
