@@ -80,17 +80,23 @@ void pt__rsnap_fold_quiet(struct pt_rec_thread *t)
 
 /* ---- a snapshot ---------------------------------------------------------------- */
 
+/* A small file of /proc, NUL-terminated in buf; its length, 0 if none. */
+static size_t read_proc(const char *path, char *buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t r = read(fd, buf, cap - 1);
+	close(fd);
+	buf[r > 0 ? r : 0] = 0;
+	return r > 0 ? (size_t)r : 0;
+}
+
 static uint64_t read_rss(void)
 {
 	char buf[128];
-	int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (!read_proc("/proc/self/statm", buf, sizeof buf))
 		return 0;
-	ssize_t r = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (r <= 0)
-		return 0;
-	buf[r] = 0;
 	const char *s = buf;
 	while (*s && *s != ' ')
 		s++;
@@ -348,14 +354,8 @@ static long strtol_(const char *s)
 static int only_thread_left(void)
 {
 	char buf[1024];
-	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (!read_proc("/proc/self/stat", buf, sizeof buf))
 		return 0;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
 	char *p = strrchr(buf, ')');   /* the command name may hold anything */
 	if (!p || p[1] != ' ')
 		return 0;

@@ -115,72 +115,61 @@ _Static_assert(sizeof(struct pt_chunk_header) == 40, "the documented layout");
 #define PT_CHUNK_F_ZSTD_NEW 2u    /* ... and starts a new zstd frame */
 
 /*
- * Record types.  Fields in order; an event's seq is the delta from the
- * previous event's seq in the chunk (the first event: from first_seq),
- * held in the type byte or following it as said above.
+ * Record types.  Each record's fields, in order, are listed once in
+ * trace_codec.h (PT_FIELDS_<TYPE>); what the records mean:
  */
 enum pt_record {
 	PT_REC_PAD = 0,          /* ignored: a chunk may end with zeros */
-	/* seq, u info: a block was handed out (malloc, calloc, memalign...) */
+	/* event: a block was handed out (malloc, calloc, memalign...), of info */
 	PT_REC_ALLOC = 1,
-	/* seq: the thread's last ALLOC or REALLOC block (in sequence order)
+	/* event: the thread's last ALLOC or REALLOC block (in sequence order)
 	 * was freed, with no other allocation recorded on this stream in
 	 * between (a temporary allocation, as heaptrack counts them); its
-	 * info is that record's */
+	 * info is that record's.  No field. */
 	PT_REC_FREE_TEMP = 2,
-	/* seq, u info: a block of that info was freed; info 0: a block the
-	 * trace did not see allocated (before profiling, in a fork parent) */
+	/* event: a block of info was freed; info 0: a block the trace did not
+	 * see allocated (before profiling, in a fork parent) */
 	PT_REC_FREE = 3,
-	/* seq, u old info (0: unknown), u new info: realloc freed a block of
-	 * old info (unless it grew in place) and returned one of new info */
+	/* event: realloc freed a block of old_info (0: unknown; unless it grew
+	 * in place) and returned one of info */
 	PT_REC_REALLOC = 4,
-	/* u id, u size, u stack, u kind (0: a pool block, 1: glibc's): the
-	 * info that ALLOC, FREE and REALLOC records name by id (ids count from
-	 * 1; 0 in an event means unknown: no size, no stack) */
+	/* the info that ALLOC, FREE and REALLOC records name by id: requested
+	 * size, stack, kind (0: a pool block, 1: glibc's); ids count from 1,
+	 * 0 in an event means unknown (no size, no stack) */
 	PT_REC_INFO = 5,
-	/* u id, u modules generation, u nframes, nframes x s ip (first one
-	 * from 0, then deltas); innermost frame first, return addresses as
-	 * unwound (a reader symbolizing a call site subtracts 1) */
+	/* a stack: its id, the module map generation when it was met, its
+	 * frames, innermost first, return addresses as unwound (a reader
+	 * symbolizing a call site subtracts 1), each as the difference from
+	 * the one before (the first from 0) */
 	PT_REC_STACK = 6,
-	/* u seq (absolute), u generation, u count, then per module: u base (load bias), u
-	 * path length, path bytes, u build-id length, build-id bytes, u nseg,
-	 * nseg x (u vaddr, u memsz, u flags PF_*): the PT_LOAD segments.  A
-	 * complete map; it replaces the previous one from its seq on. */
+	/* the module map: seq (absolute), generation, then per module its load
+	 * bias, path, build id and PT_LOAD segments (vaddr, memsz, PF_*
+	 * flags).  A complete map; it replaces the previous one from its seq on. */
 	PT_REC_MODULES = 7,
-	/* u seq (absolute: the counter's value when taken), u kind
-	 * (PT_SNAP_*), u time_ns since start, u rss bytes, u live bytes
-	 * requested (exact when every event is recorded; otherwise the
-	 * allocator's count), then the counters: u mallocs, u frees,
-	 * u reallocs, u bytes allocated, u pool allocations, u pool bytes,
-	 * then u glibc in-use bytes (mallinfo2), then the allocator:
-	 * u arenas mapped, u pools in use, u pools empty (heap), u pools free
-	 * dirty, u pools purged, u bytes in blocks, u bytes free blocks,
-	 * u rounding estimate, u pool tails, u headers,
-	 * u nclasses, per class: u pools used, u pools full, u pools empty,
-	 *   u blocks used, u blocks free, u blocks cached, u allocations,
-	 *   u requested bytes (estimate);
-	 * u narenas, per arena: s base (byte delta from the previous), u pools used,
-	 *   u pools empty, u pools untouched, u blocks used, u bytes in blocks.
-	 * A LIGHT snapshot ends after glibc's bytes in use. */
+	/* seq (absolute: the counter's value when taken), kind (PT_SNAP_*),
+	 * time since start, RSS, live bytes (exact when every event is
+	 * recorded; otherwise the allocator's count), the call totals, glibc's
+	 * bytes in use (mallinfo2); then the allocator's totals, its classes
+	 * and its arenas (base addresses as differences).  A LIGHT snapshot
+	 * ends after glibc's bytes in use. */
 	PT_REC_SNAPSHOT = 8,
-	/* seq, u tid: the thread's exit destructor ran */
+	/* event: the thread's exit destructor ran */
 	PT_REC_THREAD_EXIT = 9,
-	/* u seq, u reason (PT_END_*), u signal or exit code: the last record
-	 * of a complete trace; the process may still free memory after it */
+	/* seq, reason (PT_END_*), signal or exit code: the last record of a
+	 * complete trace; the process may still free memory after it */
 	PT_REC_END = 10,
-	/* u events lost (not recorded: the writer was out of memory) */
+	/* events lost (not recorded: the writer was out of memory) */
 	PT_REC_LOST = 11,
-	/* u seq (absolute), u bytes of roots scanned, u count, count x
-	 * (u info, u class PT_LEAK_*, u blocks, u bytes requested): the live
-	 * blocks at exit by reachability, from a scan of the roots (writable
-	 * segments of the modules, thread stacks, static TLS) flooded through
-	 * the live blocks.  Written before END, only when every event is
-	 * recorded. */
+	/* seq (absolute), bytes of roots scanned, count, then (info, class
+	 * PT_LEAK_*, blocks, bytes requested) each: the live blocks at exit by
+	 * reachability, from a scan of the roots (writable segments of the
+	 * modules, thread stacks, static TLS) flooded through the live
+	 * blocks.  Written before END, only when every event is recorded. */
 	PT_REC_LEAKS = 12,
-	/* u seq (absolute), u snapshot kind (PT_SNAP_PEAK or PT_SNAP_EXIT),
-	 * u count, per arena: s base (delta from the previous), u live blocks,
-	 * u bytes requested, u ninfos, ninfos x (u info, u blocks): the arenas
-	 * held by at most PT_PINNED_MAX live blocks, and whose blocks they are.
+	/* seq (absolute), snapshot kind (PT_SNAP_PEAK or PT_SNAP_EXIT), count,
+	 * then per arena: base (as a difference), live blocks, bytes
+	 * requested, and its infos with their block counts: the arenas held
+	 * by at most PT_PINNED_MAX live blocks, and whose blocks they are.
 	 * Written beside the peak and exit snapshots when every event is
 	 * recorded. */
 	PT_REC_PINNED = 13,
@@ -208,7 +197,7 @@ enum pt_end_reason {
 	PT_END_SIGNAL = 1,       /* a fatal signal (the number follows) */
 };
 
-/* ---- encoding helpers, shared by writer and reader ----------------------- */
+/* ---- varints and the checksum, under the codec (trace_codec.h) ------------ */
 
 static inline uint8_t *pt_put_u(uint8_t *p, uint64_t v)
 {
