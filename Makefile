@@ -21,7 +21,8 @@ LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 MANDIR  ?= $(PREFIX)/share/man
 B       := build
-VERSION := 0.2.0
+# the one copy of the version: the public header's
+VERSION := $(shell sed -n 's/^\#define POOLTRACE_VERSION "\(.*\)"/\1/p' preload/pooltrace.h)
 BINDIR  ?= $(PREFIX)/bin
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter

@@ -6,7 +6,7 @@
  * its allocation stack), a front and a rear guard of 0xFD bytes; new memory
  * is filled with 0xCD, freed memory with 0xDD and held in a quarantine of
  * bounded size before it is really freed.  Frees and reallocs check the
- * block; the whole heap is checked at exit and by pooltrace_check_heap().
+ * block; the whole heap is checked at exit and by pt_debug_check() (pooltrace.h).
  * A problem is reported on stderr with the block, the bytes around the
  * damage and the stacks, then the process aborts (POOLTRACE_DEBUG=warn:
  * reports and goes on).

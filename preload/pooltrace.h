@@ -14,7 +14,7 @@
 extern "C" {
 #endif
 
-#define POOLTRACE_VERSION "0.1.0"
+#define POOLTRACE_VERSION "0.2.0"
 
 /*
  * Write the allocator statistics table (the one POOLTRACE_STATS=1 prints at
