@@ -97,7 +97,7 @@ static inline void pt__lock_note(const struct pt_lock *l, int take)
 }
 #endif
 
-static inline void pt__lock(struct pt_lock *l)
+static inline void pt__lock_acquire(struct pt_lock *l)
 {
 	pthread_mutex_lock(&l->m);
 	pt__lock_note(l, 1);
@@ -105,7 +105,7 @@ static inline void pt__lock(struct pt_lock *l)
 
 /* 0 if taken.  A try never waits, so it may break the order (a signal
  * handler flushing what it can). */
-static inline int pt__trylock(struct pt_lock *l)
+static inline int pt__lock_try(struct pt_lock *l)
 {
 	if (pthread_mutex_trylock(&l->m))
 		return -1;
@@ -115,7 +115,7 @@ static inline int pt__trylock(struct pt_lock *l)
 	return 0;
 }
 
-static inline void pt__unlock(struct pt_lock *l)
+static inline void pt__lock_release(struct pt_lock *l)
 {
 	pt__lock_note(l, 0);
 	pthread_mutex_unlock(&l->m);

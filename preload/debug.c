@@ -88,7 +88,7 @@ static struct {
 int pt__dbg_enabled(void)
 {
 	if (pt__dbg_state == PT_DBG_UNREAD) {
-		pt__lock(&lock);
+		pt__lock_acquire(&lock);
 		if (pt__dbg_state == PT_DBG_UNREAD) {
 			pt__options_read();
 			int on = pt__opt.debug != 0;
@@ -109,7 +109,7 @@ int pt__dbg_enabled(void)
 			                                                       : PT_DBG_ABORT,
 			                 __ATOMIC_RELEASE);
 		}
-		pt__unlock(&lock);
+		pt__lock_release(&lock);
 	}
 	return pt__dbg_state >= PT_DBG_ABORT;
 }
@@ -502,13 +502,13 @@ void *pt__dbg_alloc(size_t align, size_t n, unsigned api, int zero)
 		.api = (uint16_t)api, .align_log2 = (uint16_t)(align ? log2_of(align) : 0),
 		.alloc_tid = pt__gettid(),
 	};
-	pt__lock(&lock);
+	pt__lock_acquire(&lock);
 	e.serial = ++D.serial;
 	*h = (struct hdr){ .size = n, .magic = MAGIC_LIVE, .api = e.api,
 	                   .align_log2 = e.align_log2, .off = e.off, .alloc_stack = stack,
 	                   .serial = e.serial };
 	int failed = reg_add(&e);
-	pt__unlock(&lock);
+	pt__lock_release(&lock);
 	pt__inside--;
 	if (failed) {
 		underlying_free((uintptr_t)base);
@@ -611,7 +611,7 @@ void pt__dbg_free(void *ptr, unsigned how, size_t size, size_t align)
 	pt__inside++;
 	uint32_t stack = capture();
 	struct report r = { .kind = K_NONE }, later = { .kind = K_NONE };
-	pt__lock(&lock);
+	pt__lock_acquire(&lock);
 	struct entry *e = check_for_free((uintptr_t)ptr, how, size, align, &r);
 	if (r.kind != K_NONE) {
 		r.e = e ? *e : r.e;
@@ -621,7 +621,7 @@ void pt__dbg_free(void *ptr, unsigned how, size_t size, size_t align)
 		retire(e, stack, &later);
 	if (later.kind != K_NONE)
 		D.problems++;
-	pt__unlock(&lock);
+	pt__lock_release(&lock);
 	pt__inside--;
 	r.now_stack = stack;
 	if (r.kind != K_NONE)
@@ -641,18 +641,18 @@ void *pt__dbg_realloc(void *ptr, size_t n)
 	/* check first: a bad pointer is reported, not copied from */
 	pt__inside++;
 	struct report r = { .kind = K_NONE };
-	pt__lock(&lock);
+	pt__lock_acquire(&lock);
 	struct entry *e = check_for_free((uintptr_t)ptr, PT_FREE_REALLOC, 0, 0, &r);
 	size_t old = e ? (size_t)e->size : 0;
-	pt__unlock(&lock);
+	pt__lock_release(&lock);
 	pt__inside--;
 	if (!e) {
 		pt__inside++;
 		r.now_stack = capture();
 		pt__inside--;
-		pt__lock(&lock);
+		pt__lock_acquire(&lock);
 		D.problems++;
-		pt__unlock(&lock);
+		pt__lock_release(&lock);
 		report(&r);
 		errno = EINVAL;
 		return NULL;
@@ -669,10 +669,10 @@ size_t pt__dbg_usable_size(void *ptr)
 {
 	if (!ptr)
 		return 0;
-	pt__lock(&lock);
+	pt__lock_acquire(&lock);
 	struct entry *e = reg_find((uintptr_t)ptr);
 	size_t n = e && !e->freed ? (size_t)e->size : 0;
-	pt__unlock(&lock);
+	pt__lock_release(&lock);
 	return n;
 }
 
@@ -686,7 +686,7 @@ unsigned pt__dbg_check_all(const char *when)
 	size_t i = 0;
 	for (;;) {
 		struct report r = { .kind = K_NONE, .op = when, .now_stack = stack };
-		pt__lock(&lock);
+		pt__lock_acquire(&lock);
 		for (; i < D.cap && r.kind == K_NONE; i++) {
 			const struct entry *e = &D.slot[i];
 			if (!e->p)
@@ -697,7 +697,7 @@ unsigned pt__dbg_check_all(const char *when)
 		}
 		if (r.kind != K_NONE)
 			D.problems++;
-		pt__unlock(&lock);
+		pt__lock_release(&lock);
 		if (r.kind == K_NONE)
 			break;
 		found++;
@@ -711,16 +711,16 @@ void pt__dbg_fork_prepare(void)
 {
 	if (pt__dbg_state < PT_DBG_ABORT)
 		return;
-	pt__lock(&lock);
-	pt__lock(&stacks.lock);
+	pt__lock_acquire(&lock);
+	pt__lock_acquire(&stacks.lock);
 }
 
 void pt__dbg_fork_parent(void)
 {
 	if (pt__dbg_state < PT_DBG_ABORT)
 		return;
-	pt__unlock(&stacks.lock);
-	pt__unlock(&lock);
+	pt__lock_release(&stacks.lock);
+	pt__lock_release(&lock);
 }
 
 void pt__dbg_fork_child(void)

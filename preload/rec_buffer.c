@@ -41,14 +41,14 @@ int pt__rbuf_init(void)
 struct pt_rec_thread *pt__rbuf_thread_slow(void)
 {
 	struct pt_rec_thread *t;
-	pt__lock(&B.lock);
+	pt__lock_acquire(&B.lock);
 	for (t = B.threads; t; t = t->next)
 		if (t->state == PT_T_FREE)
 			break;
 	if (!t) {
 		t = pt__map(sizeof *t, 0);
 		if (!t) {
-			pt__unlock(&B.lock);
+			pt__lock_release(&B.lock);
 			return NULL;
 		}
 		t->next = B.threads;
@@ -70,7 +70,7 @@ struct pt_rec_thread *pt__rbuf_thread_slow(void)
 	t->rng = (pt__now_ns(CLOCK_MONOTONIC) ^ ((uint64_t)t->tid << 32)) | 1;
 	t->interval = pt__rcfg.sample ? pt__rhooks_sample_interval(t) : 0;
 	t->hot.sample_left = t->interval;
-	pt__unlock(&B.lock);
+	pt__lock_release(&B.lock);
 	pt__rec_self = t;
 	pt__rec_tl = &t->hot;
 	if (B.key_ok)
@@ -172,9 +172,9 @@ static void write_ready_listed(int blocking)
 
 void pt__rbuf_write_ready(int blocking)
 {
-	pt__lock(&B.lock);
+	pt__lock_acquire(&B.lock);
 	write_ready_listed(blocking);
-	pt__unlock(&B.lock);
+	pt__lock_release(&B.lock);
 }
 
 static int membarrier_all(void)
@@ -213,7 +213,7 @@ void pt__rbuf_flush_all(int all, int in_signal)
 		sched_yield();
 	}
 	if (!in_signal)
-		pt__lock(&B.lock);
+		pt__lock_acquire(&B.lock);
 	write_ready_listed(!in_signal);
 	unsigned marked = 0;
 	for (struct pt_rec_thread *t = B.threads; t; t = t->next) {
@@ -258,7 +258,7 @@ void pt__rbuf_flush_all(int all, int in_signal)
 	if (self && !atomic_load_explicit(&self->busy, memory_order_relaxed))
 		pt__rbuf_flush(self, !in_signal);
 	if (!in_signal)
-		pt__unlock(&B.lock);
+		pt__lock_release(&B.lock);
 	atomic_store(&B.flushing, 0);
 }
 
@@ -285,20 +285,20 @@ void pt__rbuf_thread_done(void *arg)
 
 void pt__rbuf_each(void (*fn)(struct pt_rec_thread *t, void *arg), void *arg)
 {
-	pt__lock(&B.lock);
+	pt__lock_acquire(&B.lock);
 	for (struct pt_rec_thread *t = B.threads; t; t = t->next)
 		fn(t, arg);
-	pt__unlock(&B.lock);
+	pt__lock_release(&B.lock);
 }
 
 void pt__rbuf_fork_prepare(void)
 {
-	pt__lock(&B.lock);
+	pt__lock_acquire(&B.lock);
 }
 
 void pt__rbuf_fork_parent(void)
 {
-	pt__unlock(&B.lock);
+	pt__lock_release(&B.lock);
 }
 
 /* The child: no buffered event of the parent's; the other threads are

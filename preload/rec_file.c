@@ -63,17 +63,17 @@ int pt__rfile_init(void)
 
 void pt__rfile_lock(void)
 {
-	pt__lock(&F.lock);
+	pt__lock_acquire(&F.lock);
 }
 
 int pt__rfile_trylock(void)
 {
-	return pt__trylock(&F.lock);
+	return pt__lock_try(&F.lock);
 }
 
 void pt__rfile_unlock(void)
 {
-	pt__unlock(&F.lock);
+	pt__lock_release(&F.lock);
 }
 
 int pt__rfile_created(void)
@@ -384,7 +384,7 @@ static int mod_list_cb(const struct pt_module_view *mv, void *arg)
  */
 static void write_modules_locked(void)
 {
-	pt__lock(&M.lock);
+	pt__lock_acquire(&M.lock);
 	uint64_t adds, subs;
 	pt__modules_counters(&adds, &subs);
 	if (subs != M.subs)
@@ -416,7 +416,7 @@ static void write_modules_locked(void)
 		munmap(buf, cap);
 		break;
 	}
-	pt__unlock(&M.lock);
+	pt__lock_release(&M.lock);
 }
 
 static int ip_known(uintptr_t ip)
@@ -437,10 +437,10 @@ static int modules_changed(void)
 
 void pt__rfile_modules_refresh(void)
 {
-	pt__lock(&F.lock);
+	pt__lock_acquire(&F.lock);
 	if (F.created && !F.failed && modules_changed())
 		write_modules_locked();
-	pt__unlock(&F.lock);
+	pt__lock_release(&F.lock);
 }
 
 void pt__rfile_modules_check(void *const *ip, int n)
@@ -457,14 +457,14 @@ void pt__rfile_modules_check(void *const *ip, int n)
 
 void pt__rfile_fork_prepare(void)
 {
-	pt__lock(&F.lock);
-	pt__lock(&M.lock);
+	pt__lock_acquire(&F.lock);
+	pt__lock_acquire(&M.lock);
 }
 
 void pt__rfile_fork_parent(void)
 {
-	pt__unlock(&M.lock);
-	pt__unlock(&F.lock);
+	pt__lock_release(&M.lock);
+	pt__lock_release(&F.lock);
 }
 
 /* The child writes a file of its own, created at its first flush. */

@@ -102,11 +102,11 @@ uint32_t pt__rinfo_get(struct pt_rec_thread *t, uint64_t size, uint32_t stack, u
 	struct pt_rec_info k = { size, stack, kind };
 	uint32_t id = pt__hindex_find(&I.index, h, info_eq, &k);
 	if (!id) {
-		pt__lock(&I.lock);
+		pt__lock_acquire(&I.lock);
 		id = pt__hindex_find(&I.index, h, info_eq, &k);
 		if (!id)
 			id = info_new_locked(h, &k);
-		pt__unlock(&I.lock);
+		pt__lock_release(&I.lock);
 	}
 	if (id) {
 		t->icache[ci].size = size;
@@ -121,24 +121,24 @@ int pt__rinfo_write_locked(void)
 	if (!atomic_load_explicit(&I.def_len, memory_order_relaxed))
 		return 0;
 	int r = 0;
-	pt__lock(&I.lock);
+	pt__lock_acquire(&I.lock);
 	size_t len = atomic_load_explicit(&I.def_len, memory_order_relaxed);
 	if (len) {
 		r = pt__rfile_write_defs_locked(I.def, len);
 		atomic_store_explicit(&I.def_len, 0, memory_order_relaxed);
 	}
-	pt__unlock(&I.lock);
+	pt__lock_release(&I.lock);
 	return r;
 }
 
 void pt__rinfo_fork_prepare(void)
 {
-	pt__lock(&I.lock);
+	pt__lock_acquire(&I.lock);
 }
 
 void pt__rinfo_fork_parent(void)
 {
-	pt__unlock(&I.lock);
+	pt__lock_release(&I.lock);
 }
 
 /* The child's file defines no info yet (the threads' icaches are cleared

@@ -66,14 +66,14 @@ void pt__rlive_put(uintptr_t p, uint32_t id)
 		__atomic_store_n(w, id, __ATOMIC_RELAXED);
 		return;
 	}
-	pt__lock(&L.lock);
+	pt__lock_acquire(&L.lock);
 	if (w)
 		__atomic_store_n(w, id, __ATOMIC_RELAXED);
 	else
 		pt__addrmap_put(&L.map, p, id);   /* no room: its free will be of an unknown block */
 	if (pt__rec_sfilter)
 		filter_add(p, 1);
-	pt__unlock(&L.lock);
+	pt__lock_release(&L.lock);
 }
 
 uint32_t pt__rlive_take(uintptr_t p)
@@ -88,7 +88,7 @@ uint32_t pt__rlive_take(uintptr_t p)
 	} else if (!__atomic_load_n(&pt__rec_sfilter[pt__rec_sfilter_idx(p)], __ATOMIC_ACQUIRE)) {
 		return 0;
 	}
-	pt__lock(&L.lock);
+	pt__lock_acquire(&L.lock);
 	if (w) {
 		id = __atomic_load_n(w, __ATOMIC_RELAXED);
 		__atomic_store_n(w, 0, __ATOMIC_RELAXED);
@@ -97,7 +97,7 @@ uint32_t pt__rlive_take(uintptr_t p)
 	}
 	if (id && pt__rec_sfilter)
 		filter_add(p, -1);
-	pt__unlock(&L.lock);
+	pt__lock_release(&L.lock);
 	return id;
 }
 
@@ -141,12 +141,12 @@ size_t pt__rlive_blocks(struct hs_block *b, size_t cap, uint32_t ninfo)
 
 void pt__rlive_lock(void)
 {
-	pt__lock(&L.lock);
+	pt__lock_acquire(&L.lock);
 }
 
 void pt__rlive_unlock(void)
 {
-	pt__unlock(&L.lock);
+	pt__lock_release(&L.lock);
 }
 
 /* The fork child: its trace knows no block. */

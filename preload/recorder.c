@@ -150,7 +150,7 @@ void pt__rec_fork_prepare(void)
 	if (!pt__rec_on)
 		return;
 	pt__rbuf_fork_prepare();
-	pt__lock(&pt__rec_stacks.lock);
+	pt__lock_acquire(&pt__rec_stacks.lock);
 	pt__rlive_lock();
 	pt__rfile_fork_prepare();
 	pt__rinfo_fork_prepare();
@@ -163,7 +163,7 @@ void pt__rec_fork_parent(void)
 	pt__rinfo_fork_parent();
 	pt__rfile_fork_parent();
 	pt__rlive_unlock();
-	pt__unlock(&pt__rec_stacks.lock);
+	pt__lock_release(&pt__rec_stacks.lock);
 	pt__rbuf_fork_parent();
 }
 

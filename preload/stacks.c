@@ -71,7 +71,7 @@ uint32_t pt__stacks_intern(struct pt_stack_table *t, void *const *ip, int n, uns
 	if (id)
 		return id;
 
-	pt__lock(&t->lock);
+	pt__lock_acquire(&t->lock);
 	/* again, under the lock: another thread may have added it */
 	id = pt__hindex_find(&t->index, h, stack_eq, &key);
 	if (id)
@@ -96,6 +96,6 @@ uint32_t pt__stacks_intern(struct pt_stack_table *t, void *const *ip, int n, uns
 	atomic_store_explicit(&t->n, id + 1, memory_order_relaxed);
 	*fresh = 1;
 out:
-	pt__unlock(&t->lock);
+	pt__lock_release(&t->lock);
 	return id;
 }
