@@ -249,7 +249,7 @@ rule_of() {   # rule_of TOOL CASE: "D/n I/m|why" or nothing
 }
 
 # ---- run -------------------------------------------------------------------
-FMT='%-26s %-16s %-22s %-28s %-22s %s\n'
+FMT='%-26s %-16s %-28s %-28s %-22s %s\n'
 echo
 printf "$FMT" case expected pooltrace memcheck LSan verdict
 : > "$TMP/notes"
