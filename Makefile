@@ -2,9 +2,12 @@
 #   make            build/libpooltrace.so (and the test programs)
 #   make deps       install the Debian packages the build, tests and demo need
 #   make check      unit tests, API tests, recorder, reports, debug mode, the
-#                   fuzz corpora replayed, threaded stress, real programs, and
-#                   the unit, API, recorder and stress tests once more built
-#                   with PT_DEBUG=1 (check-pt-debug)
+#                   fuzz corpora replayed, threaded stress, real programs, the
+#                   known-answer leak suite (check-leaks), and the unit, API,
+#                   recorder and stress tests once more built with PT_DEBUG=1
+#                   (check-pt-debug)
+#   make check-leaks  leak programs with known answers: pooltrace, memcheck and
+#                   LeakSanitizer side by side
 #   make fuzz       the libFuzzer targets, FUZZ_SECONDS each (tests/fuzz.mk)
 #   make check-asan report/ and the tests under ASan and UBSan
 #   make bench      glibc, jemalloc, mimalloc, tcmalloc and pooltrace side by side
@@ -59,7 +62,7 @@ BENCH_BINS  := $(BENCH_PROGS:%=$(B)/bench/%)
 
 all: lib tool $(UNIT_BINS) $(TEST_PROGS) $(BENCH_BINS)
 .PHONY: all lib tool deps bench bench-record check check-unit check-api check-recorder check-stress \
-        check-programs check-reports check-debug check-pt-debug \
+        check-programs check-reports check-debug check-pt-debug check-leaks \
         demo install uninstall clean
 lib: $(B)/libpooltrace.so
 tool: $(B)/pooltrace $(B)/libpooltrace.so
@@ -174,7 +177,7 @@ deps:
 check: deps
 	$(MAKE) --no-print-directory all
 	$(MAKE) --no-print-directory check-unit check-api check-recorder check-reports \
-	    check-debug check-fuzz check-stress check-programs check-pt-debug
+	    check-debug check-fuzz check-stress check-programs check-leaks check-pt-debug
 
 # The library, the unit tests, the API, recorder and stress tests again,
 # built with PT_DEBUG=1 in $(B)/ptdebug: every pt_assert compiled in (the
@@ -210,6 +213,12 @@ check-stress: $(B)/tests/stress $(B)/libpooltrace.so
 
 check-programs: $(B)/libpooltrace.so
 	sh tests/programs.sh $(B)
+
+# the known-answer leak programs of tests/leaks/ under pooltrace, memcheck
+# and LeakSanitizer, side by side (tests/leaks/known-wrong.txt: what
+# pooltrace gets wrong today)
+check-leaks: $(B)/pooltrace $(B)/libpooltrace.so
+	sh tests/test_leaks.sh $(B)
 
 demo: deps
 	$(MAKE) --no-print-directory lib tool
