@@ -31,6 +31,7 @@
 #include "options.h"
 #include "pooltrace.h"
 #include "recorder.h"
+#include "unwind.h"
 
 #define PT_EXPORT __attribute__((visibility("default")))
 
@@ -401,6 +402,8 @@ __attribute__((constructor)) static void pooltrace_init(void)
 		            "(the debug blocks are not what a trace describes)\n");
 		pt__opt.profile = 0;
 	}
+	if (pt__dbg_enabled() || pt__opt.profile)
+		pt__unwind_load();   /* the stacks: a private libunwind */
 	pt__rec_init();
 }
 
