@@ -1,9 +1,10 @@
 # pooltrace - see README.md.  Targets:
 #   make            build/libpooltrace.so (and the test programs)
 #   make deps       install the Debian packages the build, tests and demo need
-#   make check      unit tests, exported symbols, API tests, exceptions and
-#                   cancellation, recorder, reports, debug mode, the fuzz
-#                   corpora replayed, threaded stress, real programs
+#   make check      unit tests, exported symbols, API tests and edges against
+#                   glibc, exceptions and cancellation, recorder, reports,
+#                   debug mode, the fuzz corpora replayed, threaded stress,
+#                   real programs
 #   make fuzz       the libFuzzer targets, FUZZ_SECONDS each (tests/fuzz.mk)
 #   make check-asan report/ and the tests under ASan and UBSan
 #   make bench      glibc, jemalloc, mimalloc, tcmalloc and pooltrace side by side
@@ -45,6 +46,7 @@ TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress $(B)/tests/test_recorde
                $(B)/tests/cxx_prog $(B)/tests/debug_prog
 UNWIND_PROGS := $(B)/tests/unwind_prog $(B)/tests/unwind_prog_exc $(B)/tests/unwind_cxx \
                 $(B)/tests/unwind_plugin.so
+EDGE_PROGS  := $(B)/tests/edge_prog
 REPORT_SRC  := report/pooltrace.c report/trace_read.c report/profile.c report/view.c \
                report/symbolize.c report/text.c report/frag.c report/export.c report/html.c
 REPORT_HDR  := $(wildcard report/*.h) preload/trace_format.h
@@ -54,9 +56,9 @@ REPORT_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -DPT_VERSION='"$(VER
 BENCH_PROGS := churn allocfree prodcons larson realloc frag pair measure
 BENCH_BINS  := $(BENCH_PROGS:%=$(B)/bench/%)
 
-all: lib tool $(UNIT_BINS) $(TEST_PROGS) $(UNWIND_PROGS) $(BENCH_BINS)
+all: lib tool $(UNIT_BINS) $(TEST_PROGS) $(UNWIND_PROGS) $(EDGE_PROGS) $(BENCH_BINS)
 .PHONY: all lib tool deps bench bench-record check check-unit check-api check-recorder check-stress \
-        check-programs check-reports check-debug check-unwind check-exports \
+        check-programs check-reports check-debug check-unwind check-exports check-edges \
         demo install uninstall clean
 lib: $(B)/libpooltrace.so
 tool: $(B)/pooltrace $(B)/libpooltrace.so
@@ -147,6 +149,12 @@ $(B)/tests/unwind_plugin.so: tests/unwind_plugin.cc
 	@mkdir -p $(@D)
 	$(CXX) -O2 -g -Wall -Wextra -shared -fPIC -o $@ $<
 
+# the API's edges against glibc's answers: -fno-builtin, or GCC assumes
+# that posix_memalign leaves errno alone
+$(B)/tests/edge_prog: tests/edge_prog.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -g -fno-builtin -Wall -Wextra -o $@ $<
+
 $(B)/tests/rec_lib.so: tests/rec_lib.c
 	@mkdir -p $(@D)
 	$(CC) -O2 -g -shared -fPIC -Wl,--build-id -o $@ $<
@@ -176,8 +184,9 @@ deps:
 
 check: deps
 	$(MAKE) --no-print-directory all
-	$(MAKE) --no-print-directory check-unit check-exports check-api check-unwind \
-	    check-recorder check-reports check-debug check-fuzz check-stress check-programs
+	$(MAKE) --no-print-directory check-unit check-exports check-api check-edges \
+	    check-unwind check-recorder check-reports check-debug check-fuzz check-stress \
+	    check-programs
 
 check-unit: $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do echo "== $$t"; $$t || exit 1; done
@@ -203,6 +212,10 @@ check-debug: $(B)/tests/debug_prog $(B)/tests/stress $(B)/libpooltrace.so
 # exceptions and thread cancellation under every mode
 check-unwind: $(UNWIND_PROGS) $(B)/libpooltrace.so
 	sh tests/test_unwind.sh $(B)
+
+# aligned calls against glibc's answers, every mode
+check-edges: $(EDGE_PROGS) $(B)/libpooltrace.so
+	sh tests/test_edges.sh $(B)
 
 # the library's dynamic symbols and dependencies
 check-exports: $(B)/libpooltrace.so

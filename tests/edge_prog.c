@@ -1,0 +1,130 @@
+/*
+ * edge_prog.c - the edges of the malloc API, printed so that a run without
+ * the preload (glibc's answers) and runs under it compare line by line.
+ *
+ *   edge_prog aligned    every aligned call (memalign, aligned_alloc,
+ *                        posix_memalign, valloc, pvalloc) over alignments
+ *                        and sizes that are valid, odd or impossible: the
+ *                        class of the result (a block, or NULL), errno
+ *                        (kept, or what was set), posix_memalign's return
+ *                        value and whether it wrote *memptr; a block must
+ *                        be aligned as asked (memalign rounds an alignment
+ *                        up to a power of two) and hold its size
+ *
+ * Output on stdout; exit 0, or 1 with what went wrong on stderr.  Built
+ * with -fno-builtin: GCC assumes that posix_memalign leaves errno alone
+ * and would print the errno from before the call.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <malloc.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CHECK(c) do { if (!(c)) { \
+	fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
+	exit(1); } } while (0)
+
+#define SENTINEL 4242   /* errno before each call */
+
+static const size_t sizes[] = {
+	0, 1, 24, 100, 512, 513, 4096, 100000, PTRDIFF_MAX, (size_t)PTRDIFF_MAX + 1,
+	SIZE_MAX - 4096, SIZE_MAX,
+};
+
+static const size_t aligns[] = {
+	0, 1, 2, 3, 4, 8, 12, 16, 24, 32, 48, 64, 100, 128, 256, 512, 1024, 4096, 4097,
+	65536, (size_t)1 << 20, (size_t)1 << 62, SIZE_MAX / 2, SIZE_MAX / 2 + 1,
+	SIZE_MAX / 2 + 2, SIZE_MAX - 7, SIZE_MAX - 1, SIZE_MAX,
+};
+
+#define N(a) (sizeof (a) / sizeof (a)[0])
+
+static const char *errname(int e)
+{
+	static char buf[32];
+	switch (e) {
+	case SENTINEL: return "kept";
+	case ENOMEM: return "ENOMEM";
+	case EINVAL: return "EINVAL";
+	case 0: return "0";
+	}
+	snprintf(buf, sizeof buf, "%d", e);
+	return buf;
+}
+
+/* The smallest power of two at least a (1 for 0), 0 above 2^63. */
+static size_t pow2_up(size_t a)
+{
+	size_t p = 1;
+	while (p && p < a)
+		p <<= 1;
+	return p;
+}
+
+/* "block", or what is wrong with it; writes every byte of small blocks */
+static const char *judge(void *p, size_t align, size_t n)
+{
+	if (!p)
+		return "NULL";
+	if (align && (uintptr_t)p % align)
+		return "block MISALIGNED";
+	if (malloc_usable_size(p) < n)
+		return "block SHORT";
+	if (n <= 1 << 20)
+		memset(p, 0x5a, n);
+	return "block";
+}
+
+static void line(const char *call, size_t align, size_t n, void *p, size_t want_align, int e)
+{
+	printf("%s(%#zx, %#zx): %s, errno %s\n", call, align, n, judge(p, want_align, n),
+	       errname(e));
+	free(p);
+}
+
+static int aligned(void)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	for (size_t i = 0; i < N(aligns); i++)
+		for (size_t j = 0; j < N(sizes); j++) {
+			size_t a = aligns[i], n = sizes[j];
+			errno = SENTINEL;
+			void *p = memalign(a, n);
+			line("memalign", a, n, p, pow2_up(a), errno);
+			errno = SENTINEL;
+			p = aligned_alloc(a, n);
+			line("aligned_alloc", a, n, p, pow2_up(a), errno);
+			void *out = &out;
+			errno = SENTINEL;
+			int r = posix_memalign(&out, a, n);
+			int e = errno;
+			printf("posix_memalign(%#zx, %#zx): returns %s, errno %s, *memptr %s\n", a, n,
+			       r ? errname(r) : "0", errname(e),
+			       out == &out ? "untouched" : judge(out, a, n));
+			if (out != &out)
+				free(out);
+		}
+	for (size_t j = 0; j < N(sizes); j++) {
+		size_t n = sizes[j];
+		errno = SENTINEL;
+		void *p = valloc(n);
+		line("valloc", 0, n, p, page, errno);
+		errno = SENTINEL;
+		p = pvalloc(n);
+		line("pvalloc", 0, n, p, page, errno);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2)
+		return 2;
+	if (strcmp(argv[1], "aligned") == 0)
+		return aligned();
+	return 2;
+}
