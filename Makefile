@@ -213,7 +213,7 @@ check-debug: $(B)/tests/debug_prog $(B)/tests/stress $(B)/libpooltrace.so
 check-unwind: $(UNWIND_PROGS) $(B)/libpooltrace.so
 	sh tests/test_unwind.sh $(B)
 
-# aligned calls against glibc's answers, every mode
+# aligned calls and realloc against glibc's answers, every mode
 check-edges: $(EDGE_PROGS) $(B)/libpooltrace.so
 	sh tests/test_edges.sh $(B)
 

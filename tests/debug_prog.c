@@ -16,6 +16,8 @@
  *   mismatch     aligned_alloc(64, 100), then free_sized(p, 100)
  *   sized        malloc(100), then free_sized(p, 90)
  *   realloc      realloc of a freed block
+ *   shrunk       realloc(p, 100) of a 200-byte block keeps it in place, then
+ *                writes 1 byte past its new end
  *   clean        correct use of every call: no report
  *   exitcheck    overflows a block it never frees: the check at exit finds it
  */
@@ -106,6 +108,17 @@ __attribute__((noinline)) void realloc_freed(void)
 	sink = realloc(p, 32);
 }
 
+__attribute__((noinline)) void realloc_shrunk(void)
+{
+	char *p = malloc(200);
+	memset(p, 'g', 200);
+	char *q = realloc(p, 100);
+	if (q != p)   /* kept in place, as glibc keeps it */
+		abort();
+	q[100] = 'h';
+	free(q);
+}
+
 __attribute__((noinline)) void clean(void)
 {
 	char *a = malloc(10), *b = calloc(3, 7), *c = NULL;
@@ -114,6 +127,15 @@ __attribute__((noinline)) void clean(void)
 	b = realloc(b, 2000);
 	memset(b, 2, 2000);
 	b = realloc(b, 5);
+	char *e = malloc(300), *f = realloc(e, 300), *g;
+	if (f != e)   /* the same size: in place, as glibc */
+		abort();
+	memset(f, 3, 300);
+	g = realloc(f, 301);   /* one more byte, in the block underneath */
+	if (g != f || g[299] != 3)
+		abort();
+	g[300] = 4;
+	free(g);
 	if (posix_memalign(&d, 256, 33) || ((unsigned long)d & 255))
 		abort();
 	c = aligned_alloc(32, 64);
@@ -145,6 +167,7 @@ int main(int argc, char **argv)
 		{ "stack", free_stack_address },
 		{ "interior", free_interior }, { "mismatch", mismatched_aligned },
 		{ "sized", mismatched_size }, { "realloc", realloc_freed }, { "clean", clean },
+		{ "shrunk", realloc_shrunk },
 		{ "exitcheck", overflow_never_freed },
 	};
 	for (size_t i = 0; argc > 1 && i < sizeof modes / sizeof modes[0]; i++)

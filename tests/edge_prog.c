@@ -10,6 +10,7 @@
  *                        value and whether it wrote *memptr; a block must
  *                        be aligned as asked (memalign rounds an alignment
  *                        up to a power of two) and hold its size
+ *   edge_prog realloc    realloc to the same size keeps the block
  *
  * Output on stdout; exit 0, or 1 with what went wrong on stderr.  Built
  * with -fno-builtin: GCC assumes that posix_memalign leaves errno alone
@@ -120,11 +121,36 @@ static int aligned(void)
 	return 0;
 }
 
+static int realloc_same(void)
+{
+	static const size_t rs[] = { 1, 8, 24, 100, 512, 513, 4096, 100000, 1 << 20 };
+	for (size_t i = 0; i < N(rs); i++) {
+		size_t n = rs[i];
+		unsigned char *p = malloc(n);
+		CHECK(p);
+		for (size_t k = 0; k < n; k++)
+			p[k] = (unsigned char)(k * 7);
+		errno = SENTINEL;
+		unsigned char *q = realloc(p, n);
+		int e = errno;
+		int intact = 1;
+		for (size_t k = 0; q && k < n; k++)
+			intact &= q[k] == (unsigned char)(k * 7);
+		printf("realloc(malloc(%zu), %zu): %s, %s, errno %s\n", n, n,
+		       q == p ? "same block" : q ? "MOVED" : "NULL",
+		       intact ? "contents kept" : "CONTENTS LOST", errname(e));
+		free(q);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2)
 		return 2;
 	if (strcmp(argv[1], "aligned") == 0)
 		return aligned();
+	if (strcmp(argv[1], "realloc") == 0)
+		return realloc_same();
 	return 2;
 }

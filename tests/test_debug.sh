@@ -61,6 +61,8 @@ expect mismatch "mismatched free: free_sized of a block from an aligned allocati
 	mismatched_aligned
 expect sized "mismatched free: free_sized with size 90 of a 100-byte block" mismatched_size
 expect realloc "double free of a 16-byte block" realloc_freed realloc_freed
+expect shrunk "heap buffer overflow: written up to 1 byte past the end of a 100-byte block" \
+	realloc_shrunk
 expect exitcheck "heap buffer overflow: written up to 1 byte past the end of a 16-byte block" \
 	overflow_never_freed
 

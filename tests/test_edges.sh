@@ -4,13 +4,15 @@
 # POOLTRACE_DEBUG=1 and POOLTRACE_PROFILE=1.
 #   - every aligned call over valid, odd and impossible alignments and sizes:
 #     the same result class and errno as glibc without the preload
-#     (posix_memalign: its return value, errno ENOMEM, *memptr untouched).
+#     (posix_memalign: its return value, errno ENOMEM, *memptr untouched);
+#   - realloc to the same size keeps the block, as glibc does.
 set -u
 B=${1:-build}
 . "$(dirname "$0")/lib.sh"
 PROG="$B/tests/edge_prog"
 
 "$PROG" aligned > "$TMP/aligned.glibc" 2> "$TMP/err" || fail "aligned without the preload" "$TMP/err"
+"$PROG" realloc > "$TMP/realloc.glibc" 2> "$TMP/err" || fail "realloc without the preload" "$TMP/err"
 
 # same NAME CASE ENV...: the case's output under the preload is glibc's
 same() {
@@ -34,5 +36,6 @@ for mode in plain align8 debug profile; do
 	profile) set -- POOLTRACE_PROFILE=1 POOLTRACE_OUTPUT="$TMP/%p.trace" ;;
 	esac
 	same $mode aligned "$@"
+	same $mode realloc "$@"
 done
 summary
