@@ -32,7 +32,7 @@ BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -fPIC -pthread $(NOBUILTIN) $(CF
 ALLOC_SRC   := allocator/os.c allocator/arena.c allocator/alloc.c allocator/stats.c
 PRELOAD_SRC := preload/symbols.c preload/options.c preload/fmt.c preload/libc_sym.c \
                preload/stats_print.c preload/recorder.c preload/heapscan.c preload/debug.c \
-               preload/unwind.c preload/zstd_hooks.c
+               preload/unwind.c preload/zstd_hooks.c preload/mallinfo.c
 ALLOC_OBJ   := $(ALLOC_SRC:%.c=$(B)/%.o)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
 HEADERS     := $(wildcard allocator/*.h preload/*.h)
@@ -213,7 +213,7 @@ check-debug: $(B)/tests/debug_prog $(B)/tests/stress $(B)/libpooltrace.so
 check-unwind: $(UNWIND_PROGS) $(B)/libpooltrace.so
 	sh tests/test_unwind.sh $(B)
 
-# aligned calls and realloc against glibc's answers, every mode
+# aligned calls, realloc and the malloc statistics against glibc, every mode
 check-edges: $(EDGE_PROGS) $(B)/libpooltrace.so
 	sh tests/test_edges.sh $(B)
 

@@ -11,6 +11,11 @@
  *                        be aligned as asked (memalign rounds an alignment
  *                        up to a power of two) and hold its size
  *   edge_prog realloc    realloc to the same size keeps the block
+ *   edge_prog mallinfo   mallinfo, mallinfo2 and malloc_stats count small
+ *                        blocks: uordblks grows by at least what 2000
+ *                        blocks of 100 bytes hold and shrinks again when
+ *                        they are freed; the fields add up as glibc's do
+ *   edge_prog info       malloc_info: the XML on stdout, for a parser
  *
  * Output on stdout; exit 0, or 1 with what went wrong on stderr.  Built
  * with -fno-builtin: GCC assumes that posix_memalign leaves errno alone
@@ -24,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"   /* mallinfo */
 
 #define CHECK(c) do { if (!(c)) { \
 	fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
@@ -144,6 +151,55 @@ static int realloc_same(void)
 	return 0;
 }
 
+static int mallinfo_counts(void)
+{
+	enum { NB = 2000, SZ = 100 };
+	static void *b[NB];
+	struct mallinfo2 m0 = mallinfo2();
+	struct mallinfo i0 = mallinfo();
+	for (int i = 0; i < NB; i++)
+		CHECK((b[i] = malloc(SZ)) != NULL);
+	struct mallinfo2 m1 = mallinfo2();
+	struct mallinfo i1 = mallinfo();
+	/* what glibc keeps: arena = uordblks + fordblks, fast <= free */
+	CHECK(m1.arena == m1.uordblks + m1.fordblks);
+	CHECK(m1.fsmblks <= m1.fordblks && m1.smblks <= m1.ordblks);
+	CHECK(m1.uordblks >= m0.uordblks + (size_t)NB * SZ);
+	CHECK(m1.arena >= m0.arena + (size_t)NB * SZ);
+	/* mallinfo's fields are mallinfo2's, cut to int */
+	CHECK(i1.arena == (int)m1.arena && i1.uordblks == (int)m1.uordblks &&
+	      i1.fordblks == (int)m1.fordblks && i1.ordblks == (int)m1.ordblks &&
+	      i1.hblkhd == (int)m1.hblkhd && i1.keepcost == (int)m1.keepcost);
+	CHECK((size_t)i1.uordblks >= (size_t)i0.uordblks + (size_t)NB * SZ);
+	fflush(stdout);
+	malloc_stats();   /* on stderr: the caller checks it */
+	for (int i = 0; i < NB; i++)
+		free(b[i]);
+	struct mallinfo2 m2 = mallinfo2();
+	CHECK(m2.arena == m2.uordblks + m2.fordblks);
+	CHECK(m2.uordblks + (size_t)NB * SZ * 9 / 10 <= m1.uordblks);
+	printf("mallinfo: ok\n");
+	return 0;
+}
+
+static int info(void)
+{
+	enum { NB = 2000, SZ = 100 };
+	static void *b[NB];
+	for (int i = 0; i < NB; i++)
+		CHECK((b[i] = malloc(SZ)) != NULL);
+	for (int i = 0; i < NB; i += 2)
+		free(b[i]);
+	void *big = malloc(1 << 20);   /* an mmapped chunk */
+	errno = SENTINEL;
+	CHECK(malloc_info(1, stdout) == EINVAL && errno == SENTINEL);
+	CHECK(malloc_info(0, stdout) == 0 && errno == SENTINEL);
+	free(big);
+	for (int i = 1; i < NB; i += 2)
+		free(b[i]);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2)
@@ -152,5 +208,9 @@ int main(int argc, char **argv)
 		return aligned();
 	if (strcmp(argv[1], "realloc") == 0)
 		return realloc_same();
+	if (strcmp(argv[1], "mallinfo") == 0)
+		return mallinfo_counts();
+	if (strcmp(argv[1], "info") == 0)
+		return info();
 	return 2;
 }
