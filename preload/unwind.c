@@ -8,7 +8,7 @@
  * it: libgcc_s's own unwinder, which glibc runs to cancel a thread, then
  * calls libunwind's accessors with a libgcc context, and a thread cancelled
  * inside fputs leaves its stream locked.  Static linking would keep the
- * symbols hidden, but the distributions' libunwind.a is not built
+ * symbols hidden, but Debian's libunwind.a is not built
  * position-independent.  So the library does not depend on libunwind at
  * all: the constructor opens it with RTLD_LOCAL when POOLTRACE_DEBUG or
  * POOLTRACE_PROFILE needs stacks, where nothing else can bind to it, and
