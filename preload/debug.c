@@ -513,14 +513,19 @@ static void print_report(const struct report *r)
 		print_stack("the call", r->now_stack, 0);
 }
 
-/* Report r, then abort, or go on with POOLTRACE_DEBUG=warn. */
+/* Report r, then abort, or go on with POOLTRACE_DEBUG=warn.  write(2) and
+ * dladdr's file access are cancellation points: a thread whose cancellation
+ * is pending is not cancelled inside the call that found the problem. */
 static void report(const struct report *r)
 {
+	int cancel;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
 	print_report(r);
 	if (pt__dbg_state == PT_DBG_ABORT) {
 		pt__dprintf(2, "==pooltrace== aborting (POOLTRACE_DEBUG=warn reports and goes on)\n");
 		abort();
 	}
+	pthread_setcancelstate(cancel, NULL);
 }
 
 /* ---- blocks -------------------------------------------------------------- */

@@ -42,9 +42,12 @@ static inline int is_pow2(size_t a)
 
 #define DEBUG_ON() PT_UNLIKELY(pt__dbg_state != PT_DBG_OFF && pt__dbg_enabled())
 
-/* A pointer that free or realloc must not touch: one line, and ignored. */
+/* A pointer that free or realloc must not touch: one line, and ignored.
+ * The line's write(2) is no cancellation point inside free. */
 static PT_NOINLINE void refuse(const char *call, void *p, unsigned v)
 {
+	int cancel;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
 	if (v)
 		pt__dprintf(2, "pooltrace: %s(%p): not the start of a block (it points inside a "
 		            "%u-byte block of a pool); ignored\n", call, p,
@@ -52,6 +55,7 @@ static PT_NOINLINE void refuse(const char *call, void *p, unsigned v)
 	else
 		pt__dprintf(2, "pooltrace: %s(%p): inside the allocator's arenas but in no "
 		            "block; ignored\n", call, p);
+	pthread_setcancelstate(cancel, NULL);
 }
 
 /* The allocator asks for its configuration here, once, at its first use. */

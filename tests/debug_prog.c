@@ -20,7 +20,12 @@
  *                writes 1 byte past its new end
  *   clean        correct use of every call: no report
  *   exitcheck    overflows a block it never frees: the check at exit finds it
+ *   cancelled    a thread whose cancellation is pending frees a pointer inside
+ *                a block: the line or report about it is written, and the
+ *                thread is cancelled at its next cancellation point, not
+ *                inside free (exit 1 if it was)
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +163,30 @@ __attribute__((noinline)) void overflow_never_freed(void)
 	sink = p;
 }
 
+static volatile int after_free;
+
+static void *bad_free_cancelled(void *arg)
+{
+	char *p = malloc(64);
+	pthread_cancel(pthread_self());   /* pending: acts at a cancellation point */
+	free(p + 8);                      /* reported, or refused with a line */
+	after_free = 1;
+	pthread_testcancel();
+	return arg;
+}
+
+__attribute__((noinline)) void free_while_cancelled(void)
+{
+	pthread_t t;
+	void *ret;
+	if (pthread_create(&t, NULL, bad_free_cancelled, NULL) || pthread_join(t, &ret))
+		abort();
+	if (ret != PTHREAD_CANCELED || !after_free) {
+		fprintf(stderr, "the thread was cancelled inside free\n");
+		exit(1);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct { const char *name; void (*fn)(void); } modes[] = {
@@ -168,7 +197,7 @@ int main(int argc, char **argv)
 		{ "interior", free_interior }, { "mismatch", mismatched_aligned },
 		{ "sized", mismatched_size }, { "realloc", realloc_freed }, { "clean", clean },
 		{ "shrunk", realloc_shrunk },
-		{ "exitcheck", overflow_never_freed },
+		{ "exitcheck", overflow_never_freed }, { "cancelled", free_while_cancelled },
 	};
 	for (size_t i = 0; argc > 1 && i < sizeof modes / sizeof modes[0]; i++)
 		if (strcmp(argv[1], modes[i].name) == 0) {

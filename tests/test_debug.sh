@@ -134,6 +134,17 @@ else
 	fail "normal mode interior free: exit $rc" "$TMP/err"
 fi
 
+# the line or report about a bad free is no cancellation point inside free
+for level in 0 warn; do
+	POOLTRACE_DEBUG=$level LD_PRELOAD="$LIB" "$PROG" cancelled > /dev/null 2> "$TMP/err"
+	rc=$?
+	if [ $rc -eq 0 ] && grep -q "pooltrace" "$TMP/err"; then
+		pass "POOLTRACE_DEBUG=$level: a bad free reported by a thread whose cancellation is pending"
+	else
+		fail "POOLTRACE_DEBUG=$level: bad free with a cancellation pending: exit $rc" "$TMP/err"
+	fi
+done
+
 # a setuid program ignores the options: no trace, no debug mode
 if [ "$(id -u)" -eq 0 ] && id nobody > /dev/null 2>&1 && command -v setpriv > /dev/null; then
 	D=$(mktemp -d /tmp/pt-suid.XXXXXX)
