@@ -1,11 +1,12 @@
 # pooltrace - see README.md.  Targets:
 #   make            build/libpooltrace.so (and the test programs)
 #   make deps       install the Debian packages the build, tests and demo need
-#   make check      unit tests, API tests, recorder, reports, debug mode, the
-#                   fuzz corpora replayed, threaded stress, real programs, the
-#                   known-answer leak suite (check-leaks), and the unit, API,
-#                   recorder and stress tests once more built with PT_DEBUG=1
-#                   (check-pt-debug)
+#   make check      unit tests, exported symbols, API tests and edges against
+#                   glibc, exceptions and cancellation, recorder, reports,
+#                   debug mode, the fuzz corpora replayed, threaded stress,
+#                   real programs, the known-answer leak suite (check-leaks),
+#                   and the unit, API, recorder and stress tests once more
+#                   built with PT_DEBUG=1 (check-pt-debug)
 #   make check-leaks  leak programs with known answers: pooltrace, memcheck and
 #                   LeakSanitizer side by side
 #   make fuzz       the libFuzzer targets, FUZZ_SECONDS each (tests/fuzz.mk)
@@ -39,7 +40,8 @@ PRELOAD_SRC := preload/symbols.c preload/options.c preload/fmt.c preload/libc_sy
                preload/stats_print.c preload/common.c preload/modules.c preload/hindex.c \
                preload/stacks.c preload/addrmap.c preload/recorder.c preload/rec_hooks.c \
                preload/rec_buffer.c preload/rec_file.c preload/rec_info.c preload/rec_live.c \
-               preload/rec_snapshot.c preload/leakscan.c preload/heapscan.c preload/debug.c
+               preload/rec_snapshot.c preload/leakscan.c preload/heapscan.c preload/debug.c \
+               preload/unwind.c preload/zstd_hooks.c preload/mallinfo.c
 ALLOC_OBJ   := $(ALLOC_SRC:%.c=$(B)/%.o)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
 HEADERS     := $(wildcard allocator/*.h preload/*.h)
@@ -51,6 +53,9 @@ TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress $(B)/tests/test_recorde
                $(B)/tests/test_symbolize \
                $(B)/tests/rec_prog $(B)/tests/rec_lib.so $(B)/tests/leak_prog \
                $(B)/tests/cxx_prog $(B)/tests/debug_prog
+UNWIND_PROGS := $(B)/tests/unwind_prog $(B)/tests/unwind_prog_exc $(B)/tests/unwind_cxx \
+                $(B)/tests/unwind_plugin.so
+EDGE_PROGS  := $(B)/tests/edge_prog
 REPORT_SRC  := report/pooltrace.c report/trace_read.c report/profile.c report/view.c \
                report/symbolize.c report/text.c report/frag.c report/export.c report/html.c
 REPORT_HDR  := $(wildcard report/*.h) preload/trace_format.h
@@ -60,9 +65,10 @@ REPORT_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -DPT_VERSION='"$(VER
 BENCH_PROGS := churn allocfree prodcons larson realloc frag pair measure
 BENCH_BINS  := $(BENCH_PROGS:%=$(B)/bench/%)
 
-all: lib tool $(UNIT_BINS) $(TEST_PROGS) $(BENCH_BINS)
+all: lib tool $(UNIT_BINS) $(TEST_PROGS) $(UNWIND_PROGS) $(EDGE_PROGS) $(BENCH_BINS)
 .PHONY: all lib tool deps bench bench-record check check-unit check-api check-recorder check-stress \
         check-programs check-reports check-debug check-pt-debug check-leaks \
+        check-unwind check-exports check-edges \
         demo install uninstall clean
 lib: $(B)/libpooltrace.so
 tool: $(B)/pooltrace $(B)/libpooltrace.so
@@ -83,8 +89,8 @@ $(B)/preload/%.o: preload/%.c $(HEADERS)
 
 $(B)/libpooltrace.so: $(ALLOC_OBJ) $(PRELOAD_OBJ) preload/libpooltrace.map
 	$(CC) -shared -pthread -Wl,--version-script=preload/libpooltrace.map \
-	    -Wl,-z,relro,-z,now -Wl,-soname,libpooltrace.so -o $@ $(ALLOC_OBJ) $(PRELOAD_OBJ) \
-	    -lunwind -lzstd -lm
+	    -Wl,--exclude-libs,ALL -Wl,-z,relro,-z,now -Wl,-soname,libpooltrace.so \
+	    -o $@ $(ALLOC_OBJ) $(PRELOAD_OBJ) -l:libzstd.a -lm
 
 $(B)/liballocator.a: $(ALLOC_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -147,6 +153,30 @@ $(B)/tests/cxx_prog: tests/cxx_prog.cc
 	@mkdir -p $(@D)
 	$(CXX) -O0 -g -o $@ $<
 
+# unwinding and cancellation: a C program that does not link libgcc_s, the
+# same built with -fexceptions (pthread_cleanup_push unwinds), C++
+$(B)/tests/unwind_prog: tests/unwind_prog.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -pthread -o $@ $<
+
+$(B)/tests/unwind_prog_exc: tests/unwind_prog.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -pthread -fexceptions -o $@ $<
+
+$(B)/tests/unwind_cxx: tests/unwind_cxx.cc
+	@mkdir -p $(@D)
+	$(CXX) -std=gnu++17 -O2 -g -Wall -Wextra -pthread -o $@ $<
+
+$(B)/tests/unwind_plugin.so: tests/unwind_plugin.cc
+	@mkdir -p $(@D)
+	$(CXX) -O2 -g -Wall -Wextra -shared -fPIC -o $@ $<
+
+# the API's edges against glibc's answers: -fno-builtin, or GCC assumes
+# that posix_memalign leaves errno alone
+$(B)/tests/edge_prog: tests/edge_prog.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -g -fno-builtin -Wall -Wextra -o $@ $<
+
 $(B)/tests/rec_lib.so: tests/rec_lib.c
 	@mkdir -p $(@D)
 	$(CC) -O2 -g -shared -fPIC -Wl,--build-id -o $@ $<
@@ -176,8 +206,9 @@ deps:
 
 check: deps
 	$(MAKE) --no-print-directory all
-	$(MAKE) --no-print-directory check-unit check-api check-recorder check-reports \
-	    check-debug check-fuzz check-stress check-programs check-leaks check-pt-debug
+	$(MAKE) --no-print-directory check-unit check-exports check-api check-edges \
+	    check-unwind check-recorder check-reports check-debug check-fuzz check-stress \
+	    check-programs check-leaks check-pt-debug
 
 # The library, the unit tests, the API, recorder and stress tests again,
 # built with PT_DEBUG=1 in $(B)/ptdebug: every pt_assert compiled in (the
@@ -207,6 +238,18 @@ check-reports: $(TEST_PROGS) $(B)/pooltrace $(B)/libpooltrace.so
 # POOLTRACE_DEBUG on deliberately broken programs
 check-debug: $(B)/tests/debug_prog $(B)/tests/stress $(B)/libpooltrace.so
 	sh tests/test_debug.sh $(B)
+
+# exceptions and thread cancellation under every mode
+check-unwind: $(UNWIND_PROGS) $(B)/libpooltrace.so
+	sh tests/test_unwind.sh $(B)
+
+# aligned calls, realloc and the malloc statistics against glibc, every mode
+check-edges: $(EDGE_PROGS) $(B)/libpooltrace.so
+	sh tests/test_edges.sh $(B)
+
+# the library's dynamic symbols and dependencies
+check-exports: $(B)/libpooltrace.so
+	sh tests/test_exports.sh $(B)
 
 check-stress: $(B)/tests/stress $(B)/libpooltrace.so
 	sh tests/run_stress.sh $(B)

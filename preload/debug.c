@@ -425,14 +425,19 @@ static void print_report(const struct report *r)
 		print_stack("the call", r->now_stack, 0);
 }
 
-/* Report r, then abort, or go on with POOLTRACE_DEBUG=warn. */
+/* Report r, then abort, or go on with POOLTRACE_DEBUG=warn.  write(2) and
+ * dladdr's file access are cancellation points: a thread whose cancellation
+ * is pending is not cancelled inside the call that found the problem. */
 static void report(const struct report *r)
 {
+	int cancel;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
 	print_report(r);
 	if (pt__dbg_state == PT_DBG_ABORT) {
 		pt__dprintf(2, "==pooltrace== aborting (POOLTRACE_DEBUG=warn reports and goes on)\n");
 		abort();
 	}
+	pthread_setcancelstate(cancel, NULL);
 }
 
 /* ---- blocks -------------------------------------------------------------- */
@@ -630,6 +635,41 @@ void pt__dbg_free(void *ptr, unsigned how, size_t size, size_t align)
 		report(&later);
 }
 
+/* Bytes the block under a debug block holds, from base. */
+static size_t underlying_size(uintptr_t base)
+{
+	if (pt_owns((void *)base))
+		return pt_block_size((void *)base);
+	return pt__libc_usable_size((void *)base);
+}
+
+/*
+ * Resize sound block e to n bytes where it is, as glibc keeps a block in
+ * place when it can: the same size, smaller, or larger within the block
+ * underneath.  New bytes are filled as new memory, the rear guard moves;
+ * the block is then one from realloc.  Under lock; 0 if it does not fit.
+ */
+static int resize_in_place(struct entry *e, size_t n)
+{
+	uintptr_t base = e->p - e->off;
+	size_t room;
+	if (__builtin_add_overflow(n, (size_t)e->off + GUARD, &room) ||
+	    room > underlying_size(base))
+		return 0;
+	uint8_t *p = (uint8_t *)e->p;
+	if (n > e->size)
+		memset(p + e->size, FILL_NEW, n - e->size);
+	memset(p + n, FILL_GUARD, GUARD);
+	e->size = n;
+	e->api = PT_API_MALLOC;   /* a block from realloc, as when it moves */
+	e->align_log2 = 0;
+	struct hdr *h = (struct hdr *)(p - HDR_SIZE);
+	h->size = n;
+	h->api = PT_API_MALLOC;
+	h->align_log2 = 0;
+	return 1;
+}
+
 void *pt__dbg_realloc(void *ptr, size_t n)
 {
 	if (!ptr)
@@ -644,8 +684,11 @@ void *pt__dbg_realloc(void *ptr, size_t n)
 	pt__lock_acquire(&lock);
 	struct entry *e = check_for_free((uintptr_t)ptr, PT_FREE_REALLOC, 0, 0, &r);
 	size_t old = e ? (size_t)e->size : 0;
+	int kept = e && r.kind == K_NONE && resize_in_place(e, n);
 	pt__lock_release(&lock);
 	pt__inside--;
+	if (kept)
+		return ptr;
 	if (!e) {
 		pt__inside++;
 		r.now_stack = capture();

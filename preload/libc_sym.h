@@ -33,6 +33,10 @@ PT_HIDDEN void *pt__libc_fn(struct pt_libc_fn *f);
 /* glibc's malloc_usable_size for a pointer glibc handed out. */
 PT_HIDDEN size_t pt__libc_usable_size(void *p);
 
+/* glibc's mallinfo2: its own heap, without the pools (mallinfo.c). */
+struct mallinfo2;
+PT_HIDDEN struct mallinfo2 pt__libc_mallinfo2(void);
+
 /*
  * Address of a function symbol defined in the loaded object whose path ends
  * in soname (e.g. "libc.so.6"), found through its GNU hash table; NULL if

@@ -8,6 +8,7 @@
 
 #include "../allocator/pool_alloc.h"
 #include "fmt.h"
+#include "libc_sym.h"
 #include "pooltrace.h"
 
 #define PT_EXPORT __attribute__((visibility("default")))
@@ -39,7 +40,7 @@ PT_EXPORT void pt_stats_print(int fd)
 		            (unsigned long long)(cs->blocks_used * cs->size));
 	}
 
-	struct mallinfo2 mi = mallinfo2();   /* glibc's own figures: not ours */
+	struct mallinfo2 mi = pt__libc_mallinfo2();   /* glibc's own figures: not ours */
 	unsigned long long arena_kib = PT_ARENA_SIZE >> 10;
 	pt__dprintf(fd, "# arenas: %llu mapped (%llu KiB), %llu mapped in total, "
 	                "%llu released, high water %llu, %llu outside the reserved range\n",

@@ -31,6 +31,7 @@
 #include "options.h"
 #include "pooltrace.h"
 #include "recorder.h"
+#include "unwind.h"
 
 #define PT_EXPORT __attribute__((visibility("default")))
 
@@ -41,9 +42,12 @@ static inline int is_pow2(size_t a)
 
 #define DEBUG_ON() PT_UNLIKELY(pt__dbg_state != PT_DBG_OFF && pt__dbg_enabled())
 
-/* A pointer that free or realloc must not touch: one line, and ignored. */
+/* A pointer that free or realloc must not touch: one line, and ignored.
+ * The line's write(2) is no cancellation point inside free. */
 static PT_NOINLINE void refuse(const char *call, void *p, unsigned v)
 {
+	int cancel;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
 	if (v)
 		pt__dprintf(2, "pooltrace: %s(%p): not the start of a block (it points inside a "
 		            "%u-byte block of a pool); ignored\n", call, p,
@@ -51,6 +55,7 @@ static PT_NOINLINE void refuse(const char *call, void *p, unsigned v)
 	else
 		pt__dprintf(2, "pooltrace: %s(%p): inside the allocator's arenas but in no "
 		            "block; ignored\n", call, p);
+	pthread_setcancelstate(cancel, NULL);
 }
 
 /* The allocator asks for its configuration here, once, at its first use. */
@@ -94,17 +99,68 @@ static inline __attribute__((always_inline)) void free_impl(void *p)
 	__libc_free(p);   /* also NULL */
 }
 
-/* Memory aligned to align (a power of two), or NULL with errno = ENOMEM. */
+/* Memory aligned to align (a power of two, or 0), or NULL with errno as
+ * glibc sets it; errno is kept on success. */
 static void *aligned_impl(size_t align, size_t n)
 {
 	if (align <= 8)
 		return malloc_impl(n);
 	if (align <= PT_SMALL_MAX && n <= PT_SMALL_MAX) {
+		int e = errno;
 		void *p = pt_alloc_aligned(align, n);
 		if (p)
 			return p;
+		errno = e;   /* the pools could not: glibc's answer is the answer */
 	}
 	return __libc_memalign(align, n);
+}
+
+/* glibc's aligned_alloc: since glibc 2.38 it refuses alignments that
+ * memalign rounds up (NULL, EINVAL); glibc 2.36's is memalign. */
+static void *libc_aligned_alloc(size_t align, size_t n)
+{
+	static struct pt_libc_fn fn = { "aligned_alloc", NULL, 0 };
+	void *(*f)(size_t, size_t) = (void *(*)(size_t, size_t))pt__libc_fn(&fn);
+	return f ? f(align, n) : __libc_memalign(align, n);
+}
+
+/*
+ * Debug mode, an alignment that is 0 or not a power of two: does glibc's
+ * call (memalign or aligned_alloc) take it?  Asked with a size no
+ * allocator can give, so that glibc allocates nothing: it says EINVAL for
+ * an alignment it refuses (above SIZE_MAX / 2 + 1 for memalign), ENOMEM
+ * otherwise.  Returns the power of two to align to (0: the default), or
+ * SIZE_MAX with errno = EINVAL.
+ */
+static size_t dbg_align(void *(*glibc)(size_t, size_t), size_t align)
+{
+	if (is_pow2(align))
+		return align;
+	int e = errno;
+	errno = 0;
+	void *p = glibc(align, SIZE_MAX);
+	int refused = !p && errno == EINVAL;
+	if (p)
+		__libc_free(p);   /* cannot happen */
+	errno = e;
+	if (refused) {
+		errno = EINVAL;
+		return SIZE_MAX;
+	}
+	size_t a = align;   /* glibc rounds up to a power of two */
+	while (a & (a - 1))
+		a += a & -a;    /* 0 for an alignment above 2^63 */
+	if (align && !a) {
+		errno = EINVAL;
+		return SIZE_MAX;
+	}
+	return a;
+}
+
+static void *dbg_memalign(void *(*glibc)(size_t, size_t), size_t align, size_t n)
+{
+	size_t a = dbg_align(glibc, align);
+	return a == SIZE_MAX ? NULL : pt__dbg_alloc(a, n, PT_API_ALIGNED, 0);
 }
 
 PT_EXPORT void *malloc(size_t n)
@@ -260,40 +316,42 @@ PT_EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
 	return realloc(p, total);
 }
 
+/* As glibc: EINVAL for a bad alignment (errno untouched), ENOMEM with
+ * errno ENOMEM when there is no memory, errno kept on success. */
 PT_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
 	if (!is_pow2(align) || align % sizeof(void *))
 		return EINVAL;
-	int e = errno;
 	void *p = DEBUG_ON() ? pt__dbg_alloc(align, n, PT_API_ALIGNED, 0) : aligned_impl(align, n);
-	if (!p) {
-		errno = e;
-		return ENOMEM;
-	}
+	if (!p)
+		return ENOMEM;   /* errno is ENOMEM too */
 	pt__rec_alloc(p, n);
 	*out = p;
 	return 0;
 }
 
-/* glibc 2.36 semantics: an alignment that is not a power of two is rounded
- * up by __libc_memalign; the pools take only powers of two. */
+/* An alignment that is not a power of two is glibc's to judge (it rounds
+ * it up, or refuses it above SIZE_MAX / 2 + 1); the pools take powers of
+ * two only. */
 PT_EXPORT void *memalign(size_t align, size_t n)
 {
-	if (DEBUG_ON()) {
-		size_t a = align <= 1 ? 0 : align;
-		while (a & (a - 1))   /* glibc rounds up to a power of two */
-			a += a & -a;
-		return pt__dbg_alloc(a, n, PT_API_ALIGNED, 0);
-	}
+	if (DEBUG_ON())
+		return dbg_memalign(__libc_memalign, align, n);
 	void *p = is_pow2(align) || align == 0 ? aligned_impl(align, n)
 	                                       : __libc_memalign(align, n);
 	pt__rec_alloc(p, n);
 	return p;
 }
 
+/* memalign in glibc 2.36; later glibc refuses more alignments: whatever
+ * is not a power of two goes to glibc's own aligned_alloc. */
 PT_EXPORT void *aligned_alloc(size_t align, size_t n)
 {
-	return memalign(align, n);
+	if (DEBUG_ON())
+		return dbg_memalign(libc_aligned_alloc, align, n);
+	void *p = is_pow2(align) ? aligned_impl(align, n) : libc_aligned_alloc(align, n);
+	pt__rec_alloc(p, n);
+	return p;
 }
 
 PT_EXPORT void *valloc(size_t n)
@@ -401,6 +459,8 @@ __attribute__((constructor)) static void pooltrace_init(void)
 		            "(the debug blocks are not what a trace describes)\n");
 		pt__opt.profile = 0;
 	}
+	if (pt__dbg_enabled() || pt__opt.profile)
+		pt__unwind_load();   /* the stacks: a private libunwind */
 	pt__rec_init();
 }
 

@@ -16,9 +16,16 @@
  *   mismatch     aligned_alloc(64, 100), then free_sized(p, 100)
  *   sized        malloc(100), then free_sized(p, 90)
  *   realloc      realloc of a freed block
+ *   shrunk       realloc(p, 100) of a 200-byte block keeps it in place, then
+ *                writes 1 byte past its new end
  *   clean        correct use of every call: no report
  *   exitcheck    overflows a block it never frees: the check at exit finds it
+ *   cancelled    a thread whose cancellation is pending frees a pointer inside
+ *                a block: the line or report about it is written, and the
+ *                thread is cancelled at its next cancellation point, not
+ *                inside free (exit 1 if it was)
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +113,17 @@ __attribute__((noinline)) void realloc_freed(void)
 	sink = realloc(p, 32);
 }
 
+__attribute__((noinline)) void realloc_shrunk(void)
+{
+	char *p = malloc(200);
+	memset(p, 'g', 200);
+	char *q = realloc(p, 100);
+	if (q != p)   /* kept in place, as glibc keeps it */
+		abort();
+	q[100] = 'h';
+	free(q);
+}
+
 __attribute__((noinline)) void clean(void)
 {
 	char *a = malloc(10), *b = calloc(3, 7), *c = NULL;
@@ -114,6 +132,15 @@ __attribute__((noinline)) void clean(void)
 	b = realloc(b, 2000);
 	memset(b, 2, 2000);
 	b = realloc(b, 5);
+	char *e = malloc(300), *f = realloc(e, 300), *g;
+	if (f != e)   /* the same size: in place, as glibc */
+		abort();
+	memset(f, 3, 300);
+	g = realloc(f, 301);   /* one more byte, in the block underneath */
+	if (g != f || g[299] != 3)
+		abort();
+	g[300] = 4;
+	free(g);
 	if (posix_memalign(&d, 256, 33) || ((unsigned long)d & 255))
 		abort();
 	c = aligned_alloc(32, 64);
@@ -136,6 +163,30 @@ __attribute__((noinline)) void overflow_never_freed(void)
 	sink = p;
 }
 
+static volatile int after_free;
+
+static void *bad_free_cancelled(void *arg)
+{
+	char *p = malloc(64);
+	pthread_cancel(pthread_self());   /* pending: acts at a cancellation point */
+	free(p + 8);                      /* reported, or refused with a line */
+	after_free = 1;
+	pthread_testcancel();
+	return arg;
+}
+
+__attribute__((noinline)) void free_while_cancelled(void)
+{
+	pthread_t t;
+	void *ret;
+	if (pthread_create(&t, NULL, bad_free_cancelled, NULL) || pthread_join(t, &ret))
+		abort();
+	if (ret != PTHREAD_CANCELED || !after_free) {
+		fprintf(stderr, "the thread was cancelled inside free\n");
+		exit(1);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct { const char *name; void (*fn)(void); } modes[] = {
@@ -145,7 +196,8 @@ int main(int argc, char **argv)
 		{ "stack", free_stack_address },
 		{ "interior", free_interior }, { "mismatch", mismatched_aligned },
 		{ "sized", mismatched_size }, { "realloc", realloc_freed }, { "clean", clean },
-		{ "exitcheck", overflow_never_freed },
+		{ "shrunk", realloc_shrunk },
+		{ "exitcheck", overflow_never_freed }, { "cancelled", free_while_cancelled },
 	};
 	for (size_t i = 0; argc > 1 && i < sizeof modes / sizeof modes[0]; i++)
 		if (strcmp(argv[1], modes[i].name) == 0) {

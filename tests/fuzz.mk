@@ -63,7 +63,7 @@ $(FUZZ_DIR)/obj/report/%.o: report/%.c $(REPORT_HDR)
 
 $(FUZZ_DIR)/fuzz_alloc: tests/fuzz/fuzz_alloc.c $(FUZZ_ALLOC_OBJ) $(HEADERS)
 	$(FUZZ_CC) $(BASE_CFLAGS) -Iallocator -fsanitize=fuzzer,undefined $(FUZZ_SAN) -o $@ \
-	    tests/fuzz/fuzz_alloc.c $(FUZZ_ALLOC_OBJ) -lunwind -lzstd -lm -ldl
+	    tests/fuzz/fuzz_alloc.c $(FUZZ_ALLOC_OBJ) -lzstd -lm -ldl
 
 $(FUZZ_DIR)/fuzz_trace: tests/fuzz/fuzz_trace.c $(FUZZ_TRACE_OBJ) $(REPORT_HDR)
 	$(FUZZ_CC) $(REPORT_CFLAGS) -fsanitize=fuzzer,address,undefined $(FUZZ_SAN) -o $@ \

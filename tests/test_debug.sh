@@ -61,6 +61,8 @@ expect mismatch "mismatched free: free_sized of a block from an aligned allocati
 	mismatched_aligned
 expect sized "mismatched free: free_sized with size 90 of a 100-byte block" mismatched_size
 expect realloc "double free of a 16-byte block" realloc_freed realloc_freed
+expect shrunk "heap buffer overflow: written up to 1 byte past the end of a 100-byte block" \
+	realloc_shrunk
 expect exitcheck "heap buffer overflow: written up to 1 byte past the end of a 16-byte block" \
 	overflow_never_freed
 
@@ -131,6 +133,17 @@ if [ $rc -eq 0 ] && grep -q "^pooltrace: free(0x[0-9a-f]*): not the start of a b
 else
 	fail "normal mode interior free: exit $rc" "$TMP/err"
 fi
+
+# the line or report about a bad free is no cancellation point inside free
+for level in 0 warn; do
+	POOLTRACE_DEBUG=$level LD_PRELOAD="$LIB" "$PROG" cancelled > /dev/null 2> "$TMP/err"
+	rc=$?
+	if [ $rc -eq 0 ] && grep -q "pooltrace" "$TMP/err"; then
+		pass "POOLTRACE_DEBUG=$level: a bad free reported by a thread whose cancellation is pending"
+	else
+		fail "POOLTRACE_DEBUG=$level: bad free with a cancellation pending: exit $rc" "$TMP/err"
+	fi
+done
 
 # a setuid program ignores the options: no trace, no debug mode
 if [ "$(id -u)" -eq 0 ] && id nobody > /dev/null 2>&1 && command -v setpriv > /dev/null; then

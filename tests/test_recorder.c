@@ -467,7 +467,11 @@ static void test_stress_threads(void **state)
 	assert_int_equal(t->nend, 1);
 	assert_true(t->n > 500000);
 	assert_consistent(t);
-	assert_int_equal(t->free_unknown, 0);
+	/* libunwind is loaded with dlopen: its thread-local block is malloc'ed
+	 * inside the recorder (not recorded) at a thread's first stack, and
+	 * freed by glibc when it frees a cached thread stack: at most one
+	 * free of an unknown block per thread */
+	assert_true(t->free_unknown <= 8);
 	assert_int_equal(t->t->chunks_out_of_order, 0);
 	assert_true(t->t->streams_max >= 9);
 	unload(t);

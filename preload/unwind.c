@@ -1,0 +1,96 @@
+/*
+ * unwind.c - libunwind, loaded privately (unwind.h).
+ *
+ * libunwind.so exports the unwinder ABI of libgcc_s (_Unwind_RaiseException,
+ * _Unwind_Resume, _Unwind_GetLanguageSpecificData, ...) besides its own
+ * API.  As a dependency of a preloaded library it would sit in the global
+ * scope ahead of libgcc_s, and whatever the program loads later binds to
+ * it: libgcc_s's own unwinder, which glibc runs to cancel a thread, then
+ * calls libunwind's accessors with a libgcc context, and a thread cancelled
+ * inside fputs leaves its stream locked.  Static linking would keep the
+ * symbols hidden, but Debian's libunwind.a is not built
+ * position-independent.  So the library does not depend on libunwind at
+ * all: the constructor opens it with RTLD_LOCAL when POOLTRACE_DEBUG or
+ * POOLTRACE_PROFILE needs stacks, where nothing else can bind to it, and
+ * the two functions the recorder and the checker call are defined here
+ * under libunwind's own names (hidden) and forward to that copy.
+ *
+ * unw_backtrace runs with cancellation disabled: libunwind validates
+ * memory with read(2) and write(2) on a pipe, cancellation points, and a
+ * thread whose cancellation is pending must not be cancelled inside malloc;
+ * and errno is kept (the pipe is non-blocking: EAGAIN).
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+#include "fmt.h"
+#include "unwind.h"
+
+#ifndef PT_UNWIND_SO
+#define PT_UNWIND_SO "libunwind.so.8"   /* the soname of libunwind-dev's libunwind.so */
+#endif
+
+#define STR_(x) #x
+#define STR(x) STR_(x)   /* a name after libunwind.h's renaming macros */
+
+static int (*backtrace_fn)(void **, int);
+static int (*policy_fn)(unw_addr_space_t, unw_caching_policy_t);
+static unw_addr_space_t *local_as;   /* libunwind's unw_local_addr_space */
+
+/* What our callers pass for the local address space: a placeholder, which
+ * unw_set_caching_policy below replaces with libunwind's own. */
+unw_addr_space_t unw_local_addr_space;
+
+int unw_backtrace(void **buf, int size)
+{
+	int (*fn)(void **, int) = __atomic_load_n(&backtrace_fn, __ATOMIC_ACQUIRE);
+	if (!fn)
+		return 0;
+	int old, n, e = errno;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+	n = fn(buf, size);
+	pthread_setcancelstate(old, NULL);
+	errno = e;   /* its reads of the pipe leave EAGAIN */
+	return n;
+}
+
+int unw_set_caching_policy(unw_addr_space_t as, unw_caching_policy_t policy)
+{
+	int (*fn)(unw_addr_space_t, unw_caching_policy_t) =
+		__atomic_load_n(&policy_fn, __ATOMIC_ACQUIRE);
+	if (!fn)
+		return -UNW_EUNSPEC;
+	return fn(as == unw_local_addr_space ? *local_as : as, policy);
+}
+
+int pt__unwind_load(void)
+{
+	static int tried, ok;
+	if (tried)
+		return ok ? 0 : -1;
+	tried = 1;
+	void *h = dlopen(PT_UNWIND_SO, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		const char *e = dlerror();
+		pt__dprintf(2, "pooltrace: warning: cannot load %s (%s): stacks are not "
+		            "recorded\n", PT_UNWIND_SO, e ? e : "?");
+		return -1;
+	}
+	void *bt = dlsym(h, "unw_backtrace");
+	void *pol = dlsym(h, STR(unw_set_caching_policy));
+	local_as = (unw_addr_space_t *)dlsym(h, STR(unw_local_addr_space));
+	if (!bt || !pol || !local_as) {
+		pt__dprintf(2, "pooltrace: warning: %s lacks unw_backtrace: stacks are not "
+		            "recorded\n", PT_UNWIND_SO);
+		return -1;
+	}
+	__atomic_store_n(&policy_fn, (int (*)(unw_addr_space_t, unw_caching_policy_t))pol,
+	                 __ATOMIC_RELEASE);
+	__atomic_store_n(&backtrace_fn, (int (*)(void **, int))bt, __ATOMIC_RELEASE);
+	ok = 1;
+	return 0;
+}
