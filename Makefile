@@ -114,7 +114,7 @@ STACKS_TEST_SRC := preload/stacks.c preload/hindex.c preload/addrmap.c preload/m
                    preload/common.c
 $(B)/tests/test_stacks: tests/test_stacks.c $(STACKS_TEST_SRC) $(HEADERS) tests/testutil.h
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -o $@ tests/test_stacks.c $(STACKS_TEST_SRC) -lunwind -lcmocka
+	$(CC) $(BASE_CFLAGS) -o $@ tests/test_stacks.c $(STACKS_TEST_SRC) -lcmocka
 
 $(B)/tests/test_%: tests/test_%.c $(B)/liballocator.a tests/testutil.h
 	@mkdir -p $(@D)

@@ -112,7 +112,7 @@ void pt__rec_init(void)
 		pt__inside--;
 		return;
 	}
-	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+	pt__unwind_cache_per_thread();
 	pt__rfile_init();
 	pt__rbuf_init();
 	pt__rhooks_select();

@@ -16,15 +16,15 @@
 #ifndef POOLTRACE_STACKS_H
 #define POOLTRACE_STACKS_H
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
-
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
 
 #include "common.h"
 #include "hindex.h"
 #include "modules.h"
+#include "unwind.h"
 
 struct pt_stack_entry {        /* in the store, 8-byte aligned */
 	uint32_t nframes, epoch;
@@ -68,17 +68,30 @@ static inline const struct pt_stack_entry *pt__stacks_get(const struct pt_stack_
 /*
  * Unwind the calling thread's stack into ip[0..max-1]: innermost first,
  * our own frames at the top dropped (the malloc API, the recorder).
- * Returns the number of frames kept, at most max (<= PT_UNWIND_MAX).
- * Always inlined into the hooks: libunwind spends some 90 instructions
- * stepping over each frame, and a call of our own would be one more.
+ * Returns the number of frames kept, at most max (<= PT_UNWIND_MAX); 0
+ * while libunwind is not loaded.  Always inlined into the hooks: libunwind
+ * spends some 90 instructions stepping over each frame, and a call of our
+ * own would be one more.
+ *
+ * libunwind validates memory with read(2) and write(2) on a pipe, which
+ * are cancellation points (a thread with a pending cancel must not be
+ * cancelled inside malloc) and leave EAGAIN in errno: it runs with
+ * cancellation disabled, errno kept.
  */
 #define PT_UNWIND_MAX 256
 #define PT_UNWIND_SLACK 6   /* frames of ours above the caller's, at most */
 
 static inline __attribute__((always_inline)) int pt__unwind(void **ip, int max)
 {
+	int (*bt)(void **, int) = __atomic_load_n(&pt__unw_backtrace, __ATOMIC_ACQUIRE);
+	if (!bt)
+		return 0;
 	void *raw[PT_UNWIND_MAX + PT_UNWIND_SLACK];
-	int n = unw_backtrace(raw, max + PT_UNWIND_SLACK);
+	int cancel, e = errno;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
+	int n = bt(raw, max + PT_UNWIND_SLACK);
+	pthread_setcancelstate(cancel, NULL);
+	errno = e;
 	int skip = 0;
 	while (skip < n && pt__is_self_ip((uintptr_t)raw[skip]))
 		skip++;

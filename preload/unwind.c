@@ -12,17 +12,9 @@
  * position-independent.  So the library does not depend on libunwind at
  * all: the constructor opens it with RTLD_LOCAL when POOLTRACE_DEBUG or
  * POOLTRACE_PROFILE needs stacks, where nothing else can bind to it, and
- * the two functions the recorder and the checker call are defined here
- * under libunwind's own names (hidden) and forward to that copy.
- *
- * unw_backtrace runs with cancellation disabled: libunwind validates
- * memory with read(2) and write(2) on a pipe, cancellation points, and a
- * thread whose cancellation is pending must not be cancelled inside malloc;
- * and errno is kept (the pipe is non-blocking: EAGAIN).
+ * the stack capture calls it through a pointer (unwind.h).
  */
 #include <dlfcn.h>
-#include <errno.h>
-#include <pthread.h>
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -37,34 +29,16 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)   /* a name after libunwind.h's renaming macros */
 
-static int (*backtrace_fn)(void **, int);
+int (*pt__unw_backtrace)(void **buf, int size);
 static int (*policy_fn)(unw_addr_space_t, unw_caching_policy_t);
 static unw_addr_space_t *local_as;   /* libunwind's unw_local_addr_space */
 
-/* What our callers pass for the local address space: a placeholder, which
- * unw_set_caching_policy below replaces with libunwind's own. */
-unw_addr_space_t unw_local_addr_space;
-
-int unw_backtrace(void **buf, int size)
-{
-	int (*fn)(void **, int) = __atomic_load_n(&backtrace_fn, __ATOMIC_ACQUIRE);
-	if (!fn)
-		return 0;
-	int old, n, e = errno;
-	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
-	n = fn(buf, size);
-	pthread_setcancelstate(old, NULL);
-	errno = e;   /* its reads of the pipe leave EAGAIN */
-	return n;
-}
-
-int unw_set_caching_policy(unw_addr_space_t as, unw_caching_policy_t policy)
+void pt__unwind_cache_per_thread(void)
 {
 	int (*fn)(unw_addr_space_t, unw_caching_policy_t) =
 		__atomic_load_n(&policy_fn, __ATOMIC_ACQUIRE);
-	if (!fn)
-		return -UNW_EUNSPEC;
-	return fn(as == unw_local_addr_space ? *local_as : as, policy);
+	if (fn)
+		fn(*local_as, UNW_CACHE_PER_THREAD);
 }
 
 int pt__unwind_load(void)
@@ -90,7 +64,7 @@ int pt__unwind_load(void)
 	}
 	__atomic_store_n(&policy_fn, (int (*)(unw_addr_space_t, unw_caching_policy_t))pol,
 	                 __ATOMIC_RELEASE);
-	__atomic_store_n(&backtrace_fn, (int (*)(void **, int))bt, __ATOMIC_RELEASE);
+	__atomic_store_n(&pt__unw_backtrace, (int (*)(void **, int))bt, __ATOMIC_RELEASE);
 	ok = 1;
 	return 0;
 }

@@ -2,15 +2,20 @@
  * unwind.h - libunwind, private to the library and loaded only when a mode
  * needs stacks (unwind.c).
  *
- * The recorder and the heap checker call libunwind's unw_backtrace and
- * unw_set_caching_policy as usual; unwind.c defines those two (hidden)
- * and forwards them to a copy of libunwind loaded with RTLD_LOCAL, so that
- * libunwind's _Unwind_* functions never enter the program's global scope.
+ * The stack capture (stacks.h) calls libunwind's unw_backtrace through
+ * pt__unw_backtrace, a pointer into a copy of libunwind loaded with
+ * RTLD_LOCAL, so that libunwind's _Unwind_* functions never enter the
+ * program's global scope.  A call through the pointer from the inlined
+ * capture adds no frame for libunwind to step over (a forwarding function
+ * of ours cost some 80 instructions per stack).
  */
 #ifndef POOLTRACE_UNWIND_H
 #define POOLTRACE_UNWIND_H
 
-#define PT_HIDDEN __attribute__((visibility("hidden")))
+#include "../allocator/compiler.h"
+
+/* libunwind's unw_backtrace, NULL until loaded (acquire). */
+PT_HIDDEN extern int (*pt__unw_backtrace)(void **buf, int size);
 
 /*
  * Load libunwind (once).  Call from the constructor only: dlopen allocates
@@ -18,5 +23,9 @@
  * warning line), unw_backtrace finds no frame.  Returns 0 or -1.
  */
 PT_HIDDEN int pt__unwind_load(void);
+
+/* libunwind's per-thread cache of unwind information (the recorder's
+ * setting); nothing if it is not loaded. */
+PT_HIDDEN void pt__unwind_cache_per_thread(void);
 
 #endif
