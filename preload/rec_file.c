@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/uio.h>
 
@@ -30,6 +31,7 @@ atomic_uint pt__rec_mod_gen, pt__rec_epoch;
 
 static struct {
 	struct pt_lock lock;       /* creation, every chunk written */
+	int cancel_state;          /* the holder's, restored at unlock */
 	int created;               /* the file exists (path is absolute then) */
 	int failed;
 	char path[1100];
@@ -61,19 +63,37 @@ int pt__rfile_init(void)
 	return 0;
 }
 
+/*
+ * The file's lock.  Its holder opens, writes and closes the file, all
+ * cancellation points: a thread cancelled there (inside the program's
+ * malloc, whose buffer was full) would leave the lock held for ever.  So
+ * the holder runs with cancellation disabled.
+ */
 void pt__rfile_lock(void)
 {
+	int old;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
 	pt__lock_acquire(&F.lock);
+	F.cancel_state = old;
 }
 
 int pt__rfile_trylock(void)
 {
-	return pt__lock_try(&F.lock);
+	int old;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+	if (pt__lock_try(&F.lock)) {
+		pthread_setcancelstate(old, NULL);
+		return -1;
+	}
+	F.cancel_state = old;
+	return 0;
 }
 
 void pt__rfile_unlock(void)
 {
+	int old = F.cancel_state;
 	pt__lock_release(&F.lock);
+	pthread_setcancelstate(old, NULL);
 }
 
 int pt__rfile_created(void)
@@ -437,10 +457,10 @@ static int modules_changed(void)
 
 void pt__rfile_modules_refresh(void)
 {
-	pt__lock_acquire(&F.lock);
+	pt__rfile_lock();
 	if (F.created && !F.failed && modules_changed())
 		write_modules_locked();
-	pt__lock_release(&F.lock);
+	pt__rfile_unlock();
 }
 
 void pt__rfile_modules_check(void *const *ip, int n)

@@ -14,6 +14,7 @@
  *   rec_prog fdfull     no descriptor left when the trace file is created
  *   rec_prog crash      a few allocations, then SIGSEGV
  *   rec_prog pexit      main calls pthread_exit, a worker ends the process
+ *   rec_prog cancel     a thread allocates with a cancel request pending
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -282,6 +283,43 @@ static int pexit(void)
 	pthread_exit(NULL);
 }
 
+/* A thread allocating with a cancel request pending: malloc is no
+ * cancellation point, so it must run all its allocations and be cancelled
+ * at the first real one after them. */
+#define CANCEL_ALLOCS 400000
+static volatile long cancel_done;
+static volatile int cancel_started;
+
+static void *cancel_worker(void *arg)
+{
+	cancel_started = 1;
+	while (cancel_started != 2)
+		;   /* spin: no cancellation point until the request is made */
+	for (long i = 0; i < CANCEL_ALLOCS; i++) {
+		void *p = malloc(16 + (size_t)(i % 200));
+		free(keep[i % 4096]);
+		keep[i % 4096] = p;
+		cancel_done = i + 1;
+	}
+	pthread_testcancel();
+	return arg;
+}
+
+static int do_cancel(void)
+{
+	pthread_t t;
+	pthread_create(&t, NULL, cancel_worker, NULL);
+	while (!cancel_started)
+		;
+	pthread_cancel(t);
+	cancel_started = 2;
+	void *res;
+	pthread_join(t, &res);
+	printf("allocations before cancellation: %ld of %d (%s)\n", cancel_done, CANCEL_ALLOCS,
+	       res == PTHREAD_CANCELED ? "cancelled" : "not cancelled");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *m = argc > 1 ? argv[1] : "";
@@ -305,6 +343,8 @@ int main(int argc, char **argv)
 		return crash();
 	if (!strcmp(m, "pexit"))
 		return pexit();
+	if (!strcmp(m, "cancel"))
+		return do_cancel();
 	fprintf(stderr, "rec_prog: unknown mode '%s'\n", m);
 	return 2;
 }

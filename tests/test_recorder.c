@@ -602,6 +602,26 @@ static void test_pthread_exit(void **state)
 	unload(t);
 }
 
+/* A thread with a cancel request pending allocates, and the recorder
+ * writes to the file from that thread (the snapshot thread asks a busy
+ * thread to flush itself each interval): open and write are cancellation
+ * points, yet the thread must not be cancelled inside malloc, which would
+ * leave the file's lock held.  It is cancelled at its own testcancel. */
+static void test_cancel_inside_malloc(void **state)
+{
+	(void)state;
+	const char *argv[] = { prog(), "cancel", NULL };
+	const char *env[] = { "POOLTRACE_INTERVAL_MS=1", NULL };
+	struct run r;
+	run_host(&r, argv, env, 1, 0);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "allocations before cancellation: 400000 of 400000 "
+	                              "(cancelled)"));
+	struct tr *t = load_the_trace();
+	assert_int_equal(t->nend, 1);
+	unload(t);
+}
+
 /* An output path that cannot be created: one warning, the program runs on. */
 static void test_unwritable(void **state)
 {
@@ -859,6 +879,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_kill9, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pthread_exit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_inside_malloc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unwritable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fd_exhausted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_follow, setup, teardown),
