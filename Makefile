@@ -41,7 +41,7 @@ TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress $(B)/tests/test_recorde
                $(B)/tests/test_symbolize \
                $(B)/tests/rec_prog $(B)/tests/rec_lib.so $(B)/tests/leak_prog \
                $(B)/tests/cxx_prog $(B)/tests/debug_prog
-REPORT_SRC  := report/pooltrace.c report/trace_read.c report/profile.c report/view.c \
+REPORT_SRC  := report/pooltrace.c report/util.c report/trace_read.c report/profile.c report/view.c \
                report/symbolize.c report/text.c report/frag.c report/export.c report/html.c
 REPORT_HDR  := $(wildcard report/*.h) preload/trace_format.h
 REPORT_LIBS := -lzstd -ldw -lelf -lstdc++ -lm
@@ -101,11 +101,11 @@ $(B)/tests/test_recorder: tests/test_recorder.c report/trace_read.c report/trace
 	@mkdir -p $(@D)
 	$(CC) $(REPORT_CFLAGS) -o $@ tests/test_recorder.c report/trace_read.c -lcmocka -lzstd -lm
 
-$(B)/tests/test_symbolize: tests/test_symbolize.c report/symbolize.c report/trace_read.c \
-                           $(REPORT_HDR)
+$(B)/tests/test_symbolize: tests/test_symbolize.c report/symbolize.c report/util.c \
+                           report/trace_read.c $(REPORT_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(REPORT_CFLAGS) -o $@ tests/test_symbolize.c report/symbolize.c report/trace_read.c \
-	    -lcmocka $(REPORT_LIBS)
+	$(CC) $(REPORT_CFLAGS) -o $@ tests/test_symbolize.c report/symbolize.c report/util.c \
+	    report/trace_read.c -lcmocka $(REPORT_LIBS)
 
 $(B)/tests/rec_prog: tests/rec_prog.c
 	@mkdir -p $(@D)

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "report.h"
+#include "util.h"
 
 
 #ifndef PT_VERSION
@@ -68,49 +69,15 @@ static uint64_t field(const struct pt_site *s, size_t off)
 	return *(const uint64_t *)((const char *)s + off);
 }
 
-/* ---- growing strings ------------------------------------------------------ */
-
-struct buf {                      /* s is NUL-terminated once anything is put */
-	char *s;
-	size_t len, cap;
-};
-
-static void buf_grow(struct buf *b, size_t more)
-{
-	if (b->len + more + 1 <= b->cap)
-		return;
-	while (b->len + more + 1 > b->cap)
-		b->cap = b->cap ? 2 * b->cap : 256;
-	b->s = pt_xrealloc(b->s, b->cap);
-}
-
-static void buf_putc(struct buf *b, char c)
-{
-	buf_grow(b, 1);
-	b->s[b->len++] = c;
-	b->s[b->len] = 0;
-}
-
-static void __attribute__((format(printf, 2, 3))) buf_printf(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	buf_grow(b, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
+/* ---- text ------------------------------------------------------------------ */
 
 /* s without line breaks (the formats are line-based), and with the
  * character bad, if not 0, written as good. */
-static void buf_put_clean(struct buf *b, const char *s, char bad, char good)
+static void buf_put_clean(struct pt_buf *b, const char *s, char bad, char good)
 {
 	for (; *s; s++)
 		if (*s != '\n' && *s != '\r')
-			buf_putc(b, bad && *s == bad ? good : *s);
+			pt_buf_putc(b, bad && *s == bad ? good : *s);
 }
 
 /* s as a JSON string: quotes, backslash and control characters escaped,
@@ -139,89 +106,31 @@ static size_t utf8_len(const unsigned char *s)
 	return n;
 }
 
-static void buf_put_json(struct buf *b, const char *str)
+static void buf_put_json(struct pt_buf *b, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	buf_putc(b, '"');
+	pt_buf_putc(b, '"');
 	while (*s) {
 		size_t n = utf8_len(s);
 		if (!n) {
-			buf_printf(b, "\\ufffd");
+			pt_buf_printf(b, "\\ufffd");
 			s++;
 		} else if (*s == '"' || *s == '\\') {
-			buf_putc(b, '\\');
-			buf_putc(b, (char)*s++);
+			pt_buf_putc(b, '\\');
+			pt_buf_putc(b, (char)*s++);
 		} else if (*s < 0x20) {
 			const char *esc = strchr("\bb\ff\nn\rr\tt", *s);
 			if (esc)
-				buf_printf(b, "\\%c", esc[1]);
+				pt_buf_printf(b, "\\%c", esc[1]);
 			else
-				buf_printf(b, "\\u%04x", *s);
+				pt_buf_printf(b, "\\u%04x", *s);
 			s++;
 		} else {
-			buf_grow(b, n);
-			memcpy(b->s + b->len, s, n);
-			b->len += n;
-			b->s[b->len] = 0;
+			pt_buf_put(b, (const char *)s, n);
 			s += n;
 		}
 	}
-	buf_putc(b, '"');
-}
-
-/* ---- interned strings: id by text ---------------------------------------- */
-
-struct strtab {
-	char **str;               /* by id */
-	size_t n;
-	uint32_t *slot;           /* open addressing: id + 1, 0 free */
-	size_t nslots;            /* a power of two, more than 2n */
-};
-
-static uint64_t hash(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;   /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
-	return h;
-}
-
-static void strtab_place(struct strtab *t, uint32_t id)
-{
-	size_t mask = t->nslots - 1, i = hash(t->str[id]) & mask;
-	while (t->slot[i])
-		i = (i + 1) & mask;
-	t->slot[i] = id + 1;
-}
-
-static uint32_t intern(struct strtab *t, const char *s)
-{
-	if (2 * (t->n + 1) >= t->nslots) {
-		t->nslots = t->nslots ? 2 * t->nslots : 1024;
-		free(t->slot);
-		t->slot = pt_xrealloc(NULL, t->nslots * sizeof *t->slot);
-		memset(t->slot, 0, t->nslots * sizeof *t->slot);
-		t->str = pt_xrealloc(t->str, t->nslots / 2 * sizeof *t->str);
-		for (uint32_t id = 0; id < t->n; id++)
-			strtab_place(t, id);
-	}
-	size_t mask = t->nslots - 1;
-	for (size_t i = hash(s) & mask; t->slot[i]; i = (i + 1) & mask)
-		if (strcmp(t->str[t->slot[i] - 1], s) == 0)
-			return t->slot[i] - 1;
-	uint32_t id = (uint32_t)t->n++;
-	size_t len = strlen(s) + 1;
-	t->str[id] = memcpy(pt_xrealloc(NULL, len), s, len);
-	strtab_place(t, id);
-	return id;
-}
-
-static void strtab_free(struct strtab *t)
-{
-	for (size_t i = 0; i < t->n; i++)
-		free(t->str[i]);
-	free(t->str);
-	free(t->slot);
+	pt_buf_putc(b, '"');
 }
 
 /* A stack as the interned texts of its frames (massif: innermost first,
@@ -249,18 +158,18 @@ struct msnap {
 
 /* massif's frame text: " 0xADDR: func (file:line)" or " 0xADDR: func (in module)"; the
  * address is relative to the module's load bias, as addr2line -e module wants it */
-static void massif_frame(struct buf *b, struct pt_view *v, const struct pt_frame *f)
+static void massif_frame(struct pt_buf *b, struct pt_view *v, const struct pt_frame *f)
 {
-	buf_printf(b, " 0x%llX: ", (unsigned long long)f->addr);
+	pt_buf_printf(b, " 0x%llX: ", (unsigned long long)f->addr);
 	buf_put_clean(b, f->func ? pt_sym_name(v->sym, f) : "???", 0, 0);
 	if (f->file) {
-		buf_printf(b, " (");
+		pt_buf_printf(b, " (");
 		buf_put_clean(b, f->file, 0, 0);
-		buf_printf(b, ":%u)", f->line);
+		pt_buf_printf(b, ":%u)", f->line);
 	} else if (f->module) {
-		buf_printf(b, " (in ");
+		pt_buf_printf(b, " (in ");
 		buf_put_clean(b, f->module, 0, 0);
-		buf_putc(b, ')');
+		pt_buf_putc(b, ')');
 	}
 }
 
@@ -273,10 +182,10 @@ static int by_ids(const void *a, const void *b)
 	return x->n < y->n ? -1 : x->n > y->n;
 }
 
-static void mtree_build(struct export *x, struct strtab *tab, size_t off, struct mtree *t)
+static void mtree_build(struct export *x, struct pt_strtab *tab, size_t off, struct mtree *t)
 {
 	const struct pt_frame *fr[MAX_FRAMES];
-	struct buf b = { 0 };
+	struct pt_buf b = { 0 };
 	size_t n;
 	struct pt_site **site = pt_profile_sorted(&x->v->p, off, &n);
 	t->path = pt_xrealloc(NULL, n * sizeof *t->path);
@@ -291,10 +200,10 @@ static void mtree_build(struct export *x, struct strtab *tab, size_t off, struct
 		for (size_t k = 0; k < nf; k++) {
 			b.len = 0;
 			massif_frame(&b, x->v, fr[k]);
-			m->id[k] = intern(tab, b.s);
+			m->id[k] = pt_strtab_intern(tab, b.s);
 		}
 		if (!nf)
-			m->id[0] = intern(tab, " 0x0: " NO_STACK);
+			m->id[0] = pt_strtab_intern(tab, " 0x0: " NO_STACK);
 		t->total += m->bytes;
 	}
 	qsort(t->path, t->n, sizeof *t->path, by_ids);
@@ -318,7 +227,7 @@ struct mrun {                     /* the children of a node: paths [lo, hi) */
 static int by_bytes_then_text(const void *a, const void *b, void *tab)
 {
 	const struct mrun *x = a, *y = b;
-	const struct strtab *t = tab;
+	const struct pt_strtab *t = tab;
 	if (x->bytes != y->bytes)
 		return x->bytes > y->bytes ? -1 : 1;
 	return strcmp(t->str[x->id], t->str[y->id]);
@@ -331,7 +240,7 @@ static int by_bytes_then_text(const void *a, const void *b, void *tab)
  * first; those under 1% of the tree's total are summed into one line, as
  * massif does.
  */
-static void massif_node(struct export *x, const struct strtab *tab, const struct mtree *t,
+static void massif_node(struct export *x, const struct pt_strtab *tab, const struct mtree *t,
                         size_t lo, size_t hi, unsigned depth, uint64_t bytes, const char *text)
 {
 	struct mrun *run = NULL;
@@ -421,15 +330,15 @@ static void export_massif(struct export *x)
 		" (heap allocation functions) malloc/new/new[], --alloc-fns, etc.";
 	const struct pt_profile *p = &x->v->p;
 	const struct pt_trace *t = p->t;
-	struct strtab tab = { 0 };
+	struct pt_strtab tab = { 0 };
 	struct mtree tree[3] = { { 0 } };     /* by TREE_*: the live heap then */
 	mtree_build(x, &tab, offsetof(struct pt_site, peak_bytes), &tree[TREE_PEAK]);
 	mtree_build(x, &tab, offsetof(struct pt_site, live_bytes), &tree[TREE_END]);
 
-	struct buf cmd = { 0 };
+	struct pt_buf cmd = { 0 };
 	for (size_t i = 0; i < t->hdr.args_len; i += strlen(t->args + i) + 1) {
 		if (i)
-			buf_putc(&cmd, ' ');
+			pt_buf_putc(&cmd, ' ');
 		buf_put_clean(&cmd, t->args + i, 0, 0);
 	}
 	if (!cmd.len)
@@ -453,7 +362,7 @@ static void export_massif(struct export *x)
 	free(s);
 	mtree_free(&tree[TREE_PEAK]);
 	mtree_free(&tree[TREE_END]);
-	strtab_free(&tab);
+	pt_strtab_free(&tab);
 }
 
 /* ---- pprof ----------------------------------------------------------------- */
@@ -499,7 +408,7 @@ static void pprof_maps(struct export *x)
 	for (size_t i = 0; i < t->nmodmaps; i++)
 		if (!last || t->modmap[i].seq > last->seq)
 			last = &t->modmap[i];
-	struct buf path = { 0 };
+	struct pt_buf path = { 0 };
 	fprintf(x->f, "\nMAPPED_LIBRARIES:\n");
 	for (unsigned k = 0; last && k < last->count; k++) {
 		const struct pt_module *m = &last->mod[k];
@@ -596,15 +505,15 @@ static void export_folded(struct export *x)
 	struct pt_site **site = pt_profile_sorted(&x->v->p, x->what->bytes_off, &n);
 	struct fline *line = pt_xrealloc(NULL, n * sizeof *line);
 	for (size_t i = 0; i < n; i++) {
-		struct buf b = { 0 };
+		struct pt_buf b = { 0 };
 		size_t nf = pt_view_frames(x->v, site[i]->stack, fr, MAX_FRAMES);
 		for (size_t j = nf; j-- > 0;) {
 			buf_put_clean(&b, pt_sym_name(x->v->sym, fr[j]), ';', ':');
 			if (j)
-				buf_putc(&b, ';');
+				pt_buf_putc(&b, ';');
 		}
 		if (!nf)
-			buf_printf(&b, "%s", NO_STACK);
+			pt_buf_printf(&b, "%s", NO_STACK);
 		line[i].text = b.s;
 		line[i].bytes = field(site[i], x->what->bytes_off);
 	}
@@ -633,23 +542,23 @@ static void export_folded(struct export *x)
  * every function into one box per line it calls from (folded merges by
  * name alike).
  */
-static void speedscope_frame(struct buf *b, struct pt_view *v, const struct pt_frame *f)
+static void speedscope_frame(struct pt_buf *b, struct pt_view *v, const struct pt_frame *f)
 {
-	buf_printf(b, "{\"name\":");
+	pt_buf_printf(b, "{\"name\":");
 	buf_put_json(b, f ? pt_sym_name(v->sym, f) : NO_STACK);
 	if (f && (f->file || f->module)) {
-		buf_printf(b, ",\"file\":");
+		pt_buf_printf(b, ",\"file\":");
 		buf_put_json(b, f->file ? f->file : f->module);
 	}
-	buf_putc(b, '}');
+	pt_buf_putc(b, '}');
 }
 
 static void export_speedscope(struct export *x)
 {
 	const struct pt_frame *fr[MAX_FRAMES];
 	const struct pt_trace *t = x->v->p.t;
-	struct strtab tab = { 0 };        /* the frames, by their JSON text */
-	struct buf b = { 0 };
+	struct pt_strtab tab = { 0 };        /* the frames, by their JSON text */
+	struct pt_buf b = { 0 };
 	size_t n;
 	struct pt_site **site = pt_profile_sorted(&x->v->p, x->what->bytes_off, &n);
 	struct path *sample = pt_xrealloc(NULL, n * sizeof *sample);
@@ -663,7 +572,7 @@ static void export_speedscope(struct export *x)
 		for (size_t j = 0; j < m->n; j++) {   /* root first */
 			b.len = 0;
 			speedscope_frame(&b, x->v, nf ? fr[nf - 1 - j] : NULL);
-			m->id[j] = intern(&tab, b.s);
+			m->id[j] = pt_strtab_intern(&tab, b.s);
 		}
 		total += m->bytes;
 	}
@@ -676,8 +585,8 @@ static void export_speedscope(struct export *x)
 	        "\"shared\":{\"frames\":[", b.s, PT_VERSION);
 	for (size_t i = 0; i < tab.n; i++)
 		fprintf(x->f, "%s\n%s", i ? "," : "", tab.str[i]);
-	struct buf name = { 0 };
-	buf_printf(&name, "%s bytes: %s", x->what->name, t->exe);
+	struct pt_buf name = { 0 };
+	pt_buf_printf(&name, "%s bytes: %s", x->what->name, t->exe);
 	b.len = 0;
 	buf_put_json(&b, name.s);
 	free(name.s);
@@ -698,7 +607,7 @@ static void export_speedscope(struct export *x)
 		free(sample[i].id);
 	free(sample);
 	free(b.s);
-	strtab_free(&tab);
+	pt_strtab_free(&tab);
 }
 
 /* ---- the command ------------------------------------------------------------ */

@@ -29,6 +29,7 @@
 
 #include "frag.h"
 #include "report.h"
+#include "util.h"
 
 #define TOP_SITES      20         /* rows of each table */
 #define TABLE_FRAMES   16         /* frames kept per table row */
@@ -37,25 +38,6 @@
 #define FLAME_MIN      10000      /* flame nodes below 1/FLAME_MIN of the
                                      total are left out (far below a pixel) */
 #define MAX_FRAMES     (PT_TRACE_MAX_DEPTH * 4)   /* with inlined calls */
-
-/* p, unless an allocation failed: then exit 2, as the report tool does */
-static void *nonnull(void *p)
-{
-	if (!p) {
-		fprintf(stderr, "pooltrace: out of memory\n");
-		exit(2);
-	}
-	return p;
-}
-
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	return x ^ (x >> 33);
-}
 
 /* ---- JSON ---------------------------------------------------------------- */
 
@@ -120,64 +102,6 @@ static void j_str(struct json *j, const char *key, const char *s)
 	j_strn(j, key, s ? s : "", s ? strlen(s) : 0);
 }
 
-/* ---- interned strings ------------------------------------------------------ */
-
-struct strtab {
-	char **s;                 /* by index */
-	size_t n, cap;
-	uint32_t *slot;           /* open addressing: index + 1, 0 free */
-	size_t nslots;            /* a power of two, at least 2n */
-};
-
-static uint64_t str_hash(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 0x100000001b3ull;
-	return mix(h);
-}
-
-static void strtab_grow(struct strtab *t)
-{
-	size_t ns = t->nslots ? 2 * t->nslots : 1024;
-	uint32_t *slot = nonnull(calloc(ns, sizeof *slot));
-	for (size_t i = 0; i < t->n; i++) {
-		size_t k = str_hash(t->s[i]) & (ns - 1);
-		while (slot[k])
-			k = (k + 1) & (ns - 1);
-		slot[k] = (uint32_t)i + 1;
-	}
-	free(t->slot);
-	t->slot = slot;
-	t->nslots = ns;
-}
-
-static uint32_t intern(struct strtab *t, const char *s)
-{
-	if (2 * (t->n + 1) > t->nslots)
-		strtab_grow(t);
-	size_t k = str_hash(s) & (t->nslots - 1);
-	for (; t->slot[k]; k = (k + 1) & (t->nslots - 1))
-		if (strcmp(t->s[t->slot[k] - 1], s) == 0)
-			return t->slot[k] - 1;
-	if (t->n == t->cap) {
-		t->cap = t->cap ? 2 * t->cap : 1024;
-		t->s = nonnull(realloc(t->s, t->cap * sizeof *t->s));
-	}
-	size_t len = strlen(s) + 1;
-	t->s[t->n] = memcpy(nonnull(malloc(len)), s, len);
-	t->slot[k] = (uint32_t)++t->n;
-	return (uint32_t)t->n - 1;
-}
-
-static void strtab_free(struct strtab *t)
-{
-	for (size_t i = 0; i < t->n; i++)
-		free(t->s[i]);
-	free(t->s);
-	free(t->slot);
-}
-
 /* ---- the page's data ------------------------------------------------------- */
 
 /* One page being written. */
@@ -185,7 +109,7 @@ struct html {
 	struct json j;
 	struct pt_view *v;
 	struct pt_profile *p;
-	struct strtab str;        /* names and locations met */
+	struct pt_strtab str;        /* names and locations met */
 	uint32_t *used;           /* by str index: index in "strings" + 1, or 0 */
 	uint32_t *order;          /* "strings": str indices, in order of use */
 	size_t nused, used_cap;
@@ -201,9 +125,9 @@ static void j_strref(struct html *h, uint32_t k)
 		size_t n = h->used_cap ? h->used_cap : 1024;
 		while (n <= k)
 			n *= 2;
-		h->used = nonnull(realloc(h->used, n * sizeof *h->used));
+		h->used = pt_xrealloc(h->used, n * sizeof *h->used);
 		memset(h->used + h->used_cap, 0, (n - h->used_cap) * sizeof *h->used);
-		h->order = nonnull(realloc(h->order, n * sizeof *h->order));
+		h->order = pt_xrealloc(h->order, n * sizeof *h->order);
 		h->used_cap = n;
 	}
 	if (!h->used[k]) {
@@ -222,12 +146,12 @@ struct fref {                     /* a frame: its name and location, interned */
 static struct fref frame_ref(struct html *h, const struct pt_frame *f, int with_line)
 {
 	char where[4096];
-	struct fref r = { .name = intern(&h->str, pt_sym_name(h->v->sym, f)) };
+	struct fref r = { .name = pt_strtab_intern(&h->str, pt_sym_name(h->v->sym, f)) };
 	if (f->file && f->line && with_line)
 		snprintf(where, sizeof where, "%s:%u", f->file, f->line);
 	else
 		snprintf(where, sizeof where, "%s", f->file ? f->file : f->module ? f->module : "");
-	r.where = intern(&h->str, where);
+	r.where = pt_strtab_intern(&h->str, where);
 	return r;
 }
 
@@ -374,14 +298,14 @@ struct tree {
 
 static uint64_t node_hash(uint32_t parent, uint32_t name, uint32_t where)
 {
-	return mix(((uint64_t)parent << 32 | name) ^ mix(where));
+	return pt_hash_u64(((uint64_t)parent << 32 | name) ^ pt_hash_u64(where));
 }
 
 static uint32_t tree_new(struct tree *t, uint32_t parent, uint32_t name, uint32_t where)
 {
 	if (t->len == t->cap) {
 		t->cap = t->cap ? 2 * t->cap : 1024;
-		t->n = nonnull(realloc(t->n, t->cap * sizeof *t->n));
+		t->n = pt_xrealloc(t->n, t->cap * sizeof *t->n);
 	}
 	uint32_t i = (uint32_t)t->len++;
 	t->n[i] = (struct tnode){ .parent = parent, .name = name, .where = where };
@@ -395,7 +319,7 @@ static uint32_t tree_new(struct tree *t, uint32_t parent, uint32_t name, uint32_
 static void tree_rehash(struct tree *t)
 {
 	size_t ns = t->nslots ? 2 * t->nslots : 4096;
-	uint32_t *slot = nonnull(calloc(ns, sizeof *slot));
+	uint32_t *slot = pt_xcalloc(ns, sizeof *slot);
 	for (size_t i = 1; i < t->len; i++) {
 		const struct tnode *x = &t->n[i];
 		size_t k = node_hash(x->parent, x->name, x->where) & (ns - 1);
@@ -446,8 +370,8 @@ static void tree_put(struct html *h, const char *key, const struct tree *t, uint
 static void put_flame(struct html *h, const char *key, size_t off)
 {
 	struct tree t = { 0 };
-	struct fref none = { intern(&h->str, "(stack not recorded)"), intern(&h->str, "") };
-	tree_new(&t, 0, intern(&h->str, "all"), none.where);
+	struct fref none = { pt_strtab_intern(&h->str, "(stack not recorded)"), pt_strtab_intern(&h->str, "") };
+	tree_new(&t, 0, pt_strtab_intern(&h->str, "all"), none.where);
 	for (size_t s = 0; s < h->p->nsites; s++) {
 		const struct pt_site *site = &h->p->site[s];
 		uint64_t v = *(const uint64_t *)((const char *)site + off);
@@ -646,7 +570,7 @@ static void put_data(struct html *h)
 	put_hist(h);
 	j_open(j, "strings", '[');
 	for (size_t i = 0; i < h->nused; i++)
-		j_str(j, NULL, h->str.s[h->order[i]]);
+		j_str(j, NULL, h->str.str[h->order[i]]);
 	j_close(j, ']');
 	j_close(j, '}');
 }
@@ -1573,7 +1497,7 @@ static int build_page(struct pt_view *v, char **buf, size_t *len)
 	FILE *f = open_memstream(buf, len);
 	if (!f)
 		return -1;
-	struct html *h = nonnull(calloc(1, sizeof *h));
+	struct html *h = pt_xcalloc(1, sizeof *h);
 	h->j.f = f;
 	h->v = v;
 	h->p = &v->p;
@@ -1583,7 +1507,7 @@ static int build_page(struct pt_view *v, char **buf, size_t *len)
 	fputs("</script>\n<script>\n", f);
 	fputs(page_script, f);
 	fputs("</script>\n</body>\n</html>\n", f);
-	strtab_free(&h->str);
+	pt_strtab_free(&h->str);
 	free(h->used);
 	free(h->order);
 	free(h);
@@ -1662,7 +1586,7 @@ int pt_cmd_html(int argc, char **argv)
 
 	char *def = NULL;
 	if (!out) {
-		def = nonnull(malloc(strlen(path) + sizeof ".html"));
+		def = pt_xmalloc(strlen(path) + sizeof ".html");
 		out = strcat(strcpy(def, path), ".html");
 	}
 	struct pt_view v;

@@ -13,6 +13,7 @@
 
 #include "frag.h"
 #include "report.h"
+#include "util.h"
 
 #define B(x)  pt_fmt_bytes((char[32]){ 0 }, 32, (x))
 #define N(x)  pt_fmt_count((char[32]){ 0 }, 32, (x))
@@ -339,13 +340,10 @@ static int supp_load(struct supp *s, const char *path)
 			fclose(f);
 			return 2;
 		}
-		s->pat = realloc(s->pat, (s->n + 1) * sizeof *s->pat);
-		s->hits = realloc(s->hits, (s->n + 1) * sizeof *s->hits);
-		s->hit_bytes = realloc(s->hit_bytes, (s->n + 1) * sizeof *s->hit_bytes);
-		if (!s->pat || !s->hits || !s->hit_bytes || !(s->pat[s->n] = strdup(b + 5))) {
-			fprintf(stderr, "pooltrace: out of memory\n");
-			exit(2);
-		}
+		s->pat = pt_xrealloc(s->pat, (s->n + 1) * sizeof *s->pat);
+		s->hits = pt_xrealloc(s->hits, (s->n + 1) * sizeof *s->hits);
+		s->hit_bytes = pt_xrealloc(s->hit_bytes, (s->n + 1) * sizeof *s->hit_bytes);
+		s->pat[s->n] = pt_xstrdup(b + 5);
 		s->hits[s->n] = s->hit_bytes[s->n] = 0;
 		s->n++;
 	}
@@ -430,11 +428,7 @@ int pt_cmd_leaks(int argc, char **argv)
 	/* rows: per site and class; without the exit scan every live block
 	 * is "not freed", class unknown (shown as direct for --fail-on-leak) */
 	size_t nrows = 0;
-	struct leak_row *row = calloc(p->nsites * PT_LEAK_CLASSES + 1, sizeof *row);
-	if (!row) {
-		fprintf(stderr, "pooltrace: out of memory\n");
-		exit(2);
-	}
+	struct leak_row *row = pt_xcalloc(p->nsites * PT_LEAK_CLASSES + 1, sizeof *row);
 	for (size_t i = 0; i < p->nsites; i++) {
 		struct pt_site *s = &p->site[i];
 		if (!p->have_leaks) {
@@ -619,13 +613,9 @@ static void frag_pinned(FILE *f, struct pt_view *v, unsigned kind, unsigned long
 {
 	const struct pt_profile *p = &v->p;
 	const char *when = kind == PT_SNAP_PEAK ? "peak" : "exit";
-	const struct pt_pinned_arena **a = calloc(p->npinned + 1, sizeof *a);
+	const struct pt_pinned_arena **a = pt_xcalloc(p->npinned + 1, sizeof *a);
 	size_t n = 0;
 	uint64_t bytes = 0, blocks = 0;
-	if (!a) {
-		fprintf(stderr, "pooltrace: out of memory\n");
-		exit(2);
-	}
 	for (size_t i = 0; i < p->npinned; i++)
 		if (p->pinned[i].snap_kind == kind) {
 			a[n++] = &p->pinned[i];
@@ -716,85 +706,46 @@ int pt_cmd_frag(int argc, char **argv)
 
 /* ---- diff ---------------------------------------------------------------- */
 
-/* Stacks of two traces are matched by their symbolized frames. */
+/* Stacks of two traces are matched by their symbolized frames: the text
+ * of a stack is its key, interned; its id indexes the sites. */
 struct dsite {
-	char *key;
+	const char *key;
 	uint32_t stack[2];        /* a stack id in each trace (0: none) */
 	uint64_t peak[2], leaked[2], calls[2];
 };
 
 struct dmap {
-	struct dsite *s;
-	size_t n, cap;            /* open addressing, cap a power of 2 */
+	struct pt_strtab keys;
+	struct dsite *s;          /* by key id */
+	size_t cap;
 };
 
-static uint64_t str_hash(const char *s)
+static struct dsite *dmap_get(struct dmap *m, const char *key)
 {
-	uint64_t h = 1469598103934665603ull;
-	while (*s)
-		h = (h ^ (uint8_t)*s++) * 1099511628211ull;
-	return h;
+	uint32_t id = pt_strtab_intern(&m->keys, key);
+	if (id >= m->cap) {
+		size_t cap = m->cap ? 2 * m->cap : 1024;
+		m->s = pt_xrealloc(m->s, cap * sizeof *m->s);
+		memset(m->s + m->cap, 0, (cap - m->cap) * sizeof *m->s);
+		m->cap = cap;
+	}
+	m->s[id].key = m->keys.str[id];
+	return &m->s[id];
 }
 
-static struct dsite *dmap_get(struct dmap *m, char *key)
-{
-	if (2 * (m->n + 1) > m->cap) {
-		struct dmap g = { calloc(m->cap ? 2 * m->cap : 1024, sizeof *g.s), 0,
-		                  m->cap ? 2 * m->cap : 1024 };
-		if (!g.s) {
-			fprintf(stderr, "pooltrace: out of memory\n");
-			exit(2);
-		}
-		for (size_t i = 0; i < m->cap; i++)
-			if (m->s[i].key) {
-				size_t j = str_hash(m->s[i].key) & (g.cap - 1);
-				while (g.s[j].key)
-					j = (j + 1) & (g.cap - 1);
-				g.s[j] = m->s[i];
-				g.n++;
-			}
-		free(m->s);
-		*m = g;
-	}
-	size_t j = str_hash(key) & (m->cap - 1);
-	while (m->s[j].key && strcmp(m->s[j].key, key))
-		j = (j + 1) & (m->cap - 1);
-	if (m->s[j].key) {
-		free(key);
-		return &m->s[j];
-	}
-	m->s[j].key = key;
-	m->n++;
-	return &m->s[j];
-}
-
-static char *stack_key(struct pt_view *v, uint32_t stack)
+/* The text of a stack: a line per frame, "func (file:line)" or "func". */
+static void stack_key(struct pt_buf *k, struct pt_view *v, uint32_t stack)
 {
 	const struct pt_frame *fr[PT_TRACE_MAX_DEPTH * 4];
 	size_t n = pt_view_frames(v, stack, fr, sizeof fr / sizeof fr[0]);
-	size_t cap = 64, len = 0;
-	char *k = malloc(cap);
-	if (!k)
-		exit(2);
-	k[0] = 0;
-	for (size_t i = 0; i < n; i++) {
-		char one[1024];
-		int w = fr[i]->file
-		        ? snprintf(one, sizeof one, "%s (%s:%u)\n", pt_sym_name(v->sym, fr[i]),
-		                   fr[i]->file, fr[i]->line)
-		        : snprintf(one, sizeof one, "%s\n", pt_sym_name(v->sym, fr[i]));
-		if (w < 0)
-			continue;
-		if ((size_t)w >= sizeof one)
-			w = sizeof one - 1;
-		while (len + (size_t)w + 1 > cap)
-			cap *= 2;
-		if (!(k = realloc(k, cap)))
-			exit(2);
-		memcpy(k + len, one, (size_t)w + 1);
-		len += (size_t)w;
-	}
-	return k;
+	k->len = 0;
+	pt_buf_put(k, "", 0);
+	for (size_t i = 0; i < n; i++)
+		if (fr[i]->file)
+			pt_buf_printf(k, "%s (%s:%u)\n", pt_sym_name(v->sym, fr[i]), fr[i]->file,
+			              fr[i]->line);
+		else
+			pt_buf_printf(k, "%s\n", pt_sym_name(v->sym, fr[i]));
 }
 
 static const char *diff_by;
@@ -848,23 +799,25 @@ int pt_cmd_diff(int argc, char **argv)
 		return rc;
 	}
 	struct dmap m = { 0 };
+	struct pt_buf key = { 0 };
 	for (int t = 0; t < 2; t++)
 		for (size_t i = 0; i < v[t].p.nsites; i++) {
 			const struct pt_site *s = &v[t].p.site[i];
 			if (!s->n_alloc)
 				continue;
-			struct dsite *d = dmap_get(&m, stack_key(&v[t], s->stack));
+			stack_key(&key, &v[t], s->stack);
+			struct dsite *d = dmap_get(&m, key.s);
 			d->stack[t] = s->stack;
 			d->peak[t] += s->peak_bytes;
 			d->leaked[t] += s->live_bytes;
 			d->calls[t] += s->n_alloc;
 		}
-	struct dsite **row = calloc(m.n + 1, sizeof *row);
+	free(key.s);
+	struct dsite **row = pt_xcalloc(m.keys.n + 1, sizeof *row);
 	size_t n = 0;
-	for (size_t i = 0; i < m.cap; i++)
-		if (m.s[i].key && (m.s[i].peak[0] != m.s[i].peak[1] ||
-		                   m.s[i].leaked[0] != m.s[i].leaked[1] ||
-		                   m.s[i].calls[0] != m.s[i].calls[1]))
+	for (size_t i = 0; i < m.keys.n; i++)
+		if (m.s[i].peak[0] != m.s[i].peak[1] || m.s[i].leaked[0] != m.s[i].leaked[1] ||
+		    m.s[i].calls[0] != m.s[i].calls[1])
 			row[n++] = &m.s[i];
 	diff_by = o.by;
 	qsort(row, n, sizeof *row, by_growth);
@@ -899,8 +852,7 @@ int pt_cmd_diff(int argc, char **argv)
 	}
 	if (n > o.top)
 		fprintf(f, "    ... %zu more sites changed\n", n - o.top);
-	for (size_t i = 0; i < m.cap; i++)
-		free(m.s[i].key);
+	pt_strtab_free(&m.keys);
 	free(m.s);
 	free(row);
 	pt_view_close(&v[1]);

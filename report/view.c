@@ -37,11 +37,6 @@ int pt_view_open(struct pt_view *v, const char *path)
 		fprintf(stderr, "pooltrace: warning: %s: no end record: the program did not exit "
 		        "normally (killed, or still running); reporting what was written\n", path);
 	v->sym = pt_sym_open(t);
-	if (!v->sym) {
-		fprintf(stderr, "pooltrace: out of memory\n");
-		pt_profile_free(&v->p);
-		return 2;
-	}
 	return 0;
 }
 
