@@ -38,7 +38,7 @@ UNIT_TESTS  := test_sizeclass test_pool test_arena test_oom test_tcache test_opt
                test_heapscan
 UNIT_BINS   := $(UNIT_TESTS:%=$(B)/tests/%)
 TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress $(B)/tests/test_recorder \
-               $(B)/tests/test_symbolize \
+               $(B)/tests/test_symbolize $(B)/tests/test_report_util \
                $(B)/tests/rec_prog $(B)/tests/rec_lib.so $(B)/tests/leak_prog \
                $(B)/tests/cxx_prog $(B)/tests/debug_prog
 REPORT_SRC  := report/pooltrace.c report/util.c report/trace_read.c report/profile.c report/view.c \
@@ -107,6 +107,12 @@ $(B)/tests/test_symbolize: tests/test_symbolize.c report/symbolize.c report/util
 	$(CC) $(REPORT_CFLAGS) -o $@ tests/test_symbolize.c report/symbolize.c report/util.c \
 	    report/trace_read.c -lcmocka $(REPORT_LIBS)
 
+$(B)/tests/test_report_util: tests/test_report_util.c report/util.c report/trace_read.c \
+                             $(REPORT_HDR) tests/testutil.h
+	@mkdir -p $(@D)
+	$(CC) $(REPORT_CFLAGS) -o $@ tests/test_report_util.c report/util.c report/trace_read.c \
+	    -lcmocka -lzstd -lm
+
 $(B)/tests/rec_prog: tests/rec_prog.c
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -pthread -o $@ $< -ldl
@@ -169,6 +175,7 @@ check-recorder: $(TEST_PROGS) $(B)/pooltrace $(B)/libpooltrace.so
 # the report commands: symbolization, golden text reports, exports checked
 # by their real consumers, the HTML page in headless Chromium
 check-reports: $(TEST_PROGS) $(B)/pooltrace $(B)/libpooltrace.so
+	$(B)/tests/test_report_util
 	$(B)/tests/test_symbolize
 	sh tests/test_reports.sh $(B)
 	sh tests/test_export.sh $(B)

@@ -80,59 +80,6 @@ static void buf_put_clean(struct pt_buf *b, const char *s, char bad, char good)
 			pt_buf_putc(b, bad && *s == bad ? good : *s);
 }
 
-/* s as a JSON string: quotes, backslash and control characters escaped,
- * bytes that are not UTF-8 replaced by U+FFFD. */
-static size_t utf8_len(const unsigned char *s)
-{
-	unsigned c = s[0], n;
-	uint32_t cp, min;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f, min = 0x80;
-	else if ((c & 0xf0) == 0xe0)
-		n = 3, cp = c & 0x0f, min = 0x800;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07, min = 0x10000;
-	else
-		return 0;
-	for (unsigned i = 1; i < n; i++) {   /* the NUL at the end stops it too */
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-static void buf_put_json(struct pt_buf *b, const char *str)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	pt_buf_putc(b, '"');
-	while (*s) {
-		size_t n = utf8_len(s);
-		if (!n) {
-			pt_buf_printf(b, "\\ufffd");
-			s++;
-		} else if (*s == '"' || *s == '\\') {
-			pt_buf_putc(b, '\\');
-			pt_buf_putc(b, (char)*s++);
-		} else if (*s < 0x20) {
-			const char *esc = strchr("\bb\ff\nn\rr\tt", *s);
-			if (esc)
-				pt_buf_printf(b, "\\%c", esc[1]);
-			else
-				pt_buf_printf(b, "\\u%04x", *s);
-			s++;
-		} else {
-			pt_buf_put(b, (const char *)s, n);
-			s += n;
-		}
-	}
-	pt_buf_putc(b, '"');
-}
-
 /* A stack as the interned texts of its frames (massif: innermost first,
  * speedscope: root first), and its bytes. */
 struct path {
@@ -545,10 +492,12 @@ static void export_folded(struct export *x)
 static void speedscope_frame(struct pt_buf *b, struct pt_view *v, const struct pt_frame *f)
 {
 	pt_buf_printf(b, "{\"name\":");
-	buf_put_json(b, f ? pt_sym_name(v->sym, f) : NO_STACK);
+	const char *name = f ? pt_sym_name(v->sym, f) : NO_STACK;
+	pt_buf_json(b, name, strlen(name));
 	if (f && (f->file || f->module)) {
 		pt_buf_printf(b, ",\"file\":");
-		buf_put_json(b, f->file ? f->file : f->module);
+		const char *file = f->file ? f->file : f->module;
+		pt_buf_json(b, file, strlen(file));
 	}
 	pt_buf_putc(b, '}');
 }
@@ -579,7 +528,7 @@ static void export_speedscope(struct export *x)
 	free(site);
 
 	b.len = 0;
-	buf_put_json(&b, t->exe);
+	pt_buf_json(&b, t->exe, strlen(t->exe));
 	fprintf(x->f, "{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\",\n"
 	        "\"name\":%s,\n\"exporter\":\"pooltrace %s\",\n\"activeProfileIndex\":0,\n"
 	        "\"shared\":{\"frames\":[", b.s, PT_VERSION);
@@ -588,7 +537,7 @@ static void export_speedscope(struct export *x)
 	struct pt_buf name = { 0 };
 	pt_buf_printf(&name, "%s bytes: %s", x->what->name, t->exe);
 	b.len = 0;
-	buf_put_json(&b, name.s);
+	pt_buf_json(&b, name.s, name.len);
 	free(name.s);
 	fprintf(x->f, "]},\n\"profiles\":[{\"type\":\"sampled\",\"name\":%s,\"unit\":\"bytes\","
 	        "\"startValue\":0,\"endValue\":%llu,\n\"samples\":[", b.s,

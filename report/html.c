@@ -42,58 +42,46 @@
 /* ---- JSON ---------------------------------------------------------------- */
 
 /* A JSON writer that places the commas: a value after another one at the
- * same level (comma set) is preceded by ','. */
+ * same level (comma set) is preceded by ','.  Strings as pt_buf_json
+ * writes them: no '<', nothing that could end the script element. */
 struct json {
-	FILE *f;
+	struct pt_buf *b;
 	int comma;
 };
 
 static void j_key(struct json *j, const char *key)
 {
 	if (j->comma)
-		fputc(',', j->f);
+		pt_buf_putc(j->b, ',');
 	if (key)
-		fprintf(j->f, "\"%s\":", key);
+		pt_buf_printf(j->b, "\"%s\":", key);
 }
 
 static void j_open(struct json *j, const char *key, char c)
 {
 	j_key(j, key);
-	fputc(c, j->f);
+	pt_buf_putc(j->b, c);
 	j->comma = 0;
 }
 
 static void j_close(struct json *j, char c)
 {
-	fputc(c, j->f);
+	pt_buf_putc(j->b, c);
 	j->comma = 1;
 }
 
 static void j_u64(struct json *j, const char *key, uint64_t v)
 {
+	char num[24];
 	j_key(j, key);
-	fprintf(j->f, "%" PRIu64, v);
+	pt_buf_put(j->b, num, (size_t)snprintf(num, sizeof num, "%" PRIu64, v));
 	j->comma = 1;
 }
 
-/* A string of len bytes: quotes, backslashes and control characters
- * escaped, and '<', '>', '&' too, so that the document is inert inside a
- * script element.  Bytes that are not UTF-8 reach the browser as they are
- * (it reads them as U+FFFD). */
 static void j_strn(struct json *j, const char *key, const char *s, size_t len)
 {
 	j_key(j, key);
-	fputc('"', j->f);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\')
-			fprintf(j->f, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f || c == '<' || c == '>' || c == '&')
-			fprintf(j->f, "\\u%04x", c);
-		else
-			fputc(c, j->f);
-	}
-	fputc('"', j->f);
+	pt_buf_json(j->b, s, len);
 	j->comma = 1;
 }
 
@@ -1490,33 +1478,26 @@ static const char page_script[] =
 	"document.body.dataset.ptStatus = 'ok';\n"
 	"})();\n";
 
-/* The whole page into a memory buffer: *buf (malloc'd) and *len.  0, or
- * -1 when out of memory. */
-static int build_page(struct pt_view *v, char **buf, size_t *len)
+/* The whole page into page. */
+static void build_page(struct pt_view *v, struct pt_buf *page)
 {
-	FILE *f = open_memstream(buf, len);
-	if (!f)
-		return -1;
+	static const char data_open[] = "<script type=\"application/json\" id=\"pt-data\">";
+	static const char script_open[] = "</script>\n<script>\n";
+	static const char page_end[] = "</script>\n</body>\n</html>\n";
 	struct html *h = pt_xcalloc(1, sizeof *h);
-	h->j.f = f;
+	h->j.b = page;
 	h->v = v;
 	h->p = &v->p;
-	fputs(page_head, f);
-	fputs("<script type=\"application/json\" id=\"pt-data\">", f);
+	pt_buf_put(page, page_head, sizeof page_head - 1);
+	pt_buf_put(page, data_open, sizeof data_open - 1);
 	put_data(h);
-	fputs("</script>\n<script>\n", f);
-	fputs(page_script, f);
-	fputs("</script>\n</body>\n</html>\n", f);
+	pt_buf_put(page, script_open, sizeof script_open - 1);
+	pt_buf_put(page, page_script, sizeof page_script - 1);
+	pt_buf_put(page, page_end, sizeof page_end - 1);
 	pt_strtab_free(&h->str);
 	free(h->used);
 	free(h->order);
 	free(h);
-	int bad = ferror(f);
-	if (fclose(f) || bad) {
-		free(*buf);
-		return -1;
-	}
-	return 0;
 }
 
 /* Write len bytes of buf to the open file fd: 0, or an errno value. */
@@ -1538,12 +1519,10 @@ static int write_all(int fd, const char *buf, size_t len)
  * regular file left incomplete is removed. */
 static int write_page(struct pt_view *v, const char *out)
 {
-	char *buf;
-	size_t len;
-	if (build_page(v, &buf, &len)) {
-		fprintf(stderr, "pooltrace: out of memory\n");
-		return 2;
-	}
+	struct pt_buf page = { 0 };
+	build_page(v, &page);
+	char *buf = page.s;
+	size_t len = page.len;
 	int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (fd < 0) {
 		fprintf(stderr, "pooltrace: cannot write %s: %s\n", out, strerror(errno));

@@ -1,5 +1,6 @@
 /*
- * util.c - allocation, hashing, the string table, growing strings (util.h).
+ * util.c - allocation, hashing, the string table, growing strings, JSON
+ * strings (util.h).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -110,4 +111,63 @@ void pt_buf_printf(struct pt_buf *b, const char *fmt, ...)
 	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	b->len += (size_t)n;
+}
+
+/* ---- JSON strings ------------------------------------------------------------------ */
+
+/* The length of the UTF-8 sequence at s (at most n bytes there), or 0 if
+ * it is not a valid one. */
+static size_t utf8_len(const unsigned char *s, size_t n, uint32_t *cp_out)
+{
+	unsigned c = s[0], len;
+	uint32_t cp, min;
+	if (c < 0x80)
+		len = 1, cp = c, min = 0;
+	else if (c >= 0xc2 && c <= 0xdf)
+		len = 2, cp = c & 0x1f, min = 0x80;
+	else if ((c & 0xf0) == 0xe0)
+		len = 3, cp = c & 0x0f, min = 0x800;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4, cp = c & 0x07, min = 0x10000;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (unsigned i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	*cp_out = cp;
+	return len;
+}
+
+void pt_buf_json(struct pt_buf *b, const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str, *end = s + len;
+	pt_buf_putc(b, '"');
+	while (s < end) {
+		uint32_t cp = 0;
+		size_t n = utf8_len(s, (size_t)(end - s), &cp);
+		const char *esc = cp && cp < 0x20 ? strchr("\bb\ff\nn\rr\tt", (int)cp) : NULL;
+		if (!n) {
+			pt_buf_put(b, "\\ufffd", 6);
+			n = 1;
+		} else if (cp == '"' || cp == '\\') {
+			pt_buf_putc(b, '\\');
+			pt_buf_putc(b, (char)cp);
+		} else if (esc) {
+			pt_buf_putc(b, '\\');
+			pt_buf_putc(b, esc[1]);
+		} else if (cp < 0x20 || cp == 0x7f || cp == '<' || cp == '>' || cp == '&' ||
+		           cp == 0x2028 || cp == 0x2029) {
+			pt_buf_printf(b, "\\u%04x", (unsigned)cp);
+		} else {
+			pt_buf_put(b, (const char *)s, n);
+		}
+		s += n;
+	}
+	pt_buf_putc(b, '"');
 }

@@ -1,7 +1,7 @@
 /*
  * util.h - the small pieces every part of the report tool uses: allocation
  * that cannot fail, the one hash function, the one string table, growing
- * strings.
+ * strings, the one JSON string writer.
  */
 #ifndef POOLTRACE_UTIL_H
 #define POOLTRACE_UTIL_H
@@ -54,5 +54,33 @@ void pt_buf_put(struct pt_buf *b, const char *s, size_t len);
 void pt_buf_putc(struct pt_buf *b, char c);
 void pt_buf_printf(struct pt_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* ---- JSON strings ------------------------------------------------------------------
+ * pt_buf_json appends the len bytes at s as one JSON string, quotes
+ * included.  There is one set of rules for all the JSON the tool writes,
+ * right for each of its readers: speedscope files (any JSON parser) and
+ * the document of the HTML page, which sits in a <script> element, so
+ * that the HTML parser reads it before JSON.parse does.
+ *
+ *   "  \                     \"  \\
+ *   U+0000 to U+001F         \b \f \n \r \t, the others \u00XX (JSON allows
+ *                            no raw control character in a string)
+ *   U+007F                   \u007f (raw, an HTML parse error)
+ *   <  >  &                  \u003c \u003e \u0026: the page's data holds no
+ *                            '<' at all, so no "</script" or "<!--"
+ *   U+2028  U+2029           \u2028 \u2029: line terminators to JavaScript
+ *                            before ES2019, should the text ever be read as
+ *                            a script rather than parsed as JSON
+ *   a byte that is not part  \ufffd, one per byte: JSON text is UTF-8 (RFC
+ *   of valid UTF-8           8259), and a browser shows U+FFFD for it anyway;
+ *                            stray continuation bytes, cut sequences,
+ *                            overlong forms, surrogates, code points above
+ *                            U+10FFFF
+ *
+ * and every other character as it is, in UTF-8.  Go's encoding/json
+ * escapes the same way by default (DEL aside).  Any JSON reader gets the
+ * same string back whichever form a character took.
+ */
+void pt_buf_json(struct pt_buf *b, const char *s, size_t len);
 
 #endif
