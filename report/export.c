@@ -36,6 +36,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "report.h"
 #include "util.h"
 
@@ -618,7 +619,11 @@ int pt_cmd_export(int argc, char **argv)
 	const char *out = NULL, *path = NULL;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (strcmp(a, "--format") == 0) {
+		int rc = pt_opt_output("export", argc, argv, &i, &out);
+		if (rc >= 0) {
+			if (rc)
+				return rc;
+		} else if (strcmp(a, "--format") == 0) {
 			fmt = find_format(v);
 			if (!fmt)
 				return pt_usage_error("export: --format needs massif, pprof, "
@@ -632,24 +637,15 @@ int pt_cmd_export(int argc, char **argv)
 				                      "allocated or temporary, not '%s'",
 				                      v ? v : "");
 			i++;
-		} else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
-			if (!v)
-				return pt_usage_error("export: %s needs a file name", a);
-			out = v;
-			i++;
-		} else if (a[0] == '-' && a[1]) {
-			return pt_usage_error("export: unknown option %s", a);
-		} else if (path) {
-			return pt_usage_error("export: one trace at a time (%s)", a);
-		} else {
-			path = a;
+		} else if ((rc = pt_opt_trace("export", a, &path, 1))) {
+			return rc;
 		}
 	}
 	if (!fmt)
 		return pt_usage_error("export: --format massif|pprof|folded|speedscope "
 		                      "is required");
 	if (!path)
-		return pt_usage_error("export: no trace file given");
+		return pt_opt_no_trace("export");
 	if (fmt->write == export_massif && what != &whats[0])
 		return pt_usage_error("export: massif has the live heap at the peak and at the "
 		                      "end; --what %s does not apply", what->name);

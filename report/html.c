@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "frag.h"
+#include "args.h"
 #include "report.h"
 #include "util.h"
 
@@ -1547,21 +1548,14 @@ int pt_cmd_html(int argc, char **argv)
 {
 	const char *out = NULL, *path = NULL;
 	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
-			if (++i == argc)
-				return pt_usage_error("html: %s needs a file name", a);
-			out = argv[i];
-		} else if (a[0] == '-' && a[1]) {
-			return pt_usage_error("html: unknown option %s", a);
-		} else if (path) {
-			return pt_usage_error("html: one trace at a time (%s)", a);
-		} else {
-			path = a;
-		}
+		int rc = pt_opt_output("html", argc, argv, &i, &out);
+		if (rc < 0)
+			rc = pt_opt_trace("html", argv[i], &path, 1);
+		if (rc)
+			return rc;
 	}
 	if (!path)
-		return pt_usage_error("html: no trace file given");
+		return pt_opt_no_trace("html");
 
 	char *def = NULL;
 	if (!out) {

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "report.h"
 #include "trace_read.h"
 
@@ -72,14 +73,6 @@ static const char usage[] =
 	"          --summary prints only the counts\n"
 	"\n"
 	"See pooltrace(1) and pooltrace-trace(5).\n";
-
-static int die_usage(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "pooltrace: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n(pooltrace --help for usage)\n");
-	return 1;
-}
 
 /* ---- run ----------------------------------------------------------------- */
 
@@ -202,29 +195,29 @@ static int cmd_run(int argc, char **argv)
 			break;   /* the command, without -- */
 		if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
 			if (!v)
-				return die_usage("%s needs a file name", a);
+				return pt_usage_error("%s needs a file name", a);
 			out = v, i++;
 		} else if (strcmp(a, "--sample") == 0) {
 			if (!v || parse_bytes(v, &sample))
-				return die_usage("--sample needs a number of bytes, not '%s'",
+				return pt_usage_error("--sample needs a number of bytes, not '%s'",
 				                 v ? v : "");
 			have_sample = 1, i++;
 		} else if (strcmp(a, "--depth") == 0) {
 			if (!v || parse_bytes(v, &depth) || depth < 1 || depth > 256)
-				return die_usage("--depth needs a number from 1 to 256, not '%s'",
+				return pt_usage_error("--depth needs a number from 1 to 256, not '%s'",
 				                 v ? v : "");
 			i++;
 		} else if (strcmp(a, "--interval") == 0) {
 			if (!v || parse_bytes(v, &interval) || interval < 1 || interval > 3600000)
-				return die_usage("--interval needs milliseconds from 1 to 3600000, "
+				return pt_usage_error("--interval needs milliseconds from 1 to 3600000, "
 				                 "not '%s'", v ? v : "");
 			i++;
 		} else {
-			return die_usage("run: unknown option %s", a);
+			return pt_usage_error("run: unknown option %s", a);
 		}
 	}
 	if (i >= argc)
-		return die_usage("run: no command given%s", "");
+		return pt_usage_error("run: no command given");
 
 	char lib[PATH_MAX];
 	if (find_library(lib, sizeof lib)) {
@@ -416,17 +409,14 @@ static int cmd_dump(int argc, char **argv)
 	memset(&c, 0, sizeof c);
 	const char *path = NULL;
 	for (int i = 0; i < argc; i++) {
+		int rc = 0;
 		if (strcmp(argv[i], "--summary") == 0)
 			c.summary = 1;
-		else if (argv[i][0] == '-' && argv[i][1])
-			return die_usage("dump: unknown option %s", argv[i]);
-		else if (path)
-			return die_usage("dump: one trace at a time (%s)", argv[i]);
-		else
-			path = argv[i];
+		else if ((rc = pt_opt_trace("dump", argv[i], &path, 1)))
+			return rc;
 	}
 	if (!path)
-		return die_usage("dump: no trace file given%s", "");
+		return pt_opt_no_trace("dump");
 
 	char err[512];
 	struct pt_trace *t = pt_trace_open(path, err, sizeof err);
@@ -507,7 +497,7 @@ static int cmd_dump(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		return die_usage("no command given%s", "");
+		return pt_usage_error("no command given");
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
 		fputs(usage, stdout);
@@ -528,5 +518,5 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
 		if (strcmp(cmd, cmds[i].name) == 0)
 			return cmds[i].fn(argc - 2, argv + 2);
-	return die_usage("unknown command '%s'", cmd);
+	return pt_usage_error("unknown command '%s'", cmd);
 }

@@ -56,7 +56,4 @@ int pt_cmd_diff(int argc, char **argv);
 int pt_cmd_export(int argc, char **argv);
 int pt_cmd_html(int argc, char **argv);
 
-/* A one-line usage error on stderr; returns 1. */
-int pt_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
 #endif

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "frag.h"
+#include "args.h"
 #include "report.h"
 #include "util.h"
 
@@ -28,75 +29,18 @@ static const char *plural(uint64_t n, const char *one, const char *many)
 	return n == 1 ? one : many;
 }
 
-/* Options common to the text reports. */
-struct opts {
-	const char *path, *path2;
-	unsigned long top, frames;
-	const char *supp;
-	int fail_on_leak, no_reachable;
-	const char *by;
-};
-
-static int parse_num(const char *s, unsigned long *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long v = s ? strtoul(s, &end, 10) : 0;
-	if (!s || errno || end == s || *end || *s == '-' || v == 0 || v > 1000000)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/*
- * Parse argv: --top N, --frames N, and per command: leaks --fail-on-leak,
- * --suppressions FILE, --no-reachable; diff --by peak|leaked|calls.
- * A bad value is an error (1); the commands have no "default on error"
- * fallbacks: a report with a mistyped option would be a silent lie.
- */
-static int parse_opts(const char *cmd, int argc, char **argv, struct opts *o, int ntraces)
+/* The options of report and frag: --top, --frames, the trace. */
+static int parse_listing(const char *cmd, int argc, char **argv, struct pt_listing *l,
+                         const char **path)
 {
 	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (strcmp(a, "--top") == 0) {
-			if (parse_num(v, &o->top))
-				return pt_usage_error("%s: --top needs a number from 1, not '%s'", cmd,
-				                      v ? v : "");
-			i++;
-		} else if (strcmp(a, "--frames") == 0) {
-			if (parse_num(v, &o->frames))
-				return pt_usage_error("%s: --frames needs a number from 1, not '%s'",
-				                      cmd, v ? v : "");
-			i++;
-		} else if (strcmp(cmd, "leaks") == 0 && strcmp(a, "--fail-on-leak") == 0) {
-			o->fail_on_leak = 1;
-		} else if (strcmp(cmd, "leaks") == 0 && strcmp(a, "--no-reachable") == 0) {
-			o->no_reachable = 1;
-		} else if (strcmp(cmd, "leaks") == 0 && strcmp(a, "--suppressions") == 0) {
-			if (!v)
-				return pt_usage_error("leaks: --suppressions needs a file");
-			o->supp = v;
-			i++;
-		} else if (strcmp(cmd, "diff") == 0 && strcmp(a, "--by") == 0) {
-			if (!v || (strcmp(v, "peak") && strcmp(v, "leaked") && strcmp(v, "calls")))
-				return pt_usage_error("diff: --by takes peak, leaked or calls, not '%s'",
-				                      v ? v : "");
-			o->by = v;
-			i++;
-		} else if (a[0] == '-' && a[1]) {
-			return pt_usage_error("%s: unknown option %s", cmd, a);
-		} else if (!o->path) {
-			o->path = a;
-		} else if (ntraces == 2 && !o->path2) {
-			o->path2 = a;
-		} else {
-			return pt_usage_error("%s: one trace at a time (%s)", cmd, a);
-		}
+		int rc = pt_opt_listing(cmd, argc, argv, &i, l);
+		if (rc < 0)
+			rc = pt_opt_trace(cmd, argv[i], path, 1);
+		if (rc)
+			return rc;
 	}
-	if (!o->path || (ntraces == 2 && !o->path2))
-		return pt_usage_error("%s: %s", cmd, ntraces == 2 ? "needs two traces, BASE and NEW"
-		                                                   : "no trace file given");
-	return 0;
+	return *path ? 0 : pt_opt_no_trace(cmd);
 }
 
 static void print_program(FILE *f, const struct pt_trace *t)
@@ -242,12 +186,13 @@ static void timeline(FILE *f, const struct pt_profile *p, unsigned rows)
 
 int pt_cmd_report(int argc, char **argv)
 {
-	struct opts o = { .top = 10, .frames = 8 };
-	int rc = parse_opts("report", argc, argv, &o, 1);
+	struct pt_listing o = { .top = 10, .frames = 8 };
+	const char *path = NULL;
+	int rc = parse_listing("report", argc, argv, &o, &path);
 	if (rc)
 		return rc;
 	struct pt_view v;
-	if ((rc = pt_view_open(&v, o.path)))
+	if ((rc = pt_view_open(&v, path)))
 		return rc;
 	const struct pt_profile *p = &v.p;
 	FILE *f = stdout;
@@ -255,7 +200,7 @@ int pt_cmd_report(int argc, char **argv)
 	uint64_t bytes = p->bytes_alloc[0] + p->bytes_alloc[1];
 	uint64_t live_n = p->live_n[0] + p->live_n[1];
 
-	fprintf(f, "pooltrace report: %s\n", o.path);
+	fprintf(f, "pooltrace report: %s\n", path);
 	print_program(f, p->t);
 	print_recording(f, p);
 	fprintf(f, "calls:      malloc %s, free %s, realloc %s\n", N(p->n_malloc), N(p->n_free),
@@ -407,10 +352,39 @@ static void print_sizes(FILE *f, const struct pt_site *s)
 		        (unsigned long long)s->max_size);
 }
 
+struct leaks_opts {
+	struct pt_listing list;
+	const char *path, *supp;
+	int fail_on_leak, no_reachable;
+};
+
+static int parse_leaks(int argc, char **argv, struct leaks_opts *o)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		int rc = pt_opt_listing("leaks", argc, argv, &i, &o->list);
+		if (rc >= 0) {
+			if (rc)
+				return rc;
+		} else if (strcmp(a, "--fail-on-leak") == 0) {
+			o->fail_on_leak = 1;
+		} else if (strcmp(a, "--no-reachable") == 0) {
+			o->no_reachable = 1;
+		} else if (strcmp(a, "--suppressions") == 0) {
+			if (i + 1 >= argc)
+				return pt_usage_error("leaks: --suppressions needs a file");
+			o->supp = argv[++i];
+		} else if ((rc = pt_opt_trace("leaks", a, &o->path, 1))) {
+			return rc;
+		}
+	}
+	return o->path ? 0 : pt_opt_no_trace("leaks");
+}
+
 int pt_cmd_leaks(int argc, char **argv)
 {
-	struct opts o = { .top = 20, .frames = 12 };
-	int rc = parse_opts("leaks", argc, argv, &o, 1);
+	struct leaks_opts o = { .list = { .top = 20, .frames = 12 } };
+	int rc = parse_leaks(argc, argv, &o);
 	if (rc)
 		return rc;
 	struct supp supp = { 0 };
@@ -468,18 +442,18 @@ int pt_cmd_leaks(int argc, char **argv)
 		shown_b[r->cls] += r->bytes;
 		if (r->cls == PT_LEAK_REACHABLE && o.no_reachable)
 			continue;
-		if (printed[r->cls]++ >= o.top)
+		if (printed[r->cls]++ >= o.list.top)
 			continue;
 		fprintf(f, "\n%s%s %s in %s %s (", p->have_leaks ? class_title[r->cls] : "Not freed",
 		        r->cls == PT_LEAK_REACHABLE ? ":" : " of", B(r->bytes), N(r->n),
 		        plural(r->n, "block", "blocks"));
 		print_sizes(f, r->site);
 		fprintf(f, ") allocated from:\n");
-		pt_print_stack(f, &v, r->site->stack, (unsigned)o.frames, "    ");
+		pt_print_stack(f, &v, r->site->stack, (unsigned)o.list.frames, "    ");
 	}
 	for (unsigned c = 0; c < PT_LEAK_CLASSES; c++)
-		if (printed[c] > o.top)
-			fprintf(f, "\n... %u more %s stacks (--top)\n", printed[c] - (unsigned)o.top,
+		if (printed[c] > o.list.top)
+			fprintf(f, "\n... %u more %s stacks (--top)\n", printed[c] - (unsigned)o.list.top,
 			        p->have_leaks ? class_title[c] : "not freed");
 
 	fprintf(f, "\nSUMMARY\n");
@@ -674,16 +648,17 @@ static void frag_over_time(FILE *f, const struct pt_profile *p, unsigned long ro
 
 int pt_cmd_frag(int argc, char **argv)
 {
-	struct opts o = { .top = 20, .frames = 6 };
-	int rc = parse_opts("frag", argc, argv, &o, 1);
+	struct pt_listing o = { .top = 20, .frames = 6 };
+	const char *path = NULL;
+	int rc = parse_listing("frag", argc, argv, &o, &path);
 	if (rc)
 		return rc;
 	struct pt_view v;
-	if ((rc = pt_view_open(&v, o.path)))
+	if ((rc = pt_view_open(&v, path)))
 		return rc;
 	const struct pt_profile *p = &v.p;
 	FILE *f = stdout;
-	fprintf(f, "pooltrace frag: %s\n", o.path);
+	fprintf(f, "pooltrace frag: %s\n", path);
 	print_program(f, p->t);
 	print_recording(f, p);
 	const struct pt_snapshot *end = p->snap_exit ? p->snap_exit : p->snap_last;
@@ -785,16 +760,43 @@ static const char *signed_bytes(char *buf, size_t cap, int64_t v)
 	return buf;
 }
 
+struct diff_opts {
+	struct pt_listing list;
+	const char *path[2];      /* BASE, NEW */
+	const char *by;
+};
+
+static int parse_diff(int argc, char **argv, struct diff_opts *o)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		int rc = pt_opt_listing("diff", argc, argv, &i, &o->list);
+		if (rc >= 0) {
+			if (rc)
+				return rc;
+		} else if (strcmp(a, "--by") == 0) {
+			if (!v || (strcmp(v, "peak") && strcmp(v, "leaked") && strcmp(v, "calls")))
+				return pt_usage_error("diff: --by takes peak, leaked or calls, not '%s'",
+				                      v ? v : "");
+			o->by = v;
+			i++;
+		} else if ((rc = pt_opt_trace("diff", a, o->path, 2))) {
+			return rc;
+		}
+	}
+	return o->path[1] ? 0 : pt_usage_error("diff: needs two traces, BASE and NEW");
+}
+
 int pt_cmd_diff(int argc, char **argv)
 {
-	struct opts o = { .top = 20, .frames = 8, .by = "peak" };
-	int rc = parse_opts("diff", argc, argv, &o, 2);
+	struct diff_opts o = { .list = { .top = 20, .frames = 8 }, .by = "peak" };
+	int rc = parse_diff(argc, argv, &o);
 	if (rc)
 		return rc;
 	struct pt_view v[2];
-	if ((rc = pt_view_open(&v[0], o.path)))
+	if ((rc = pt_view_open(&v[0], o.path[0])))
 		return rc;
-	if ((rc = pt_view_open(&v[1], o.path2))) {
+	if ((rc = pt_view_open(&v[1], o.path[1]))) {
 		pt_view_close(&v[0]);
 		return rc;
 	}
@@ -825,7 +827,7 @@ int pt_cmd_diff(int argc, char **argv)
 	FILE *f = stdout;
 	const struct pt_profile *a = &v[0].p, *b = &v[1].p;
 	char s1[40], s2[40], s3[40];
-	fprintf(f, "pooltrace diff: %s -> %s\n", o.path, o.path2);
+	fprintf(f, "pooltrace diff: %s -> %s\n", o.path[0], o.path[1]);
 	fprintf(f, "peak heap:  %s -> %s (%s)\n", B(a->peak), B(b->peak),
 	        signed_bytes(s1, sizeof s1, growth(a->peak, b->peak)));
 	fprintf(f, "peak RSS:   %s -> %s (%s)\n", B(a->peak_rss), B(b->peak_rss),
@@ -840,7 +842,7 @@ int pt_cmd_diff(int argc, char **argv)
 	        strcmp(o.by, "calls") == 0 ? "ALLOCATIONS" : "LIVE BYTES AT THE PEAK");
 	if (!n)
 		fprintf(f, "  no change\n");
-	for (size_t i = 0; i < n && i < o.top; i++) {
+	for (size_t i = 0; i < n && i < o.list.top; i++) {
 		struct dsite *d = row[i];
 		fprintf(f, "%2zu) peak %s, not freed %s, allocations %+lld%s\n", i + 1,
 		        signed_bytes(s2, sizeof s2, growth(d->peak[0], d->peak[1])),
@@ -848,10 +850,10 @@ int pt_cmd_diff(int argc, char **argv)
 		        (long long)growth(d->calls[0], d->calls[1]),
 		        !d->calls[0] ? " (new)" : !d->calls[1] ? " (gone)" : "");
 		int t = d->calls[1] ? 1 : 0;
-		pt_print_stack(f, &v[t], d->stack[t], (unsigned)o.frames, "      ");
+		pt_print_stack(f, &v[t], d->stack[t], (unsigned)o.list.frames, "      ");
 	}
-	if (n > o.top)
-		fprintf(f, "    ... %zu more sites changed\n", n - o.top);
+	if (n > o.list.top)
+		fprintf(f, "    ... %zu more sites changed\n", n - o.list.top);
 	pt_strtab_free(&m.keys);
 	free(m.s);
 	free(row);

@@ -2,23 +2,11 @@
  * view.c - a loaded trace with its symbolizer, and the text helpers every
  * report uses (report.h).
  */
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "report.h"
-
-int pt_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "pooltrace: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n(pooltrace --help for usage)\n");
-	return 1;
-}
 
 int pt_view_open(struct pt_view *v, const char *path)
 {
