@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "output.h"
 #include "report.h"
 #include "util.h"
 
@@ -588,30 +589,6 @@ static const struct what *find_what(const char *name)
 	return NULL;
 }
 
-/*
- * Flush and close the output; 0, or 2 after one error line.  A regular
- * file is then removed (half a profile is no use); a device such as
- * /dev/full is left alone.
- */
-static int finish(FILE *f, const char *out)
-{
-	struct stat st;
-	int regular = f != stdout && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
-	int bad = fflush(f) != 0 || ferror(f);
-	int err = errno ? errno : EIO;
-	if (f != stdout && fclose(f) != 0 && !bad) {
-		bad = 1;
-		err = errno;
-	}
-	if (!bad)
-		return 0;
-	fprintf(stderr, "pooltrace: cannot write %s: %s\n", f == stdout ? "standard output" : out,
-	        strerror(err));
-	if (regular)
-		unlink(out);
-	return 2;
-}
-
 int pt_cmd_export(int argc, char **argv)
 {
 	const struct format *fmt = NULL;
@@ -654,19 +631,16 @@ int pt_cmd_export(int argc, char **argv)
 	int rc = pt_view_open(&v, path);
 	if (rc)
 		return rc;
-	FILE *f = stdout;
-	if (out && strcmp(out, "-") != 0) {
-		f = fopen(out, "w");
-		if (!f) {
-			fprintf(stderr, "pooltrace: cannot write %s: %s\n", out, strerror(errno));
-			pt_view_close(&v);
-			return 2;
-		}
+	if (out && strcmp(out, "-") == 0)
+		out = NULL;
+	FILE *f = pt_output_open(out);
+	if (!f) {
+		pt_view_close(&v);
+		return 2;
 	}
 	struct export x = { .f = f, .v = &v, .what = what };
-	errno = 0;
 	fmt->write(&x);
-	rc = finish(f, out);
+	rc = pt_output_close(f, out);
 	pt_view_close(&v);
 	return rc;
 }

@@ -29,6 +29,7 @@
 
 #include "frag.h"
 #include "args.h"
+#include "output.h"
 #include "report.h"
 #include "util.h"
 
@@ -1501,47 +1502,17 @@ static void build_page(struct pt_view *v, struct pt_buf *page)
 	free(h);
 }
 
-/* Write len bytes of buf to the open file fd: 0, or an errno value. */
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, buf, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return errno;
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /* The page of v into the file out: 0, or 2 after one error line.  A
  * regular file left incomplete is removed. */
 static int write_page(struct pt_view *v, const char *out)
 {
 	struct pt_buf page = { 0 };
 	build_page(v, &page);
-	char *buf = page.s;
-	size_t len = page.len;
-	int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (fd < 0) {
-		fprintf(stderr, "pooltrace: cannot write %s: %s\n", out, strerror(errno));
-		free(buf);
-		return 2;
-	}
-	struct stat st;
-	int regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-	int err = write_all(fd, buf, len);
-	free(buf);
-	if (close(fd) && !err)
-		err = errno;
-	if (!err)
-		return 0;
-	fprintf(stderr, "pooltrace: cannot write %s: %s\n", out, strerror(err));
-	if (regular)              /* never a device named with -o */
-		unlink(out);
-	return 2;
+	FILE *f = pt_output_open(out);
+	if (f)
+		fwrite(page.s, 1, page.len, f);
+	free(page.s);
+	return f ? pt_output_close(f, out) : 2;
 }
 
 int pt_cmd_html(int argc, char **argv)
