@@ -1,6 +1,6 @@
 /*
  * export.c - pooltrace export: a trace's heap profile in the file formats
- * of other tools (report.h).
+ * of other tools.
  *
  *   massif      ms_print, massif-visualizer: the timeline of live bytes, one
  *               snapshot per recorded snapshot (at most ~100, evenly spaced),
@@ -38,7 +38,8 @@
 
 #include "args.h"
 #include "output.h"
-#include "report.h"
+#include "commands.h"
+#include "view.h"
 #include "util.h"
 
 
@@ -46,7 +47,6 @@
 #define PT_VERSION "unknown"
 #endif
 
-#define MAX_FRAMES      (PT_TRACE_MAX_DEPTH * 4)   /* inlined calls expanded */
 #define MASSIF_POINTS   100
 #define NO_STACK        "[unknown]"     /* the frame of a stack not recorded */
 
@@ -133,7 +133,7 @@ static int by_ids(const void *a, const void *b)
 
 static void mtree_build(struct export *x, struct pt_strtab *tab, size_t off, struct mtree *t)
 {
-	const struct pt_frame *fr[MAX_FRAMES];
+	const struct pt_frame *fr[PT_VIEW_MAX_FRAMES];
 	struct pt_buf b = { 0 };
 	size_t n;
 	struct pt_site **site = pt_profile_sorted(&x->v->p, off, &n);
@@ -142,7 +142,7 @@ static void mtree_build(struct export *x, struct pt_strtab *tab, size_t off, str
 	t->total = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct path *m = &t->path[i];
-		size_t nf = pt_view_frames(x->v, site[i]->stack, fr, MAX_FRAMES);
+		size_t nf = pt_view_frames(x->v, site[i]->stack, fr, PT_VIEW_MAX_FRAMES);
 		m->bytes = field(site[i], off);
 		m->n = nf ? (unsigned)nf : 1;
 		m->id = pt_xrealloc(NULL, m->n * sizeof *m->id);
@@ -449,13 +449,13 @@ static int by_bytes(const void *a, const void *b)
  * stacks that come out the same (they differ in lines only) are summed. */
 static void export_folded(struct export *x)
 {
-	const struct pt_frame *fr[MAX_FRAMES];
+	const struct pt_frame *fr[PT_VIEW_MAX_FRAMES];
 	size_t n, k = 0;
 	struct pt_site **site = pt_profile_sorted(&x->v->p, x->what->bytes_off, &n);
 	struct fline *line = pt_xrealloc(NULL, n * sizeof *line);
 	for (size_t i = 0; i < n; i++) {
 		struct pt_buf b = { 0 };
-		size_t nf = pt_view_frames(x->v, site[i]->stack, fr, MAX_FRAMES);
+		size_t nf = pt_view_frames(x->v, site[i]->stack, fr, PT_VIEW_MAX_FRAMES);
 		for (size_t j = nf; j-- > 0;) {
 			buf_put_clean(&b, pt_sym_name(x->v->sym, fr[j]), ';', ':');
 			if (j)
@@ -506,7 +506,7 @@ static void speedscope_frame(struct pt_buf *b, struct pt_view *v, const struct p
 
 static void export_speedscope(struct export *x)
 {
-	const struct pt_frame *fr[MAX_FRAMES];
+	const struct pt_frame *fr[PT_VIEW_MAX_FRAMES];
 	const struct pt_trace *t = x->v->p.t;
 	struct pt_strtab tab = { 0 };        /* the frames, by their JSON text */
 	struct pt_buf b = { 0 };
@@ -516,7 +516,7 @@ static void export_speedscope(struct export *x)
 	uint64_t total = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct path *m = &sample[i];
-		size_t nf = pt_view_frames(x->v, site[i]->stack, fr, MAX_FRAMES);
+		size_t nf = pt_view_frames(x->v, site[i]->stack, fr, PT_VIEW_MAX_FRAMES);
 		m->bytes = field(site[i], x->what->bytes_off);
 		m->n = nf ? (unsigned)nf : 1;
 		m->id = pt_xrealloc(NULL, m->n * sizeof *m->id);

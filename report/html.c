@@ -30,7 +30,8 @@
 #include "frag.h"
 #include "args.h"
 #include "output.h"
-#include "report.h"
+#include "commands.h"
+#include "view.h"
 #include "util.h"
 
 #define TOP_SITES      20         /* rows of each table */
@@ -39,7 +40,6 @@
 #define TIMELINE_MAX   2000       /* timeline points, at most */
 #define FLAME_MIN      10000      /* flame nodes below 1/FLAME_MIN of the
                                      total are left out (far below a pixel) */
-#define MAX_FRAMES     (PT_TRACE_MAX_DEPTH * 4)   /* with inlined calls */
 
 /* ---- JSON ---------------------------------------------------------------- */
 
@@ -103,7 +103,7 @@ struct html {
 	uint32_t *used;           /* by str index: index in "strings" + 1, or 0 */
 	uint32_t *order;          /* "strings": str indices, in order of use */
 	size_t nused, used_cap;
-	const struct pt_frame *fr[MAX_FRAMES];     /* scratch */
+	const struct pt_frame *fr[PT_VIEW_MAX_FRAMES];     /* scratch */
 };
 
 /* Interned string k written as its index in the page's "strings", which
@@ -150,7 +150,7 @@ static struct fref frame_ref(struct html *h, const struct pt_frame *f, int with_
 static void put_frames(struct html *h, uint32_t stack, size_t max)
 {
 	struct json *j = &h->j;
-	size_t n = pt_view_frames(h->v, stack, h->fr, MAX_FRAMES);
+	size_t n = pt_view_frames(h->v, stack, h->fr, PT_VIEW_MAX_FRAMES);
 	j_open(j, "f", '[');
 	for (size_t i = 0; i < n && i < max; i++) {
 		struct fref r = frame_ref(h, h->fr[i], 1);
@@ -367,7 +367,7 @@ static void put_flame(struct html *h, const char *key, size_t off)
 		uint64_t v = *(const uint64_t *)((const char *)site + off);
 		if (!v)
 			continue;
-		size_t n = pt_view_frames(h->v, site->stack, h->fr, MAX_FRAMES);
+		size_t n = pt_view_frames(h->v, site->stack, h->fr, PT_VIEW_MAX_FRAMES);
 		uint32_t at = 0;
 		t.n[0].value += v;
 		if (!n) {

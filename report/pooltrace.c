@@ -5,7 +5,7 @@
  *   pooltrace run [-o FILE] [--sample BYTES] [--depth N] [--interval MS] -- CMD [ARGS...]
  *   pooltrace dump [--summary] TRACE
  *
- *   pooltrace report | leaks | frag | html | export | diff ...   (report.h)
+ *   pooltrace report | leaks | frag | html | export | diff ...   (commands.h)
  *
  * Exit status: run exits with the program's status (128 + signal if it was
  * killed); other commands 0, 1 on a usage error (leaks --fail-on-leak: 1 if
@@ -25,7 +25,8 @@
 #include <unistd.h>
 
 #include "args.h"
-#include "report.h"
+#include "commands.h"
+#include "view.h"
 #include "trace_read.h"
 
 #ifndef PT_LIBDIR

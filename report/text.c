@@ -13,21 +13,9 @@
 
 #include "frag.h"
 #include "args.h"
-#include "report.h"
+#include "commands.h"
+#include "view.h"
 #include "util.h"
-
-#define B(x)  pt_fmt_bytes((char[32]){ 0 }, 32, (x))
-#define N(x)  pt_fmt_count((char[32]){ 0 }, 32, (x))
-
-static double pct(uint64_t a, uint64_t b)
-{
-	return b ? 100.0 * (double)a / (double)b : 0.0;
-}
-
-static const char *plural(uint64_t n, const char *one, const char *many)
-{
-	return n == 1 ? one : many;
-}
 
 /* The options of report and frag: --top, --frames, the trace. */
 static int parse_listing(const char *cmd, int argc, char **argv, struct pt_listing *l,
@@ -41,40 +29,6 @@ static int parse_listing(const char *cmd, int argc, char **argv, struct pt_listi
 			return rc;
 	}
 	return *path ? 0 : pt_opt_no_trace(cmd);
-}
-
-static void print_program(FILE *f, const struct pt_trace *t)
-{
-	fprintf(f, "program:    %s", t->exe);
-	const char *a = t->args, *end = t->args + t->hdr.args_len;
-	if (a < end)
-		a += strlen(a) + 1;   /* argv[0] */
-	for (; a < end; a += strlen(a) + 1)
-		fprintf(f, " %s", a);
-	fprintf(f, "\n");
-}
-
-static void print_recording(FILE *f, const struct pt_profile *p)
-{
-	const struct pt_trace *t = p->t;
-	fprintf(f, "pid:        %u%s\n", t->hdr.pid,
-	        t->hdr.flags & PT_TRACE_F_FORKED ? " (a forked child: blocks it inherited are "
-	                                           "not in this trace)" : "");
-	if (p->sampled)
-		fprintf(f, "recorded:   sampled, one stack per %s allocated on average: figures "
-		        "are estimates\n", B(t->hdr.sample_bytes));
-	else
-		fprintf(f, "recorded:   every allocation\n");
-	fprintf(f, "duration:   %.3f s, ", (double)p->duration_ns / 1e9);
-	if (t->stop[0])
-		fprintf(f, "trace cut short at offset %llu: %s\n",
-		        (unsigned long long)t->data_end, t->stop);
-	else if (!t->ended)
-		fprintf(f, "no end record: the program was killed or is still running\n");
-	else if (p->end_reason == PT_END_SIGNAL)
-		fprintf(f, "the program died of signal %u\n", p->end_code);
-	else
-		fprintf(f, "the program exited\n");
 }
 
 /* ---- report -------------------------------------------------------------- */
@@ -92,12 +46,12 @@ static void top_sites(FILE *f, struct pt_view *v, const char *title, size_t off,
 		uint64_t val = *(const uint64_t *)((const char *)s[i] + off);
 		uint64_t cnt = *(const uint64_t *)((const char *)s[i] + n_off);
 		if (count_first)
-			fprintf(f, "%2zu) %s %s (%.1f%%), %s\n", i + 1, N(val),
+			fprintf(f, "%2zu) %s %s (%.1f%%), %s\n", i + 1, PT_N(val),
 			        val == 1 && !strcmp(what, "allocations") ? "allocation" : what,
-			        pct(val, total), B(cnt));
+			        pt_pct(val, total), PT_B(cnt));
 		else
-			fprintf(f, "%2zu) %s (%.1f%%) in %s %s\n", i + 1, B(val), pct(val, total),
-			        N(cnt), plural(cnt, "block", "blocks"));
+			fprintf(f, "%2zu) %s (%.1f%%) in %s %s\n", i + 1, PT_B(val), pt_pct(val, total),
+			        PT_N(cnt), pt_plural(cnt, "block", "blocks"));
 		pt_print_stack(f, v, s[i]->stack, (unsigned)frames, "      ");
 	}
 	if (n > top)
@@ -139,8 +93,8 @@ static void histogram(FILE *f, const struct pt_profile *p)
 		unsigned w = max ? (unsigned)((p->hist_n[i] * 30 + max - 1) / max) : 0;
 		memset(bar, '#', w);
 		bar[w] = 0;
-		fprintf(f, "  %-17s %13s %6.1f%% %10s %s\n", range, N(p->hist_n[i]),
-		        pct(p->hist_n[i], total), B(p->hist_bytes[i]), bar);
+		fprintf(f, "  %-17s %13s %6.1f%% %10s %s\n", range, PT_N(p->hist_n[i]),
+		        pt_pct(p->hist_n[i], total), PT_B(p->hist_bytes[i]), bar);
 	}
 }
 
@@ -179,7 +133,7 @@ static void timeline(FILE *f, const struct pt_profile *p, unsigned rows)
 		for (unsigned k = 0; k < 50; k++)
 			bar[k] = k < wl ? '#' : k < wh ? '+' : k + 1 == wr ? '|' : ' ';
 		bar[50] = 0;
-		fprintf(f, "  %8.3f s %10s %10s %10s  %s\n", (double)until / 1e9, B(lo), B(hi), B(rss),
+		fprintf(f, "  %8.3f s %10s %10s %10s  %s\n", (double)until / 1e9, PT_B(lo), PT_B(hi), PT_B(rss),
 		        bar);
 	}
 }
@@ -200,28 +154,26 @@ int pt_cmd_report(int argc, char **argv)
 	uint64_t bytes = p->bytes_alloc[0] + p->bytes_alloc[1];
 	uint64_t live_n = p->live_n[0] + p->live_n[1];
 
-	fprintf(f, "pooltrace report: %s\n", path);
-	print_program(f, p->t);
-	print_recording(f, p);
-	fprintf(f, "calls:      malloc %s, free %s, realloc %s\n", N(p->n_malloc), N(p->n_free),
-	        N(p->n_realloc));
-	fprintf(f, "blocks:     %s allocated: %s from pools (%.1f%%), %s from glibc\n", N(nalloc),
-	        N(p->n_alloc[0]), pct(p->n_alloc[0], nalloc), N(p->n_alloc[1]));
-	fprintf(f, "allocated:  %s in total: pools %s, glibc %s\n", B(bytes), B(p->bytes_alloc[0]),
-	        B(p->bytes_alloc[1]));
+	pt_print_heading(f, "report", &v);
+	fprintf(f, "calls:      malloc %s, free %s, realloc %s\n", PT_N(p->n_malloc), PT_N(p->n_free),
+	        PT_N(p->n_realloc));
+	fprintf(f, "blocks:     %s allocated: %s from pools (%.1f%%), %s from glibc\n", PT_N(nalloc),
+	        PT_N(p->n_alloc[0]), pt_pct(p->n_alloc[0], nalloc), PT_N(p->n_alloc[1]));
+	fprintf(f, "allocated:  %s in total: pools %s, glibc %s\n", PT_B(bytes), PT_B(p->bytes_alloc[0]),
+	        PT_B(p->bytes_alloc[1]));
 	fprintf(f, "temporary:  %s allocations (%.1f%% of all), %s: freed with no other "
-	        "allocation in between\n", N(p->n_temp), pct(p->n_temp, nalloc), B(p->bytes_temp));
-	fprintf(f, "peak heap:  %s at %.3f s: pools %s, glibc %s\n", B(p->peak),
-	        (double)p->peak_time_ns / 1e9, B(p->peak_pool), B(p->peak_glibc));
-	fprintf(f, "peak RSS:   %s at %.3f s\n", B(p->peak_rss), (double)p->peak_rss_time_ns / 1e9);
-	fprintf(f, "not freed:  %s in %s %s: pools %s, glibc %s\n", B(p->live), N(live_n),
-	        plural(live_n, "block", "blocks"), B(p->live_bytes[0]), B(p->live_bytes[1]));
+	        "allocation in between\n", PT_N(p->n_temp), pt_pct(p->n_temp, nalloc), PT_B(p->bytes_temp));
+	fprintf(f, "peak heap:  %s at %.3f s: pools %s, glibc %s\n", PT_B(p->peak),
+	        (double)p->peak_time_ns / 1e9, PT_B(p->peak_pool), PT_B(p->peak_glibc));
+	fprintf(f, "peak RSS:   %s at %.3f s\n", PT_B(p->peak_rss), (double)p->peak_rss_time_ns / 1e9);
+	fprintf(f, "not freed:  %s in %s %s: pools %s, glibc %s\n", PT_B(p->live), PT_N(live_n),
+	        pt_plural(live_n, "block", "blocks"), PT_B(p->live_bytes[0]), PT_B(p->live_bytes[1]));
 	if (p->have_leaks)
 		fprintf(f, "leaks:      definitely lost %s in %s, indirectly lost %s in %s, still "
 		        "reachable %s in %s (pooltrace leaks)\n",
-		        B(p->leak_bytes[PT_LEAK_DEFINITE]), N(p->leak_n[PT_LEAK_DEFINITE]),
-		        B(p->leak_bytes[PT_LEAK_INDIRECT]), N(p->leak_n[PT_LEAK_INDIRECT]),
-		        B(p->leak_bytes[PT_LEAK_REACHABLE]), N(p->leak_n[PT_LEAK_REACHABLE]));
+		        PT_B(p->leak_bytes[PT_LEAK_DEFINITE]), PT_N(p->leak_n[PT_LEAK_DEFINITE]),
+		        PT_B(p->leak_bytes[PT_LEAK_INDIRECT]), PT_N(p->leak_n[PT_LEAK_INDIRECT]),
+		        PT_B(p->leak_bytes[PT_LEAK_REACHABLE]), PT_N(p->leak_n[PT_LEAK_REACHABLE]));
 
 	top_sites(f, &v, "PEAK HEAP: what was live at the peak, by allocation site",
 	          offsetof(struct pt_site, peak_bytes), offsetof(struct pt_site, peak_n), p->peak,
@@ -313,7 +265,7 @@ static int supp_find(struct supp *s, struct pt_view *v, uint32_t stack)
 {
 	if (!s->n)
 		return -1;
-	const struct pt_frame *fr[PT_TRACE_MAX_DEPTH * 4];
+	const struct pt_frame *fr[PT_VIEW_MAX_FRAMES];
 	size_t n = pt_view_frames(v, stack, fr, sizeof fr / sizeof fr[0]);
 	for (size_t k = 0; k < s->n; k++)
 		for (size_t i = 0; i < n; i++)
@@ -419,9 +371,7 @@ int pt_cmd_leaks(int argc, char **argv)
 
 	uint64_t shown_n[PT_LEAK_CLASSES] = { 0 }, shown_b[PT_LEAK_CLASSES] = { 0 };
 	uint64_t sup_n = 0, sup_b = 0;
-	fprintf(f, "pooltrace leaks: %s\n", o.path);
-	print_program(f, p->t);
-	print_recording(f, p);
+	pt_print_heading(f, "leaks", &v);
 	if (!p->have_leaks)
 		fprintf(f, "\nNo reachability scan in this trace (%s): blocks not freed are listed "
 		        "without telling lost from reachable.\n",
@@ -445,8 +395,8 @@ int pt_cmd_leaks(int argc, char **argv)
 		if (printed[r->cls]++ >= o.list.top)
 			continue;
 		fprintf(f, "\n%s%s %s in %s %s (", p->have_leaks ? class_title[r->cls] : "Not freed",
-		        r->cls == PT_LEAK_REACHABLE ? ":" : " of", B(r->bytes), N(r->n),
-		        plural(r->n, "block", "blocks"));
+		        r->cls == PT_LEAK_REACHABLE ? ":" : " of", PT_B(r->bytes), PT_N(r->n),
+		        pt_plural(r->n, "block", "blocks"));
 		print_sizes(f, r->site);
 		fprintf(f, ") allocated from:\n");
 		pt_print_stack(f, &v, r->site->stack, (unsigned)o.list.frames, "    ");
@@ -458,28 +408,28 @@ int pt_cmd_leaks(int argc, char **argv)
 
 	fprintf(f, "\nSUMMARY\n");
 	if (p->have_leaks) {
-		fprintf(f, "  definitely lost: %s in %s %s\n", B(shown_b[0]), N(shown_n[0]),
-		        plural(shown_n[0], "block", "blocks"));
-		fprintf(f, "  indirectly lost: %s in %s %s\n", B(shown_b[1]), N(shown_n[1]),
-		        plural(shown_n[1], "block", "blocks"));
-		fprintf(f, "  still reachable: %s in %s %s\n", B(shown_b[2]), N(shown_n[2]),
-		        plural(shown_n[2], "block", "blocks"));
-		fprintf(f, "  roots scanned:   %s\n", B(p->leak_roots_bytes));
+		fprintf(f, "  definitely lost: %s in %s %s\n", PT_B(shown_b[0]), PT_N(shown_n[0]),
+		        pt_plural(shown_n[0], "block", "blocks"));
+		fprintf(f, "  indirectly lost: %s in %s %s\n", PT_B(shown_b[1]), PT_N(shown_n[1]),
+		        pt_plural(shown_n[1], "block", "blocks"));
+		fprintf(f, "  still reachable: %s in %s %s\n", PT_B(shown_b[2]), PT_N(shown_n[2]),
+		        pt_plural(shown_n[2], "block", "blocks"));
+		fprintf(f, "  roots scanned:   %s\n", PT_B(p->leak_roots_bytes));
 	} else {
-		fprintf(f, "  not freed:       %s in %s %s\n", B(shown_b[0]), N(shown_n[0]),
-		        plural(shown_n[0], "block", "blocks"));
+		fprintf(f, "  not freed:       %s in %s %s\n", PT_B(shown_b[0]), PT_N(shown_n[0]),
+		        pt_plural(shown_n[0], "block", "blocks"));
 	}
 	if (o.supp) {
-		fprintf(f, "  suppressed:      %s in %s %s\n", B(sup_b), N(sup_n),
-		        plural(sup_n, "block", "blocks"));
+		fprintf(f, "  suppressed:      %s in %s %s\n", PT_B(sup_b), PT_N(sup_n),
+		        pt_plural(sup_n, "block", "blocks"));
 		for (size_t k = 0; k < supp.n; k++)
-			fprintf(f, "    %s in %s blocks: leak:%s\n", B(supp.hit_bytes[k]), N(supp.hits[k]),
+			fprintf(f, "    %s in %s blocks: leak:%s\n", PT_B(supp.hit_bytes[k]), PT_N(supp.hits[k]),
 			        supp.pat[k]);
 	}
 	rc = 0;
 	if (o.fail_on_leak && (shown_n[PT_LEAK_DEFINITE] || shown_n[PT_LEAK_INDIRECT])) {
 		fprintf(stderr, "pooltrace: leaks found: %s lost (--fail-on-leak)\n",
-		        B(shown_b[0] + shown_b[1]));
+		        PT_B(shown_b[0] + shown_b[1]));
 		rc = 1;
 	}
 	free(row);
@@ -492,7 +442,7 @@ int pt_cmd_leaks(int argc, char **argv)
 
 static void frag_line(FILE *f, const char *what, uint64_t v, uint64_t rss)
 {
-	fprintf(f, "  %-46s %10s %6.1f%%\n", what, B(v), pct(v, rss));
+	fprintf(f, "  %-46s %10s %6.1f%%\n", what, PT_B(v), pt_pct(v, rss));
 }
 
 static void frag_breakdown(FILE *f, const struct pt_profile *p, const struct pt_snapshot *s,
@@ -500,7 +450,7 @@ static void frag_breakdown(FILE *f, const struct pt_profile *p, const struct pt_
 {
 	struct pt_frag fr;
 	pt_frag_compute(&p->t->hdr, s, p->sampled ? UINT64_MAX : pool_live, &fr);
-	fprintf(f, "\n%s (%.3f s): RSS %s\n", title, (double)s->time_ns / 1e9, B(fr.rss));
+	fprintf(f, "\n%s (%.3f s): RSS %s\n", title, (double)s->time_ns / 1e9, PT_B(fr.rss));
 	frag_line(f, "live bytes requested, pool blocks", fr.pool_live, fr.rss);
 	frag_line(f, "rounding to the size class", fr.pool_rounding, fr.rss);
 	frag_line(f, "free blocks in pools in use", fr.pool_free, fr.rss);
@@ -510,11 +460,11 @@ static void frag_breakdown(FILE *f, const struct pt_profile *p, const struct pt_
 	frag_line(f, "glibc in use (blocks over 512 B, early ones)", fr.glibc, fr.rss);
 	frag_line(f, "other (code, stacks, libraries, glibc free, ...)", fr.other, fr.rss);
 	fprintf(f, "  pool memory: %s resident in %s %s; %.1f%% of it is live requested bytes\n",
-	        B(fr.pool_resident), N(fr.arenas), plural(fr.arenas, "arena", "arenas"),
-	        pct(fr.pool_live, fr.pool_resident));
+	        PT_B(fr.pool_resident), PT_N(fr.arenas), pt_plural(fr.arenas, "arena", "arenas"),
+	        pt_pct(fr.pool_live, fr.pool_resident));
 	if (fr.untouched)
 		fprintf(f, "  address space only (no RSS): %s of arena never carved or purged\n",
-		        B(fr.untouched));
+		        PT_B(fr.untouched));
 }
 
 static void frag_classes(FILE *f, const struct pt_profile *p, const struct pt_snapshot *s)
@@ -537,8 +487,8 @@ static void frag_classes(FILE *f, const struct pt_profile *p, const struct pt_sn
 		fprintf(f, "  %5u %5llu %6llu %6llu %6llu %10s %10s %8s %10s %10.1f %10s\n", k,
 		        (unsigned long long)size, (unsigned long long)pools,
 		        (unsigned long long)c->pools_full, (unsigned long long)c->pools_empty,
-		        N(c->blocks_used), N(c->blocks_free), N(c->blocks_cached),
-		        B(c->blocks_used * size), mean, B(round));
+		        PT_N(c->blocks_used), PT_N(c->blocks_free), PT_N(c->blocks_cached),
+		        PT_B(c->blocks_used * size), mean, PT_B(round));
 		tot[0] += pools;
 		tot[1] += c->blocks_used;
 		tot[2] += c->blocks_free;
@@ -546,8 +496,8 @@ static void frag_classes(FILE *f, const struct pt_profile *p, const struct pt_sn
 		tot[4] += round;
 	}
 	fprintf(f, "  %5s %5s %6llu %6s %6s %10s %10s %8s %10s %10s %10s\n", "total", "",
-	        (unsigned long long)tot[0], "", "", N(tot[1]), N(tot[2]), "", B(tot[3]), "",
-	        B(tot[4]));
+	        (unsigned long long)tot[0], "", "", PT_N(tot[1]), PT_N(tot[2]), "", PT_B(tot[3]), "",
+	        PT_B(tot[4]));
 	fprintf(f, "  (mean req: bytes requested per allocation over the run; rounding: blocks "
 	        "in use times the class size less it)\n");
 }
@@ -560,7 +510,7 @@ static void frag_arenas(FILE *f, const struct pt_profile *p, const struct pt_sna
 		bins[o >= 0.9 ? 9 : (unsigned)(o * 10)]++;   /* a damaged count may pass 1 */
 	}
 	fprintf(f, "\nARENA OCCUPANCY (live block bytes / arena pool bytes): %zu %s\n",
-	        s->narenas, plural(s->narenas, "arena", "arenas"));
+	        s->narenas, pt_plural(s->narenas, "arena", "arenas"));
 	for (unsigned b = 0; b < 10; b++) {
 		char bar[41];
 		unsigned w = s->narenas ? (unsigned)((bins[b] * 40 + s->narenas - 1) / s->narenas) : 0;
@@ -605,16 +555,16 @@ static void frag_pinned(FILE *f, struct pt_view *v, unsigned kind, unsigned long
 	qsort(a, n, sizeof *a, by_fewest_blocks);
 	fprintf(f, "\nPINNED ARENAS at the %s: %zu %s (%s) that at most %u live blocks each "
 	        "keep from being released: %s requested in %s %s\n", when, n,
-	        plural(n, "arena", "arenas"), B((uint64_t)n * p->t->hdr.arena_size),
-	        PT_PINNED_MAX, B(bytes), N(blocks), plural(blocks, "block", "blocks"));
+	        pt_plural(n, "arena", "arenas"), PT_B((uint64_t)n * p->t->hdr.arena_size),
+	        PT_PINNED_MAX, PT_B(bytes), PT_N(blocks), pt_plural(blocks, "block", "blocks"));
 	for (size_t i = 0; i < n && i < top; i++) {
 		fprintf(f, "\n  arena 0x%llx: %s live %s, %s requested\n",
-		        (unsigned long long)a[i]->base, N(a[i]->blocks),
-		        plural(a[i]->blocks, "block", "blocks"), B(a[i]->bytes));
+		        (unsigned long long)a[i]->base, PT_N(a[i]->blocks),
+		        pt_plural(a[i]->blocks, "block", "blocks"), PT_B(a[i]->bytes));
 		for (unsigned k = 0; k < a[i]->ninfos; k++) {
 			const struct pt_info *in = &p->t->info[a[i]->info[k].info];
-			fprintf(f, "    %s %s of %llu B from:\n", N(a[i]->info[k].count),
-			        plural(a[i]->info[k].count, "block", "blocks"),
+			fprintf(f, "    %s %s of %llu B from:\n", PT_N(a[i]->info[k].count),
+			        pt_plural(a[i]->info[k].count, "block", "blocks"),
 			        (unsigned long long)in->size);
 			pt_print_stack(f, v, in->stack, (unsigned)frames, "        ");
 		}
@@ -641,8 +591,8 @@ static void frag_over_time(FILE *f, const struct pt_profile *p, unsigned long ro
 		if (k++ % step && pt->kind != PT_SNAP_EXIT)
 			continue;
 		fprintf(f, "  %9.3f %10s %10s %10s %10s %10s %10s\n", (double)pt->time_ns / 1e9,
-		        B(pt->rss), B(pt->live), B(pt->in_blocks), B(pt->pool_free),
-		        B(pt->pool_empty), B(pt->glibc));
+		        PT_B(pt->rss), PT_B(pt->live), PT_B(pt->in_blocks), PT_B(pt->pool_free),
+		        PT_B(pt->pool_empty), PT_B(pt->glibc));
 	}
 }
 
@@ -658,9 +608,7 @@ int pt_cmd_frag(int argc, char **argv)
 		return rc;
 	const struct pt_profile *p = &v.p;
 	FILE *f = stdout;
-	fprintf(f, "pooltrace frag: %s\n", path);
-	print_program(f, p->t);
-	print_recording(f, p);
+	pt_print_heading(f, "frag", &v);
 	const struct pt_snapshot *end = p->snap_exit ? p->snap_exit : p->snap_last;
 	if (!end) {
 		fprintf(f, "\nNo allocator snapshot in this trace: nothing to break down.\n");
@@ -711,7 +659,7 @@ static struct dsite *dmap_get(struct dmap *m, const char *key)
 /* The text of a stack: a line per frame, "func (file:line)" or "func". */
 static void stack_key(struct pt_buf *k, struct pt_view *v, uint32_t stack)
 {
-	const struct pt_frame *fr[PT_TRACE_MAX_DEPTH * 4];
+	const struct pt_frame *fr[PT_VIEW_MAX_FRAMES];
 	size_t n = pt_view_frames(v, stack, fr, sizeof fr / sizeof fr[0]);
 	k->len = 0;
 	pt_buf_put(k, "", 0);
@@ -828,14 +776,14 @@ int pt_cmd_diff(int argc, char **argv)
 	const struct pt_profile *a = &v[0].p, *b = &v[1].p;
 	char s1[40], s2[40], s3[40];
 	fprintf(f, "pooltrace diff: %s -> %s\n", o.path[0], o.path[1]);
-	fprintf(f, "peak heap:  %s -> %s (%s)\n", B(a->peak), B(b->peak),
+	fprintf(f, "peak heap:  %s -> %s (%s)\n", PT_B(a->peak), PT_B(b->peak),
 	        signed_bytes(s1, sizeof s1, growth(a->peak, b->peak)));
-	fprintf(f, "peak RSS:   %s -> %s (%s)\n", B(a->peak_rss), B(b->peak_rss),
+	fprintf(f, "peak RSS:   %s -> %s (%s)\n", PT_B(a->peak_rss), PT_B(b->peak_rss),
 	        signed_bytes(s1, sizeof s1, growth(a->peak_rss, b->peak_rss)));
-	fprintf(f, "not freed:  %s -> %s (%s)\n", B(a->live), B(b->live),
+	fprintf(f, "not freed:  %s -> %s (%s)\n", PT_B(a->live), PT_B(b->live),
 	        signed_bytes(s1, sizeof s1, growth(a->live, b->live)));
 	uint64_t ca = a->n_alloc[0] + a->n_alloc[1], cb = b->n_alloc[0] + b->n_alloc[1];
-	fprintf(f, "allocations: %s -> %s (%+lld)\n", N(ca), N(cb),
+	fprintf(f, "allocations: %s -> %s (%+lld)\n", PT_N(ca), PT_N(cb),
 	        (long long)growth(ca, cb));
 	fprintf(f, "\nSITES BY GROWTH OF %s (biggest first)\n",
 	        strcmp(o.by, "leaked") == 0 ? "BYTES NOT FREED" :
