@@ -52,8 +52,8 @@ $(FUZZ_DIR)/obj/preload/%.o: preload/%.c $(HEADERS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_ALLOC_CFLAGS) -fvisibility=hidden -c $< -o $@
 
-# pooltrace.c's main becomes a function the fuzzer calls with argv
-$(FUZZ_DIR)/obj/report/pooltrace.o: report/pooltrace.c $(REPORT_HDR)
+# main.c's main becomes a function the fuzzer calls with argv
+$(FUZZ_DIR)/obj/report/main.o: report/main.c $(REPORT_HDR)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_TRACE_CFLAGS) -Dmain=pt_fuzz_pooltrace_main -c $< -o $@
 
