@@ -439,7 +439,7 @@ static void put_snapshot(struct html *h, const char *kind, const struct pt_snaps
 	struct json *j = &h->j;
 	const struct pt_trace_header *hdr = &h->p->t->hdr;
 	struct pt_frag f;
-	pt_frag_compute(hdr, s, h->p->sampled ? UINT64_MAX : pool_live, &f);
+	pt_frag_compute(h->p, s, pool_live, &f);
 
 	j_open(j, NULL, '{');
 	j_str(j, "kind", kind);
@@ -477,13 +477,10 @@ static void put_snapshot(struct html *h, const char *kind, const struct pt_snaps
 	}
 	j_close(j, ']');
 
-	uint64_t bins[10] = { 0 };
-	for (size_t a = 0; a < s->narenas; a++) {
-		double occ = pt_arena_occupancy(hdr, &s->arena[a]);
-		bins[occ >= 0.9 ? 9 : occ > 0 ? (unsigned)(occ * 10) : 0]++;   /* damaged: > 1 */
-	}
+	uint64_t bins[PT_OCCUPANCY_BINS];
+	pt_frag_occupancy(hdr, s, bins);
 	j_open(j, "occupancy", '[');
-	for (unsigned b = 0; b < 10; b++)
+	for (unsigned b = 0; b < PT_OCCUPANCY_BINS; b++)
 		j_u64(j, NULL, bins[b]);
 	j_close(j, ']');
 	j_close(j, '}');

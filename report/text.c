@@ -449,7 +449,7 @@ static void frag_breakdown(FILE *f, const struct pt_profile *p, const struct pt_
                            uint64_t pool_live, const char *title)
 {
 	struct pt_frag fr;
-	pt_frag_compute(&p->t->hdr, s, p->sampled ? UINT64_MAX : pool_live, &fr);
+	pt_frag_compute(p, s, pool_live, &fr);
 	fprintf(f, "\n%s (%.3f s): RSS %s\n", title, (double)s->time_ns / 1e9, PT_B(fr.rss));
 	frag_line(f, "live bytes requested, pool blocks", fr.pool_live, fr.rss);
 	frag_line(f, "rounding to the size class", fr.pool_rounding, fr.rss);
@@ -504,19 +504,17 @@ static void frag_classes(FILE *f, const struct pt_profile *p, const struct pt_sn
 
 static void frag_arenas(FILE *f, const struct pt_profile *p, const struct pt_snapshot *s)
 {
-	unsigned bins[10] = { 0 };
-	for (size_t i = 0; i < s->narenas; i++) {
-		double o = pt_arena_occupancy(&p->t->hdr, &s->arena[i]);
-		bins[o >= 0.9 ? 9 : (unsigned)(o * 10)]++;   /* a damaged count may pass 1 */
-	}
+	uint64_t bins[PT_OCCUPANCY_BINS];
+	pt_frag_occupancy(&p->t->hdr, s, bins);
 	fprintf(f, "\nARENA OCCUPANCY (live block bytes / arena pool bytes): %zu %s\n",
 	        s->narenas, pt_plural(s->narenas, "arena", "arenas"));
-	for (unsigned b = 0; b < 10; b++) {
+	for (unsigned b = 0; b < PT_OCCUPANCY_BINS; b++) {
 		char bar[41];
 		unsigned w = s->narenas ? (unsigned)((bins[b] * 40 + s->narenas - 1) / s->narenas) : 0;
 		memset(bar, '#', w);
 		bar[w] = 0;
-		fprintf(f, "  %3u-%3u%% %6u %s\n", b * 10, b * 10 + 10, bins[b], bar);
+		fprintf(f, "  %3u-%3u%% %6llu %s\n", b * 10, b * 10 + 10,
+		        (unsigned long long)bins[b], bar);
 	}
 }
 
