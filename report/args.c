@@ -72,3 +72,16 @@ int pt_opt_listing(const char *cmd, int argc, char **argv, int *i, struct pt_lis
 	++*i;
 	return 0;
 }
+
+int pt_opt_listing_only(const char *cmd, int argc, char **argv, struct pt_listing *l,
+                        const char **path)
+{
+	for (int i = 0; i < argc; i++) {
+		int rc = pt_opt_listing(cmd, argc, argv, &i, l);
+		if (rc < 0)
+			rc = pt_opt_trace(cmd, argv[i], path, 1);
+		if (rc)
+			return rc;
+	}
+	return *path ? 0 : pt_opt_no_trace(cmd);
+}

@@ -38,4 +38,9 @@ struct pt_listing {
  * into l (*i moved onto it).  -1: another word. */
 int pt_opt_listing(const char *cmd, int argc, char **argv, int *i, struct pt_listing *l);
 
+/* The whole argv of a command whose options are --top and --frames only,
+ * and one trace, into *path. */
+int pt_opt_listing_only(const char *cmd, int argc, char **argv, struct pt_listing *l,
+                        const char **path);
+
 #endif

@@ -66,11 +66,6 @@ struct export {
 	const struct what *what;
 };
 
-static uint64_t field(const struct pt_site *s, size_t off)
-{
-	return *(const uint64_t *)((const char *)s + off);
-}
-
 /* ---- text ------------------------------------------------------------------ */
 
 /* s without line breaks (the formats are line-based), and with the
@@ -143,7 +138,7 @@ static void mtree_build(struct export *x, struct pt_strtab *tab, size_t off, str
 	for (size_t i = 0; i < n; i++) {
 		struct path *m = &t->path[i];
 		size_t nf = pt_view_frames(x->v, site[i]->stack, fr, PT_VIEW_MAX_FRAMES);
-		m->bytes = field(site[i], off);
+		m->bytes = pt_site_counter(site[i], off);
 		m->n = nf ? (unsigned)nf : 1;
 		m->id = pt_xrealloc(NULL, m->n * sizeof *m->id);
 		for (size_t k = 0; k < nf; k++) {
@@ -399,8 +394,8 @@ static void export_pprof(struct export *x)
 	for (size_t i = 0; i < n; i++) {
 		if (!recorded(t, site[i]->stack))
 			continue;
-		tot[0] += field(site[i], w->n_off);
-		tot[1] += field(site[i], w->bytes_off);
+		tot[0] += pt_site_counter(site[i], w->n_off);
+		tot[1] += pt_site_counter(site[i], w->bytes_off);
 		tot[2] += site[i]->n_alloc;
 		tot[3] += site[i]->bytes_alloc;
 	}
@@ -413,8 +408,8 @@ static void export_pprof(struct export *x)
 		if (!st)
 			continue;
 		fprintf(x->f, "%6llu: %8llu [%6llu: %8llu] @",
-		        (unsigned long long)field(site[i], w->n_off),
-		        (unsigned long long)field(site[i], w->bytes_off),
+		        (unsigned long long)pt_site_counter(site[i], w->n_off),
+		        (unsigned long long)pt_site_counter(site[i], w->bytes_off),
 		        (unsigned long long)site[i]->n_alloc,
 		        (unsigned long long)site[i]->bytes_alloc);
 		for (unsigned k = 0; k < st->nframes; k++)
@@ -464,7 +459,7 @@ static void export_folded(struct export *x)
 		if (!nf)
 			pt_buf_printf(&b, "%s", NO_STACK);
 		line[i].text = b.s;
-		line[i].bytes = field(site[i], x->what->bytes_off);
+		line[i].bytes = pt_site_counter(site[i], x->what->bytes_off);
 	}
 	qsort(line, n, sizeof *line, by_text);
 	for (size_t i = 0; i < n; i++) {
@@ -517,7 +512,7 @@ static void export_speedscope(struct export *x)
 	for (size_t i = 0; i < n; i++) {
 		struct path *m = &sample[i];
 		size_t nf = pt_view_frames(x->v, site[i]->stack, fr, PT_VIEW_MAX_FRAMES);
-		m->bytes = field(site[i], x->what->bytes_off);
+		m->bytes = pt_site_counter(site[i], x->what->bytes_off);
 		m->n = nf ? (unsigned)nf : 1;
 		m->id = pt_xrealloc(NULL, m->n * sizeof *m->id);
 		for (size_t j = 0; j < m->n; j++) {   /* root first */

@@ -364,7 +364,7 @@ static void put_flame(struct html *h, const char *key, size_t off)
 	tree_new(&t, 0, pt_strtab_intern(&h->str, "all"), none.where);
 	for (size_t s = 0; s < h->p->nsites; s++) {
 		const struct pt_site *site = &h->p->site[s];
-		uint64_t v = *(const uint64_t *)((const char *)site + off);
+		uint64_t v = pt_site_counter(site, off);
 		if (!v)
 			continue;
 		size_t n = pt_view_frames(h->v, site->stack, h->fr, PT_VIEW_MAX_FRAMES);
