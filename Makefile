@@ -41,8 +41,10 @@ TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress $(B)/tests/test_recorde
                $(B)/tests/test_symbolize $(B)/tests/test_report_util \
                $(B)/tests/rec_prog $(B)/tests/rec_lib.so $(B)/tests/leak_prog \
                $(B)/tests/cxx_prog $(B)/tests/debug_prog
-REPORT_SRC  := report/main.c report/cmd_run.c report/cmd_dump.c report/args.c report/util.c report/trace_read.c report/profile.c report/view.c \
-               report/symbolize.c report/cmd_report.c report/cmd_leaks.c report/text.c report/frag.c report/export.c report/html.c report/output.c
+REPORT_SRC  := report/main.c report/cmd_run.c report/cmd_dump.c report/cmd_report.c \
+               report/cmd_leaks.c report/cmd_frag.c report/cmd_diff.c report/export.c \
+               report/html.c report/args.c report/output.c report/view.c report/profile.c \
+               report/frag.c report/symbolize.c report/trace_read.c report/util.c
 REPORT_HDR  := $(wildcard report/*.h) preload/trace_format.h
 REPORT_LIBS := -lzstd -ldw -lelf -lstdc++ -lm
 REPORT_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -DPT_VERSION='"$(VERSION)"' \
