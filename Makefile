@@ -42,7 +42,7 @@ TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress $(B)/tests/test_recorde
                $(B)/tests/rec_prog $(B)/tests/rec_lib.so $(B)/tests/leak_prog \
                $(B)/tests/cxx_prog $(B)/tests/debug_prog
 REPORT_SRC  := report/main.c report/cmd_run.c report/cmd_dump.c report/cmd_report.c \
-               report/cmd_leaks.c report/cmd_frag.c report/cmd_diff.c report/export.c \
+               report/cmd_leaks.c report/cmd_frag.c report/cmd_diff.c report/cmd_export.c \
                report/html.c report/args.c report/output.c report/view.c report/profile.c \
                report/frag.c report/symbolize.c report/trace_read.c report/util.c
 REPORT_HDR  := $(wildcard report/*.h) preload/trace_format.h

@@ -1,6 +1,7 @@
 /*
- * export.c - pooltrace export: a trace's heap profile in the file formats
- * of other tools.
+ * cmd_export.c - pooltrace export --format massif|pprof|folded|speedscope
+ * [--what peak|leaks|allocated|temporary] [-o FILE] TRACE: a trace's heap
+ * profile in the file formats of other tools.
  *
  *   massif      ms_print, massif-visualizer: the timeline of live bytes, one
  *               snapshot per recorded snapshot (at most ~100, evenly spaced),
@@ -26,10 +27,8 @@
  * The output is deterministic: stacks biggest first, ties in a fixed order.
  */
 #include <elf.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <link.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,11 +36,10 @@
 #include <unistd.h>
 
 #include "args.h"
-#include "output.h"
 #include "commands.h"
-#include "view.h"
+#include "output.h"
 #include "util.h"
-
+#include "view.h"
 
 #ifndef PT_VERSION
 #define PT_VERSION "unknown"
