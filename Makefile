@@ -43,9 +43,12 @@ TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress $(B)/tests/test_recorde
                $(B)/tests/cxx_prog $(B)/tests/debug_prog
 REPORT_SRC  := report/main.c report/cmd_run.c report/cmd_dump.c report/cmd_report.c \
                report/cmd_leaks.c report/cmd_frag.c report/cmd_diff.c report/cmd_export.c \
-               report/html.c report/args.c report/output.c report/view.c report/profile.c \
-               report/frag.c report/symbolize.c report/trace_read.c report/util.c
+               report/html.c report/html_assets.c report/args.c report/output.c \
+               report/view.c report/profile.c report/frag.c report/symbolize.c \
+               report/trace_read.c report/util.c
 REPORT_HDR  := $(wildcard report/*.h) preload/trace_format.h
+# the HTML page's own files, which html_assets.c embeds (.incbin)
+REPORT_ASSETS := report/html/page.html report/html/style.css report/html/app.js
 REPORT_LIBS := -lzstd -ldw -lelf -lstdc++ -lm
 REPORT_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -DPT_VERSION='"$(VERSION)"' \
                  -DPT_LIBDIR='"$(LIBDIR)"'
@@ -61,7 +64,7 @@ tool: $(B)/pooltrace $(B)/libpooltrace.so
 
 # report/ is an offline tool: ordinary malloc, no -fPIC; it shares only the
 # trace format header with preload/
-$(B)/pooltrace: $(REPORT_SRC) $(REPORT_HDR)
+$(B)/pooltrace: $(REPORT_SRC) $(REPORT_HDR) $(REPORT_ASSETS)
 	@mkdir -p $(@D)
 	$(CC) $(REPORT_CFLAGS) -o $@ $(REPORT_SRC) $(REPORT_LIBS)
 
