@@ -43,9 +43,9 @@ TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress $(B)/tests/test_recorde
                $(B)/tests/cxx_prog $(B)/tests/debug_prog
 REPORT_SRC  := report/main.c report/cmd_run.c report/cmd_dump.c report/cmd_report.c \
                report/cmd_leaks.c report/cmd_frag.c report/cmd_diff.c report/cmd_export.c \
-               report/html.c report/html_assets.c report/args.c report/output.c \
-               report/view.c report/profile.c report/frag.c report/symbolize.c \
-               report/trace_read.c report/util.c
+               report/cmd_html.c report/html_data.c report/html_assets.c report/args.c \
+               report/output.c report/view.c report/profile.c report/frag.c \
+               report/symbolize.c report/trace_read.c report/util.c
 REPORT_HDR  := $(wildcard report/*.h) preload/trace_format.h
 # the HTML page's own files, which html_assets.c embeds (.incbin)
 REPORT_ASSETS := report/html/page.html report/html/style.css report/html/app.js
