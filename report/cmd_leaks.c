@@ -225,7 +225,8 @@ int pt_cmd_leaks(int argc, char **argv)
 	}
 	for (unsigned c = 0; c < PT_LEAK_CLASSES; c++)
 		if (printed[c] > o.list.top)
-			fprintf(f, "\n... %u more %s stacks (--top)\n", printed[c] - (unsigned)o.list.top,
+			fprintf(f, "\n... %u more %s stacks (--top)\n",
+			        printed[c] - (unsigned)o.list.top,
 			        p->have_leaks ? class_title[c] : "not freed");
 
 	fprintf(f, "\nSUMMARY\n");
@@ -245,8 +246,8 @@ int pt_cmd_leaks(int argc, char **argv)
 		fprintf(f, "  suppressed:      %s in %s %s\n", PT_B(sup_b), PT_N(sup_n),
 		        pt_plural(sup_n, "block", "blocks"));
 		for (size_t k = 0; k < supp.n; k++)
-			fprintf(f, "    %s in %s blocks: leak:%s\n", PT_B(supp.hit_bytes[k]), PT_N(supp.hits[k]),
-			        supp.pat[k]);
+			fprintf(f, "    %s in %s blocks: leak:%s\n", PT_B(supp.hit_bytes[k]),
+			        PT_N(supp.hits[k]), supp.pat[k]);
 	}
 	rc = 0;
 	if (o.fail_on_leak && (shown_n[PT_LEAK_DEFINITE] || shown_n[PT_LEAK_INDIRECT])) {

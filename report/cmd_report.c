@@ -112,8 +112,8 @@ static void timeline(FILE *f, const struct pt_profile *p, unsigned rows)
 		for (unsigned k = 0; k < 50; k++)
 			bar[k] = k < wl ? '#' : k < wh ? '+' : k + 1 == wr ? '|' : ' ';
 		bar[50] = 0;
-		fprintf(f, "  %8.3f s %10s %10s %10s  %s\n", (double)until / 1e9, PT_B(lo), PT_B(hi), PT_B(rss),
-		        bar);
+		fprintf(f, "  %8.3f s %10s %10s %10s  %s\n", (double)until / 1e9, PT_B(lo), PT_B(hi),
+		        PT_B(rss), bar);
 	}
 }
 
@@ -134,19 +134,22 @@ int pt_cmd_report(int argc, char **argv)
 	uint64_t live_n = p->live_n[0] + p->live_n[1];
 
 	pt_print_heading(f, "report", &v);
-	fprintf(f, "calls:      malloc %s, free %s, realloc %s\n", PT_N(p->n_malloc), PT_N(p->n_free),
-	        PT_N(p->n_realloc));
+	fprintf(f, "calls:      malloc %s, free %s, realloc %s\n", PT_N(p->n_malloc),
+	        PT_N(p->n_free), PT_N(p->n_realloc));
 	fprintf(f, "blocks:     %s allocated: %s from pools (%.1f%%), %s from glibc\n", PT_N(nalloc),
 	        PT_N(p->n_alloc[0]), pt_pct(p->n_alloc[0], nalloc), PT_N(p->n_alloc[1]));
-	fprintf(f, "allocated:  %s in total: pools %s, glibc %s\n", PT_B(bytes), PT_B(p->bytes_alloc[0]),
-	        PT_B(p->bytes_alloc[1]));
+	fprintf(f, "allocated:  %s in total: pools %s, glibc %s\n", PT_B(bytes),
+	        PT_B(p->bytes_alloc[0]), PT_B(p->bytes_alloc[1]));
 	fprintf(f, "temporary:  %s allocations (%.1f%% of all), %s: freed with no other "
-	        "allocation in between\n", PT_N(p->n_temp), pt_pct(p->n_temp, nalloc), PT_B(p->bytes_temp));
+	        "allocation in between\n", PT_N(p->n_temp), pt_pct(p->n_temp, nalloc),
+	        PT_B(p->bytes_temp));
 	fprintf(f, "peak heap:  %s at %.3f s: pools %s, glibc %s\n", PT_B(p->peak),
 	        (double)p->peak_time_ns / 1e9, PT_B(p->peak_pool), PT_B(p->peak_glibc));
-	fprintf(f, "peak RSS:   %s at %.3f s\n", PT_B(p->peak_rss), (double)p->peak_rss_time_ns / 1e9);
+	fprintf(f, "peak RSS:   %s at %.3f s\n", PT_B(p->peak_rss),
+	        (double)p->peak_rss_time_ns / 1e9);
 	fprintf(f, "not freed:  %s in %s %s: pools %s, glibc %s\n", PT_B(p->live), PT_N(live_n),
-	        pt_plural(live_n, "block", "blocks"), PT_B(p->live_bytes[0]), PT_B(p->live_bytes[1]));
+	        pt_plural(live_n, "block", "blocks"), PT_B(p->live_bytes[0]),
+	        PT_B(p->live_bytes[1]));
 	if (p->have_leaks)
 		fprintf(f, "leaks:      definitely lost %s in %s, indirectly lost %s in %s, still "
 		        "reachable %s in %s (pooltrace leaks)\n",

@@ -68,6 +68,15 @@ static void j_u64(struct json *j, const char *key, uint64_t v)
 	j->comma = 1;
 }
 
+/* The n numbers at v as an array. */
+static void j_u64s(struct json *j, const char *key, const uint64_t *v, size_t n)
+{
+	j_open(j, key, '[');
+	for (size_t i = 0; i < n; i++)
+		j_u64(j, NULL, v[i]);
+	j_close(j, ']');
+}
+
 static void j_strn(struct json *j, const char *key, const char *s, size_t len)
 {
 	j_key(j, key);
@@ -210,14 +219,8 @@ static void put_summary(struct html *h)
 
 	if (p->have_leaks) {
 		j_open(j, "leaks", '{');
-		j_open(j, "n", '[');
-		for (unsigned c = 0; c < PT_LEAK_CLASSES; c++)
-			j_u64(j, NULL, p->leak_n[c]);
-		j_close(j, ']');
-		j_open(j, "bytes", '[');
-		for (unsigned c = 0; c < PT_LEAK_CLASSES; c++)
-			j_u64(j, NULL, p->leak_bytes[c]);
-		j_close(j, ']');
+		j_u64s(j, "n", p->leak_n, PT_LEAK_CLASSES);
+		j_u64s(j, "bytes", p->leak_bytes, PT_LEAK_CLASSES);
 		j_u64(j, "roots", p->leak_roots_bytes);
 		j_close(j, '}');
 	}
@@ -348,7 +351,8 @@ static void tree_put(struct html *h, const char *key, const struct tree *t, uint
 static void put_flame(struct html *h, const char *key, size_t off)
 {
 	struct tree t = { 0 };
-	struct fref none = { pt_strtab_intern(&h->str, "(stack not recorded)"), pt_strtab_intern(&h->str, "") };
+	struct fref none = { pt_strtab_intern(&h->str, "(stack not recorded)"),
+	                     pt_strtab_intern(&h->str, "") };
 	tree_new(&t, 0, pt_strtab_intern(&h->str, "all"), none.where);
 	for (size_t s = 0; s < h->p->nsites; s++) {
 		const struct pt_site *site = &h->p->site[s];
@@ -387,10 +391,7 @@ static void put_site(struct html *h, const struct pt_site *s)
 	j_u64(j, "temp", s->bytes_temp);
 	j_u64(j, "live", s->live_bytes);
 	j_u64(j, "live_n", s->live_n);
-	j_open(j, "lost", '[');
-	for (unsigned c = 0; c < PT_LEAK_CLASSES; c++)
-		j_u64(j, NULL, s->leak_bytes[c]);
-	j_close(j, ']');
+	j_u64s(j, "lost", s->leak_bytes, PT_LEAK_CLASSES);
 	j_u64(j, "min", s->min_size);
 	j_u64(j, "max", s->max_size);
 	j_u64(j, "kinds", s->kinds);
@@ -458,19 +459,13 @@ static void put_snapshot(struct html *h, const char *kind, const struct pt_snaps
 		uint64_t v[] = { hdr->class_size[k], c->blocks_used, c->blocks_free,
 		                 c->blocks_cached, c->pools_used, c->pools_full,
 		                 c->pools_empty, c->req_bytes };
-		j_open(j, NULL, '[');
-		for (unsigned i = 0; i < sizeof v / sizeof v[0]; i++)
-			j_u64(j, NULL, v[i]);
-		j_close(j, ']');
+		j_u64s(j, NULL, v, sizeof v / sizeof v[0]);
 	}
 	j_close(j, ']');
 
 	uint64_t bins[PT_OCCUPANCY_BINS];
 	pt_frag_occupancy(hdr, s, bins);
-	j_open(j, "occupancy", '[');
-	for (unsigned b = 0; b < PT_OCCUPANCY_BINS; b++)
-		j_u64(j, NULL, bins[b]);
-	j_close(j, ']');
+	j_u64s(j, "occupancy", bins, PT_OCCUPANCY_BINS);
 	j_close(j, '}');
 }
 
@@ -514,14 +509,8 @@ static void put_hist(struct html *h)
 	for (unsigned i = 0; i < PT_HIST_BUCKETS; i++)
 		j_u64(j, NULL, pt_hist_low(i));
 	j_close(j, ']');
-	j_open(j, "n", '[');
-	for (unsigned i = 0; i < PT_HIST_BUCKETS; i++)
-		j_u64(j, NULL, h->p->hist_n[i]);
-	j_close(j, ']');
-	j_open(j, "bytes", '[');
-	for (unsigned i = 0; i < PT_HIST_BUCKETS; i++)
-		j_u64(j, NULL, h->p->hist_bytes[i]);
-	j_close(j, ']');
+	j_u64s(j, "n", h->p->hist_n, PT_HIST_BUCKETS);
+	j_u64s(j, "bytes", h->p->hist_bytes, PT_HIST_BUCKETS);
 	j_close(j, '}');
 }
 
