@@ -2,8 +2,8 @@
  * cmd_diff.c - pooltrace diff [--by peak|leaked|calls] [--top N]
  * [--frames N] BASE NEW: the growth of each stack from one trace to the
  * other, biggest first.  Stacks are matched by their symbolized frames
- * (function, file and line), not by address, so that two runs of the same
- * program, or of two builds of it, compare.
+ * (function, file and line), not by address, so that two runs compare
+ * wherever their modules were loaded.
  */
 #include <stdint.h>
 #include <stdlib.h>

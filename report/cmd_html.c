@@ -29,17 +29,18 @@
 #include "view.h"
 
 /* The placeholders of html/page.html, each a whole line of it, in the
- * order they come, and what replaces them. */
-enum { FILL_STYLE, FILL_DATA, FILL_APP };
+ * order they come, and what replaces them: open, the file (NULL: the
+ * document of figures), close. */
 static const struct {
-	const char *line, *open, *close;
-	int what;
+	const char *line, *open;
+	const struct pt_html_file *file;
+	const char *close;
 } fill[] = {
-	{ "<link rel=\"stylesheet\" href=\"style.css\">\n", "<style>\n", "</style>\n",
-	  FILL_STYLE },
+	{ "<link rel=\"stylesheet\" href=\"style.css\">\n", "<style>\n", &pt_html_style,
+	  "</style>\n" },
 	{ "<script type=\"application/json\" id=\"pt-data\"></script>\n",
-	  "<script type=\"application/json\" id=\"pt-data\">", "</script>\n", FILL_DATA },
-	{ "<script src=\"app.js\"></script>\n", "<script>\n", "</script>\n", FILL_APP },
+	  "<script type=\"application/json\" id=\"pt-data\">", NULL, "</script>\n" },
+	{ "<script src=\"app.js\"></script>\n", "<script>\n", &pt_html_app, "</script>\n" },
 };
 
 static void put_file(struct pt_buf *b, const struct pt_html_file *f)
@@ -63,12 +64,10 @@ static int build_page(struct pt_view *v, struct pt_buf *page)
 		}
 		pt_buf_put(page, at, (size_t)(hole - at));
 		pt_buf_put(page, fill[k].open, strlen(fill[k].open));
-		if (fill[k].what == FILL_STYLE)
-			put_file(page, &pt_html_style);
-		else if (fill[k].what == FILL_DATA)
-			pt_html_data(v, page);
+		if (fill[k].file)
+			put_file(page, fill[k].file);
 		else
-			put_file(page, &pt_html_app);
+			pt_html_data(v, page);
 		pt_buf_put(page, fill[k].close, strlen(fill[k].close));
 		at = hole + len;
 	}
