@@ -50,15 +50,20 @@ UNIT_TESTS  := test_sizeclass test_pool test_arena test_oom test_tcache test_opt
                test_heapscan test_codec test_stacks
 UNIT_BINS   := $(UNIT_TESTS:%=$(B)/tests/%)
 TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress $(B)/tests/test_recorder \
-               $(B)/tests/test_symbolize \
+               $(B)/tests/test_symbolize $(B)/tests/test_report_util \
                $(B)/tests/rec_prog $(B)/tests/rec_lib.so $(B)/tests/leak_prog \
                $(B)/tests/cxx_prog $(B)/tests/debug_prog
 UNWIND_PROGS := $(B)/tests/unwind_prog $(B)/tests/unwind_prog_exc $(B)/tests/unwind_cxx \
                 $(B)/tests/unwind_plugin.so
 EDGE_PROGS  := $(B)/tests/edge_prog
-REPORT_SRC  := report/pooltrace.c report/trace_read.c report/profile.c report/view.c \
-               report/symbolize.c report/text.c report/frag.c report/export.c report/html.c
-REPORT_HDR  := $(wildcard report/*.h) preload/trace_format.h
+REPORT_SRC  := report/main.c report/cmd_run.c report/cmd_dump.c report/cmd_report.c \
+               report/cmd_leaks.c report/cmd_frag.c report/cmd_diff.c report/cmd_export.c \
+               report/cmd_html.c report/html_data.c report/html_assets.c report/args.c \
+               report/output.c report/view.c report/profile.c report/frag.c \
+               report/symbolize.c report/trace_read.c report/util.c
+REPORT_HDR  := $(wildcard report/*.h) preload/trace_format.h preload/trace_codec.h
+# the HTML page's own files, which html_assets.c embeds (.incbin)
+REPORT_ASSETS := report/html/page.html report/html/style.css report/html/app.js
 REPORT_LIBS := -lzstd -ldw -lelf -lstdc++ -lm
 REPORT_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -DPT_VERSION='"$(VERSION)"' \
                  -DPT_LIBDIR='"$(LIBDIR)"'
@@ -75,7 +80,7 @@ tool: $(B)/pooltrace $(B)/libpooltrace.so
 
 # report/ is an offline tool: ordinary malloc, no -fPIC; it shares only the
 # trace format header with preload/
-$(B)/pooltrace: $(REPORT_SRC) $(REPORT_HDR)
+$(B)/pooltrace: $(REPORT_SRC) $(REPORT_HDR) $(REPORT_ASSETS)
 	@mkdir -p $(@D)
 	$(CC) $(REPORT_CFLAGS) -o $@ $(REPORT_SRC) $(REPORT_LIBS)
 
@@ -129,11 +134,17 @@ $(B)/tests/test_recorder: tests/test_recorder.c report/trace_read.c report/trace
 	@mkdir -p $(@D)
 	$(CC) $(REPORT_CFLAGS) -o $@ tests/test_recorder.c report/trace_read.c -lcmocka -lzstd -lm
 
-$(B)/tests/test_symbolize: tests/test_symbolize.c report/symbolize.c report/trace_read.c \
-                           $(REPORT_HDR)
+$(B)/tests/test_symbolize: tests/test_symbolize.c report/symbolize.c report/util.c \
+                           report/trace_read.c $(REPORT_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(REPORT_CFLAGS) -o $@ tests/test_symbolize.c report/symbolize.c report/trace_read.c \
-	    -lcmocka $(REPORT_LIBS)
+	$(CC) $(REPORT_CFLAGS) -o $@ tests/test_symbolize.c report/symbolize.c report/util.c \
+	    report/trace_read.c -lcmocka $(REPORT_LIBS)
+
+$(B)/tests/test_report_util: tests/test_report_util.c report/util.c report/trace_read.c \
+                             $(REPORT_HDR) tests/testutil.h
+	@mkdir -p $(@D)
+	$(CC) $(REPORT_CFLAGS) -o $@ tests/test_report_util.c report/util.c report/trace_read.c \
+	    -lcmocka -lzstd -lm
 
 $(B)/tests/rec_prog: tests/rec_prog.c
 	@mkdir -p $(@D)
@@ -230,6 +241,7 @@ check-recorder: $(TEST_PROGS) $(B)/pooltrace $(B)/libpooltrace.so
 # the report commands: symbolization, golden text reports, exports checked
 # by their real consumers, the HTML page in headless Chromium
 check-reports: $(TEST_PROGS) $(B)/pooltrace $(B)/libpooltrace.so
+	$(B)/tests/test_report_util
 	$(B)/tests/test_symbolize
 	sh tests/test_reports.sh $(B)
 	sh tests/test_export.sh $(B)

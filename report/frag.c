@@ -8,13 +8,14 @@ static uint64_t minus(uint64_t a, uint64_t b)
 	return a > b ? a - b : 0;
 }
 
-void pt_frag_compute(const struct pt_trace_header *h, const struct pt_snapshot *s,
+void pt_frag_compute(const struct pt_profile *p, const struct pt_snapshot *s,
                      uint64_t pool_live, struct pt_frag *f)
 {
+	const struct pt_trace_header *h = &p->t->hdr;
 	uint64_t pool = h->pool_size;
 	*f = (struct pt_frag){ .rss = s->rss, .arenas = s->arenas_mapped };
 	/* the exact figure, unless it is a moment off from the snapshot */
-	if (pool_live == UINT64_MAX || pool_live > s->bytes_in_blocks)
+	if (p->sampled || pool_live > s->bytes_in_blocks)
 		pool_live = minus(s->bytes_in_blocks, s->rounding_est);
 	f->pool_live = pool_live;
 	f->pool_rounding = s->bytes_in_blocks - pool_live;
@@ -30,10 +31,15 @@ void pt_frag_compute(const struct pt_trace_header *h, const struct pt_snapshot *
 	f->other = minus(s->rss, f->pool_resident + f->glibc);
 }
 
-double pt_arena_occupancy(const struct pt_trace_header *h, const struct pt_snap_arena *a)
+void pt_frag_occupancy(const struct pt_trace_header *h, const struct pt_snapshot *s,
+                       uint64_t bins[PT_OCCUPANCY_BINS])
 {
 	uint64_t pools = h->arena_size / h->pool_size - 1;   /* less the header page */
-	if (!pools)
-		return 0;
-	return (double)a->bytes_in_blocks / (double)(pools * h->pool_size);
+	for (unsigned b = 0; b < PT_OCCUPANCY_BINS; b++)
+		bins[b] = 0;
+	for (size_t i = 0; i < s->narenas; i++) {
+		double occ = pools ? (double)s->arena[i].bytes_in_blocks /
+		                     (double)(pools * h->pool_size) : 0;
+		bins[occ >= 0.9 ? 9 : (unsigned)(occ * 10)]++;
+	}
 }

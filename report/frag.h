@@ -26,15 +26,21 @@ struct pt_frag {
 };
 
 /*
- * The breakdown of snapshot s (a full one: not PT_SNAP_LIGHT).  pool_live:
- * the exact requested bytes in pool blocks at that moment, or
- * UINT64_MAX to use the allocator's estimate (sampled traces).
+ * The breakdown of snapshot s of the trace of p (a full snapshot: not
+ * PT_SNAP_LIGHT).  pool_live: the exact requested bytes in pool blocks at
+ * that moment, which a sampled trace does not have: there the allocator's
+ * estimate is used.
  */
-void pt_frag_compute(const struct pt_trace_header *h, const struct pt_snapshot *s,
+void pt_frag_compute(const struct pt_profile *p, const struct pt_snapshot *s,
                      uint64_t pool_live, struct pt_frag *out);
 
-/* The occupancy of arena a: bytes in live blocks over the bytes of its
- * pools, 0..1. */
-double pt_arena_occupancy(const struct pt_trace_header *h, const struct pt_snap_arena *a);
+/*
+ * The arenas of snapshot s by occupancy, bytes in live blocks over the
+ * bytes of their pools: bins[b] counts those from b/10 up to (b+1)/10, the
+ * last one those from 0.9 up (in a damaged trace the ratio can pass 1).
+ */
+#define PT_OCCUPANCY_BINS 10
+void pt_frag_occupancy(const struct pt_trace_header *h, const struct pt_snapshot *s,
+                       uint64_t bins[PT_OCCUPANCY_BINS]);
 
 #endif

@@ -345,12 +345,11 @@ static size_t sort_off;
 
 static int by_field(const void *a, const void *b)
 {
-	uint64_t x = *(const uint64_t *)((const char *)*(struct pt_site *const *)a + sort_off);
-	uint64_t y = *(const uint64_t *)((const char *)*(struct pt_site *const *)b + sort_off);
+	const struct pt_site *sa = *(struct pt_site *const *)a, *sb = *(struct pt_site *const *)b;
+	uint64_t x = pt_site_counter(sa, sort_off), y = pt_site_counter(sb, sort_off);
 	if (x != y)
 		return x < y ? 1 : -1;
-	uint32_t sa = (*(struct pt_site *const *)a)->stack, sb = (*(struct pt_site *const *)b)->stack;
-	return sa < sb ? -1 : sa > sb;
+	return sa->stack < sb->stack ? -1 : sa->stack > sb->stack;
 }
 
 struct pt_site **pt_profile_sorted(const struct pt_profile *p, size_t off, size_t *n)
@@ -358,7 +357,7 @@ struct pt_site **pt_profile_sorted(const struct pt_profile *p, size_t off, size_
 	struct pt_site **v = pt_xcalloc(p->nsites, sizeof *v);
 	size_t k = 0;
 	for (size_t i = 0; i < p->nsites; i++)
-		if (*(const uint64_t *)((const char *)&p->site[i] + off))
+		if (pt_site_counter(&p->site[i], off))
 			v[k++] = &p->site[i];
 	sort_off = off;
 	qsort(v, k, sizeof *v, by_field);

@@ -96,8 +96,16 @@ int pt_profile_load(struct pt_profile *p, const char *path, int progress,
                     char *err, size_t errlen);
 void pt_profile_free(struct pt_profile *p);
 
-/* The sites with any of the counter at offset off (a uint64_t field of
- * struct pt_site) nonzero, sorted by it, biggest first; *n set. */
+/* The counter of s at offset off: a uint64_t field of struct pt_site,
+ * named by offsetof, for the reports that list sites by one counter or
+ * another. */
+static inline uint64_t pt_site_counter(const struct pt_site *s, size_t off)
+{
+	return *(const uint64_t *)((const char *)s + off);
+}
+
+/* The sites with the counter at offset off nonzero, sorted by it,
+ * biggest first (then by stack id); *n set. */
 struct pt_site **pt_profile_sorted(const struct pt_profile *p, size_t off, size_t *n);
 
 /* The lower bound of histogram bucket i (0, 1, 2, 4, 8, ...). */

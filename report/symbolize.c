@@ -46,6 +46,7 @@
 #include <sys/stat.h>
 
 #include "symbolize.h"
+#include "util.h"
 
 
 /* libstdc++'s demangler (cxxabi.h is C++ only) */
@@ -68,13 +69,7 @@ struct map {
 
 static size_t map_find(const struct map *m, uint64_t k1, uint64_t k2)
 {
-	uint64_t h = k1 ^ (k2 * 0x9e3779b97f4a7c15ull);
-	h ^= h >> 33;                 /* murmur3's finalizer */
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	size_t i = h & (m->cap - 1);
+	size_t i = pt_hash_u64(k1 ^ pt_hash_u64(k2)) & (m->cap - 1);
 	while (m->slot[i].val && (m->slot[i].k1 != k1 || m->slot[i].k2 != k2))
 		i = (i + 1) & (m->cap - 1);
 	return i;
@@ -528,9 +523,7 @@ static struct resolved *resolve(struct pt_symbolizer *s, struct modfile *mf, uin
 
 struct pt_symbolizer *pt_sym_open(const struct pt_trace *t)
 {
-	struct pt_symbolizer *s = calloc(1, sizeof *s);
-	if (!s)
-		return NULL;
+	struct pt_symbolizer *s = pt_xcalloc(1, sizeof *s);
 	s->t = t;
 	return s;
 }

@@ -39,7 +39,8 @@ struct pt_symbolizer;
 /*
  * A symbolizer for the stacks of t, which must stay open until
  * pt_sym_close().  Files are opened lazily, on the first address that
- * falls in them.  Returns NULL only when out of memory.
+ * falls in them.  Out of memory exits with status 2, as the rest of the
+ * report tool does.
  */
 struct pt_symbolizer *pt_sym_open(const struct pt_trace *t);
 void pt_sym_close(struct pt_symbolizer *s);

@@ -1,24 +1,12 @@
 /*
  * view.c - a loaded trace with its symbolizer, and the text helpers every
- * report uses (report.h).
+ * report uses (view.h).
  */
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "report.h"
-
-int pt_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "pooltrace: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n(pooltrace --help for usage)\n");
-	return 1;
-}
+#include "view.h"
 
 int pt_view_open(struct pt_view *v, const char *path)
 {
@@ -37,11 +25,6 @@ int pt_view_open(struct pt_view *v, const char *path)
 		fprintf(stderr, "pooltrace: warning: %s: no end record: the program did not exit "
 		        "normally (killed, or still running); reporting what was written\n", path);
 	v->sym = pt_sym_open(t);
-	if (!v->sym) {
-		fprintf(stderr, "pooltrace: out of memory\n");
-		pt_profile_free(&v->p);
-		return 2;
-	}
 	return 0;
 }
 
@@ -78,7 +61,7 @@ size_t pt_view_frames(struct pt_view *v, uint32_t stack, const struct pt_frame *
 void pt_print_stack(FILE *f, struct pt_view *v, uint32_t stack, unsigned max_frames,
                     const char *indent)
 {
-	const struct pt_frame *fr[PT_TRACE_MAX_DEPTH * 4];
+	const struct pt_frame *fr[PT_VIEW_MAX_FRAMES];
 	size_t n = pt_view_frames(v, stack, fr, sizeof fr / sizeof fr[0]);
 	if (n == 0) {
 		fprintf(f, "%sat ??? (stack not recorded)\n", indent);
@@ -95,6 +78,38 @@ void pt_print_stack(FILE *f, struct pt_view *v, uint32_t stack, unsigned max_fra
 	}
 	if (n > max_frames)
 		fprintf(f, "%s... %zu more frames\n", indent, n - max_frames);
+}
+
+void pt_print_heading(FILE *f, const char *cmd, const struct pt_view *v)
+{
+	const struct pt_profile *p = &v->p;
+	const struct pt_trace *t = p->t;
+	fprintf(f, "pooltrace %s: %s\n", cmd, v->path);
+	fprintf(f, "program:    %s", t->exe);
+	const char *a = t->args, *end = t->args + t->hdr.args_len;
+	if (a < end)
+		a += strlen(a) + 1;   /* argv[0] */
+	for (; a < end; a += strlen(a) + 1)
+		fprintf(f, " %s", a);
+	fprintf(f, "\n");
+	fprintf(f, "pid:        %u%s\n", t->hdr.pid,
+	        t->hdr.flags & PT_TRACE_F_FORKED ? " (a forked child: blocks it inherited are "
+	                                           "not in this trace)" : "");
+	if (p->sampled)
+		fprintf(f, "recorded:   sampled, one stack per %s allocated on average: figures "
+		        "are estimates\n", PT_B(t->hdr.sample_bytes));
+	else
+		fprintf(f, "recorded:   every allocation\n");
+	fprintf(f, "duration:   %.3f s, ", (double)p->duration_ns / 1e9);
+	if (t->stop[0])
+		fprintf(f, "trace cut short at offset %llu: %s\n",
+		        (unsigned long long)t->data_end, t->stop);
+	else if (!t->ended)
+		fprintf(f, "no end record: the program was killed or is still running\n");
+	else if (p->end_reason == PT_END_SIGNAL)
+		fprintf(f, "the program died of signal %u\n", p->end_code);
+	else
+		fprintf(f, "the program exited\n");
 }
 
 const char *pt_fmt_bytes(char *buf, size_t cap, uint64_t b)

@@ -6,8 +6,8 @@
 # -fsanitize=address,undefined,float-cast-overflow (gcc leaves the last one
 # out of "undefined") and no recovery: the pooltrace command (report/), the
 # unit tests that link the allocator directly (UNIT_TESTS, from the
-# Makefile), test_symbolize and test_recorder (whose reader is
-# report/trace_read.c); then runs them, and the report scripts
+# Makefile), test_report_util, test_symbolize and test_recorder (whose
+# reader is report/trace_read.c); then runs them, and the report scripts
 # (test_reports.sh, test_export.sh, test_html.sh) with that directory as
 # their build: there pooltrace is the sanitized one, while libpooltrace.so and
 # the programs it records are BUILD's normal ones.  libpooltrace.so itself
@@ -50,7 +50,7 @@ sanitized() {
 }
 
 # --- build ---------------------------------------------------------------------
-targets="$A/pooltrace $A/tests/test_symbolize $A/tests/test_recorder"
+targets="$A/pooltrace $A/tests/test_report_util $A/tests/test_symbolize $A/tests/test_recorder"
 for t in $UNIT_TESTS; do targets="$targets $A/tests/$t"; done
 echo "== building in $A with $CC $SAN"
 # shellcheck disable=SC2086
@@ -71,8 +71,8 @@ for f in libpooltrace.so tests/leak_prog tests/cxx_prog tests/rec_prog tests/rec
 done
 pass "built with ASan and UBSan in $A"
 
-# --- the unit tests, test_symbolize, test_recorder --------------------------------
-for t in $UNIT_TESTS test_symbolize; do
+# --- the unit tests, test_report_util, test_symbolize, test_recorder ---------------
+for t in $UNIT_TESTS test_report_util test_symbolize; do
 	if "$A/tests/$t" > "$TMP/$t.out" 2>&1; then
 		pass "$t"
 	else

@@ -1,6 +1,6 @@
 # fuzz.mk - fuzzing and sanitizer targets; included at the end of the Makefile
 # (it uses B, CC, BASE_CFLAGS, REPORT_CFLAGS, REPORT_SRC, REPORT_HDR,
-# REPORT_LIBS, ALLOC_SRC, PRELOAD_SRC, HEADERS from there).
+# REPORT_ASSETS, REPORT_LIBS, ALLOC_SRC, PRELOAD_SRC, HEADERS from there).
 #
 #   make fuzz         build both libFuzzer targets into $(B)/fuzz/ and run each
 #                     for FUZZ_SECONDS (default 120) on a copy of its corpus;
@@ -52,14 +52,17 @@ $(FUZZ_DIR)/obj/preload/%.o: preload/%.c $(HEADERS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_ALLOC_CFLAGS) -fvisibility=hidden -c $< -o $@
 
-# pooltrace.c's main becomes a function the fuzzer calls with argv
-$(FUZZ_DIR)/obj/report/pooltrace.o: report/pooltrace.c $(REPORT_HDR)
+# main.c's main becomes a function the fuzzer calls with argv
+$(FUZZ_DIR)/obj/report/main.o: report/main.c $(REPORT_HDR)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_TRACE_CFLAGS) -Dmain=pt_fuzz_pooltrace_main -c $< -o $@
 
 $(FUZZ_DIR)/obj/report/%.o: report/%.c $(REPORT_HDR)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_TRACE_CFLAGS) -c $< -o $@
+
+# the HTML page's files are inside this object
+$(FUZZ_DIR)/obj/report/html_assets.o: $(REPORT_ASSETS)
 
 $(FUZZ_DIR)/fuzz_alloc: tests/fuzz/fuzz_alloc.c $(FUZZ_ALLOC_OBJ) $(HEADERS)
 	$(FUZZ_CC) $(BASE_CFLAGS) -Iallocator -fsanitize=fuzzer,undefined $(FUZZ_SAN) -o $@ \

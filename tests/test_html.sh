@@ -1,5 +1,6 @@
 #!/bin/sh
-# test_html.sh BUILD_DIR - `pooltrace html`: the page of a real trace is
+# test_html.sh BUILD_DIR - `pooltrace html`: the page's script is valid
+# JavaScript (node --check, when node is there); the page of a real trace is
 # self-contained, a headless browser runs its script without an error and
 # draws the timeline, the flame graphs and the tables (the function names of
 # the program appear), its screenshot is not blank; the page of an empty
@@ -43,6 +44,18 @@ in_browser() {
 		fail "$name" "$TMP/check.out"
 	fi
 }
+
+# --- the page's script, as JavaScript: a syntax check where node is installed
+# (it is not among make deps; the browser below runs the script in any case)
+if command -v node > /dev/null 2>&1; then
+	if node --check "$HERE/../report/html/app.js" > "$TMP/node.out" 2>&1; then
+		pass "report/html/app.js: node --check finds no syntax error"
+	else
+		fail "report/html/app.js: node --check" "$TMP/node.out"
+	fi
+else
+	skip "node --check report/html/app.js" "node is not installed"
+fi
 
 if ! cc -std=gnu11 -O1 -g -o "$TMP/html_prog" "$HERE/html_prog.c" 2> "$TMP/cc.err"; then
 	fail "compile tests/html_prog.c" "$TMP/cc.err"

@@ -3,7 +3,7 @@
  * every report command on truncated, corrupted and hostile trace files.
  *
  * Built with -fsanitize=fuzzer,address,undefined against report/ (all of it), with
- * report/pooltrace.c's main renamed pt_fuzz_pooltrace_main (tests/fuzz.mk).
+ * report/main.c's main renamed pt_fuzz_pooltrace_main (tests/fuzz.mk).
  *
  * Each input is written to a memfd and read through /proc/self/fd/N, as a
  * file named on the command line would be:

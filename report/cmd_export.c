@@ -1,6 +1,7 @@
 /*
- * export.c - pooltrace export: a trace's heap profile in the file formats
- * of other tools (report.h).
+ * cmd_export.c - pooltrace export --format massif|pprof|folded|speedscope
+ * [--what peak|leaks|allocated|temporary] [-o FILE] TRACE: a trace's heap
+ * profile in the file formats of other tools.
  *
  *   massif      ms_print, massif-visualizer: the timeline of live bytes, one
  *               snapshot per recorded snapshot (at most ~100, evenly spaced),
@@ -26,24 +27,24 @@
  * The output is deterministic: stacks biggest first, ties in a fixed order.
  */
 #include <elf.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <link.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "report.h"
-
+#include "args.h"
+#include "commands.h"
+#include "output.h"
+#include "util.h"
+#include "view.h"
 
 #ifndef PT_VERSION
 #define PT_VERSION "unknown"
 #endif
 
-#define MAX_FRAMES      (PT_TRACE_MAX_DEPTH * 4)   /* inlined calls expanded */
 #define MASSIF_POINTS   100
 #define NO_STACK        "[unknown]"     /* the frame of a stack not recorded */
 
@@ -63,165 +64,15 @@ struct export {
 	const struct what *what;
 };
 
-static uint64_t field(const struct pt_site *s, size_t off)
-{
-	return *(const uint64_t *)((const char *)s + off);
-}
-
-/* ---- growing strings ------------------------------------------------------ */
-
-struct buf {                      /* s is NUL-terminated once anything is put */
-	char *s;
-	size_t len, cap;
-};
-
-static void buf_grow(struct buf *b, size_t more)
-{
-	if (b->len + more + 1 <= b->cap)
-		return;
-	while (b->len + more + 1 > b->cap)
-		b->cap = b->cap ? 2 * b->cap : 256;
-	b->s = pt_xrealloc(b->s, b->cap);
-}
-
-static void buf_putc(struct buf *b, char c)
-{
-	buf_grow(b, 1);
-	b->s[b->len++] = c;
-	b->s[b->len] = 0;
-}
-
-static void __attribute__((format(printf, 2, 3))) buf_printf(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	buf_grow(b, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
+/* ---- text ------------------------------------------------------------------ */
 
 /* s without line breaks (the formats are line-based), and with the
  * character bad, if not 0, written as good. */
-static void buf_put_clean(struct buf *b, const char *s, char bad, char good)
+static void buf_put_clean(struct pt_buf *b, const char *s, char bad, char good)
 {
 	for (; *s; s++)
 		if (*s != '\n' && *s != '\r')
-			buf_putc(b, bad && *s == bad ? good : *s);
-}
-
-/* s as a JSON string: quotes, backslash and control characters escaped,
- * bytes that are not UTF-8 replaced by U+FFFD. */
-static size_t utf8_len(const unsigned char *s)
-{
-	unsigned c = s[0], n;
-	uint32_t cp, min;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f, min = 0x80;
-	else if ((c & 0xf0) == 0xe0)
-		n = 3, cp = c & 0x0f, min = 0x800;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07, min = 0x10000;
-	else
-		return 0;
-	for (unsigned i = 1; i < n; i++) {   /* the NUL at the end stops it too */
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-static void buf_put_json(struct buf *b, const char *str)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	buf_putc(b, '"');
-	while (*s) {
-		size_t n = utf8_len(s);
-		if (!n) {
-			buf_printf(b, "\\ufffd");
-			s++;
-		} else if (*s == '"' || *s == '\\') {
-			buf_putc(b, '\\');
-			buf_putc(b, (char)*s++);
-		} else if (*s < 0x20) {
-			const char *esc = strchr("\bb\ff\nn\rr\tt", *s);
-			if (esc)
-				buf_printf(b, "\\%c", esc[1]);
-			else
-				buf_printf(b, "\\u%04x", *s);
-			s++;
-		} else {
-			buf_grow(b, n);
-			memcpy(b->s + b->len, s, n);
-			b->len += n;
-			b->s[b->len] = 0;
-			s += n;
-		}
-	}
-	buf_putc(b, '"');
-}
-
-/* ---- interned strings: id by text ---------------------------------------- */
-
-struct strtab {
-	char **str;               /* by id */
-	size_t n;
-	uint32_t *slot;           /* open addressing: id + 1, 0 free */
-	size_t nslots;            /* a power of two, more than 2n */
-};
-
-static uint64_t hash(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;   /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
-	return h;
-}
-
-static void strtab_place(struct strtab *t, uint32_t id)
-{
-	size_t mask = t->nslots - 1, i = hash(t->str[id]) & mask;
-	while (t->slot[i])
-		i = (i + 1) & mask;
-	t->slot[i] = id + 1;
-}
-
-static uint32_t intern(struct strtab *t, const char *s)
-{
-	if (2 * (t->n + 1) >= t->nslots) {
-		t->nslots = t->nslots ? 2 * t->nslots : 1024;
-		free(t->slot);
-		t->slot = pt_xrealloc(NULL, t->nslots * sizeof *t->slot);
-		memset(t->slot, 0, t->nslots * sizeof *t->slot);
-		t->str = pt_xrealloc(t->str, t->nslots / 2 * sizeof *t->str);
-		for (uint32_t id = 0; id < t->n; id++)
-			strtab_place(t, id);
-	}
-	size_t mask = t->nslots - 1;
-	for (size_t i = hash(s) & mask; t->slot[i]; i = (i + 1) & mask)
-		if (strcmp(t->str[t->slot[i] - 1], s) == 0)
-			return t->slot[i] - 1;
-	uint32_t id = (uint32_t)t->n++;
-	size_t len = strlen(s) + 1;
-	t->str[id] = memcpy(pt_xrealloc(NULL, len), s, len);
-	strtab_place(t, id);
-	return id;
-}
-
-static void strtab_free(struct strtab *t)
-{
-	for (size_t i = 0; i < t->n; i++)
-		free(t->str[i]);
-	free(t->str);
-	free(t->slot);
+			pt_buf_putc(b, bad && *s == bad ? good : *s);
 }
 
 /* A stack as the interned texts of its frames (massif: innermost first,
@@ -249,18 +100,18 @@ struct msnap {
 
 /* massif's frame text: " 0xADDR: func (file:line)" or " 0xADDR: func (in module)"; the
  * address is relative to the module's load bias, as addr2line -e module wants it */
-static void massif_frame(struct buf *b, struct pt_view *v, const struct pt_frame *f)
+static void massif_frame(struct pt_buf *b, struct pt_view *v, const struct pt_frame *f)
 {
-	buf_printf(b, " 0x%llX: ", (unsigned long long)f->addr);
+	pt_buf_printf(b, " 0x%llX: ", (unsigned long long)f->addr);
 	buf_put_clean(b, f->func ? pt_sym_name(v->sym, f) : "???", 0, 0);
 	if (f->file) {
-		buf_printf(b, " (");
+		pt_buf_printf(b, " (");
 		buf_put_clean(b, f->file, 0, 0);
-		buf_printf(b, ":%u)", f->line);
+		pt_buf_printf(b, ":%u)", f->line);
 	} else if (f->module) {
-		buf_printf(b, " (in ");
+		pt_buf_printf(b, " (in ");
 		buf_put_clean(b, f->module, 0, 0);
-		buf_putc(b, ')');
+		pt_buf_putc(b, ')');
 	}
 }
 
@@ -273,10 +124,10 @@ static int by_ids(const void *a, const void *b)
 	return x->n < y->n ? -1 : x->n > y->n;
 }
 
-static void mtree_build(struct export *x, struct strtab *tab, size_t off, struct mtree *t)
+static void mtree_build(struct export *x, struct pt_strtab *tab, size_t off, struct mtree *t)
 {
-	const struct pt_frame *fr[MAX_FRAMES];
-	struct buf b = { 0 };
+	const struct pt_frame *fr[PT_VIEW_MAX_FRAMES];
+	struct pt_buf b = { 0 };
 	size_t n;
 	struct pt_site **site = pt_profile_sorted(&x->v->p, off, &n);
 	t->path = pt_xrealloc(NULL, n * sizeof *t->path);
@@ -284,17 +135,17 @@ static void mtree_build(struct export *x, struct strtab *tab, size_t off, struct
 	t->total = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct path *m = &t->path[i];
-		size_t nf = pt_view_frames(x->v, site[i]->stack, fr, MAX_FRAMES);
-		m->bytes = field(site[i], off);
+		size_t nf = pt_view_frames(x->v, site[i]->stack, fr, PT_VIEW_MAX_FRAMES);
+		m->bytes = pt_site_counter(site[i], off);
 		m->n = nf ? (unsigned)nf : 1;
 		m->id = pt_xrealloc(NULL, m->n * sizeof *m->id);
 		for (size_t k = 0; k < nf; k++) {
 			b.len = 0;
 			massif_frame(&b, x->v, fr[k]);
-			m->id[k] = intern(tab, b.s);
+			m->id[k] = pt_strtab_intern(tab, b.s);
 		}
 		if (!nf)
-			m->id[0] = intern(tab, " 0x0: " NO_STACK);
+			m->id[0] = pt_strtab_intern(tab, " 0x0: " NO_STACK);
 		t->total += m->bytes;
 	}
 	qsort(t->path, t->n, sizeof *t->path, by_ids);
@@ -318,7 +169,7 @@ struct mrun {                     /* the children of a node: paths [lo, hi) */
 static int by_bytes_then_text(const void *a, const void *b, void *tab)
 {
 	const struct mrun *x = a, *y = b;
-	const struct strtab *t = tab;
+	const struct pt_strtab *t = tab;
 	if (x->bytes != y->bytes)
 		return x->bytes > y->bytes ? -1 : 1;
 	return strcmp(t->str[x->id], t->str[y->id]);
@@ -331,7 +182,7 @@ static int by_bytes_then_text(const void *a, const void *b, void *tab)
  * first; those under 1% of the tree's total are summed into one line, as
  * massif does.
  */
-static void massif_node(struct export *x, const struct strtab *tab, const struct mtree *t,
+static void massif_node(struct export *x, const struct pt_strtab *tab, const struct mtree *t,
                         size_t lo, size_t hi, unsigned depth, uint64_t bytes, const char *text)
 {
 	struct mrun *run = NULL;
@@ -421,15 +272,15 @@ static void export_massif(struct export *x)
 		" (heap allocation functions) malloc/new/new[], --alloc-fns, etc.";
 	const struct pt_profile *p = &x->v->p;
 	const struct pt_trace *t = p->t;
-	struct strtab tab = { 0 };
+	struct pt_strtab tab = { 0 };
 	struct mtree tree[3] = { { 0 } };     /* by TREE_*: the live heap then */
 	mtree_build(x, &tab, offsetof(struct pt_site, peak_bytes), &tree[TREE_PEAK]);
 	mtree_build(x, &tab, offsetof(struct pt_site, live_bytes), &tree[TREE_END]);
 
-	struct buf cmd = { 0 };
+	struct pt_buf cmd = { 0 };
 	for (size_t i = 0; i < t->hdr.args_len; i += strlen(t->args + i) + 1) {
 		if (i)
-			buf_putc(&cmd, ' ');
+			pt_buf_putc(&cmd, ' ');
 		buf_put_clean(&cmd, t->args + i, 0, 0);
 	}
 	if (!cmd.len)
@@ -453,7 +304,7 @@ static void export_massif(struct export *x)
 	free(s);
 	mtree_free(&tree[TREE_PEAK]);
 	mtree_free(&tree[TREE_END]);
-	strtab_free(&tab);
+	pt_strtab_free(&tab);
 }
 
 /* ---- pprof ----------------------------------------------------------------- */
@@ -499,7 +350,7 @@ static void pprof_maps(struct export *x)
 	for (size_t i = 0; i < t->nmodmaps; i++)
 		if (!last || t->modmap[i].seq > last->seq)
 			last = &t->modmap[i];
-	struct buf path = { 0 };
+	struct pt_buf path = { 0 };
 	fprintf(x->f, "\nMAPPED_LIBRARIES:\n");
 	for (unsigned k = 0; last && k < last->count; k++) {
 		const struct pt_module *m = &last->mod[k];
@@ -541,8 +392,8 @@ static void export_pprof(struct export *x)
 	for (size_t i = 0; i < n; i++) {
 		if (!recorded(t, site[i]->stack))
 			continue;
-		tot[0] += field(site[i], w->n_off);
-		tot[1] += field(site[i], w->bytes_off);
+		tot[0] += pt_site_counter(site[i], w->n_off);
+		tot[1] += pt_site_counter(site[i], w->bytes_off);
 		tot[2] += site[i]->n_alloc;
 		tot[3] += site[i]->bytes_alloc;
 	}
@@ -555,8 +406,8 @@ static void export_pprof(struct export *x)
 		if (!st)
 			continue;
 		fprintf(x->f, "%6llu: %8llu [%6llu: %8llu] @",
-		        (unsigned long long)field(site[i], w->n_off),
-		        (unsigned long long)field(site[i], w->bytes_off),
+		        (unsigned long long)pt_site_counter(site[i], w->n_off),
+		        (unsigned long long)pt_site_counter(site[i], w->bytes_off),
 		        (unsigned long long)site[i]->n_alloc,
 		        (unsigned long long)site[i]->bytes_alloc);
 		for (unsigned k = 0; k < st->nframes; k++)
@@ -591,22 +442,22 @@ static int by_bytes(const void *a, const void *b)
  * stacks that come out the same (they differ in lines only) are summed. */
 static void export_folded(struct export *x)
 {
-	const struct pt_frame *fr[MAX_FRAMES];
+	const struct pt_frame *fr[PT_VIEW_MAX_FRAMES];
 	size_t n, k = 0;
 	struct pt_site **site = pt_profile_sorted(&x->v->p, x->what->bytes_off, &n);
 	struct fline *line = pt_xrealloc(NULL, n * sizeof *line);
 	for (size_t i = 0; i < n; i++) {
-		struct buf b = { 0 };
-		size_t nf = pt_view_frames(x->v, site[i]->stack, fr, MAX_FRAMES);
+		struct pt_buf b = { 0 };
+		size_t nf = pt_view_frames(x->v, site[i]->stack, fr, PT_VIEW_MAX_FRAMES);
 		for (size_t j = nf; j-- > 0;) {
 			buf_put_clean(&b, pt_sym_name(x->v->sym, fr[j]), ';', ':');
 			if (j)
-				buf_putc(&b, ';');
+				pt_buf_putc(&b, ';');
 		}
 		if (!nf)
-			buf_printf(&b, "%s", NO_STACK);
+			pt_buf_printf(&b, "%s", NO_STACK);
 		line[i].text = b.s;
-		line[i].bytes = field(site[i], x->what->bytes_off);
+		line[i].bytes = pt_site_counter(site[i], x->what->bytes_off);
 	}
 	qsort(line, n, sizeof *line, by_text);
 	for (size_t i = 0; i < n; i++) {
@@ -633,53 +484,55 @@ static void export_folded(struct export *x)
  * every function into one box per line it calls from (folded merges by
  * name alike).
  */
-static void speedscope_frame(struct buf *b, struct pt_view *v, const struct pt_frame *f)
+static void speedscope_frame(struct pt_buf *b, struct pt_view *v, const struct pt_frame *f)
 {
-	buf_printf(b, "{\"name\":");
-	buf_put_json(b, f ? pt_sym_name(v->sym, f) : NO_STACK);
+	pt_buf_printf(b, "{\"name\":");
+	const char *name = f ? pt_sym_name(v->sym, f) : NO_STACK;
+	pt_buf_json(b, name, strlen(name));
 	if (f && (f->file || f->module)) {
-		buf_printf(b, ",\"file\":");
-		buf_put_json(b, f->file ? f->file : f->module);
+		pt_buf_printf(b, ",\"file\":");
+		const char *file = f->file ? f->file : f->module;
+		pt_buf_json(b, file, strlen(file));
 	}
-	buf_putc(b, '}');
+	pt_buf_putc(b, '}');
 }
 
 static void export_speedscope(struct export *x)
 {
-	const struct pt_frame *fr[MAX_FRAMES];
+	const struct pt_frame *fr[PT_VIEW_MAX_FRAMES];
 	const struct pt_trace *t = x->v->p.t;
-	struct strtab tab = { 0 };        /* the frames, by their JSON text */
-	struct buf b = { 0 };
+	struct pt_strtab tab = { 0 };        /* the frames, by their JSON text */
+	struct pt_buf b = { 0 };
 	size_t n;
 	struct pt_site **site = pt_profile_sorted(&x->v->p, x->what->bytes_off, &n);
 	struct path *sample = pt_xrealloc(NULL, n * sizeof *sample);
 	uint64_t total = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct path *m = &sample[i];
-		size_t nf = pt_view_frames(x->v, site[i]->stack, fr, MAX_FRAMES);
-		m->bytes = field(site[i], x->what->bytes_off);
+		size_t nf = pt_view_frames(x->v, site[i]->stack, fr, PT_VIEW_MAX_FRAMES);
+		m->bytes = pt_site_counter(site[i], x->what->bytes_off);
 		m->n = nf ? (unsigned)nf : 1;
 		m->id = pt_xrealloc(NULL, m->n * sizeof *m->id);
 		for (size_t j = 0; j < m->n; j++) {   /* root first */
 			b.len = 0;
 			speedscope_frame(&b, x->v, nf ? fr[nf - 1 - j] : NULL);
-			m->id[j] = intern(&tab, b.s);
+			m->id[j] = pt_strtab_intern(&tab, b.s);
 		}
 		total += m->bytes;
 	}
 	free(site);
 
 	b.len = 0;
-	buf_put_json(&b, t->exe);
+	pt_buf_json(&b, t->exe, strlen(t->exe));
 	fprintf(x->f, "{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\",\n"
 	        "\"name\":%s,\n\"exporter\":\"pooltrace %s\",\n\"activeProfileIndex\":0,\n"
 	        "\"shared\":{\"frames\":[", b.s, PT_VERSION);
 	for (size_t i = 0; i < tab.n; i++)
 		fprintf(x->f, "%s\n%s", i ? "," : "", tab.str[i]);
-	struct buf name = { 0 };
-	buf_printf(&name, "%s bytes: %s", x->what->name, t->exe);
+	struct pt_buf name = { 0 };
+	pt_buf_printf(&name, "%s bytes: %s", x->what->name, t->exe);
 	b.len = 0;
-	buf_put_json(&b, name.s);
+	pt_buf_json(&b, name.s, name.len);
 	free(name.s);
 	fprintf(x->f, "]},\n\"profiles\":[{\"type\":\"sampled\",\"name\":%s,\"unit\":\"bytes\","
 	        "\"startValue\":0,\"endValue\":%llu,\n\"samples\":[", b.s,
@@ -698,7 +551,7 @@ static void export_speedscope(struct export *x)
 		free(sample[i].id);
 	free(sample);
 	free(b.s);
-	strtab_free(&tab);
+	pt_strtab_free(&tab);
 }
 
 /* ---- the command ------------------------------------------------------------ */
@@ -729,30 +582,6 @@ static const struct what *find_what(const char *name)
 	return NULL;
 }
 
-/*
- * Flush and close the output; 0, or 2 after one error line.  A regular
- * file is then removed (half a profile is no use); a device such as
- * /dev/full is left alone.
- */
-static int finish(FILE *f, const char *out)
-{
-	struct stat st;
-	int regular = f != stdout && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
-	int bad = fflush(f) != 0 || ferror(f);
-	int err = errno ? errno : EIO;
-	if (f != stdout && fclose(f) != 0 && !bad) {
-		bad = 1;
-		err = errno;
-	}
-	if (!bad)
-		return 0;
-	fprintf(stderr, "pooltrace: cannot write %s: %s\n", f == stdout ? "standard output" : out,
-	        strerror(err));
-	if (regular)
-		unlink(out);
-	return 2;
-}
-
 int pt_cmd_export(int argc, char **argv)
 {
 	const struct format *fmt = NULL;
@@ -760,7 +589,11 @@ int pt_cmd_export(int argc, char **argv)
 	const char *out = NULL, *path = NULL;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (strcmp(a, "--format") == 0) {
+		int rc = pt_opt_output("export", argc, argv, &i, &out);
+		if (rc >= 0) {
+			if (rc)
+				return rc;
+		} else if (strcmp(a, "--format") == 0) {
 			fmt = find_format(v);
 			if (!fmt)
 				return pt_usage_error("export: --format needs massif, pprof, "
@@ -774,24 +607,15 @@ int pt_cmd_export(int argc, char **argv)
 				                      "allocated or temporary, not '%s'",
 				                      v ? v : "");
 			i++;
-		} else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
-			if (!v)
-				return pt_usage_error("export: %s needs a file name", a);
-			out = v;
-			i++;
-		} else if (a[0] == '-' && a[1]) {
-			return pt_usage_error("export: unknown option %s", a);
-		} else if (path) {
-			return pt_usage_error("export: one trace at a time (%s)", a);
-		} else {
-			path = a;
+		} else if ((rc = pt_opt_trace("export", a, &path, 1))) {
+			return rc;
 		}
 	}
 	if (!fmt)
 		return pt_usage_error("export: --format massif|pprof|folded|speedscope "
 		                      "is required");
 	if (!path)
-		return pt_usage_error("export: no trace file given");
+		return pt_opt_no_trace("export");
 	if (fmt->write == export_massif && what != &whats[0])
 		return pt_usage_error("export: massif has the live heap at the peak and at the "
 		                      "end; --what %s does not apply", what->name);
@@ -800,19 +624,16 @@ int pt_cmd_export(int argc, char **argv)
 	int rc = pt_view_open(&v, path);
 	if (rc)
 		return rc;
-	FILE *f = stdout;
-	if (out && strcmp(out, "-") != 0) {
-		f = fopen(out, "w");
-		if (!f) {
-			fprintf(stderr, "pooltrace: cannot write %s: %s\n", out, strerror(errno));
-			pt_view_close(&v);
-			return 2;
-		}
+	if (out && strcmp(out, "-") == 0)
+		out = NULL;
+	FILE *f = pt_output_open(out);
+	if (!f) {
+		pt_view_close(&v);
+		return 2;
 	}
 	struct export x = { .f = f, .v = &v, .what = what };
-	errno = 0;
 	fmt->write(&x);
-	rc = finish(f, out);
+	rc = pt_output_close(f, out);
 	pt_view_close(&v);
 	return rc;
 }

@@ -1,13 +1,10 @@
 /*
- * report.h - what the report commands share: a loaded, symbolized trace,
- * number formatting, stacks as text.
- *
- *   text.c     report, leaks, frag, diff
- *   export.c   export --format massif|pprof|folded|speedscope
- *   html.c     html
+ * view.h - a loaded trace with its symbolizer, and how the reports print
+ * what is in it: stacks, sizes, counts, the heading of a text report.
+ * What the report commands (cmd_*.c) share.
  */
-#ifndef POOLTRACE_REPORT_H
-#define POOLTRACE_REPORT_H
+#ifndef POOLTRACE_VIEW_H
+#define POOLTRACE_VIEW_H
 
 #include <stdio.h>
 
@@ -29,6 +26,9 @@ struct pt_view {
 int pt_view_open(struct pt_view *v, const char *path);
 void pt_view_close(struct pt_view *v);
 
+/* The most frames a stack can have once inlined calls are expanded. */
+#define PT_VIEW_MAX_FRAMES (PT_TRACE_MAX_DEPTH * 4)
+
 /*
  * The frames of stack id, innermost first, symbolized (inlined calls
  * expanded), frames inside libpooltrace itself and the allocation
@@ -43,20 +43,30 @@ size_t pt_view_frames(struct pt_view *v, uint32_t stack, const struct pt_frame *
 void pt_print_stack(FILE *f, struct pt_view *v, uint32_t stack, unsigned max_frames,
                     const char *indent);
 
+/* The first lines of a text report: "pooltrace CMD: TRACE", the program
+ * and its arguments, its pid, how it was recorded, how long it ran and how
+ * it ended. */
+void pt_print_heading(FILE *f, const char *cmd, const struct pt_view *v);
+
 /* Human units: "1.5 MiB", "812 B"; into buf, returned. */
 const char *pt_fmt_bytes(char *buf, size_t cap, uint64_t bytes);
 /* Thousands separated: "1,234,567". */
 const char *pt_fmt_count(char *buf, size_t cap, uint64_t n);
 
-/* Commands: argc/argv after the command name; exit status. */
-int pt_cmd_report(int argc, char **argv);
-int pt_cmd_leaks(int argc, char **argv);
-int pt_cmd_frag(int argc, char **argv);
-int pt_cmd_diff(int argc, char **argv);
-int pt_cmd_export(int argc, char **argv);
-int pt_cmd_html(int argc, char **argv);
+/* The same as printf arguments, each in a buffer of its own that lives
+ * until the end of the enclosing block. */
+#define PT_B(x) pt_fmt_bytes((char[32]){ 0 }, 32, (x))
+#define PT_N(x) pt_fmt_count((char[32]){ 0 }, 32, (x))
 
-/* A one-line usage error on stderr; returns 1. */
-int pt_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* a as a percentage of b; 0 when b is */
+static inline double pt_pct(uint64_t a, uint64_t b)
+{
+	return b ? 100.0 * (double)a / (double)b : 0.0;
+}
+
+static inline const char *pt_plural(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
 
 #endif

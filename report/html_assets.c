@@ -1,0 +1,37 @@
+/*
+ * html_assets.c - the files of report/html/ inside the pooltrace binary
+ * (html.h), put there by the assembler's .incbin: no tool beyond the
+ * compiler, and no copy of the files in C.  The path is relative to the
+ * directory the compiler runs in, the top of the tree; the Makefile lists
+ * the files as prerequisites, so that editing one rebuilds.
+ */
+#include "html.h"
+
+#ifndef PT_HTML_DIR
+#define PT_HTML_DIR "report/html"
+#endif
+
+/* The bytes of FILE between the symbols NAME_start and NAME_end, read-only,
+ * hidden; a NUL after them, so that the text can never run on. */
+#define EMBED(name, file)                                                    \
+	__asm__(".pushsection .rodata\n"                                      \
+	        ".globl " #name "_start\n"                                    \
+	        ".hidden " #name "_start\n"                                   \
+	        ".type " #name "_start, @object\n"                            \
+	        #name "_start:\n"                                             \
+	        ".incbin \"" PT_HTML_DIR "/" file "\"\n"                      \
+	        ".globl " #name "_end\n"                                      \
+	        ".hidden " #name "_end\n"                                     \
+	        #name "_end:\n"                                               \
+	        ".byte 0\n"                                                   \
+	        ".size " #name "_start, . - " #name "_start\n"                \
+	        ".popsection\n");                                             \
+	extern const char name##_start[], name##_end[]
+
+EMBED(pt_page_html, "page.html");
+EMBED(pt_style_css, "style.css");
+EMBED(pt_app_js, "app.js");
+
+const struct pt_html_file pt_html_page = { pt_page_html_start, pt_page_html_end };
+const struct pt_html_file pt_html_style = { pt_style_css_start, pt_style_css_end };
+const struct pt_html_file pt_html_app = { pt_app_js_start, pt_app_js_end };
