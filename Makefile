@@ -29,7 +29,8 @@ B       := build
 VERSION := $(shell sed -n 's/^\#define POOLTRACE_VERSION "\(.*\)"/\1/p' preload/pooltrace.h)
 BINDIR  ?= $(PREFIX)/bin
 
-WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter \
+           -Werror=implicit-function-declaration
 # the allocator must never let the compiler turn its own code into malloc calls
 NOBUILTIN := -fno-builtin-malloc -fno-builtin-calloc -fno-builtin-realloc -fno-builtin-free
 BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -fPIC -pthread $(NOBUILTIN) $(CFLAGS)
@@ -129,10 +130,11 @@ $(B)/tests/test_preload: tests/test_preload.c tests/testutil.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -Ipreload -Iallocator -o $@ $< -lcmocka -ldl
 
-$(B)/tests/test_recorder: tests/test_recorder.c report/trace_read.c report/trace_read.h \
-                          preload/trace_format.h tests/testutil.h
+$(B)/tests/test_recorder: tests/test_recorder.c report/trace_read.c report/util.c \
+                          $(REPORT_HDR) tests/testutil.h
 	@mkdir -p $(@D)
-	$(CC) $(REPORT_CFLAGS) -o $@ tests/test_recorder.c report/trace_read.c -lcmocka -lzstd -lm
+	$(CC) $(REPORT_CFLAGS) -o $@ tests/test_recorder.c report/trace_read.c report/util.c \
+	    -lcmocka -lzstd -lm
 
 $(B)/tests/test_symbolize: tests/test_symbolize.c report/symbolize.c report/util.c \
                            report/trace_read.c $(REPORT_HDR)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "profile.h"
+#include "util.h"
 
 
 struct loader {

@@ -19,6 +19,7 @@
 #include <zstd.h>
 
 #include "trace_read.h"
+#include "util.h"
 
 struct pt_chunk_index {
 	uint64_t off;             /* of the payload */
@@ -29,38 +30,6 @@ struct loaded {                /* a decoded chunk waiting in the heap */
 	struct pt_event *ev;
 	size_t n, next;
 };
-
-/* Out of memory ends the report tool: one line, status 2. */
-static void out_of_memory(void)
-{
-	fprintf(stderr, "pooltrace: out of memory\n");
-	exit(2);
-}
-
-void *pt_xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-	if (!p)
-		out_of_memory();
-	return p;
-}
-
-void *pt_xcalloc(size_t n, size_t sz)
-{
-	void *p = calloc(n ? n : 1, sz ? sz : 1);
-	if (!p)
-		out_of_memory();
-	return p;
-}
-
-void *pt_xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (!p)
-		out_of_memory();
-	return p;
-}
-
 
 static void set_stop(struct pt_trace *t, const char *fmt, ...)
 {

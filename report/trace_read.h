@@ -175,12 +175,6 @@ const struct pt_module *pt_trace_module(const struct pt_trace *t, unsigned gen,
 
 const char *pt_record_name(unsigned type);
 
-/* malloc, calloc and realloc for the report tool: out of memory prints one
- * line and exits with status 2.  A size of 0 allocates one byte. */
-void *pt_xmalloc(size_t n);
-void *pt_xcalloc(size_t n, size_t sz);
-void *pt_xrealloc(void *p, size_t n);
-
 /* Index the segments of m (sorted, for pt_trace_module); the reader does
  * it for every map it reads, a program that builds a map calls it. */
 void pt_modmap_index(struct pt_modmap *m);

@@ -9,6 +9,37 @@
 
 #include "util.h"
 
+/* Out of memory ends the report tool: one line, status 2. */
+static void out_of_memory(void)
+{
+	fprintf(stderr, "pooltrace: out of memory\n");
+	exit(2);
+}
+
+void *pt_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		out_of_memory();
+	return p;
+}
+
+void *pt_xcalloc(size_t n, size_t sz)
+{
+	void *p = calloc(n ? n : 1, sz ? sz : 1);
+	if (!p)
+		out_of_memory();
+	return p;
+}
+
+void *pt_xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		out_of_memory();
+	return p;
+}
+
 char *pt_xstrdup(const char *s)
 {
 	size_t len = strlen(s) + 1;

@@ -12,9 +12,7 @@
 /* ---- allocation ---------------------------------------------------------------
  * malloc, calloc, realloc and strdup for the report tool: out of memory
  * prints one line and exits with status 2.  A size of 0 allocates one
- * byte.  pt_xmalloc, pt_xcalloc and pt_xrealloc are defined in
- * trace_read.c (the trace reader is also linked on its own, by the
- * recorder's test); pt_xstrdup in util.c. */
+ * byte. */
 void *pt_xmalloc(size_t n);
 void *pt_xcalloc(size_t n, size_t sz);
 void *pt_xrealloc(void *p, size_t n);
