@@ -19,6 +19,7 @@
 #include "../allocator/fastpath.h"
 #include "addrmap.h"
 #include "heapscan.h"
+#include "libc_sym.h"
 #include "rec_internal.h"
 
 #define SHADOW_SIZE (PT_REGION_SIZE / 8 * sizeof(uint32_t))
@@ -123,17 +124,25 @@ size_t pt__rlive_blocks(struct hs_block *b, size_t cap, uint32_t ninfo)
 					continue;
 				if (b && n < cap)
 					b[n] = (struct hs_block){ a, pt__rec_infos[id].size, id,
-					                          HS_UNSEEN };
+					                          HS_UNSEEN, 0 };
 				n++;
 			}
 		}
 	}
 	for (size_t i = 0; i < L.map.cap; i++) {
 		uint32_t id = L.map.val[i];
-		if (!L.map.key[i] || !id || id >= ninfo)
+		uintptr_t p = L.map.key[i];
+		if (!p || !id || id >= ninfo)
 			continue;
-		if (b && n < cap)
-			b[n] = (struct hs_block){ L.map.key[i], pt__rec_infos[id].size, id, HS_UNSEEN };
+		if (b && n < cap) {
+			b[n] = (struct hs_block){ p, pt__rec_infos[id].size, id, HS_UNSEEN, 0 };
+			/* a block of glibc's: the next chunk's header begins 8 bytes
+			 * before its usable end, and glibc's top pointer, bins and
+			 * free chunks point there, into this block */
+			size_t usable = pt__class_of(p) ? 0 : pt__libc_usable_size((void *)p);
+			if (usable >= 8)
+				b[n].skip = usable - 8;
+		}
 		n++;
 	}
 	return b && n > cap ? cap : n;
