@@ -16,6 +16,7 @@
 
 struct lookup {
 	const char *soname, *symbol;
+	unsigned type;            /* STT_FUNC, STT_OBJECT */
 	void *result;
 };
 
@@ -32,7 +33,7 @@ static uintptr_t rebase(uintptr_t v, uintptr_t base)
 	return v < base ? v + base : v;
 }
 
-static void *lookup_in(const struct dl_phdr_info *info, const char *symbol)
+static void *lookup_in(const struct dl_phdr_info *info, const char *symbol, unsigned type)
 {
 	const ElfW(Dyn) *dyn = NULL;
 	for (int i = 0; i < info->dlpi_phnum; i++)
@@ -70,7 +71,7 @@ static void *lookup_in(const struct dl_phdr_info *info, const char *symbol)
 		uint32_t h2 = chain[i - symoffset];
 		const ElfW(Sym) *s = &symtab[i];
 		if ((h | 1) == (h2 | 1) && s->st_value && s->st_shndx != SHN_UNDEF &&
-		    ELF64_ST_TYPE(s->st_info) == STT_FUNC &&
+		    ELF64_ST_TYPE(s->st_info) == type &&
 		    strcmp(strtab + s->st_name, symbol) == 0)
 			return (void *)(info->dlpi_addr + s->st_value);
 		if (h2 & 1)
@@ -90,13 +91,20 @@ static int visit(struct dl_phdr_info *info, size_t size, void *arg)
 	(void)size;
 	if (!info->dlpi_name || !ends_with(info->dlpi_name, l->soname))
 		return 0;
-	l->result = lookup_in(info, l->symbol);
+	l->result = lookup_in(info, l->symbol, l->type);
 	return l->result != NULL;
 }
 
 void *pt__elf_lookup(const char *soname, const char *symbol)
 {
-	struct lookup l = { soname, symbol, NULL };
+	struct lookup l = { soname, symbol, STT_FUNC, NULL };
+	dl_iterate_phdr(visit, &l);
+	return l.result;
+}
+
+void *pt__elf_lookup_object(const char *soname, const char *symbol)
+{
+	struct lookup l = { soname, symbol, STT_OBJECT, NULL };
 	dl_iterate_phdr(visit, &l);
 	return l.result;
 }

@@ -44,4 +44,7 @@ PT_HIDDEN struct mallinfo2 pt__libc_mallinfo2(void);
  */
 PT_HIDDEN void *pt__elf_lookup(const char *soname, const char *symbol);
 
+/* The same for a data symbol (STT_OBJECT). */
+PT_HIDDEN void *pt__elf_lookup_object(const char *soname, const char *symbol);
+
 #endif

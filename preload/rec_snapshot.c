@@ -31,6 +31,7 @@ static struct {
 	/* the snapshot thread */
 	pthread_t thread;
 	int started;
+	pid_t tid;
 	atomic_int stop;
 	atomic_int wake;           /* a futex word */
 	unsigned nperiodic;
@@ -337,6 +338,11 @@ int pt__rsnap_thread_started(void)
 	return S.started;
 }
 
+pid_t pt__rsnap_thread_tid(void)
+{
+	return __atomic_load_n(&S.tid, __ATOMIC_ACQUIRE);
+}
+
 static long strtol_(const char *s)
 {
 	long v = 0;
@@ -375,6 +381,7 @@ static int only_thread_left(void)
 static void *thread_main(void *arg)
 {
 	pt__inside = 1;   /* nothing this thread allocates is the host's */
+	__atomic_store_n(&S.tid, pt__gettid(), __ATOMIC_RELEASE);
 	uint64_t period = (uint64_t)pt__opt.interval_ms * 1000000u;
 	uint64_t next = pt__now_ns(CLOCK_MONOTONIC) + period;
 	while (!atomic_load(&S.stop)) {
@@ -397,8 +404,12 @@ static void *thread_main(void *arg)
 		next += period;
 		if (next < pt__now_ns(CLOCK_MONOTONIC))
 			next = pt__now_ns(CLOCK_MONOTONIC) + period;   /* fell behind: skip */
-		if (only_thread_left())
-			exit(0);   /* what the last thread's pthread_exit would do */
+		if (only_thread_left()) {
+			/* what the last thread's pthread_exit would do; the exit
+			 * handlers run here, as the program's */
+			pt__inside = 0;
+			exit(0);
+		}
 		pt__rbuf_flush_all(0, 0);
 		if (pt__rfile_created())
 			pt__rfile_modules_refresh();

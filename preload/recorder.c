@@ -118,16 +118,27 @@ void pt__rec_init(void)
 	pt__rhooks_select();
 	start_clock();
 	pt__modules_find_self();   /* our frames are dropped from stacks */
+	pt__leak_scan_init();
 	pt__inside--;
 	pt__rec_on = 1;
 	signals_install();
 	pt__rsnap_start();
 }
 
-void pt__rec_fini(void)
+/*
+ * The end of the trace: the last events, the exit scan, the exit snapshot
+ * and the END record.  A thread interrupted inside the recorder (a signal
+ * handler that ends the process) may hold its locks: only what can be
+ * flushed without waiting is written then.
+ */
+static void finish(int code)
 {
 	if (!pt__rec_on)
 		return;
+	if (pt__inside) {
+		pt__rbuf_flush_all(1, 1);
+		return;
+	}
 	pt__inside++;
 	pt__rsnap_stop();
 	struct pt_rec_thread *t = pt__rec_self;
@@ -138,10 +149,20 @@ void pt__rec_fini(void)
 		pt__leak_scan();
 	pt__rsnap_take(PT_SNAP_EXIT);
 	pt__rfile_lock();
-	write_end_locked(PT_END_EXIT, 0);
+	write_end_locked(PT_END_EXIT, code);
 	pt__rfile_unlock();
 	pt__rec_on = 0;   /* what is freed after this is not part of the trace */
 	pt__inside--;
+}
+
+void pt__rec_fini(void)
+{
+	finish(0);
+}
+
+void pt__rec_exit(int status)
+{
+	finish(status);
 }
 
 /* fork: every lock of the recorder, in their order (common.h) */
