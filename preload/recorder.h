@@ -53,6 +53,8 @@ PT_HIDDEN extern __thread struct pt_rec_hot *pt__rec_tl __attribute__((tls_model
 PT_HIDDEN void pt__rec_init(void);
 /* The destructor: final snapshot, flush of every buffer, the end record. */
 PT_HIDDEN void pt__rec_fini(void);
+/* The same for _exit(status), which runs no destructor. */
+PT_HIDDEN void pt__rec_exit(int status);
 
 /* realloc: the sequence number and old's info are taken before the call
  * (old may be freed inside it), the event written after it with the result. */
