@@ -53,7 +53,7 @@ UNIT_BINS   := $(UNIT_TESTS:%=$(B)/tests/%)
 TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress $(B)/tests/test_recorder \
                $(B)/tests/test_symbolize $(B)/tests/test_report_util \
                $(B)/tests/rec_prog $(B)/tests/rec_lib.so $(B)/tests/leak_prog \
-               $(B)/tests/cxx_prog $(B)/tests/debug_prog
+               $(B)/tests/cxx_prog $(B)/tests/debug_prog $(B)/tests/temp_prog
 UNWIND_PROGS := $(B)/tests/unwind_prog $(B)/tests/unwind_prog_exc $(B)/tests/unwind_cxx \
                 $(B)/tests/unwind_plugin.so
 EDGE_PROGS  := $(B)/tests/edge_prog
@@ -154,6 +154,10 @@ $(B)/tests/rec_prog: tests/rec_prog.c
 
 # report tests: -O0 keeps every function's frame and line as written
 $(B)/tests/leak_prog: tests/leak_prog.c
+	@mkdir -p $(@D)
+	$(CC) -O0 -g -o $@ $<
+
+$(B)/tests/temp_prog: tests/temp_prog.c
 	@mkdir -p $(@D)
 	$(CC) -O0 -g -o $@ $<
 

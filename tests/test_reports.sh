@@ -35,6 +35,15 @@ golden() {   # golden NAME: stdin against tests/golden/NAME
 	fail "leak_prog under pooltrace run: exit $? ($(cat "$T/run.err"))"
 
 "$PT" leaks --frames 2 "$T/leak.trace" | golden leaks.txt
+
+# temporaries by heaptrack's rule (tests/temp_prog.c knows its count)
+"$PT" run -o "$T/temp.trace" -- "$B/tests/temp_prog" 2> "$T/run.err" ||
+	fail "temp_prog under pooltrace run: exit $? ($(cat "$T/run.err"))"
+if "$PT" report "$T/temp.trace" | grep -q "^temporary:  1,326 allocations"; then
+	pass "temporaries counted by heaptrack's rule"
+else
+	fail "temp_prog: want 1,326 temporaries: $("$PT" report "$T/temp.trace" | grep '^temporary')"
+fi
 "$PT" report --frames 2 "$T/leak.trace" | golden report.txt
 
 # --fail-on-leak: 1 with lost blocks; 0 once they are all suppressed
