@@ -26,6 +26,9 @@ struct pt_heap pt__empty_heap = {
 __thread struct pt_heap *pt__tl_heap
 	__attribute__((tls_model("initial-exec"))) = &pt__empty_heap;
 static __thread uint8_t tl_dead __attribute__((tls_model("initial-exec")));
+__thread uint8_t pt__tl_locked __attribute__((tls_model("initial-exec")));
+/* What this thread's pt_fork_prepare did: 1 if it took pt__g.lock. */
+static __thread uint8_t tl_fork_locked __attribute__((tls_model("initial-exec")));
 
 static struct pt_config configured = { .align = 16, .tcache = 0 };
 static int configured_set;
@@ -60,7 +63,7 @@ void pt__sizeclass_build(unsigned align, uint8_t *table, uint16_t *class_size,
 
 void pt__init_slow(void)
 {
-	pthread_mutex_lock(&pt__g.lock);
+	pt__lock();
 	if (!atomic_load_explicit(&pt__g.initialised, memory_order_relaxed)) {
 		struct pt_config cfg = configured;
 		if (!configured_set && pt_config_hook)
@@ -81,7 +84,7 @@ void pt__init_slow(void)
 		pt__g.key_ok = pthread_key_create(&pt__g.key, heap_done) == 0;
 		atomic_store_explicit(&pt__g.initialised, 1, memory_order_release);
 	}
-	pthread_mutex_unlock(&pt__g.lock);
+	pt__unlock();
 }
 
 static inline void ensure_init(void)
@@ -93,14 +96,14 @@ static inline void ensure_init(void)
 int pt_configure(const struct pt_config *cfg)
 {
 	int r = 0;
-	pthread_mutex_lock(&pt__g.lock);
+	pt__lock();
 	if (atomic_load_explicit(&pt__g.initialised, memory_order_relaxed)) {
 		r = EBUSY;
 	} else {
 		configured = *cfg;
 		configured_set = 1;
 	}
-	pthread_mutex_unlock(&pt__g.lock);
+	pt__unlock();
 	return r;   /* applied at the first use */
 }
 
@@ -197,10 +200,10 @@ static void avail_unlink(struct pt_heap *h, struct pt_pool *p)
 static void give_pool(struct pt_pool *p, bool locked)
 {
 	if (!locked)
-		pthread_mutex_lock(&pt__g.lock);
+		pt__lock();
 	pt__arena_give_pool_unlocked(p);
 	if (!locked)
-		pthread_mutex_unlock(&pt__g.lock);
+		pt__unlock();
 }
 
 /*
@@ -212,7 +215,9 @@ static void retire_empty(struct pt_heap *h, struct pt_pool *p, bool locked)
 	bool gone = atomic_load_explicit(&h->abandoned, memory_order_relaxed);
 	pt_assert(!p->pinned && p->nused == 0);
 	avail_unlink(h, p);
-	if (!gone && h->nempty < PT_HEAP_EMPTY_CACHE) {
+	/* a handler that interrupted this thread under the lock keeps the
+	 * pool (over the cache's size) rather than wait for the lock */
+	if (!gone && (h->nempty < PT_HEAP_EMPTY_CACHE || (!locked && pt__tl_locked))) {
 		p->state = PT_POOL_EMPTY;
 		p->next = h->empty;
 		h->empty = p;
@@ -288,9 +293,11 @@ static struct pt_pool *pool_for_class(struct pt_heap *h, unsigned c)
 		p->free = NULL;      /* carve afresh: blocks in address order */
 		p->ncarved = 0;
 	} else {
-		pthread_mutex_lock(&pt__g.lock);
+		if (pt__tl_locked)
+			return NULL;   /* a handler interrupted this thread under the lock */
+		pt__lock();
 		p = pt__arena_take_pool_unlocked();
-		pthread_mutex_unlock(&pt__g.lock);
+		pt__unlock();
 		if (!p)
 			return NULL;
 		p->owner = h;
@@ -311,10 +318,10 @@ static struct pt_heap *heap_acquire(void)
 {
 	struct pt_heap *h;
 
-	if (tl_dead)
+	if (tl_dead || pt__tl_locked)
 		return NULL;
 	ensure_init();
-	pthread_mutex_lock(&pt__g.lock);
+	pt__lock();
 	h = pt__g.abandoned;
 	if (h) {
 		pt__g.abandoned = h->abandoned_next;
@@ -337,7 +344,7 @@ static struct pt_heap *heap_acquire(void)
 			pt__g.nheaps++;
 		}
 	}
-	pthread_mutex_unlock(&pt__g.lock);
+	pt__unlock();
 	if (!h)
 		return NULL;
 	pt_assert(pt__heap_valid(h));
@@ -411,9 +418,9 @@ static void heap_done(void *arg)
 		pt__tl_heap = &pt__empty_heap;
 	}
 	tl_dead = 1;
-	pthread_mutex_lock(&pt__g.lock);
+	pt__lock();
 	heap_abandon_unlocked(h);
-	pthread_mutex_unlock(&pt__g.lock);
+	pt__unlock();
 }
 
 void pt_thread_exit(void)
@@ -430,13 +437,13 @@ void pt_thread_exit(void)
 
 /* ---- slow paths --------------------------------------------------------- */
 
+/* NULL, errno untouched, when no pool can serve (the caller says ENOMEM or
+ * asks glibc, whose success must not leave an errno behind). */
 void *pt__alloc_slow(size_t n)
 {
 	struct pt_heap *h = pt__tl_heap;
-	if (h == &pt__empty_heap && !(h = heap_acquire())) {
-		errno = ENOMEM;
+	if (h == &pt__empty_heap && !(h = heap_acquire()))
 		return NULL;
-	}
 	unsigned c = pt__size2class[n];   /* the table may have just been built */
 	pt_assert_every(256, pt__heap_valid(h));
 	if (atomic_load_explicit(&h->pending, memory_order_relaxed))
@@ -458,10 +465,8 @@ void *pt__alloc_slow(size_t n)
 		p->nused |= PT_NUSED_FULL;
 	}
 	p = pool_for_class(h, c);
-	if (!p) {
-		errno = ENOMEM;
+	if (!p)
 		return NULL;
-	}
 	if (!p->free)
 		carve(p);
 pop:;
@@ -492,13 +497,13 @@ static void free_remote(struct pt_pool *p, struct pt_block *b)
 		p->pending_next = head;
 	} while (!atomic_compare_exchange_weak(&h->pending, &head, p));   /* seq_cst */
 
-	if (PT_UNLIKELY(atomic_load(&h->abandoned) == 1)) {
+	if (PT_UNLIKELY(atomic_load(&h->abandoned) == 1) && !pt__tl_locked) {
 		/* no owner thread will collect: do it here (never for a fork
 		 * orphan, whose lists may be half-updated) */
-		pthread_mutex_lock(&pt__g.lock);
+		pt__lock();
 		if (atomic_load(&h->abandoned) == 1)
 			heap_collect(h, true);
-		pthread_mutex_unlock(&pt__g.lock);
+		pt__unlock();
 	}
 }
 
@@ -529,7 +534,10 @@ void *pt_alloc(size_t n)
 		errno = ENOMEM;
 		return NULL;
 	}
-	return pt__alloc_inline(n);
+	void *p = pt__alloc_inline(n);
+	if (!p)
+		errno = ENOMEM;
+	return p;
 }
 
 void *pt_alloc_aligned(size_t align, size_t n)
@@ -546,7 +554,10 @@ void *pt_alloc_aligned(size_t align, size_t n)
 	}
 	/* every class size is a multiple of 8; for align >= 16 the class of a
 	 * multiple of align is exactly s in both modes, so blocks are aligned */
-	return pt__alloc_inline(s);
+	void *p = pt__alloc_inline(s);
+	if (!p)
+		errno = ENOMEM;
+	return p;
 }
 
 bool pt_owns(const void *p)
@@ -565,27 +576,58 @@ size_t pt_block_size(const void *p)
 	return v ? pt__g.class_size[v - 1] : 0;
 }
 
-/* ---- fork --------------------------------------------------------------- */
+/* ---- fork ------------------------------------------------------------- */
 
+/*
+ * Is the process single-threaded, as glibc's fork sees it?  glibc (2.32 and
+ * later) exports the flag it tests; without it, assume threads.
+ */
+extern char __libc_single_threaded __attribute__((weak));
+
+static bool single_threaded(void)
+{
+	return &__libc_single_threaded != NULL && __libc_single_threaded;
+}
+
+/*
+ * Take pt__g.lock across fork, unless the process is single-threaded (no
+ * other thread can be inside the allocator: glibc's fork takes no malloc
+ * lock then either, which is what makes fork from a signal handler work) or
+ * this thread already holds it (fork from a handler that interrupted it
+ * under the lock: nobody else holds it, so the state is this thread's).
+ * Also the lock of the recorder's leak scan, hence "this thread's" flag.
+ */
 void pt_fork_prepare(void)
 {
-	pthread_mutex_lock(&pt__g.lock);
+	tl_fork_locked = !single_threaded() && !pt__tl_locked;
+	if (tl_fork_locked)
+		pt__lock();
 }
 
 void pt_fork_parent(void)
 {
-	pthread_mutex_unlock(&pt__g.lock);
+	if (tl_fork_locked) {
+		tl_fork_locked = 0;
+		pt__unlock();
+	}
 }
 
 /*
  * In the child only the forking thread survives.  The heaps of the others
  * may have been caught halfway through an update: they become fork orphans,
  * never adopted nor collected (see internal.h).  Heaps that were already
- * abandoned were left consistent, under the lock, and stay adoptable.
+ * abandoned were left consistent, under the lock, and stay adoptable.  A
+ * lock that prepare did not take is left as it is: free, or held by the
+ * frame this thread's signal handler interrupted, which releases it if the
+ * handler returns.
  */
 void pt_fork_child(void)
 {
-	pthread_mutex_init(&pt__g.lock, NULL);
+	if (tl_fork_locked) {
+		tl_fork_locked = 0;
+		pthread_mutex_init(&pt__g.lock, NULL);
+		pt__tl_locked = 0;
+	}
 	for (struct pt_heap *h = pt__g.heaps; h; h = h->all_next)
 		if (h != pt__tl_heap && !atomic_load(&h->abandoned))
 			atomic_store(&h->abandoned, 2);

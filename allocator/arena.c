@@ -19,9 +19,9 @@ uint8_t pt__region_cls[PT_REGION_POOLS];
 
 void pt_test_region_limit(size_t n)
 {
-	pthread_mutex_lock(&pt__g.lock);
+	pt__lock();
 	pt__g.region_limit = n < PT_REGION_ARENAS ? n : PT_REGION_ARENAS;
-	pthread_mutex_unlock(&pt__g.lock);
+	pt__unlock();
 }
 
 /* Reserve the region (at initialisation).  Without it, every arena is a

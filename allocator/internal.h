@@ -93,9 +93,24 @@
  * moment of the fork and never grows.  The forking thread's own heap and the
  * arenas (pt__g.lock is held across fork) are consistent and stay in use.
  *
+ * Signals and fork: pt__g.lock is taken across fork only when it protects
+ * something, as glibc takes its malloc locks: not in a single-threaded
+ * process (glibc's __libc_single_threaded: nobody else can hold it), and not
+ * when this thread already holds it (pt__tl_locked, set around every
+ * acquisition: a fork from a signal handler that interrupted this thread
+ * under the lock; no other thread can hold it then).  The state the child
+ * gets is then the one the interrupted call left, as under glibc.  A lock
+ * that prepare did not take is not reset in the child: the interrupted
+ * frame releases it if the handler returns.  Meanwhile the slow paths never
+ * wait for a lock this thread holds: a handler's malloc that needs a pool
+ * from the arenas returns NULL (the preload asks glibc), and a free that
+ * empties a pool keeps it in the heap's cache.
+ *
  * Locking: one mutex (pt__lock) for arenas, the radix map writes, heap
  * creation/abandonment and the stats walk.  malloc and free never take it on
- * their fast paths.  Lock order for fork: pt__lock is the only lock here.
+ * their fast paths.  Lock order for fork: pt__lock is the only lock here and
+ * the innermost of the process's (the preload takes stdio's list lock and
+ * its own locks before it, as glibc's fork does).
  */
 #ifndef POOLTRACE_ALLOC_INTERNAL_H
 #define POOLTRACE_ALLOC_INTERNAL_H
@@ -237,6 +252,28 @@ struct pt_global {
 };
 
 PT_HIDDEN extern struct pt_global pt__g;
+/* Nonzero while this thread holds (or is about to take) pt__g.lock: a
+ * signal handler that interrupted it must not wait for the lock (see
+ * "Signals and fork" above). */
+PT_HIDDEN extern __thread uint8_t pt__tl_locked
+	__attribute__((tls_model("initial-exec")));
+
+/* pt__g.lock, with this thread's mark set before the wait and cleared after
+ * the release, so that a handler on this thread never sees it unmarked while
+ * it is held. */
+static inline void pt__lock(void)
+{
+	pt__tl_locked = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	pthread_mutex_lock(&pt__g.lock);
+}
+
+static inline void pt__unlock(void)
+{
+	pthread_mutex_unlock(&pt__g.lock);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	pt__tl_locked = 0;
+}
 PT_HIDDEN extern uint8_t pt__size2class[PT_SMALL_MAX + 1];
 PT_HIDDEN extern struct pt_pool pt__sentinel_pool;
 PT_HIDDEN extern struct pt_heap pt__empty_heap;

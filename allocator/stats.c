@@ -72,7 +72,7 @@ void pt_stats_get(struct pt_stats *st)
 	memset(st, 0, sizeof *st);
 	if (!atomic_load(&pt__g.initialised))
 		pt__init_slow();
-	pthread_mutex_lock(&pt__g.lock);
+	pt__lock();
 	st->align = pt__g.align;
 	st->nclasses = pt__g.nclasses;
 	for (unsigned c = 0; c < pt__g.nclasses; c++) {
@@ -102,7 +102,7 @@ void pt_stats_get(struct pt_stats *st)
 	st->arenas_highwater = pt__g.arenas_highwater;
 	st->arenas_outside = pt__g.arenas_outside;
 	st->purges = pt__g.purges;
-	pthread_mutex_unlock(&pt__g.lock);
+	pt__unlock();
 
 	st->bytes_headers = st->arenas_mapped * PT_POOL_SIZE;
 	for (unsigned c = 0; c < st->nclasses; c++) {
@@ -134,10 +134,10 @@ size_t pt_arena_walk(void (*fn)(const struct pt_arena_info *, void *), void *arg
 
 	if (!atomic_load(&pt__g.initialised))
 		pt__init_slow();
-	pthread_mutex_lock(&pt__g.lock);
+	pt__lock();
 	memset(&st, 0, sizeof st);
 	walk_unlocked(&st, fn, arg, &narenas);
-	pthread_mutex_unlock(&pt__g.lock);
+	pt__unlock();
 	return narenas;
 }
 
@@ -145,10 +145,10 @@ size_t pt_purge(void)
 {
 	if (!atomic_load(&pt__g.initialised))
 		return 0;
-	pthread_mutex_lock(&pt__g.lock);
+	pt__lock();
 	uint64_t before = pt__g.purged_pools;
 	pt__purge_all_unlocked();
 	size_t bytes = (size_t)(pt__g.purged_pools - before) * PT_POOL_SIZE;
-	pthread_mutex_unlock(&pt__g.lock);
+	pt__unlock();
 	return bytes;
 }
