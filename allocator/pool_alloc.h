@@ -129,7 +129,7 @@ struct pt_stats {
 	uint64_t arenas_total;       /* ever mapped */
 	uint64_t arenas_released;    /* unmapped again */
 	uint64_t arenas_highwater;   /* most mapped at once */
-	uint64_t arenas_outside;     /* mapped now outside the reserved range */
+	uint64_t arenas_outside;     /* mapped now outside the region (radix map) */
 	uint64_t pools_in_use;       /* used + full */
 	uint64_t pools_empty_heap;   /* empty, held by thread heaps */
 	uint64_t pools_free_dirty;   /* returned to their arena, still resident */
