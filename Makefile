@@ -54,7 +54,7 @@ TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress $(B)/tests/test_recorde
                $(B)/tests/test_symbolize $(B)/tests/test_report_util \
                $(B)/tests/rec_prog $(B)/tests/rec_lib.so $(B)/tests/leak_prog \
                $(B)/tests/cxx_prog $(B)/tests/debug_prog $(B)/tests/fork_stdio \
-               $(B)/tests/fork_signal $(B)/tests/as_limit
+               $(B)/tests/fork_signal $(B)/tests/as_limit $(B)/tests/double_free
 UNWIND_PROGS := $(B)/tests/unwind_prog $(B)/tests/unwind_prog_exc $(B)/tests/unwind_cxx \
                 $(B)/tests/unwind_plugin.so
 EDGE_PROGS  := $(B)/tests/edge_prog
@@ -208,6 +208,12 @@ $(B)/tests/as_limit: tests/as_limit.c
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -pthread -o $@ $<
 
+# deliberately broken (frees twice, reads a freed block)
+$(B)/tests/double_free: tests/double_free.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O0 -g -Wall -Wextra -Wno-use-after-free -Wno-free-nonheap-object \
+	    -pthread -o $@ $<
+
 $(B)/bench/%: bench/%.c bench/common.h
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -pthread -o $@ $<
@@ -280,7 +286,7 @@ check-fork: $(B)/tests/fork_stdio $(B)/tests/fork_signal $(B)/libpooltrace.so
 	sh tests/test_fork.sh $(B)
 
 # programs that must behave as under glibc: RLIMIT_AS after start, double free
-check-dropin: $(B)/tests/as_limit $(B)/libpooltrace.so
+check-dropin: $(B)/tests/as_limit $(B)/tests/double_free $(B)/libpooltrace.so
 	sh tests/test_dropin.sh $(B)
 
 check-stress: $(B)/tests/stress $(B)/libpooltrace.so

@@ -8,11 +8,15 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "fastpath.h"
 
 struct pt_global pt__g __attribute__((aligned(64))) = { .lock = PTHREAD_MUTEX_INITIALIZER };
 uint8_t pt__size2class[PT_SMALL_MAX + 1] __attribute__((aligned(64)));
+uint64_t pt__free_key;
 
 /* Read-only: its free list is empty, so every pop through it goes slow. */
 struct pt_pool pt__sentinel_pool;
@@ -61,6 +65,26 @@ void pt__sizeclass_build(unsigned align, uint8_t *table, uint16_t *class_size,
 	}
 }
 
+/*
+ * The free key: random (getrandom, else whatever varies between runs), so
+ * that no program's data equals it but by chance, and never 0, the value of
+ * a live block's key word.
+ */
+static uint64_t make_free_key(void)
+{
+	uint64_t k = 0;
+	int e = errno;
+	if (syscall(SYS_getrandom, &k, sizeof k, 1 /* GRND_NONBLOCK */) != (long)sizeof k) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		k = (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 32 ^ (uintptr_t)&k ^
+		    (uint64_t)getpid() << 48;
+		k *= 0x9e3779b97f4a7c15ull;
+	}
+	errno = e;
+	return k ? k : 0x5054464b45590001ull;
+}
+
 void pt__init_slow(void)
 {
 	pt__lock();
@@ -77,8 +101,9 @@ void pt__init_slow(void)
 		for (unsigned k = 0; k < pt__g.nclasses; k++) {
 			uint32_t size = pt__g.class_size[k];
 			pt__g.class_geom[k] = (uint64_t)(0xffffffffu / size + 1) |
-			                      (uint64_t)(PT_POOL_SIZE / size - 1) * size << 32;
+			                      (uint64_t)(pt__class_nblocks(k) - 1) * size << 32;
 		}
+		pt__free_key = make_free_key();
 		pt__region_init_unlocked();
 		/* pthread_key_create does not allocate in glibc */
 		pt__g.key_ok = pthread_key_create(&pt__g.key, heap_done) == 0;
@@ -304,7 +329,9 @@ static struct pt_pool *pool_for_class(struct pt_heap *h, unsigned c)
 	}
 	p->cls = (uint8_t)c;
 	p->size = pt__g.class_size[c];
-	p->nblocks = (uint16_t)(PT_POOL_SIZE / p->size);
+	p->nblocks = (uint16_t)pt__class_nblocks(c);
+	if (c == 0)   /* the unused last word, read by the double-free test */
+		*(uint64_t *)(pt__pool_base(p) + PT_POOL_SIZE - 8) = 0;
 	pt__set_pool_class(p, c + 1);
 	p->state = PT_POOL_USED;
 	p->pinned = 0;
@@ -330,14 +357,14 @@ static struct pt_heap *heap_acquire(void)
 		for (unsigned c = 0; c < PT_NCLASSES_MAX; c++) {
 			if (h->avail[c] != SENTINEL)
 				pin(h, h->avail[c]);
-			h->tc_room[c] = (uint16_t)pt__g.tcache;   /* flushed at abandon */
+			h->tc_room[c] = (uint16_t)pt__tc_cap(c);   /* flushed at abandon */
 		}
 	} else {
 		h = pt__meta_alloc_unlocked(sizeof *h);
 		if (h) {
 			for (unsigned c = 0; c < PT_NCLASSES_MAX; c++) {
 				h->avail[c] = SENTINEL;
-				h->tc_room[c] = (uint16_t)pt__g.tcache;
+				h->tc_room[c] = (uint16_t)pt__tc_cap(c);
 			}
 			h->all_next = pt__g.heaps;
 			pt__g.heaps = h;
@@ -393,7 +420,7 @@ static void tc_flush(struct pt_heap *h)
 	for (unsigned c = 0; c < PT_NCLASSES_MAX; c++) {
 		struct pt_block *b = h->tc[c];
 		h->tc[c] = NULL;
-		h->tc_room[c] = (uint16_t)pt__g.tcache;
+		h->tc_room[c] = (uint16_t)pt__tc_cap(c);
 		while (b) {   /* pt__free_to_pool never touches the cache */
 			struct pt_block *next = b->next;
 			pt__free_to_pool(b);
@@ -474,16 +501,32 @@ pop:;
 	struct pt_block *b = p->free;
 	p->free = b->next;
 	p->nused++;
+	if (c)
+		*pt__key_word(b) = 0;
 	h->nmalloc[c]++;
 	h->req_sample_bytes[c] += n;
 	h->req_samples[c]++;
 	return b;
 }
 
+/* A double free, ignored: the embedder's hook hears of it. */
+static PT_NOINLINE void double_free(void *ptr, unsigned c)
+{
+	if (pt_double_free_hook)
+		pt_double_free_hook(ptr, pt__g.class_size[c]);
+}
+
+/* Nothing done, a double free, if b is the last block pushed. */
 static void free_remote(struct pt_pool *p, struct pt_block *b)
 {
 	struct pt_block *old = atomic_load_explicit(&p->xfree, memory_order_relaxed);
+	if (p->cls)
+		*pt__key_word(b) = pt__free_key;
 	do {
+		if (PT_UNLIKELY(old == b)) {
+			double_free(b, p->cls);
+			return;
+		}
 		b->next = old;
 	} while (!atomic_compare_exchange_weak_explicit(&p->xfree, &old, b,
 	                                                memory_order_acq_rel,
@@ -510,6 +553,8 @@ static void free_remote(struct pt_pool *p, struct pt_block *b)
 /*
  * Free a block to its pool: a plain push for the owner, the lock-free remote
  * list for anyone else.  Used when the thread cache is full or flushed.
+ * Nothing done, a double free, if the block is the one last pushed there
+ * (what catches the one-word class, whose key word is its link).
  */
 void pt__free_to_pool(void *ptr)
 {
@@ -517,6 +562,12 @@ void pt__free_to_pool(void *ptr)
 	struct pt_block *b = ptr;
 
 	if (PT_LIKELY(p->owner == pt__tl_heap)) {
+		if (PT_UNLIKELY(p->free == b)) {
+			double_free(b, p->cls);
+			return;
+		}
+		if (p->cls)
+			*pt__key_word(b) = pt__free_key;
 		b->next = p->free;
 		p->free = b;
 		if (PT_UNLIKELY(pt__dec_le_zero(&p->nused)))   /* now empty, or FULL */
@@ -524,6 +575,54 @@ void pt__free_to_pool(void *ptr)
 		return;
 	}
 	free_remote(p, b);
+}
+
+/* pt__free_class's slow half: ptr may be free already. */
+void pt__free_suspect(void *ptr, unsigned c)
+{
+	struct pt_heap *h = pt__tl_heap;
+	struct pt_block *b = ptr;
+	if (pt__double_free(b, c)) {
+		double_free(ptr, c);
+		return;
+	}
+	if (h->tc_room[c] != 0) {
+		*pt__key_word(b) = pt__free_key;
+		b->next = h->tc[c];
+		h->tc[c] = b;
+		h->tc_room[c]--;
+		return;
+	}
+	pt__free_to_pool(ptr);
+}
+
+/*
+ * The slow half of the double-free test (internal.h, "Double free"): b, a
+ * block of class c, has the free key in its key word or is the head of this
+ * thread's cache.  Is it free?  Only lists this thread may read are walked:
+ * its cache, and if it owns b's pool the pool's free list and remote list;
+ * otherwise the top of the pool's remote list.  Bounded walks: a corrupted
+ * list does not hang the free.
+ */
+bool pt__double_free(struct pt_block *b, unsigned c)
+{
+	struct pt_heap *h = pt__tl_heap;
+	unsigned n = 0;
+	for (struct pt_block *x = h->tc[c]; x && n < 256; x = x->next, n++)
+		if (x == b)
+			return true;
+	struct pt_pool *p = pt__pool_of((uintptr_t)b);
+	struct pt_block *x = atomic_load_explicit(&p->xfree, memory_order_acquire);
+	if (p->owner != h)
+		return x == b;
+	/* the owner: nobody else pops or unlinks these lists */
+	for (n = 0; x && n < p->nblocks; x = x->next, n++)
+		if (x == b)
+			return true;
+	for (n = 0, x = p->free; x && n < p->nblocks; x = x->next, n++)
+		if (x == b)
+			return true;
+	return false;
 }
 
 /* ---- public wrappers ---------------------------------------------------- */

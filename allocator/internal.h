@@ -72,11 +72,29 @@
  *   pending_next, then exchanges xfree to NULL and splices the blocks into
  *   its free list.  A pool is thus on at most one pending stack, once.
  *
- * Thread cache (struct pt_heap.tc): per class, a LIFO list of up to
+ * Thread cache (struct pt_heap.tc): per class >= 1, a LIFO list of up to
  * pt__g.tcache blocks this thread freed, of any heap's pools; they stay
  * counted in their pools' nused.  malloc pops it before the head pool, free
  * pushes while there is room, else frees to the pool (pt__free_to_pool).
  * A thread flushes its cache (pt__free_to_pool on each block) at exit.
+ *
+ * Double free (normal mode; debug mode has its own registry): every free
+ * block of a class >= 1 carries pt__free_key, a random non-zero word, in its
+ * second word (the key word); malloc clears it.  free compares the block's
+ * key word with the key: one load and a compare, as glibc's tcache does.  A
+ * match is confirmed by pt__double_free, which walks only lists this thread
+ * may read: its cache of the class, and, if it owns the block's pool, the
+ * pool's free list and remote list (nobody else pops or unlinks those);
+ * otherwise the top of the pool's remote list.  Found: the free is ignored
+ * and the embedder's pt_double_free_hook hears of it.  Not found: live data
+ * that equals the key, freed normally (no false positive).  Pushes onto a
+ * pool's list or remote list also refuse the block already on top.  Class 0
+ * (8 bytes, one word) has no key word: its blocks skip the thread cache
+ * (room 0) and go to their pool, where only the top-of-list test applies.
+ * The word read after a class-0 block is the next block's, never written;
+ * a class-0 pool holds 511 blocks, so that it is always inside the arena.
+ * Not caught: a block freed first by another thread (in that thread's cache
+ * or deep in a pool list this thread does not own), as in glibc.
  *
  * Heaps: one per thread (tl_heap), found with initial-exec TLS.  A thread
  * without a heap points at pt__empty_heap, whose class lists are the
@@ -266,6 +284,8 @@ struct pt_global {
 };
 
 PT_HIDDEN extern struct pt_global pt__g;
+/* Written into every free block (see "Double free"); random, never 0. */
+PT_HIDDEN extern uint64_t pt__free_key;
 /* Nonzero while this thread holds (or is about to take) pt__g.lock: a
  * signal handler that interrupted it must not wait for the lock (see
  * "Signals and fork" above). */
@@ -424,6 +444,21 @@ static inline bool pt__block_start(uintptr_t a, unsigned c)
 	uint64_t g = pt__g.class_geom[c];
 	uint32_t off = (uint32_t)(a & (PT_POOL_SIZE - 1)), m = (uint32_t)g;
 	return off * m < m && off <= (uint32_t)(g >> 32);
+}
+
+/* Blocks of class c in a pool: all that fit, but one fewer in class 0, so
+ * that the word after a class-0 block is always inside its arena (the
+ * double-free test reads it). */
+static inline unsigned pt__class_nblocks(unsigned c)
+{
+	return PT_POOL_SIZE / pt__g.class_size[c] - (c == 0);
+}
+
+/* Room in a thread cache for class c: none for class 0 (one-word blocks
+ * have no key word). */
+static inline unsigned pt__tc_cap(unsigned c)
+{
+	return c ? pt__g.tcache : 0;
 }
 
 /* Record the class (+1; 0: none) of pool p in the region's class map. */

@@ -77,7 +77,7 @@ void pt_stats_get(struct pt_stats *st)
 	st->nclasses = pt__g.nclasses;
 	for (unsigned c = 0; c < pt__g.nclasses; c++) {
 		st->cls[c].size = pt__g.class_size[c];
-		st->cls[c].blocks_per_pool = PT_POOL_SIZE / pt__g.class_size[c];
+		st->cls[c].blocks_per_pool = pt__class_nblocks(c);
 	}
 	walk_unlocked(st, NULL, NULL, &narenas);
 	for (struct pt_heap *h = pt__g.heaps; h; h = h->all_next) {
@@ -85,8 +85,8 @@ void pt_stats_get(struct pt_stats *st)
 			/* blocks in a thread cache count as used in their pools;
 			 * never walk another thread's list, count from its room */
 			unsigned room = h->tc_room[c];
-			if (room < pt__g.tcache)
-				st->cls[c].blocks_cached += pt__g.tcache - room;
+			if (room < pt__tc_cap(c))
+				st->cls[c].blocks_cached += pt__tc_cap(c) - room;
 			st->cls[c].nmalloc += h->nmalloc[c];
 			sample_bytes[c] += h->req_sample_bytes[c];
 			samples[c] += h->req_samples[c];

@@ -14,7 +14,8 @@
  * With POOLTRACE_DEBUG every call goes to debug.c instead (one predictable
  * branch otherwise: the first call reads the options).  Without it, a free
  * of a pointer inside the pools that is not the start of a block, or of
- * one in the allocator's range that no pool holds, is refused with one
+ * one in the allocator's arenas that no pool holds, or of a block that is
+ * free already (the allocator's double-free test), is refused with one
  * line on stderr: passing it on would corrupt a free list or crash glibc.
  */
 #include <errno.h>
@@ -57,6 +58,19 @@ static PT_NOINLINE void refuse(const char *call, void *p, unsigned v)
 		pt__dprintf(2, "pooltrace: %s(%p): inside the allocator's arenas but in no "
 		            "block; ignored\n", call, p);
 	pthread_setcancelstate(cancel, NULL);
+}
+
+/* A block that is free already: one line, and the call is ignored. */
+static PT_NOINLINE void refuse_double(const char *call, void *p, size_t size)
+{
+	pt__dprintf(2, "pooltrace: %s(%p): double free (the %u-byte block is already free); "
+	            "ignored\n", call, p, (unsigned)size);
+}
+
+/* The allocator found a free of a block that is free already. */
+void pt_double_free_hook(void *p, size_t size)
+{
+	refuse_double("free", p, size);
 }
 
 /* The allocator asks for its configuration here, once, at its first use. */
@@ -254,6 +268,11 @@ static void *realloc_impl(void *p, size_t n)
 		unsigned c = v - 1;
 		if (PT_UNLIKELY(!pt__block_start((uintptr_t)p, c))) {
 			refuse("realloc", p, v);
+			errno = EINVAL;
+			return NULL;
+		}
+		if (PT_UNLIKELY(pt__is_free(p, c))) {
+			refuse_double("realloc", p, pt__g.class_size[c]);
 			errno = EINVAL;
 			return NULL;
 		}
