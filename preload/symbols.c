@@ -457,8 +457,11 @@ static int stats_fd = -1;
  * fork works from a signal handler that interrupted malloc: take none.  The
  * same for the locks of a part this thread's handler interrupted (the
  * recorder or the checker: their guard pt__inside; the allocator: its own
- * mark): waiting for them would wait for ourselves.  The child handlers re-initialise
- * what they must (pt_fork_child, the recorder and debug mode: theirs).
+ * mark): waiting for them would wait for ourselves; and, when it
+ * interrupted the allocator under its lock, for all of ours, which nest
+ * outside that one (the recorder's thread holds its own while it waits for
+ * the allocator's).  The child handlers re-initialise what they must
+ * (pt_fork_child, the recorder and debug mode: theirs).
  */
 extern char __libc_single_threaded __attribute__((weak));
 extern void _IO_list_lock(void) __attribute__((weak));
@@ -478,7 +481,8 @@ static void fork_prepare(void)
 		_IO_list_lock();
 		fork_took |= FORK_LIST;
 	}
-	if (!pt__inside) {   /* not inside the recorder or the checker */
+	/* not inside the recorder or the checker, nor under the allocator's lock */
+	if (!pt__inside && !pt__tl_locked) {
 		pt__dbg_fork_prepare();
 		pt__rec_fork_prepare();
 		fork_took |= FORK_DBG | FORK_REC;
