@@ -53,7 +53,9 @@ UNIT_BINS   := $(UNIT_TESTS:%=$(B)/tests/%)
 TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress $(B)/tests/test_recorder \
                $(B)/tests/test_symbolize $(B)/tests/test_report_util \
                $(B)/tests/rec_prog $(B)/tests/rec_lib.so $(B)/tests/leak_prog \
-               $(B)/tests/cxx_prog $(B)/tests/debug_prog $(B)/tests/temp_prog
+               $(B)/tests/cxx_prog $(B)/tests/debug_prog $(B)/tests/temp_prog \
+               $(B)/tests/fork_stdio $(B)/tests/fork_signal $(B)/tests/as_limit \
+               $(B)/tests/double_free
 UNWIND_PROGS := $(B)/tests/unwind_prog $(B)/tests/unwind_prog_exc $(B)/tests/unwind_cxx \
                 $(B)/tests/unwind_plugin.so
 EDGE_PROGS  := $(B)/tests/edge_prog
@@ -74,7 +76,7 @@ BENCH_BINS  := $(BENCH_PROGS:%=$(B)/bench/%)
 all: lib tool $(UNIT_BINS) $(TEST_PROGS) $(UNWIND_PROGS) $(EDGE_PROGS) $(BENCH_BINS)
 .PHONY: all lib tool deps bench bench-record check check-unit check-api check-recorder check-stress \
         check-programs check-reports check-debug check-pt-debug check-leaks \
-        check-unwind check-exports check-edges \
+        check-unwind check-exports check-edges check-fork check-dropin \
         demo install uninstall clean
 lib: $(B)/libpooltrace.so
 tool: $(B)/pooltrace $(B)/libpooltrace.so
@@ -202,6 +204,21 @@ $(B)/tests/stress: tests/stress.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -o $@ $<
 
+# ordinary programs, built as their authors would (no pooltrace flags)
+$(B)/tests/fork_%: tests/fork_%.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -pthread -o $@ $<
+
+$(B)/tests/as_limit: tests/as_limit.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -pthread -o $@ $<
+
+# deliberately broken (frees twice, reads a freed block)
+$(B)/tests/double_free: tests/double_free.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O0 -g -Wall -Wextra -Wno-use-after-free -Wno-free-nonheap-object \
+	    -pthread -o $@ $<
+
 $(B)/bench/%: bench/%.c bench/common.h
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -pthread -o $@ $<
@@ -225,7 +242,7 @@ check: deps
 	$(MAKE) --no-print-directory all
 	$(MAKE) --no-print-directory check-unit check-exports check-api check-edges \
 	    check-unwind check-recorder check-reports check-debug check-fuzz check-stress \
-	    check-programs check-leaks check-pt-debug
+	    check-programs check-leaks check-pt-debug check-fork check-dropin
 
 # The library, the unit tests, the API, recorder and stress tests again,
 # built with PT_DEBUG=1 in $(B)/ptdebug: every pt_assert compiled in (the
@@ -268,6 +285,14 @@ check-edges: $(EDGE_PROGS) $(B)/libpooltrace.so
 # the library's dynamic symbols and dependencies
 check-exports: $(B)/libpooltrace.so
 	sh tests/test_exports.sh $(B)
+
+# fork racing stdio, fork from a signal handler: in the three modes
+check-fork: $(B)/tests/fork_stdio $(B)/tests/fork_signal $(B)/libpooltrace.so
+	sh tests/test_fork.sh $(B)
+
+# programs that must behave as under glibc: RLIMIT_AS after start, double free
+check-dropin: $(B)/tests/as_limit $(B)/tests/double_free $(B)/libpooltrace.so
+	sh tests/test_dropin.sh $(B)
 
 check-stress: $(B)/tests/stress $(B)/libpooltrace.so
 	sh tests/run_stress.sh $(B)

@@ -18,18 +18,32 @@
  *  - an empty pool can be purged (MADV_DONTNEED) without losing its state;
  *  - the stats walk reads one page per arena and never faults pools in.
  *
- * Ownership: at initialisation the allocator reserves one range of address
- * space, PT_REGION_SIZE (4 GiB) of PROT_NONE | MAP_NORESERVE memory that
- * costs neither RAM nor commit charge, and places arenas in it with
- * MAP_FIXED.  A flat byte map, pt__region_cls[(p - base) >> 12], holds the
- * size class + 1 of every pool that has one: free() knows a pool block and
- * its class with a subtraction, a compare and one load, without touching the
- * pool descriptor (pt__region_map[] only tracks which arena slots are used).  Arenas beyond the range (a larger heap, or no range
- * because the reservation failed, e.g. under a tight RLIMIT_AS) come from
- * plain mmap and are marked in a two-level radix map instead,
- * root[p >> 32] -> leaf[(p >> 18) & 0x3fff].  Either test reads only our
- * maps, never the memory at p, so foreign pointers (glibc, stack, mmap) are
- * never touched.
+ * Ownership: the allocator places its arenas in one range of address
+ * space, the region: PT_REGION_SIZE (4 GiB) from pt__region_base.  A flat
+ * byte map, pt__region_cls[(p - base) >> 12], holds the size class + 1 of
+ * every pool of the region that has one: free() knows a pool block and its
+ * class with a subtraction, a compare and one load, without touching the
+ * pool descriptor.  The region is not reserved: reserved address space,
+ * even PROT_NONE, counts against RLIMIT_AS, and a program that caps its
+ * address space after start (sandboxes, test harnesses) could then map
+ * nothing more.  At initialisation a 4 GiB reservation finds a hole and is
+ * given straight back; arenas are then mapped one at a time at fixed slots
+ * of that hole (MAP_FIXED_NOREPLACE), lowest free slot first, and unmapped
+ * when released.  The kernel places other mappings top-down, so the program's
+ * own fill the hole from its top while ours grow from its bottom.  So the
+ * range may hold mappings that are not ours: pt__region_map[] says, per arena
+ * slot, which hold an arena of ours (PT_SLOT_OURS) and which were found
+ * taken (PT_SLOT_FOREIGN, never tried again); pt__region_cls is 0 for the
+ * others, and a pointer in the range but in no arena of ours is foreign
+ * (pt__in_region tests the slot, the fast path only the range).  An arena
+ * that the kernel placed itself (the fallback below) inside the range is
+ * entered in the flat maps as a slot, since the fast path never looks
+ * further for an address in the range.  Arenas outside it (the slots above
+ * are taken or used up, or no hole was found because RLIMIT_AS was already
+ * tight at start) are plain mappings marked in a two-level radix map
+ * instead, root[p >> 32] -> leaf[(p >> 18) & 0x3fff].  Either test reads
+ * only our maps, never the memory at p, so foreign pointers (glibc, stack,
+ * mmap) are never touched.
  *
  * Pool states (struct pt_pool.state):
  *   FREE  - in its arena: on the arena's freepools list, or never carved
@@ -58,11 +72,29 @@
  *   pending_next, then exchanges xfree to NULL and splices the blocks into
  *   its free list.  A pool is thus on at most one pending stack, once.
  *
- * Thread cache (struct pt_heap.tc): per class, a LIFO list of up to
+ * Thread cache (struct pt_heap.tc): per class >= 1, a LIFO list of up to
  * pt__g.tcache blocks this thread freed, of any heap's pools; they stay
  * counted in their pools' nused.  malloc pops it before the head pool, free
  * pushes while there is room, else frees to the pool (pt__free_to_pool).
  * A thread flushes its cache (pt__free_to_pool on each block) at exit.
+ *
+ * Double free (normal mode; debug mode has its own registry): every free
+ * block of a class >= 1 carries pt__free_key, a random non-zero word, in its
+ * second word (the key word); malloc clears it.  free compares the block's
+ * key word with the key: one load and a compare, as glibc's tcache does.  A
+ * match is confirmed by pt__double_free, which walks only lists this thread
+ * may read: its cache of the class, and, if it owns the block's pool, the
+ * pool's free list and remote list (nobody else pops or unlinks those);
+ * otherwise the top of the pool's remote list.  Found: the free is ignored
+ * and the embedder's pt_double_free_hook hears of it.  Not found: live data
+ * that equals the key, freed normally (no false positive).  Pushes onto a
+ * pool's list or remote list also refuse the block already on top.  Class 0
+ * (8 bytes, one word) has no key word: its blocks skip the thread cache
+ * (room 0) and go to their pool, where only the top-of-list test applies.
+ * The word read after a class-0 block is the next block's, never written;
+ * a class-0 pool holds 511 blocks, so that it is always inside the arena.
+ * Not caught: a block freed first by another thread (in that thread's cache
+ * or deep in a pool list this thread does not own), as in glibc.
  *
  * Heaps: one per thread (tl_heap), found with initial-exec TLS.  A thread
  * without a heap points at pt__empty_heap, whose class lists are the
@@ -93,9 +125,24 @@
  * moment of the fork and never grows.  The forking thread's own heap and the
  * arenas (pt__g.lock is held across fork) are consistent and stay in use.
  *
+ * Signals and fork: pt__g.lock is taken across fork only when it protects
+ * something, as glibc takes its malloc locks: not in a single-threaded
+ * process (glibc's __libc_single_threaded: nobody else can hold it), and not
+ * when this thread already holds it (pt__tl_locked, set around every
+ * acquisition: a fork from a signal handler that interrupted this thread
+ * under the lock; no other thread can hold it then).  The state the child
+ * gets is then the one the interrupted call left, as under glibc.  A lock
+ * that prepare did not take is not reset in the child: the interrupted
+ * frame releases it if the handler returns.  Meanwhile the slow paths never
+ * wait for a lock this thread holds: a handler's malloc that needs a pool
+ * from the arenas returns NULL (the preload asks glibc), and a free that
+ * empties a pool keeps it in the heap's cache.
+ *
  * Locking: one mutex (pt__lock) for arenas, the radix map writes, heap
  * creation/abandonment and the stats walk.  malloc and free never take it on
- * their fast paths.  Lock order for fork: pt__lock is the only lock here.
+ * their fast paths.  Lock order for fork: pt__lock is the only lock here and
+ * the innermost of the process's (the preload takes stdio's list lock and
+ * its own locks before it, as glibc's fork does).
  */
 #ifndef POOLTRACE_ALLOC_INTERNAL_H
 #define POOLTRACE_ALLOC_INTERNAL_H
@@ -227,8 +274,8 @@ struct pt_global {
 	uint64_t nheaps;
 	pthread_key_t key;
 	int key_ok;
-	/* the reserved region (see the top comment) */
-	size_t region_top;       /* slots [0, region_top) were used once */
+	/* the region (see the top comment) */
+	size_t region_top;       /* no slot at or above it was ever ours */
 	size_t region_hint;      /* no free slot below this one */
 	size_t region_limit;     /* slots usable (PT_REGION_ARENAS; tests lower it) */
 	uint64_t arenas_outside; /* arenas mapped outside the region now */
@@ -237,6 +284,30 @@ struct pt_global {
 };
 
 PT_HIDDEN extern struct pt_global pt__g;
+/* Written into every free block (see "Double free"); random, never 0. */
+PT_HIDDEN extern uint64_t pt__free_key;
+/* Nonzero while this thread holds (or is about to take) pt__g.lock: a
+ * signal handler that interrupted it must not wait for the lock (see
+ * "Signals and fork" above). */
+PT_HIDDEN extern __thread uint8_t pt__tl_locked
+	__attribute__((tls_model("initial-exec")));
+
+/* pt__g.lock, with this thread's mark set before the wait and cleared after
+ * the release, so that a handler on this thread never sees it unmarked while
+ * it is held. */
+static inline void pt__lock(void)
+{
+	pt__tl_locked = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	pthread_mutex_lock(&pt__g.lock);
+}
+
+static inline void pt__unlock(void)
+{
+	pthread_mutex_unlock(&pt__g.lock);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	pt__tl_locked = 0;
+}
 PT_HIDDEN extern uint8_t pt__size2class[PT_SMALL_MAX + 1];
 PT_HIDDEN extern struct pt_pool pt__sentinel_pool;
 PT_HIDDEN extern struct pt_heap pt__empty_heap;
@@ -245,8 +316,7 @@ PT_HIDDEN extern __thread struct pt_heap *pt__tl_heap
 
 /* os.c: the only file that makes system calls.  0 or an errno value. */
 PT_HIDDEN int pt__os_reserve(size_t size, size_t align, void **out);
-PT_HIDDEN int pt__os_commit(void *p, size_t size);
-PT_HIDDEN int pt__os_decommit(void *p, size_t size);
+PT_HIDDEN int pt__os_map_at(void *p, size_t size);
 PT_HIDDEN int pt__os_map_aligned(size_t size, size_t align, void **out);
 PT_HIDDEN int pt__os_map(size_t size, void **out);
 PT_HIDDEN int pt__os_unmap(void *p, size_t size);
@@ -261,7 +331,7 @@ void pt_test_fail_map_after(long n);
 void pt_test_fail_maps(long after, long count);
 /* Tests: how many map calls fault injection has failed so far. */
 uint64_t pt_test_failed_maps(void);
-/* Tests: use at most n arena slots of the reserved region. */
+/* Tests: use at most n arena slots of the region. */
 void pt_test_region_limit(size_t n);
 /* How many map calls succeeded so far (tests). */
 uint64_t pt_test_map_calls(void);
@@ -295,19 +365,34 @@ PT_HIDDEN extern _Atomic(uint8_t *) pt__radix_root[1u << PT_RADIX_ROOT_BITS];
 #define PT_REGION_SIZE   ((uintptr_t)4 << 30)
 #define PT_REGION_ARENAS (PT_REGION_SIZE >> PT_ARENA_SHIFT)   /* 16384 */
 #define PT_REGION_POOLS  (PT_REGION_SIZE >> PT_POOL_SHIFT)    /* 1 Mi */
-/* Start of the reserved region; PT_REGION_NONE (the top of the address
+/* Start of the region; PT_REGION_NONE (the top of the address
  * space, never a user pointer) while there is none. */
 #define PT_REGION_NONE   ((uintptr_t)0 - PT_REGION_SIZE)
 PT_HIDDEN extern uintptr_t pt__region_base;
-PT_HIDDEN extern uint8_t pt__region_map[PT_REGION_ARENAS];   /* slot holds an arena */
+/* Per arena slot of the region: PT_SLOT_OURS while it holds an arena of
+ * ours, PT_SLOT_FOREIGN once found mapped by someone else, else 0. */
+PT_HIDDEN extern uint8_t pt__region_map[PT_REGION_ARENAS];
+#define PT_SLOT_OURS    1
+#define PT_SLOT_FOREIGN 2
 /* Per pool of the region: its size class + 1 while it holds blocks of that
  * class (USED, FULL, or EMPTY in a heap), 0 otherwise.  free() reads
  * ownership and class from this one byte. */
 PT_HIDDEN extern uint8_t pt__region_cls[PT_REGION_POOLS];
 
-static inline bool pt__in_region(uintptr_t a)
+/* Is a in the region's range?  Arenas of ours there are in the flat maps;
+ * other mappings may be there too (pt__region_cls is 0 for them). */
+static inline bool pt__in_range(uintptr_t a)
 {
 	return a - pt__region_base < PT_REGION_SIZE;
+}
+
+/* Is a inside an arena of ours in the region (a block, a pool's tail or an
+ * arena's header page)? */
+static inline bool pt__in_region(uintptr_t a)
+{
+	return pt__in_range(a) &&
+	       __atomic_load_n(&pt__region_map[(a - pt__region_base) >> PT_ARENA_SHIFT],
+	                       __ATOMIC_RELAXED) == PT_SLOT_OURS;
 }
 
 static inline bool pt__radix_test(uintptr_t a)
@@ -329,7 +414,7 @@ static inline struct pt_pool *pt__pool_of(uintptr_t a);
  */
 static inline unsigned pt__class_of(uintptr_t a)
 {
-	if (PT_LIKELY(pt__in_region(a)))
+	if (PT_LIKELY(pt__in_range(a)))
 		/* a plain load: the byte is set before any block of the pool is
 		 * handed out, and the program orders a free after its malloc */
 		return pt__region_cls[(a - pt__region_base) >> PT_POOL_SHIFT];
@@ -361,6 +446,21 @@ static inline bool pt__block_start(uintptr_t a, unsigned c)
 	return off * m < m && off <= (uint32_t)(g >> 32);
 }
 
+/* Blocks of class c in a pool: all that fit, but one fewer in class 0, so
+ * that the word after a class-0 block is always inside its arena (the
+ * double-free test reads it). */
+static inline unsigned pt__class_nblocks(unsigned c)
+{
+	return PT_POOL_SIZE / pt__g.class_size[c] - (c == 0);
+}
+
+/* Room in a thread cache for class c: none for class 0 (one-word blocks
+ * have no key word). */
+static inline unsigned pt__tc_cap(unsigned c)
+{
+	return c ? pt__g.tcache : 0;
+}
+
 /* Record the class (+1; 0: none) of pool p in the region's class map. */
 static inline void pt__set_pool_class(const struct pt_pool *p, unsigned v);
 
@@ -382,7 +482,7 @@ static inline void pt__set_pool_class(const struct pt_pool *p, unsigned v)
 	uintptr_t d = (uintptr_t)p;
 	uintptr_t pool = (d & ~(uintptr_t)(PT_ARENA_SIZE - 1)) +
 	                 (((d & (PT_ARENA_SIZE - 1)) >> 6) << PT_POOL_SHIFT);
-	if (pt__in_region(pool))
+	if (pt__in_range(pool))
 		__atomic_store_n(&pt__region_cls[(pool - pt__region_base) >> PT_POOL_SHIFT],
 		                 (uint8_t)v, __ATOMIC_RELEASE);
 }

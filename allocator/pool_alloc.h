@@ -56,6 +56,13 @@ int pt_configure(const struct pt_config *cfg);
 void pt_config_hook(struct pt_config *cfg) __attribute__((weak));
 
 /*
+ * Optional hook: if the embedding program defines it, the allocator calls it
+ * when it ignores a free of a block that is free already (p, the block's
+ * size).  It must not allocate.  (preload/ defines it to print one line.)
+ */
+void pt_double_free_hook(void *p, size_t size) __attribute__((weak));
+
+/*
  * Allocate n <= PT_SMALL_MAX bytes from a pool.  Returns NULL with
  * errno = ENOMEM if n is too large, if the OS refuses memory, or if the
  * calling thread has already been torn down (its thread-exit destructor ran).
@@ -78,7 +85,9 @@ bool pt_owns(const void *p);
 
 /*
  * Free a block that pt_owns().  Local frees are plain list pushes; frees
- * from another thread are lock-free.  Preserves errno.
+ * from another thread are lock-free.  Preserves errno.  A block found free
+ * already (a double free; the test is cheap and partial: see the design
+ * notes) is left alone, and pt_double_free_hook is called.
  */
 void pt_free(void *p);
 
@@ -129,7 +138,7 @@ struct pt_stats {
 	uint64_t arenas_total;       /* ever mapped */
 	uint64_t arenas_released;    /* unmapped again */
 	uint64_t arenas_highwater;   /* most mapped at once */
-	uint64_t arenas_outside;     /* mapped now outside the reserved range */
+	uint64_t arenas_outside;     /* mapped now outside the region (radix map) */
 	uint64_t pools_in_use;       /* used + full */
 	uint64_t pools_empty_heap;   /* empty, held by thread heaps */
 	uint64_t pools_free_dirty;   /* returned to their arena, still resident */

@@ -14,7 +14,8 @@
  * With POOLTRACE_DEBUG every call goes to debug.c instead (one predictable
  * branch otherwise: the first call reads the options).  Without it, a free
  * of a pointer inside the pools that is not the start of a block, or of
- * one in the allocator's range that no pool holds, is refused with one
+ * one in the allocator's arenas that no pool holds, or of a block that is
+ * free already (the allocator's double-free test), is refused with one
  * line on stderr: passing it on would corrupt a free list or crash glibc.
  */
 #include <errno.h>
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include "../allocator/fastpath.h"
+#include "common.h"
 #include "debug.h"
 #include "fmt.h"
 #include "libc_sym.h"
@@ -56,6 +58,19 @@ static PT_NOINLINE void refuse(const char *call, void *p, unsigned v)
 		pt__dprintf(2, "pooltrace: %s(%p): inside the allocator's arenas but in no "
 		            "block; ignored\n", call, p);
 	pthread_setcancelstate(cancel, NULL);
+}
+
+/* A block that is free already: one line, and the call is ignored. */
+static PT_NOINLINE void refuse_double(const char *call, void *p, size_t size)
+{
+	pt__dprintf(2, "pooltrace: %s(%p): double free (the %u-byte block is already free); "
+	            "ignored\n", call, p, (unsigned)size);
+}
+
+/* The allocator found a free of a block that is free already. */
+void pt_double_free_hook(void *p, size_t size)
+{
+	refuse_double("free", p, size);
 }
 
 /* The allocator asks for its configuration here, once, at its first use. */
@@ -256,6 +271,11 @@ static void *realloc_impl(void *p, size_t n)
 			errno = EINVAL;
 			return NULL;
 		}
+		if (PT_UNLIKELY(pt__is_free(p, c))) {
+			refuse_double("realloc", p, pt__g.class_size[c]);
+			errno = EINVAL;
+			return NULL;
+		}
 		if (n == 0) {           /* glibc: realloc(p, 0) frees p */
 			pt__free_class(p, c);
 			return NULL;
@@ -421,19 +441,65 @@ PT_EXPORT int malloc_trim(size_t pad)
  */
 static int stats_fd = -1;
 
-/* fork: the recorder's locks nest outside the allocator's */
+/*
+ * fork.  glibc's fork runs the prepare handlers, then (when there are
+ * threads) takes the stdio list lock, then its malloc locks: a thread in
+ * getline holds its FILE's lock and mallocs, and fflush(NULL) holds the
+ * list lock and waits for every FILE's, so malloc locks must come after
+ * the list lock.  Ours are malloc locks, but our handler runs before glibc
+ * takes the list lock; so it takes the list lock first itself (a recursive
+ * lock: glibc's own lock then nests; the parent releases it once more, and
+ * in the child glibc has reset it).  Then debug mode's locks, the
+ * recorder's, the allocator's, innermost last.
+ *
+ * Single-threaded (glibc exports __libc_single_threaded): no other thread
+ * can hold any of these locks, and glibc takes none of its own, so that
+ * fork works from a signal handler that interrupted malloc: take none.  The
+ * same for the locks of a part this thread's handler interrupted (the
+ * recorder or the checker: their guard pt__inside; the allocator: its own
+ * mark): waiting for them would wait for ourselves; and, when it
+ * interrupted the allocator under its lock, for all of ours, which nest
+ * outside that one (the recorder's thread holds its own while it waits for
+ * the allocator's).  The child handlers re-initialise what they must
+ * (pt_fork_child, the recorder and debug mode: theirs).
+ */
+extern char __libc_single_threaded __attribute__((weak));
+extern void _IO_list_lock(void) __attribute__((weak));
+extern void _IO_list_unlock(void) __attribute__((weak));
+
+enum { FORK_LIST = 1, FORK_DBG = 2, FORK_REC = 4 };
+static __thread uint8_t fork_took;   /* what this thread's prepare took */
+
 static void fork_prepare(void)
 {
-	pt__dbg_fork_prepare();
-	pt__rec_fork_prepare();
+	fork_took = 0;
+	if (&__libc_single_threaded && __libc_single_threaded) {
+		pt_fork_prepare();   /* takes nothing either: keeps its flag right */
+		return;
+	}
+	if (_IO_list_lock && _IO_list_unlock) {
+		_IO_list_lock();
+		fork_took |= FORK_LIST;
+	}
+	/* not inside the recorder or the checker, nor under the allocator's lock */
+	if (!pt__inside && !pt__tl_locked) {
+		pt__dbg_fork_prepare();
+		pt__rec_fork_prepare();
+		fork_took |= FORK_DBG | FORK_REC;
+	}
 	pt_fork_prepare();
 }
 
 static void fork_parent(void)
 {
 	pt_fork_parent();
-	pt__rec_fork_parent();
-	pt__dbg_fork_parent();
+	if (fork_took & FORK_REC)
+		pt__rec_fork_parent();
+	if (fork_took & FORK_DBG)
+		pt__dbg_fork_parent();
+	if (fork_took & FORK_LIST)
+		_IO_list_unlock();
+	fork_took = 0;
 }
 
 static void fork_child(void)
@@ -441,6 +507,7 @@ static void fork_child(void)
 	pt_fork_child();
 	pt__rec_fork_child();
 	pt__dbg_fork_child();
+	fork_took = 0;   /* the list lock: glibc reset it (it had threads) */
 }
 
 /*
