@@ -13,9 +13,11 @@
 #include <unistd.h>
 
 #include "fastpath.h"
+#include "internal.h"
 
 struct pt_global pt__g __attribute__((aligned(64))) = { .lock = PTHREAD_MUTEX_INITIALIZER };
 uint8_t pt__size2class[PT_SMALL_MAX + 1] __attribute__((aligned(64)));
+struct pt_classes pt__cls __attribute__((aligned(64)));
 uint64_t pt__free_key;
 
 /* Read-only: its free list is empty, so every pop through it goes slow. */
@@ -34,8 +36,7 @@ __thread uint8_t pt__tl_locked __attribute__((tls_model("initial-exec")));
 /* What this thread's pt_fork_prepare did: 1 if it took pt__g.lock. */
 static __thread uint8_t tl_fork_locked __attribute__((tls_model("initial-exec")));
 
-static struct pt_config configured = { .align = 16, .tcache = 0 };
-static int configured_set;
+static struct pt_config configured = { .align = 16, .tcache = 0, .double_free = NULL };
 
 static void heap_done(void *arg);
 
@@ -90,17 +91,16 @@ void pt__init_slow(void)
 	pt__lock();
 	if (!atomic_load_explicit(&pt__g.initialised, memory_order_relaxed)) {
 		struct pt_config cfg = configured;
-		if (!configured_set && pt_config_hook)
-			pt_config_hook(&cfg);
+		pt__g.double_free = cfg.double_free;
 		pt__g.align = cfg.align == 8 ? 8 : 16;
 		pt__g.tcache = cfg.tcache == PT_TCACHE_NONE ? 0
 		             : cfg.tcache == 0 ? PT_TCACHE_DEFAULT
 		             : cfg.tcache > 255 ? 255 : cfg.tcache;
-		pt__sizeclass_build(pt__g.align, pt__size2class, pt__g.class_size,
+		pt__sizeclass_build(pt__g.align, pt__size2class, pt__cls.size,
 		                    &pt__g.nclasses);
 		for (unsigned k = 0; k < pt__g.nclasses; k++) {
-			uint32_t size = pt__g.class_size[k];
-			pt__g.class_geom[k] = (uint64_t)(0xffffffffu / size + 1) |
+			uint32_t size = pt__cls.size[k];
+			pt__cls.geom[k] = (uint64_t)(0xffffffffu / size + 1) |
 			                      (uint64_t)(pt__class_nblocks(k) - 1) * size << 32;
 		}
 		pt__free_key = make_free_key();
@@ -126,7 +126,6 @@ int pt_configure(const struct pt_config *cfg)
 		r = EBUSY;
 	} else {
 		configured = *cfg;
-		configured_set = 1;
 	}
 	pt__unlock();
 	return r;   /* applied at the first use */
@@ -141,7 +140,7 @@ unsigned pt_size_class(size_t n)
 size_t pt_class_size(unsigned cls)
 {
 	ensure_init();
-	return cls < pt__g.nclasses ? pt__g.class_size[cls] : 0;
+	return cls < pt__g.nclasses ? pt__cls.size[cls] : 0;
 }
 
 unsigned pt_nclasses(void)
@@ -328,7 +327,7 @@ static struct pt_pool *pool_for_class(struct pt_heap *h, unsigned c)
 		p->owner = h;
 	}
 	p->cls = (uint8_t)c;
-	p->size = pt__g.class_size[c];
+	p->size = pt__cls.size[c];
 	p->nblocks = (uint16_t)pt__class_nblocks(c);
 	if (c == 0)   /* the unused last word, read by the double-free test */
 		*(uint64_t *)(pt__pool_base(p) + PT_POOL_SIZE - 8) = 0;
@@ -509,11 +508,11 @@ pop:;
 	return b;
 }
 
-/* A double free, ignored: the embedder's hook hears of it. */
+/* A double free, ignored: the embedder's callback hears of it. */
 static PT_NOINLINE void double_free(void *ptr, unsigned c)
 {
-	if (pt_double_free_hook)
-		pt_double_free_hook(ptr, pt__g.class_size[c]);
+	if (pt__g.double_free)
+		pt__g.double_free(ptr, pt__cls.size[c]);
 }
 
 /* Nothing done, a double free, if b is the last block pushed. */
@@ -672,7 +671,7 @@ void pt_free(void *p)
 size_t pt_block_size(const void *p)
 {
 	unsigned v = pt__class_of((uintptr_t)p);
-	return v ? pt__g.class_size[v - 1] : 0;
+	return v ? pt__cls.size[v - 1] : 0;
 }
 
 /* ---- fork ------------------------------------------------------------- */
@@ -688,13 +687,39 @@ static bool single_threaded(void)
 	return &__libc_single_threaded != NULL && __libc_single_threaded;
 }
 
+int pt_arenas_lock(int wait)
+{
+	if (pt__tl_locked)
+		return 0;
+	if (wait) {
+		pt__lock();
+		return 1;
+	}
+	pt__tl_locked = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (pthread_mutex_trylock(&pt__g.lock) == 0)
+		return 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	pt__tl_locked = 0;
+	return -1;
+}
+
+void pt_arenas_unlock(void)
+{
+	pt__unlock();
+}
+
+int pt_arenas_held(void)
+{
+	return pt__tl_locked;
+}
+
 /*
  * Take pt__g.lock across fork, unless the process is single-threaded (no
  * other thread can be inside the allocator: glibc's fork takes no malloc
  * lock then either, which is what makes fork from a signal handler work) or
  * this thread already holds it (fork from a handler that interrupted it
  * under the lock: nobody else holds it, so the state is this thread's).
- * Also the lock of the recorder's leak scan, hence "this thread's" flag.
  */
 void pt_fork_prepare(void)
 {

@@ -30,7 +30,7 @@ bool pt__pool_valid(const struct pt_pool *p)
 		return p->free == NULL;
 	if (p->state == PT_POOL_FREE)
 		return p->owner == NULL && PT_NUSED(p) == 0 && !p->pinned;
-	if (p->size == 0 || p->size != pt__g.class_size[p->cls] ||
+	if (p->size == 0 || p->size != pt__cls.size[p->cls] ||
 	    p->nblocks != pt__class_nblocks(p->cls) || p->ncarved > p->nblocks)
 		return false;
 	/* the class map says the same (for pools of the region) */

@@ -8,7 +8,7 @@
 #ifndef POOLTRACE_ALLOC_FASTPATH_H
 #define POOLTRACE_ALLOC_FASTPATH_H
 
-#include "internal.h"
+#include "layout.h"
 
 PT_HIDDEN void *pt__alloc_slow(size_t n) PT_NOINLINE;
 PT_HIDDEN void pt__free_to_pool(void *ptr) PT_NOINLINE;

@@ -76,7 +76,7 @@ void pt_stats_get(struct pt_stats *st)
 	st->align = pt__g.align;
 	st->nclasses = pt__g.nclasses;
 	for (unsigned c = 0; c < pt__g.nclasses; c++) {
-		st->cls[c].size = pt__g.class_size[c];
+		st->cls[c].size = pt__cls.size[c];
 		st->cls[c].blocks_per_pool = pt__class_nblocks(c);
 	}
 	walk_unlocked(st, NULL, NULL, &narenas);
@@ -139,6 +139,27 @@ size_t pt_arena_walk(void (*fn)(const struct pt_arena_info *, void *), void *arg
 	walk_unlocked(&st, fn, arg, &narenas);
 	pt__unlock();
 	return narenas;
+}
+
+void pt_pool_walk(uintptr_t lo, uintptr_t hi,
+                  void (*fn)(uintptr_t pool, size_t block_size, void *arg), void *arg)
+{
+	uintptr_t base = __atomic_load_n(&pt__region_base, __ATOMIC_ACQUIRE);
+	if (base == PT_REGION_NONE)
+		return;
+	uintptr_t end = base + PT_REGION_SIZE;
+	if (!lo && !hi)
+		lo = base, hi = end;
+	if (lo < base)
+		lo = base;
+	if (hi > end)
+		hi = end;
+	for (uintptr_t pool = lo & ~(uintptr_t)(PT_POOL_SIZE - 1); pool < hi; pool += PT_POOL_SIZE) {
+		unsigned v = __atomic_load_n(&pt__region_cls[(pool - base) >> PT_POOL_SHIFT],
+		                             __ATOMIC_RELAXED);
+		if (v)
+			fn(pool, pt__cls.size[v - 1], arg);
+	}
 }
 
 size_t pt_purge(void)

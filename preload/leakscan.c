@@ -398,7 +398,7 @@ __attribute__((noinline)) void pt__leak_scan(void)
 	pt__rbuf_each(note_thread, NULL);
 
 	pt__rlive_lock();
-	pt_fork_prepare();   /* the allocator's lock: no arena goes away */
+	int locked = pt_arenas_lock(1);   /* no arena goes away */
 	uint32_t ninfo = pt__rinfo_count();
 	size_t n = pt__rlive_blocks(NULL, 0, ninfo);
 	size_t bsz = (n * sizeof(struct hs_block) + 4095) & ~(size_t)4095;
@@ -427,7 +427,8 @@ __attribute__((noinline)) void pt__leak_scan(void)
 		cnt[b->info][1][b->state - 1] += b->size;
 	}
 out:
-	pt_fork_parent();
+	if (locked > 0)
+		pt_arenas_unlock();
 	pt__rlive_unlock();
 	if (cnt && (!n || (c.b && c.work))) {
 		pt__rfile_lock();

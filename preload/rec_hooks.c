@@ -18,7 +18,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "../allocator/fastpath.h"
+#include "../allocator/layout.h"
 #include "libc_sym.h"
 #include "rec_internal.h"
 
@@ -31,7 +31,7 @@ const struct pt_rec_hooks *pt__rec_hooks;
 static size_t block_bytes(void *p)
 {
 	unsigned v = pt__class_of((uintptr_t)p);
-	return v ? pt__g.class_size[v - 1] : pt__libc_usable_size(p);
+	return v ? pt__class_size(v - 1) : pt__libc_usable_size(p);
 }
 
 /*

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../allocator/fastpath.h"
+#include "../allocator/layout.h"
 #include "libc_sym.h"
 #include "options.h"
 #include "rec_internal.h"
@@ -162,6 +162,35 @@ static void arena_cb(const struct pt_arena_info *a, void *arg)
 	c->n++;
 }
 
+/* The live blocks of a candidate arena, by info, counted pool by pool;
+ * past PT_PINNED_MAX blocks the arena is not pinned and counting stops. */
+struct pinned_count {
+	uint32_t ninfo;
+	uint64_t blocks, bytes;
+	unsigned ne;
+	struct pt_r_pinned_info e[PT_PINNED_MAX];
+};
+
+static void pinned_pool(uintptr_t pool, size_t size, void *arg)
+{
+	struct pinned_count *c = arg;
+	for (uintptr_t b = pool; b + size <= pool + PT_POOL_SIZE && c->blocks <= PT_PINNED_MAX;
+	     b += size) {
+		uint32_t id = pt__rlive_peek(b);
+		if (!id || id >= c->ninfo)
+			continue;
+		if (++c->blocks > PT_PINNED_MAX)
+			return;
+		c->bytes += pt__rec_infos[id].size;
+		unsigned k = 0;
+		while (k < c->ne && c->e[k].info != id)
+			k++;
+		if (k == c->ne)
+			c->e[c->ne++] = (struct pt_r_pinned_info){ id, 0 };
+		c->e[k].blocks++;
+	}
+}
+
 /*
  * The PINNED record of a peak or exit snapshot: for each candidate arena
  * of the walk just made, the infos of its live blocks, read from the
@@ -184,30 +213,11 @@ static void write_pinned_locked(int kind)
 		uintptr_t a = S.pin_cand[i];
 		if (!pt__in_region(a))
 			continue;   /* its blocks are in the map, not the shadow */
-		struct pt_r_pinned_info e[PT_PINNED_MAX];
-		unsigned ne = 0;
-		uint64_t blocks = 0, bytes = 0;
-		for (uintptr_t pool = a + PT_POOL_SIZE;
-		     pool < a + PT_ARENA_SIZE && blocks <= PT_PINNED_MAX; pool += PT_POOL_SIZE) {
-			unsigned cls = pt__region_cls[(pool - pt__region_base) >> PT_POOL_SHIFT];
-			if (!cls)
-				continue;
-			size_t size = pt__g.class_size[cls - 1];
-			for (uintptr_t b = pool; b + size <= pool + PT_POOL_SIZE; b += size) {
-				uint32_t id = pt__rlive_peek(b);
-				if (!id || id >= ninfo)
-					continue;
-				if (++blocks > PT_PINNED_MAX)
-					break;
-				bytes += pt__rec_infos[id].size;
-				unsigned k = 0;
-				while (k < ne && e[k].info != id)
-					k++;
-				if (k == ne)
-					e[ne++] = (struct pt_r_pinned_info){ id, 0 };
-				e[k].blocks++;
-			}
-		}
+		struct pinned_count pc = { .ninfo = ninfo };
+		pt_pool_walk(a + PT_POOL_SIZE, a + PT_ARENA_SIZE, pinned_pool, &pc);
+		struct pt_r_pinned_info *e = pc.e;
+		unsigned ne = pc.ne;
+		uint64_t blocks = pc.blocks, bytes = pc.bytes;
 		if (!blocks || blocks > PT_PINNED_MAX ||
 		    (size_t)(end - p) < PT_FIELDS_MAX(PT_FIELDS_PINNED_ARENA) +
 		                        ne * PT_FIELDS_MAX(PT_FIELDS_PINNED_INFO))

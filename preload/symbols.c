@@ -9,7 +9,7 @@
  *
  * Nothing here allocates or calls dlsym; the first call may come from the
  * dynamic loader or libc before any constructor ran, and the allocator
- * initialises itself lazily (calling pt_config_hook for the options).
+ * initialises itself lazily (the first call configures it from the options).
  *
  * With POOLTRACE_DEBUG every call goes to debug.c instead (one predictable
  * branch otherwise: the first call reads the options).  Without it, a free
@@ -42,7 +42,23 @@ static inline int is_pow2(size_t a)
 	return a && !(a & (a - 1));
 }
 
-#define DEBUG_ON() PT_UNLIKELY(pt__dbg_state != PT_DBG_OFF && pt__dbg_enabled())
+static void configure(void);
+
+/*
+ * Every call of the API starts here: one predictable test when debug mode
+ * is off.  The first call (from the loader or libc, possibly before any
+ * constructor ran) finds the options unread: it reads them and configures
+ * the allocator before its first use, then debug mode.
+ */
+static inline int debug_on(void)
+{
+	if (PT_LIKELY(pt__dbg_state == PT_DBG_OFF))
+		return 0;
+	if (PT_UNLIKELY(pt__dbg_state == PT_DBG_UNREAD))
+		configure();
+	return pt__dbg_enabled();
+}
+#define DEBUG_ON() PT_UNLIKELY(debug_on())
 
 /* A pointer that free or realloc must not touch: one line, and ignored.
  * The line's write(2) is no cancellation point inside free. */
@@ -53,7 +69,7 @@ static PT_NOINLINE void refuse(const char *call, void *p, unsigned v)
 	if (v)
 		pt__dprintf(2, "pooltrace: %s(%p): not the start of a block (it points inside a "
 		            "%u-byte block of a pool); ignored\n", call, p,
-		            (unsigned)pt__g.class_size[v - 1]);
+		            (unsigned)pt__class_size(v - 1));
 	else
 		pt__dprintf(2, "pooltrace: %s(%p): inside the allocator's arenas but in no "
 		            "block; ignored\n", call, p);
@@ -68,17 +84,20 @@ static PT_NOINLINE void refuse_double(const char *call, void *p, size_t size)
 }
 
 /* The allocator found a free of a block that is free already. */
-void pt_double_free_hook(void *p, size_t size)
+static void double_free_line(void *p, size_t size)
 {
 	refuse_double("free", p, size);
 }
 
-/* The allocator asks for its configuration here, once, at its first use. */
-void pt_config_hook(struct pt_config *cfg)
+/* The allocator's configuration from the options, before its first use
+ * (pt_configure answers EBUSY if it is in use already: a racing first
+ * call configured it). */
+static PT_NOINLINE void configure(void)
 {
 	pt__options_read();
-	cfg->align = pt__opt.align;
-	cfg->tcache = 0;   /* the default */
+	struct pt_config cfg = { .align = pt__opt.align, .tcache = 0,
+	                         .double_free = double_free_line };
+	pt_configure(&cfg);
 }
 
 static inline void *malloc_impl(size_t n)
@@ -272,7 +291,7 @@ static void *realloc_impl(void *p, size_t n)
 			return NULL;
 		}
 		if (PT_UNLIKELY(pt__is_free(p, c))) {
-			refuse_double("realloc", p, pt__g.class_size[c]);
+			refuse_double("realloc", p, pt__class_size(c));
 			errno = EINVAL;
 			return NULL;
 		}
@@ -280,7 +299,7 @@ static void *realloc_impl(void *p, size_t n)
 			pt__free_class(p, c);
 			return NULL;
 		}
-		size_t old = pt__g.class_size[c];
+		size_t old = pt__class_size(c);
 		if (n <= PT_SMALL_MAX && pt__size2class[n] == c)
 			return p;       /* same class: in place */
 		void *q = malloc_impl(n);
@@ -404,7 +423,7 @@ PT_EXPORT size_t malloc_usable_size(void *p)
 		return pt__dbg_usable_size(p);
 	unsigned v = pt__class_of((uintptr_t)p);
 	if (v)
-		return pt__block_start((uintptr_t)p, v - 1) ? pt__g.class_size[v - 1] : 0;
+		return pt__block_start((uintptr_t)p, v - 1) ? pt__class_size(v - 1) : 0;
 	if (pt__in_region((uintptr_t)p))
 		return 0;
 	return pt__libc_usable_size(p);
@@ -482,7 +501,7 @@ static void fork_prepare(void)
 		fork_took |= FORK_LIST;
 	}
 	/* not inside the recorder or the checker, nor under the allocator's lock */
-	if (!pt__inside && !pt__tl_locked) {
+	if (!pt__inside && !pt_arenas_held()) {
 		pt__dbg_fork_prepare();
 		pt__rec_fork_prepare();
 		fork_took |= FORK_DBG | FORK_REC;
@@ -517,7 +536,8 @@ static void fork_child(void)
  */
 __attribute__((constructor)) static void pooltrace_init(void)
 {
-	(void)pt_align();   /* initialise: reads the options through the hook */
+	configure();
+	(void)pt_align();   /* initialise */
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	if (pt__opt.stats)
 		stats_fd = fcntl(2, F_DUPFD_CLOEXEC, 64);
