@@ -36,12 +36,14 @@ __attribute__((constructor)) static void exit_init(void)
 	pthread_atfork(NULL, NULL, forked);
 }
 
-PT_EXPORT __attribute__((noreturn)) void _exit(int status)
+PT_EXPORT __attribute__((noreturn, noinline)) void _exit(int status)
 {
+	struct pt_exit_context ctx;
+	PT_EXIT_CONTEXT(&ctx);
 	if (getpid() == our_pid) {
 		if (!pt__inside)
 			pt__dbg_check_all("the check at exit");
-		pt__rec_exit(status);
+		pt__rec_exit(&ctx, status);
 	}
 	for (;;)
 		syscall(SYS_exit_group, status);

@@ -6,8 +6,10 @@
  * The roots, as LeakSanitizer takes them:
  *  - the writable segments of every module but this library;
  *  - every thread's stack from its stack pointer up (memory below it is
- *    dead): the exiting thread's from its own frame (its callee-saved
- *    registers spilled there first), the others' from the stack pointer
+ *    dead): the exiting thread's from the frame where the library's exit
+ *    work began, with the registers the program left there (our own frames
+ *    below hold residue of our work, which made a lost block of this thread
+ *    look reachable), the others' from the stack pointer
  *    the kernel shows for a thread blocked in a system call
  *    (/proc/self/task/TID/syscall); a thread running at exit is scanned
  *    whole;
@@ -37,10 +39,11 @@
 #include <string.h>
 #include <sys/uio.h>
 
-#include "../allocator/pool_alloc.h"
+#include "../allocator/layout.h"
 #include "heapscan.h"
 #include "libc_sym.h"
 #include "modules.h"
+#include "unwind.h"
 #include "rec_internal.h"
 
 #define SCAN_RANGES_MAX 4096
@@ -62,6 +65,11 @@ static struct {
 	struct scan_range done[SCAN_RANGES_MAX];
 	unsigned ndone;
 	struct known_thread { pid_t tid; uintptr_t hint, tp; } known[TASKS_MAX];
+	/* the static TLS blocks of our own modules (this library, its private
+	 * libunwind), as offsets below a thread pointer: the same in every
+	 * thread; their contents are ours, never roots */
+	struct { uintptr_t below; size_t size; } ours_tls[4];
+	unsigned nours_tls;
 	unsigned nknown;           /* the threads the recorder met */
 	uint8_t buf[64 << 10] __attribute__((aligned(64)));   /* words as in memory */
 	unsigned nthreads, nrunning;
@@ -83,13 +91,25 @@ void pt__leak_scan_init(void)
 	pt__modules_interp_text(&S.ld_lo, &S.ld_hi);
 }
 
-/* The writable segments of every module but this library, and this
- * thread's block of each module's TLS (static TLS again, or a dynamic TLS
- * block: both are roots anyway). */
+/* The writable segments of every module but ours (this library, its
+ * private libunwind), and this thread's block of each module's TLS (static
+ * TLS again, or a dynamic TLS block: both are roots anyway).  Where our
+ * modules' static TLS lies below the thread pointer is noted. */
 static int module_roots(const struct pt_module_view *m, void *arg)
 {
-	if (m->self)
+	uintptr_t tp = (uintptr_t)pthread_self();
+	if (m->self || (m->base && m->base == pt__unwind_base())) {
+		for (unsigned i = 0; i < m->phnum; i++) {
+			const ElfW(Phdr) *ph = &m->phdr[i];
+			uintptr_t at = (uintptr_t)m->tls_data;
+			if (ph->p_type == PT_TLS && at && at < tp && tp - at <= S.static_tls &&
+			    S.nours_tls < sizeof S.ours_tls / sizeof S.ours_tls[0]) {
+				S.ours_tls[S.nours_tls].below = tp - at;
+				S.ours_tls[S.nours_tls++].size = ph->p_memsz;
+			}
+		}
 		return 0;
+	}
 	for (unsigned i = 0; i < m->phnum && S.nmod < SCAN_RANGES_MAX; i++) {
 		const ElfW(Phdr) *ph = &m->phdr[i];
 		uintptr_t lo = m->base + ph->p_vaddr;
@@ -238,10 +258,40 @@ static uintptr_t find_tcb(uintptr_t sp, uintptr_t hi)
 
 /* ---- the scan --------------------------------------------------------------------- */
 
-/* Scan [lo, hi) through process_vm_readv, a page that fails skipped; a
- * range scanned already is skipped. */
+/* Is the page at a in an arena of the allocator?  Its blocks are scanned
+ * as blocks, never as roots. */
+static int arena_page(uintptr_t a)
+{
+	return pt__in_region(a) || pt__radix_test(a);
+}
+
+/* Scan [lo, hi) through process_vm_readv, a page that fails or that is
+ * an arena's skipped. */
+static void scan_piece(struct hs_ctx *c, uintptr_t lo, uintptr_t hi)
+{
+	uintptr_t a = lo & ~(uintptr_t)7;
+	while (a < hi) {
+		uintptr_t page_end = (a & ~(uintptr_t)4095) + 4096;
+		if (arena_page(a)) {
+			a = page_end;
+			continue;
+		}
+		size_t n = (hi < page_end ? hi : page_end) - a;
+		size_t got = peek(S.buf, a, n);
+		if (got)
+			hs_scan_root(c, S.buf, got);
+		a = got == n ? a + n : page_end;
+	}
+}
+
+/*
+ * A root range: our own mappings inside it are left out (the kernel
+ * merges anonymous mappings: a table of ours next to a thread's stack or
+ * TLS would look like part of it), and so is a range scanned already.
+ */
 static void scan_range(struct hs_ctx *c, uintptr_t lo, uintptr_t hi)
 {
+	static struct pt_range ours[256];
 	if (hi <= lo)
 		return;
 	for (unsigned i = 0; i < S.ndone; i++)
@@ -249,24 +299,36 @@ static void scan_range(struct hs_ctx *c, uintptr_t lo, uintptr_t hi)
 			return;
 	if (S.ndone < SCAN_RANGES_MAX)
 		S.done[S.ndone++] = (struct scan_range){ lo, hi };
-	uintptr_t a = lo & ~(uintptr_t)7;
-	while (a < hi) {
-		size_t n = hi - a < sizeof S.buf ? hi - a : sizeof S.buf;
-		size_t got = peek(S.buf, a, n);
-		if (got) {
-			hs_scan_root(c, S.buf, got);
-			a += got;
-		} else {
-			a = (a & ~(uintptr_t)4095) + 4096;
-		}
+	unsigned n = pt__our_maps(lo, hi, ours, 256);
+	for (unsigned i = 0; i < n; i++) {
+		scan_piece(c, lo, ours[i].lo);
+		if (ours[i].hi > lo)
+			lo = ours[i].hi;
 	}
+	scan_piece(c, lo, hi);
 }
 
-/* A thread's descriptor and the static TLS below it. */
+/* A thread's descriptor and the static TLS below it, but our own
+ * modules' blocks.  glibc's static TLS size counts the descriptor: the
+ * blocks take static_tls - desc_size below the thread pointer (below them
+ * is the thread's stack, whose dead part must not be read). */
 static void scan_tls(struct hs_ctx *c, uintptr_t tp)
 {
-	if (tp)
-		scan_range(c, tp - S.static_tls, tp + S.desc_size);
+	if (!tp)
+		return;
+	uintptr_t lo = tp - (S.static_tls > S.desc_size ? S.static_tls - S.desc_size : 0);
+	for (;;) {   /* the gaps between our blocks, from the lowest up */
+		uintptr_t next = tp + S.desc_size, skip_to = next;
+		for (unsigned i = 0; i < S.nours_tls; i++) {
+			uintptr_t b = tp - S.ours_tls[i].below;
+			if (b >= lo && b < next)
+				next = b, skip_to = b + S.ours_tls[i].size;
+		}
+		scan_range(c, lo, next);
+		if (skip_to >= tp + S.desc_size)
+			return;
+		lo = skip_to;
+	}
 }
 
 /* The threads the recorder has buffers for: an address in each one's
@@ -385,15 +447,14 @@ static void write_leaks_locked(const uint64_t (*cnt)[2][3], uint32_t ninfo, uint
 	}
 }
 
-__attribute__((noinline)) void pt__leak_scan(void)
+void pt__leak_scan(const struct pt_exit_context *ctx)
 {
-	__builtin_unwind_init();   /* callee-saved registers onto this stack */
-	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	uintptr_t sp = ctx->frame;
 	uintptr_t tp = (uintptr_t)pthread_self();
 	struct scan_range stack;
 	int have_stack = mapping_of(sp, &stack) == 0;
 
-	S.nmod = S.ndone = S.nthreads = S.nrunning = S.nknown = 0;
+	S.nmod = S.ndone = S.nthreads = S.nrunning = S.nknown = S.nours_tls = 0;
 	pt__modules_each(module_roots, NULL);
 	pt__rbuf_each(note_thread, NULL);
 
@@ -412,9 +473,10 @@ __attribute__((noinline)) void pt__leak_scan(void)
 	hs_sort(c.b, c.n);
 	for (unsigned i = 0; i < S.nmod; i++)
 		scan_range(&c, S.mod[i].lo, S.mod[i].hi);
-	if (have_stack)   /* our own stack, from this frame up to our descriptor */
+	if (have_stack)   /* this thread's stack, from the exit's frame up to its descriptor */
 		hs_scan_root(&c, (const void *)sp,
 		             (tp > sp && tp < stack.hi ? tp : stack.hi) - sp);
+	hs_scan_root(&c, ctx->regs, sizeof ctx->regs);
 	scan_tls(&c, tp);
 	if (S.main_tp != tp)
 		scan_tls(&c, S.main_tp);
@@ -436,9 +498,9 @@ out:
 		pt__rfile_unlock();
 	}
 	if (c.b)
-		munmap(c.b, bsz);
+		pt__unmap(c.b, bsz);
 	if (c.work)
-		munmap(c.work, wsz);
+		pt__unmap(c.work, wsz);
 	if (cnt)
-		munmap(cnt, csz);
+		pt__unmap(cnt, csz);
 }

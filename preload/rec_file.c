@@ -422,7 +422,7 @@ static void write_modules_locked(void)
 		M.nx = 0;
 		pt__modules_each(mod_list_cb, &m);
 		if (m.overflow && cap < (64u << 20)) {
-			munmap(buf, cap);
+			pt__unmap(buf, cap);
 			continue;
 		}
 		/* the head goes in front of the list, which is now counted */
@@ -433,7 +433,7 @@ static void write_modules_locked(void)
 		uint8_t *start = buf + HEAD - hl;
 		memcpy(start, head, hl);
 		pt__rfile_write0_locked(r.seq, start, (size_t)(m.p - start));
-		munmap(buf, cap);
+		pt__unmap(buf, cap);
 		break;
 	}
 	pt__lock_release(&M.lock);

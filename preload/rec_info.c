@@ -76,7 +76,7 @@ static uint32_t info_new_locked(uint64_t h, const struct pt_rec_info *k)
 		if (!n)
 			return 0;
 		memcpy(n, I.def, len);
-		munmap(I.def, I.def_cap);
+		pt__unmap(I.def, I.def_cap);
 		I.def = n;
 		I.def_cap *= 2;
 	}

@@ -290,8 +290,9 @@ PT_HIDDEN void pt__rsnap_fork_child(void);
  * thread pointer (called on the main thread), where glibc keeps static
  * TLS and thread descriptors, the dynamic linker's text. */
 PT_HIDDEN void pt__leak_scan_init(void);
-/* Classify the live blocks by reachability and write LEAKS records. */
-PT_HIDDEN void pt__leak_scan(void);
+/* Classify the live blocks by reachability and write LEAKS records; ctx:
+ * where the exiting thread's stack and registers are taken from. */
+PT_HIDDEN void pt__leak_scan(const struct pt_exit_context *ctx);
 
 /* ---- the hooks (rec_hooks.c) ----------------------------------------------- */
 

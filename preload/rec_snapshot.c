@@ -239,7 +239,7 @@ static int scratch_fit(size_t need)
 	if (need <= S.scratch_cap)
 		return 0;
 	if (S.scratch)
-		munmap(S.scratch, S.scratch_cap);
+		pt__unmap(S.scratch, S.scratch_cap);
 	S.scratch_cap = (need + 65535) & ~(size_t)65535;
 	S.scratch = pt__map(S.scratch_cap, 0);
 	if (!S.scratch) {

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "../allocator/pool_alloc.h"
 #include "fmt.h"
 #include "modules.h"
 #include "options.h"
@@ -127,16 +128,24 @@ void pt__rec_init(void)
 
 /*
  * The end of the trace: the last events, the exit scan, the exit snapshot
- * and the END record.  A thread interrupted inside the recorder (a signal
- * handler that ends the process) may hold its locks: only what can be
- * flushed without waiting is written then.
+ * and the END record.  A thread interrupted inside the recorder, or inside
+ * the allocator under its lock (a signal handler that ends the process, or
+ * a child forked from such a handler that ends with _exit), may hold locks
+ * that the recorder's other thread waits for: only what can be written
+ * without waiting is written then, and the END record only if the file is
+ * free.
  */
-static void finish(int code)
+static void finish(const struct pt_exit_context *ctx, int code)
 {
 	if (!pt__rec_on)
 		return;
-	if (pt__inside) {
+	if (pt__inside || pt_arenas_held()) {
+		pt__rsnap_stop();
 		pt__rbuf_flush_all(1, 1);
+		if (pt__rfile_trylock() == 0) {
+			write_end_locked(PT_END_EXIT, code);
+			pt__rfile_unlock();
+		}
 		return;
 	}
 	pt__inside++;
@@ -146,7 +155,7 @@ static void finish(int code)
 		pt__rsnap_fold_quiet(t);
 	pt__rbuf_flush_all(1, 0);
 	if (!pt__rcfg.sample)
-		pt__leak_scan();
+		pt__leak_scan(ctx);
 	pt__rsnap_take(PT_SNAP_EXIT);
 	pt__rfile_lock();
 	write_end_locked(PT_END_EXIT, code);
@@ -155,14 +164,14 @@ static void finish(int code)
 	pt__inside--;
 }
 
-void pt__rec_fini(void)
+void pt__rec_fini(const struct pt_exit_context *ctx)
 {
-	finish(0);
+	finish(ctx, 0);
 }
 
-void pt__rec_exit(int status)
+void pt__rec_exit(const struct pt_exit_context *ctx, int status)
 {
-	finish(status);
+	finish(ctx, status);
 }
 
 /* fork: every lock of the recorder, in their order (common.h) */
@@ -207,5 +216,9 @@ void pt__rec_fork_child(void)
 	pt__rsnap_fork_child();
 	pt__rcfg.forked = 1;
 	start_clock();
-	pt__rsnap_start();
+	/* forked from a signal handler that interrupted the allocator under
+	 * its lock: the snapshot thread would wait for it, holding the file,
+	 * until the handler returns, if it ever does */
+	if (!pt_arenas_held())
+		pt__rsnap_start();
 }

@@ -51,10 +51,12 @@ PT_HIDDEN extern __thread struct pt_rec_hot *pt__rec_tl __attribute__((tls_model
 /* The constructor: reads the options, opens nothing yet (the file is
  * created at the first flush), starts the snapshot thread. */
 PT_HIDDEN void pt__rec_init(void);
-/* The destructor: final snapshot, flush of every buffer, the end record. */
-PT_HIDDEN void pt__rec_fini(void);
+struct pt_exit_context;
+/* The destructor: final snapshot, flush of every buffer, the exit scan,
+ * the end record.  ctx: the exit context (common.h). */
+PT_HIDDEN void pt__rec_fini(const struct pt_exit_context *ctx);
 /* The same for _exit(status), which runs no destructor. */
-PT_HIDDEN void pt__rec_exit(int status);
+PT_HIDDEN void pt__rec_exit(const struct pt_exit_context *ctx, int status);
 
 /* realloc: the sequence number and old's info are taken before the call
  * (old may be freed inside it), the event written after it with the result. */

@@ -551,10 +551,12 @@ __attribute__((constructor)) static void pooltrace_init(void)
 	pt__rec_init();
 }
 
-__attribute__((destructor)) static void pooltrace_fini(void)
+__attribute__((destructor, noinline)) static void pooltrace_fini(void)
 {
+	struct pt_exit_context ctx;
+	PT_EXIT_CONTEXT(&ctx);
 	pt__dbg_check_all("the check at exit");
-	pt__rec_fini();
+	pt__rec_fini(&ctx);
 	if (pt__opt.stats) {
 		pt_thread_flush();   /* pools, not this thread's cache, hold the free blocks */
 		pt_stats_print(stats_fd >= 0 ? stats_fd : 2);
