@@ -129,18 +129,18 @@ expect() {
 		fail "$name: exit $rc, want $want and '$pat'" "$TMP/err"
 	fi
 }
-expect "html into a missing directory" 2 "cannot write $TMP/none/x.html: No such file" \
+expect "html into a missing directory" 3 "cannot write $TMP/none/x.html: No such file" \
 	"$PT" html -o "$TMP/none/x.html" "$TMP/t.trace"
 expect "html of a missing trace" 2 "missing.trace: No such file" \
 	"$PT" html -o "$TMP/m.html" "$TMP/missing.trace"
-expect "html with an unknown option" 1 "unknown option --bogus" "$PT" html --bogus "$TMP/t.trace"
-expect "html without a trace" 1 "no trace" "$PT" html -o "$TMP/x.html"
-expect "html with two traces" 1 "one trace" "$PT" html "$TMP/t.trace" "$TMP/e.trace"
+expect "html with an unknown option" 2 "unknown option --bogus" "$PT" html --bogus "$TMP/t.trace"
+expect "html without a trace" 2 "no trace" "$PT" html -o "$TMP/x.html"
+expect "html with two traces" 2 "one trace" "$PT" html "$TMP/t.trace" "$TMP/e.trace"
 [ -e "$TMP/m.html" ] && fail "html of a missing trace left $TMP/m.html"
 
 # a write that fails half way (a file size limit of a few KiB, SIGXFSZ
-# ignored): exit 2 and no partial page left
-expect "html cut by a file size limit" 2 "cannot write $TMP/big.html" \
+# ignored): exit 3 and no partial page left
+expect "html cut by a file size limit" 3 "cannot write $TMP/big.html" \
 	sh -c 'trap "" XFSZ; ulimit -f 8; exec "$@"' sh "$PT" html -o "$TMP/big.html" "$TMP/t.trace"
 if [ -e "$TMP/big.html" ]; then
 	fail "a partial page was left behind ($(wc -c < "$TMP/big.html") bytes)"
