@@ -255,6 +255,7 @@ check-reports: $(TEST_PROGS) $(B)/pooltrace $(B)/libpooltrace.so $(B)/tests/retr
 	$(B)/tests/test_symbolize
 	sh tests/test_cli.sh $(B)
 	sh tests/test_reports.sh $(B)
+	sh tests/test_json.sh $(B)
 	sh tests/test_export.sh $(B)
 	sh tests/test_html.sh $(B)
 
@@ -298,6 +299,8 @@ install: lib tool
 	install -m 755 $(B)/pooltrace $(DESTDIR)$(BINDIR)/pooltrace
 	install -m 644 man/pooltrace.1 $(DESTDIR)$(MANDIR)/man1/pooltrace.1
 	install -m 644 man/pooltrace-trace.5 $(DESTDIR)$(MANDIR)/man5/pooltrace-trace.5
+	install -d $(DESTDIR)$(PREFIX)/share/pooltrace
+	install -m 644 docs/pooltrace.schema.json $(DESTDIR)$(PREFIX)/share/pooltrace/
 	install -m 644 preload/pooltrace.h allocator/pool_alloc.h $(DESTDIR)$(INCDIR)/pooltrace/
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@VERSION@|$(VERSION)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|' \
 	    preload/pooltrace.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/pooltrace.pc
@@ -307,7 +310,7 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libpooltrace.so $(DESTDIR)$(LIBDIR)/pkgconfig/pooltrace.pc \
 	    $(DESTDIR)$(MANDIR)/man3/libpooltrace.3 $(DESTDIR)$(BINDIR)/pooltrace \
 	    $(DESTDIR)$(MANDIR)/man1/pooltrace.1 $(DESTDIR)$(MANDIR)/man5/pooltrace-trace.5
-	rm -rf $(DESTDIR)$(INCDIR)/pooltrace
+	rm -rf $(DESTDIR)$(INCDIR)/pooltrace $(DESTDIR)$(PREFIX)/share/pooltrace
 
 clean:
 	rm -rf $(B)

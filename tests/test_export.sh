@@ -1,6 +1,7 @@
 #!/bin/sh
 # test_export.sh BUILD_DIR - pooltrace export, each format read back by what
-# reads it: ms_print (massif), google-pprof (pprof), flamegraph.pl's line
+# reads it: ms_print (massif), go tool pprof (pprof: totals against report's,
+# -traces, two profiles merged), google-pprof (pprof-text), flamegraph.pl's line
 # regex (folded), python3's json and the rules of speedscope's schema
 # (speedscope); then the errors: a bad option, an unreadable trace, an
 # unwritable output (no file left behind).
@@ -104,6 +105,52 @@ elif ! pprof_has --alloc_space alloc_t 300; then
 	fail "pprof: google-pprof --alloc_space gives alloc_t no 300 B" "$TMP/pp.txt"
 else
 	pass "pprof: google-pprof reads it: alloc_a 3000 B in 3 blocks, alloc_t 300 B allocated"
+fi
+
+# --- pprof: profile.proto through go tool pprof ----------------------------------------
+# totals: go tool pprof's "Total samples = NB" against report --bytes
+gopprof() {
+	HOME=$TMP GOCACHE=$TMP/gocache GOPATH=$TMP/go GOTOOLCHAIN=local GOFLAGS= \
+		timeout 120 go tool pprof "$@" 2> "$TMP/gp.err"
+}
+total_of() {   # total_of SAMPLE_INDEX FILE...: the total in bytes or objects
+	idx=$1
+	shift
+	gopprof -top -unit=B -sample_index="$idx" "$@" |
+		sed -n 's/.*Total samples = \([0-9]*\)B* *$/\1/p'
+}
+exact() {      # exact LABEL: the exact figure after LABEL in report --bytes
+	"$PT" report --bytes "$T" 2> /dev/null | sed -n "s/^$1 *\([0-9,]*\) B.*/\1/p" | tr -d ,
+}
+if ! have go; then
+	skip "pprof" "go (golang-go) missing: make deps"
+elif ! ex "$TMP/p.pb.gz" --format pprof "$T"; then
+	fail "pprof: export failed" "$TMP/p.pb.gz.err"
+elif [ "$(head -c 2 "$TMP/p.pb.gz" | od -An -tx1 | tr -d ' ')" != 1f8b ]; then
+	fail "pprof: not gzip-compressed"
+else
+	peak=$(exact "peak heap:") alloc=$(exact "allocated:")
+	inuse=$(total_of inuse_space "$TMP/p.pb.gz") all=$(total_of alloc_space "$TMP/p.pb.gz")
+	objs=$(gopprof -top -sample_index=inuse_objects "$TMP/p.pb.gz" |
+	       awk '$NF == "alloc_a" { print $1 }')
+	gopprof -traces -sample_index=inuse_space "$TMP/p.pb.gz" > "$TMP/traces.txt"
+	merged=$(total_of alloc_space "$TMP/p.pb.gz" "$TMP/p.pb.gz")
+	if [ -z "$peak" ] || [ "$inuse" != "$peak" ] || [ "$all" != "$alloc" ]; then
+		echo "inuse_space $inuse, report's peak $peak; alloc_space $all, allocated $alloc" \
+			> "$TMP/why"
+		cat "$TMP/gp.err" >> "$TMP/why"
+		fail "pprof: go tool pprof's totals are not report's" "$TMP/why"
+	elif [ "$objs" != 3 ]; then
+		fail "pprof: go tool pprof -top gives alloc_a $objs objects in use, want 3" "$TMP/gp.err"
+	elif ! awk '/^-+\+/ { n = 0; next } { n++; f[n] = $NF }
+	            n == 2 && f[1] == "alloc_a" && f[2] == "main" { ok = 1 }
+	            END { exit !ok }' "$TMP/traces.txt"; then
+		fail "pprof: go tool pprof -traces has no stack alloc_a <- main" "$TMP/traces.txt"
+	elif [ "$merged" != $((2 * alloc)) ]; then
+		fail "pprof: two profiles merged: alloc_space $merged, want $((2 * alloc))" "$TMP/gp.err"
+	else
+		pass "pprof: go tool pprof: inuse_space $inuse B = report's peak, alloc_space $all B = allocated; alloc_a 3 objects under main; two profiles merge"
+	fi
 fi
 
 # --- folded ----------------------------------------------------------------------
