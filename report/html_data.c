@@ -288,12 +288,16 @@ static void tree_put(struct html *h, const char *key, const struct tree *t, uint
 	pt_json_close(j, ']');
 }
 
-/* The flame graph of the uint64_t field at offset off of the sites. */
-static void put_flame(struct html *h, const char *key, size_t off)
+/* The flame graph of the uint64_t field at offset off of the sites: the
+ * outermost call at the root, or (invert, bottom-up) the allocating
+ * function.  A stack cut at the recording's depth has a "[truncated]"
+ * frame where its outermost callers would be. */
+static void put_flame(struct html *h, const char *key, size_t off, int invert)
 {
 	struct tree t = { 0 };
 	struct fref none = { pt_strtab_intern(&h->str, "(stack not recorded)"),
 	                     pt_strtab_intern(&h->str, "") };
+	struct fref cut = { pt_strtab_intern(&h->str, "[truncated]"), none.where };
 	tree_new(&t, 0, pt_strtab_intern(&h->str, "all"), none.where);
 	for (size_t s = 0; s < h->p->nsites; s++) {
 		const struct pt_site *site = &h->p->site[s];
@@ -303,12 +307,22 @@ static void put_flame(struct html *h, const char *key, size_t off)
 		size_t n = pt_view_frames(h->v, site->stack, h->fr, PT_VIEW_MAX_FRAMES);
 		uint32_t at = 0;
 		t.n[0].value += v;
+		int truncated = n && pt_trace_stack_cut(h->p->t, site->stack);
 		if (!n) {
 			at = tree_child(&t, at, none);
 			t.n[at].value += v;
 		}
-		for (size_t i = n; i-- > 0;) {       /* outermost first */
+		if (truncated && !invert) {
+			at = tree_child(&t, at, cut);
+			t.n[at].value += v;
+		}
+		for (size_t k = 0; k < n; k++) {     /* outermost first, or innermost */
+			size_t i = invert ? k : n - 1 - k;
 			at = tree_child(&t, at, frame_ref(h, h->fr[i], 0));
+			t.n[at].value += v;
+		}
+		if (truncated && invert) {
+			at = tree_child(&t, at, cut);
 			t.n[at].value += v;
 		}
 	}
@@ -462,8 +476,10 @@ static void put_data(struct html *h)
 	pt_json_open(j, NULL, '{');
 	put_summary(h);
 	put_timeline(h);
-	put_flame(h, "flame_peak", offsetof(struct pt_site, peak_bytes));
-	put_flame(h, "flame_leaks", offsetof(struct pt_site, live_bytes));
+	put_flame(h, "flame_peak", offsetof(struct pt_site, peak_bytes), 0);
+	put_flame(h, "flame_peak_up", offsetof(struct pt_site, peak_bytes), 1);
+	put_flame(h, "flame_leaks", offsetof(struct pt_site, live_bytes), 0);
+	put_flame(h, "flame_leaks_up", offsetof(struct pt_site, live_bytes), 1);
 	put_tables(h);
 	pt_json_open(j, "frag", '[');
 	if (p->snap_peak)

@@ -12,6 +12,10 @@
                                      shown as text outside scripts
   html_check.py png SHOT             a screenshot: not blank (enough pixels in
                                      colour, enough distinct colours)
+  html_check.py flame DUMP ID MAX [TEXT...]
+                                     the DOM: <svg id=ID> at most MAX pixels high,
+                                     and each TEXT shown on the page (outside
+                                     scripts)
 
 Prints one line saying what failed and exits 1, or exits 0.  Standard
 library only.
@@ -137,6 +141,20 @@ def check_dom(path, names):
             die('dom: function %s is not shown on the page' % n)
 
 
+def check_flame(path, svg_id, max_h, texts):
+    p, _ = parse(path)
+    svgs = [a for t, a in p.tags if t == 'svg' and a.get('id') == svg_id]
+    if not svgs:
+        die('flame: no <svg id="%s">' % svg_id)
+    h = float(svgs[0].get('height', 0))
+    if h > max_h:
+        die('flame: <svg id="%s"> is %g px high, want at most %d (slivers?)' % (svg_id, h, max_h))
+    text = ''.join(p.text)
+    for t in texts:
+        if t not in text:
+            die('flame: %r is not shown on the page' % t)
+
+
 def png_pixels(path):
     """(width, height, rows of RGB(A) bytes) of an 8-bit RGB or RGBA PNG."""
     with open(path, 'rb') as f:
@@ -202,9 +220,12 @@ def check_png(path):
 
 
 def main():
-    if len(sys.argv) < 3 or sys.argv[1] not in ('page', 'dom', 'png'):
+    if len(sys.argv) < 3 or sys.argv[1] not in ('page', 'dom', 'png', 'flame'):
         die(__doc__.strip())
     what, path, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+    if what == 'flame':
+        check_flame(path, names[0], int(names[1]), names[2:])
+        return
     {'page': lambda: check_page(path, names), 'dom': lambda: check_dom(path, names),
      'png': lambda: check_png(path)}[what]()
 

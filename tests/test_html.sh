@@ -105,6 +105,34 @@ else
 		--screenshot="$TMP/t.png" "$TMP/t.html" png "$TMP/t.png"
 fi
 
+# --- deep stacks cut at the recording's depth, slivers under a wide box --------
+if cc -std=gnu11 -O0 -g -o "$TMP/html_deep" "$HERE/html_deep.c" 2> "$TMP/cc.err" &&
+   "$PT" run -q -o "$TMP/deep.trace" -- "$TMP/html_deep" > /dev/null 2>&1 &&
+   "$PT" html -o "$TMP/deep.html" "$TMP/deep.trace" 2> /dev/null &&
+   $CHECK page "$TMP/deep.html" "[truncated]" big_buffer deep_alloc > "$TMP/check.out" 2>&1; then
+	pass "the page of deep stacks marks the cut ones [truncated]"
+	if [ -n "$CHROME" ]; then
+		# 6 rows of wide boxes; the 100 deep stacks are slivers under 3 px
+		in_browser "no tall column of slivers under the peak flame graph (at most 8 rows)" \
+			--dump-dom "$TMP/deep.html" flame "$TMP/browser.out" flame-peak-svg 144 big_buffer
+		# #fn=NAME selects a function: its callers and callees are listed
+		in_browser "callers and callees of deep_alloc (#fn=deep_alloc): itself, and main" \
+			--dump-dom "$TMP/deep.html#fn=deep_alloc" flame "$TMP/browser.out" flame-peak-svg 144 \
+			"Callers and callees of deep_alloc" "nothing: it allocates itself"
+		# #up: bottom-up, the allocating functions at the top
+		in_browser "bottom-up flame graph (#up): big_buffer above main" \
+			--dump-dom "$TMP/deep.html#up" flame "$TMP/browser.out" flame-peak-svg 2000 big_buffer
+		if grep -q 'class="on" data-mode="up"' "$TMP/browser.out"; then
+			pass "the bottom-up button is on"
+		else
+			fail "#up: the bottom-up button is not on"
+		fi
+	fi
+else
+	cat "$TMP/cc.err" >> "$TMP/check.out"
+	fail "the page of deep stacks" "$TMP/check.out"
+fi
+
 # --- a trace with no allocation -------------------------------------------------------
 "$PT" run -o "$TMP/e.trace" -- /bin/true > /dev/null 2> "$TMP/check.out"
 if "$PT" html -o "$TMP/e.html" "$TMP/e.trace" >> "$TMP/check.out" 2>&1 &&
