@@ -103,6 +103,16 @@ else
 		--dump-dom "$TMP/t.html" dom "$TMP/browser.out" $NAMES
 	in_browser "its screenshot is not blank" \
 		--screenshot="$TMP/t.png" "$TMP/t.html" png "$TMP/t.png"
+	# the layout, from the boxes the page reports (#layout) and the
+	# screenshot of the same window: structure, not pixels of text
+	if browser --screenshot="$TMP/lay.png" "$TMP/t.html#layout" &&
+	   browser --dump-dom "$TMP/t.html#layout" &&
+	   $CHECK layout "$TMP/browser.out" "$TMP/lay.png" > "$TMP/check.out" 2>&1; then
+		pass "its layout: one column of sections in order, charts inside them, cards in the screenshot"
+	else
+		tail -5 "$TMP/browser.err" >> "$TMP/check.out"
+		fail "the page's layout" "$TMP/check.out"
+	fi
 fi
 
 # --- deep stacks cut at the recording's depth, slivers under a wide box --------

@@ -882,5 +882,16 @@ window.addEventListener('resize', function () {
 		}
 	}, 150);
 });
+/* #layout: the boxes of the page's parts, for the layout test
+ * (tests/html_check.py layout): where each section and chart is drawn */
+if ('layout' in HASH) {
+	var boxes = { page: [0, 0, document.documentElement.scrollWidth, window.innerWidth] };
+	document.querySelectorAll('header, section, footer, section svg[id]').forEach(function (e) {
+		var r = e.getBoundingClientRect();
+		boxes[e.id || e.tagName.toLowerCase()] = [Math.round(r.left), Math.round(r.top + scrollY),
+			Math.round(r.width), Math.round(r.height)];
+	});
+	document.body.dataset.ptLayout = JSON.stringify(boxes);
+}
 document.body.dataset.ptStatus = 'ok';
 })();
