@@ -63,11 +63,12 @@ REPORT_SRC  := report/main.c report/cmd_run.c report/cmd_dump.c report/cmd_repor
                report/cmd_leaks.c report/cmd_frag.c report/cmd_diff.c report/cmd_export.c \
                report/cmd_html.c report/html_data.c report/html_assets.c report/args.c \
                report/output.c report/view.c report/profile.c report/frag.c \
-               report/symbolize.c report/trace_read.c report/util.c
+               report/symbolize.c report/trace_read.c report/util.c report/json.c \
+               report/report_json.c report/pprof.c report/protobuf.c
 REPORT_HDR  := $(wildcard report/*.h) preload/trace_format.h preload/trace_codec.h
 # the HTML page's own files, which html_assets.c embeds (.incbin)
 REPORT_ASSETS := report/html/page.html report/html/style.css report/html/app.js
-REPORT_LIBS := -lzstd -ldw -lelf -lstdc++ -lm
+REPORT_LIBS := -lzstd -ldw -lelf -lz -lstdc++ -lm
 REPORT_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -DPT_VERSION='"$(VERSION)"' \
                  -DPT_LIBDIR='"$(LIBDIR)"'
 BENCH_PROGS := churn allocfree prodcons larson realloc frag pair measure
@@ -149,6 +150,11 @@ $(B)/tests/test_report_util: tests/test_report_util.c report/util.c report/trace
 	@mkdir -p $(@D)
 	$(CC) $(REPORT_CFLAGS) -o $@ tests/test_report_util.c report/util.c report/trace_read.c \
 	    -lcmocka -lzstd -lm
+
+# test_cli.sh's damaged traces: chunks recompressed in frames, one damaged
+$(B)/tests/retrace: tests/retrace.c preload/trace_format.h
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -o $@ $< -lzstd
 
 $(B)/tests/rec_prog: tests/rec_prog.c
 	@mkdir -p $(@D)
@@ -261,12 +267,16 @@ check-api: $(B)/tests/test_preload $(B)/libpooltrace.so
 check-recorder: $(TEST_PROGS) $(B)/pooltrace $(B)/libpooltrace.so
 	$(B)/tests/test_recorder $(B)
 
-# the report commands: symbolization, golden text reports, exports checked
-# by their real consumers, the HTML page in headless Chromium
-check-reports: $(TEST_PROGS) $(B)/pooltrace $(B)/libpooltrace.so
+# the report commands: symbolization, the command line (help, exit
+# statuses, write errors, damaged traces, run), golden text reports, the
+# JSON documents against their schema, exports checked by their real
+# consumers, the HTML page in headless Chromium
+check-reports: $(TEST_PROGS) $(B)/pooltrace $(B)/libpooltrace.so $(B)/tests/retrace
 	$(B)/tests/test_report_util
 	$(B)/tests/test_symbolize
+	sh tests/test_cli.sh $(B)
 	sh tests/test_reports.sh $(B)
+	sh tests/test_json.sh $(B)
 	sh tests/test_export.sh $(B)
 	sh tests/test_html.sh $(B)
 
@@ -318,6 +328,8 @@ install: lib tool
 	install -m 755 $(B)/pooltrace $(DESTDIR)$(BINDIR)/pooltrace
 	install -m 644 man/pooltrace.1 $(DESTDIR)$(MANDIR)/man1/pooltrace.1
 	install -m 644 man/pooltrace-trace.5 $(DESTDIR)$(MANDIR)/man5/pooltrace-trace.5
+	install -d $(DESTDIR)$(PREFIX)/share/pooltrace
+	install -m 644 docs/pooltrace.schema.json $(DESTDIR)$(PREFIX)/share/pooltrace/
 	install -m 644 preload/pooltrace.h allocator/pool_alloc.h $(DESTDIR)$(INCDIR)/pooltrace/
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@VERSION@|$(VERSION)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|' \
 	    preload/pooltrace.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/pooltrace.pc
@@ -327,7 +339,7 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libpooltrace.so $(DESTDIR)$(LIBDIR)/pkgconfig/pooltrace.pc \
 	    $(DESTDIR)$(MANDIR)/man3/libpooltrace.3 $(DESTDIR)$(BINDIR)/pooltrace \
 	    $(DESTDIR)$(MANDIR)/man1/pooltrace.1 $(DESTDIR)$(MANDIR)/man5/pooltrace-trace.5
-	rm -rf $(DESTDIR)$(INCDIR)/pooltrace
+	rm -rf $(DESTDIR)$(INCDIR)/pooltrace $(DESTDIR)$(PREFIX)/share/pooltrace
 
 clean:
 	rm -rf $(B)

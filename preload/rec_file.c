@@ -259,6 +259,7 @@ static int create_locked(void)
 	if (e)
 		return e;
 	F.created = 1;
+	pt__opt_note_trace(F.path);   /* for pooltrace run */
 	write_modules_locked();
 	return 0;
 }

@@ -102,7 +102,7 @@ static void start_clock(void)
 void pt__rec_init(void)
 {
 	pt__options_read();
-	if (!pt__opt.profile)
+	if (!pt__opt.profile || !pt__opt_traced())   /* pooltrace run --children */
 		return;
 	pt__inside++;
 	pt__rcfg.depth = pt__opt.depth;
@@ -214,6 +214,10 @@ void pt__rec_fork_child(void)
 	pt__stacks_reset(&pt__rec_stacks);
 	pt__rbuf_fork_child();
 	pt__rsnap_fork_child();
+	if (!pt__opt_traced()) {   /* pooltrace run --children: not this one */
+		pt__rec_on = 0;
+		return;
+	}
 	pt__rcfg.forked = 1;
 	start_clock();
 	/* forked from a signal handler that interrupted the allocator under

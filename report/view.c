@@ -18,9 +18,10 @@ int pt_view_open(struct pt_view *v, const char *path)
 		return 2;
 	}
 	const struct pt_trace *t = v->p.t;
-	if (t->stop[0])
-		fprintf(stderr, "pooltrace: warning: %s: trace cut short: read up to offset %llu "
-		        "of %zu: %s\n", path, (unsigned long long)t->data_end, t->size, t->stop);
+	char what[600];
+	pt_trace_describe(t, what, sizeof what);
+	if (what[0])
+		fprintf(stderr, "pooltrace: warning: %s: %s\n", path, what);
 	else if (!t->ended)
 		fprintf(stderr, "pooltrace: warning: %s: no end record: the program did not exit "
 		        "normally (killed, or still running); reporting what was written\n", path);
@@ -101,7 +102,9 @@ void pt_print_heading(FILE *f, const char *cmd, const struct pt_view *v)
 	else
 		fprintf(f, "recorded:   every allocation\n");
 	fprintf(f, "duration:   %.3f s, ", (double)p->duration_ns / 1e9);
-	if (t->stop[0])
+	if (pt_trace_partial(t))
+		fprintf(f, "damaged trace, partly read (the warning says where)\n");
+	else if (t->stop[0])
 		fprintf(f, "trace cut short at offset %llu: %s\n",
 		        (unsigned long long)t->data_end, t->stop);
 	else if (!t->ended)
@@ -112,9 +115,16 @@ void pt_print_heading(FILE *f, const char *cmd, const struct pt_view *v)
 		fprintf(f, "the program exited\n");
 }
 
+int pt_exact_bytes;
+
 const char *pt_fmt_bytes(char *buf, size_t cap, uint64_t b)
 {
 	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB" };
+	if (pt_exact_bytes) {
+		char n[32];
+		snprintf(buf, cap, "%s B", pt_fmt_count(n, sizeof n, b));
+		return buf;
+	}
 	if (b < 1024) {
 		snprintf(buf, cap, "%llu B", (unsigned long long)b);
 		return buf;

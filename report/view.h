@@ -48,7 +48,9 @@ void pt_print_stack(FILE *f, struct pt_view *v, uint32_t stack, unsigned max_fra
  * it ended. */
 void pt_print_heading(FILE *f, const char *cmd, const struct pt_view *v);
 
-/* Human units: "1.5 MiB", "812 B"; into buf, returned. */
+/* Human units: "1.5 MiB", "812 B"; into buf, returned.  With
+ * pt_exact_bytes set (--bytes), the exact count: "1,572,864 B". */
+extern int pt_exact_bytes;
 const char *pt_fmt_bytes(char *buf, size_t cap, uint64_t bytes);
 /* Thousands separated: "1,234,567". */
 const char *pt_fmt_count(char *buf, size_t cap, uint64_t n);
