@@ -214,7 +214,7 @@ static void full_free(void *p)
  */
 static struct pt_rec_realloc full_realloc_begin(void *old)
 {
-	struct pt_rec_realloc tok = { 0, 0 };
+	struct pt_rec_realloc tok = { 0, 0, 0 };
 	struct hook h;
 	if (old && hook_enter(&h, 0)) {
 		pt__rsnap_live_add(h.t, -(int64_t)block_bytes(old));
@@ -340,7 +340,7 @@ out:
 /* Only a sampled block has anything to write. */
 static struct pt_rec_realloc sampled_realloc_begin(void *old)
 {
-	struct pt_rec_realloc tok = { 0, 0 };
+	struct pt_rec_realloc tok = { 0, 0, 0 };
 	struct hook h;
 	if (old && hook_enter(&h, 0)) {
 		tok.old_info = pt__rlive_take((uintptr_t)old);

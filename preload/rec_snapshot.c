@@ -121,10 +121,19 @@ static uint64_t glibc_in_use(void)
 	return m.uordblks + m.hblkhd;
 }
 
-/* The call totals of every buffer. */
+/* The call totals of every buffer; with sampling, the pool blocks realloc
+ * moved, which the allocator's counts take for mallocs and frees. */
+struct totals {
+	struct pt_r_snapshot r;
+	uint64_t realloc_pool_in, realloc_pool_out;
+};
+
 static void sum_counters(struct pt_rec_thread *t, void *arg)
 {
-	struct pt_r_snapshot *r = arg;
+	struct totals *tt = arg;
+	struct pt_r_snapshot *r = &tt->r;
+	tt->realloc_pool_in += __atomic_load_n(&t->hot.realloc_pool_in, __ATOMIC_RELAXED);
+	tt->realloc_pool_out += __atomic_load_n(&t->hot.realloc_pool_out, __ATOMIC_RELAXED);
 	r->n_malloc += __atomic_load_n(&t->n_malloc, __ATOMIC_RELAXED);
 	r->n_free += __atomic_load_n(&t->n_free, __ATOMIC_RELAXED);
 	r->n_realloc += __atomic_load_n(&t->hot.n_realloc, __ATOMIC_RELAXED);
@@ -254,10 +263,11 @@ void pt__rsnap_take(int kind)
 {
 	if (!pt__rec_on)
 		return;
-	struct pt_r_snapshot r = {
-		.kind = (uint32_t)kind, .rss = read_rss(), .glibc_in_use = glibc_in_use(),
+	struct totals tt = {
+		.r = { .kind = (uint32_t)kind, .rss = read_rss(), .glibc_in_use = glibc_in_use() },
 	};
-	pt__rbuf_each(sum_counters, &r);
+	pt__rbuf_each(sum_counters, &tt);
+	struct pt_r_snapshot r = tt.r;
 
 	pt__rfile_lock();
 	int64_t live = atomic_load(&S.live);
@@ -283,8 +293,9 @@ void pt__rsnap_take(int kind)
 			used += st->cls[k].blocks_used;
 			req += st->cls[k].req_bytes;
 		}
-		r.n_malloc += st->nmalloc;
-		r.n_free += st->nmalloc > used ? st->nmalloc - used : 0;
+		uint64_t pool_frees = st->nmalloc > used ? st->nmalloc - used : 0;
+		r.n_malloc += st->nmalloc > tt.realloc_pool_in ? st->nmalloc - tt.realloc_pool_in : 0;
+		r.n_free += pool_frees > tt.realloc_pool_out ? pool_frees - tt.realloc_pool_out : 0;
 		r.n_pool = st->nmalloc;
 		r.bytes_pool = req;
 		live = (int64_t)(st->bytes_in_blocks + r.glibc_in_use);

@@ -284,9 +284,13 @@ static void report_text(FILE *f, struct pt_view *v, const struct pt_listing *o)
 	        PT_N(p->n_alloc[0]), pt_pct(p->n_alloc[0], nalloc), PT_N(p->n_alloc[1]));
 	fprintf(f, "allocated:  %s in total: pools %s, glibc %s\n", PT_B(bytes),
 	        PT_B(p->bytes_alloc[0]), PT_B(p->bytes_alloc[1]));
-	fprintf(f, "temporary:  %s allocations (%.1f%% of all), %s: freed with no other "
-	        "allocation in between\n", PT_N(p->n_temp), pt_pct(p->n_temp, nalloc),
-	        PT_B(p->bytes_temp));
+	if (p->sampled)
+		fprintf(f, "temporary:  not counted in a sampled trace (its events are too few "
+		        "to tell what came in between)\n");
+	else
+		fprintf(f, "temporary:  %s allocations (%.1f%% of all), %s: freed with no other "
+		        "allocation in between\n", PT_N(p->n_temp), pt_pct(p->n_temp, nalloc),
+		        PT_B(p->bytes_temp));
 	fprintf(f, "peak heap:  %s at %.3f s: pools %s, glibc %s\n", PT_B(p->peak),
 	        (double)p->peak_time_ns / 1e9, PT_B(p->peak_pool), PT_B(p->peak_glibc));
 	fprintf(f, "peak RSS:   %s at %.3f s\n", PT_B(p->peak_rss),
