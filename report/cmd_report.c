@@ -246,28 +246,8 @@ static void report_json(FILE *f, struct pt_view *v, const struct pt_listing *o)
 
 int pt_cmd_report(int argc, char **argv)
 {
-	struct pt_listing o = { .top = 10, .frames = 8 };
-	const char *path = NULL;
-	struct pt_cmdline c;
-	pt_opt_init(&c, "report", usage, argc, argv);
-	int rc = pt_opt_listing_only(&c, &o, &path);
-	if (rc || !path)          /* an error, or --help */
-		return rc;
-	struct pt_view v;
-	if ((rc = pt_view_open(&v, path)))
-		return rc;
-	FILE *f = pt_output_open(NULL);
-	if (!f) {
-		pt_view_close(&v);
-		return PT_EXIT_OUTPUT;
-	}
-	if (o.json)
-		report_json(f, &v, &o);
-	else
-		report_text(f, &v, &o);
-	rc = pt_trace_partial(v.p.t) ? PT_EXIT_PARTIAL : PT_EXIT_OK;
-	pt_view_close(&v);
-	return pt_output_close(f, rc);
+	return pt_listing_command("report", usage, argc, argv,
+	                          (struct pt_listing){ .top = 10, .frames = 8 }, report_text, report_json);
 }
 
 static void report_text(FILE *f, struct pt_view *v, const struct pt_listing *o)

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
+#include "output.h"
 #include "view.h"
 
 int pt_view_open(struct pt_view *v, const char *path)
@@ -151,4 +153,29 @@ const char *pt_fmt_count(char *buf, size_t cap, uint64_t n)
 	}
 	buf[k] = 0;
 	return buf;
+}
+
+int pt_listing_command(const char *cmd, const char *usage, int argc, char **argv,
+                       struct pt_listing o,
+                       void (*text)(FILE *f, struct pt_view *v, const struct pt_listing *o),
+                       void (*json)(FILE *f, struct pt_view *v, const struct pt_listing *o))
+{
+	const char *path = NULL;
+	struct pt_cmdline c;
+	pt_opt_init(&c, cmd, usage, argc, argv);
+	int rc = pt_opt_listing_only(&c, &o, &path);
+	if (rc || !path)          /* an error, or --help */
+		return rc;
+	struct pt_view v;
+	if ((rc = pt_view_open(&v, path)))
+		return rc;
+	FILE *f = pt_output_open(NULL);
+	if (!f) {
+		pt_view_close(&v);
+		return PT_EXIT_OUTPUT;
+	}
+	(o.json ? json : text)(f, &v, &o);
+	rc = pt_trace_partial(v.p.t) ? PT_EXIT_PARTIAL : PT_EXIT_OK;
+	pt_view_close(&v);
+	return pt_output_close(f, rc);
 }

@@ -71,4 +71,16 @@ static inline const char *pt_plural(uint64_t n, const char *one, const char *man
 	return n == 1 ? one : many;
 }
 
+
+struct pt_listing;
+/*
+ * The body of a command whose options are the listing ones and one trace
+ * (report, frag): the options, the trace, its text or JSON on stdout.  The
+ * command's exit status.
+ */
+int pt_listing_command(const char *cmd, const char *usage, int argc, char **argv,
+                       struct pt_listing defaults,
+                       void (*text)(FILE *f, struct pt_view *v, const struct pt_listing *o),
+                       void (*json)(FILE *f, struct pt_view *v, const struct pt_listing *o));
+
 #endif
