@@ -4,11 +4,14 @@
  * does): traces then hold no addresses, whose randomness no compressor
  * removes.  The exit scan and the pinned-arena records read it too.
  *
- * Blocks of the allocator's region: a word per 8 bytes of the region
- * (reserved, touched only where pools are), written by the allocating
- * thread and read by the freeing one, which the program has ordered after
- * it.  Other blocks (glibc's, arenas outside the region): an address map
- * under the lock.  With sampling only sampled blocks are entered, and a
+ * Blocks of the allocator's region: a word per 8 bytes, written by the
+ * allocating thread and read by the freeing one, which the program has
+ * ordered after it.  The words of an arena slot are mapped when its first
+ * block is entered (a directory of slots, not one reservation of half the
+ * region's size: a program that caps its address space with RLIMIT_AS
+ * after start must not find it spent by us).  A slot whose words could
+ * not be mapped, and every other block (glibc's, arenas outside the
+ * region), go to an address map under the lock.  With sampling only sampled blocks are entered, and a
  * counting filter of 64 KiB (pt__rec_sfilter, read inline by the free
  * hook), which stays in cache, answers "not sampled" for almost every
  * free: it counts the sampled blocks per 4 KiB page, and only a "maybe"
@@ -22,27 +25,65 @@
 #include "libc_sym.h"
 #include "rec_internal.h"
 
-#define SHADOW_SIZE (PT_REGION_SIZE / 8 * sizeof(uint32_t))
+#define SLOT_WORDS (PT_ARENA_SIZE / 8)                    /* a slot's shadow words */
+#define SLOT_BYTES (SLOT_WORDS * sizeof(uint32_t))        /* 128 KiB */
+#define SLOT_NONE  ((uint32_t *)1)   /* its words were refused: the map */
 
 uint8_t *pt__rec_sfilter;
 
 static struct {
-	struct pt_lock lock;       /* the map, the filter, sampled shadow words */
-	uint32_t *shadow;          /* NULL: no region, every block in the map */
+	struct pt_lock lock;       /* the map, the filter, sampled shadow words,
+	                              mapping a slot's words */
+	uint32_t *_Atomic *slot;   /* by arena slot: its words, NULL (no block
+	                              entered yet) or SLOT_NONE; NULL: no region,
+	                              every block in the map */
 	struct pt_addrmap map;
 } L = { .lock = PT_LOCK_INIT(PT_RANK_LIVE) };
 
-static inline uint32_t *shadow_of(uintptr_t p)
+/* The words of p's arena slot; NULL if p is not in the region. */
+static inline uint32_t *_Atomic *slot_of(uintptr_t p)
 {
-	if (L.shadow && pt__in_region(p))
-		return &L.shadow[(p - pt__region_base) >> 3];
+	if (L.slot && pt__in_region(p))
+		return &L.slot[(p - pt__region_base) >> PT_ARENA_SHIFT];
 	return NULL;
+}
+
+static inline uint32_t *word_in(uint32_t *words, uintptr_t p)
+{
+	return &words[(p & (PT_ARENA_SIZE - 1)) >> 3];
+}
+
+/* p's shadow word if its slot has words, else NULL (*none: the slot's
+ * words were refused or p is not in the region: look in the map). */
+static inline uint32_t *shadow_of(uintptr_t p, int *none)
+{
+	uint32_t *_Atomic *s = slot_of(p);
+	uint32_t *w = s ? atomic_load_explicit(s, memory_order_acquire) : SLOT_NONE;
+	*none = w == SLOT_NONE;
+	return w && w != SLOT_NONE ? word_in(w, p) : NULL;
+}
+
+/* The words of p's slot, mapped if they are not yet; NULL: the map.
+ * Locked. */
+static uint32_t *shadow_make_locked(uintptr_t p)
+{
+	uint32_t *_Atomic *s = slot_of(p);
+	if (!s)
+		return NULL;
+	uint32_t *w = atomic_load_explicit(s, memory_order_relaxed);
+	if (!w) {
+		w = pt__map(SLOT_BYTES, 0);
+		atomic_store_explicit(s, w ? w : SLOT_NONE, memory_order_release);
+		if (!w)
+			return NULL;
+	}
+	return w == SLOT_NONE ? NULL : word_in(w, p);
 }
 
 int pt__rlive_init(void)
 {
-	if (pt__region_base != PT_REGION_NONE)
-		L.shadow = pt__map(SHADOW_SIZE, 1);   /* none: every block in the map */
+	if (pt__region_base != PT_REGION_NONE)   /* 128 KiB: none, every block in the map */
+		L.slot = pt__map(PT_REGION_ARENAS * sizeof *L.slot, 0);
 	if (pt__rcfg.sample && !(pt__rec_sfilter = pt__map(PT_REC_SFILTER_SIZE, 0)))
 		return -1;
 	return 0;
@@ -50,7 +91,7 @@ int pt__rlive_init(void)
 
 int pt__rlive_has_shadow(void)
 {
-	return L.shadow != NULL;
+	return L.slot != NULL;
 }
 
 static void filter_add(uintptr_t p, int d)
@@ -62,12 +103,15 @@ static void filter_add(uintptr_t p, int d)
 
 void pt__rlive_put(uintptr_t p, uint32_t id)
 {
-	uint32_t *w = shadow_of(p);
+	int none;
+	uint32_t *w = shadow_of(p, &none);
 	if (w && !pt__rec_sfilter) {
 		__atomic_store_n(w, id, __ATOMIC_RELAXED);
 		return;
 	}
 	pt__lock_acquire(&L.lock);
+	if (!w && !none)
+		w = shadow_make_locked(p);
 	if (w)
 		__atomic_store_n(w, id, __ATOMIC_RELAXED);
 	else
@@ -79,13 +123,16 @@ void pt__rlive_put(uintptr_t p, uint32_t id)
 
 uint32_t pt__rlive_take(uintptr_t p)
 {
-	uint32_t *w = shadow_of(p), id;
+	int none;
+	uint32_t *w = shadow_of(p, &none), id;
 	if (!pt__rec_sfilter) {
 		if (w) {
 			id = __atomic_load_n(w, __ATOMIC_RELAXED);
 			__atomic_store_n(w, 0, __ATOMIC_RELAXED);
 			return id;
 		}
+		if (!none)
+			return 0;   /* a slot no block was entered in */
 	} else if (!__atomic_load_n(&pt__rec_sfilter[pt__rec_sfilter_idx(p)], __ATOMIC_ACQUIRE)) {
 		return 0;
 	}
@@ -93,8 +140,10 @@ uint32_t pt__rlive_take(uintptr_t p)
 	if (w) {
 		id = __atomic_load_n(w, __ATOMIC_RELAXED);
 		__atomic_store_n(w, 0, __ATOMIC_RELAXED);
-	} else {
+	} else if (none) {
 		id = pt__addrmap_take(&L.map, p);
+	} else {
+		id = 0;
 	}
 	if (id && pt__rec_sfilter)
 		filter_add(p, -1);
@@ -104,7 +153,8 @@ uint32_t pt__rlive_take(uintptr_t p)
 
 uint32_t pt__rlive_peek(uintptr_t p)
 {
-	uint32_t *w = shadow_of(p);
+	int none;
+	uint32_t *w = shadow_of(p, &none);
 	return w ? __atomic_load_n(w, __ATOMIC_RELAXED) : 0;
 }
 
@@ -118,8 +168,11 @@ struct walk {
 static void pool_blocks(uintptr_t pool, size_t size, void *arg)
 {
 	struct walk *w = arg;
+	int none;
+	if (!shadow_of(pool, &none))
+		return;   /* no block entered in its slot, or they are in the map */
 	for (uintptr_t a = pool; a + size <= pool + PT_POOL_SIZE; a += size) {
-		uint32_t id = __atomic_load_n(shadow_of(a), __ATOMIC_RELAXED);
+		uint32_t id = __atomic_load_n(shadow_of(a, &none), __ATOMIC_RELAXED);
 		if (!id || id >= w->ninfo)
 			continue;
 		if (w->b && w->n < w->cap)
@@ -131,7 +184,7 @@ static void pool_blocks(uintptr_t pool, size_t size, void *arg)
 size_t pt__rlive_blocks(struct hs_block *b, size_t cap, uint32_t ninfo)
 {
 	struct walk w = { b, cap, 0, ninfo };
-	if (L.shadow)
+	if (L.slot)
 		pt_pool_walk(0, 0, pool_blocks, &w);
 	size_t n = w.n;
 	for (size_t i = 0; i < L.map.cap; i++) {
@@ -167,8 +220,11 @@ void pt__rlive_unlock(void)
 void pt__rlive_fork_child(void)
 {
 	pt__lock_reinit(&L.lock);
-	if (L.shadow)
-		madvise(L.shadow, SHADOW_SIZE, MADV_DONTNEED);
+	for (size_t i = 0; L.slot && i < PT_REGION_ARENAS; i++) {
+		uint32_t *w = atomic_load_explicit(&L.slot[i], memory_order_relaxed);
+		if (w && w != SLOT_NONE)
+			madvise(w, SLOT_BYTES, MADV_DONTNEED);
+	}
 	pt__addrmap_clear(&L.map);
 	if (pt__rec_sfilter)
 		memset(pt__rec_sfilter, 0, PT_REC_SFILTER_SIZE);
