@@ -17,12 +17,15 @@ static inline uint64_t stack_hash(void *const *ip, int n, unsigned epoch)
 	return h;
 }
 
+#define CHUNK ((size_t)1 << PT_STACK_CHUNK_SHIFT)
+
 int pt__stacks_init(struct pt_stack_table *t, uint32_t max, size_t store_size)
 {
+	store_size = (store_size + CHUNK - 1) & ~(CHUNK - 1);
 	t->index = pt__hindex_new(INDEX_MIN);
 	t->offs = pt__map((size_t)max * sizeof(uint64_t), 1);
-	t->store = pt__map(store_size, 1);
-	if (!t->index || !t->offs || !t->store)
+	t->chunk = pt__map(store_size / CHUNK * sizeof *t->chunk, 0);
+	if (!t->index || !t->offs || !t->chunk)
 		return -1;
 	t->max = max;
 	t->store_size = store_size;
@@ -35,7 +38,8 @@ void pt__stacks_reset(struct pt_stack_table *t)
 {
 	pt__hindex_reset(&t->index, INDEX_MIN);
 	madvise(t->offs, (size_t)t->max * sizeof(uint64_t), MADV_DONTNEED);
-	madvise(t->store, t->store_used, MADV_DONTNEED);
+	for (size_t i = 0; i < t->store_size / CHUNK && t->chunk[i]; i++)
+		madvise(t->chunk[i], CHUNK, MADV_DONTNEED);
 	t->store_used = 0;
 	atomic_store(&t->n, 1);
 }
@@ -78,21 +82,29 @@ uint32_t pt__stacks_intern(struct pt_stack_table *t, void *const *ip, int n, uns
 		goto out;
 	id = atomic_load_explicit(&t->n, memory_order_relaxed);
 	size_t need = sizeof(struct pt_stack_entry) + (size_t)n * sizeof(void *);
-	if (id >= t->max || t->store_used + need > t->store_size) {
+	size_t at = t->store_used;
+	if ((at & (CHUNK - 1)) + need > CHUNK)
+		at = (at + CHUNK - 1) & ~(CHUNK - 1);   /* the next chunk */
+	if (id >= t->max || at + need > t->store_size) {
 		id = 0;
 		goto out;
 	}
-	struct pt_stack_entry *e = (void *)(t->store + t->store_used);
+	uint8_t **c = &t->chunk[at / CHUNK];
+	if (!*c && !(*c = pt__map(CHUNK, 0))) {
+		id = 0;   /* refused: full for now */
+		goto out;
+	}
+	struct pt_stack_entry *e = (void *)(*c + (at & (CHUNK - 1)));
 	e->nframes = (uint32_t)n;
 	e->epoch = epoch;
 	e->gen = gen;
 	memcpy(e->ip, ip, (size_t)n * sizeof(void *));
-	t->offs[id] = t->store_used;
+	t->offs[id] = at;
 	if (pt__hindex_add(&t->index, h, id, stack_hash_of, t)) {
 		id = 0;
 		goto out;
 	}
-	t->store_used += need;
+	t->store_used = at + need;
 	atomic_store_explicit(&t->n, id + 1, memory_order_relaxed);
 	*fresh = 1;
 out:

@@ -3,8 +3,10 @@
  * and interned into a table that gives each distinct stack a small id.
  * The recorder and the heap checker each keep a table.
  *
- * A table: frames in a store (reserved address space, touched as it
- * fills), an id -> offset array, and a lock-free-read index (hindex.h).
+ * A table: frames in a store of 1 MiB chunks, mapped as it fills (an
+ * entry never spans two), an id -> offset array, and a lock-free-read
+ * index (hindex.h).  Not one reservation of the store's size: a program
+ * that caps its address space after start must not find it spent by us.
  * Lookups take no lock; an insert takes the table's lock, looks again,
  * writes the entry, then publishes it.  Ids count from 1 (0: no stack).
  *
@@ -35,8 +37,8 @@ struct pt_stack_entry {        /* in the store, 8-byte aligned */
 struct pt_stack_table {
 	struct pt_lock lock;       /* inserts */
 	struct pt_hindex *_Atomic index;
-	uint64_t *offs;            /* id -> byte offset in store */
-	uint8_t *store;
+	uint64_t *offs;            /* id -> byte offset in the store */
+	uint8_t **chunk;           /* the store's chunks, NULL until needed */
 	size_t store_used, store_size;
 	uint32_t max;              /* ids stay below this */
 	atomic_uint n;             /* ids 1..n-1 are in use */
@@ -59,10 +61,14 @@ PT_HIDDEN void pt__stacks_reset(struct pt_stack_table *t);
 PT_HIDDEN uint32_t pt__stacks_intern(struct pt_stack_table *t, void *const *ip, int n,
                                      unsigned epoch, unsigned gen, int *fresh);
 
+#define PT_STACK_CHUNK_SHIFT 20
+
 static inline const struct pt_stack_entry *pt__stacks_get(const struct pt_stack_table *t,
                                                           uint32_t id)
 {
-	return (const struct pt_stack_entry *)(t->store + t->offs[id]);
+	uint64_t off = t->offs[id];
+	return (const struct pt_stack_entry *)(t->chunk[off >> PT_STACK_CHUNK_SHIFT] +
+	                                       (off & ((1u << PT_STACK_CHUNK_SHIFT) - 1)));
 }
 
 /*
