@@ -1,8 +1,8 @@
 #!/bin/sh
 # test_dropin.sh BUILD_DIR - programs that must behave as under glibc alone:
 #  - as_limit: RLIMIT_AS lowered to 256 MiB after start, then small and large
-#    allocations and threads (plain and debug mode; profiling maps its
-#    trace tables, over 3 GiB of address space, before the program starts);
+#    allocations and threads, in every mode (profiling maps its tables as
+#    they fill: some 50 MiB at start);
 #  - double_free: double frees into the thread cache, into a pool, of
 #    another thread's blocks, and a realloc of a freed block, each refused
 #    with one line and ignored; blocks whose contents equal the free-list
@@ -29,6 +29,16 @@ expect_ok "RLIMIT_AS after start, POOLTRACE_ALIGN=8" LD_PRELOAD="$LIB" POOLTRACE
 	"$B/tests/as_limit"
 expect_ok "RLIMIT_AS after start, POOLTRACE_DEBUG=1" LD_PRELOAD="$LIB" POOLTRACE_DEBUG=1 \
 	"$B/tests/as_limit"
+for sample in 0 1; do
+	expect_ok "RLIMIT_AS after start, profiling, POOLTRACE_SAMPLE=$sample" LD_PRELOAD="$LIB" \
+		POOLTRACE_PROFILE=1 POOLTRACE_SAMPLE=$sample POOLTRACE_OUTPUT="$TMP/as.trace" \
+		"$B/tests/as_limit"
+	if [ -s "$TMP/as.trace" ] && "$B/pooltrace" report "$TMP/as.trace" > "$TMP/as.rep" 2>&1; then
+		pass "RLIMIT_AS after start, profiling, POOLTRACE_SAMPLE=$sample: the trace reads"
+	else
+		fail "RLIMIT_AS after start, profiling, POOLTRACE_SAMPLE=$sample: the trace reads" "$TMP/as.rep"
+	fi
+done
 for align in 16 8; do
 	name="double free refused, POOLTRACE_ALIGN=$align"
 	timeout -s KILL 60 env LD_PRELOAD="$LIB" POOLTRACE_ALIGN=$align "$B/tests/double_free" \
