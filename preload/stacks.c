@@ -21,10 +21,9 @@ static inline uint64_t stack_hash(void *const *ip, int n, unsigned epoch)
 
 int pt__stacks_init(struct pt_stack_table *t, uint32_t max, size_t store_size)
 {
-	store_size = (store_size + CHUNK - 1) & ~(CHUNK - 1);
 	t->index = pt__hindex_new(INDEX_MIN);
 	t->offs = pt__map((size_t)max * sizeof(uint64_t), 1);
-	t->chunk = pt__map(store_size / CHUNK * sizeof *t->chunk, 0);
+	t->chunk = pt__map((store_size + CHUNK - 1) / CHUNK * sizeof *t->chunk, 0);
 	if (!t->index || !t->offs || !t->chunk)
 		return -1;
 	t->max = max;
@@ -38,7 +37,7 @@ void pt__stacks_reset(struct pt_stack_table *t)
 {
 	pt__hindex_reset(&t->index, INDEX_MIN);
 	madvise(t->offs, (size_t)t->max * sizeof(uint64_t), MADV_DONTNEED);
-	for (size_t i = 0; i < t->store_size / CHUNK && t->chunk[i]; i++)
+	for (size_t i = 0; i < (t->store_size + CHUNK - 1) / CHUNK && t->chunk[i]; i++)
 		madvise(t->chunk[i], CHUNK, MADV_DONTNEED);
 	t->store_used = 0;
 	atomic_store(&t->n, 1);
