@@ -9,6 +9,8 @@
 #define PT_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define PT_HIDDEN      __attribute__((visibility("hidden")))
 #define PT_NOINLINE    __attribute__((noinline))
+/* a symbol of the library's ABI (libpooltrace.map lists them) */
+#define PT_EXPORT      __attribute__((visibility("default")))
 
 /*
  * pt_assert: a trap that never allocates or prints (musl's a_crash),

@@ -21,7 +21,6 @@
 #include "debug.h"
 #include "recorder.h"
 
-#define PT_EXPORT __attribute__((visibility("default")))
 
 static pid_t our_pid;
 

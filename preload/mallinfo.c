@@ -21,7 +21,6 @@
 #include "fmt.h"
 #include "libc_sym.h"
 
-#define PT_EXPORT __attribute__((visibility("default")))
 
 /* What the pools hold, in the terms of glibc's statistics. */
 struct pools {

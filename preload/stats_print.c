@@ -11,7 +11,6 @@
 #include "libc_sym.h"
 #include "pooltrace.h"
 
-#define PT_EXPORT __attribute__((visibility("default")))
 
 PT_EXPORT void pt_stats_print(int fd)
 {

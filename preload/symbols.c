@@ -35,7 +35,6 @@
 #include "recorder.h"
 #include "unwind.h"
 
-#define PT_EXPORT __attribute__((visibility("default")))
 
 static inline int is_pow2(size_t a)
 {
