@@ -6,6 +6,7 @@
  * has already relocated those d_ptr entries to run-time addresses; other
  * loaders may not have, which the base check below tolerates.
  */
+#include <pthread.h>
 #include <elf.h>
 #include <link.h>
 #include <stdint.h>
@@ -135,4 +136,16 @@ size_t pt__libc_usable_size(void *p)
 	/* glibc chunk header: size in the word before p, flag bit 2 = mmapped */
 	size_t sz = ((size_t *)p)[-1];
 	return (sz & ~(size_t)7) - ((sz & 2) ? 2 : 1) * sizeof(size_t);
+}
+
+typedef int create_fn(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+
+int pt__libc_pthread_create(pthread_t *th, const pthread_attr_t *attr,
+                            void *(*start)(void *), void *arg)
+{
+	static struct pt_libc_fn fn = { "pthread_create", NULL, 0 };
+	create_fn *f = (create_fn *)pt__libc_fn(&fn);
+	if (!f)
+		return 11;   /* EAGAIN: no glibc to create it with */
+	return f(th, attr, start, arg);
 }

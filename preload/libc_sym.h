@@ -30,6 +30,11 @@ struct pt_libc_fn {
 /* f->fn, looking it up the first time.  Thread-safe; never allocates. */
 PT_HIDDEN void *pt__libc_fn(struct pt_libc_fn *f);
 
+/* glibc's pthread_create, past ours (threads.c). */
+#include <pthread.h>
+PT_HIDDEN int pt__libc_pthread_create(pthread_t *th, const pthread_attr_t *attr,
+                                      void *(*start)(void *), void *arg);
+
 /* glibc's malloc_usable_size for a pointer glibc handed out. */
 PT_HIDDEN size_t pt__libc_usable_size(void *p);
 

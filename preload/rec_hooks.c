@@ -159,6 +159,8 @@ static inline __attribute__((always_inline)) void hook_leave(struct hook *h)
 {
 	if (!h->entered)
 		return;
+	if (h->t && PT_UNLIKELY(--h->t->tick < 0))
+		pt__rsnap_tick(h->t);
 	errno = h->saved_errno;
 	pt__inside--;
 }

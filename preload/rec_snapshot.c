@@ -3,8 +3,16 @@
  * bytes, call totals, the allocator's classes and arenas), the arenas few
  * blocks pin, and the snapshot thread that writes handed-over buffers,
  * flushes idle ones and takes a snapshot each interval.
+ *
+ * The thread starts with the program's first thread (threads.c says why):
+ * until then the hooks do its work inline (pt__rsnap_tick), every
+ * PT_REC_TICK_EVENTS hooks and after each new peak, when no lock of the
+ * allocator is held.  A single-threaded program that stops allocating
+ * gets no snapshot while it does not (nothing it could show changes but
+ * its RSS), and the last interval's events reach the file at exit.
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
@@ -30,11 +38,17 @@ static struct {
 
 	/* the snapshot thread */
 	pthread_t thread;
-	int started;
+	atomic_int started;        /* the thread was created */
+	atomic_int starting;       /* ... or is being */
 	pid_t tid;
 	atomic_int stop;
 	atomic_int wake;           /* a futex word */
 	unsigned nperiodic;
+
+	/* without the thread: the inline ticks */
+	atomic_int tick_busy;
+	uint64_t tick_next;        /* the next periodic snapshot (monotonic ns) */
+	uint32_t tick_nflush;      /* the ticking thread's chunks at the last one */
 
 	/* under the file's lock: the record being built, and the arenas held
 	 * by at most PT_PINNED_MAX live blocks met by the last walk of a peak
@@ -68,7 +82,10 @@ void pt__rsnap_fold(struct pt_rec_thread *t)
 	__atomic_store_n(&S.peak_mark, live + step, __ATOMIC_RELAXED);
 	atomic_store(&S.peak_pending, 1);
 	atomic_store(&S.peak_busy, 0);
-	pt__rsnap_wake();
+	if (atomic_load_explicit(&S.started, memory_order_relaxed))
+		pt__rsnap_wake();
+	else
+		t->tick = 0;   /* taken as this hook ends */
 }
 
 void pt__rsnap_fold_quiet(struct pt_rec_thread *t)
@@ -356,7 +373,7 @@ void pt__rsnap_wake(void)
 
 int pt__rsnap_thread_started(void)
 {
-	return S.started;
+	return atomic_load_explicit(&S.started, memory_order_relaxed);
 }
 
 pid_t pt__rsnap_thread_tid(void)
@@ -399,6 +416,15 @@ static int only_thread_left(void)
 	return threads == 1 || (threads == 2 && leader_state == 'Z' && pt__gettid() != pt__rcfg.pid);
 }
 
+/* The allocator's walk every FULL_EVERY intervals (it takes the
+ * allocator's lock, and most of a trace of a quiet program was its arenas
+ * again and again); with sampling the totals need it. */
+static void take_periodic(void)
+{
+	pt__rsnap_take(pt__rcfg.sample || ++S.nperiodic % FULL_EVERY == 1 ? PT_SNAP_PERIODIC
+	                                                                  : PT_SNAP_LIGHT);
+}
+
 static void *thread_main(void *arg)
 {
 	pt__inside = 1;   /* nothing this thread allocates is the host's */
@@ -434,17 +460,22 @@ static void *thread_main(void *arg)
 		pt__rbuf_flush_all(0, 0);
 		if (pt__rfile_created())
 			pt__rfile_modules_refresh();
-		/* the allocator's walk every FULL_EVERY intervals (it takes the
-		 * allocator's lock, and most of a trace of a quiet program was
-		 * its arenas again and again); with sampling the totals need it */
-		pt__rsnap_take(pt__rcfg.sample || ++S.nperiodic % FULL_EVERY == 1 ? PT_SNAP_PERIODIC
-		                                                                  : PT_SNAP_LIGHT);
+		take_periodic();
 	}
 	return NULL;
 }
 
-void pt__rsnap_start(void)
+extern char __libc_single_threaded __attribute__((weak));
+
+static int single_threaded(void)
 {
+	return &__libc_single_threaded && __libc_single_threaded;
+}
+
+static void thread_create(void)
+{
+	if (atomic_exchange(&S.starting, 1))
+		return;
 	pthread_attr_t a;
 	sigset_t all, old;
 	pthread_attr_init(&a);
@@ -454,10 +485,57 @@ void pt__rsnap_start(void)
 	pthread_sigmask(SIG_SETMASK, &all, &old);   /* the thread blocks every signal */
 	pt__inside++;
 	atomic_store(&S.stop, 0);
-	S.started = pthread_create(&S.thread, &a, thread_main, NULL) == 0;
+	int ok = pt__libc_pthread_create(&S.thread, &a, thread_main, NULL) == 0;
 	pt__inside--;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&a);
+	if (ok)
+		atomic_store(&S.started, 1);
+	else
+		atomic_store(&S.starting, 0);   /* the ticks go on; the next try */
+}
+
+void pt__rsnap_start(void)
+{
+	atomic_store(&S.started, 0);
+	atomic_store(&S.starting, 0);
+	atomic_store(&S.tick_busy, 0);
+	S.tick_next = pt__now_ns(CLOCK_MONOTONIC) + (uint64_t)pt__opt.interval_ms * 1000000u;
+	if (!single_threaded())
+		thread_create();
+}
+
+void pt__rsnap_threads_begin(void)
+{
+	if (pt__rec_on && !atomic_load(&S.stop) && !atomic_load(&S.started))
+		thread_create();
+}
+
+void pt__rsnap_tick(struct pt_rec_thread *t)
+{
+	if (atomic_load_explicit(&S.started, memory_order_relaxed)) {
+		t->tick = INT_MAX;   /* the thread does it */
+		return;
+	}
+	t->tick = PT_REC_TICK_EVENTS;
+	/* a signal handler's call that interrupted the allocator under its
+	 * lock: the snapshot would wait for it */
+	if (pt_arenas_held() || atomic_exchange(&S.tick_busy, 1))
+		return;
+	if (atomic_exchange(&S.peak_pending, 0))
+		pt__rsnap_take(PT_SNAP_PEAK);
+	uint64_t now = pt__now_ns(CLOCK_MONOTONIC);
+	if (now >= S.tick_next) {
+		S.tick_next = now + (uint64_t)pt__opt.interval_ms * 1000000u;
+		/* as the thread does for a buffer unwritten for an interval */
+		if (t->nflush == S.tick_nflush && t->len)
+			pt__rbuf_flush(t, 1);
+		S.tick_nflush = t->nflush;
+		if (!single_threaded())   /* threads of glibc's own */
+			pt__rbuf_flush_all(0, 0);
+		take_periodic();
+	}
+	atomic_store(&S.tick_busy, 0);
 }
 
 void pt__rsnap_stop(void)

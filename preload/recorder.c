@@ -174,6 +174,11 @@ void pt__rec_exit(const struct pt_exit_context *ctx, int status)
 	finish(ctx, status);
 }
 
+void pt__rec_threads_begin(void)
+{
+	pt__rsnap_threads_begin();
+}
+
 /* fork: every lock of the recorder, in their order (common.h) */
 void pt__rec_fork_prepare(void)
 {

@@ -52,8 +52,11 @@ struct pt_rec_hot {
 PT_HIDDEN extern __thread struct pt_rec_hot *pt__rec_tl __attribute__((tls_model("initial-exec")));
 
 /* The constructor: reads the options, opens nothing yet (the file is
- * created at the first flush), starts the snapshot thread. */
+ * created at the first flush), starts the snapshot thread if the process
+ * has threads already (else pt__rec_threads_begin will). */
 PT_HIDDEN void pt__rec_init(void);
+/* The program is about to create a thread (threads.c). */
+PT_HIDDEN void pt__rec_threads_begin(void);
 struct pt_exit_context;
 /* The destructor: final snapshot, flush of every buffer, the exit scan,
  * the end record.  ctx: the exit context (common.h). */

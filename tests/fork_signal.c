@@ -4,13 +4,16 @@
  *
  * The main loop allocates and frees blocks of the pools' sizes, enough to
  * take pools from the arenas, give them back and purge them (under the
- * allocator's lock).  A
- * timer signal interrupts it wherever it is, inside malloc or free too; the
- * handler forks.  The child allocates small blocks, checks them and exits;
+ * allocator's lock), and some of glibc's; and it forks (a child that exits
+ * at once).  A timer signal interrupts it wherever it is, inside malloc,
+ * free or fork too; the handler forks.  The child allocates small blocks, checks them and exits;
  * the parent's handler waits for it.  glibc's fork takes no lock in a
  * single-threaded process, so that this works; a preloaded allocator that
  * waits in its atfork handler for a lock the interrupted malloc holds hangs
- * here, and the caller's timeout turns that into a failure.
+ * here, and the caller's timeout turns that into a failure.  So does a
+ * thread of ours: in a process with two threads glibc's fork holds its
+ * atfork lock, which the handler's fork then waits for.  At the end it
+ * prints the process's thread count, which must still be 1.
  */
 #include <errno.h>
 #include <signal.h>
@@ -75,10 +78,7 @@ int main(int argc, char **argv)
 
 	/* 2 MiB of blocks of the largest classes, all freed: pools go from the
 	 * arenas to the heap and back, and are purged (all under the
-	 * allocator's lock).  No larger size: with POOLTRACE_PROFILE the
-	 * recorder's thread makes the process multi-threaded, and then glibc's
-	 * own fork takes glibc's malloc locks, which a glibc malloc it
-	 * interrupted may hold */
+	 * allocator's lock); one block in 16 is glibc's */
 	enum { N = 4096 };
 	static void *p[N];
 	unsigned k = 1;
@@ -86,6 +86,8 @@ int main(int argc, char **argv)
 		for (int i = 0; i < N; i++) {
 			k = k * 1103515245u + 12345u;
 			size_t n = (k >> 16) % 8 == 0 ? 8 + (k >> 8) % 64 : 400 + (k >> 16) % 4 * 32;
+			if ((k >> 12) % 16 == 0)
+				n = 600 + (k >> 4) % 4000;
 			p[i] = malloc(n);
 			if (!p[i])
 				return 1;
@@ -93,6 +95,12 @@ int main(int argc, char **argv)
 		}
 		for (int i = 0; i < N; i++)
 			free(p[(i * 7) % N]);
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(0);
+		if (pid > 0)
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+				;
 	}
 	struct itimerval off = { { 0, 0 }, { 0, 0 } };
 	setitimer(ITIMER_REAL, &off, NULL);
@@ -102,5 +110,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("fork_signal: %d forks from a signal handler: ok\n", (int)forks);
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	while (f && fgets(line, sizeof line, f))
+		if (strncmp(line, "Threads:", 8) == 0)
+			printf("fork_signal: threads: %d\n", atoi(line + 8));
+	if (f)
+		fclose(f);
 	return 0;
 }
