@@ -61,7 +61,7 @@ UNWIND_PROGS := $(B)/tests/unwind_prog $(B)/tests/unwind_prog_exc $(B)/tests/unw
 EDGE_PROGS  := $(B)/tests/edge_prog
 REPORT_SRC  := report/main.c report/cmd_run.c report/cmd_dump.c report/cmd_report.c \
                report/cmd_leaks.c report/cmd_frag.c report/cmd_diff.c report/cmd_export.c \
-               report/cmd_html.c report/html_data.c report/html_assets.c report/args.c \
+               report/cmd_html.c report/cmd_symbolize.c report/html_data.c report/html_assets.c report/args.c \
                report/output.c report/view.c report/profile.c report/frag.c \
                report/symbolize.c report/trace_read.c report/util.c report/json.c \
                report/report_json.c report/pprof.c report/protobuf.c
