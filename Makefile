@@ -42,7 +42,8 @@ PRELOAD_SRC := preload/symbols.c preload/options.c preload/fmt.c preload/libc_sy
                preload/stacks.c preload/addrmap.c preload/recorder.c preload/rec_hooks.c \
                preload/rec_buffer.c preload/rec_file.c preload/rec_info.c preload/rec_live.c \
                preload/rec_snapshot.c preload/leakscan.c preload/heapscan.c preload/debug.c \
-               preload/unwind.c preload/zstd_hooks.c preload/mallinfo.c preload/exit.c
+               preload/unwind.c preload/zstd_hooks.c preload/mallinfo.c preload/exit.c \
+               preload/symbolizer.c
 ALLOC_OBJ   := $(ALLOC_SRC:%.c=$(B)/%.o)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
 HEADERS     := $(wildcard allocator/*.h preload/*.h)
@@ -169,7 +170,8 @@ $(B)/tests/temp_prog: tests/temp_prog.c
 	@mkdir -p $(@D)
 	$(CC) -O0 -g -o $@ $<
 
-# deliberately broken; -rdynamic so that the debug reports name its functions
+# deliberately broken; -rdynamic so that dladdr names its functions when no
+# symbolizer runs
 $(B)/tests/debug_prog: tests/debug_prog.c
 	@mkdir -p $(@D)
 	$(CC) -O0 -g -rdynamic -Wno-stringop-overflow -Wno-free-nonheap-object -o $@ $<
@@ -281,7 +283,7 @@ check-reports: $(TEST_PROGS) $(B)/pooltrace $(B)/libpooltrace.so $(B)/tests/retr
 	sh tests/test_html.sh $(B)
 
 # POOLTRACE_DEBUG on deliberately broken programs
-check-debug: $(B)/tests/debug_prog $(B)/tests/stress $(B)/libpooltrace.so
+check-debug: $(B)/tests/debug_prog $(B)/tests/stress $(B)/libpooltrace.so $(B)/pooltrace
 	sh tests/test_debug.sh $(B)
 
 # exceptions and thread cancellation under every mode
