@@ -56,7 +56,7 @@ TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress $(B)/tests/test_recorde
                $(B)/tests/rec_prog $(B)/tests/rec_lib.so $(B)/tests/leak_prog \
                $(B)/tests/cxx_prog $(B)/tests/debug_prog $(B)/tests/temp_prog \
                $(B)/tests/fork_stdio $(B)/tests/fork_signal $(B)/tests/as_limit \
-               $(B)/tests/double_free
+               $(B)/tests/double_free $(B)/tests/dbgsym_prog
 UNWIND_PROGS := $(B)/tests/unwind_prog $(B)/tests/unwind_prog_exc $(B)/tests/unwind_cxx \
                 $(B)/tests/unwind_plugin.so
 EDGE_PROGS  := $(B)/tests/edge_prog
@@ -176,6 +176,11 @@ $(B)/tests/debug_prog: tests/debug_prog.c
 	@mkdir -p $(@D)
 	$(CC) -O0 -g -rdynamic -Wno-stringop-overflow -Wno-free-nonheap-object -o $@ $<
 
+# broken too, without -rdynamic: only the symbolizer names its functions
+$(B)/tests/dbgsym_prog: tests/dbgsym_prog.c
+	@mkdir -p $(@D)
+	$(CC) -O0 -g -Wno-stringop-overflow -Wno-use-after-free -o $@ $<
+
 $(B)/tests/cxx_prog: tests/cxx_prog.cc
 	@mkdir -p $(@D)
 	$(CXX) -O0 -g -o $@ $<
@@ -283,7 +288,8 @@ check-reports: $(TEST_PROGS) $(B)/pooltrace $(B)/libpooltrace.so $(B)/tests/retr
 	sh tests/test_html.sh $(B)
 
 # POOLTRACE_DEBUG on deliberately broken programs
-check-debug: $(B)/tests/debug_prog $(B)/tests/stress $(B)/libpooltrace.so $(B)/pooltrace
+check-debug: $(B)/tests/debug_prog $(B)/tests/dbgsym_prog $(B)/tests/stress $(B)/libpooltrace.so \
+             $(B)/pooltrace
 	sh tests/test_debug.sh $(B)
 
 # exceptions and thread cancellation under every mode
