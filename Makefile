@@ -43,7 +43,7 @@ PRELOAD_SRC := preload/symbols.c preload/options.c preload/fmt.c preload/libc_sy
                preload/rec_buffer.c preload/rec_file.c preload/rec_info.c preload/rec_live.c \
                preload/rec_snapshot.c preload/leakscan.c preload/heapscan.c preload/debug.c \
                preload/unwind.c preload/zstd_hooks.c preload/mallinfo.c preload/exit.c \
-               preload/threads.c
+               preload/threads.c preload/symbolizer.c
 ALLOC_OBJ   := $(ALLOC_SRC:%.c=$(B)/%.o)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
 HEADERS     := $(wildcard allocator/*.h preload/*.h)
@@ -56,13 +56,13 @@ TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress $(B)/tests/test_recorde
                $(B)/tests/rec_prog $(B)/tests/rec_lib.so $(B)/tests/leak_prog \
                $(B)/tests/cxx_prog $(B)/tests/debug_prog $(B)/tests/temp_prog \
                $(B)/tests/fork_stdio $(B)/tests/fork_signal $(B)/tests/as_limit \
-               $(B)/tests/double_free
+               $(B)/tests/double_free $(B)/tests/dbgsym_prog
 UNWIND_PROGS := $(B)/tests/unwind_prog $(B)/tests/unwind_prog_exc $(B)/tests/unwind_cxx \
                 $(B)/tests/unwind_plugin.so
 EDGE_PROGS  := $(B)/tests/edge_prog
 REPORT_SRC  := report/main.c report/cmd_run.c report/cmd_dump.c report/cmd_report.c \
                report/cmd_leaks.c report/cmd_frag.c report/cmd_diff.c report/cmd_export.c \
-               report/cmd_html.c report/html_data.c report/html_assets.c report/args.c \
+               report/cmd_html.c report/cmd_symbolize.c report/html_data.c report/html_assets.c report/args.c \
                report/output.c report/view.c report/profile.c report/frag.c \
                report/symbolize.c report/trace_read.c report/util.c report/json.c \
                report/report_json.c report/pprof.c report/protobuf.c
@@ -170,10 +170,16 @@ $(B)/tests/temp_prog: tests/temp_prog.c
 	@mkdir -p $(@D)
 	$(CC) -O0 -g -o $@ $<
 
-# deliberately broken; -rdynamic so that the debug reports name its functions
+# deliberately broken; -rdynamic so that dladdr names its functions when no
+# symbolizer runs
 $(B)/tests/debug_prog: tests/debug_prog.c
 	@mkdir -p $(@D)
 	$(CC) -O0 -g -rdynamic -Wno-stringop-overflow -Wno-free-nonheap-object -o $@ $<
+
+# broken too, without -rdynamic: only the symbolizer names its functions
+$(B)/tests/dbgsym_prog: tests/dbgsym_prog.c
+	@mkdir -p $(@D)
+	$(CC) -O0 -g -Wno-stringop-overflow -Wno-use-after-free -o $@ $<
 
 $(B)/tests/cxx_prog: tests/cxx_prog.cc
 	@mkdir -p $(@D)
@@ -282,7 +288,8 @@ check-reports: $(TEST_PROGS) $(B)/pooltrace $(B)/libpooltrace.so $(B)/tests/retr
 	sh tests/test_html.sh $(B)
 
 # POOLTRACE_DEBUG on deliberately broken programs
-check-debug: $(B)/tests/debug_prog $(B)/tests/stress $(B)/libpooltrace.so
+check-debug: $(B)/tests/debug_prog $(B)/tests/dbgsym_prog $(B)/tests/stress $(B)/libpooltrace.so \
+             $(B)/pooltrace
 	sh tests/test_debug.sh $(B)
 
 # exceptions and thread cancellation under every mode

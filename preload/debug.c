@@ -21,6 +21,12 @@
  * copied into a struct report, and printed after the lock is released
  * (dladdr takes the loader's lock).  Nothing here calls glibc's malloc or
  * stdio.
+ *
+ * A report's frames are named by `pooltrace symbolize`, run once per report
+ * for all its stacks (symbolizer.c): function (file:line) from the debug
+ * information, as memcheck and ASan name them, where dladdr knows only the
+ * dynamic symbols (none of a program linked without -rdynamic).  Without
+ * it, or for a frame it cannot name, dladdr's name or module+offset.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -35,6 +41,7 @@
 #include "libc_sym.h"
 #include "options.h"
 #include "stacks.h"
+#include "symbolizer.h"
 
 #define HDR_SIZE     48u              /* header + front guard */
 #define GUARD        16u
@@ -129,7 +136,45 @@ static uint32_t capture(void)
 	return n ? pt__stacks_intern(&stacks, ip, n, 0, 0, &fresh) : 0;
 }
 
-static void print_stack(const char *title, uint32_t id, pid_t who)
+/* A report's stacks, in the order printed, and their frames' names. */
+struct names {
+	const struct pt_symb *sym;    /* NULL: dladdr's */
+	unsigned next;                /* the index in sym of the next stack's first frame */
+};
+
+/* Ask the symbolizer about the frames of stacks id[0..n) (0: none). */
+static void names_get(struct names *nm, const uint32_t *id, unsigned n)
+{
+	uintptr_t ip[PT_SYMB_MAX];
+	unsigned k = 0;
+	nm->sym = NULL;
+	nm->next = 0;
+	for (unsigned s = 0; s < n; s++) {
+		if (!id[s])
+			continue;
+		const struct pt_stack_entry *f = pt__stacks_get(&stacks, id[s]);
+		for (unsigned i = 0; i < f->nframes && k < PT_SYMB_MAX; i++)
+			ip[k++] = f->ip[i];
+	}
+	if (!k)
+		return;
+	char why[600];
+	nm->sym = pt__symb_run(ip, k, why, sizeof why);
+	if (why[0])
+		pt__dprintf(2, "  (frames not symbolized: %s)\n", why);
+}
+
+static void names_done(struct names *nm)
+{
+	if (!nm->sym)
+		return;
+	for (unsigned i = 0; i < nm->sym->nnotes; i++)
+		pt__dprintf(2, "  (pooltrace symbolize: %s)\n", nm->sym->note[i]);
+	pt__symb_done();
+	nm->sym = NULL;
+}
+
+static void print_stack(const char *title, uint32_t id, pid_t who, struct names *nm)
 {
 	if (who)
 		pt__dprintf(2, "  %s by thread %d:\n", title, (int)who);
@@ -140,19 +185,29 @@ static void print_stack(const char *title, uint32_t id, pid_t who)
 		return;
 	}
 	const struct pt_stack_entry *f = pt__stacks_get(&stacks, id);
+	unsigned num = 0;
 	for (unsigned i = 0; i < f->nframes; i++) {
 		uintptr_t ip = f->ip[i];
+		unsigned k = nm->next++;
+		const struct pt_symb *sy = nm->sym;
+		if (sy && k < sy->n && sy->first[k] < sy->first[k + 1]) {
+			/* function (file:line), then the frames it was inlined into */
+			for (unsigned j = sy->first[k]; j < sy->first[k + 1]; j++)
+				pt__dprintf(2, "    #%u 0x%lx %s\n", num++, (unsigned long)ip,
+				            sy->line[j]);
+			continue;
+		}
 		Dl_info di;
 		/* a return address: its call is the byte before */
 		if (dladdr((void *)(ip - 1), &di) && di.dli_sname && di.dli_saddr)
-			pt__dprintf(2, "    #%u 0x%lx %s+0x%lx (%s)\n", i, (unsigned long)ip,
+			pt__dprintf(2, "    #%u 0x%lx %s+0x%lx (%s)\n", num++, (unsigned long)ip,
 			            di.dli_sname, (unsigned long)(ip - (uintptr_t)di.dli_saddr),
 			            di.dli_fname ? di.dli_fname : "?");
 		else if (dladdr((void *)(ip - 1), &di) && di.dli_fname)
-			pt__dprintf(2, "    #%u 0x%lx (%s+0x%lx)\n", i, (unsigned long)ip,
+			pt__dprintf(2, "    #%u 0x%lx (%s+0x%lx)\n", num++, (unsigned long)ip,
 			            di.dli_fname, (unsigned long)(ip - (uintptr_t)di.dli_fbase));
 		else
-			pt__dprintf(2, "    #%u 0x%lx\n", i, (unsigned long)ip);
+			pt__dprintf(2, "    #%u 0x%lx\n", num++, (unsigned long)ip);
 	}
 }
 
@@ -410,19 +465,27 @@ static void print_report(const struct report *r)
 			            di.dli_fname, di.dli_sname ? ", near " : "",
 			            di.dli_sname ? di.dli_sname : "");
 		pt__dprintf(2, "  found by %s\n", r->op);
-		print_stack("the call", r->now_stack, 0);
+		struct names nm;
+		names_get(&nm, &r->now_stack, 1);
+		print_stack("the call", r->now_stack, 0, &nm);
+		names_done(&nm);
 		return;
 	}
 	pt__dprintf(2, "  block %p, %zu bytes from %s, serial %u; found by %s\n", (void *)e->p,
 	            sz, e->api == PT_API_ALIGNED ? "an aligned allocation" : "malloc",
 	            e->serial, r->op);
 	print_bytes(r);
-	print_stack("allocated", e->alloc_stack, e->alloc_tid);
+	/* the stacks printed, in order: their frames are asked about at once */
+	uint32_t ids[3] = { e->alloc_stack, e->freed ? e->free_stack : 0, r->now_stack };
+	struct names nm;
+	names_get(&nm, ids, 3);
+	print_stack("allocated", e->alloc_stack, e->alloc_tid, &nm);
 	if (e->freed)
 		print_stack(r->kind == K_DOUBLE_FREE ? "first freed" : "freed", e->free_stack,
-		            e->free_tid);
+		            e->free_tid, &nm);
 	if (r->now_stack)
-		print_stack("the call", r->now_stack, 0);
+		print_stack("the call", r->now_stack, 0, &nm);
+	names_done(&nm);
 }
 
 /* Report r, then abort, or go on with POOLTRACE_DEBUG=warn.  write(2) and
@@ -772,4 +835,5 @@ void pt__dbg_fork_child(void)
 		return;
 	pt__lock_reinit(&stacks.lock);
 	pt__lock_reinit(&lock);
+	pt__symb_fork_child();   /* a report of another thread: not in the child */
 }

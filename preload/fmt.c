@@ -78,6 +78,17 @@ size_t pt__vfmt(char *buf, size_t cap, const char *fmt, va_list ap)
 		}
 		while (*f >= '0' && *f <= '9')
 			width = width * 10 + (*f++ - '0');
+		int prec = -1;            /* %.Ns, %.*s: at most N bytes of the string */
+		if (*f == '.') {
+			f++;
+			prec = 0;
+			if (*f == '*') {
+				prec = va_arg(ap, int);
+				f++;
+			}
+			while (*f >= '0' && *f <= '9')
+				prec = prec * 10 + (*f++ - '0');
+		}
 		while (*f == 'l' || *f == 'z') {
 			lng++;
 			f++;
@@ -90,7 +101,8 @@ size_t pt__vfmt(char *buf, size_t cap, const char *fmt, va_list ap)
 			const char *str = va_arg(ap, const char *);
 			if (!str)
 				str = "(null)";
-			put_padded(&o, str, strlen(str), width, left, ' ');
+			put_padded(&o, str, prec >= 0 ? strnlen(str, (size_t)prec) : strlen(str),
+			           width, left, ' ');
 			break;
 		}
 		case 'c':

@@ -4,7 +4,8 @@
  * dprintf built on write(2).
  *
  * Conversions: %s %c %d %i %u %x %p %%, with flags '-' and '0', a width
- * (number or '*'), and the length modifiers l, ll, z.
+ * (number or '*'), a precision for %s (.N or .*: at most N bytes), and the
+ * length modifiers l, ll, z.
  */
 #ifndef POOLTRACE_FMT_H
 #define POOLTRACE_FMT_H

@@ -17,6 +17,7 @@ struct pt_options pt__opt = {
 	.stats = 0, .align = 16, .profile = 0, .sample = 0, .depth = 32,
 	.interval_ms = 10, .output = PT_OUTPUT_DEFAULT, .debug = 0,
 	.quarantine = PT_QUARANTINE_DEFAULT,
+	.symbolizer_timeout = PT_SYMBOLIZER_TIMEOUT_DEFAULT,
 };
 
 extern char **environ;
@@ -46,6 +47,8 @@ static const struct option_def defs[] = {
 	{ "POOLTRACE_QUARANTINE", 0, 0xffffffffu, NULL, "a number of bytes",
 	  PT_QUARANTINE_DEFAULT, &pt__opt.quarantine },
 	{ "POOLTRACE_RUN_PID", 0, 0x7fffffffu, NULL, "a process id", 0, &pt__opt.run_pid },
+	{ "POOLTRACE_SYMBOLIZER_TIMEOUT", 1, 3600, NULL, "seconds from 1 to 3600",
+	  PT_SYMBOLIZER_TIMEOUT_DEFAULT, &pt__opt.symbolizer_timeout },
 };
 
 static int parse_uint(const char *s, unsigned *out)
@@ -159,6 +162,16 @@ void pt__options_read(void)
 		if (v && strlen(v) < strs[i].cap)
 			memcpy(strs[i].dest, v, strlen(v) + 1);
 	}
+
+	/* the debug reports' symbolizer: 0 or none, or a path; "" the default */
+	const char *sym = env_lookup(env, "POOLTRACE_SYMBOLIZER");
+	if (sym && (strcmp(sym, "0") == 0 || strcmp(sym, "none") == 0))
+		memcpy(pt__opt.symbolizer, "0", 2);
+	else if (sym && *sym && (!strchr(sym, '/') || strlen(sym) >= sizeof pt__opt.symbolizer))
+		pt__dprintf(2, "pooltrace: warning: POOLTRACE_SYMBOLIZER=%s is not 0, none or "
+		            "a path (with a '/'); using the default\n", sym);
+	else if (sym)
+		memcpy(pt__opt.symbolizer, sym, strlen(sym) + 1);
 
 	const char *out = env_lookup(env, "POOLTRACE_OUTPUT");
 	if (out && (!*out || strlen(out) >= sizeof pt__opt.output)) {

@@ -17,6 +17,9 @@ struct pt_options {
 	char output[1024];    /* POOLTRACE_OUTPUT: trace path pattern (%p %e %t) */
 	unsigned debug;       /* POOLTRACE_DEBUG: 0 off, 1 check and abort, 2 warn */
 	unsigned quarantine;  /* POOLTRACE_QUARANTINE: bytes of freed blocks held */
+	char symbolizer[1024];   /* POOLTRACE_SYMBOLIZER: the path of the tool naming
+	                            a debug report's frames; "" finds it, "0" none */
+	unsigned symbolizer_timeout;   /* POOLTRACE_SYMBOLIZER_TIMEOUT: seconds */
 	/* set by `pooltrace run` */
 	char run_log[512];    /* POOLTRACE_RUN_LOG: file listing the traces made */
 	char children[256];   /* POOLTRACE_CHILDREN: all, none, or NAME,NAME... */
@@ -25,6 +28,7 @@ struct pt_options {
 
 #define PT_OUTPUT_DEFAULT "pooltrace.%e.%p.trace"
 #define PT_QUARANTINE_DEFAULT (64u << 20)
+#define PT_SYMBOLIZER_TIMEOUT_DEFAULT 10
 
 PT_HIDDEN extern struct pt_options pt__opt;
 

@@ -14,5 +14,6 @@ int pt_cmd_frag(int argc, char **argv);     /* what fills RSS */
 int pt_cmd_diff(int argc, char **argv);     /* growth from one trace to another */
 int pt_cmd_export(int argc, char **argv);   /* other tools' file formats */
 int pt_cmd_html(int argc, char **argv);     /* the self-contained page */
+int pt_cmd_symbolize(int argc, char **argv);   /* addresses to functions and lines */
 
 #endif

@@ -3,7 +3,7 @@
  * commands (commands.h), each in its own file, cmd_NAME.c, which has its
  * own --help.
  *
- *   pooltrace run | dump | report | leaks | frag | html | export | diff ...
+ *   pooltrace run | dump | report | leaks | frag | html | export | diff | symbolize ...
  *   pooltrace --help | --version | help [COMMAND]
  *
  * Exit statuses: args.h (PT_EXIT_*), pooltrace(1).
@@ -19,14 +19,15 @@
 static const char usage[] =
 	"usage: pooltrace COMMAND [OPTIONS] ...\n"
 	"\n"
-	"  run     run a program with libpooltrace.so preloaded and profiling on\n"
-	"  report  summary: calls, peak heap and RSS, temporaries, top sites, sizes\n"
-	"  leaks   blocks never freed, by stack: definitely and indirectly lost, reachable\n"
-	"  frag    what fills RSS: rounding, free blocks, empty pools, pinned arenas\n"
-	"  html    one self-contained page: timeline, flame graphs, tables, charts\n"
-	"  export  pprof (protobuf), pprof-text, massif, folded, speedscope\n"
-	"  diff    per stack growth from one trace to another\n"
-	"  dump    a trace's records as text\n"
+	"  run        run a program with libpooltrace.so preloaded and profiling on\n"
+	"  report     summary: calls, peak heap and RSS, temporaries, top sites, sizes\n"
+	"  leaks      blocks never freed, by stack: definitely and indirectly lost, reachable\n"
+	"  frag       what fills RSS: rounding, free blocks, empty pools, pinned arenas\n"
+	"  html       one self-contained page: timeline, flame graphs, tables, charts\n"
+	"  export     pprof (protobuf), pprof-text, massif, folded, speedscope\n"
+	"  diff       per stack growth from one trace to another\n"
+	"  dump       a trace's records as text\n"
+	"  symbolize  function, file:line and inlined calls of addresses\n"
 	"\n"
 	"  pooltrace COMMAND --help    the command's options\n"
 	"  pooltrace --version\n"
@@ -42,6 +43,7 @@ static const struct {
 	{ "run", pt_cmd_run }, { "dump", pt_cmd_dump },
 	{ "report", pt_cmd_report }, { "leaks", pt_cmd_leaks }, { "frag", pt_cmd_frag },
 	{ "html", pt_cmd_html }, { "export", pt_cmd_export }, { "diff", pt_cmd_diff },
+	{ "symbolize", pt_cmd_symbolize },
 };
 
 static int find(const char *name)

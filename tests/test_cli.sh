@@ -14,7 +14,7 @@ HERE=$(dirname "$0")
 . "$HERE/lib.sh"
 PT=$(cd "$B" && pwd)/pooltrace
 MAN=$HERE/../man/pooltrace.1
-CMDS="run report leaks frag html export diff dump"
+CMDS="run report leaks frag html export diff dump symbolize"
 
 # expect NAME STATUS PATTERN CMD...: CMD exits STATUS, its stderr matches
 # PATTERN and (for an error) is one line
@@ -247,5 +247,31 @@ if grep -q "definitely lost: 4,472 B in 8 blocks" "$TMP/bytes.out" &&
 else
 	fail "leaks --bytes" "$TMP/bytes.out"
 fi
+
+# --- symbolize: addresses of a file, operands or one a line on stdin -------------------
+LP=$B/tests/leak_prog
+A=$(nm "$LP" | awk '/ lose_direct$/ { sub(/^0+/, "", $1); print $1 }')
+"$PT" symbolize --module "$LP" "0x$A" > "$TMP/sym.out" 2> "$TMP/sym.err"
+rc=$?
+if [ $rc -eq 0 ] && [ "$(head -1 "$TMP/sym.out")" = "lose_direct (tests/leak_prog.c:36)" ] &&
+   [ "$(sed -n 2p "$TMP/sym.out")" = "" ] && [ ! -s "$TMP/sym.err" ]; then
+	pass "symbolize --module FILE ADDRESS: function (file:line), then an empty line"
+else
+	fail "symbolize --module: exit $rc" "$TMP/sym.out"
+fi
+BID=$(readelf -n "$LP" | awk '/Build ID/ { print $3 }')
+printf '"%s" %s %s\n"%s" 0x%s 00ff\nnot-an-address\n' "$LP" "$A" "$BID" "$LP" "$A" |
+	"$PT" symbolize > "$TMP/sym.out" 2> "$TMP/sym.err"
+rc=$?
+if [ $rc -eq 2 ] &&
+   [ "$(tr '\n' '|' < "$TMP/sym.out")" = "lose_direct (tests/leak_prog.c:36)||leak_prog+0x$A||??||" ] &&
+   grep -q "warning: module $LP changed since recording (build-id differs)" "$TMP/sym.err" &&
+   grep -q "symbolize: line 3: not a hexadecimal address" "$TMP/sym.err"; then
+	pass "symbolize on stdin: the build id checked, a bad line answered ?? with status 2"
+else
+	cat "$TMP/sym.err" >> "$TMP/sym.out"
+	fail "symbolize on stdin: exit $rc" "$TMP/sym.out"
+fi
+expect "symbolize: an address alone" 2 "ADDRESS operands need --module or --pid" "$PT" symbolize 0x10
 
 summary

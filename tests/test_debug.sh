@@ -3,9 +3,12 @@
 # (tests/debug_prog.c): each error gives its report, with the allocation
 # stack in the function that made it (and the first free's stack where
 # there is one), then an abort, or goes on with POOLTRACE_DEBUG=warn.
-# Also: correct programs run clean, normal mode refuses interior frees
-# with one line, and a setuid program neither reads the options nor
-# writes a trace.
+# The frames are named by `pooltrace symbolize` (the build's, beside the
+# library): function (file:line) for a program built without -rdynamic
+# (tests/dbgsym_prog.c), module+offset with POOLTRACE_SYMBOLIZER=none or
+# when the tool cannot run.  Also: correct programs run clean, normal mode
+# refuses interior frees with one line, and a setuid program neither reads
+# the options nor writes a trace.
 set -u
 B=${1:-build}
 . "$(dirname "$0")/lib.sh"
@@ -26,10 +29,10 @@ expect() {
 	grep -q "^==pooltrace== ERROR: $what" "$TMP/err" || ok=0
 	# the first frame of the allocation stack is the function that allocated
 	awk '/^  allocated by thread/ { getline; print; exit }' "$TMP/err" |
-		grep -q " $fn+0x" || ok=0
+		grep -q " $fn[+ ]" || ok=0
 	if [ -n "$freed" ]; then
 		awk '/freed by thread/ { getline; print; exit }' "$TMP/err" |
-			grep -q " $freed+0x" || ok=0
+			grep -q " $freed[+ ]" || ok=0
 	fi
 	grep -q "^==pooltrace== aborting" "$TMP/err" || ok=0
 	if [ $ok -eq 1 ]; then
@@ -69,7 +72,7 @@ expect exitcheck "heap buffer overflow: written up to 1 byte past the end of a 1
 run stack 1
 if [ $rc -eq 134 ] && grep -q "^==pooltrace== ERROR: free of 0x[0-9a-f]*, which was never allocated" "$TMP/err" &&
    grep -q "is on this thread's stack" "$TMP/err" &&
-   awk '/^  the call:/ { getline; print; exit }' "$TMP/err" | grep -q " free_stack_address+0x"; then
+   awk '/^  the call:/ { getline; print; exit }' "$TMP/err" | grep -q " free_stack_address[+ ]"; then
 	pass "stack: free of a stack address, with the call's stack"
 else
 	fail "stack: exit $rc" "$TMP/err"
@@ -81,7 +84,7 @@ rc=$?
 if [ $rc -eq 134 ] &&
    grep -q "^==pooltrace== ERROR: write after free: 1 byte of a freed 48-byte block changed, the first at offset 47" "$TMP/err" &&
    grep -q "found by a later free, when the block left the quarantine" "$TMP/err" &&
-   awk '/^  freed by thread/ { getline; print; exit }' "$TMP/err" | grep -q " write_after_free_late+0x"; then
+   awk '/^  freed by thread/ { getline; print; exit }' "$TMP/err" | grep -q " write_after_free_late[+ ]"; then
 	pass "afterq: a write after free found when the block leaves the quarantine"
 else
 	fail "afterq: exit $rc" "$TMP/err"
@@ -98,6 +101,101 @@ for level in 1 warn; do
 		fail "clean program, POOLTRACE_DEBUG=$level: exit $rc" "$TMP/err"
 	fi
 done
+
+# --- the symbolizer: a program built with -g, without -rdynamic ---------------------
+SP="$B/tests/dbgsym_prog"
+SRC=tests/dbgsym_prog.c
+line() { grep -n -- "$1" "$SRC" | head -1 | cut -d: -f1; }
+# first FILE TITLE: the first frame of the stack TITLE in report FILE
+first() { awk -v t="  $2" 'index($0, t) == 1 { getline; print; exit }' "$1"; }
+LM=$(line 'char \*p = malloc(24);') LF=$(line 'free(p);') LD=$((LF + 1))
+POOLTRACE_DEBUG=1 LD_PRELOAD="$LIB" "$SP" double > /dev/null 2> "$TMP/err"
+rc=$?
+if [ $rc -eq 134 ] && grep -q "^==pooltrace== ERROR: double free of a 24-byte block" "$TMP/err" &&
+   first "$TMP/err" "allocated by" | grep -q "^    #0 0x[0-9a-f]* alloc_victim ($SRC:$LM)$" &&
+   first "$TMP/err" "first freed by" | grep -q "^    #0 0x[0-9a-f]* alloc_victim ($SRC:$LF)$" &&
+   first "$TMP/err" "the call" | grep -q "^    #0 0x[0-9a-f]* alloc_victim ($SRC:$LD)$" &&
+   grep -q "^    #1 0x[0-9a-f]* main ($SRC:[0-9]*)$" "$TMP/err" &&
+   ! grep -q "not symbolized" "$TMP/err"; then
+	pass "symbolizer: a double free in a program without -rdynamic names alloc_victim ($SRC:$LM)"
+else
+	fail "symbolizer: double free: exit $rc" "$TMP/err"
+fi
+LO=$(line 'char \*p = malloc(32);')
+POOLTRACE_DEBUG=1 LD_PRELOAD="$LIB" "$SP" overflow > /dev/null 2> "$TMP/err"
+rc=$?
+if [ $rc -eq 134 ] && grep -q "^==pooltrace== ERROR: heap buffer overflow: written up to 1 byte past the end of a 32-byte block" "$TMP/err" &&
+   first "$TMP/err" "allocated by" | grep -q " overflow_victim ($SRC:$LO)$"; then
+	pass "symbolizer: an overflow names overflow_victim ($SRC:$LO)"
+else
+	fail "symbolizer: overflow: exit $rc" "$TMP/err"
+fi
+for v in none 0; do
+	POOLTRACE_SYMBOLIZER=$v POOLTRACE_DEBUG=1 LD_PRELOAD="$LIB" "$SP" double > /dev/null 2> "$TMP/err"
+	rc=$?
+	if [ $rc -eq 134 ] && grep -q "^==pooltrace== ERROR: double free" "$TMP/err" &&
+	   first "$TMP/err" "allocated by" | grep -q "^    #0 0x[0-9a-f]* (.*dbgsym_prog+0x[0-9a-f]*)$" &&
+	   ! grep -q "alloc_victim\|not symbolized\|warning" "$TMP/err"; then
+		pass "POOLTRACE_SYMBOLIZER=$v: module+offset, no warning"
+	else
+		fail "POOLTRACE_SYMBOLIZER=$v: exit $rc" "$TMP/err"
+	fi
+done
+POOLTRACE_SYMBOLIZER=$TMP/missing/pooltrace POOLTRACE_DEBUG=1 LD_PRELOAD="$LIB" "$SP" double \
+	> /dev/null 2> "$TMP/err"
+rc=$?
+if [ $rc -eq 134 ] && grep -q "^==pooltrace== ERROR: double free" "$TMP/err" &&
+   [ "$(grep -c "^  (frames not symbolized: cannot run POOLTRACE_SYMBOLIZER=$TMP/missing/pooltrace: No such file or directory)$" "$TMP/err")" -eq 1 ] &&
+   first "$TMP/err" "allocated by" | grep -q " (.*dbgsym_prog+0x[0-9a-f]*)$" &&
+   grep -q "^==pooltrace== aborting" "$TMP/err"; then
+	pass "POOLTRACE_SYMBOLIZER=MISSING: the report, with one line saying why its frames are not named"
+else
+	fail "POOLTRACE_SYMBOLIZER=MISSING: exit $rc" "$TMP/err"
+fi
+POOLTRACE_SYMBOLIZER=yes POOLTRACE_DEBUG=1 LD_PRELOAD="$LIB" "$SP" double > /dev/null 2> "$TMP/err"
+rc=$?
+if [ $rc -eq 134 ] && [ "$(grep -c warning "$TMP/err")" -eq 1 ] &&
+   head -1 "$TMP/err" | grep -q "^pooltrace: warning: POOLTRACE_SYMBOLIZER=yes is not 0, none or a path (with a '/'); using the default$" &&
+   first "$TMP/err" "allocated by" | grep -q " alloc_victim ($SRC:$LM)$"; then
+	pass "POOLTRACE_SYMBOLIZER=yes: one warning, the default symbolizer"
+else
+	fail "POOLTRACE_SYMBOLIZER=yes: exit $rc" "$TMP/err"
+fi
+# three reports in a program with its own SIGCHLD handler: each symbolized,
+# and the program sees no SIGCHLD, no child, no descriptor of ours, its errno
+POOLTRACE_DEBUG=warn LD_PRELOAD="$LIB" "$SP" host > "$TMP/out" 2> "$TMP/err"
+rc=$?
+if [ $rc -eq 0 ] && grep -q "^host ok$" "$TMP/out" &&
+   [ "$(grep -c "^==pooltrace== ERROR: double free" "$TMP/err")" -eq 3 ] &&
+   [ "$(grep -c "^    #0 0x[0-9a-f]* host ($SRC:[0-9]*)$" "$TMP/err")" -eq 9 ]; then
+	pass "symbolizer: three reports, the program's SIGCHLD handler, children, descriptors and errno undisturbed"
+else
+	cat "$TMP/out" >> "$TMP/err"
+	fail "symbolizer in a program with a SIGCHLD handler: exit $rc" "$TMP/err"
+fi
+# a tool that fails: one warning for the first report, none for the others
+POOLTRACE_SYMBOLIZER=/bin/false POOLTRACE_DEBUG=warn LD_PRELOAD="$LIB" "$SP" host > "$TMP/out" \
+	2> "$TMP/err"
+rc=$?
+if [ $rc -eq 0 ] && grep -q "^host ok$" "$TMP/out" &&
+   [ "$(grep -c "^  (frames not symbolized: /bin/false symbolize answered too few addresses)$" "$TMP/err")" -eq 1 ] &&
+   [ "$(grep -c "^    #0 0x[0-9a-f]* (.*dbgsym_prog+0x[0-9a-f]*)$" "$TMP/err")" -eq 9 ]; then
+	pass "POOLTRACE_SYMBOLIZER=/bin/false: one warning, module+offset, the program undisturbed"
+else
+	cat "$TMP/out" >> "$TMP/err"
+	fail "POOLTRACE_SYMBOLIZER=/bin/false: exit $rc" "$TMP/err"
+fi
+# no pooltrace beside the library nor on PATH: module+offset, silently
+mkdir -p "$TMP/lib/sub" && cp "$LIB" "$TMP/lib/sub/libpooltrace.so"
+PATH=/nonexistent POOLTRACE_DEBUG=1 LD_PRELOAD="$TMP/lib/sub/libpooltrace.so" "$SP" double \
+	> /dev/null 2> "$TMP/err"
+rc=$?
+if [ $rc -eq 134 ] && first "$TMP/err" "allocated by" | grep -q " (.*dbgsym_prog+0x[0-9a-f]*)$" &&
+   ! grep -q "not symbolized\|warning" "$TMP/err"; then
+	pass "no pooltrace to be found: module+offset, no warning"
+else
+	fail "no pooltrace to be found: exit $rc" "$TMP/err"
+fi
 
 # real programs run clean under the checker
 if POOLTRACE_DEBUG=1 LD_PRELOAD="$LIB" PYTHONMALLOC=malloc /usr/bin/python3 -c \

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "options.h"
 
 static void test_align_accepts_only_8_and_16(void **state)
@@ -73,6 +74,16 @@ static void test_good_values_are_taken_silently(void **state)
 	unsetenv("POOLTRACE_STATS");
 }
 
+/* the formatter the options' warnings (and the reports) are written with */
+static void test_fmt_precision_cuts_a_string(void **state)
+{
+	char buf[64];
+	assert_int_equal(pt__fmt(buf, sizeof buf, "[%.*s|%s]", 3, "abcdef", "x"), 7);
+	assert_string_equal(buf, "[abc|x]");
+	assert_int_equal(pt__fmt(buf, sizeof buf, "[%.10s][%.0s][%.2s]", "ab", "zz", "xyz"), 10);
+	assert_string_equal(buf, "[ab][][xy]");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -80,6 +91,7 @@ int main(void)
 		cmocka_unit_test(test_stats_accepts_0_and_1),
 		cmocka_unit_test(test_bad_value_warns_once_and_uses_default),
 		cmocka_unit_test(test_good_values_are_taken_silently),
+		cmocka_unit_test(test_fmt_precision_cuts_a_string),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
