@@ -112,7 +112,8 @@ uintptr_t pt__pool_base(const struct pt_pool *p)
 	return base + (((d - base) >> 6) << PT_POOL_SHIFT);
 }
 
-static unsigned pool_index(const struct pt_pool *p)
+/* used by the PT_DEBUG checks only */
+static __attribute__((unused)) unsigned pool_index(const struct pt_pool *p)
 {
 	return (unsigned)(((uintptr_t)p & (PT_ARENA_SIZE - 1)) >> 6);
 }

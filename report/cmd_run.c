@@ -99,7 +99,7 @@ static int check_dir(const char *pattern)
 	char dir[PATH_MAX];
 	if (!slash)
 		return 0;
-	snprintf(dir, sizeof dir, "%.*s", (int)(slash - pattern ? slash - pattern : 1), pattern);
+	snprintf(dir, sizeof dir, "%.*s", (int)(slash != pattern ? slash - pattern : 1), pattern);
 	if (strchr(dir, '%'))
 		return 0;             /* expanded per process: the library says */
 	struct stat st;
