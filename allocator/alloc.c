@@ -83,7 +83,8 @@ static uint64_t make_free_key(void)
 		k *= 0x9e3779b97f4a7c15ull;
 	}
 	errno = e;
-	return k ? k : 0x5054464b45590001ull;
+	/* top 16 bits in 0x8000..0xfffe: a link xor the key is no address */
+	return (k & 0x0000ffffffffffffull) | (uint64_t)(0x8000u | (k >> 48 & 0x7ffeu)) << 48;
 }
 
 void pt__init_slow(void)
@@ -279,11 +280,11 @@ static void heap_collect(struct pt_heap *h, bool locked)
 		pt_assert(list != NULL);
 		struct pt_block *tail = list;
 		unsigned cnt = 1;
-		while (tail->next) {
-			tail = tail->next;
+		while (pt__blk_next(tail)) {
+			tail = pt__blk_next(tail);
 			cnt++;
 		}
-		tail->next = p->free;
+		pt__blk_link(tail, p->free);
 		p->free = list;
 		p->nused = (int16_t)(p->nused - (int)cnt);
 		pool_got_blocks(h, p, locked);
@@ -301,8 +302,8 @@ static void carve(struct pt_pool *p)
 	char *first = (char *)base + (size_t)p->ncarved * p->size;
 	char *b = first;
 	for (unsigned i = 1; i < k; i++, b += p->size)
-		((struct pt_block *)b)->next = (struct pt_block *)(b + p->size);
-	((struct pt_block *)b)->next = p->free;
+		pt__blk_link((struct pt_block *)b, (struct pt_block *)(b + p->size));
+	pt__blk_link((struct pt_block *)b, p->free);
 	p->free = (struct pt_block *)first;
 	p->ncarved = (uint16_t)(p->ncarved + k);
 }
@@ -421,7 +422,7 @@ static void tc_flush(struct pt_heap *h)
 		h->tc[c] = NULL;
 		h->tc_room[c] = (uint16_t)pt__tc_cap(c);
 		while (b) {   /* pt__free_to_pool never touches the cache */
-			struct pt_block *next = b->next;
+			struct pt_block *next = pt__blk_next(b);
 			pt__free_to_pool(b);
 			b = next;
 		}
@@ -498,7 +499,7 @@ void *pt__alloc_slow(size_t n)
 pop:;
 	pt_assert(pt__pool_valid(p));
 	struct pt_block *b = p->free;
-	p->free = b->next;
+	p->free = pt__blk_next(b);
 	p->nused++;
 	if (c)
 		*pt__key_word(b) = 0;
@@ -526,7 +527,7 @@ static void free_remote(struct pt_pool *p, struct pt_block *b)
 			double_free(b, p->cls);
 			return;
 		}
-		b->next = old;
+		pt__blk_link(b, old);
 	} while (!atomic_compare_exchange_weak_explicit(&p->xfree, &old, b,
 	                                                memory_order_acq_rel,
 	                                                memory_order_relaxed));
@@ -567,7 +568,7 @@ void pt__free_to_pool(void *ptr)
 		}
 		if (p->cls)
 			*pt__key_word(b) = pt__free_key;
-		b->next = p->free;
+		pt__blk_link(b, p->free);
 		p->free = b;
 		if (PT_UNLIKELY(pt__dec_le_zero(&p->nused)))   /* now empty, or FULL */
 			pool_got_blocks(p->owner, p, false);
@@ -587,7 +588,7 @@ void pt__free_suspect(void *ptr, unsigned c)
 	}
 	if (h->tc_room[c] != 0) {
 		*pt__key_word(b) = pt__free_key;
-		b->next = h->tc[c];
+		pt__blk_link(b, h->tc[c]);
 		h->tc[c] = b;
 		h->tc_room[c]--;
 		return;
@@ -607,7 +608,7 @@ bool pt__double_free(struct pt_block *b, unsigned c)
 {
 	struct pt_heap *h = pt__tl_heap;
 	unsigned n = 0;
-	for (struct pt_block *x = h->tc[c]; x && n < 256; x = x->next, n++)
+	for (struct pt_block *x = h->tc[c]; x && n < 256; x = pt__blk_next(x), n++)
 		if (x == b)
 			return true;
 	struct pt_pool *p = pt__pool_of((uintptr_t)b);
@@ -615,10 +616,10 @@ bool pt__double_free(struct pt_block *b, unsigned c)
 	if (p->owner != h)
 		return x == b;
 	/* the owner: nobody else pops or unlinks these lists */
-	for (n = 0; x && n < p->nblocks; x = x->next, n++)
+	for (n = 0; x && n < p->nblocks; x = pt__blk_next(x), n++)
 		if (x == b)
 			return true;
-	for (n = 0, x = p->free; x && n < p->nblocks; x = x->next, n++)
+	for (n = 0, x = p->free; x && n < p->nblocks; x = pt__blk_next(x), n++)
 		if (x == b)
 			return true;
 	return false;

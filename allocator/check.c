@@ -44,7 +44,7 @@ bool pt__pool_valid(const struct pt_pool *p)
 	if (p->pinned && p->state != PT_POOL_USED)
 		return false;
 	unsigned nfree = 0;
-	for (const struct pt_block *b = p->free; b; b = b->next) {
+	for (const struct pt_block *b = p->free; b; b = pt__blk_next(b)) {
 		if (!block_of(p, b) || ++nfree > p->nblocks)
 			return false;
 	}
@@ -84,7 +84,7 @@ bool pt__heap_valid(const struct pt_heap *h)
 cache:;
 		unsigned k = 0;
 		/* cached blocks carry the free key (class 0 is never cached) */
-		for (const struct pt_block *b = h->tc[c]; b; b = b->next)
+		for (const struct pt_block *b = h->tc[c]; b; b = pt__blk_next(b))
 			if (++k > pt__tc_cap(c) || !pt__owns((uintptr_t)b) ||
 			    ((const uint64_t *)b)[1] != pt__free_key)
 				return false;

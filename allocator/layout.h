@@ -26,7 +26,8 @@
 #endif
 
 struct pt_block {
-	struct pt_block *next;
+	uintptr_t link;            /* the next free block ^ pt__free_key: use
+	                              pt__blk_next / pt__blk_link */
 };
 
 enum pt_pool_state { PT_POOL_FREE = 0, PT_POOL_EMPTY, PT_POOL_USED, PT_POOL_FULL };
@@ -98,8 +99,27 @@ struct pt_classes {
 };
 PT_HIDDEN extern struct pt_classes pt__cls;
 
-/* Written into every free block (internal.h, "Double free"); random, never 0. */
+/* Written into every free block (internal.h, "Double free"); random, its
+ * top 16 bits neither all 0 nor all 1. */
 PT_HIDDEN extern uint64_t pt__free_key;
+
+/*
+ * A free block's link to the next free block is stored xor the key, as
+ * glibc's safe-linking stores tcache links: the word a block still holds
+ * when malloc hands it out is then no address (the key's top bits make it
+ * non-canonical), and a program's leak check (ours at exit, or any tool
+ * that scans the heap) finds no pointer from a new block to the block
+ * that followed it on a free list.  NULL is stored as the key.
+ */
+static inline struct pt_block *pt__blk_next(const struct pt_block *b)
+{
+	return (struct pt_block *)(b->link ^ pt__free_key);
+}
+
+static inline void pt__blk_link(struct pt_block *b, const struct pt_block *next)
+{
+	b->link = (uintptr_t)next ^ pt__free_key;
+}
 PT_HIDDEN extern uint8_t pt__size2class[PT_SMALL_MAX + 1];
 PT_HIDDEN extern struct pt_pool pt__sentinel_pool;
 PT_HIDDEN extern struct pt_heap pt__empty_heap;
