@@ -222,6 +222,10 @@ $(B)/tests/fork_%: tests/fork_%.c
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -pthread -o $@ $<
 
+$(B)/tests/untouched: tests/untouched.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -o $@ $<
+
 $(B)/tests/as_limit: tests/as_limit.c
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -pthread -o $@ $<
@@ -309,7 +313,8 @@ check-fork: $(B)/tests/fork_stdio $(B)/tests/fork_signal $(B)/libpooltrace.so
 	sh tests/test_fork.sh $(B)
 
 # programs that must behave as under glibc: RLIMIT_AS after start, double free
-check-dropin: $(B)/tests/as_limit $(B)/tests/double_free $(B)/libpooltrace.so
+check-dropin: $(B)/tests/as_limit $(B)/tests/double_free $(B)/tests/untouched \
+              $(B)/libpooltrace.so
 	sh tests/test_dropin.sh $(B)
 
 check-stress: $(B)/tests/stress $(B)/libpooltrace.so

@@ -185,11 +185,10 @@ static void full_alloc(void *p, size_t n, int counted)
 		goto out;
 	struct pt_rec_thread *t = h.t;
 	int pool = pt__class_of((uintptr_t)p) != 0;
-	/* the free-list links that the allocator and glibc leave in the first
-	 * words of a block would look to the exit scan like pointers from one
-	 * lost block to the next (the contents of a new block are
-	 * unspecified: zeros will do) */
-	memset(p, 0, n < 32 ? n & ~(size_t)7 : 32);
+	/* the block is left as the allocator gave it: the links it may still
+	 * hold are no pointers (the pools' are stored xor the free key,
+	 * layout.h; glibc's tcache links are mangled, and its bins' point at
+	 * chunk headers, which the exit scan does not count) */
 	t->n_malloc++;
 	count_block(t, n, block_bytes(p), pool);
 	record_alloc(t, pt__rec_next_seq(), -1, p, n, pool);
