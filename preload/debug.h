@@ -59,8 +59,10 @@ PT_HIDDEN void *pt__dbg_realloc(void *p, size_t n);
 PT_HIDDEN size_t pt__dbg_usable_size(void *p);
 
 /* Check every live block's guards and every quarantined block's fill;
- * returns the number of problems found (each reported). */
-PT_HIDDEN unsigned pt__dbg_check_all(const char *when);
+ * returns the number of problems found (each reported).  all = 0 (the
+ * checks at exit): in a forked child, only the blocks it allocated or
+ * freed since the fork. */
+PT_HIDDEN unsigned pt__dbg_check_all(const char *when, int all);
 
 /* fork: the registry's locks, taken around fork() */
 PT_HIDDEN void pt__dbg_fork_prepare(void);

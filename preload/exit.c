@@ -41,7 +41,7 @@ PT_EXPORT __attribute__((noreturn, noinline)) void _exit(int status)
 	PT_EXIT_CONTEXT(&ctx);
 	if (getpid() == our_pid) {
 		if (!pt__inside)
-			pt__dbg_check_all("the check at exit");
+			pt__dbg_check_all("the check at exit", 0);
 		pt__rec_exit(&ctx, status);
 	}
 	for (;;)

@@ -431,7 +431,7 @@ PT_EXPORT size_t malloc_usable_size(void *p)
 /* POOLTRACE_DEBUG: check the whole heap now (pooltrace.h). */
 PT_EXPORT unsigned pt_debug_check(void)
 {
-	return pt__dbg_check_all("pt_debug_check()");
+	return pt__dbg_check_all("pt_debug_check()", 1);
 }
 
 /*
@@ -554,7 +554,7 @@ __attribute__((destructor, noinline)) static void pooltrace_fini(void)
 {
 	struct pt_exit_context ctx;
 	PT_EXIT_CONTEXT(&ctx);
-	pt__dbg_check_all("the check at exit");
+	pt__dbg_check_all("the check at exit", 0);
 	pt__rec_fini(&ctx);
 	if (pt__opt.stats) {
 		pt_thread_flush();   /* pools, not this thread's cache, hold the free blocks */

@@ -29,6 +29,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 void free_sized(void *, size_t) __attribute__((weak));   /* ours; glibc 2.36 has none */
 unsigned pt_debug_check(void) __attribute__((weak));
@@ -163,6 +165,36 @@ __attribute__((noinline)) void overflow_never_freed(void)
 	sink = p;
 }
 
+void *volatile sink2;
+
+__attribute__((noinline)) void child_overflow(void)
+{
+	char *p = malloc(16);
+	p[16] = 'c';
+	sink2 = p;
+}
+
+/* The parent overflows a block and forks; the child overflows one of its
+ * own and ends with _exit: its check reports its own block only, the
+ * parent's check at exit the parent's. */
+__attribute__((noinline)) void fork_exit_check(void)
+{
+	char *p = malloc(16);
+	p[16] = 'p';
+	sink = p;
+	fflush(NULL);
+	pid_t c = fork();
+	if (c == 0) {
+		child_overflow();
+		_exit(0);
+	}
+	int st = 0;
+	if (c < 0 || waitpid(c, &st, 0) != c)
+		abort();
+	printf("child: %s\n", WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT ? "aborted" : "not aborted");
+	fflush(stdout);
+}
+
 static volatile int after_free;
 
 static void *bad_free_cancelled(void *arg)
@@ -198,6 +230,7 @@ int main(int argc, char **argv)
 		{ "sized", mismatched_size }, { "realloc", realloc_freed }, { "clean", clean },
 		{ "shrunk", realloc_shrunk },
 		{ "exitcheck", overflow_never_freed }, { "cancelled", free_while_cancelled },
+		{ "forkexit", fork_exit_check },
 	};
 	for (size_t i = 0; argc > 1 && i < sizeof modes / sizeof modes[0]; i++)
 		if (strcmp(argv[1], modes[i].name) == 0) {

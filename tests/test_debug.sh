@@ -69,6 +69,20 @@ expect shrunk "heap buffer overflow: written up to 1 byte past the end of a 100-
 expect exitcheck "heap buffer overflow: written up to 1 byte past the end of a 16-byte block" \
 	overflow_never_freed
 
+# a forked child's check at _exit: its own blocks, not the parent's again
+run forkexit 1
+n=$(grep -c '^==pooltrace== ERROR: heap buffer overflow' "$TMP/err")
+child=$(awk '/^  allocated by thread/ { getline; print }' "$TMP/err" | grep -c ' child_overflow[+ ]')
+parent=$(awk '/^  allocated by thread/ { getline; print }' "$TMP/err" | grep -c ' fork_exit_check[+ ]')
+if [ $rc -eq 134 ] && [ "$n" -eq 2 ] && [ "$child" -eq 1 ] && [ "$parent" -eq 1 ] &&
+   grep -q '^child: aborted$' "$TMP/out"; then
+	pass "forkexit: the child's _exit checks its own block, the parent's exit the parent's"
+else
+	echo "exit $rc; $n reports, $child of the child's block, $parent of the parent's" >> "$TMP/err"
+	cat "$TMP/out" >> "$TMP/err"
+	fail "forkexit: the checks of a forked child and its parent" "$TMP/err"
+fi
+
 run stack 1
 if [ $rc -eq 134 ] && grep -q "^==pooltrace== ERROR: free of 0x[0-9a-f]*, which was never allocated" "$TMP/err" &&
    grep -q "is on this thread's stack" "$TMP/err" &&
