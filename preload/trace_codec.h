@@ -53,6 +53,15 @@
 #define PT_FIELDS_MODULE(X)      X(u, base) X(b, path) X(b, build_id) X(u, nseg)
 #define PT_FIELDS_SEGMENT(X)     X(u, vaddr) X(u, memsz) X(u32, flags)
 
+/* Python: a code object; an extended record's head, then its fields */
+#define PT_FIELDS_CODE(X)        X(u32, id) X(u32, format) X(u, firstline) X(b, name) \
+                                 X(b, file) X(b, lines)
+#define PT_FIELDS_EXT(X)         X(u32, ext) X(u, len)
+#define PT_FIELDS_EXT_PYTHON(X)  X(u32, hexversion) X(u32, flags) X(u, eval_addr)
+#define PT_FIELDS_EXT_PYTYPE(X)  X(u32, id) X(b, name)
+#define PT_FIELDS_EXT_PYOBJECTS(X) X(u, seq) X(u, count)
+#define PT_FIELDS_PYOBJECT(X)    X(u32, info) X(u32, cls) X(u32, type) X(u, objects) X(u, bytes)
+
 /* snapshots: the head (all of a light one), the allocator's totals, then
  * u nclasses and the classes, u narenas and the arenas */
 #define PT_FIELDS_SNAPSHOT(X) \
@@ -115,6 +124,12 @@ PT__RECORD(leak, PT_FIELDS_LEAK)
 PT__RECORD(pinned, PT_FIELDS_PINNED)
 PT__RECORD(pinned_arena, PT_FIELDS_PINNED_ARENA)
 PT__RECORD(pinned_info, PT_FIELDS_PINNED_INFO)
+PT__RECORD(code, PT_FIELDS_CODE)
+PT__RECORD(ext, PT_FIELDS_EXT)
+PT__RECORD(ext_python, PT_FIELDS_EXT_PYTHON)
+PT__RECORD(ext_pytype, PT_FIELDS_EXT_PYTYPE)
+PT__RECORD(ext_pyobjects, PT_FIELDS_EXT_PYOBJECTS)
+PT__RECORD(pyobject, PT_FIELDS_PYOBJECT)
 #undef PT__RECORD
 
 /* The most bytes a list's fixed fields take (b fields: their length

@@ -53,10 +53,13 @@
 #include <stdint.h>
 
 #define PT_TRACE_MAGIC      "\x89PTRACE\n"   /* 8 bytes */
-#define PT_TRACE_VERSION    2u
+#define PT_TRACE_VERSION    3u
+#define PT_TRACE_VERSION_MIN 2u              /* the oldest a reader reads */
 #define PT_CHUNK_MAGIC      0x4b435450u      /* "PTCK" */
 #define PT_TRACE_MAX_CLASSES 64
 #define PT_TRACE_MAX_DEPTH  256
+/* frames a stack record may hold: the depth, and the truncation mark */
+#define PT_TRACE_MAX_FRAMES (PT_TRACE_MAX_DEPTH + 1)
 #define PT_TRACE_MAX_STACKS (1u << 20)      /* stack ids are below this */
 #define PT_REC_TYPE(b)      ((b) & 15)
 #define PT_REC_SEQ(b)       ((b) >> 4)
@@ -173,7 +176,82 @@ enum pt_record {
 	 * Written beside the peak and exit snapshots when every event is
 	 * recorded. */
 	PT_REC_PINNED = 13,
+	/* a Python code object that Python frames of stacks name (version 3):
+	 * id, the format of its line table (PT_PYLINES_*), its first line,
+	 * its qualified name (3.11 on; its name before), file name, and line
+	 * table as the interpreter keeps it, so that the offset of a frame is
+	 * turned into a line by the reader.  Defined once, in the stream of
+	 * the thread that first met it; resolve with the stacks, at the end. */
+	PT_REC_CODE = 14,
+	/* an extended record (version 3): its type (PT_EXT_*) and its fields
+	 * as a length and bytes, which a reader skips when it does not know
+	 * the type.  No seq in the type byte. */
+	PT_REC_EXT = 15,
 };
+
+/*
+ * Frames.  A stack's frame is a return address, or, with bit 63 set
+ * (which no user-space address has), one of these:
+ *   a Python frame: bits 62..32 a code id (PT_REC_CODE), bits 31..0 the
+ *     offset of the instruction it was executing, in 16-bit code units,
+ *     plus 1 (0: before its first instruction);
+ *   PT_FRAME_TRUNCATED: the stack went on beyond the recorded depth.
+ * A Python frame stands where the interpreter's native frame that ran it
+ * stands: just before (inner to) that evaluation function's frame.
+ */
+#define PT_FRAME_PY_BIT     (1ull << 63)
+#define PT_FRAME_TRUNCATED  UINT64_MAX
+#define PT_FRAME_CODE_MAX   0x7ffffffeu      /* code ids are 1..this */
+
+static inline uint64_t pt_frame_py(uint32_t code, uint32_t offset1)
+{
+	return PT_FRAME_PY_BIT | (uint64_t)code << 32 | offset1;
+}
+
+static inline int pt_frame_is_py(uint64_t f)
+{
+	return (f & PT_FRAME_PY_BIT) && f != PT_FRAME_TRUNCATED;
+}
+
+static inline uint32_t pt_frame_py_code(uint64_t f)
+{
+	return (uint32_t)(f >> 32) & 0x7fffffffu;
+}
+
+/* The instruction offset in code units, -1 before the first. */
+static inline int64_t pt_frame_py_offset(uint64_t f)
+{
+	return (int64_t)(uint32_t)f - 1;
+}
+
+/* line table formats of PT_REC_CODE */
+enum pt_pylines {
+	PT_PYLINES_LNOTAB = 1,   /* 3.8, 3.9: co_lnotab, (byte offset, line) increments */
+	PT_PYLINES_310 = 2,      /* 3.10: co_linetable, (bytes, line delta) pairs (PEP 626) */
+	PT_PYLINES_LOCATIONS = 3,   /* 3.11 on: co_linetable, the location table (PEP 657) */
+};
+
+/* extended record types */
+enum pt_ext {
+	/* the program is a CPython interpreter: its version (PY_VERSION_HEX),
+	 * flags (PT_PY_F_*), and the address of its evaluation function
+	 * (_PyEval_EvalFrameDefault), whose module is the interpreter's own
+	 * code.  A definition; written once, before any Python frame. */
+	PT_EXT_PYTHON = 1,
+	/* the name of a Python type that PT_EXT_PYOBJECTS names by id */
+	PT_EXT_PYTYPE = 2,
+	/* seq (absolute), count, then (info, class PT_LEAK_*, type id,
+	 * objects, bytes requested) each: the Python objects among the blocks
+	 * the exit scan classified (PT_REC_LEAKS), by allocation and type.
+	 * Written after the LEAKS records; several records add up. */
+	PT_EXT_PYOBJECTS = 3,
+};
+
+/* PT_EXT_PYTHON flags */
+#define PT_PY_F_OWN_ALLOC   1u   /* the interpreter's allocator served its small
+                                    objects (pymalloc): they are not in the trace */
+#define PT_PY_F_UNSUPPORTED 2u   /* a version whose frames are not read: the
+                                    stacks have native frames only */
 
 enum pt_leak_kind {
 	PT_LEAK_DEFINITE = 0,    /* no pointer to the block anywhere */

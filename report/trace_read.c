@@ -45,7 +45,7 @@ const char *pt_record_name(unsigned type)
 {
 	static const char *const names[] = {
 		"pad", "alloc", "free-temp", "free", "realloc", "info", "stack", "modules",
-		"snapshot", "thread-exit", "end", "lost", "leaks", "pinned",
+		"snapshot", "thread-exit", "end", "lost", "leaks", "pinned", "code", "ext",
 	};
 	return type < sizeof names / sizeof names[0] ? names[type] : "unknown";
 }
@@ -85,9 +85,9 @@ struct pt_trace *pt_trace_open(const char *path, char *err, size_t errlen)
 		munmap((void *)map, size);
 		return NULL;
 	}
-	if (h.version != PT_TRACE_VERSION) {
+	if (h.version < PT_TRACE_VERSION_MIN || h.version > PT_TRACE_VERSION) {
 		snprintf(err, errlen, "%s: trace format version %u, this pooltrace reads "
-		         "version %u", path, h.version, PT_TRACE_VERSION);
+		         "versions %u to %u", path, h.version, PT_TRACE_VERSION_MIN, PT_TRACE_VERSION);
 		munmap((void *)map, size);
 		return NULL;
 	}
@@ -178,6 +178,16 @@ void pt_trace_close(struct pt_trace *t)
 		free(t->modmap[i].idx);
 	}
 	free(t->modmap);
+	for (size_t i = 0; i < t->npycodes; i++) {
+		free(t->pycode[i].name);
+		free(t->pycode[i].file);
+		free(t->pycode[i].lines);
+	}
+	free(t->pycode);
+	for (size_t i = 0; i < t->npytypes; i++)
+		free(t->pytype[i]);
+	free(t->pytype);
+	free(t->pyobj);
 	free(t->chunk);
 	free(t->exe);
 	free(t->args);
@@ -205,9 +215,9 @@ static int define_stack(struct pt_trace *t, struct pt_dec *d)
 {
 	struct pt_r_stack r;
 	PT_DECODE(d, &r, PT_FIELDS_STACK);
-	if (d->bad || r.id == 0 || r.id >= PT_TRACE_MAX_STACKS || r.nframes > PT_TRACE_MAX_DEPTH)
+	if (d->bad || r.id == 0 || r.id >= PT_TRACE_MAX_STACKS || r.nframes > PT_TRACE_MAX_FRAMES)
 		return -1;
-	uint64_t ip[PT_TRACE_MAX_DEPTH], prev = 0;
+	uint64_t ip[PT_TRACE_MAX_FRAMES], prev = 0;
 	for (uint32_t i = 0; i < r.nframes; i++) {
 		struct pt_r_frame f;
 		PT_DECODE_FIELDS(d, &f, prev, PT_FIELDS_FRAME);
@@ -224,6 +234,100 @@ static int define_stack(struct pt_trace *t, struct pt_dec *d)
 	s->ip = pt_xmalloc(r.nframes * sizeof *s->ip);
 	memcpy(s->ip, ip, r.nframes * sizeof *s->ip);
 	return 0;
+}
+
+/* ---- Python: code objects, the interpreter, objects at exit ------------ */
+
+#define PYCODE_MAX    (1u << 24)
+#define PYTYPE_MAX    (1u << 20)
+
+static char *xstrndup(const uint8_t *s, uint64_t n)
+{
+	char *c = pt_xmalloc(n + 1);
+	memcpy(c, s, n);
+	c[n] = 0;
+	return c;
+}
+
+/* A CODE record: each id defined once (a second definition, from a fork
+ * child's copy of a buffer, is ignored). */
+static int define_code(struct pt_trace *t, struct pt_dec *d)
+{
+	struct pt_r_code r;
+	PT_DECODE(d, &r, PT_FIELDS_CODE);
+	if (d->bad || r.id == 0 || r.id > PT_FRAME_CODE_MAX || r.id >= PYCODE_MAX)
+		return -1;
+	t->pycode = grow_zeroed(t->pycode, &t->npycodes, r.id, sizeof *t->pycode);
+	struct pt_pycode *c = &t->pycode[r.id];
+	if (c->name)
+		return 0;
+	c->name = xstrndup(r.name, r.name_len);
+	c->file = xstrndup(r.file, r.file_len);
+	c->firstline = r.firstline;
+	c->format = r.format;
+	c->lines = pt_xmalloc(r.lines_len ? r.lines_len : 1);
+	memcpy(c->lines, r.lines, r.lines_len);
+	c->nlines = r.lines_len;
+	return 0;
+}
+
+static int ext_pyobjects(struct pt_trace *t, struct pt_dec *d)
+{
+	struct pt_r_ext_pyobjects r;
+	PT_DECODE(d, &r, PT_FIELDS_EXT_PYOBJECTS);
+	if (!pt_dec_count_fits(d, r.count, 5))
+		return -1;
+	t->pyobj = pt_xrealloc(t->pyobj, (t->npyobjs + r.count + 1) * sizeof *t->pyobj);
+	for (uint64_t i = 0; i < r.count; i++) {
+		struct pt_r_pyobject e;
+		PT_DECODE(d, &e, PT_FIELDS_PYOBJECT);
+		if (d->bad || !e.info || e.info >= t->ninfos || e.cls >= PT_LEAK_CLASSES ||
+		    e.type >= PYTYPE_MAX)
+			return -1;
+		t->pyobj[t->npyobjs++] = (struct pt_pyobject){ e.info, e.cls, e.type, e.objects,
+		                                               e.bytes };
+	}
+	return 0;
+}
+
+/* An extended record: the ones known are decoded from its payload, which
+ * they must fill exactly; others are skipped. */
+static int define_ext(struct pt_trace *t, struct pt_dec *d)
+{
+	struct pt_r_ext h;
+	PT_DECODE(d, &h, PT_FIELDS_EXT);
+	if (d->bad || h.len > (uint64_t)(d->end - d->p))
+		return -1;
+	struct pt_dec e = { d->p, d->p + h.len, 0 };
+	d->p += h.len;
+	switch (h.ext) {
+	case PT_EXT_PYTHON: {
+		struct pt_r_ext_python r;
+		PT_DECODE(&e, &r, PT_FIELDS_EXT_PYTHON);
+		if (e.bad)
+			return -1;
+		if (!t->python.present)
+			t->python = (struct pt_python){ 1, r.hexversion, r.flags, r.eval_addr };
+		break;
+	}
+	case PT_EXT_PYTYPE: {
+		struct pt_r_ext_pytype r;
+		PT_DECODE(&e, &r, PT_FIELDS_EXT_PYTYPE);
+		if (e.bad || r.id >= PYTYPE_MAX)
+			return -1;
+		t->pytype = grow_zeroed(t->pytype, &t->npytypes, r.id, sizeof *t->pytype);
+		if (!t->pytype[r.id])
+			t->pytype[r.id] = xstrndup(r.name, r.name_len);
+		break;
+	}
+	case PT_EXT_PYOBJECTS:
+		if (ext_pyobjects(t, &e))
+			return -1;
+		break;
+	default:
+		return 0;
+	}
+	return e.p == e.end ? 0 : -1;
 }
 
 static int by_lo(const void *a, const void *b)
@@ -579,6 +683,18 @@ static struct loaded *decode_chunk(struct pt_trace *t, const struct pt_chunk_ind
 			break;
 		case PT_REC_MODULES:
 			if (PT_REC_SEQ(b) || define_modules(t, &d))
+				d.bad = 1;
+			if (!d.bad)
+				continue;
+			break;
+		case PT_REC_CODE:
+			if (PT_REC_SEQ(b) || t->hdr.version < 3 || define_code(t, &d))
+				d.bad = 1;
+			if (!d.bad)
+				continue;
+			break;
+		case PT_REC_EXT:
+			if (PT_REC_SEQ(b) || t->hdr.version < 3 || define_ext(t, &d))
 				d.bad = 1;
 			if (!d.bad)
 				continue;

@@ -37,7 +37,8 @@ struct pt_modmap {             /* one MODULES record */
 struct pt_stack {
 	unsigned gen;             /* module map generation when interned */
 	unsigned nframes;         /* 0: never defined (lost with a cut trace) */
-	uint64_t *ip;             /* innermost first */
+	uint64_t *ip;             /* innermost first: return addresses, Python
+	                             frames, the truncation mark (trace_format.h) */
 };
 
 /* The parts of a SNAPSHOT record, with the fields the codec lists. */
@@ -121,6 +122,29 @@ struct pt_event {
 	const struct pt_pinned *pinned;   /* PT_REC_PINNED */
 };
 
+/* A Python code object (PT_REC_CODE). */
+struct pt_pycode {
+	char *name;               /* qualified name (3.11 on), else name; NULL: never defined */
+	char *file;
+	uint64_t firstline;
+	unsigned format;          /* PT_PYLINES_* */
+	uint8_t *lines;           /* the line table */
+	size_t nlines;
+};
+
+/* The interpreter (PT_EXT_PYTHON). */
+struct pt_python {
+	int present;              /* the trace has the record */
+	uint32_t hexversion, flags;   /* PT_PY_F_* */
+	uint64_t eval_addr;
+};
+
+/* Python objects live at exit (PT_EXT_PYOBJECTS), all records' entries. */
+struct pt_pyobject {
+	uint32_t info, cls, type;     /* type: an index into pt_trace.pytype */
+	uint64_t objects, bytes;
+};
+
 struct pt_chunk_index;
 
 struct pt_trace {
@@ -148,6 +172,13 @@ struct pt_trace {
 	                                   one (a writer bug; readers cope) */
 	struct pt_modmap *modmap;
 	size_t nmodmaps;
+	struct pt_pycode *pycode; /* by code id (frames, trace_format.h) */
+	size_t npycodes;
+	struct pt_python python;
+	char **pytype;            /* type names by id; NULL where undefined */
+	size_t npytypes;
+	struct pt_pyobject *pyobj;
+	size_t npyobjs;
 	int ended;                /* an END record was seen */
 	uint64_t pos;             /* file offset read up to (for progress) */
 	size_t held;              /* events decoded and not yet delivered */
