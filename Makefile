@@ -61,7 +61,8 @@ REPORT_SRC  := report/main.c report/cmd_run.c report/cmd_dump.c report/cmd_repor
                report/cmd_leaks.c report/cmd_frag.c report/cmd_diff.c report/cmd_export.c \
                report/cmd_html.c report/html_data.c report/html_assets.c report/args.c \
                report/output.c report/view.c report/profile.c report/frag.c \
-               report/symbolize.c report/trace_read.c report/util.c
+               report/symbolize.c report/pylines.c report/python.c report/trace_read.c \
+               report/util.c
 REPORT_HDR  := $(wildcard report/*.h) preload/trace_format.h preload/trace_codec.h
 # the HTML page's own files, which html_assets.c embeds (.incbin)
 REPORT_ASSETS := report/html/page.html report/html/style.css report/html/app.js
@@ -136,11 +137,11 @@ $(B)/tests/test_recorder: tests/test_recorder.c report/trace_read.c report/util.
 	$(CC) $(REPORT_CFLAGS) -o $@ tests/test_recorder.c report/trace_read.c report/util.c \
 	    -lcmocka -lzstd -lm
 
-$(B)/tests/test_symbolize: tests/test_symbolize.c report/symbolize.c report/util.c \
-                           report/trace_read.c $(REPORT_HDR)
+$(B)/tests/test_symbolize: tests/test_symbolize.c report/symbolize.c report/pylines.c \
+                           report/util.c report/trace_read.c $(REPORT_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(REPORT_CFLAGS) -o $@ tests/test_symbolize.c report/symbolize.c report/util.c \
-	    report/trace_read.c -lcmocka $(REPORT_LIBS)
+	$(CC) $(REPORT_CFLAGS) -o $@ tests/test_symbolize.c report/symbolize.c report/pylines.c \
+	    report/util.c report/trace_read.c -lcmocka $(REPORT_LIBS)
 
 $(B)/tests/test_report_util: tests/test_report_util.c report/util.c report/trace_read.c \
                              $(REPORT_HDR) tests/testutil.h

@@ -14,6 +14,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "python.h"
 #include "trace_read.h"
 
 static const char usage[] =
@@ -78,6 +79,6 @@ int main(int argc, char **argv)
 	};
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
 		if (strcmp(cmd, cmds[i].name) == 0)
-			return cmds[i].fn(argc - 2, argv + 2);
+			return cmds[i].fn(pt_python_options(cmd, argc - 2, argv + 2), argv + 2);
 	return pt_usage_error("unknown command '%s'", cmd);
 }

@@ -8,6 +8,8 @@
 
 #include "view.h"
 
+int pt_view_native;
+
 int pt_view_open(struct pt_view *v, const char *path)
 {
 	char err[512];
@@ -47,12 +49,15 @@ size_t pt_view_frames(struct pt_view *v, uint32_t stack, const struct pt_frame *
 	if (stack >= t->nstacks)
 		return 0;
 	const struct pt_stack *s = &t->stack[stack];
+	int elide = 0;   /* the interpreter's own frames, around Python ones */
+	for (unsigned i = 0; i < s->nframes && !pt_view_native && !elide; i++)
+		elide = pt_frame_is_py(s->ip[i]);
 	size_t k = 0;
 	for (unsigned i = 0; i < s->nframes && k < max; i++) {
 		unsigned n = 0;
 		const struct pt_frame *f = pt_sym_lookup(v->sym, s->gen, s->ip[i], &n);
 		for (unsigned j = 0; j < n && k < max; j++)
-			if (!f[j].internal)
+			if (!f[j].internal && !(elide && f[j].interp))
 				out[k++] = &f[j];
 	}
 	return k;
@@ -100,6 +105,19 @@ void pt_print_heading(FILE *f, const char *cmd, const struct pt_view *v)
 		        "are estimates\n", PT_B(t->hdr.sample_bytes));
 	else
 		fprintf(f, "recorded:   every allocation\n");
+	if (t->python.present) {
+		uint32_t hv = t->python.hexversion;
+		fprintf(f, "python:     CPython %u.%u.%u", hv >> 24, (hv >> 16) & 255, (hv >> 8) & 255);
+		if (t->python.flags & PT_PY_F_UNSUPPORTED)
+			fprintf(f, ", a version whose frames are not read: native frames only");
+		else
+			fprintf(f, ", Python frames in the stacks%s", pt_view_native ? "" :
+			        " (the interpreter's own native frames: --native)");
+		if (t->python.flags & PT_PY_F_OWN_ALLOC)
+			fprintf(f, "; pymalloc served objects up to 512 bytes, which this trace does "
+			        "not see (PYTHONMALLOC=malloc shows them)");
+		fprintf(f, "\n");
+	}
 	fprintf(f, "duration:   %.3f s, ", (double)p->duration_ns / 1e9);
 	if (t->stop[0])
 		fprintf(f, "trace cut short at offset %llu: %s\n",

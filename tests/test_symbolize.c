@@ -271,12 +271,17 @@ static void test_address_in_no_module_is_hex(void **state)
 	assert_int_equal(f[0].line, 0);
 	assert_string_equal(pt_sym_name(s, &f[0]), "0xf");
 	/* garbage: never a crash */
-	uint64_t junk[] = { 0, 1, UINT64_MAX, 0x7fffffffffffull };
+	uint64_t junk[] = { 0, 1, 0x7fffffffffffull };
 	for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++) {
 		f = pt_sym_lookup(s, 0, junk[i], &n);
 		assert_int_equal(n, 1);
 		assert_null(f[0].func);
 	}
+	/* all ones is the mark of a cut stack */
+	f = pt_sym_lookup(s, 0, UINT64_MAX, &n);
+	assert_int_equal(n, 1);
+	assert_true(f[0].truncated);
+	assert_string_equal(pt_sym_name(s, &f[0]), "[truncated]");
 	f = pt_sym_lookup(s, 0, 0, &n);
 	assert_string_equal(pt_sym_name(s, &f[0]), "0x0");
 	unsigned nw;
