@@ -42,7 +42,8 @@ PRELOAD_SRC := preload/symbols.c preload/options.c preload/fmt.c preload/libc_sy
                preload/stacks.c preload/addrmap.c preload/recorder.c preload/rec_hooks.c \
                preload/rec_buffer.c preload/rec_file.c preload/rec_info.c preload/rec_live.c \
                preload/rec_snapshot.c preload/leakscan.c preload/heapscan.c preload/debug.c \
-               preload/unwind.c preload/zstd_hooks.c preload/mallinfo.c
+               preload/unwind.c preload/zstd_hooks.c preload/mallinfo.c preload/python.c \
+               preload/python_code.c
 ALLOC_OBJ   := $(ALLOC_SRC:%.c=$(B)/%.o)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
 HEADERS     := $(wildcard allocator/*.h preload/*.h)

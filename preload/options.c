@@ -15,7 +15,7 @@
 struct pt_options pt__opt = {
 	.stats = 0, .align = 16, .profile = 0, .sample = 0, .depth = 32,
 	.interval_ms = 10, .output = PT_OUTPUT_DEFAULT, .debug = 0,
-	.quarantine = PT_QUARANTINE_DEFAULT,
+	.quarantine = PT_QUARANTINE_DEFAULT, .python = 1,
 };
 
 extern char **environ;
@@ -44,6 +44,7 @@ static const struct option_def defs[] = {
 	  &pt__opt.interval_ms },
 	{ "POOLTRACE_QUARANTINE", 0, 0xffffffffu, NULL, "a number of bytes",
 	  PT_QUARANTINE_DEFAULT, &pt__opt.quarantine },
+	{ "POOLTRACE_PYTHON", 0, 1, NULL, "0 or 1", 1, &pt__opt.python },
 };
 
 static int parse_uint(const char *s, unsigned *out)

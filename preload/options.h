@@ -17,6 +17,7 @@ struct pt_options {
 	char output[1024];    /* POOLTRACE_OUTPUT: trace path pattern (%p %e %t) */
 	unsigned debug;       /* POOLTRACE_DEBUG: 0 off, 1 check and abort, 2 warn */
 	unsigned quarantine;  /* POOLTRACE_QUARANTINE: bytes of freed blocks held */
+	unsigned python;      /* POOLTRACE_PYTHON: 1 records Python frames in CPython */
 };
 
 #define PT_OUTPUT_DEFAULT "pooltrace.%e.%p.trace"

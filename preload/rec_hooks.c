@@ -20,6 +20,7 @@
 
 #include "../allocator/fastpath.h"
 #include "libc_sym.h"
+#include "python.h"
 #include "rec_internal.h"
 
 struct pt_stack_table pt__rec_stacks = PT_STACK_TABLE_INIT(PT_RANK_STACKS);
@@ -35,15 +36,18 @@ static size_t block_bytes(void *p)
 }
 
 /*
- * Unwind the caller's stack, drop our own frames, intern it.  Writes the
- * definition of a new stack into t's buffer.
+ * Unwind the caller's stack, drop our own frames, merge its Python frames
+ * in (python.h), intern it.  One frame more than the depth is unwound: a
+ * stack that has it is cut, with a mark.  Writes the definition of a new
+ * stack into t's buffer.
  */
 static inline __attribute__((always_inline)) uint32_t capture_stack(struct pt_rec_thread *t)
 {
-	void *ip[PT_TRACE_MAX_DEPTH];
-	int n = pt__unwind(ip, (int)pt__rcfg.depth);
+	void *ip[PT_TRACE_MAX_FRAMES];
+	int n = pt__unwind(ip, (int)pt__rcfg.depth + 1);
 	if (n <= 0)
 		return 0;
+	n = pt__py_stack(t, ip, n, (int)pt__rcfg.depth);
 	int fresh;
 	struct pt_r_stack r = {
 		.gen = atomic_load_explicit(&pt__rec_mod_gen, memory_order_relaxed),
