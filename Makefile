@@ -2,13 +2,14 @@
 #   make            build/libpooltrace.so (and the test programs)
 #   make deps       install the Debian packages the build, tests and demo need
 #   make check      unit tests, exported symbols, API tests and edges against
-#                   glibc, exceptions and cancellation, recorder, reports,
+#                   glibc, exceptions and cancellation, recorder, reports, Python,
 #                   debug mode, the fuzz corpora replayed, threaded stress,
 #                   real programs, the known-answer leak suite (check-leaks),
 #                   and the unit, API, recorder and stress tests once more
 #                   built with PT_DEBUG=1 (check-pt-debug)
 #   make check-leaks  leak programs with known answers: pooltrace, memcheck and
 #                   LeakSanitizer side by side
+#   make check-python Python frames: known-answer scripts on every CPython found
 #   make fuzz       the libFuzzer targets, FUZZ_SECONDS each (tests/fuzz.mk)
 #   make check-asan report/ and the tests under ASan and UBSan
 #   make bench      glibc, jemalloc, mimalloc, tcmalloc and pooltrace side by side
@@ -53,6 +54,7 @@ UNIT_TESTS  := test_sizeclass test_pool test_arena test_oom test_tcache test_opt
 UNIT_BINS   := $(UNIT_TESTS:%=$(B)/tests/%)
 TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress $(B)/tests/test_recorder \
                $(B)/tests/test_symbolize $(B)/tests/test_report_util \
+               $(B)/tests/py_check $(B)/tests/pylines_check $(B)/tests/fake_python \
                $(B)/tests/rec_prog $(B)/tests/rec_lib.so $(B)/tests/leak_prog \
                $(B)/tests/cxx_prog $(B)/tests/debug_prog
 UNWIND_PROGS := $(B)/tests/unwind_prog $(B)/tests/unwind_prog_exc $(B)/tests/unwind_cxx \
@@ -75,7 +77,7 @@ BENCH_BINS  := $(BENCH_PROGS:%=$(B)/bench/%)
 
 all: lib tool $(UNIT_BINS) $(TEST_PROGS) $(UNWIND_PROGS) $(EDGE_PROGS) $(BENCH_BINS)
 .PHONY: all lib tool deps bench bench-record check check-unit check-api check-recorder check-stress \
-        check-programs check-reports check-debug check-pt-debug check-leaks \
+        check-programs check-reports check-debug check-pt-debug check-leaks check-python \
         check-unwind check-exports check-edges \
         demo install uninstall clean
 lib: $(B)/libpooltrace.so
@@ -143,6 +145,22 @@ $(B)/tests/test_symbolize: tests/test_symbolize.c report/symbolize.c report/pyli
 	@mkdir -p $(@D)
 	$(CC) $(REPORT_CFLAGS) -o $@ tests/test_symbolize.c report/symbolize.c report/pylines.c \
 	    report/util.c report/trace_read.c -lcmocka $(REPORT_LIBS)
+
+# the known answers of tests/python/sites.py against its traces
+$(B)/tests/py_check: tests/py_check.c report/symbolize.c report/pylines.c report/util.c \
+                     report/trace_read.c $(REPORT_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(REPORT_CFLAGS) -o $@ tests/py_check.c report/symbolize.c report/pylines.c \
+	    report/util.c report/trace_read.c $(REPORT_LIBS)
+
+$(B)/tests/pylines_check: tests/pylines_check.c report/pylines.c report/pylines.h
+	@mkdir -p $(@D)
+	$(CC) $(REPORT_CFLAGS) -o $@ tests/pylines_check.c report/pylines.c
+
+# a CPython of a version whose frames are not read (it exports Py_GetVersion)
+$(B)/tests/fake_python: tests/python/fake_python.c
+	@mkdir -p $(@D)
+	$(CC) -O0 -g -rdynamic -o $@ $<
 
 $(B)/tests/test_report_util: tests/test_report_util.c report/util.c report/trace_read.c \
                              $(REPORT_HDR) tests/testutil.h
@@ -222,8 +240,8 @@ deps:
 check: deps
 	$(MAKE) --no-print-directory all
 	$(MAKE) --no-print-directory check-unit check-exports check-api check-edges \
-	    check-unwind check-recorder check-reports check-debug check-fuzz check-stress \
-	    check-programs check-leaks check-pt-debug
+	    check-unwind check-recorder check-reports check-python check-debug check-fuzz \
+	    check-stress check-programs check-leaks check-pt-debug
 
 # The library, the unit tests, the API, recorder and stress tests again,
 # built with PT_DEBUG=1 in $(B)/ptdebug: every pt_assert compiled in (the
@@ -250,6 +268,11 @@ check-reports: $(TEST_PROGS) $(B)/pooltrace $(B)/libpooltrace.so
 	sh tests/test_reports.sh $(B)
 	sh tests/test_export.sh $(B)
 	sh tests/test_html.sh $(B)
+
+# Python frames: known-answer scripts on every CPython found (Debian's
+# python3.11, a shared-libpython build, others: tests/test_python.sh)
+check-python: $(TEST_PROGS) $(B)/pooltrace $(B)/libpooltrace.so
+	sh tests/test_python.sh $(B)
 
 # POOLTRACE_DEBUG on deliberately broken programs
 check-debug: $(B)/tests/debug_prog $(B)/tests/stress $(B)/libpooltrace.so

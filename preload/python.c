@@ -194,28 +194,33 @@ static void find_cold_parts(const struct dl_phdr_info *info, uintptr_t lo, uintp
 /* ---- finding the interpreter ------------------------------------------------- */
 
 struct found {
-	int ok;
+	int python, ok;
 	uintptr_t runtime, code_type, str_type, bytes_type, type_type, eval;
 	size_t eval_size;
 	const uint32_t *version;
 	const char *(*get_version)(void);
 };
 
+/* The object that defines Py_GetVersion, which every CPython exports, is
+ * the interpreter; what this version needs is in it, or the version is
+ * not supported. */
 static int detect_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	struct found *f = arg;
 	(void)size;
-	if (!(f->runtime = (uintptr_t)pt__elf_sym(info, "_PyRuntime", NULL)))
+	f->get_version = (const char *(*)(void))pt__elf_sym(info, "Py_GetVersion", NULL);
+	if (!f->get_version)
 		return 0;
+	f->python = 1;
+	f->runtime = (uintptr_t)pt__elf_sym(info, "_PyRuntime", NULL);
 	f->code_type = (uintptr_t)pt__elf_sym(info, "PyCode_Type", NULL);
 	f->str_type = (uintptr_t)pt__elf_sym(info, "PyUnicode_Type", NULL);
 	f->bytes_type = (uintptr_t)pt__elf_sym(info, "PyBytes_Type", NULL);
 	f->type_type = (uintptr_t)pt__elf_sym(info, "PyType_Type", NULL);
 	f->eval = (uintptr_t)pt__elf_sym(info, "_PyEval_EvalFrameDefault", &f->eval_size);
 	f->version = pt__elf_sym(info, "Py_Version", NULL);
-	f->get_version = (const char *(*)(void))pt__elf_sym(info, "Py_GetVersion", NULL);
-	f->ok = f->code_type && f->str_type && f->bytes_type && f->type_type && f->eval &&
-	        f->eval_size && (f->version || f->get_version);
+	f->ok = f->runtime && f->code_type && f->str_type && f->bytes_type && f->type_type &&
+	        f->eval && f->eval_size;
 	if (f->ok) {
 		P.eval_lo[0] = f->eval;
 		P.eval_hi[0] = f->eval + f->eval_size;
@@ -251,11 +256,11 @@ void pt__py_detect(void)
 		return;
 	}
 	dl_iterate_phdr(detect_cb, &f);
-	if (!f.ok) {
+	if (!f.python) {
 		atomic_store_explicit(&P.state, PT_PY_OFF, memory_order_release);
 		return;
 	}
-	/* 3.8-3.10: the string Py_GetVersion() formats from constants (the
+	/* before 3.11: the string Py_GetVersion() formats from constants (the
 	 * interpreter need not be initialized) */
 	P.hexversion = f.version ? *f.version : parse_version(f.get_version());
 	P.runtime = f.runtime;
@@ -264,7 +269,7 @@ void pt__py_detect(void)
 	P.bytes_type = f.bytes_type;
 	P.type_type = f.type_type;
 	P.eval = f.eval;
-	P.L = pt_py_layout_of(P.hexversion >> 24, (P.hexversion >> 16) & 255);
+	P.L = f.ok ? pt_py_layout_of(P.hexversion >> 24, (P.hexversion >> 16) & 255) : NULL;
 	if (!P.L) {
 		P.flags = PT_PY_F_UNSUPPORTED;
 		pt__dprintf(2, "pooltrace: CPython %u.%u.%u: its frames are not read (3.8 to 3.13 "

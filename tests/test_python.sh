@@ -1,0 +1,203 @@
+#!/bin/sh
+# test_python.sh BUILD - Python frames in the recorder's stacks (issue 14),
+# on every CPython this machine has: Debian's python3.11 (libpython linked
+# in statically), the python3 first on PATH (its real executable: a build
+# with a shared libpython here), and any python3.X pyenv installed.
+#
+# For each of 3.8 to 3.13:
+#   - tests/python/sites.py under `pooltrace run`, its known answers
+#     checked by py_check (every site's Python frames, in order, with their
+#     lines: calls, a method, generators, async, threads, exec, a callback
+#     from C, recursion 64 deep, fork, multiprocessing);
+#   - the recursion again at the default depth: cut, with the mark;
+#   - every line table of some modules decoded as CPython decodes it
+#     (pylines_check);
+#   - preload/python_layout.h against the version's own headers, when they
+#     are installed (Debian's python3.11-dev is: make deps).
+# For a version whose frames are not read (a fake one always; 2.7, 3.6,
+# 3.7 when found): one line, and native frames.  Then the reports of a
+# Python trace: file:line everywhere, --native, the exports, the page.
+set -u
+B=${1:-build}
+. "$(dirname "$0")/lib.sh"
+T=$TMP
+B=$(cd "$B" && pwd)   # the runs below change directory
+PT="$B/pooltrace"
+HERE=$(cd "$(dirname "$0")" && pwd)
+
+version_of() {   # "3.11", or nothing
+	"$1" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2> /dev/null
+}
+
+# every interpreter once (by its real path)
+interpreters() {
+	{
+		echo /usr/bin/python3.11
+		python3 -c 'import sys; print(sys.executable)' 2> /dev/null
+		if command -v pyenv > /dev/null 2>&1; then
+			for x in "$(pyenv root)"/versions/*/bin/python[23].*; do
+				case $x in *-config|*-gdb.py|*m) continue ;; esac
+				[ -x "$x" ] && echo "$x"
+			done
+		fi
+	} | while read -r p; do
+		[ -x "$p" ] && readlink -f "$p"
+	done | awk '!seen[$0]++'
+}
+
+shared_libpython() {   # the libpython the interpreter at $1 is linked with
+	ldd "$1" 2> /dev/null | awk '/libpython/ { print $1; exit }'
+}
+
+supported=0
+shared=""
+for py in $(interpreters); do
+	v=$(version_of "$py")
+	[ -n "$v" ] || continue
+	case $v in
+	3.8|3.9|3.10|3.11|3.12|3.13) ;;
+	*)
+		# a version whose frames are not read
+		d="$T/old-$v"
+		mkdir -p "$d"
+		PYTHONMALLOC=malloc "$PT" run -o "$d/t.%p" -- "$py" -c 'x = [str(i) for i in range(100)]' \
+			> /dev/null 2> "$d/err"
+		n=$(grep -c "its frames are not read" "$d/err")
+		if [ "$n" = 1 ] && "$PT" report "$d"/t.* 2> /dev/null |
+		   grep -q "^python: .*$v.*native frames only"; then
+			pass "python $v ($py): one line, native frames only"
+		else
+			fail "python $v ($py): want one line and the report's note" "$d/err"
+		fi
+		continue
+		;;
+	esac
+	supported=$((supported + 1))
+	lib=$(shared_libpython "$py")
+	[ -n "$lib" ] && shared="$shared $v"
+	what="python $v ($py${lib:+, $lib})"
+
+	d="$T/sites-$v"
+	mkdir -p "$d"
+	(cd "$d" && PYTHONMALLOC=malloc "$PT" run --depth 128 -o "$d/t.%p" -- \
+		"$py" "$HERE/python/sites.py" "$d/manifest" > "$d/out" 2> "$d/err")
+	if "$B/tests/py_check" "$d" "$d/manifest" 128 > "$d/check" 2>&1; then
+		pass "$what: $(grep -c '^ok' "$d/check") known sites, every Python frame and line"
+	else
+		fail "$what: sites.py's known answers" "$d/check"
+		cat "$d/err" | sed 's/^/     | /' | head -20
+	fi
+
+	d="$T/cut-$v"
+	mkdir -p "$d"
+	PYTHONMALLOC=malloc "$PT" run -o "$d/t.%p" -- "$py" "$HERE/python/sites.py" "$d/manifest" \
+		recurse > /dev/null 2>&1
+	if "$B/tests/py_check" "$d" "$d/manifest" 32 cut > "$d/check" 2>&1; then
+		pass "$what: recursion 64 deep at the default depth: cut, with the mark"
+	else
+		fail "$what: the recursion at the default depth" "$d/check"
+	fi
+
+	"$py" "$HERE/python/linetables.py" > "$T/lines-$v" 2> "$T/lines-$v.err" || true
+	if "$B/tests/pylines_check" "$T/lines-$v" > "$T/lines-$v.check" 2>&1; then
+		pass "$what: $(sed 's/^ok *//' "$T/lines-$v.check")"
+	else
+		fail "$what: line tables" "$T/lines-$v.check"
+	fi
+
+	inc=$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["include"])' 2> /dev/null)
+	if [ -f "$inc/internal/pycore_pystate.h" ]; then
+		if ${CC:-cc} -I"$inc" -o "$T/offsets-$v" "$HERE/py_offsets.c" > "$T/offsets-$v.err" 2>&1 &&
+		   "$T/offsets-$v" > "$T/offsets-$v.out" 2>&1; then
+			pass "$what: $(sed 's/^ok *//' "$T/offsets-$v.out")"
+		else
+			cat "$T/offsets-$v.out" >> "$T/offsets-$v.err" 2> /dev/null
+			fail "$what: python_layout.h against its headers" "$T/offsets-$v.err"
+		fi
+	elif [ "$py" = /usr/bin/python3.11 ]; then
+		fail "$what: no internal headers in $inc (make deps installs python3.11-dev)"
+	else
+		skip "$what: offsets" "no internal headers in $inc"
+	fi
+done
+[ "$supported" -ge 1 ] || fail "no CPython 3.8-3.13 found (make deps installs python3.11)"
+if [ -n "$shared" ]; then
+	pass "a build with a shared libpython was among them:$shared"
+else
+	skip "shared libpython" "no CPython built with --enable-shared found"
+fi
+
+# a version whose frames are not read, always at hand
+d="$T/fake"
+mkdir -p "$d"
+"$PT" run -o "$d/t.%p" -- "$B/tests/fake_python" > /dev/null 2> "$d/err"
+if [ "$(grep -c 'CPython 3.99.1: its frames are not read' "$d/err")" = 1 ] &&
+   "$PT" report "$d"/t.* > "$d/report" 2>&1 &&
+   grep -q "^python:     CPython 3.99.1, a version whose frames are not read" "$d/report" &&
+   grep -q "at work (.*fake_python.c:" "$d/report"; then
+	pass "an unsupported version (fake 3.99): one line, native frames"
+else
+	cat "$d/report" >> "$d/err" 2> /dev/null
+	fail "an unsupported version (fake 3.99)" "$d/err"
+fi
+
+# ---- the reports of a Python trace -----------------------------------------------
+PY=/usr/bin/python3.11
+d="$T/rep"
+mkdir -p "$d"
+(cd "$d" && PYTHONMALLOC=malloc "$PT" run -o "$d/t.%p" -- "$PY" "$HERE/python/sites.py" \
+	"$d/manifest" > /dev/null 2>&1)
+main=$(head -1 "$d/manifest" | cut -f1)
+TR="$d/t.$main"
+"$PT" report --top 1000 --frames 8 "$TR" > "$d/report" 2>&1
+grep -q "^python:     CPython 3.11" "$d/report" &&
+	grep -q "at leaf (.*/sites.py:[0-9]*)" "$d/report" &&
+	grep -q "at main (.*/sites.py:" "$d/report" &&
+	! grep -q "_PyEval_EvalFrameDefault" "$d/report" &&
+	pass "report: Python frames with file:line, no interpreter frame" ||
+	fail "report of a Python trace" "$d/report"
+"$PT" report --native --top 1000 --frames 60 "$TR" > "$d/native" 2>&1
+grep -q "at _PyEval_EvalFrameDefault" "$d/native" && grep -q "at leaf" "$d/native" &&
+	pass "report --native: the interpreter's frames too" ||
+	fail "report --native" "$d/native"
+"$PT" leaks --frames 8 "$TR" > "$d/leaks" 2>&1
+grep -q "^python:" "$d/leaks" && pass "leaks: the heading names the interpreter" ||
+	fail "leaks of a Python trace" "$d/leaks"
+for fmt in folded speedscope massif; do
+	what=allocated
+	[ $fmt = massif ] && what=peak
+	"$PT" export --format $fmt --what $what -o "$d/x.$fmt" "$TR" 2> "$d/x.err"
+	case $fmt in
+	folded) want='main;middle;leaf ' ;;
+	speedscope) want='"name":"Holder.fill","file":"[^"]*sites.py"' ;;
+	massif) want='worker (.*sites.py:[0-9]*)' ;;
+	esac
+	grep -q "$want" "$d/x.$fmt" && pass "export $fmt: Python frames" ||
+		fail "export $fmt: no '$want'" "$d/x.err"
+done
+"$PT" html -o "$d/page.html" "$TR" 2> "$d/html.err"
+grep -q "\"leaf\"" "$d/page.html" && grep -q "sites.py" "$d/page.html" &&
+	pass "html: Python functions and files in the page" || fail "html of a Python trace" "$d/html.err"
+mkdir -p "$d/base"
+PYTHONMALLOC=malloc "$PT" run -o "$d/base/t.%p" -- "$PY" "$HERE/python/sites.py" \
+	"$d/base/manifest" recurse > /dev/null 2>&1
+"$PT" diff --top 100 "$d"/base/t.* "$TR" > "$d/diff" 2>&1
+grep -q "at leaf (.*/sites.py:[0-9]*)" "$d/diff" && pass "diff: Python frames with file:line" ||
+	fail "diff of Python traces" "$d/diff"
+
+# a subset of CPython's own test suite, profiled, still passes
+d="$T/regr"
+mkdir -p "$d"
+if (cd "$d" && PYTHONMALLOC=malloc "$PT" run -o "$d/t.%p" -- "$PY" -m test test_json \
+	test_generators test_coroutines test_contextlib > "$d/out" 2>&1); then
+	tr=$(ls -S "$d"/t.* | head -1)
+	if "$PT" report --top 3 --frames 30 "$tr" 2> /dev/null | grep -q "(.*/test/.*\.py:[0-9]*)"; then
+		pass "python3.11 -m test (4 modules) passes under pooltrace run, with Python frames"
+	else
+		fail "python3.11 -m test under pooltrace run: no frame of the test suite in the report"
+	fi
+else
+	fail "python3.11 -m test under pooltrace run" "$d/out"
+fi
+
+summary
