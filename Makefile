@@ -44,7 +44,7 @@ PRELOAD_SRC := preload/symbols.c preload/options.c preload/fmt.c preload/libc_sy
                preload/rec_buffer.c preload/rec_file.c preload/rec_info.c preload/rec_live.c \
                preload/rec_snapshot.c preload/leakscan.c preload/heapscan.c preload/debug.c \
                preload/unwind.c preload/zstd_hooks.c preload/mallinfo.c preload/python.c \
-               preload/python_code.c
+               preload/python_code.c preload/python_lines.c
 ALLOC_OBJ   := $(ALLOC_SRC:%.c=$(B)/%.o)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
 HEADERS     := $(wildcard allocator/*.h preload/*.h)
@@ -153,9 +153,10 @@ $(B)/tests/py_check: tests/py_check.c report/symbolize.c report/pylines.c report
 	$(CC) $(REPORT_CFLAGS) -o $@ tests/py_check.c report/symbolize.c report/pylines.c \
 	    report/util.c report/trace_read.c $(REPORT_LIBS)
 
-$(B)/tests/pylines_check: tests/pylines_check.c report/pylines.c report/pylines.h
+$(B)/tests/pylines_check: tests/pylines_check.c report/pylines.c report/pylines.h \
+                          preload/python_lines.c preload/python_lines.h
 	@mkdir -p $(@D)
-	$(CC) $(REPORT_CFLAGS) -o $@ tests/pylines_check.c report/pylines.c
+	$(CC) $(REPORT_CFLAGS) -o $@ tests/pylines_check.c report/pylines.c preload/python_lines.c
 
 # a CPython of a version whose frames are not read (it exports Py_GetVersion)
 $(B)/tests/fake_python: tests/python/fake_python.c

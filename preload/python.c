@@ -33,6 +33,7 @@
 #include "libc_sym.h"
 #include "options.h"
 #include "python.h"
+#include "python_lines.h"
 #include "rec_internal.h"
 
 struct pt_py pt__py;

@@ -24,13 +24,14 @@
 #include <string.h>
 
 #include "python.h"
+#include "python_lines.h"
 #include "rec_internal.h"
 
 #define CODES_MAX    (1u << 22)      /* ids per trace */
 #define SLOTS_MIN    1024
 #define NAME_MAX_    1024            /* bytes of a name, of a file name kept */
 #define FILE_MAX_    4096
-#define LINES_MAX    (32u << 10)     /* bytes of a line table kept */
+#define RUNS_MAX     (16u << 10)     /* bytes of a code's lines kept */
 
 struct code_fp {                 /* what a code object holds, compared */
 	uintptr_t file, name, lines, code;
@@ -55,6 +56,7 @@ static struct {
 	uint32_t n;
 	struct slots *_Atomic slots;
 	uint8_t name[NAME_MAX_], file[FILE_MAX_];   /* scratch, under the lock */
+	uint8_t runs[RUNS_MAX];
 } C;
 
 static inline uintptr_t ld(uintptr_t a)
@@ -214,16 +216,14 @@ static void write_code(struct pt_rec_thread *t, uint32_t id, uintptr_t code,
 {
 	const struct pt_py_layout *L = pt__py.L;
 	struct pt_r_code r = {
-		.id = id, .format = L->lines, .firstline = fp->firstline,
-		.name = C.name, .file = C.file,
+		.id = id, .firstline = fp->firstline, .name = C.name, .file = C.file, .lines = C.runs,
 	};
 	r.name_len = str_utf8(fp->name, C.name, sizeof C.name);
 	r.file_len = str_utf8(fp->file, C.file, sizeof C.file);
-	if (fp->lines && !(fp->lines & 7) && ld(fp->lines + PT_PY_OB_TYPE) == pt__py.bytes_type) {
-		size_t n = (size_t)ld(fp->lines + PT_PY_OB_SIZE);
-		r.lines = (const uint8_t *)fp->lines + PT_PY_BYTES_DATA;
-		r.lines_len = n > LINES_MAX ? LINES_MAX : n;   /* later offsets: no line */
-	}
+	if (fp->lines && !(fp->lines & 7) && ld(fp->lines + PT_PY_OB_TYPE) == pt__py.bytes_type)
+		r.lines_len = pt__pylines_runs(L->lines, (const uint8_t *)fp->lines + PT_PY_BYTES_DATA,
+		                               (size_t)ld(fp->lines + PT_PY_OB_SIZE),
+		                               (int32_t)fp->firstline, C.runs, sizeof C.runs);
 	(void)code;
 	pt__rbuf_begin(t);
 	uint8_t *p = pt__rbuf_room(t, 1 + PT_FIELDS_MAX(PT_FIELDS_CODE) + r.name_len + r.file_len +

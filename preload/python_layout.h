@@ -37,7 +37,7 @@ enum pt_py_frames {
 struct pt_py_layout {
 	unsigned minor;
 	unsigned frames;          /* enum pt_py_frames */
-	unsigned lines;           /* PT_PYLINES_* of trace_format.h */
+	unsigned lines;           /* its line tables: PT_PYLINES_* of python_lines.h */
 	/* _PyRuntime */
 	uint16_t rt_tstate_current;   /* gilstate.tstate_current; 0: none (3.12 on) */
 	uint16_t rt_tss;              /* Py_tss_t autoTSSkey: int initialized, key */

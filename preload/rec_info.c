@@ -26,6 +26,7 @@ static struct {
 	uint8_t *def;              /* INFO records not yet written */
 	_Atomic size_t def_len;
 	size_t def_cap;
+	uint64_t prev_stack;       /* of the last INFO record (stacks as differences) */
 } I = { .lock = PT_LOCK_INIT(PT_RANK_INFOS) };
 
 int pt__rinfo_init(void)
@@ -84,9 +85,9 @@ static uint32_t info_new_locked(uint64_t h, const struct pt_rec_info *k)
 	if (pt__hindex_add(&I.index, h, id, info_hash_of, NULL))
 		return 0;
 	atomic_store_explicit(&I.n, id + 1, memory_order_release);
-	struct pt_r_info r = { .id = id, .size = k->size, .stack = k->stack, .kind = k->kind };
+	struct pt_r_info r = { .size = k->size, .kind = k->kind, .stack = k->stack };
 	uint8_t *q = pt_enc_type(I.def + len, PT_REC_INFO);
-	PT_ENCODE(q, &r, PT_FIELDS_INFO);
+	PT_ENCODE_FIELDS(q, &r, I.prev_stack, PT_FIELDS_INFO);   /* the id: the next one */
 	atomic_store_explicit(&I.def_len, (size_t)(q - I.def), memory_order_relaxed);
 	return id;
 }
@@ -150,4 +151,5 @@ void pt__rinfo_fork_child(void)
 	madvise(pt__rec_infos, INFO_MAX * sizeof(struct pt_rec_info), MADV_DONTNEED);
 	atomic_store(&I.n, 1);
 	atomic_store(&I.def_len, 0);
+	I.prev_stack = 0;
 }

@@ -137,13 +137,18 @@ enum pt_record {
 	 * in place) and returned one of info */
 	PT_REC_REALLOC = 4,
 	/* the info that ALLOC, FREE and REALLOC records name by id: requested
-	 * size, stack, kind (0: a pool block, 1: glibc's); ids count from 1,
-	 * 0 in an event means unknown (no size, no stack) */
+	 * size, kind (0: a pool block, 1: glibc's), stack (as the difference
+	 * from the previous INFO record's); ids count from 1, in the order of
+	 * the records (version 2 wrote each id), 0 in an event means unknown
+	 * (no size, no stack) */
 	PT_REC_INFO = 5,
 	/* a stack: its id, the module map generation when it was met, its
 	 * frames, innermost first, return addresses as unwound (a reader
-	 * symbolizing a call site subtracts 1), each as the difference from
-	 * the one before (the first from 0) */
+	 * symbolizing a call site subtracts 1), or frames with bit 63 set
+	 * (below); the outer ones may be shared with an earlier stack, named
+	 * by the difference of its id (trace_codec.h: PT_FIELDS_STACK and
+	 * pt_enc_frame; version 2: every frame, each as the difference from
+	 * the one before) */
 	PT_REC_STACK = 6,
 	/* the module map: seq (absolute), generation, then per module its load
 	 * bias, path, build id and PT_LOAD segments (vaddr, memsz, PF_*
@@ -177,11 +182,10 @@ enum pt_record {
 	 * recorded. */
 	PT_REC_PINNED = 13,
 	/* a Python code object that Python frames of stacks name (version 3):
-	 * id, the format of its line table (PT_PYLINES_*), its first line,
-	 * its qualified name (3.11 on; its name before), file name, and line
-	 * table as the interpreter keeps it, so that the offset of a frame is
-	 * turned into a line by the reader.  Defined once, in the stream of
-	 * the thread that first met it; resolve with the stacks, at the end. */
+	 * id, its first line, its qualified name (3.11 on; its name before),
+	 * file name, and its lines by instruction offset, as runs (below), so
+	 * that the offset of a frame is turned into a line by the reader.  Defined once, in the stream of the thread that
+	 * first met it; resolve with the stacks, at the end. */
 	PT_REC_CODE = 14,
 	/* an extended record (version 3): its type (PT_EXT_*) and its fields
 	 * as a length and bytes, which a reader skips when it does not know
@@ -224,12 +228,13 @@ static inline int64_t pt_frame_py_offset(uint64_t f)
 	return (int64_t)(uint32_t)f - 1;
 }
 
-/* line table formats of PT_REC_CODE */
-enum pt_pylines {
-	PT_PYLINES_LNOTAB = 1,   /* 3.8, 3.9: co_lnotab, (byte offset, line) increments */
-	PT_PYLINES_310 = 2,      /* 3.10: co_linetable, (bytes, line delta) pairs (PEP 626) */
-	PT_PYLINES_LOCATIONS = 3,   /* 3.11 on: co_linetable, the location table (PEP 657) */
-};
+/*
+ * The lines of a code object (PT_REC_CODE): runs of instructions, from
+ * offset 0, each a u varint, its length in code units << 1 | 1 if it has a
+ * line, and then, if so, an s varint, its line less the previous run with
+ * a line's (the first: less the first line).  A run of length 0 is the
+ * last: every later offset is in it.  An offset beyond the runs has no line.
+ */
 
 /* extended record types */
 enum pt_ext {

@@ -168,6 +168,21 @@ int pt_cmd_dump(int argc, char **argv)
 				printf(" 0x%llx", (unsigned long long)t->stack[i].ip[k]);
 			printf("\n");
 		}
+	size_t ncodes = 0, code_bytes = 0;
+	for (size_t i = 0; i < t->npycodes; i++) {
+		const struct pt_pycode *pc = &t->pycode[i];
+		if (!pc->name)
+			continue;
+		ncodes++;
+		code_bytes += pc->nlines;
+		if (!c.summary)
+			printf("code %zu %s %s:%llu, %zu bytes of lines\n", i, pc->name, pc->file,
+			       (unsigned long long)pc->firstline, pc->nlines);
+	}
+	if (t->python.present)
+		printf("python version 0x%08x flags %u eval 0x%llx: %zu code objects, %zu bytes of "
+		       "lines\n", t->python.hexversion, t->python.flags,
+		       (unsigned long long)t->python.eval_addr, ncodes, code_bytes);
 	for (size_t i = 0; i < t->nmodmaps && !c.summary; i++) {
 		const struct pt_modmap *m = &t->modmap[i];
 		printf("modules gen %u seq %llu count %u\n", m->gen, (unsigned long long)m->seq,

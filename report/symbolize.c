@@ -562,7 +562,7 @@ static struct resolved *resolve_tagged(struct pt_symbolizer *s, uint64_t v)
 	}
 	f->func = c->name;
 	f->file = c->file;
-	f->line = pt_pylines_line(c->format, c->lines, c->nlines, c->firstline,
+	f->line = pt_pylines_line(c->lines, c->nlines, c->firstline,
 	                          pt_frame_py_offset(v));
 	return r;
 }

@@ -213,15 +213,29 @@ static void *grow_zeroed(void *a, size_t *n, size_t i, size_t sz)
 
 static int define_stack(struct pt_trace *t, struct pt_dec *d)
 {
-	struct pt_r_stack r;
-	PT_DECODE(d, &r, PT_FIELDS_STACK);
-	if (d->bad || r.id == 0 || r.id >= PT_TRACE_MAX_STACKS || r.nframes > PT_TRACE_MAX_FRAMES)
+	uint64_t ip[PT_TRACE_MAX_FRAMES];
+	struct pt_r_stack r = { 0 };
+	if (t->hdr.version < 3) {
+		struct pt_r_stack_v2 r2;
+		PT_DECODE(d, &r2, PT_FIELDS_STACK_V2);
+		r = (struct pt_r_stack){ .id = r2.id, .gen = r2.gen, .nframes = r2.nframes };
+	} else {
+		PT_DECODE(d, &r, PT_FIELDS_STACK);
+	}
+	if (d->bad || r.id == 0 || r.id >= PT_TRACE_MAX_STACKS || r.nframes > PT_TRACE_MAX_FRAMES ||
+	    r.shared > r.nframes || (r.shared && (!r.back || r.back >= r.id)))
 		return -1;
-	uint64_t ip[PT_TRACE_MAX_FRAMES], prev = 0;
-	for (uint32_t i = 0; i < r.nframes; i++) {
-		struct pt_r_frame f;
-		PT_DECODE_FIELDS(d, &f, prev, PT_FIELDS_FRAME);
-		ip[i] = f.ip;
+	uint32_t own = r.nframes - r.shared;
+	uint64_t prev = 0;
+	struct pt_frame_state fs = { 0, 0 };
+	for (uint32_t i = 0; i < own; i++) {
+		if (t->hdr.version < 3) {
+			struct pt_r_frame_v2 f;
+			PT_DECODE_FIELDS(d, &f, prev, PT_FIELDS_FRAME_V2);
+			ip[i] = f.ip;
+		} else {
+			ip[i] = pt_dec_frame(d, &fs);
+		}
 	}
 	if (d->bad)
 		return -1;
@@ -230,10 +244,36 @@ static int define_stack(struct pt_trace *t, struct pt_dec *d)
 	if (s->ip)
 		return 0;   /* defined twice (a second fork child?): keep the first */
 	s->gen = r.gen;
-	s->nframes = r.nframes;
-	s->ip = pt_xmalloc(r.nframes * sizeof *s->ip);
-	memcpy(s->ip, ip, r.nframes * sizeof *s->ip);
+	s->nframes = own;
+	s->back = r.shared ? r.back : 0;
+	s->shared = r.shared;
+	s->ip = pt_xmalloc((own ? own : 1) * sizeof *s->ip);
+	memcpy(s->ip, ip, own * sizeof *s->ip);
 	return 0;
+}
+
+/* The outer frames each stack shares with an earlier one (by id: the
+ * earlier one is complete when a stack's turn comes).  A stack whose
+ * earlier one is missing (cut off) or too short keeps its own frames and
+ * ends with the mark of a cut stack. */
+static void resolve_stacks(struct pt_trace *t)
+{
+	for (size_t id = 1; id < t->nstacks; id++) {
+		struct pt_stack *s = &t->stack[id];
+		if (!s->shared)
+			continue;
+		const struct pt_stack *o = s->back <= id ? &t->stack[id - s->back] : NULL;
+		uint32_t k = s->shared;
+		s->shared = 0;
+		if (!o || !o->nframes || o->shared || k > o->nframes) {
+			s->ip = pt_xrealloc(s->ip, (s->nframes + 1) * sizeof *s->ip);
+			s->ip[s->nframes++] = PT_FRAME_TRUNCATED;
+			continue;
+		}
+		s->ip = pt_xrealloc(s->ip, (s->nframes + k) * sizeof *s->ip);
+		memcpy(s->ip + s->nframes, o->ip + o->nframes - k, k * sizeof *s->ip);
+		s->nframes += k;
+	}
 }
 
 /* ---- Python: code objects, the interpreter, objects at exit ------------ */
@@ -264,7 +304,6 @@ static int define_code(struct pt_trace *t, struct pt_dec *d)
 	c->name = xstrndup(r.name, r.name_len);
 	c->file = xstrndup(r.file, r.file_len);
 	c->firstline = r.firstline;
-	c->format = r.format;
 	c->lines = pt_xmalloc(r.lines_len ? r.lines_len : 1);
 	memcpy(c->lines, r.lines, r.lines_len);
 	c->nlines = r.lines_len;
@@ -450,17 +489,26 @@ bad:
 #define STREAM_MAX    (1u << 20)
 
 /* An INFO record: the writer numbers infos from 1 and defines them in
- * order, each once. */
+ * order, each once (version 3: the id implicit, the stack a difference
+ * from the previous record's). */
 static int define_info(struct pt_trace *t, struct pt_dec *d)
 {
 	struct pt_r_info r;
-	PT_DECODE(d, &r, PT_FIELDS_INFO);
-	if (d->bad || r.id != (t->ninfos ? t->ninfos : 1) || r.id > INFO_ID_MAX ||
-	    r.stack >= PT_TRACE_MAX_STACKS || r.kind > 1)
+	uint32_t id = t->ninfos ? (uint32_t)t->ninfos : 1;
+	if (t->hdr.version < 3) {
+		struct pt_r_info_v2 r2;
+		PT_DECODE(d, &r2, PT_FIELDS_INFO_V2);
+		if (r2.id != id)
+			return -1;
+		r = (struct pt_r_info){ .size = r2.size, .kind = r2.kind, .stack = r2.stack };
+	} else {
+		PT_DECODE_FIELDS(d, &r, t->info_prev_stack, PT_FIELDS_INFO);
+	}
+	if (d->bad || id > INFO_ID_MAX || r.stack >= PT_TRACE_MAX_STACKS || r.kind > 1)
 		return -1;
-	t->info = grow_zeroed(t->info, &t->infos_cap, r.id, sizeof *t->info);
-	t->info[r.id] = (struct pt_info){ r.size, r.stack, r.kind };
-	t->ninfos = r.id + 1;
+	t->info = grow_zeroed(t->info, &t->infos_cap, id, sizeof *t->info);
+	t->info[id] = (struct pt_info){ r.size, (uint32_t)r.stack, r.kind };
+	t->ninfos = id + 1;
 	return 0;
 }
 
@@ -923,6 +971,7 @@ int pt_trace_read(struct pt_trace *t, int (*fn)(void *ctx, const struct pt_event
 	}
 	for (size_t i = 0; i < hn; i++)
 		loaded_free(heap[i]);
+	resolve_stacks(t);
 	free(heap);
 	free(suffix_min);
 	free(raw);

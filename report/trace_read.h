@@ -39,6 +39,8 @@ struct pt_stack {
 	unsigned nframes;         /* 0: never defined (lost with a cut trace) */
 	uint64_t *ip;             /* innermost first: return addresses, Python
 	                             frames, the truncation mark (trace_format.h) */
+	uint32_t back, shared;    /* while reading: the outer frames still to
+	                             take from stack id - back (its last shared) */
 };
 
 /* The parts of a SNAPSHOT record, with the fields the codec lists. */
@@ -127,8 +129,7 @@ struct pt_pycode {
 	char *name;               /* qualified name (3.11 on), else name; NULL: never defined */
 	char *file;
 	uint64_t firstline;
-	unsigned format;          /* PT_PYLINES_* */
-	uint8_t *lines;           /* the line table */
+	uint8_t *lines;           /* runs of lines (trace_format.h) */
 	size_t nlines;
 };
 
@@ -164,6 +165,7 @@ struct pt_trace {
 	size_t nstacks;
 	struct pt_info *info;     /* by id, 1..ninfos-1 defined */
 	size_t ninfos, infos_cap;
+	uint64_t info_prev_stack; /* the last INFO record's (version 3) */
 	uint32_t *last_alloc;     /* by stream: the info of FREE_TEMP */
 	size_t nlast;
 	uint64_t *stream_first;   /* by stream: its last chunk's first_seq + 1 */
@@ -193,7 +195,8 @@ void pt_trace_close(struct pt_trace *t);
  * Deliver every sequenced record (alloc, free, realloc, snapshot, thread
  * exit, end) in sequence order; stacks and module maps are stored in t as
  * they are met (t->stack[id] may be defined after an event using id was
- * delivered: resolve stacks at the end).  Stops early, setting t->stop, at
+ * delivered: resolve stacks at the end; the outer frames a stack shares
+ * with another are filled in when the reading ends).  Stops early, setting t->stop, at
  * a damaged record.  Returns 0, or -1 if the callback returned nonzero.
  */
 int pt_trace_read(struct pt_trace *t, int (*fn)(void *ctx, const struct pt_event *ev),

@@ -21,6 +21,7 @@
 #endif
 
 #include "../preload/python_layout.h"
+#include "../preload/python_lines.h"
 #include "../preload/trace_format.h"
 
 static int bad;
