@@ -20,6 +20,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "python.h"
 #include "trace_read.h"
 
 #ifndef PT_LIBDIR
@@ -133,7 +134,7 @@ int pt_cmd_run(int argc, char **argv)
 {
 	const char *out = NULL;
 	unsigned long long sample = 0, depth = 0, interval = 0;
-	int have_sample = 0, i;
+	int have_sample = 0, pymalloc = 0, i;
 	for (i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -157,6 +158,8 @@ int pt_cmd_run(int argc, char **argv)
 				return pt_usage_error("--depth needs a number from 1 to 256, not '%s'",
 				                 v ? v : "");
 			i++;
+		} else if (strcmp(a, "--pymalloc") == 0) {
+			pymalloc = 1;
 		} else if (strcmp(a, "--interval") == 0) {
 			if (!v || parse_bytes(v, &interval) || interval < 1 || interval > 3600000)
 				return pt_usage_error("--interval needs milliseconds from 1 to 3600000, "
@@ -209,6 +212,9 @@ int pt_cmd_run(int argc, char **argv)
 		snprintf(num, sizeof num, "%llu", interval);
 		setenv("POOLTRACE_INTERVAL_MS", num, 1);
 	}
+
+	if (!pymalloc)
+		pt_python_malloc_env(argv[i]);
 
 	time_t start = time(NULL);
 	fflush(NULL);

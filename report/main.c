@@ -18,7 +18,8 @@
 #include "trace_read.h"
 
 static const char usage[] =
-	"usage: pooltrace run [-o FILE] [--sample BYTES] [--depth N] [--interval MS] -- CMD [ARGS...]\n"
+	"usage: pooltrace run [-o FILE] [--sample BYTES] [--depth N] [--interval MS] [--pymalloc]\n"
+	"                     -- CMD [ARGS...]\n"
 	"       pooltrace report [--top N] [--frames N] TRACE\n"
 	"       pooltrace leaks [--fail-on-leak] [--suppressions FILE] [--no-reachable]\n"
 	"                       [--top N] [--frames N] TRACE\n"
@@ -38,6 +39,8 @@ static const char usage[] =
 	"                            average (suffix k, M, G); 0 records every allocation\n"
 	"            --depth N       frames per stack, 1..256 (default 32)\n"
 	"            --interval MS   snapshot period in milliseconds (default 10)\n"
+	"            --pymalloc      a Python program keeps pymalloc (else run sets\n"
+	"                            PYTHONMALLOC=malloc for it, unless that is set)\n"
 	"  report  summary: calls, peak heap and RSS, temporary allocations, bytes not\n"
 	"          freed; top sites at the peak, by calls, by temporaries; sizes\n"
 	"  leaks   blocks never freed, by stack, biggest first: definitely lost,\n"
@@ -56,6 +59,10 @@ static const char usage[] =
 	"            --frames N      frames per stack to print\n"
 	"  dump    print a trace's records as text, in sequence order;\n"
 	"          --summary prints only the counts\n"
+	"\n"
+	"Python programs: stacks show Python frames with file:line where the\n"
+	"interpreter ran them, without its own native frames; every command takes\n"
+	"--native to show those too.\n"
 	"\n"
 	"See pooltrace(1) and pooltrace-trace(5).\n";
 

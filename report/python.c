@@ -111,6 +111,15 @@ int pt_is_python_program(const char *cmd)
 	return 0;
 }
 
+void pt_python_malloc_env(const char *cmd)
+{
+	if (getenv("PYTHONMALLOC") || !pt_is_python_program(cmd))
+		return;
+	setenv("PYTHONMALLOC", "malloc", 1);
+	fprintf(stderr, "pooltrace: %s is Python: PYTHONMALLOC=malloc, so that its objects go "
+	        "through malloc (--pymalloc keeps pymalloc)\n", cmd);
+}
+
 /* ---- objects by type: below ----------------------------------------------------- */
 
 int pt_print_by_type(FILE *f, struct pt_view *v, int leaks, unsigned long top,

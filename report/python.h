@@ -28,6 +28,13 @@ int pt_python_options(const char *cmd, int argc, char **argv);
 int pt_is_python_program(const char *cmd);
 
 /*
+ * pooltrace run, for a Python program cmd (and the Python programs it
+ * starts, which inherit the environment): PYTHONMALLOC=malloc, so that its
+ * objects go through malloc, unless PYTHONMALLOC is set; one line says so.
+ */
+void pt_python_malloc_env(const char *cmd);
+
+/*
  * The Python objects live at the end, by type and allocation site: for
  * leaks (lost and still reachable, leaks_only: lost only when nonzero)
  * or the report.  Prints an explanation when the trace has none.

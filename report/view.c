@@ -109,14 +109,13 @@ void pt_print_heading(FILE *f, const char *cmd, const struct pt_view *v)
 		uint32_t hv = t->python.hexversion;
 		fprintf(f, "python:     CPython %u.%u.%u", hv >> 24, (hv >> 16) & 255, (hv >> 8) & 255);
 		if (t->python.flags & PT_PY_F_UNSUPPORTED)
-			fprintf(f, ", a version whose frames are not read: native frames only");
+			fprintf(f, ", a version whose frames are not read: native frames only\n");
 		else
-			fprintf(f, ", Python frames in the stacks%s", pt_view_native ? "" :
-			        " (the interpreter's own native frames: --native)");
+			fprintf(f, ": Python frames in the stacks%s\n", pt_view_native ? "" :
+			        ", the interpreter's own frames left out (--native shows them)");
 		if (t->python.flags & PT_PY_F_OWN_ALLOC)
-			fprintf(f, "; pymalloc served objects up to 512 bytes, which this trace does "
-			        "not see (PYTHONMALLOC=malloc shows them)");
-		fprintf(f, "\n");
+			fprintf(f, "            pymalloc served objects of up to 512 bytes: they are not in "
+			        "this trace (PYTHONMALLOC=malloc sends them to malloc)\n");
 	}
 	fprintf(f, "duration:   %.3f s, ", (double)p->duration_ns / 1e9);
 	if (t->stop[0])

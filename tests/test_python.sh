@@ -185,6 +185,32 @@ PYTHONMALLOC=malloc "$PT" run -o "$d/base/t.%p" -- "$PY" "$HERE/python/sites.py"
 grep -q "at leaf (.*/sites.py:[0-9]*)" "$d/diff" && pass "diff: Python frames with file:line" ||
 	fail "diff of Python traces" "$d/diff"
 
+# pooltrace run and PYTHONMALLOC: set for a Python program and the Python
+# programs it starts (one line), kept with --pymalloc, never overridden
+d="$T/run"
+mkdir -p "$d/a" "$d/b" "$d/c" "$d/d"
+child='import subprocess, sys; subprocess.run([sys.executable, "-c", "x = [1] * 10"])'
+(cd "$d/a" && "$PT" run -- "$PY" -c "$child" > /dev/null 2> "$d/a.err")
+n=$(grep -c "is Python: PYTHONMALLOC=malloc" "$d/a.err")
+notes=$(for f in "$d"/a/pooltrace.*; do "$PT" report "$f" 2> /dev/null; done | grep -c "pymalloc served")
+[ "$n" = 1 ] && [ "$(ls "$d"/a/pooltrace.* | wc -l)" = 2 ] && [ "$notes" = 0 ] &&
+	pass "run: PYTHONMALLOC=malloc for Python and its Python child, in one line" ||
+	fail "run: PYTHONMALLOC=malloc ($n lines, $notes traces say pymalloc)" "$d/a.err"
+(cd "$d/b" && "$PT" run --pymalloc -- "$PY" -c "x = 1" > /dev/null 2> "$d/b.err")
+! grep -q "PYTHONMALLOC" "$d/b.err" &&
+	"$PT" report "$d"/b/pooltrace.* 2> /dev/null | grep -q "^ *pymalloc served objects" &&
+	pass "run --pymalloc: pymalloc kept, and the report says so" ||
+	fail "run --pymalloc" "$d/b.err"
+(cd "$d/c" && PYTHONMALLOC=pymalloc "$PT" run -- "$PY" -c "x = 1" > /dev/null 2> "$d/c.err")
+! grep -q "PYTHONMALLOC" "$d/c.err" &&
+	"$PT" report "$d"/c/pooltrace.* 2> /dev/null | grep -q "^ *pymalloc served objects" &&
+	pass "run: the user's PYTHONMALLOC is kept" || fail "run: the user's PYTHONMALLOC" "$d/c.err"
+printf '#!/usr/bin/env python3\nx = 1\n' > "$d/script"
+chmod +x "$d/script"
+(cd "$d/d" && "$PT" run -- "$d/script" > /dev/null 2> "$d/d.err")
+grep -q "is Python: PYTHONMALLOC=malloc" "$d/d.err" &&
+	pass "run: a script whose #! line names python is Python" || fail "run: a Python script" "$d/d.err"
+
 # a subset of CPython's own test suite, profiled, still passes
 d="$T/regr"
 mkdir -p "$d"
