@@ -25,6 +25,7 @@
 #include "../allocator/pool_alloc.h"
 #include "heapscan.h"
 #include "modules.h"
+#include "python.h"
 #include "rec_internal.h"
 
 #define SCAN_RANGES_MAX 4096
@@ -229,12 +230,14 @@ __attribute__((noinline)) void pt__leak_scan(void)
 		cnt[b->info][0][b->state - 1]++;
 		cnt[b->info][1][b->state - 1] += b->size;
 	}
+	pt__pyobj_scan(&c, &S.mod[0].lo, S.nmod);   /* which blocks are Python objects */
 out:
 	pt_fork_parent();
 	pt__rlive_unlock();
 	if (cnt && (!n || (c.b && c.work))) {
 		pt__rfile_lock();
 		write_leaks_locked((const uint64_t (*)[2][3])cnt, ninfo, c.roots_bytes);
+		pt__pyobj_write_locked();
 		pt__rfile_unlock();
 	}
 	if (c.b)

@@ -417,6 +417,9 @@ int pt__py_stack(struct pt_rec_thread *t, void **ip, int nn, int depth)
 		return native_only(ip, nn, depth);
 	}
 	pt__pycode_python_record(t);
+	if (PT_UNLIKELY(__atomic_load_n((const uintptr_t *)(P.runtime + L->rt_finalizing),
+	                                __ATOMIC_RELAXED)))
+		pt__pyobj_census();   /* once: what the program left */
 
 	int cap = depth + 1;
 	uint64_t pf[cap];

@@ -10,6 +10,7 @@
  *                     its native stack
  *   python_code.c     code objects interned (ids in frames), their CODE
  *                     records, the PYTHON record
+ *   python_lines.c    their line tables, as the trace keeps them
  *   python_objects.c  at exit: which live blocks are Python objects, of
  *                     which type (PT_EXT_PYOBJECTS)
  *
@@ -74,5 +75,20 @@ PT_HIDDEN uint32_t pt__pycode_id(struct pt_rec_thread *t, uintptr_t code);
 
 /* The PYTHON record in t's buffer, once per trace (after a fork too). */
 PT_HIDDEN void pt__pycode_python_record(struct pt_rec_thread *t);
+
+/*
+ * At exit (python_objects.c): which of the blocks the leak scan classified
+ * are Python objects, and of which type.  The leak scan's locks held (the
+ * blocks are readable); seg: the writable segments of the loaded modules,
+ * nseg (lo, hi) pairs.  Nothing when Python frames are not read.
+ */
+struct hs_ctx;
+PT_HIDDEN void pt__pyobj_scan(const struct hs_ctx *c, const uintptr_t *seg, unsigned nseg);
+/* ... and their records, after the LEAKS records; the file's lock held. */
+PT_HIDDEN void pt__pyobj_write_locked(void);
+/* The same for every live block, when the interpreter begins to finalize:
+ * by the thread that finalizes, at its first stack after that (no lock
+ * held); once per process, when every event is recorded. */
+PT_HIDDEN void pt__pyobj_census(void);
 
 #endif

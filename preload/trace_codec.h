@@ -67,7 +67,8 @@
 #define PT_FIELDS_EXT(X)         X(u32, ext) X(u, len)
 #define PT_FIELDS_EXT_PYTHON(X)  X(u32, hexversion) X(u32, flags) X(u, eval_addr)
 #define PT_FIELDS_EXT_PYTYPE(X)  X(u32, id) X(b, name)
-#define PT_FIELDS_EXT_PYOBJECTS(X) X(u, seq) X(u, count)
+#define PT_FIELDS_EXT_PYOBJECTS(X) X(u, seq) X(u32, when)
+/* ... then u count, and the entries */
 #define PT_FIELDS_PYOBJECT(X)    X(u32, info) X(u32, cls) X(u32, type) X(u, objects) X(u, bytes)
 
 /* snapshots: the head (all of a light one), the allocator's totals, then

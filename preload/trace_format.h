@@ -245,11 +245,20 @@ enum pt_ext {
 	PT_EXT_PYTHON = 1,
 	/* the name of a Python type that PT_EXT_PYOBJECTS names by id */
 	PT_EXT_PYTYPE = 2,
-	/* seq (absolute), count, then (info, class PT_LEAK_*, type id,
-	 * objects, bytes requested) each: the Python objects among the blocks
-	 * the exit scan classified (PT_REC_LEAKS), by allocation and type.
-	 * Written after the LEAKS records; several records add up. */
+	/* seq (absolute), when (PT_PYOBJ_*), count, then (info, class
+	 * PT_LEAK_*, type id, objects, bytes requested) each: the Python
+	 * objects among the live blocks, by allocation and type.  Several
+	 * records of one `when` add up. */
 	PT_EXT_PYOBJECTS = 3,
+};
+
+enum pt_pyobj_when {
+	PT_PYOBJ_EXIT = 0,       /* the blocks the exit scan classified (the
+	                            class is theirs); after the LEAKS records */
+	PT_PYOBJ_FINALIZING = 1, /* every live block, when the interpreter began
+	                            to finalize (the class is 0 and means
+	                            nothing): what the program's code left;
+	                            only when every event is recorded */
 };
 
 /* PT_EXT_PYTHON flags */

@@ -179,6 +179,14 @@ int pt_cmd_dump(int argc, char **argv)
 			printf("code %zu %s %s:%llu, %zu bytes of lines\n", i, pc->name, pc->file,
 			       (unsigned long long)pc->firstline, pc->nlines);
 	}
+	for (size_t i = 0; i < t->npyobjs && !c.summary; i++) {
+		const struct pt_pyobject *o = &t->pyobj[i];
+		const char *tn = o->type < t->npytypes && t->pytype[o->type] ? t->pytype[o->type] : "?";
+		printf("pyobjects %s info %u (stack %u) class %u: %llu %s, %llu bytes\n",
+		       o->when == PT_PYOBJ_FINALIZING ? "finalizing" : "exit", o->info,
+		       o->info < t->ninfos ? t->info[o->info].stack : 0, o->cls,
+		       (unsigned long long)o->objects, tn, (unsigned long long)o->bytes);
+	}
 	if (t->python.present)
 		printf("python version 0x%08x flags %u eval 0x%llx: %zu code objects, %zu bytes of "
 		       "lines\n", t->python.hexversion, t->python.flags,

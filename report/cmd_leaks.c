@@ -14,6 +14,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "python.h"
 #include "util.h"
 #include "view.h"
 
@@ -170,6 +171,12 @@ int pt_cmd_leaks(int argc, char **argv)
 	if ((rc = pt_view_open(&v, o.path))) {
 		supp_free(&supp);
 		return rc;
+	}
+	if (pt_by_type) {   /* leaks --by type: the Python objects at exit */
+		pt_print_by_type(stdout, &v, 1, o.list.top, o.list.frames);
+		supp_free(&supp);
+		pt_view_close(&v);
+		return 0;
 	}
 	struct pt_profile *p = &v.p;
 	FILE *f = stdout;

@@ -11,6 +11,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "python.h"
 #include "view.h"
 
 static void top_sites(FILE *f, struct pt_view *v, const char *title, size_t off, size_t n_off,
@@ -127,6 +128,11 @@ int pt_cmd_report(int argc, char **argv)
 	struct pt_view v;
 	if ((rc = pt_view_open(&v, path)))
 		return rc;
+	if (pt_by_type) {   /* report --by type: the Python objects at exit */
+		pt_print_by_type(stdout, &v, 0, o.top, o.frames);
+		pt_view_close(&v);
+		return 0;
+	}
 	const struct pt_profile *p = &v.p;
 	FILE *f = stdout;
 	uint64_t nalloc = p->n_alloc[0] + p->n_alloc[1];

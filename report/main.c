@@ -20,9 +20,9 @@
 static const char usage[] =
 	"usage: pooltrace run [-o FILE] [--sample BYTES] [--depth N] [--interval MS] [--pymalloc]\n"
 	"                     -- CMD [ARGS...]\n"
-	"       pooltrace report [--top N] [--frames N] TRACE\n"
+	"       pooltrace report [--top N] [--frames N] [--by type] TRACE\n"
 	"       pooltrace leaks [--fail-on-leak] [--suppressions FILE] [--no-reachable]\n"
-	"                       [--top N] [--frames N] TRACE\n"
+	"                       [--top N] [--frames N] [--by type] TRACE\n"
 	"       pooltrace frag [--top N] [--frames N] TRACE\n"
 	"       pooltrace html [-o FILE] TRACE\n"
 	"       pooltrace export --format massif|pprof|folded|speedscope\n"
@@ -62,7 +62,9 @@ static const char usage[] =
 	"\n"
 	"Python programs: stacks show Python frames with file:line where the\n"
 	"interpreter ran them, without its own native frames; every command takes\n"
-	"--native to show those too.\n"
+	"--native to show those too.  report and leaks take --by type: the Python\n"
+	"objects the program left when the interpreter began to finalize, and those\n"
+	"left at exit, by type (tp_name) and allocation site.\n"
 	"\n"
 	"See pooltrace(1) and pooltrace-trace(5).\n";
 

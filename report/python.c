@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "python.h"
+#include "util.h"
 #include "view.h"
 
 int pt_by_type;
@@ -120,12 +121,163 @@ void pt_python_malloc_env(const char *cmd)
 	        "through malloc (--pymalloc keeps pymalloc)\n", cmd);
 }
 
-/* ---- objects by type: below ----------------------------------------------------- */
+/* ---- the Python objects live at exit, by type ------------------------------------ */
+
+struct by_type {
+	uint32_t type;
+	uint64_t objects, bytes;
+	uint64_t cls[PT_LEAK_CLASSES];    /* objects */
+};
+
+struct by_site {
+	uint32_t type, stack;
+	unsigned cls;
+	uint64_t objects, bytes;
+};
+
+static int type_order(const void *a, const void *b)
+{
+	const struct by_type *x = a, *y = b;
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	return x->type < y->type ? -1 : x->type > y->type;
+}
+
+static uint64_t type_bytes_of(const struct by_type *bt, size_t n, uint32_t type)
+{
+	for (size_t i = 0; i < n; i++)
+		if (bt[i].type == type)
+			return bt[i].bytes;
+	return 0;
+}
+
+static const struct by_type *sort_types;
+static size_t sort_ntypes;
+
+/* sites: the type's order, then biggest first */
+static int site_order(const void *a, const void *b)
+{
+	const struct by_site *x = a, *y = b;
+	if (x->type != y->type) {
+		uint64_t bx = type_bytes_of(sort_types, sort_ntypes, x->type);
+		uint64_t by = type_bytes_of(sort_types, sort_ntypes, y->type);
+		if (bx != by)
+			return bx < by ? 1 : -1;
+		return x->type < y->type ? -1 : 1;
+	}
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	if (x->cls != y->cls)
+		return x->cls < y->cls ? -1 : 1;
+	return x->stack < y->stack ? -1 : x->stack > y->stack;
+}
+
+static const char *type_name_of(const struct pt_trace *t, uint32_t type)
+{
+	return type < t->npytypes && t->pytype[type] ? t->pytype[type] : "?";
+}
+
+/* The objects of one scan (when), by type and by site. */
+static void print_scan(FILE *f, struct pt_view *v, unsigned when, unsigned long top,
+                       unsigned long frames)
+{
+	static const char *const cls_name[] = { "definitely lost", "indirectly lost",
+	                                        "still reachable" };
+	const struct pt_trace *t = v->p.t;
+	struct by_type *bt = pt_xcalloc(t->npyobjs, sizeof *bt);
+	struct by_site *bs = pt_xcalloc(t->npyobjs, sizeof *bs);
+	size_t nt = 0, ns = 0;
+	for (size_t i = 0; i < t->npyobjs; i++) {
+		const struct pt_pyobject *o = &t->pyobj[i];
+		if (o->when != when)
+			continue;
+		uint32_t stack = o->info < t->ninfos ? t->info[o->info].stack : 0;
+		size_t k;
+		for (k = 0; k < nt && bt[k].type != o->type; k++)
+			;
+		if (k == nt)
+			bt[nt++].type = o->type;
+		bt[k].objects += o->objects;
+		bt[k].bytes += o->bytes;
+		bt[k].cls[o->cls] += o->objects;
+		for (k = 0; k < ns && (bs[k].type != o->type || bs[k].stack != stack ||
+		                       bs[k].cls != o->cls); k++)
+			;
+		if (k == ns)
+			bs[ns++] = (struct by_site){ o->type, stack, o->cls, 0, 0 };
+		bs[k].objects += o->objects;
+		bs[k].bytes += o->bytes;
+	}
+	if (when == PT_PYOBJ_FINALIZING)
+		fprintf(f, "\nPYTHON OBJECTS WHEN THE INTERPRETER BEGAN TO FINALIZE: what the program "
+		        "left, by type (as objgraph.show_most_common_types() counts them)\n");
+	else
+		fprintf(f, "\nPYTHON OBJECTS LEFT AT EXIT: what finalization did not free, by type "
+		        "and by the leak scan's class\n");
+	if (!nt)
+		fprintf(f, "  none\n");
+	qsort(bt, nt, sizeof *bt, type_order);
+	sort_types = bt;
+	sort_ntypes = nt;
+	qsort(bs, ns, sizeof *bs, site_order);
+
+	uint64_t all_n = 0, all_b = 0;
+	for (size_t i = 0; i < nt; i++)
+		all_n += bt[i].objects, all_b += bt[i].bytes;
+	if (nt && when == PT_PYOBJ_EXIT)
+		fprintf(f, "  %12s %10s %12s %12s %12s  %s\n", "objects", "bytes", "def. lost",
+		        "ind. lost", "reachable", "type");
+	else if (nt)
+		fprintf(f, "  %12s %10s  %s\n", "objects", "bytes", "type");
+	for (size_t i = 0; i < nt && i < top; i++) {
+		fprintf(f, "  %12s %10s", PT_N(bt[i].objects), PT_B(bt[i].bytes));
+		if (when == PT_PYOBJ_EXIT)
+			fprintf(f, " %12s %12s %12s", PT_N(bt[i].cls[PT_LEAK_DEFINITE]),
+			        PT_N(bt[i].cls[PT_LEAK_INDIRECT]), PT_N(bt[i].cls[PT_LEAK_REACHABLE]));
+		fprintf(f, "  %s\n", type_name_of(t, bt[i].type));
+	}
+	if (nt > top)
+		fprintf(f, "  ... %zu more types (--top)\n", nt - top);
+	if (nt)
+		fprintf(f, "  %12s %10s  in all\n", PT_N(all_n), PT_B(all_b));
+
+	size_t shown_types = 0;
+	for (size_t i = 0; i < ns;) {
+		uint32_t type = bs[i].type;
+		if (shown_types++ == top)
+			break;
+		unsigned per = 0;
+		for (; i < ns && bs[i].type == type; i++) {
+			if (per++ >= 5)
+				continue;
+			fprintf(f, "\n  %s %s %s (%s%s%s), allocated at:\n", PT_N(bs[i].objects),
+			        type_name_of(t, type), pt_plural(bs[i].objects, "object", "objects"),
+			        PT_B(bs[i].bytes), when == PT_PYOBJ_EXIT ? ", " : "",
+			        when == PT_PYOBJ_EXIT ? cls_name[bs[i].cls] : "");
+			pt_print_stack(f, v, bs[i].stack, (unsigned)frames, "      ");
+		}
+		if (per > 5)
+			fprintf(f, "  ... %u more sites of %s\n", per - 5, type_name_of(t, type));
+	}
+	free(bt);
+	free(bs);
+}
 
 int pt_print_by_type(FILE *f, struct pt_view *v, int leaks, unsigned long top,
                      unsigned long frames)
 {
-	(void)v, (void)leaks, (void)top, (void)frames;
-	fprintf(f, "no Python objects in this trace\n");
+	const struct pt_trace *t = v->p.t;
+	pt_print_heading(f, leaks ? "leaks --by type" : "report --by type", v);
+	if (!t->npyobjs) {
+		fprintf(f, "\nPYTHON OBJECTS BY TYPE: none in this trace (%s)\n",
+		        !t->python.present ? "the program is not CPython" :
+		        t->python.flags & PT_PY_F_UNSUPPORTED ? "a version whose objects are not read" :
+		        v->p.sampled ? "sampled traces have none" :
+		        !t->ended ? "the program did not exit" :
+		        "none of the blocks live at the end held a Python object");
+		return 0;
+	}
+	print_scan(f, v, PT_PYOBJ_FINALIZING, top, frames);
+	print_scan(f, v, PT_PYOBJ_EXIT, top, frames);
 	return 0;
 }

@@ -35,10 +35,11 @@ int pt_is_python_program(const char *cmd);
 void pt_python_malloc_env(const char *cmd);
 
 /*
- * The Python objects live at the end, by type and allocation site: for
- * leaks (lost and still reachable, leaks_only: lost only when nonzero)
- * or the report.  Prints an explanation when the trace has none.
- * Returns 0.
+ * The Python objects live at the end (lost and still reachable), by type
+ * and allocation site, for `leaks --by type` (leaks nonzero) or `report
+ * --by type`, after the heading: the top types, and for each the stacks
+ * of its biggest sites with frames frames.  Prints why when the trace has
+ * none.  Returns 0.
  */
 int pt_print_by_type(FILE *f, struct pt_view *v, int leaks, unsigned long top,
                      unsigned long frames);

@@ -314,17 +314,18 @@ static int ext_pyobjects(struct pt_trace *t, struct pt_dec *d)
 {
 	struct pt_r_ext_pyobjects r;
 	PT_DECODE(d, &r, PT_FIELDS_EXT_PYOBJECTS);
-	if (!pt_dec_count_fits(d, r.count, 5))
+	uint64_t n = pt_dec_u(d);
+	if (!pt_dec_count_fits(d, n, 5))
 		return -1;
-	t->pyobj = pt_xrealloc(t->pyobj, (t->npyobjs + r.count + 1) * sizeof *t->pyobj);
-	for (uint64_t i = 0; i < r.count; i++) {
+	t->pyobj = pt_xrealloc(t->pyobj, (t->npyobjs + n + 1) * sizeof *t->pyobj);
+	for (uint64_t i = 0; i < n; i++) {
 		struct pt_r_pyobject e;
 		PT_DECODE(d, &e, PT_FIELDS_PYOBJECT);
 		if (d->bad || !e.info || e.info >= t->ninfos || e.cls >= PT_LEAK_CLASSES ||
-		    e.type >= PYTYPE_MAX)
+		    e.type >= PYTYPE_MAX || r.when > PT_PYOBJ_FINALIZING)
 			return -1;
-		t->pyobj[t->npyobjs++] = (struct pt_pyobject){ e.info, e.cls, e.type, e.objects,
-		                                               e.bytes };
+		t->pyobj[t->npyobjs++] = (struct pt_pyobject){ r.when, e.info, e.cls, e.type,
+		                                               e.objects, e.bytes };
 	}
 	return 0;
 }

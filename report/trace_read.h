@@ -140,8 +140,10 @@ struct pt_python {
 	uint64_t eval_addr;
 };
 
-/* Python objects live at exit (PT_EXT_PYOBJECTS), all records' entries. */
+/* Python objects live at exit, or when the interpreter began to finalize
+ * (PT_EXT_PYOBJECTS), all records' entries. */
 struct pt_pyobject {
+	uint32_t when;                /* PT_PYOBJ_* */
 	uint32_t info, cls, type;     /* type: an index into pt_trace.pytype */
 	uint64_t objects, bytes;
 };

@@ -59,6 +59,11 @@ int main(void)
 	}
 #endif
 	check("Py_tss_t", 8, sizeof(Py_tss_t));
+#if PY_VERSION_HEX < 0x03090000
+	CHECK(rt_finalizing, offsetof(_PyRuntimeState, finalizing));
+#else
+	CHECK(rt_finalizing, offsetof(_PyRuntimeState, _finalizing));
+#endif
 	CHECK(rt_allocator, offsetof(_PyRuntimeState, preconfig) + offsetof(PyPreConfig, allocator));
 	check("PYMEM_ALLOCATOR_MALLOC", PT_PY_ALLOC_MALLOC, PYMEM_ALLOCATOR_MALLOC);
 	check("PYMEM_ALLOCATOR_MALLOC_DEBUG", PT_PY_ALLOC_MALLOC_DEBUG, PYMEM_ALLOCATOR_MALLOC_DEBUG);

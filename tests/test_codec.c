@@ -135,7 +135,7 @@ static void test_every_flat_record_round_trips(void **st)
 	           ((struct pt_r_ext_python){ .hexversion = 0x030b02f0, .flags = PT_PY_F_OWN_ALLOC,
 	                                      .eval_addr = 0x7ffff7a01234ull }));
 	ROUND_TRIP(ext_pyobjects, PT_FIELDS_EXT_PYOBJECTS,
-	           ((struct pt_r_ext_pyobjects){ .seq = 1ull << 50, .count = 3 }));
+	           ((struct pt_r_ext_pyobjects){ .seq = 1ull << 50, .when = 1 }));
 	ROUND_TRIP(pyobject, PT_FIELDS_PYOBJECT,
 	           ((struct pt_r_pyobject){ .info = 5, .cls = PT_LEAK_REACHABLE, .type = 2,
 	                                    .objects = 1000, .bytes = 56000 }));

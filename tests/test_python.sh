@@ -51,14 +51,16 @@ shared_libpython() {   # the libpython the interpreter at $1 is linked with
 
 supported=0
 shared=""
+k=0
 for py in $(interpreters); do
+	k=$((k + 1))
 	v=$(version_of "$py")
 	[ -n "$v" ] || continue
 	case $v in
 	3.8|3.9|3.10|3.11|3.12|3.13) ;;
 	*)
 		# a version whose frames are not read
-		d="$T/old-$v"
+		d="$T/old-$v-$k"
 		mkdir -p "$d"
 		PYTHONMALLOC=malloc "$PT" run -o "$d/t.%p" -- "$py" -c 'x = [str(i) for i in range(100)]' \
 			> /dev/null 2> "$d/err"
@@ -77,7 +79,7 @@ for py in $(interpreters); do
 	[ -n "$lib" ] && shared="$shared $v"
 	what="python $v ($py${lib:+, $lib})"
 
-	d="$T/sites-$v"
+	d="$T/sites-$v-$k"
 	mkdir -p "$d"
 	(cd "$d" && PYTHONMALLOC=malloc "$PT" run --depth 128 -o "$d/t.%p" -- \
 		"$py" "$HERE/python/sites.py" "$d/manifest" > "$d/out" 2> "$d/err")
@@ -88,7 +90,7 @@ for py in $(interpreters); do
 		cat "$d/err" | sed 's/^/     | /' | head -20
 	fi
 
-	d="$T/cut-$v"
+	d="$T/cut-$v-$k"
 	mkdir -p "$d"
 	PYTHONMALLOC=malloc "$PT" run -o "$d/t.%p" -- "$py" "$HERE/python/sites.py" "$d/manifest" \
 		recurse > /dev/null 2>&1
@@ -98,21 +100,40 @@ for py in $(interpreters); do
 		fail "$what: the recursion at the default depth" "$d/check"
 	fi
 
-	"$py" "$HERE/python/linetables.py" > "$T/lines-$v" 2> "$T/lines-$v.err" || true
-	if "$B/tests/pylines_check" "$T/lines-$v" > "$T/lines-$v.check" 2>&1; then
-		pass "$what: $(sed 's/^ok *//' "$T/lines-$v.check")"
+	# Python objects by type: the census when finalization begins, the exit scan
+	d="$T/types-$v-$k"
+	mkdir -p "$d"
+	(cd "$d" && "$PT" run -o "$d/t.%p" -- "$py" "$HERE/python/pyobjects.py" > /dev/null 2>&1)
+	"$PT" leaks --by type --top 1000 --frames 3 "$d"/t.* > "$d/leaks" 2>&1
+	"$PT" report --by type --top 1000 --frames 3 "$d"/t.* > "$d/report" 2>&1
+	node=$(grep -n "site: Node" "$HERE/python/pyobjects.py" | cut -d: -f1)
+	if awk '/BEGAN TO FINALIZE/ { s = 1 } /LEFT AT EXIT/ { s = 2 }
+	        s == 1 && /^ +1,000 .* Node$/ { n1++ } s == 1 && /^ +300 .* Frozen$/ { f1++ }
+	        s == 2 && / Node$/ { n2++ } s == 2 && /^ +300 .* Frozen$/ { f2++ }
+	        END { exit !(n1 == 1 && f1 == 1 && n2 == 0 && f2 == 1) }' "$d/leaks" &&
+	   grep -A3 "Node objects (.*), allocated at:" "$d/leaks" |
+	   grep -q "make_graph (.*pyobjects.py:$node)" &&
+	   [ "$(sed 1d "$d/leaks")" = "$(sed 1d "$d/report")" ]; then
+		pass "$what: leaks and report --by type: 1000 Node objects at finalization (pyobjects.py:$node), 300 frozen left at exit"
 	else
-		fail "$what: line tables" "$T/lines-$v.check"
+		fail "$what: Python objects by type" "$d/leaks"
+	fi
+
+	"$py" "$HERE/python/linetables.py" > "$T/lines-$v-$k" 2> "$T/lines-$v-$k.err" || true
+	if "$B/tests/pylines_check" "$T/lines-$v-$k" > "$T/lines-$v-$k.check" 2>&1; then
+		pass "$what: $(sed 's/^ok *//' "$T/lines-$v-$k.check")"
+	else
+		fail "$what: line tables" "$T/lines-$v-$k.check"
 	fi
 
 	inc=$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["include"])' 2> /dev/null)
 	if [ -f "$inc/internal/pycore_pystate.h" ]; then
-		if ${CC:-cc} -I"$inc" -o "$T/offsets-$v" "$HERE/py_offsets.c" > "$T/offsets-$v.err" 2>&1 &&
-		   "$T/offsets-$v" > "$T/offsets-$v.out" 2>&1; then
-			pass "$what: $(sed 's/^ok *//' "$T/offsets-$v.out")"
+		if ${CC:-cc} -I"$inc" -o "$T/offsets-$v-$k" "$HERE/py_offsets.c" > "$T/offsets-$v-$k.err" 2>&1 &&
+		   "$T/offsets-$v-$k" > "$T/offsets-$v-$k.out" 2>&1; then
+			pass "$what: $(sed 's/^ok *//' "$T/offsets-$v-$k.out")"
 		else
-			cat "$T/offsets-$v.out" >> "$T/offsets-$v.err" 2> /dev/null
-			fail "$what: python_layout.h against its headers" "$T/offsets-$v.err"
+			cat "$T/offsets-$v-$k.out" >> "$T/offsets-$v-$k.err" 2> /dev/null
+			fail "$what: python_layout.h against its headers" "$T/offsets-$v-$k.err"
 		fi
 	elif [ "$py" = /usr/bin/python3.11 ]; then
 		fail "$what: no internal headers in $inc (make deps installs python3.11-dev)"
