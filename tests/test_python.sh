@@ -206,6 +206,17 @@ PYTHONMALLOC=malloc "$PT" run -o "$d/base/t.%p" -- "$PY" "$HERE/python/sites.py"
 grep -q "at leaf (.*/sites.py:[0-9]*)" "$d/diff" && pass "diff: Python frames with file:line" ||
 	fail "diff of Python traces" "$d/diff"
 
+# frag: the arenas a few Python objects pin, with their Python lines
+d="$T/pinned"
+mkdir -p "$d"
+(cd "$d" && "$PT" run -o "$d/t.%p" -- "$PY" "$HERE/python/pinned.py" > /dev/null 2>&1)
+"$PT" frag --top 3 --frames 3 "$d"/t.* > "$d/frag" 2>&1
+line=$(grep -n "site: pinned" "$HERE/python/pinned.py" | cut -d: -f1)
+sed -n '/PINNED ARENAS at the peak/,/PINNED ARENAS at the exit/p' "$d/frag" |
+	grep -q "at <module> (.*pinned.py:$line)" &&
+	pass "frag: pinned arenas at the peak, with the Python lines of their blocks" ||
+	fail "frag of a Python trace: no pinned arena with pinned.py:$line" "$d/frag"
+
 # pooltrace run and PYTHONMALLOC: set for a Python program and the Python
 # programs it starts (one line), kept with --pymalloc, never overridden
 d="$T/run"
