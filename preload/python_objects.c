@@ -61,7 +61,7 @@ static struct {
 	pid_t pid;                    /* the process the type ids are for */
 	int census_done;
 	struct tcache *tc;            /* for one scan */
-	size_t tc_mask;
+	size_t tc_mask, tc_used;
 	struct count *cnt;            /* for one scan */
 	size_t cnt_mask, ncnt;
 	unsigned when;                /* of the scan: PT_PYOBJ_* */
@@ -77,7 +77,7 @@ static inline uintptr_t ld(uintptr_t a)
 	return *(const uintptr_t *)a;
 }
 
-static const struct hs_ctx *ctx;
+static struct hs_ctx part[2];    /* the blocks, as one or two sorted parts */
 static const uintptr_t *segs;    /* writable module segments, lo and hi */
 static unsigned nsegs;
 
@@ -93,8 +93,12 @@ static int in_segment(uintptr_t t)
 /* t is 16 bytes into a live block with room for a heap type object */
 static int in_block(uintptr_t t)
 {
-	long i = hs_find(ctx, t);
-	return i >= 0 && ctx->b[i].start + 16 == t && ctx->b[i].size >= 16 + 400;
+	for (int k = 0; k < 2; k++) {
+		long i = hs_find(&part[k], t);
+		if (i >= 0)
+			return part[k].b[i].start + 16 == t && part[k].b[i].size >= 16 + 400;
+	}
+	return 0;
 }
 
 /* The type at t, of the kind its memory says: heap or not, sane, ready if
@@ -155,7 +159,8 @@ static uint32_t type_id(uintptr_t t)
 	uint32_t id = TYPES_MAX + 1;
 	if (O.ntypes + 1 < TYPES_MAX && known_type(t, 0) && type_name(t, O.name[O.ntypes + 1]))
 		id = ++O.ntypes;
-	O.tc[i] = (struct tcache){ t, id };
+	if (2 * ++O.tc_used <= O.tc_mask + 1)   /* full: candidates are checked again */
+		O.tc[i] = (struct tcache){ t, id };
 	return id <= TYPES_MAX ? id : 0;
 }
 
@@ -174,6 +179,8 @@ static void count(uint32_t info, unsigned cls, uint32_t type, uint64_t bytes)
 	while (O.cnt[i].key && O.cnt[i].key != key)
 		i = (i + 1) & O.cnt_mask;
 	if (!O.cnt[i].key) {
+		if (2 * (O.ncnt + 1) > O.cnt_mask + 1)
+			return;   /* full: that many (allocation, type) pairs are not told */
 		O.cnt[i].key = key;
 		O.ncnt++;
 	}
@@ -181,10 +188,11 @@ static void count(uint32_t info, unsigned cls, uint32_t type, uint64_t bytes)
 	O.cnt[i].bytes += bytes;
 }
 
-static size_t pow2_above(size_t n)
+/* a table's slots for n keys, at most max */
+static size_t pow2_above(size_t n, size_t max)
 {
 	size_t c = 1024;
-	while (c < 2 * n)
+	while (c < 2 * n && c < max)
 		c *= 2;
 	return c;
 }
@@ -199,7 +207,10 @@ static void reset_if_forked(void)
 	O.census_done = 0;
 }
 
-static void scan(const struct hs_ctx *c, const uintptr_t *seg, unsigned nseg, unsigned when)
+/* c: the blocks, sorted by address from index sorted on (the live map lists
+ * the allocator's region in address order, and glibc's blocks in none) */
+static void scan(const struct hs_ctx *c, size_t sorted, const uintptr_t *seg, unsigned nseg,
+                 unsigned when)
 {
 	static const unsigned cls_of[] = { [HS_UNSEEN] = 0, [HS_REACHABLE] = PT_LEAK_REACHABLE,
 	                                   [HS_INDIRECT] = PT_LEAK_INDIRECT,
@@ -209,11 +220,13 @@ static void scan(const struct hs_ctx *c, const uintptr_t *seg, unsigned nseg, un
 	O.when = when;
 	if (atomic_load(&pt__py.state) != PT_PY_ON || !pt__py.L || !c->n)
 		return;
-	ctx = c;
+	part[0] = (struct hs_ctx){ .b = c->b, .n = sorted };
+	part[1] = (struct hs_ctx){ .b = c->b + sorted, .n = c->n - sorted };
 	segs = seg;
 	nsegs = nseg;
-	O.tc_mask = pow2_above(3 * c->n) - 1;
-	O.cnt_mask = pow2_above(c->n) - 1;
+	O.tc_mask = pow2_above(3 * c->n, 1u << 20) - 1;
+	O.tc_used = 0;
+	O.cnt_mask = pow2_above(c->n, 1u << 21) - 1;
 	O.tc_bytes = (O.tc_mask + 1) * sizeof *O.tc;
 	O.cnt_bytes = (O.cnt_mask + 1) * sizeof *O.cnt;
 	O.tc = pt__map(O.tc_bytes, 1);
@@ -245,7 +258,7 @@ static void scan(const struct hs_ctx *c, const uintptr_t *seg, unsigned nseg, un
 
 void pt__pyobj_scan(const struct hs_ctx *c, const uintptr_t *seg, unsigned nseg)
 {
-	scan(c, seg, nseg, PT_PYOBJ_EXIT);
+	scan(c, 0, seg, nseg, PT_PYOBJ_EXIT);
 }
 
 /* Append a finished record of extended type ext, fields [body, end), to
@@ -349,8 +362,11 @@ void pt__pyobj_census(void)
 	struct hs_ctx c = { .b = pt__map(bsz, 0) };
 	if (c.b) {
 		c.n = pt__rlive_blocks(c.b, n, ninfo);
-		hs_sort(c.b, c.n);
-		scan(&c, seg + 1, (unsigned)seg[0], PT_PYOBJ_FINALIZING);
+		size_t k = 1;   /* the part in address order: the region's, sorted already */
+		while (k < c.n && c.b[k - 1].start < c.b[k].start)
+			k++;
+		hs_sort(c.b + k, c.n - k);
+		scan(&c, k, seg + 1, (unsigned)seg[0], PT_PYOBJ_FINALIZING);
 	}
 	pt_fork_parent();
 	pt__rlive_unlock();
