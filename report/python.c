@@ -133,7 +133,33 @@ struct by_site {
 	uint32_t type, stack;
 	unsigned cls;
 	uint64_t objects, bytes;
+	char *key;                /* its frames as shown: stacks that show alike merge */
 };
+
+static int site_key_order(const void *a, const void *b)
+{
+	const struct by_site *x = a, *y = b;
+	if (x->type != y->type)
+		return x->type < y->type ? -1 : 1;
+	if (x->cls != y->cls)
+		return x->cls < y->cls ? -1 : 1;
+	return strcmp(x->key, y->key);
+}
+
+/* The frames of stack as the reports show them, as text. */
+static char *site_key(struct pt_view *v, uint32_t stack)
+{
+	const struct pt_frame *fr[PT_VIEW_MAX_FRAMES];
+	size_t n = pt_view_frames(v, stack, fr, PT_VIEW_MAX_FRAMES);
+	struct pt_buf b = { 0 };
+	for (size_t i = 0; i < n; i++)
+		pt_buf_printf(&b, "%s|%s|%u|%s;", pt_sym_name(v->sym, fr[i]),
+		              fr[i]->file ? fr[i]->file : "", fr[i]->line,
+		              fr[i]->module ? fr[i]->module : "");
+	if (!b.s)
+		pt_buf_printf(&b, "#%u", stack);
+	return b.s;
+}
 
 static int type_order(const void *a, const void *b)
 {
@@ -204,10 +230,26 @@ static void print_scan(FILE *f, struct pt_view *v, unsigned when, unsigned long 
 		                       bs[k].cls != o->cls); k++)
 			;
 		if (k == ns)
-			bs[ns++] = (struct by_site){ o->type, stack, o->cls, 0, 0 };
+			bs[ns++] = (struct by_site){ o->type, stack, o->cls, 0, 0, NULL };
 		bs[k].objects += o->objects;
 		bs[k].bytes += o->bytes;
 	}
+	/* sites whose stacks show alike (they differ in frames the reports
+	 * leave out, or in an instruction of the same line) are one */
+	for (size_t i = 0; i < ns; i++)
+		bs[i].key = site_key(v, bs[i].stack);
+	qsort(bs, ns, sizeof *bs, site_key_order);
+	size_t m = 0;
+	for (size_t i = 0; i < ns; i++) {
+		if (m && !site_key_order(&bs[m - 1], &bs[i])) {
+			bs[m - 1].objects += bs[i].objects;
+			bs[m - 1].bytes += bs[i].bytes;
+			free(bs[i].key);
+			continue;
+		}
+		bs[m++] = bs[i];
+	}
+	ns = m;
 	if (when == PT_PYOBJ_FINALIZING)
 		fprintf(f, "\nPYTHON OBJECTS WHEN THE INTERPRETER BEGAN TO FINALIZE: what the program "
 		        "left, by type (as objgraph.show_most_common_types() counts them)\n");
@@ -259,6 +301,8 @@ static void print_scan(FILE *f, struct pt_view *v, unsigned when, unsigned long 
 		if (per > 5)
 			fprintf(f, "  ... %u more sites of %s\n", per - 5, type_name_of(t, type));
 	}
+	for (size_t i = 0; i < ns; i++)
+		free(bs[i].key);
 	free(bt);
 	free(bs);
 }
