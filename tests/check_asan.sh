@@ -115,6 +115,7 @@ run fork -- "$B/tests/rec_prog" fork
 run crash -- "$B/tests/rec_prog" crash
 run known -- "$B/tests/rec_prog" known
 run dl -- "$B/tests/rec_prog" dlopen "$A/tests/rec_lib.so"
+run python -- /usr/bin/python3.11 tests/python/pyobjects.py   # Python frames, objects by type
 first=$(ls "$T"/*.trace | head -n 1)
 n=0
 bad=0
@@ -131,7 +132,9 @@ check() {
 for f in "$T"/*.trace; do
 	check dump "$f"
 	check report "$f"
+	check report --native --by type "$f"
 	check leaks "$f"
+	check leaks --by type "$f"
 	check frag "$f"
 	check html -o "$TMP/page.html" "$f"
 	check export --format massif -o "$TMP/x" "$f"
