@@ -49,11 +49,21 @@ size_t pt_view_frames(struct pt_view *v, uint32_t stack, const struct pt_frame *
 	if (stack >= t->nstacks)
 		return 0;
 	const struct pt_stack *s = &t->stack[stack];
-	int elide = 0;   /* the interpreter's own frames, around Python ones */
-	for (unsigned i = 0; i < s->nframes && !pt_view_native && !elide; i++)
-		elide = pt_frame_is_py(s->ip[i]);
+	/* with Python frames: the interpreter's own frames left out, and the
+	 * native frames outer than the outermost Python one (the process's or
+	 * the thread's start) */
+	unsigned outer = s->nframes;
+	for (unsigned i = s->nframes; i-- > 0 && !pt_view_native;)
+		if (pt_frame_is_py(s->ip[i])) {
+			outer = i + 1;
+			break;
+		}
+	int elide = outer < s->nframes || (outer == s->nframes && s->nframes &&
+	                                    pt_frame_is_py(s->ip[s->nframes - 1]));
 	size_t k = 0;
 	for (unsigned i = 0; i < s->nframes && k < max; i++) {
+		if (elide && i >= outer && s->ip[i] != PT_FRAME_TRUNCATED)
+			continue;
 		unsigned n = 0;
 		const struct pt_frame *f = pt_sym_lookup(v->sym, s->gen, s->ip[i], &n);
 		for (unsigned j = 0; j < n && k < max; j++)

@@ -37,7 +37,9 @@ extern int pt_view_native;
  * The frames of stack id, innermost first, symbolized (inlined calls
  * expanded), frames inside libpooltrace itself and the allocation
  * functions' own frames dropped.  In a stack with Python frames, the
- * interpreter's own native frames are dropped too, unless pt_view_native.
+ * interpreter's own native frames are dropped too, and the native frames
+ * outer than the outermost Python frame (the start of the process or the
+ * thread), unless pt_view_native.
  * Returns the number stored in out (at most max).
  */
 size_t pt_view_frames(struct pt_view *v, uint32_t stack, const struct pt_frame **out,
