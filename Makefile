@@ -55,6 +55,7 @@ UNIT_BINS   := $(UNIT_TESTS:%=$(B)/tests/%)
 TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress $(B)/tests/test_recorder \
                $(B)/tests/test_symbolize $(B)/tests/test_report_util \
                $(B)/tests/py_check $(B)/tests/pylines_check $(B)/tests/fake_python \
+               $(B)/tests/fake_python_layout \
                $(B)/tests/rec_prog $(B)/tests/rec_lib.so $(B)/tests/leak_prog \
                $(B)/tests/cxx_prog $(B)/tests/debug_prog
 UNWIND_PROGS := $(B)/tests/unwind_prog $(B)/tests/unwind_prog_exc $(B)/tests/unwind_cxx \
@@ -158,10 +159,15 @@ $(B)/tests/pylines_check: tests/pylines_check.c report/pylines.c report/pylines.
 	@mkdir -p $(@D)
 	$(CC) $(REPORT_CFLAGS) -o $@ tests/pylines_check.c report/pylines.c preload/python_lines.c
 
-# a CPython of a version whose frames are not read (it exports Py_GetVersion)
+# CPythons whose frames are not read: a version not read, a layout not a
+# release build's
 $(B)/tests/fake_python: tests/python/fake_python.c
 	@mkdir -p $(@D)
 	$(CC) -O0 -g -rdynamic -o $@ $<
+
+$(B)/tests/fake_python_layout: tests/python/fake_python.c
+	@mkdir -p $(@D)
+	$(CC) -O0 -g -rdynamic -DFAKE_LAYOUT -o $@ $<
 
 $(B)/tests/test_report_util: tests/test_report_util.c report/util.c report/trace_read.c \
                              $(REPORT_HDR) tests/testutil.h

@@ -246,6 +246,20 @@ static uint32_t parse_version(const char *s)
 	return v[0] << 24 | v[1] << 16 | v[2] << 8 | 0xf0;
 }
 
+/* Does the interpreter's own PyCode_Type, PyUnicode_Type and PyBytes_Type
+ * say the objects are laid out as L has them (a release build)?  The
+ * type objects are static, in the interpreter's data: readable. */
+static int layout_matches(const struct pt_py_layout *L, const struct found *f)
+{
+	const uintptr_t *code = (const uintptr_t *)f->code_type;
+	const uintptr_t *str = (const uintptr_t *)f->str_type;
+	const uintptr_t *bytes = (const uintptr_t *)f->bytes_type;
+	return code[PT_PY_OB_TYPE / 8] == f->type_type && str[PT_PY_OB_TYPE / 8] == f->type_type &&
+	       code[PT_PY_TP_BASICSIZE / 8] == L->co_basicsize &&
+	       str[PT_PY_TP_BASICSIZE / 8] == (uintptr_t)L->str_compact_data + 8 &&
+	       bytes[PT_PY_TP_BASICSIZE / 8] == PT_PY_BYTES_DATA + 1;
+}
+
 void pt__py_detect(void)
 {
 	int expect = PT_PY_UNKNOWN;
@@ -271,7 +285,14 @@ void pt__py_detect(void)
 	P.type_type = f.type_type;
 	P.eval = f.eval;
 	P.L = f.ok ? pt_py_layout_of(P.hexversion >> 24, (P.hexversion >> 16) & 255) : NULL;
-	if (!P.L) {
+	if (P.L && !layout_matches(P.L, &f)) {
+		P.L = NULL;
+		P.flags = PT_PY_F_UNSUPPORTED;
+		pt__dprintf(2, "pooltrace: CPython %u.%u.%u: its objects are not laid out as its "
+		            "release builds' (a debug or free-threading build?): stacks have native "
+		            "frames only\n", P.hexversion >> 24, (P.hexversion >> 16) & 255,
+		            (P.hexversion >> 8) & 255);
+	} else if (!P.L) {
 		P.flags = PT_PY_F_UNSUPPORTED;
 		pt__dprintf(2, "pooltrace: CPython %u.%u.%u: its frames are not read (3.8 to 3.13 "
 		            "are): stacks have native frames only\n", P.hexversion >> 24,

@@ -18,6 +18,9 @@
  *             frames of each call instead of is_entry
  *   3.13      tstate->current_frame; f_executable (a code object, or not);
  *             instr_ptr; shim frames as in 3.12
+ * The detection checks a version's entry against the interpreter's own type
+ * objects (the basic sizes of code, str and bytes objects): a debug or a
+ * free-threading build, whose objects have more fields, does not match.
  * The thread state of the thread that runs is the one the interpreter's
  * thread-specific key (autoTSSkey) holds for it; it holds the GIL when
  * the GIL's current state is it (3.8-3.11) or its _status has the bit
@@ -58,6 +61,8 @@ struct pt_py_layout {
 	uint16_t co_code;         /* co_code, a bytes object (3.8-3.10); else 0 */
 	uint16_t co_adaptive;     /* co_code_adaptive: the instructions (3.11 on) */
 	uint16_t co_firsttraceable;   /* _co_firsttraceable (3.11 on) */
+	uint16_t co_basicsize;    /* PyCode_Type.tp_basicsize: sizeof(PyCodeObject) up
+	                             to 3.10, then co_code_adaptive's offset */
 	/* str: the data of a compact ASCII string, of another compact one */
 	uint16_t str_ascii_data, str_compact_data;
 };
@@ -82,36 +87,36 @@ struct pt_py_layout {
 #define PT_PY_ALLOC_MALLOC_DEBUG  4
 
 static const struct pt_py_layout pt_py_layouts[] = {
-	{ .minor = 8, .rt_finalizing = 16, .frames = PT_PYF_OBJECTS, .lines = 1,
+	{ .minor = 8, .co_basicsize = 176, .rt_finalizing = 16, .frames = PT_PYF_OBJECTS, .lines = 1,
 	  .rt_tstate_current = 1368, .rt_tss = 1392, .rt_allocator = 1400 + 36,
 	  .ts_frame = 24, .fr_code = 32, .fr_back = 24, .fr_instr = 104,
 	  .co_filename = 104, .co_name = 112, .co_firstlineno = 40, .co_lines = 120,
 	  .co_code = 48, .str_ascii_data = 48, .str_compact_data = 72 },
-	{ .minor = 9, .rt_finalizing = 16, .frames = PT_PYF_OBJECTS, .lines = 1,
+	{ .minor = 9, .co_basicsize = 176, .rt_finalizing = 16, .frames = PT_PYF_OBJECTS, .lines = 1,
 	  .rt_tstate_current = 568, .rt_tss = 584, .rt_allocator = 592 + 36,
 	  .ts_frame = 24, .fr_code = 32, .fr_back = 24, .fr_instr = 104,
 	  .co_filename = 104, .co_name = 112, .co_firstlineno = 40, .co_lines = 120,
 	  .co_code = 48, .str_ascii_data = 48, .str_compact_data = 72 },
-	{ .minor = 10, .rt_finalizing = 16, .frames = PT_PYF_OBJECTS, .lines = 2,
+	{ .minor = 10, .co_basicsize = 176, .rt_finalizing = 16, .frames = PT_PYF_OBJECTS, .lines = 2,
 	  .rt_tstate_current = 568, .rt_tss = 584, .rt_allocator = 592 + 36,
 	  .ts_frame = 24, .fr_code = 32, .fr_back = 24, .fr_instr = 96,
 	  .co_filename = 104, .co_name = 112, .co_firstlineno = 40, .co_lines = 120,
 	  .co_code = 48, .str_ascii_data = 48, .str_compact_data = 72 },
-	{ .minor = 11, .rt_finalizing = 24, .frames = PT_PYF_ENTRY, .lines = 3,
+	{ .minor = 11, .co_basicsize = 184, .rt_finalizing = 24, .frames = PT_PYF_ENTRY, .lines = 3,
 	  .rt_tstate_current = 576, .rt_tss = 592, .rt_allocator = 600 + 36,
 	  .ts_frame = 56, .cframe = 1, .cf_current = 8,
 	  .fr_code = 32, .fr_back = 48, .fr_instr = 56, .fr_entry = 68, .fr_owner = 69,
 	  .co_filename = 112, .co_name = 120, .co_firstlineno = 72, .co_lines = 136,
 	  .co_adaptive = 184, .co_firsttraceable = 168,
 	  .str_ascii_data = 48, .str_compact_data = 72 },
-	{ .minor = 12, .rt_finalizing = 24, .frames = PT_PYF_SHIM, .lines = 3,
+	{ .minor = 12, .co_basicsize = 192, .rt_finalizing = 24, .frames = PT_PYF_SHIM, .lines = 3,
 	  .rt_tss = 1544, .rt_allocator = 3000 + 36,
 	  .ts_frame = 56, .cframe = 1, .ts_status = 24, .cf_current = 0,
 	  .fr_code = 0, .fr_back = 8, .fr_instr = 56, .fr_owner = 70,
 	  .co_filename = 112, .co_name = 120, .co_firstlineno = 68, .co_lines = 136,
 	  .co_adaptive = 192, .co_firsttraceable = 176,
 	  .str_ascii_data = 40, .str_compact_data = 56 },
-	{ .minor = 13, .rt_finalizing = 608, .frames = PT_PYF_SHIM, .lines = 3,
+	{ .minor = 13, .co_basicsize = 200, .rt_finalizing = 608, .frames = PT_PYF_SHIM, .lines = 3,
 	  .rt_tss = 2160, .rt_allocator = 10360 + 36,
 	  .ts_frame = 72, .ts_status = 32,
 	  .fr_code = 0, .fr_back = 8, .fr_instr = 56, .fr_owner = 70,

@@ -102,6 +102,12 @@ int main(void)
 	CHECK(co_firsttraceable, offsetof(PyCodeObject, _co_firsttraceable));
 	check("code unit", 2, sizeof(_Py_CODEUNIT));
 #endif
+#if PY_VERSION_HEX < 0x030b0000
+	CHECK(co_basicsize, sizeof(PyCodeObject));
+#else
+	CHECK(co_basicsize, offsetof(PyCodeObject, co_code_adaptive));
+#endif
+	CHECK(str_compact_data, sizeof(PyUnicodeObject) - sizeof(void *));
 #if PY_VERSION_HEX < 0x030a0000
 	check("lines", PT_PYLINES_LNOTAB, L->lines);
 	CHECK(co_lines, offsetof(PyCodeObject, co_lnotab));

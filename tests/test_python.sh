@@ -162,6 +162,20 @@ else
 	fail "an unsupported version (fake 3.99)" "$d/err"
 fi
 
+# a build whose objects are not laid out as a release build's
+d="$T/fake-layout"
+mkdir -p "$d"
+"$PT" run -o "$d/t.%p" -- "$B/tests/fake_python_layout" > /dev/null 2> "$d/err"
+if [ "$(grep -c 'CPython 3.11.99: its objects are not laid out' "$d/err")" = 1 ] &&
+   "$PT" report "$d"/t.* > "$d/report" 2>&1 &&
+   grep -q "^python:     CPython 3.11.99, a version whose frames are not read" "$d/report" &&
+   grep -q "at work (.*fake_python.c:" "$d/report"; then
+	pass "a 3.11 whose objects are laid out otherwise (fake): one line, native frames"
+else
+	cat "$d/report" >> "$d/err" 2> /dev/null
+	fail "a 3.11 laid out otherwise (fake)" "$d/err"
+fi
+
 # ---- the reports of a Python trace -----------------------------------------------
 PY=/usr/bin/python3.11
 d="$T/rep"
