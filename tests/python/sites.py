@@ -8,8 +8,9 @@
 # Sites: a plain call chain, a class method, a generator, a three-stage
 # generator pipeline, an async def and an async generator under asyncio,
 # two threads, exec of a string, a callback from C (ctypes: qsort calls a
-# Python comparison), recursion 64 deep, a forked child and multiprocessing
-# workers (each writes its own lines).  Sizes are 100000 + 1000 * k.
+# Python comparison), recursion 64 deep, a function and a file named in
+# UTF-8 beyond ASCII, a forked child and multiprocessing workers (each
+# writes its own lines).  Sizes are 100000 + 1000 * k.
 #
 # With "recurse", only the recursion runs (to be cut at a smaller depth).
 # The children end with an ordinary exit (sys.exit, the "spawn" start
@@ -32,7 +33,7 @@ def expect(size):
         name = getattr(co, "co_qualname", co.co_name)
         frames.append("%s|%s|%d" % (name, os.path.basename(co.co_filename), f.f_lineno))
         f = f.f_back
-    with open(OUT, "a") as fh:
+    with open(OUT, "a", encoding="utf-8") as fh:
         fh.write("%d\t%d\t%s\n" % (os.getpid(), size, "\t".join(frames)))
 
 
@@ -138,6 +139,9 @@ def main():
     for t in threads:
         t.join()
     exec("def f():\n    keep.append(bytearray(113000)); expect(113000)\nf()\n",
+         {"keep": keep, "expect": expect, "bytearray": bytearray})
+    exec(compile("def r\u00e9sum\u00e9():\n    keep.append(bytearray(114000)); expect(114000)\n"
+                 "r\u00e9sum\u00e9()\n", "/tmp/caf\u00e9 \u2615/\u6587.py", "exec"),
          {"keep": keep, "expect": expect, "bytearray": bytearray})
     recurse(64)
     callback_from_c()
