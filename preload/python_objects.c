@@ -30,12 +30,12 @@
  * Each candidate type is checked once.  The blocks are read directly: the
  * leak scan holds the locks that keep them (leakscan.c).
  */
+#include <link.h>
 #include <string.h>
 #include <sys/uio.h>
 
 #include "../allocator/pool_alloc.h"
 #include "heapscan.h"
-#include "modules.h"
 #include "python.h"
 #include "rec_internal.h"
 
@@ -329,14 +329,25 @@ out:
 
 #define SEGS_MAX 4096
 
-static int writable_segments(const struct pt_module_view *m, void *arg)
+/* The writable segments of the loaded modules but ours, as the exit scan
+ * takes them, from dl_iterate_phdr directly: pt__modules_each's callers
+ * must not run at once (the main program's path is a static), and the
+ * snapshot thread, which lists the modules too, still runs now.
+ * dl_iterate_phdr takes the loader's lock and does not allocate. */
+static int writable_segments(struct dl_phdr_info *info, size_t size, void *arg)
 {
-	uintptr_t *s = arg;
-	for (unsigned i = 0; i < m->phnum && !m->self; i++) {
-		const ElfW(Phdr) *ph = &m->phdr[i];
+	uintptr_t *s = arg, self = (uintptr_t)&writable_segments;
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type == PT_LOAD && self - (info->dlpi_addr + ph->p_vaddr) < ph->p_memsz)
+			return 0;   /* libpooltrace.so: no type object lies there */
+	}
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W) && ph->p_memsz && s[0] < SEGS_MAX) {
-			s[1 + 2 * s[0]] = m->base + ph->p_vaddr;
-			s[2 + 2 * s[0]] = m->base + ph->p_vaddr + ph->p_memsz;
+			s[1 + 2 * s[0]] = info->dlpi_addr + ph->p_vaddr;
+			s[2 + 2 * s[0]] = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
 			s[0]++;
 		}
 	}
@@ -346,14 +357,16 @@ static int writable_segments(const struct pt_module_view *m, void *arg)
 void pt__pyobj_census(void)
 {
 	reset_if_forked();
-	if (O.census_done || pt__rcfg.sample)
+	/* once: the thread that holds the GIL calls, but the flag is taken
+	 * atomically all the same (3.12's subinterpreters have a GIL each, and
+	 * which thread holds it is read without a lock) */
+	if (pt__rcfg.sample || __atomic_exchange_n(&O.census_done, 1, __ATOMIC_ACQ_REL))
 		return;
-	O.census_done = 1;
 	size_t sbytes = (1 + 2 * SEGS_MAX) * sizeof(uintptr_t);
 	uintptr_t *seg = pt__map(sbytes, 0);
 	if (!seg)
 		return;
-	pt__modules_each(writable_segments, seg);   /* the loader's lock: before ours */
+	dl_iterate_phdr(writable_segments, seg);   /* the loader's lock: before ours */
 	pt__rlive_lock();
 	pt_fork_prepare();   /* the allocator's lock: no arena goes away */
 	uint32_t ninfo = pt__rinfo_count();
