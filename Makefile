@@ -43,8 +43,9 @@ PRELOAD_SRC := preload/symbols.c preload/options.c preload/fmt.c preload/libc_sy
                preload/stacks.c preload/addrmap.c preload/recorder.c preload/rec_hooks.c \
                preload/rec_buffer.c preload/rec_file.c preload/rec_info.c preload/rec_live.c \
                preload/rec_snapshot.c preload/leakscan.c preload/heapscan.c preload/debug.c \
-               preload/unwind.c preload/zstd_hooks.c preload/mallinfo.c preload/python.c \
-               preload/python_code.c preload/python_lines.c preload/python_objects.c
+               preload/unwind.c preload/zstd_hooks.c preload/mallinfo.c preload/exit.c \
+               preload/python.c preload/python_code.c preload/python_lines.c \
+               preload/python_objects.c
 ALLOC_OBJ   := $(ALLOC_SRC:%.c=$(B)/%.o)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
 HEADERS     := $(wildcard allocator/*.h preload/*.h)
@@ -57,7 +58,9 @@ TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress $(B)/tests/test_recorde
                $(B)/tests/py_check $(B)/tests/pylines_check $(B)/tests/fake_python \
                $(B)/tests/fake_python_layout \
                $(B)/tests/rec_prog $(B)/tests/rec_lib.so $(B)/tests/leak_prog \
-               $(B)/tests/cxx_prog $(B)/tests/debug_prog
+               $(B)/tests/cxx_prog $(B)/tests/debug_prog $(B)/tests/temp_prog \
+               $(B)/tests/fork_stdio $(B)/tests/fork_signal $(B)/tests/as_limit \
+               $(B)/tests/double_free
 UNWIND_PROGS := $(B)/tests/unwind_prog $(B)/tests/unwind_prog_exc $(B)/tests/unwind_cxx \
                 $(B)/tests/unwind_plugin.so
 EDGE_PROGS  := $(B)/tests/edge_prog
@@ -66,11 +69,12 @@ REPORT_SRC  := report/main.c report/cmd_run.c report/cmd_dump.c report/cmd_repor
                report/cmd_html.c report/html_data.c report/html_assets.c report/args.c \
                report/output.c report/view.c report/profile.c report/frag.c \
                report/symbolize.c report/pylines.c report/python.c report/trace_read.c \
-               report/util.c
+               report/util.c report/json.c report/report_json.c report/pprof.c \
+               report/protobuf.c
 REPORT_HDR  := $(wildcard report/*.h) preload/trace_format.h preload/trace_codec.h
 # the HTML page's own files, which html_assets.c embeds (.incbin)
 REPORT_ASSETS := report/html/page.html report/html/style.css report/html/app.js
-REPORT_LIBS := -lzstd -ldw -lelf -lstdc++ -lm
+REPORT_LIBS := -lzstd -ldw -lelf -lz -lstdc++ -lm
 REPORT_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -DPT_VERSION='"$(VERSION)"' \
                  -DPT_LIBDIR='"$(LIBDIR)"'
 BENCH_PROGS := churn allocfree prodcons larson realloc frag pair measure
@@ -79,7 +83,7 @@ BENCH_BINS  := $(BENCH_PROGS:%=$(B)/bench/%)
 all: lib tool $(UNIT_BINS) $(TEST_PROGS) $(UNWIND_PROGS) $(EDGE_PROGS) $(BENCH_BINS)
 .PHONY: all lib tool deps bench bench-record check check-unit check-api check-recorder check-stress \
         check-programs check-reports check-debug check-pt-debug check-leaks check-python \
-        check-unwind check-exports check-edges \
+        check-unwind check-exports check-edges check-fork check-dropin \
         demo install uninstall clean
 lib: $(B)/libpooltrace.so
 tool: $(B)/pooltrace $(B)/libpooltrace.so
@@ -175,12 +179,21 @@ $(B)/tests/test_report_util: tests/test_report_util.c report/util.c report/trace
 	$(CC) $(REPORT_CFLAGS) -o $@ tests/test_report_util.c report/util.c report/trace_read.c \
 	    -lcmocka -lzstd -lm
 
+# test_cli.sh's damaged traces: chunks recompressed in frames, one damaged
+$(B)/tests/retrace: tests/retrace.c preload/trace_format.h
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -o $@ $< -lzstd
+
 $(B)/tests/rec_prog: tests/rec_prog.c
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -pthread -o $@ $< -ldl
 
 # report tests: -O0 keeps every function's frame and line as written
 $(B)/tests/leak_prog: tests/leak_prog.c
+	@mkdir -p $(@D)
+	$(CC) -O0 -g -o $@ $<
+
+$(B)/tests/temp_prog: tests/temp_prog.c
 	@mkdir -p $(@D)
 	$(CC) -O0 -g -o $@ $<
 
@@ -225,6 +238,21 @@ $(B)/tests/stress: tests/stress.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -o $@ $<
 
+# ordinary programs, built as their authors would (no pooltrace flags)
+$(B)/tests/fork_%: tests/fork_%.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -pthread -o $@ $<
+
+$(B)/tests/as_limit: tests/as_limit.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -pthread -o $@ $<
+
+# deliberately broken (frees twice, reads a freed block)
+$(B)/tests/double_free: tests/double_free.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O0 -g -Wall -Wextra -Wno-use-after-free -Wno-free-nonheap-object \
+	    -pthread -o $@ $<
+
 $(B)/bench/%: bench/%.c bench/common.h
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -pthread -o $@ $<
@@ -248,7 +276,7 @@ check: deps
 	$(MAKE) --no-print-directory all
 	$(MAKE) --no-print-directory check-unit check-exports check-api check-edges \
 	    check-unwind check-recorder check-reports check-python check-debug check-fuzz \
-	    check-stress check-programs check-leaks check-pt-debug
+	    check-stress check-programs check-leaks check-pt-debug check-fork check-dropin
 
 # The library, the unit tests, the API, recorder and stress tests again,
 # built with PT_DEBUG=1 in $(B)/ptdebug: every pt_assert compiled in (the
@@ -267,12 +295,16 @@ check-api: $(B)/tests/test_preload $(B)/libpooltrace.so
 check-recorder: $(TEST_PROGS) $(B)/pooltrace $(B)/libpooltrace.so
 	$(B)/tests/test_recorder $(B)
 
-# the report commands: symbolization, golden text reports, exports checked
-# by their real consumers, the HTML page in headless Chromium
-check-reports: $(TEST_PROGS) $(B)/pooltrace $(B)/libpooltrace.so
+# the report commands: symbolization, the command line (help, exit
+# statuses, write errors, damaged traces, run), golden text reports, the
+# JSON documents against their schema, exports checked by their real
+# consumers, the HTML page in headless Chromium
+check-reports: $(TEST_PROGS) $(B)/pooltrace $(B)/libpooltrace.so $(B)/tests/retrace
 	$(B)/tests/test_report_util
 	$(B)/tests/test_symbolize
+	sh tests/test_cli.sh $(B)
 	sh tests/test_reports.sh $(B)
+	sh tests/test_json.sh $(B)
 	sh tests/test_export.sh $(B)
 	sh tests/test_html.sh $(B)
 
@@ -296,6 +328,14 @@ check-edges: $(EDGE_PROGS) $(B)/libpooltrace.so
 # the library's dynamic symbols and dependencies
 check-exports: $(B)/libpooltrace.so
 	sh tests/test_exports.sh $(B)
+
+# fork racing stdio, fork from a signal handler: in the three modes
+check-fork: $(B)/tests/fork_stdio $(B)/tests/fork_signal $(B)/libpooltrace.so
+	sh tests/test_fork.sh $(B)
+
+# programs that must behave as under glibc: RLIMIT_AS after start, double free
+check-dropin: $(B)/tests/as_limit $(B)/tests/double_free $(B)/libpooltrace.so
+	sh tests/test_dropin.sh $(B)
 
 check-stress: $(B)/tests/stress $(B)/libpooltrace.so
 	sh tests/run_stress.sh $(B)
@@ -321,6 +361,8 @@ install: lib tool
 	install -m 755 $(B)/pooltrace $(DESTDIR)$(BINDIR)/pooltrace
 	install -m 644 man/pooltrace.1 $(DESTDIR)$(MANDIR)/man1/pooltrace.1
 	install -m 644 man/pooltrace-trace.5 $(DESTDIR)$(MANDIR)/man5/pooltrace-trace.5
+	install -d $(DESTDIR)$(PREFIX)/share/pooltrace
+	install -m 644 docs/pooltrace.schema.json $(DESTDIR)$(PREFIX)/share/pooltrace/
 	install -m 644 preload/pooltrace.h allocator/pool_alloc.h $(DESTDIR)$(INCDIR)/pooltrace/
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@VERSION@|$(VERSION)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|' \
 	    preload/pooltrace.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/pooltrace.pc
@@ -330,7 +372,7 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libpooltrace.so $(DESTDIR)$(LIBDIR)/pkgconfig/pooltrace.pc \
 	    $(DESTDIR)$(MANDIR)/man3/libpooltrace.3 $(DESTDIR)$(BINDIR)/pooltrace \
 	    $(DESTDIR)$(MANDIR)/man1/pooltrace.1 $(DESTDIR)$(MANDIR)/man5/pooltrace-trace.5
-	rm -rf $(DESTDIR)$(INCDIR)/pooltrace
+	rm -rf $(DESTDIR)$(INCDIR)/pooltrace $(DESTDIR)$(PREFIX)/share/pooltrace
 
 clean:
 	rm -rf $(B)

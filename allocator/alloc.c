@@ -8,11 +8,17 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "fastpath.h"
+#include "internal.h"
 
 struct pt_global pt__g __attribute__((aligned(64))) = { .lock = PTHREAD_MUTEX_INITIALIZER };
 uint8_t pt__size2class[PT_SMALL_MAX + 1] __attribute__((aligned(64)));
+struct pt_classes pt__cls __attribute__((aligned(64)));
+uint64_t pt__free_key;
 
 /* Read-only: its free list is empty, so every pop through it goes slow. */
 struct pt_pool pt__sentinel_pool;
@@ -26,9 +32,11 @@ struct pt_heap pt__empty_heap = {
 __thread struct pt_heap *pt__tl_heap
 	__attribute__((tls_model("initial-exec"))) = &pt__empty_heap;
 static __thread uint8_t tl_dead __attribute__((tls_model("initial-exec")));
+__thread uint8_t pt__tl_locked __attribute__((tls_model("initial-exec")));
+/* What this thread's pt_fork_prepare did: 1 if it took pt__g.lock. */
+static __thread uint8_t tl_fork_locked __attribute__((tls_model("initial-exec")));
 
-static struct pt_config configured = { .align = 16, .tcache = 0 };
-static int configured_set;
+static struct pt_config configured = { .align = 16, .tcache = 0, .double_free = NULL };
 
 static void heap_done(void *arg);
 
@@ -58,30 +66,50 @@ void pt__sizeclass_build(unsigned align, uint8_t *table, uint16_t *class_size,
 	}
 }
 
+/*
+ * The free key: random (getrandom, else whatever varies between runs), so
+ * that no program's data equals it but by chance, and never 0, the value of
+ * a live block's key word.
+ */
+static uint64_t make_free_key(void)
+{
+	uint64_t k = 0;
+	int e = errno;
+	if (syscall(SYS_getrandom, &k, sizeof k, 1 /* GRND_NONBLOCK */) != (long)sizeof k) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		k = (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 32 ^ (uintptr_t)&k ^
+		    (uint64_t)getpid() << 48;
+		k *= 0x9e3779b97f4a7c15ull;
+	}
+	errno = e;
+	return k ? k : 0x5054464b45590001ull;
+}
+
 void pt__init_slow(void)
 {
-	pthread_mutex_lock(&pt__g.lock);
+	pt__lock();
 	if (!atomic_load_explicit(&pt__g.initialised, memory_order_relaxed)) {
 		struct pt_config cfg = configured;
-		if (!configured_set && pt_config_hook)
-			pt_config_hook(&cfg);
+		pt__g.double_free = cfg.double_free;
 		pt__g.align = cfg.align == 8 ? 8 : 16;
 		pt__g.tcache = cfg.tcache == PT_TCACHE_NONE ? 0
 		             : cfg.tcache == 0 ? PT_TCACHE_DEFAULT
 		             : cfg.tcache > 255 ? 255 : cfg.tcache;
-		pt__sizeclass_build(pt__g.align, pt__size2class, pt__g.class_size,
+		pt__sizeclass_build(pt__g.align, pt__size2class, pt__cls.size,
 		                    &pt__g.nclasses);
 		for (unsigned k = 0; k < pt__g.nclasses; k++) {
-			uint32_t size = pt__g.class_size[k];
-			pt__g.class_geom[k] = (uint64_t)(0xffffffffu / size + 1) |
-			                      (uint64_t)(PT_POOL_SIZE / size - 1) * size << 32;
+			uint32_t size = pt__cls.size[k];
+			pt__cls.geom[k] = (uint64_t)(0xffffffffu / size + 1) |
+			                      (uint64_t)(pt__class_nblocks(k) - 1) * size << 32;
 		}
+		pt__free_key = make_free_key();
 		pt__region_init_unlocked();
 		/* pthread_key_create does not allocate in glibc */
 		pt__g.key_ok = pthread_key_create(&pt__g.key, heap_done) == 0;
 		atomic_store_explicit(&pt__g.initialised, 1, memory_order_release);
 	}
-	pthread_mutex_unlock(&pt__g.lock);
+	pt__unlock();
 }
 
 static inline void ensure_init(void)
@@ -93,14 +121,13 @@ static inline void ensure_init(void)
 int pt_configure(const struct pt_config *cfg)
 {
 	int r = 0;
-	pthread_mutex_lock(&pt__g.lock);
+	pt__lock();
 	if (atomic_load_explicit(&pt__g.initialised, memory_order_relaxed)) {
 		r = EBUSY;
 	} else {
 		configured = *cfg;
-		configured_set = 1;
 	}
-	pthread_mutex_unlock(&pt__g.lock);
+	pt__unlock();
 	return r;   /* applied at the first use */
 }
 
@@ -113,7 +140,7 @@ unsigned pt_size_class(size_t n)
 size_t pt_class_size(unsigned cls)
 {
 	ensure_init();
-	return cls < pt__g.nclasses ? pt__g.class_size[cls] : 0;
+	return cls < pt__g.nclasses ? pt__cls.size[cls] : 0;
 }
 
 unsigned pt_nclasses(void)
@@ -197,10 +224,10 @@ static void avail_unlink(struct pt_heap *h, struct pt_pool *p)
 static void give_pool(struct pt_pool *p, bool locked)
 {
 	if (!locked)
-		pthread_mutex_lock(&pt__g.lock);
+		pt__lock();
 	pt__arena_give_pool_unlocked(p);
 	if (!locked)
-		pthread_mutex_unlock(&pt__g.lock);
+		pt__unlock();
 }
 
 /*
@@ -212,7 +239,9 @@ static void retire_empty(struct pt_heap *h, struct pt_pool *p, bool locked)
 	bool gone = atomic_load_explicit(&h->abandoned, memory_order_relaxed);
 	pt_assert(!p->pinned && p->nused == 0);
 	avail_unlink(h, p);
-	if (!gone && h->nempty < PT_HEAP_EMPTY_CACHE) {
+	/* a handler that interrupted this thread under the lock keeps the
+	 * pool (over the cache's size) rather than wait for the lock */
+	if (!gone && (h->nempty < PT_HEAP_EMPTY_CACHE || (!locked && pt__tl_locked))) {
 		p->state = PT_POOL_EMPTY;
 		p->next = h->empty;
 		h->empty = p;
@@ -288,16 +317,20 @@ static struct pt_pool *pool_for_class(struct pt_heap *h, unsigned c)
 		p->free = NULL;      /* carve afresh: blocks in address order */
 		p->ncarved = 0;
 	} else {
-		pthread_mutex_lock(&pt__g.lock);
+		if (pt__tl_locked)
+			return NULL;   /* a handler interrupted this thread under the lock */
+		pt__lock();
 		p = pt__arena_take_pool_unlocked();
-		pthread_mutex_unlock(&pt__g.lock);
+		pt__unlock();
 		if (!p)
 			return NULL;
 		p->owner = h;
 	}
 	p->cls = (uint8_t)c;
-	p->size = pt__g.class_size[c];
-	p->nblocks = (uint16_t)(PT_POOL_SIZE / p->size);
+	p->size = pt__cls.size[c];
+	p->nblocks = (uint16_t)pt__class_nblocks(c);
+	if (c == 0)   /* the unused last word, read by the double-free test */
+		*(uint64_t *)(pt__pool_base(p) + PT_POOL_SIZE - 8) = 0;
 	pt__set_pool_class(p, c + 1);
 	p->state = PT_POOL_USED;
 	p->pinned = 0;
@@ -311,10 +344,10 @@ static struct pt_heap *heap_acquire(void)
 {
 	struct pt_heap *h;
 
-	if (tl_dead)
+	if (tl_dead || pt__tl_locked)
 		return NULL;
 	ensure_init();
-	pthread_mutex_lock(&pt__g.lock);
+	pt__lock();
 	h = pt__g.abandoned;
 	if (h) {
 		pt__g.abandoned = h->abandoned_next;
@@ -323,21 +356,21 @@ static struct pt_heap *heap_acquire(void)
 		for (unsigned c = 0; c < PT_NCLASSES_MAX; c++) {
 			if (h->avail[c] != SENTINEL)
 				pin(h, h->avail[c]);
-			h->tc_room[c] = (uint16_t)pt__g.tcache;   /* flushed at abandon */
+			h->tc_room[c] = (uint16_t)pt__tc_cap(c);   /* flushed at abandon */
 		}
 	} else {
 		h = pt__meta_alloc_unlocked(sizeof *h);
 		if (h) {
 			for (unsigned c = 0; c < PT_NCLASSES_MAX; c++) {
 				h->avail[c] = SENTINEL;
-				h->tc_room[c] = (uint16_t)pt__g.tcache;
+				h->tc_room[c] = (uint16_t)pt__tc_cap(c);
 			}
 			h->all_next = pt__g.heaps;
 			pt__g.heaps = h;
 			pt__g.nheaps++;
 		}
 	}
-	pthread_mutex_unlock(&pt__g.lock);
+	pt__unlock();
 	if (!h)
 		return NULL;
 	pt_assert(pt__heap_valid(h));
@@ -386,7 +419,7 @@ static void tc_flush(struct pt_heap *h)
 	for (unsigned c = 0; c < PT_NCLASSES_MAX; c++) {
 		struct pt_block *b = h->tc[c];
 		h->tc[c] = NULL;
-		h->tc_room[c] = (uint16_t)pt__g.tcache;
+		h->tc_room[c] = (uint16_t)pt__tc_cap(c);
 		while (b) {   /* pt__free_to_pool never touches the cache */
 			struct pt_block *next = b->next;
 			pt__free_to_pool(b);
@@ -411,9 +444,9 @@ static void heap_done(void *arg)
 		pt__tl_heap = &pt__empty_heap;
 	}
 	tl_dead = 1;
-	pthread_mutex_lock(&pt__g.lock);
+	pt__lock();
 	heap_abandon_unlocked(h);
-	pthread_mutex_unlock(&pt__g.lock);
+	pt__unlock();
 }
 
 void pt_thread_exit(void)
@@ -430,13 +463,13 @@ void pt_thread_exit(void)
 
 /* ---- slow paths --------------------------------------------------------- */
 
+/* NULL, errno untouched, when no pool can serve (the caller says ENOMEM or
+ * asks glibc, whose success must not leave an errno behind). */
 void *pt__alloc_slow(size_t n)
 {
 	struct pt_heap *h = pt__tl_heap;
-	if (h == &pt__empty_heap && !(h = heap_acquire())) {
-		errno = ENOMEM;
+	if (h == &pt__empty_heap && !(h = heap_acquire()))
 		return NULL;
-	}
 	unsigned c = pt__size2class[n];   /* the table may have just been built */
 	pt_assert_every(256, pt__heap_valid(h));
 	if (atomic_load_explicit(&h->pending, memory_order_relaxed))
@@ -458,10 +491,8 @@ void *pt__alloc_slow(size_t n)
 		p->nused |= PT_NUSED_FULL;
 	}
 	p = pool_for_class(h, c);
-	if (!p) {
-		errno = ENOMEM;
+	if (!p)
 		return NULL;
-	}
 	if (!p->free)
 		carve(p);
 pop:;
@@ -469,16 +500,32 @@ pop:;
 	struct pt_block *b = p->free;
 	p->free = b->next;
 	p->nused++;
+	if (c)
+		*pt__key_word(b) = 0;
 	h->nmalloc[c]++;
 	h->req_sample_bytes[c] += n;
 	h->req_samples[c]++;
 	return b;
 }
 
+/* A double free, ignored: the embedder's callback hears of it. */
+static PT_NOINLINE void double_free(void *ptr, unsigned c)
+{
+	if (pt__g.double_free)
+		pt__g.double_free(ptr, pt__cls.size[c]);
+}
+
+/* Nothing done, a double free, if b is the last block pushed. */
 static void free_remote(struct pt_pool *p, struct pt_block *b)
 {
 	struct pt_block *old = atomic_load_explicit(&p->xfree, memory_order_relaxed);
+	if (p->cls)
+		*pt__key_word(b) = pt__free_key;
 	do {
+		if (PT_UNLIKELY(old == b)) {
+			double_free(b, p->cls);
+			return;
+		}
 		b->next = old;
 	} while (!atomic_compare_exchange_weak_explicit(&p->xfree, &old, b,
 	                                                memory_order_acq_rel,
@@ -492,19 +539,21 @@ static void free_remote(struct pt_pool *p, struct pt_block *b)
 		p->pending_next = head;
 	} while (!atomic_compare_exchange_weak(&h->pending, &head, p));   /* seq_cst */
 
-	if (PT_UNLIKELY(atomic_load(&h->abandoned) == 1)) {
+	if (PT_UNLIKELY(atomic_load(&h->abandoned) == 1) && !pt__tl_locked) {
 		/* no owner thread will collect: do it here (never for a fork
 		 * orphan, whose lists may be half-updated) */
-		pthread_mutex_lock(&pt__g.lock);
+		pt__lock();
 		if (atomic_load(&h->abandoned) == 1)
 			heap_collect(h, true);
-		pthread_mutex_unlock(&pt__g.lock);
+		pt__unlock();
 	}
 }
 
 /*
  * Free a block to its pool: a plain push for the owner, the lock-free remote
  * list for anyone else.  Used when the thread cache is full or flushed.
+ * Nothing done, a double free, if the block is the one last pushed there
+ * (what catches the one-word class, whose key word is its link).
  */
 void pt__free_to_pool(void *ptr)
 {
@@ -512,6 +561,12 @@ void pt__free_to_pool(void *ptr)
 	struct pt_block *b = ptr;
 
 	if (PT_LIKELY(p->owner == pt__tl_heap)) {
+		if (PT_UNLIKELY(p->free == b)) {
+			double_free(b, p->cls);
+			return;
+		}
+		if (p->cls)
+			*pt__key_word(b) = pt__free_key;
 		b->next = p->free;
 		p->free = b;
 		if (PT_UNLIKELY(pt__dec_le_zero(&p->nused)))   /* now empty, or FULL */
@@ -519,6 +574,54 @@ void pt__free_to_pool(void *ptr)
 		return;
 	}
 	free_remote(p, b);
+}
+
+/* pt__free_class's slow half: ptr may be free already. */
+void pt__free_suspect(void *ptr, unsigned c)
+{
+	struct pt_heap *h = pt__tl_heap;
+	struct pt_block *b = ptr;
+	if (pt__double_free(b, c)) {
+		double_free(ptr, c);
+		return;
+	}
+	if (h->tc_room[c] != 0) {
+		*pt__key_word(b) = pt__free_key;
+		b->next = h->tc[c];
+		h->tc[c] = b;
+		h->tc_room[c]--;
+		return;
+	}
+	pt__free_to_pool(ptr);
+}
+
+/*
+ * The slow half of the double-free test (internal.h, "Double free"): b, a
+ * block of class c, has the free key in its key word or is the head of this
+ * thread's cache.  Is it free?  Only lists this thread may read are walked:
+ * its cache, and if it owns b's pool the pool's free list and remote list;
+ * otherwise the top of the pool's remote list.  Bounded walks: a corrupted
+ * list does not hang the free.
+ */
+bool pt__double_free(struct pt_block *b, unsigned c)
+{
+	struct pt_heap *h = pt__tl_heap;
+	unsigned n = 0;
+	for (struct pt_block *x = h->tc[c]; x && n < 256; x = x->next, n++)
+		if (x == b)
+			return true;
+	struct pt_pool *p = pt__pool_of((uintptr_t)b);
+	struct pt_block *x = atomic_load_explicit(&p->xfree, memory_order_acquire);
+	if (p->owner != h)
+		return x == b;
+	/* the owner: nobody else pops or unlinks these lists */
+	for (n = 0; x && n < p->nblocks; x = x->next, n++)
+		if (x == b)
+			return true;
+	for (n = 0, x = p->free; x && n < p->nblocks; x = x->next, n++)
+		if (x == b)
+			return true;
+	return false;
 }
 
 /* ---- public wrappers ---------------------------------------------------- */
@@ -529,7 +632,10 @@ void *pt_alloc(size_t n)
 		errno = ENOMEM;
 		return NULL;
 	}
-	return pt__alloc_inline(n);
+	void *p = pt__alloc_inline(n);
+	if (!p)
+		errno = ENOMEM;
+	return p;
 }
 
 void *pt_alloc_aligned(size_t align, size_t n)
@@ -546,7 +652,10 @@ void *pt_alloc_aligned(size_t align, size_t n)
 	}
 	/* every class size is a multiple of 8; for align >= 16 the class of a
 	 * multiple of align is exactly s in both modes, so blocks are aligned */
-	return pt__alloc_inline(s);
+	void *p = pt__alloc_inline(s);
+	if (!p)
+		errno = ENOMEM;
+	return p;
 }
 
 bool pt_owns(const void *p)
@@ -562,30 +671,87 @@ void pt_free(void *p)
 size_t pt_block_size(const void *p)
 {
 	unsigned v = pt__class_of((uintptr_t)p);
-	return v ? pt__g.class_size[v - 1] : 0;
+	return v ? pt__cls.size[v - 1] : 0;
 }
 
-/* ---- fork --------------------------------------------------------------- */
+/* ---- fork ------------------------------------------------------------- */
 
+/*
+ * Is the process single-threaded, as glibc's fork sees it?  glibc (2.32 and
+ * later) exports the flag it tests; without it, assume threads.
+ */
+extern char __libc_single_threaded __attribute__((weak));
+
+static bool single_threaded(void)
+{
+	return &__libc_single_threaded != NULL && __libc_single_threaded;
+}
+
+int pt_arenas_lock(int wait)
+{
+	if (pt__tl_locked)
+		return 0;
+	if (wait) {
+		pt__lock();
+		return 1;
+	}
+	pt__tl_locked = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (pthread_mutex_trylock(&pt__g.lock) == 0)
+		return 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	pt__tl_locked = 0;
+	return -1;
+}
+
+void pt_arenas_unlock(void)
+{
+	pt__unlock();
+}
+
+int pt_arenas_held(void)
+{
+	return pt__tl_locked;
+}
+
+/*
+ * Take pt__g.lock across fork, unless the process is single-threaded (no
+ * other thread can be inside the allocator: glibc's fork takes no malloc
+ * lock then either, which is what makes fork from a signal handler work) or
+ * this thread already holds it (fork from a handler that interrupted it
+ * under the lock: nobody else holds it, so the state is this thread's).
+ */
 void pt_fork_prepare(void)
 {
-	pthread_mutex_lock(&pt__g.lock);
+	tl_fork_locked = !single_threaded() && !pt__tl_locked;
+	if (tl_fork_locked)
+		pt__lock();
 }
 
 void pt_fork_parent(void)
 {
-	pthread_mutex_unlock(&pt__g.lock);
+	if (tl_fork_locked) {
+		tl_fork_locked = 0;
+		pt__unlock();
+	}
 }
 
 /*
  * In the child only the forking thread survives.  The heaps of the others
  * may have been caught halfway through an update: they become fork orphans,
  * never adopted nor collected (see internal.h).  Heaps that were already
- * abandoned were left consistent, under the lock, and stay adoptable.
+ * abandoned were left consistent, under the lock, and stay adoptable.  A
+ * lock that prepare did not take is left as it is: free, or held by the
+ * frame this thread's signal handler interrupted, which releases it if the
+ * handler returns.
  */
 void pt_fork_child(void)
 {
-	pthread_mutex_init(&pt__g.lock, NULL);
+	if (tl_fork_locked) {
+		tl_fork_locked = 0;
+		pthread_mutex_init(&pt__g.lock, NULL);
+		pt__tl_locked = 0;
+	}
 	for (struct pt_heap *h = pt__g.heaps; h; h = h->all_next)
 		if (h != pt__tl_heap && !atomic_load(&h->abandoned))
 			atomic_store(&h->abandoned, 2);

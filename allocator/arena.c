@@ -19,13 +19,18 @@ uint8_t pt__region_cls[PT_REGION_POOLS];
 
 void pt_test_region_limit(size_t n)
 {
-	pthread_mutex_lock(&pt__g.lock);
+	pt__lock();
 	pt__g.region_limit = n < PT_REGION_ARENAS ? n : PT_REGION_ARENAS;
-	pthread_mutex_unlock(&pt__g.lock);
+	pt__unlock();
 }
 
-/* Reserve the region (at initialisation).  Without it, every arena is a
- * plain mapping found through the radix map. */
+/*
+ * Choose the region (at initialisation): reserve PT_REGION_SIZE of address
+ * space to find a hole that large, and give it straight back.  Nothing of it
+ * stays reserved: arenas are mapped into it one by one, from the bottom up,
+ * at fixed addresses (see internal.h, "Ownership").  Without a hole (a
+ * tight RLIMIT_AS at start), every arena is a plain mapping.
+ */
 void pt__region_init_unlocked(void)
 {
 	void *m;
@@ -33,29 +38,50 @@ void pt__region_init_unlocked(void)
 		return;
 	if (!pt__g.region_limit)
 		pt__g.region_limit = PT_REGION_ARENAS;
-	if (pt__os_reserve(PT_REGION_SIZE, PT_ARENA_SIZE, &m) == 0)
+	if (pt__os_reserve(PT_REGION_SIZE, PT_ARENA_SIZE, &m) == 0) {
+		pt__os_unmap(m, PT_REGION_SIZE);
 		__atomic_store_n(&pt__region_base, (uintptr_t)m, __ATOMIC_RELEASE);
+	}
 }
 
-/* A committed arena-sized slot of the region, or NULL (none left, or no
- * region, or the OS refused). */
+/* Slot i of the region holds an arena of ours now. */
+static void region_mark_unlocked(size_t i)
+{
+	__atomic_store_n(&pt__region_map[i], PT_SLOT_OURS, __ATOMIC_RELEASE);
+	if (i >= pt__g.region_top)
+		pt__g.region_top = i + 1;
+}
+
+/*
+ * A fresh arena mapped at the lowest free slot of the region, or NULL (no
+ * region, no slot left below region_limit, the OS refused, or the next
+ * slots are someone else's).  A slot found mapped by someone else is marked
+ * and never tried again; a call tries a few such slots at most.
+ */
 static void *region_take_unlocked(void)
 {
 	if (pt__region_base == PT_REGION_NONE)
 		return NULL;
-	size_t i = pt__g.region_hint;
-	while (i < pt__g.region_top && pt__region_map[i])
-		i++;
-	if (i >= pt__g.region_limit)
-		return NULL;
-	void *p = (void *)(pt__region_base + (i << PT_ARENA_SHIFT));
-	if (pt__os_commit(p, PT_ARENA_SIZE))
-		return NULL;
-	__atomic_store_n(&pt__region_map[i], 1, __ATOMIC_RELEASE);
-	if (i == pt__g.region_top)
-		pt__g.region_top++;
-	pt__g.region_hint = i + 1;
-	return p;
+	unsigned taken = 0;
+	for (size_t i = pt__g.region_hint; i < pt__g.region_limit; i++) {
+		if (pt__region_map[i])
+			continue;
+		void *p = (void *)(pt__region_base + (i << PT_ARENA_SHIFT));
+		int r = pt__os_map_at(p, PT_ARENA_SIZE);
+		if (r == 0) {
+			region_mark_unlocked(i);
+			pt__g.region_hint = i + 1;
+			return p;
+		}
+		if (r != EEXIST)
+			return NULL;   /* out of memory or address space */
+		__atomic_store_n(&pt__region_map[i], PT_SLOT_FOREIGN, __ATOMIC_RELAXED);
+		if (i == pt__g.region_hint)
+			pt__g.region_hint = i + 1;
+		if (++taken == 8)
+			return NULL;
+	}
+	return NULL;
 }
 
 #define LEAF_SIZE (1u << PT_RADIX_LEAF_BITS)
@@ -137,11 +163,16 @@ static struct pt_arena *arena_new_unlocked(void)
 	if (!m) {
 		if (pt__os_map_aligned(PT_ARENA_SIZE, PT_ARENA_SIZE, &m))
 			return NULL;
-		if (radix_set_unlocked((uintptr_t)m, 1)) {
+		if (pt__in_range((uintptr_t)m)) {
+			/* the kernel placed it in the region's range (whose free
+			 * slots others' mappings take too): it is a slot */
+			region_mark_unlocked(((uintptr_t)m - pt__region_base) >> PT_ARENA_SHIFT);
+		} else if (radix_set_unlocked((uintptr_t)m, 1)) {
 			pt__os_unmap(m, PT_ARENA_SIZE);
 			return NULL;
+		} else {
+			pt__g.arenas_outside++;
 		}
-		pt__g.arenas_outside++;
 	}
 	struct pt_arena *a = m;   /* zeroed: every pool FREE, not dirty */
 	a->nfreepools = PT_USABLE_POOLS;
@@ -172,10 +203,12 @@ static void arena_release_unlocked(struct pt_arena *a)
 	if (a->all_next)
 		a->all_next->all_prev = a->all_prev;
 	uintptr_t base = (uintptr_t)a;
-	if (pt__in_region(base)) {
+	if (pt__in_range(base)) {
+		/* unmapped, not kept reserved: the address space counts against
+		 * RLIMIT_AS, and the slot is usually free again when needed */
 		size_t i = (base - pt__region_base) >> PT_ARENA_SHIFT;
 		__atomic_store_n(&pt__region_map[i], 0, __ATOMIC_RELEASE);
-		pt__os_decommit(a, PT_ARENA_SIZE);
+		pt__os_unmap(a, PT_ARENA_SIZE);
 		if (i < pt__g.region_hint)
 			pt__g.region_hint = i;
 	} else {

@@ -30,8 +30,8 @@ bool pt__pool_valid(const struct pt_pool *p)
 		return p->free == NULL;
 	if (p->state == PT_POOL_FREE)
 		return p->owner == NULL && PT_NUSED(p) == 0 && !p->pinned;
-	if (p->size == 0 || p->size != pt__g.class_size[p->cls] ||
-	    p->nblocks != PT_POOL_SIZE / p->size || p->ncarved > p->nblocks)
+	if (p->size == 0 || p->size != pt__cls.size[p->cls] ||
+	    p->nblocks != pt__class_nblocks(p->cls) || p->ncarved > p->nblocks)
 		return false;
 	/* the class map says the same (for pools of the region) */
 	uintptr_t base = pt__pool_base(p);
@@ -83,16 +83,21 @@ bool pt__heap_valid(const struct pt_heap *h)
 		} while (p != head);
 cache:;
 		unsigned k = 0;
+		/* cached blocks carry the free key (class 0 is never cached) */
 		for (const struct pt_block *b = h->tc[c]; b; b = b->next)
-			if (++k > pt__g.tcache || !pt__owns((uintptr_t)b))
+			if (++k > pt__tc_cap(c) || !pt__owns((uintptr_t)b) ||
+			    ((const uint64_t *)b)[1] != pt__free_key)
 				return false;
-		if (h != &pt__empty_heap && k + h->tc_room[c] != pt__g.tcache && !gone)
+		if (h != &pt__empty_heap && k + h->tc_room[c] != pt__tc_cap(c) && !gone)
 			return false;
 	}
 	unsigned ne = 0;
+	/* over PT_HEAP_EMPTY_CACHE only after a signal handler freed while its
+	 * thread held the lock (internal.h, "Signals and fork"): bounded by
+	 * the pools there are, as a cycle guard */
 	for (const struct pt_pool *p = h->empty; p; p = p->next)
 		if (p->state != PT_POOL_EMPTY || p->owner != h || !pt__pool_valid(p) ||
-		    ++ne > PT_HEAP_EMPTY_CACHE)
+		    ++ne > PT_REGION_POOLS)
 			return false;
 	return ne == h->nempty;
 }

@@ -8,10 +8,12 @@
 #ifndef POOLTRACE_ALLOC_FASTPATH_H
 #define POOLTRACE_ALLOC_FASTPATH_H
 
-#include "internal.h"
+#include "layout.h"
 
 PT_HIDDEN void *pt__alloc_slow(size_t n) PT_NOINLINE;
 PT_HIDDEN void pt__free_to_pool(void *ptr) PT_NOINLINE;
+PT_HIDDEN void pt__free_suspect(void *ptr, unsigned c) PT_NOINLINE;
+PT_HIDDEN bool pt__double_free(struct pt_block *b, unsigned c) PT_NOINLINE;
 
 /* --*x, and whether the result is <= 0: one `subw` with its flags on x86-64
  * (GCC otherwise loads, decrements, stores and tests). */
@@ -26,9 +28,17 @@ static inline bool pt__dec_le_zero(int16_t *x)
 #endif
 }
 
+/* The free key's word: the second of a block (internal.h, "Double free"). */
+static inline uint64_t *pt__key_word(struct pt_block *b)
+{
+	return (uint64_t *)b + 1;
+}
+
 /*
  * n <= PT_SMALL_MAX.  Pops the thread cache of the size class, else the head
- * pool's free list.
+ * pool's free list.  The block's key word is cleared, so that a live block
+ * does not look free (class 0, one word, has none and is never cached).
+ * NULL (errno untouched) if no pool can serve.
  */
 static inline void *pt__alloc_inline(size_t n)
 {
@@ -40,6 +50,7 @@ static inline void *pt__alloc_inline(size_t n)
 		h->tc[c] = b->next;
 		h->tc_room[c]++;
 		h->nmalloc[c]++;
+		*pt__key_word(b) = 0;
 		return b;
 	}
 	struct pt_pool *p = h->avail[c];
@@ -49,16 +60,32 @@ static inline void *pt__alloc_inline(size_t n)
 	p->free = b->next;
 	p->nused++;
 	h->nmalloc[c]++;
+	if (c)
+		*pt__key_word(b) = 0;
 	return b;
 }
 
-/* ptr is a block of ours of class c: into the thread cache, else its pool. */
+/*
+ * ptr is a block of ours of class c: into the thread cache, else its pool.
+ * A block whose key word holds the free key may be free already:
+ * pt__free_suspect decides (internal.h, "Double free").  For class 0 the
+ * word read is the next block's (the last block of a class-0 pool is never
+ * used, so it is inside the arena), and nothing is written there: class 0
+ * has no room in the cache and goes to its pool.  Every way out is a tail
+ * call: no frame on this path.
+ */
 static inline void pt__free_class(void *ptr, unsigned c)
 {
 	struct pt_heap *h = pt__tl_heap;
 	struct pt_block *b = ptr;
+	uint64_t k = pt__free_key;
 
+	if (PT_UNLIKELY(*pt__key_word(b) == k)) {
+		pt__free_suspect(ptr, c);
+		return;
+	}
 	if (PT_LIKELY(h->tc_room[c] != 0)) {
+		*pt__key_word(b) = k;
 		b->next = h->tc[c];
 		h->tc[c] = b;
 		h->tc_room[c]--;
@@ -71,6 +98,14 @@ static inline void pt__free_class(void *ptr, unsigned c)
 static inline void pt__free_inline(void *ptr)
 {
 	pt__free_class(ptr, pt__class_of((uintptr_t)ptr) - 1u);
+}
+
+/* Is ptr, a block of class c, free already (a free or realloc would be a
+ * double free)? */
+static inline bool pt__is_free(void *ptr, unsigned c)
+{
+	struct pt_block *b = ptr;
+	return (c == 0 || *pt__key_word(b) == pt__free_key) && pt__double_free(b, c);
 }
 
 #endif /* POOLTRACE_ALLOC_FASTPATH_H */

@@ -18,18 +18,32 @@
  *  - an empty pool can be purged (MADV_DONTNEED) without losing its state;
  *  - the stats walk reads one page per arena and never faults pools in.
  *
- * Ownership: at initialisation the allocator reserves one range of address
- * space, PT_REGION_SIZE (4 GiB) of PROT_NONE | MAP_NORESERVE memory that
- * costs neither RAM nor commit charge, and places arenas in it with
- * MAP_FIXED.  A flat byte map, pt__region_cls[(p - base) >> 12], holds the
- * size class + 1 of every pool that has one: free() knows a pool block and
- * its class with a subtraction, a compare and one load, without touching the
- * pool descriptor (pt__region_map[] only tracks which arena slots are used).  Arenas beyond the range (a larger heap, or no range
- * because the reservation failed, e.g. under a tight RLIMIT_AS) come from
- * plain mmap and are marked in a two-level radix map instead,
- * root[p >> 32] -> leaf[(p >> 18) & 0x3fff].  Either test reads only our
- * maps, never the memory at p, so foreign pointers (glibc, stack, mmap) are
- * never touched.
+ * Ownership: the allocator places its arenas in one range of address
+ * space, the region: PT_REGION_SIZE (4 GiB) from pt__region_base.  A flat
+ * byte map, pt__region_cls[(p - base) >> 12], holds the size class + 1 of
+ * every pool of the region that has one: free() knows a pool block and its
+ * class with a subtraction, a compare and one load, without touching the
+ * pool descriptor.  The region is not reserved: reserved address space,
+ * even PROT_NONE, counts against RLIMIT_AS, and a program that caps its
+ * address space after start (sandboxes, test harnesses) could then map
+ * nothing more.  At initialisation a 4 GiB reservation finds a hole and is
+ * given straight back; arenas are then mapped one at a time at fixed slots
+ * of that hole (MAP_FIXED_NOREPLACE), lowest free slot first, and unmapped
+ * when released.  The kernel places other mappings top-down, so the program's
+ * own fill the hole from its top while ours grow from its bottom.  So the
+ * range may hold mappings that are not ours: pt__region_map[] says, per arena
+ * slot, which hold an arena of ours (PT_SLOT_OURS) and which were found
+ * taken (PT_SLOT_FOREIGN, never tried again); pt__region_cls is 0 for the
+ * others, and a pointer in the range but in no arena of ours is foreign
+ * (pt__in_region tests the slot, the fast path only the range).  An arena
+ * that the kernel placed itself (the fallback below) inside the range is
+ * entered in the flat maps as a slot, since the fast path never looks
+ * further for an address in the range.  Arenas outside it (the slots above
+ * are taken or used up, or no hole was found because RLIMIT_AS was already
+ * tight at start) are plain mappings marked in a two-level radix map
+ * instead, root[p >> 32] -> leaf[(p >> 18) & 0x3fff].  Either test reads
+ * only our maps, never the memory at p, so foreign pointers (glibc, stack,
+ * mmap) are never touched.
  *
  * Pool states (struct pt_pool.state):
  *   FREE  - in its arena: on the arena's freepools list, or never carved
@@ -58,11 +72,29 @@
  *   pending_next, then exchanges xfree to NULL and splices the blocks into
  *   its free list.  A pool is thus on at most one pending stack, once.
  *
- * Thread cache (struct pt_heap.tc): per class, a LIFO list of up to
+ * Thread cache (struct pt_heap.tc): per class >= 1, a LIFO list of up to
  * pt__g.tcache blocks this thread freed, of any heap's pools; they stay
  * counted in their pools' nused.  malloc pops it before the head pool, free
  * pushes while there is room, else frees to the pool (pt__free_to_pool).
  * A thread flushes its cache (pt__free_to_pool on each block) at exit.
+ *
+ * Double free (normal mode; debug mode has its own registry): every free
+ * block of a class >= 1 carries pt__free_key, a random non-zero word, in its
+ * second word (the key word); malloc clears it.  free compares the block's
+ * key word with the key: one load and a compare, as glibc's tcache does.  A
+ * match is confirmed by pt__double_free, which walks only lists this thread
+ * may read: its cache of the class, and, if it owns the block's pool, the
+ * pool's free list and remote list (nobody else pops or unlinks those);
+ * otherwise the top of the pool's remote list.  Found: the free is ignored
+ * and the embedder's double_free callback (pt_config) hears of it.  Not found: live data
+ * that equals the key, freed normally (no false positive).  Pushes onto a
+ * pool's list or remote list also refuse the block already on top.  Class 0
+ * (8 bytes, one word) has no key word: its blocks skip the thread cache
+ * (room 0) and go to their pool, where only the top-of-list test applies.
+ * The word read after a class-0 block is the next block's, never written;
+ * a class-0 pool holds 511 blocks, so that it is always inside the arena.
+ * Not caught: a block freed first by another thread (in that thread's cache
+ * or deep in a pool list this thread does not own), as in glibc.
  *
  * Heaps: one per thread (tl_heap), found with initial-exec TLS.  A thread
  * without a heap points at pt__empty_heap, whose class lists are the
@@ -93,9 +125,24 @@
  * moment of the fork and never grows.  The forking thread's own heap and the
  * arenas (pt__g.lock is held across fork) are consistent and stay in use.
  *
+ * Signals and fork: pt__g.lock is taken across fork only when it protects
+ * something, as glibc takes its malloc locks: not in a single-threaded
+ * process (glibc's __libc_single_threaded: nobody else can hold it), and not
+ * when this thread already holds it (pt__tl_locked, set around every
+ * acquisition: a fork from a signal handler that interrupted this thread
+ * under the lock; no other thread can hold it then).  The state the child
+ * gets is then the one the interrupted call left, as under glibc.  A lock
+ * that prepare did not take is not reset in the child: the interrupted
+ * frame releases it if the handler returns.  Meanwhile the slow paths never
+ * wait for a lock this thread holds: a handler's malloc that needs a pool
+ * from the arenas returns NULL (the preload asks glibc), and a free that
+ * empties a pool keeps it in the heap's cache.
+ *
  * Locking: one mutex (pt__lock) for arenas, the radix map writes, heap
  * creation/abandonment and the stats walk.  malloc and free never take it on
- * their fast paths.  Lock order for fork: pt__lock is the only lock here.
+ * their fast paths.  Lock order for fork: pt__lock is the only lock here and
+ * the innermost of the process's (the preload takes stdio's list lock and
+ * its own locks before it, as glibc's fork does).
  */
 #ifndef POOLTRACE_ALLOC_INTERNAL_H
 #define POOLTRACE_ALLOC_INTERNAL_H
@@ -105,11 +152,9 @@
 #include <stdint.h>
 
 #include "compiler.h"
+#include "layout.h"
 #include "pool_alloc.h"
 
-#define PT_ARENA_SHIFT   18
-#define PT_POOL_SHIFT    12
-#define PT_POOLS_PER_ARENA (PT_ARENA_SIZE / PT_POOL_SIZE)   /* 64 */
 #define PT_USABLE_POOLS  (PT_POOLS_PER_ARENA - 1)           /* 63: page 0 is the header */
 #define PT_HEAP_EMPTY_CACHE 4       /* empty pools a heap keeps before giving back */
 #define PT_PURGE_DELAY_MS 100      /* a free pool stays resident this long */
@@ -118,45 +163,6 @@
 #define PT_DIRTY_RATIO   2          /* ... beyond, at most pools held / 2 */
 #define PT_CARVE_BATCH   16         /* blocks threaded on the free list per carve */
 
-#if PT_ARENA_SIZE != (1u << PT_ARENA_SHIFT) || PT_POOL_SIZE != (1u << PT_POOL_SHIFT)
-#error "arena and pool sizes must match their shifts"
-#endif
-
-struct pt_block {
-	struct pt_block *next;
-};
-
-enum pt_pool_state { PT_POOL_FREE = 0, PT_POOL_EMPTY, PT_POOL_USED, PT_POOL_FULL };
-
-/*
- * A FULL pool also has the top bit of nused set, so that free's fast path
- * finds both of its slow cases, "now empty" and "was full", with one signed
- * test: (int16_t)--nused <= 0.
- */
-#define PT_NUSED_FULL ((int16_t)0x8000)
-#define PT_NUSED(p)   ((unsigned)((p)->nused & 0x7fff))
-
-struct pt_heap;
-
-/* Pool descriptor: 64 bytes, in the arena's header page (see above). */
-struct pt_pool {
-	struct pt_block *free;     /* owner-only free list */
-	int16_t nused;             /* blocks out (incl. uncollected remote frees);
-	                              | PT_NUSED_FULL while FULL */
-	uint16_t ncarved;          /* blocks carved from the bump region */
-	uint16_t nblocks;          /* PT_POOL_SIZE / size */
-	uint16_t size;             /* block size of cls */
-	uint8_t cls;
-	uint8_t state;             /* enum pt_pool_state */
-	uint8_t dirty;             /* FREE only: pages still resident */
-	uint8_t pinned;            /* 1 while the head of its class list */
-	uint32_t freed_ms;         /* FREE and dirty: when it was given back */
-	struct pt_pool *next;      /* avail list, heap empty cache or arena freepools */
-	struct pt_pool *prev;      /* avail list only */
-	struct pt_heap *owner;     /* heap allocating from it; NULL when FREE */
-	_Atomic(struct pt_block *) xfree;  /* blocks freed by other threads */
-	struct pt_pool *pending_next;      /* link on owner->pending */
-};
 
 /* Arena header: 64 bytes in front of the descriptors of pools 1..63. */
 struct pt_arena {
@@ -173,31 +179,6 @@ struct pt_arena {
 _Static_assert(sizeof(struct pt_pool) == 64, "pool descriptor is one cache line");
 _Static_assert(sizeof(struct pt_arena) == PT_POOL_SIZE, "arena header fills page 0");
 
-struct pt_heap {
-	/*
-	 * The thread cache: per class, a LIFO list of blocks this thread freed
-	 * (of any heap's pools; they still count as used in their pools), and
-	 * how many more it may take.  malloc pops it first, so the block it
-	 * returns is usually one freed moments ago and still in the CPU cache.
-	 * pt__empty_heap has no room, so frees by heapless threads go to pools.
-	 */
-	struct pt_block *tc[PT_NCLASSES_MAX];
-	uint16_t tc_room[PT_NCLASSES_MAX];
-	struct pt_pool *avail[PT_NCLASSES_MAX];  /* sentinel when no used pool */
-	/* per-class counters, written by the owner thread only (two arrays, so
-	 * the fast path updates them with one add each) */
-	uint64_t nmalloc[PT_NCLASSES_MAX];
-	/* requested sizes, sampled in the malloc slow path (the fast path
-	 * counts calls only) */
-	uint64_t req_sample_bytes[PT_NCLASSES_MAX];
-	uint64_t req_samples[PT_NCLASSES_MAX];
-	_Atomic(struct pt_pool *) pending;       /* pools with remote frees */
-	struct pt_pool *empty;                   /* cache of EMPTY pools */
-	unsigned nempty;
-	_Atomic int abandoned;                   /* 1: owner thread gone, 2: fork orphan */
-	struct pt_heap *all_next;                /* every heap ever made */
-	struct pt_heap *abandoned_next;
-};
 
 /* Global state of the allocator (one struct, as SQLite's mem5 and musl's ctx). */
 struct pt_global {
@@ -206,12 +187,6 @@ struct pt_global {
 	unsigned align;
 	unsigned tcache;          /* thread cache blocks per class (0: none) */
 	unsigned nclasses;
-	/* read by every malloc and free while profiling: on lines of their own,
-	 * which neither the lock nor the lists below ever dirty */
-	uint16_t class_size[PT_NCLASSES_MAX] __attribute__((aligned(64)));
-	/* per class: 2^32 / size rounded up (low half), the offset of the
-	 * last block in a pool (high half): pt__block_start() */
-	uint64_t class_geom[PT_NCLASSES_MAX];
 	/* arenas */
 	struct pt_arena *usable __attribute__((aligned(64)));   /* sorted by nfreepools, fewest first */
 	struct pt_arena *nfp2lasta[PT_POOLS_PER_ARENA + 1];
@@ -227,26 +202,43 @@ struct pt_global {
 	uint64_t nheaps;
 	pthread_key_t key;
 	int key_ok;
-	/* the reserved region (see the top comment) */
-	size_t region_top;       /* slots [0, region_top) were used once */
+	/* the region (see the top comment) */
+	size_t region_top;       /* no slot at or above it was ever ours */
 	size_t region_hint;      /* no free slot below this one */
 	size_t region_limit;     /* slots usable (PT_REGION_ARENAS; tests lower it) */
 	uint64_t arenas_outside; /* arenas mapped outside the region now */
+	void (*double_free)(void *p, size_t size);   /* the embedder's callback */
 	/* metadata bump allocator (heaps) */
 	char *meta_cur, *meta_end;
 };
 
 PT_HIDDEN extern struct pt_global pt__g;
-PT_HIDDEN extern uint8_t pt__size2class[PT_SMALL_MAX + 1];
-PT_HIDDEN extern struct pt_pool pt__sentinel_pool;
-PT_HIDDEN extern struct pt_heap pt__empty_heap;
-PT_HIDDEN extern __thread struct pt_heap *pt__tl_heap
+/* Nonzero while this thread holds (or is about to take) pt__g.lock: a
+ * signal handler that interrupted it must not wait for the lock (see
+ * "Signals and fork" above). */
+PT_HIDDEN extern __thread uint8_t pt__tl_locked
 	__attribute__((tls_model("initial-exec")));
+
+/* pt__g.lock, with this thread's mark set before the wait and cleared after
+ * the release, so that a handler on this thread never sees it unmarked while
+ * it is held. */
+static inline void pt__lock(void)
+{
+	pt__tl_locked = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	pthread_mutex_lock(&pt__g.lock);
+}
+
+static inline void pt__unlock(void)
+{
+	pthread_mutex_unlock(&pt__g.lock);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	pt__tl_locked = 0;
+}
 
 /* os.c: the only file that makes system calls.  0 or an errno value. */
 PT_HIDDEN int pt__os_reserve(size_t size, size_t align, void **out);
-PT_HIDDEN int pt__os_commit(void *p, size_t size);
-PT_HIDDEN int pt__os_decommit(void *p, size_t size);
+PT_HIDDEN int pt__os_map_at(void *p, size_t size);
 PT_HIDDEN int pt__os_map_aligned(size_t size, size_t align, void **out);
 PT_HIDDEN int pt__os_map(size_t size, void **out);
 PT_HIDDEN int pt__os_unmap(void *p, size_t size);
@@ -261,7 +253,7 @@ void pt_test_fail_map_after(long n);
 void pt_test_fail_maps(long after, long count);
 /* Tests: how many map calls fault injection has failed so far. */
 uint64_t pt_test_failed_maps(void);
-/* Tests: use at most n arena slots of the reserved region. */
+/* Tests: use at most n arena slots of the region. */
 void pt_test_region_limit(size_t n);
 /* How many map calls succeeded so far (tests). */
 uint64_t pt_test_map_calls(void);
@@ -287,102 +279,33 @@ PT_HIDDEN void pt__init_slow(void);
 PT_HIDDEN void pt__sizeclass_build(unsigned align, uint8_t *table,
                                    uint16_t *class_size, unsigned *nclasses);
 
-/* The radix root: 2^15 pointers to 16 KiB leaves; see the top comment. */
-#define PT_RADIX_LEAF_BITS 14
-#define PT_RADIX_ROOT_BITS (47 - PT_ARENA_SHIFT - PT_RADIX_LEAF_BITS)
-PT_HIDDEN extern _Atomic(uint8_t *) pt__radix_root[1u << PT_RADIX_ROOT_BITS];
-
-#define PT_REGION_SIZE   ((uintptr_t)4 << 30)
-#define PT_REGION_ARENAS (PT_REGION_SIZE >> PT_ARENA_SHIFT)   /* 16384 */
-#define PT_REGION_POOLS  (PT_REGION_SIZE >> PT_POOL_SHIFT)    /* 1 Mi */
-/* Start of the reserved region; PT_REGION_NONE (the top of the address
- * space, never a user pointer) while there is none. */
-#define PT_REGION_NONE   ((uintptr_t)0 - PT_REGION_SIZE)
-PT_HIDDEN extern uintptr_t pt__region_base;
-PT_HIDDEN extern uint8_t pt__region_map[PT_REGION_ARENAS];   /* slot holds an arena */
-/* Per pool of the region: its size class + 1 while it holds blocks of that
- * class (USED, FULL, or EMPTY in a heap), 0 otherwise.  free() reads
- * ownership and class from this one byte. */
-PT_HIDDEN extern uint8_t pt__region_cls[PT_REGION_POOLS];
-
-static inline bool pt__in_region(uintptr_t a)
+/* Blocks of class c in a pool: all that fit, but one fewer in class 0, so
+ * that the word after a class-0 block is always inside its arena (the
+ * double-free test reads it). */
+static inline unsigned pt__class_nblocks(unsigned c)
 {
-	return a - pt__region_base < PT_REGION_SIZE;
+	return PT_POOL_SIZE / pt__cls.size[c] - (c == 0);
 }
 
-static inline bool pt__radix_test(uintptr_t a)
+/* Room in a thread cache for class c: none for class 0 (one-word blocks
+ * have no key word). */
+static inline unsigned pt__tc_cap(unsigned c)
 {
-	if (PT_UNLIKELY(a >> 47))
-		return false;
-	uint8_t *leaf = atomic_load_explicit(
-		&pt__radix_root[a >> (PT_ARENA_SHIFT + PT_RADIX_LEAF_BITS)],
-		memory_order_acquire);
-	return leaf && leaf[(a >> PT_ARENA_SHIFT) & ((1u << PT_RADIX_LEAF_BITS) - 1)];
+	return c ? pt__g.tcache : 0;
 }
-
-static inline struct pt_pool *pt__pool_of(uintptr_t a);
-
-/*
- * The size class + 1 of the pool holding a, or 0 if a is in no pool of ours
- * that holds blocks.  O(1), reads only our maps (and, for arenas outside the
- * region, the descriptor of a pool in an arena the radix map says is ours).
- */
-static inline unsigned pt__class_of(uintptr_t a)
-{
-	if (PT_LIKELY(pt__in_region(a)))
-		/* a plain load: the byte is set before any block of the pool is
-		 * handed out, and the program orders a free after its malloc */
-		return pt__region_cls[(a - pt__region_base) >> PT_POOL_SHIFT];
-	if (pt__radix_test(a) && (a & (PT_ARENA_SIZE - 1)) >= PT_POOL_SIZE) {
-		const struct pt_pool *p = pt__pool_of(a);
-		return p->state != PT_POOL_FREE ? p->cls + 1u : 0;
-	}
-	return 0;
-}
-
-/* Is a inside a pool of ours that holds blocks? */
-static inline bool pt__owns(uintptr_t a)
-{
-	return pt__class_of(a) != 0;
-}
-
-/*
- * Is a the start of a block of class c (a in one of its pools)?  A block
- * starts at a multiple of the class size from its pool's start, at most at
- * the last block's offset.  Offsets are below 2^12, so with m = 2^32 / size
- * rounded up, size divides off exactly when the low 32 bits of off * m are
- * below m (Lemire's divisibility test): a multiply, no division, on the
- * free path.
- */
-static inline bool pt__block_start(uintptr_t a, unsigned c)
-{
-	uint64_t g = pt__g.class_geom[c];
-	uint32_t off = (uint32_t)(a & (PT_POOL_SIZE - 1)), m = (uint32_t)g;
-	return off * m < m && off <= (uint32_t)(g >> 32);
-}
-
-/* Record the class (+1; 0: none) of pool p in the region's class map. */
-static inline void pt__set_pool_class(const struct pt_pool *p, unsigned v);
 
 static inline struct pt_arena *pt__arena_of(uintptr_t a)
 {
 	return (struct pt_arena *)(a & ~(uintptr_t)(PT_ARENA_SIZE - 1));
 }
 
-/* The descriptor of the pool holding address a (a inside an arena, not page 0). */
-static inline struct pt_pool *pt__pool_of(uintptr_t a)
-{
-	uintptr_t base = a & ~(uintptr_t)(PT_ARENA_SIZE - 1);
-	return (struct pt_pool *)(base + (((a >> PT_POOL_SHIFT) &
-	                                   (PT_POOLS_PER_ARENA - 1)) << 6));
-}
-
+/* Record the class (+1; 0: none) of pool p in the region's class map. */
 static inline void pt__set_pool_class(const struct pt_pool *p, unsigned v)
 {
 	uintptr_t d = (uintptr_t)p;
 	uintptr_t pool = (d & ~(uintptr_t)(PT_ARENA_SIZE - 1)) +
 	                 (((d & (PT_ARENA_SIZE - 1)) >> 6) << PT_POOL_SHIFT);
-	if (pt__in_region(pool))
+	if (pt__in_range(pool))
 		__atomic_store_n(&pt__region_cls[(pool - pt__region_base) >> PT_POOL_SHIFT],
 		                 (uint8_t)v, __ATOMIC_RELEASE);
 }

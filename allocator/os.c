@@ -105,8 +105,8 @@ int pt__os_map_aligned(size_t size, size_t align, void **out)
 
 /*
  * Reserve size bytes of address space aligned to align: PROT_NONE and
- * MAP_NORESERVE, so it uses neither memory nor commit charge until parts of
- * it are committed.
+ * MAP_NORESERVE, so it uses neither memory nor commit charge (but counts
+ * against RLIMIT_AS while it stays).
  */
 int pt__os_reserve(size_t size, size_t align, void **out)
 {
@@ -124,28 +124,30 @@ int pt__os_reserve(size_t size, size_t align, void **out)
 	return 0;
 }
 
-/* Make [p, p+size) of a reservation readable and writable (fresh zeros). */
-int pt__os_commit(void *p, size_t size)
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+/*
+ * Map size fresh bytes exactly at p, where nothing is mapped: 0, EEXIST if
+ * something is (ours or not), or ENOMEM.  Kernels before 4.17 take
+ * MAP_FIXED_NOREPLACE for a hint: an answer elsewhere is EEXIST too.
+ */
+int pt__os_map_at(void *p, size_t size)
 {
 	int e = errno, r = 0;
 	if (injected_failure())
 		return ENOMEM;
-	if (mmap(p, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
-	         -1, 0) == MAP_FAILED)
-		r = errno ? errno : ENOMEM;
-	else
+	void *q = mmap(p, size, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (q == MAP_FAILED) {
+		r = errno == EEXIST ? EEXIST : errno ? errno : ENOMEM;
+	} else if (q != p) {
+		munmap(q, size);
+		r = EEXIST;
+	} else {
 		atomic_fetch_add_explicit(&os.maps, 1, memory_order_relaxed);
-	errno = e;
-	return r;
-}
-
-/* Give the pages and commit charge of [p, p+size) back; keep the range. */
-int pt__os_decommit(void *p, size_t size)
-{
-	int e = errno, r = 0;
-	if (mmap(p, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE,
-	         -1, 0) == MAP_FAILED)
-		r = errno;
+	}
 	errno = e;
 	return r;
 }

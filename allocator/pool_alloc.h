@@ -37,23 +37,23 @@ struct pt_config {
 	unsigned tcache;   /* blocks per size class in each thread's cache of
 	                      freed blocks: 0 means the default (16),
 	                      PT_TCACHE_NONE no cache (frees go straight to pools) */
+	/* Called when a free of a block that is free already is ignored (p,
+	 * the block's size); NULL: nothing is said.  It must not allocate.
+	 * (The preload prints one line.) */
+	void (*double_free)(void *p, size_t size);
 };
 
 #define PT_TCACHE_DEFAULT 16
 #define PT_TCACHE_NONE    0xffffu
 
 /*
- * Set the configuration, applied at the first use.  Returns 0, or EBUSY if
- * the allocator is already in use; then nothing changes.
+ * Set the configuration, applied at the first use (the allocator
+ * initialises itself lazily; an embedder whose first allocation may come
+ * early, as the preload's from the dynamic loader, configures before it).
+ * Returns 0, or EBUSY if the allocator is already in use; then nothing
+ * changes.
  */
 int pt_configure(const struct pt_config *cfg);
-
-/*
- * Optional hook: if the embedding program defines it, the allocator calls it
- * once, at its lazy initialisation, to fill in the configuration.  It must not
- * allocate.  (preload/ defines it to read POOLTRACE_ALIGN from the environment.)
- */
-void pt_config_hook(struct pt_config *cfg) __attribute__((weak));
 
 /*
  * Allocate n <= PT_SMALL_MAX bytes from a pool.  Returns NULL with
@@ -78,7 +78,9 @@ bool pt_owns(const void *p);
 
 /*
  * Free a block that pt_owns().  Local frees are plain list pushes; frees
- * from another thread are lock-free.  Preserves errno.
+ * from another thread are lock-free.  Preserves errno.  A block found free
+ * already (a double free; the test is cheap and partial: see the design
+ * notes) is left alone, and the configured double_free callback is called.
  */
 void pt_free(void *p);
 
@@ -129,7 +131,7 @@ struct pt_stats {
 	uint64_t arenas_total;       /* ever mapped */
 	uint64_t arenas_released;    /* unmapped again */
 	uint64_t arenas_highwater;   /* most mapped at once */
-	uint64_t arenas_outside;     /* mapped now outside the reserved range */
+	uint64_t arenas_outside;     /* mapped now outside the region (radix map) */
 	uint64_t pools_in_use;       /* used + full */
 	uint64_t pools_empty_heap;   /* empty, held by thread heaps */
 	uint64_t pools_free_dirty;   /* returned to their arena, still resident */
@@ -178,6 +180,33 @@ void pt_thread_exit(void);
 
 /* Return the blocks in the calling thread's cache to their pools. */
 void pt_thread_flush(void);
+
+/*
+ * The allocator's lock.  While it is held no arena is mapped or unmapped
+ * and no heap is created or abandoned, so an embedder can read pool blocks
+ * in place (the recorder's exit scan); blocks are still allocated and freed
+ * on the fast paths.  pt_arenas_lock returns 1 when it took the lock (to be
+ * released with pt_arenas_unlock), 0 when this thread holds it already (a
+ * signal handler that interrupted the allocator: no other thread can take
+ * it meanwhile; do not release it), -1 when wait is 0 and another thread
+ * holds it.
+ */
+int pt_arenas_lock(int wait);
+void pt_arenas_unlock(void);
+/* Does this thread hold the allocator's lock (or wait for it)?  A signal
+ * handler that interrupted the allocator must not wait for anything the
+ * allocator's holder may wait for. */
+int pt_arenas_held(void);
+
+/*
+ * The pools of the allocator's reserved region that hold blocks, in address
+ * order, within [lo, hi) (0, 0: all): fn(pool, block size, arg) for each.
+ * Call with the lock held (pt_arenas_lock).  A pool's blocks are at pool +
+ * k * size for k = 0, 1, ... while they fit in PT_POOL_SIZE; which of them
+ * are in use is the embedder's to know.
+ */
+void pt_pool_walk(uintptr_t lo, uintptr_t hi,
+                  void (*fn)(uintptr_t pool, size_t block_size, void *arg), void *arg);
 
 /* fork() support: call from pthread_atfork prepare/parent/child handlers. */
 void pt_fork_prepare(void);

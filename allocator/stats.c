@@ -72,12 +72,12 @@ void pt_stats_get(struct pt_stats *st)
 	memset(st, 0, sizeof *st);
 	if (!atomic_load(&pt__g.initialised))
 		pt__init_slow();
-	pthread_mutex_lock(&pt__g.lock);
+	pt__lock();
 	st->align = pt__g.align;
 	st->nclasses = pt__g.nclasses;
 	for (unsigned c = 0; c < pt__g.nclasses; c++) {
-		st->cls[c].size = pt__g.class_size[c];
-		st->cls[c].blocks_per_pool = PT_POOL_SIZE / pt__g.class_size[c];
+		st->cls[c].size = pt__cls.size[c];
+		st->cls[c].blocks_per_pool = pt__class_nblocks(c);
 	}
 	walk_unlocked(st, NULL, NULL, &narenas);
 	for (struct pt_heap *h = pt__g.heaps; h; h = h->all_next) {
@@ -85,8 +85,8 @@ void pt_stats_get(struct pt_stats *st)
 			/* blocks in a thread cache count as used in their pools;
 			 * never walk another thread's list, count from its room */
 			unsigned room = h->tc_room[c];
-			if (room < pt__g.tcache)
-				st->cls[c].blocks_cached += pt__g.tcache - room;
+			if (room < pt__tc_cap(c))
+				st->cls[c].blocks_cached += pt__tc_cap(c) - room;
 			st->cls[c].nmalloc += h->nmalloc[c];
 			sample_bytes[c] += h->req_sample_bytes[c];
 			samples[c] += h->req_samples[c];
@@ -102,7 +102,7 @@ void pt_stats_get(struct pt_stats *st)
 	st->arenas_highwater = pt__g.arenas_highwater;
 	st->arenas_outside = pt__g.arenas_outside;
 	st->purges = pt__g.purges;
-	pthread_mutex_unlock(&pt__g.lock);
+	pt__unlock();
 
 	st->bytes_headers = st->arenas_mapped * PT_POOL_SIZE;
 	for (unsigned c = 0; c < st->nclasses; c++) {
@@ -134,21 +134,42 @@ size_t pt_arena_walk(void (*fn)(const struct pt_arena_info *, void *), void *arg
 
 	if (!atomic_load(&pt__g.initialised))
 		pt__init_slow();
-	pthread_mutex_lock(&pt__g.lock);
+	pt__lock();
 	memset(&st, 0, sizeof st);
 	walk_unlocked(&st, fn, arg, &narenas);
-	pthread_mutex_unlock(&pt__g.lock);
+	pt__unlock();
 	return narenas;
+}
+
+void pt_pool_walk(uintptr_t lo, uintptr_t hi,
+                  void (*fn)(uintptr_t pool, size_t block_size, void *arg), void *arg)
+{
+	uintptr_t base = __atomic_load_n(&pt__region_base, __ATOMIC_ACQUIRE);
+	if (base == PT_REGION_NONE)
+		return;
+	uintptr_t end = base + PT_REGION_SIZE;
+	if (!lo && !hi)
+		lo = base, hi = end;
+	if (lo < base)
+		lo = base;
+	if (hi > end)
+		hi = end;
+	for (uintptr_t pool = lo & ~(uintptr_t)(PT_POOL_SIZE - 1); pool < hi; pool += PT_POOL_SIZE) {
+		unsigned v = __atomic_load_n(&pt__region_cls[(pool - base) >> PT_POOL_SHIFT],
+		                             __ATOMIC_RELAXED);
+		if (v)
+			fn(pool, pt__cls.size[v - 1], arg);
+	}
 }
 
 size_t pt_purge(void)
 {
 	if (!atomic_load(&pt__g.initialised))
 		return 0;
-	pthread_mutex_lock(&pt__g.lock);
+	pt__lock();
 	uint64_t before = pt__g.purged_pools;
 	pt__purge_all_unlocked();
 	size_t bytes = (size_t)(pt__g.purged_pools - before) * PT_POOL_SIZE;
-	pthread_mutex_unlock(&pt__g.lock);
+	pt__unlock();
 	return bytes;
 }

@@ -32,9 +32,9 @@ static int grow(struct pt_addrmap *m)
 	uint32_t *ov = m->val, *nv = pt__map(ncap * sizeof *nv, 0);
 	if (!nk || !nv) {
 		if (nk)
-			munmap(nk, ncap * sizeof *nk);
+			pt__unmap(nk, ncap * sizeof *nk);
 		if (nv)
-			munmap(nv, ncap * sizeof *nv);
+			pt__unmap(nv, ncap * sizeof *nv);
 		return -1;
 	}
 	m->key = nk;
@@ -45,8 +45,8 @@ static int grow(struct pt_addrmap *m)
 		if (ok[i])
 			place(m, ok[i], ov[i]);
 	if (ok) {
-		munmap(ok, ocap * sizeof *ok);
-		munmap(ov, ocap * sizeof *ov);
+		pt__unmap(ok, ocap * sizeof *ok);
+		pt__unmap(ov, ocap * sizeof *ov);
 	}
 	return 0;
 }

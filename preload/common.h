@@ -23,14 +23,18 @@
 /*
  * Private memory: n bytes of zeroed anonymous memory, NULL if refused.
  * noreserve: address space only, pages charged as they are touched (the
- * big reserved tables: stack store, shadow words).
+ * big reserved tables: stack store, shadow words).  Every mapping is
+ * remembered until pt__unmap, so that the exit scan never takes our own
+ * tables for the program's memory (the kernel may merge a mapping of ours
+ * with a thread's stack or TLS next to it).
  */
-static inline void *pt__map(size_t n, int noreserve)
-{
-	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
-	               MAP_PRIVATE | MAP_ANONYMOUS | (noreserve ? MAP_NORESERVE : 0), -1, 0);
-	return p == MAP_FAILED ? NULL : p;
-}
+PT_HIDDEN void *pt__map(size_t n, int noreserve);
+PT_HIDDEN void pt__unmap(void *p, size_t n);
+
+/* Our mappings that overlap [lo, hi), each clipped to it, into r (at most
+ * cap, by address); their number. */
+struct pt_range { uintptr_t lo, hi; };
+PT_HIDDEN unsigned pt__our_maps(uintptr_t lo, uintptr_t hi, struct pt_range *r, unsigned cap);
 
 static inline pid_t pt__gettid(void)
 {
@@ -43,6 +47,36 @@ static inline uint64_t pt__now_ns(clockid_t c)
 	clock_gettime(c, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
+
+/*
+ * Where the library's exit work starts on the exiting thread: the frame of
+ * its outermost function of ours (the destructor, _exit), and the
+ * callee-saved registers as the program left them there.  The exit scan
+ * takes the thread's stack from that frame up, and those registers, as
+ * roots: our own frames below hold residue of our work, not the program's
+ * pointers, and a pointer the program keeps only in a register is found.
+ */
+struct pt_exit_context {
+	uintptr_t frame;
+	uintptr_t regs[6];
+};
+
+#if defined(__x86_64__)
+#define PT_EXIT_CONTEXT(c) do { \
+		__asm__ volatile("mov %%rbx, 0(%0)\n\tmov %%rbp, 8(%0)\n\t" \
+		                 "mov %%r12, 16(%0)\n\tmov %%r13, 24(%0)\n\t" \
+		                 "mov %%r14, 32(%0)\n\tmov %%r15, 40(%0)" \
+		                 : : "r"((c)->regs) : "memory"); \
+		(c)->frame = (uintptr_t)__builtin_frame_address(0); \
+	} while (0)
+#else
+#define PT_EXIT_CONTEXT(c) do { \
+		__builtin_unwind_init(); \
+		(c)->frame = (uintptr_t)__builtin_frame_address(0); \
+		for (int pt__i = 0; pt__i < 6; pt__i++) \
+			(c)->regs[pt__i] = 0; \
+	} while (0)
+#endif
 
 /*
  * The reentrancy guard: nonzero while this thread runs inside the recorder

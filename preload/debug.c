@@ -188,7 +188,7 @@ static int reg_grow(void)
 				j = (j + 1) & (ncap - 1);
 			nw[j] = old[i];
 		}
-	munmap(old, ocap * sizeof *old);
+	pt__unmap(old, ocap * sizeof *old);
 	return 0;
 }
 

@@ -74,6 +74,8 @@ static void scan_words(struct hs_ctx *c, const void *p, size_t len, uint32_t fro
 		if (i < 0 || (size_t)i == self)
 			continue;
 		struct hs_block *b = &c->b[i];
+		if (b->skip && w == b->start + b->skip)
+			continue;
 		if (b->state == from) {
 			b->state = to;
 			c->work[c->nwork++] = (uint32_t)i;
@@ -89,6 +91,15 @@ void hs_scan_root(struct hs_ctx *c, const void *p, size_t len)
 {
 	c->roots_bytes += len;
 	scan_words(c, p, len, HS_UNSEEN, HS_REACHABLE, (size_t)-1);
+}
+
+void hs_mark_root(struct hs_ctx *c, size_t i)
+{
+	if (c->b[i].state != HS_UNSEEN)
+		return;
+	c->b[i].state = HS_REACHABLE;
+	c->work[c->nwork++] = (uint32_t)i;
+	c->roots_bytes += c->b[i].size;
 }
 
 static void flood(struct hs_ctx *c, uint32_t to, size_t self)

@@ -25,6 +25,10 @@ struct hs_block {
 	uint64_t size;            /* bytes scanned for pointers (requested) */
 	uint32_t info;            /* the caller's tag */
 	uint32_t state;           /* enum hs_state */
+	uint64_t skip;            /* 0, or an offset in the block whose exact
+	                             address is not a pointer to it: glibc's
+	                             next chunk header, where its own lists and
+	                             top pointer point */
 };
 
 struct hs_ctx {
@@ -44,6 +48,9 @@ long hs_find(const struct hs_ctx *c, uintptr_t a);
 /* Mark the blocks that the words of root memory [p, p + len) point into
  * as reachable (p is a copy or the memory itself; aligned words only). */
 void hs_scan_root(struct hs_ctx *c, const void *p, size_t len);
+
+/* Block i is a root itself (reachable, its words scanned). */
+void hs_mark_root(struct hs_ctx *c, size_t i);
 
 /* After the roots: flood reachability through the blocks, then classify
  * every block left unseen as direct or indirect. */

@@ -16,6 +16,7 @@
 
 struct lookup {
 	const char *soname, *symbol;
+	unsigned type;            /* STT_FUNC, STT_OBJECT */
 	void *result;
 };
 
@@ -95,7 +96,7 @@ static int visit(struct dl_phdr_info *info, size_t size, void *arg)
 	(void)size;
 	if (!info->dlpi_name || !ends_with(info->dlpi_name, l->soname))
 		return 0;
-	l->result = lookup_in(info, l->symbol, 1u << STT_FUNC, NULL);
+	l->result = lookup_in(info, l->symbol, 1u << l->type, NULL);
 	return l->result != NULL;
 }
 
@@ -106,7 +107,14 @@ void *pt__elf_sym(const struct dl_phdr_info *info, const char *symbol, size_t *s
 
 void *pt__elf_lookup(const char *soname, const char *symbol)
 {
-	struct lookup l = { soname, symbol, NULL };
+	struct lookup l = { soname, symbol, STT_FUNC, NULL };
+	dl_iterate_phdr(visit, &l);
+	return l.result;
+}
+
+void *pt__elf_lookup_object(const char *soname, const char *symbol)
+{
+	struct lookup l = { soname, symbol, STT_OBJECT, NULL };
 	dl_iterate_phdr(visit, &l);
 	return l.result;
 }

@@ -44,6 +44,9 @@ PT_HIDDEN struct mallinfo2 pt__libc_mallinfo2(void);
  */
 PT_HIDDEN void *pt__elf_lookup(const char *soname, const char *symbol);
 
+/* The same for a data symbol (STT_OBJECT). */
+PT_HIDDEN void *pt__elf_lookup_object(const char *soname, const char *symbol);
+
 /*
  * The address of a function or data symbol defined in the loaded object
  * of info (from dl_iterate_phdr), through its GNU hash table, and its

@@ -97,6 +97,42 @@ void pt__modules_each(int (*fn)(const struct pt_module_view *m, void *arg), void
 	dl_iterate_phdr(each_cb, &c);
 }
 
+struct interp {
+	const char *name;         /* its base name, from the main program */
+	uintptr_t lo, hi;
+};
+
+static const char *base_name(const char *p)
+{
+	const char *b = strrchr(p, '/');
+	return b ? b + 1 : p;
+}
+
+static int interp_cb(const struct pt_module_view *m, void *arg)
+{
+	struct interp *x = arg;
+	for (unsigned i = 0; i < m->phnum; i++) {
+		const ElfW(Phdr) *ph = &m->phdr[i];
+		if (m->index == 0 && ph->p_type == PT_INTERP)
+			x->name = base_name((const char *)(m->base + ph->p_vaddr));
+		else if (x->name && m->index > 0 && ph->p_type == PT_LOAD && (ph->p_flags & PF_X) &&
+		         m->path_len && strcmp(base_name(m->path), x->name) == 0) {
+			x->lo = m->base + ph->p_vaddr;
+			x->hi = x->lo + ph->p_memsz;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void pt__modules_interp_text(uintptr_t *lo, uintptr_t *hi)
+{
+	struct interp x = { NULL, 0, 0 };
+	pt__modules_each(interp_cb, &x);
+	*lo = x.lo;
+	*hi = x.hi;
+}
+
 static int count_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	uint64_t *c = arg;

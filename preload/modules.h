@@ -43,6 +43,10 @@ struct pt_module_view {
  * nonzero.  Callers serialize (the main program's path is a static). */
 PT_HIDDEN void pt__modules_each(int (*fn)(const struct pt_module_view *m, void *arg), void *arg);
 
+/* The executable segment of the dynamic linker (the main program's
+ * PT_INTERP), [lo, hi); 0, 0 if none is found. */
+PT_HIDDEN void pt__modules_interp_text(uintptr_t *lo, uintptr_t *hi);
+
 /* The loader's counts of modules added and removed so far. */
 PT_HIDDEN void pt__modules_counters(uint64_t *adds, uint64_t *subs);
 

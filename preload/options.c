@@ -5,6 +5,7 @@
  * uses neither getenv's locks nor stdio: it walks environ itself and reports
  * with write(2).
  */
+#include <fcntl.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <unistd.h>
@@ -45,6 +46,7 @@ static const struct option_def defs[] = {
 	{ "POOLTRACE_QUARANTINE", 0, 0xffffffffu, NULL, "a number of bytes",
 	  PT_QUARANTINE_DEFAULT, &pt__opt.quarantine },
 	{ "POOLTRACE_PYTHON", 0, 1, NULL, "0 or 1", 1, &pt__opt.python },
+	{ "POOLTRACE_RUN_PID", 0, 0x7fffffffu, NULL, "a process id", 0, &pt__opt.run_pid },
 };
 
 static int parse_uint(const char *s, unsigned *out)
@@ -149,6 +151,16 @@ void pt__options_read(void)
 		pt__dprintf(2, "pooltrace: warning: POOLTRACE_DEBUG=%s is not 0, 1 or warn; "
 		            "using 0\n", dbg);
 
+	static const struct { const char *name; char *dest; size_t cap; } strs[] = {
+		{ "POOLTRACE_RUN_LOG", pt__opt.run_log, sizeof pt__opt.run_log },
+		{ "POOLTRACE_CHILDREN", pt__opt.children, sizeof pt__opt.children },
+	};
+	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+		const char *v = env_lookup(env, strs[i].name);
+		if (v && strlen(v) < strs[i].cap)
+			memcpy(strs[i].dest, v, strlen(v) + 1);
+	}
+
 	const char *out = env_lookup(env, "POOLTRACE_OUTPUT");
 	if (out && (!*out || strlen(out) >= sizeof pt__opt.output)) {
 		pt__dprintf(2, "pooltrace: warning: POOLTRACE_OUTPUT is %s; using %s\n",
@@ -156,4 +168,64 @@ void pt__options_read(void)
 	} else if (out) {
 		memcpy(pt__opt.output, out, strlen(out) + 1);
 	}
+}
+
+/* ---- pooltrace run ---------------------------------------------------------------- */
+
+/* pat matches all of s: '*' any text, '?' one character. */
+static int glob_match(const char *pat, size_t plen, const char *s)
+{
+	for (size_t i = 0; i < plen; i++, s++) {
+		if (pat[i] == '*') {
+			for (const char *t = s;; t++) {
+				if (glob_match(pat + i + 1, plen - i - 1, t))
+					return 1;
+				if (!*t)
+					return 0;
+			}
+		}
+		if (!*s || (pat[i] != '?' && pat[i] != *s))
+			return 0;
+	}
+	return !*s;
+}
+
+int pt__opt_traced(void)
+{
+	extern char *program_invocation_short_name;
+	const char *c = pt__opt.children;
+	if (!c[0] || strcmp(c, "all") == 0)
+		return 1;
+	if (pt__opt.run_pid && (unsigned)getpid() == pt__opt.run_pid)
+		return 1;
+	if (strcmp(c, "none") == 0)
+		return 0;
+	static char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	exe[n > 0 ? n : 0] = 0;
+	const char *file = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
+	const char *prog = program_invocation_short_name ? program_invocation_short_name : "";
+	for (const char *p = c; *p;) {
+		size_t len = strcspn(p, ",");
+		if (len && (glob_match(p, len, prog) || glob_match(p, len, file)))
+			return 1;
+		p += len + (p[len] == ',');
+	}
+	return 0;
+}
+
+void pt__opt_note_trace(const char *path)
+{
+	char line[1100];
+	size_t len = strlen(path);
+	if (!pt__opt.run_log[0] || len + 1 >= sizeof line)
+		return;
+	memcpy(line, path, len);
+	line[len] = '\n';
+	int fd = open(pt__opt.run_log, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;                   /* run is gone: nobody to tell */
+	ssize_t w = write(fd, line, len + 1);
+	(void)w;
+	close(fd);
 }

@@ -18,6 +18,10 @@ struct pt_options {
 	unsigned debug;       /* POOLTRACE_DEBUG: 0 off, 1 check and abort, 2 warn */
 	unsigned quarantine;  /* POOLTRACE_QUARANTINE: bytes of freed blocks held */
 	unsigned python;      /* POOLTRACE_PYTHON: 1 records Python frames in CPython */
+	/* set by `pooltrace run` */
+	char run_log[512];    /* POOLTRACE_RUN_LOG: file listing the traces made */
+	char children[256];   /* POOLTRACE_CHILDREN: all, none, or NAME,NAME... */
+	unsigned run_pid;     /* POOLTRACE_RUN_PID: the process run started */
 };
 
 #define PT_OUTPUT_DEFAULT "pooltrace.%e.%p.trace"
@@ -32,6 +36,15 @@ PT_HIDDEN extern struct pt_options pt__opt;
  * secure_getenv() would.
  */
 PT_HIDDEN void pt__options_read(void);
+
+/* This process records (POOLTRACE_CHILDREN): always for "all" (the
+ * default) and for the process `pooltrace run` started; for "none" no
+ * other; else those whose program name or executable's file name matches
+ * one of the comma-separated patterns (* and ? wildcards). */
+PT_HIDDEN int pt__opt_traced(void);
+
+/* Append path, a trace file just created, to POOLTRACE_RUN_LOG if set. */
+PT_HIDDEN void pt__opt_note_trace(const char *path);
 
 /* Parse one option's text into *out (tests and the reader share this).
  * Returns 0, or -1 if the text is not a valid value for that option. */

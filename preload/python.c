@@ -189,7 +189,7 @@ static void find_cold_parts(const struct dl_phdr_info *info, uintptr_t lo, uintp
 		}
 		i = j;
 	}
-	munmap(v.idx, VOTE_MAX * sizeof *v.idx);
+	pt__unmap(v.idx, VOTE_MAX * sizeof *v.idx);
 }
 
 /* ---- finding the interpreter ------------------------------------------------- */

@@ -38,6 +38,7 @@
 #include "heapscan.h"
 #include "python.h"
 #include "rec_internal.h"
+#include "unwind.h"
 
 #define TYPES_MAX     (1u << 16)
 #define NAME_MAX_     128
@@ -317,9 +318,9 @@ void pt__pyobj_write_locked(void)
 	O.nwritten = O.ntypes;
 out:
 	if (O.tc)
-		munmap(O.tc, O.tc_bytes);
+		pt__unmap(O.tc, O.tc_bytes);
 	if (O.cnt)
-		munmap(O.cnt, O.cnt_bytes);
+		pt__unmap(O.cnt, O.cnt_bytes);
 	O.tc = NULL;
 	O.cnt = NULL;
 	O.ncnt = 0;
@@ -338,6 +339,8 @@ static int writable_segments(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	uintptr_t *s = arg, self = (uintptr_t)&writable_segments;
 	(void)size;
+	if (info->dlpi_addr && info->dlpi_addr == pt__unwind_base())
+		return 0;   /* our private libunwind */
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		if (ph->p_type == PT_LOAD && self - (info->dlpi_addr + ph->p_vaddr) < ph->p_memsz)
@@ -368,7 +371,7 @@ void pt__pyobj_census(void)
 		return;
 	dl_iterate_phdr(writable_segments, seg);   /* the loader's lock: before ours */
 	pt__rlive_lock();
-	pt_fork_prepare();   /* the allocator's lock: no arena goes away */
+	int locked = pt_arenas_lock(1);   /* no arena goes away */
 	uint32_t ninfo = pt__rinfo_count();
 	size_t n = pt__rlive_blocks(NULL, 0, ninfo);
 	size_t bsz = ((n ? n : 1) * sizeof(struct hs_block) + 4095) & ~(size_t)4095;
@@ -381,12 +384,13 @@ void pt__pyobj_census(void)
 		hs_sort(c.b + k, c.n - k);
 		scan(&c, k, seg + 1, (unsigned)seg[0], PT_PYOBJ_FINALIZING);
 	}
-	pt_fork_parent();
+	if (locked > 0)
+		pt_arenas_unlock();
 	pt__rlive_unlock();
 	pt__rfile_lock();
 	pt__pyobj_write_locked();
 	pt__rfile_unlock();
 	if (c.b)
-		munmap(c.b, bsz);
-	munmap(seg, sbytes);
+		pt__unmap(c.b, bsz);
+	pt__unmap(seg, sbytes);
 }

@@ -315,6 +315,7 @@ void pt__rbuf_fork_child(void)
 		t->len = 0;
 		t->chunk_events = 0;
 		t->n_malloc = t->n_free = t->hot.n_realloc = t->bytes_alloc = 0;
+		t->hot.realloc_pool_in = t->hot.realloc_pool_out = 0;
 		t->last_ptr = 0;
 		t->n_pool = t->bytes_pool = 0;
 		t->live_delta = 0;

@@ -259,6 +259,7 @@ static int create_locked(void)
 	if (e)
 		return e;
 	F.created = 1;
+	pt__opt_note_trace(F.path);   /* for pooltrace run */
 	write_modules_locked();
 	return 0;
 }
@@ -422,7 +423,7 @@ static void write_modules_locked(void)
 		M.nx = 0;
 		pt__modules_each(mod_list_cb, &m);
 		if (m.overflow && cap < (64u << 20)) {
-			munmap(buf, cap);
+			pt__unmap(buf, cap);
 			continue;
 		}
 		/* the head goes in front of the list, which is now counted */
@@ -433,7 +434,7 @@ static void write_modules_locked(void)
 		uint8_t *start = buf + HEAD - hl;
 		memcpy(start, head, hl);
 		pt__rfile_write0_locked(r.seq, start, (size_t)(m.p - start));
-		munmap(buf, cap);
+		pt__unmap(buf, cap);
 		break;
 	}
 	pt__lock_release(&M.lock);

@@ -18,7 +18,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "../allocator/fastpath.h"
+#include "../allocator/layout.h"
 #include "libc_sym.h"
 #include "python.h"
 #include "rec_internal.h"
@@ -32,7 +32,7 @@ const struct pt_rec_hooks *pt__rec_hooks;
 static size_t block_bytes(void *p)
 {
 	unsigned v = pt__class_of((uintptr_t)p);
-	return v ? pt__g.class_size[v - 1] : pt__libc_usable_size(p);
+	return v ? pt__class_size(v - 1) : pt__libc_usable_size(p);
 }
 
 /* The stack this thread defined last, whose outer frames the next one it
@@ -245,7 +245,7 @@ static void full_free(void *p)
  */
 static struct pt_rec_realloc full_realloc_begin(void *old)
 {
-	struct pt_rec_realloc tok = { 0, 0 };
+	struct pt_rec_realloc tok = { 0, 0, 0 };
 	struct hook h;
 	if (old && hook_enter(&h, 0)) {
 		pt__rsnap_live_add(h.t, -(int64_t)block_bytes(old));
@@ -371,7 +371,7 @@ out:
 /* Only a sampled block has anything to write. */
 static struct pt_rec_realloc sampled_realloc_begin(void *old)
 {
-	struct pt_rec_realloc tok = { 0, 0 };
+	struct pt_rec_realloc tok = { 0, 0, 0 };
 	struct hook h;
 	if (old && hook_enter(&h, 0)) {
 		tok.old_info = pt__rlive_take((uintptr_t)old);

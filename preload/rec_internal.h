@@ -278,14 +278,21 @@ PT_HIDDEN void pt__rsnap_take(int kind);
 /* Wake the snapshot thread (a buffer was handed over, a peak passed). */
 PT_HIDDEN void pt__rsnap_wake(void);
 PT_HIDDEN int pt__rsnap_thread_started(void);
+/* The snapshot thread's kernel id, 0 until it runs. */
+PT_HIDDEN pid_t pt__rsnap_thread_tid(void);
 PT_HIDDEN void pt__rsnap_start(void);
 PT_HIDDEN void pt__rsnap_stop(void);
 PT_HIDDEN void pt__rsnap_fork_child(void);
 
 /* ---- the exit scan (leakscan.c) --------------------------------------------- */
 
-/* Classify the live blocks by reachability and write LEAKS records. */
-PT_HIDDEN void pt__leak_scan(void);
+/* What the exit scan needs to know from the start: the main thread's
+ * thread pointer (called on the main thread), where glibc keeps static
+ * TLS and thread descriptors, the dynamic linker's text. */
+PT_HIDDEN void pt__leak_scan_init(void);
+/* Classify the live blocks by reachability and write LEAKS records; ctx:
+ * where the exiting thread's stack and registers are taken from. */
+PT_HIDDEN void pt__leak_scan(const struct pt_exit_context *ctx);
 
 /* ---- the hooks (rec_hooks.c) ----------------------------------------------- */
 

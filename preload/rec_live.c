@@ -16,9 +16,10 @@
  */
 #include <string.h>
 
-#include "../allocator/fastpath.h"
+#include "../allocator/layout.h"
 #include "addrmap.h"
 #include "heapscan.h"
+#include "libc_sym.h"
 #include "rec_internal.h"
 
 #define SHADOW_SIZE (PT_REGION_SIZE / 8 * sizeof(uint32_t))
@@ -107,33 +108,46 @@ uint32_t pt__rlive_peek(uintptr_t p)
 	return w ? __atomic_load_n(w, __ATOMIC_RELAXED) : 0;
 }
 
+struct walk {
+	struct hs_block *b;
+	size_t cap, n;
+	uint32_t ninfo;
+};
+
+/* The recorded blocks of one pool, from their shadow words. */
+static void pool_blocks(uintptr_t pool, size_t size, void *arg)
+{
+	struct walk *w = arg;
+	for (uintptr_t a = pool; a + size <= pool + PT_POOL_SIZE; a += size) {
+		uint32_t id = __atomic_load_n(shadow_of(a), __ATOMIC_RELAXED);
+		if (!id || id >= w->ninfo)
+			continue;
+		if (w->b && w->n < w->cap)
+			w->b[w->n] = (struct hs_block){ a, pt__rec_infos[id].size, id, HS_UNSEEN, 0 };
+		w->n++;
+	}
+}
+
 size_t pt__rlive_blocks(struct hs_block *b, size_t cap, uint32_t ninfo)
 {
-	size_t n = 0;
-	if (L.shadow) {
-		for (size_t pi = 0; pi < PT_REGION_POOLS; pi++) {
-			unsigned cls = pt__region_cls[pi];
-			if (!cls)
-				continue;
-			uintptr_t pool = pt__region_base + (pi << PT_POOL_SHIFT);
-			size_t size = pt__g.class_size[cls - 1];
-			for (uintptr_t a = pool; a + size <= pool + PT_POOL_SIZE; a += size) {
-				uint32_t id = __atomic_load_n(shadow_of(a), __ATOMIC_RELAXED);
-				if (!id || id >= ninfo)
-					continue;
-				if (b && n < cap)
-					b[n] = (struct hs_block){ a, pt__rec_infos[id].size, id,
-					                          HS_UNSEEN };
-				n++;
-			}
-		}
-	}
+	struct walk w = { b, cap, 0, ninfo };
+	if (L.shadow)
+		pt_pool_walk(0, 0, pool_blocks, &w);
+	size_t n = w.n;
 	for (size_t i = 0; i < L.map.cap; i++) {
 		uint32_t id = L.map.val[i];
-		if (!L.map.key[i] || !id || id >= ninfo)
+		uintptr_t p = L.map.key[i];
+		if (!p || !id || id >= ninfo)
 			continue;
-		if (b && n < cap)
-			b[n] = (struct hs_block){ L.map.key[i], pt__rec_infos[id].size, id, HS_UNSEEN };
+		if (b && n < cap) {
+			b[n] = (struct hs_block){ p, pt__rec_infos[id].size, id, HS_UNSEEN, 0 };
+			/* a block of glibc's: the next chunk's header begins 8 bytes
+			 * before its usable end, and glibc's top pointer, bins and
+			 * free chunks point there, into this block */
+			size_t usable = pt__class_of(p) ? 0 : pt__libc_usable_size((void *)p);
+			if (usable >= 8)
+				b[n].skip = usable - 8;
+		}
 		n++;
 	}
 	return b && n > cap ? cap : n;

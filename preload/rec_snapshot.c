@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../allocator/fastpath.h"
+#include "../allocator/layout.h"
 #include "libc_sym.h"
 #include "options.h"
 #include "rec_internal.h"
@@ -31,6 +31,7 @@ static struct {
 	/* the snapshot thread */
 	pthread_t thread;
 	int started;
+	pid_t tid;
 	atomic_int stop;
 	atomic_int wake;           /* a futex word */
 	unsigned nperiodic;
@@ -120,10 +121,19 @@ static uint64_t glibc_in_use(void)
 	return m.uordblks + m.hblkhd;
 }
 
-/* The call totals of every buffer. */
+/* The call totals of every buffer; with sampling, the pool blocks realloc
+ * moved, which the allocator's counts take for mallocs and frees. */
+struct totals {
+	struct pt_r_snapshot r;
+	uint64_t realloc_pool_in, realloc_pool_out;
+};
+
 static void sum_counters(struct pt_rec_thread *t, void *arg)
 {
-	struct pt_r_snapshot *r = arg;
+	struct totals *tt = arg;
+	struct pt_r_snapshot *r = &tt->r;
+	tt->realloc_pool_in += __atomic_load_n(&t->hot.realloc_pool_in, __ATOMIC_RELAXED);
+	tt->realloc_pool_out += __atomic_load_n(&t->hot.realloc_pool_out, __ATOMIC_RELAXED);
 	r->n_malloc += __atomic_load_n(&t->n_malloc, __ATOMIC_RELAXED);
 	r->n_free += __atomic_load_n(&t->n_free, __ATOMIC_RELAXED);
 	r->n_realloc += __atomic_load_n(&t->hot.n_realloc, __ATOMIC_RELAXED);
@@ -161,6 +171,35 @@ static void arena_cb(const struct pt_arena_info *a, void *arg)
 	c->n++;
 }
 
+/* The live blocks of a candidate arena, by info, counted pool by pool;
+ * past PT_PINNED_MAX blocks the arena is not pinned and counting stops. */
+struct pinned_count {
+	uint32_t ninfo;
+	uint64_t blocks, bytes;
+	unsigned ne;
+	struct pt_r_pinned_info e[PT_PINNED_MAX];
+};
+
+static void pinned_pool(uintptr_t pool, size_t size, void *arg)
+{
+	struct pinned_count *c = arg;
+	for (uintptr_t b = pool; b + size <= pool + PT_POOL_SIZE && c->blocks <= PT_PINNED_MAX;
+	     b += size) {
+		uint32_t id = pt__rlive_peek(b);
+		if (!id || id >= c->ninfo)
+			continue;
+		if (++c->blocks > PT_PINNED_MAX)
+			return;
+		c->bytes += pt__rec_infos[id].size;
+		unsigned k = 0;
+		while (k < c->ne && c->e[k].info != id)
+			k++;
+		if (k == c->ne)
+			c->e[c->ne++] = (struct pt_r_pinned_info){ id, 0 };
+		c->e[k].blocks++;
+	}
+}
+
 /*
  * The PINNED record of a peak or exit snapshot: for each candidate arena
  * of the walk just made, the infos of its live blocks, read from the
@@ -183,30 +222,11 @@ static void write_pinned_locked(int kind)
 		uintptr_t a = S.pin_cand[i];
 		if (!pt__in_region(a))
 			continue;   /* its blocks are in the map, not the shadow */
-		struct pt_r_pinned_info e[PT_PINNED_MAX];
-		unsigned ne = 0;
-		uint64_t blocks = 0, bytes = 0;
-		for (uintptr_t pool = a + PT_POOL_SIZE;
-		     pool < a + PT_ARENA_SIZE && blocks <= PT_PINNED_MAX; pool += PT_POOL_SIZE) {
-			unsigned cls = pt__region_cls[(pool - pt__region_base) >> PT_POOL_SHIFT];
-			if (!cls)
-				continue;
-			size_t size = pt__g.class_size[cls - 1];
-			for (uintptr_t b = pool; b + size <= pool + PT_POOL_SIZE; b += size) {
-				uint32_t id = pt__rlive_peek(b);
-				if (!id || id >= ninfo)
-					continue;
-				if (++blocks > PT_PINNED_MAX)
-					break;
-				bytes += pt__rec_infos[id].size;
-				unsigned k = 0;
-				while (k < ne && e[k].info != id)
-					k++;
-				if (k == ne)
-					e[ne++] = (struct pt_r_pinned_info){ id, 0 };
-				e[k].blocks++;
-			}
-		}
+		struct pinned_count pc = { .ninfo = ninfo };
+		pt_pool_walk(a + PT_POOL_SIZE, a + PT_ARENA_SIZE, pinned_pool, &pc);
+		struct pt_r_pinned_info *e = pc.e;
+		unsigned ne = pc.ne;
+		uint64_t blocks = pc.blocks, bytes = pc.bytes;
 		if (!blocks || blocks > PT_PINNED_MAX ||
 		    (size_t)(end - p) < PT_FIELDS_MAX(PT_FIELDS_PINNED_ARENA) +
 		                        ne * PT_FIELDS_MAX(PT_FIELDS_PINNED_INFO))
@@ -228,7 +248,7 @@ static int scratch_fit(size_t need)
 	if (need <= S.scratch_cap)
 		return 0;
 	if (S.scratch)
-		munmap(S.scratch, S.scratch_cap);
+		pt__unmap(S.scratch, S.scratch_cap);
 	S.scratch_cap = (need + 65535) & ~(size_t)65535;
 	S.scratch = pt__map(S.scratch_cap, 0);
 	if (!S.scratch) {
@@ -243,10 +263,11 @@ void pt__rsnap_take(int kind)
 {
 	if (!pt__rec_on)
 		return;
-	struct pt_r_snapshot r = {
-		.kind = (uint32_t)kind, .rss = read_rss(), .glibc_in_use = glibc_in_use(),
+	struct totals tt = {
+		.r = { .kind = (uint32_t)kind, .rss = read_rss(), .glibc_in_use = glibc_in_use() },
 	};
-	pt__rbuf_each(sum_counters, &r);
+	pt__rbuf_each(sum_counters, &tt);
+	struct pt_r_snapshot r = tt.r;
 
 	pt__rfile_lock();
 	int64_t live = atomic_load(&S.live);
@@ -272,8 +293,9 @@ void pt__rsnap_take(int kind)
 			used += st->cls[k].blocks_used;
 			req += st->cls[k].req_bytes;
 		}
-		r.n_malloc += st->nmalloc;
-		r.n_free += st->nmalloc > used ? st->nmalloc - used : 0;
+		uint64_t pool_frees = st->nmalloc > used ? st->nmalloc - used : 0;
+		r.n_malloc += st->nmalloc > tt.realloc_pool_in ? st->nmalloc - tt.realloc_pool_in : 0;
+		r.n_free += pool_frees > tt.realloc_pool_out ? pool_frees - tt.realloc_pool_out : 0;
 		r.n_pool = st->nmalloc;
 		r.bytes_pool = req;
 		live = (int64_t)(st->bytes_in_blocks + r.glibc_in_use);
@@ -337,6 +359,11 @@ int pt__rsnap_thread_started(void)
 	return S.started;
 }
 
+pid_t pt__rsnap_thread_tid(void)
+{
+	return __atomic_load_n(&S.tid, __ATOMIC_ACQUIRE);
+}
+
 static long strtol_(const char *s)
 {
 	long v = 0;
@@ -375,6 +402,7 @@ static int only_thread_left(void)
 static void *thread_main(void *arg)
 {
 	pt__inside = 1;   /* nothing this thread allocates is the host's */
+	__atomic_store_n(&S.tid, pt__gettid(), __ATOMIC_RELEASE);
 	uint64_t period = (uint64_t)pt__opt.interval_ms * 1000000u;
 	uint64_t next = pt__now_ns(CLOCK_MONOTONIC) + period;
 	while (!atomic_load(&S.stop)) {
@@ -397,8 +425,12 @@ static void *thread_main(void *arg)
 		next += period;
 		if (next < pt__now_ns(CLOCK_MONOTONIC))
 			next = pt__now_ns(CLOCK_MONOTONIC) + period;   /* fell behind: skip */
-		if (only_thread_left())
-			exit(0);   /* what the last thread's pthread_exit would do */
+		if (only_thread_left()) {
+			/* what the last thread's pthread_exit would do; the exit
+			 * handlers run here, as the program's */
+			pt__inside = 0;
+			exit(0);
+		}
 		pt__rbuf_flush_all(0, 0);
 		if (pt__rfile_created())
 			pt__rfile_modules_refresh();

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "../allocator/pool_alloc.h"
 #include "fmt.h"
 #include "modules.h"
 #include "options.h"
@@ -101,7 +102,7 @@ static void start_clock(void)
 void pt__rec_init(void)
 {
 	pt__options_read();
-	if (!pt__opt.profile)
+	if (!pt__opt.profile || !pt__opt_traced())   /* pooltrace run --children */
 		return;
 	pt__inside++;
 	pt__rcfg.depth = pt__opt.depth;
@@ -118,16 +119,35 @@ void pt__rec_init(void)
 	pt__rhooks_select();
 	start_clock();
 	pt__modules_find_self();   /* our frames are dropped from stacks */
+	pt__leak_scan_init();
 	pt__inside--;
 	pt__rec_on = 1;
 	signals_install();
 	pt__rsnap_start();
 }
 
-void pt__rec_fini(void)
+/*
+ * The end of the trace: the last events, the exit scan, the exit snapshot
+ * and the END record.  A thread interrupted inside the recorder, or inside
+ * the allocator under its lock (a signal handler that ends the process, or
+ * a child forked from such a handler that ends with _exit), may hold locks
+ * that the recorder's other thread waits for: only what can be written
+ * without waiting is written then, and the END record only if the file is
+ * free.
+ */
+static void finish(const struct pt_exit_context *ctx, int code)
 {
 	if (!pt__rec_on)
 		return;
+	if (pt__inside || pt_arenas_held()) {
+		pt__rsnap_stop();
+		pt__rbuf_flush_all(1, 1);
+		if (pt__rfile_trylock() == 0) {
+			write_end_locked(PT_END_EXIT, code);
+			pt__rfile_unlock();
+		}
+		return;
+	}
 	pt__inside++;
 	pt__rsnap_stop();
 	struct pt_rec_thread *t = pt__rec_self;
@@ -135,13 +155,23 @@ void pt__rec_fini(void)
 		pt__rsnap_fold_quiet(t);
 	pt__rbuf_flush_all(1, 0);
 	if (!pt__rcfg.sample)
-		pt__leak_scan();
+		pt__leak_scan(ctx);
 	pt__rsnap_take(PT_SNAP_EXIT);
 	pt__rfile_lock();
-	write_end_locked(PT_END_EXIT, 0);
+	write_end_locked(PT_END_EXIT, code);
 	pt__rfile_unlock();
 	pt__rec_on = 0;   /* what is freed after this is not part of the trace */
 	pt__inside--;
+}
+
+void pt__rec_fini(const struct pt_exit_context *ctx)
+{
+	finish(ctx, 0);
+}
+
+void pt__rec_exit(const struct pt_exit_context *ctx, int status)
+{
+	finish(ctx, status);
 }
 
 /* fork: every lock of the recorder, in their order (common.h) */
@@ -184,7 +214,15 @@ void pt__rec_fork_child(void)
 	pt__stacks_reset(&pt__rec_stacks);
 	pt__rbuf_fork_child();
 	pt__rsnap_fork_child();
+	if (!pt__opt_traced()) {   /* pooltrace run --children: not this one */
+		pt__rec_on = 0;
+		return;
+	}
 	pt__rcfg.forked = 1;
 	start_clock();
-	pt__rsnap_start();
+	/* forked from a signal handler that interrupted the allocator under
+	 * its lock: the snapshot thread would wait for it, holding the file,
+	 * until the handler returns, if it ever does */
+	if (!pt_arenas_held())
+		pt__rsnap_start();
 }

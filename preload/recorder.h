@@ -43,6 +43,9 @@ static inline size_t pt__rec_sfilter_idx(uintptr_t p)
 struct pt_rec_hot {
 	int64_t sample_left;
 	uint64_t n_realloc;        /* realloc calls, counted inline */
+	/* with sampling: pool blocks that realloc allocated and freed when it
+	 * moved a block (the allocator counts them as mallocs and frees) */
+	uint64_t realloc_pool_in, realloc_pool_out;
 };
 
 /* This thread's state, NULL until its first event. */
@@ -51,14 +54,19 @@ PT_HIDDEN extern __thread struct pt_rec_hot *pt__rec_tl __attribute__((tls_model
 /* The constructor: reads the options, opens nothing yet (the file is
  * created at the first flush), starts the snapshot thread. */
 PT_HIDDEN void pt__rec_init(void);
-/* The destructor: final snapshot, flush of every buffer, the end record. */
-PT_HIDDEN void pt__rec_fini(void);
+struct pt_exit_context;
+/* The destructor: final snapshot, flush of every buffer, the exit scan,
+ * the end record.  ctx: the exit context (common.h). */
+PT_HIDDEN void pt__rec_fini(const struct pt_exit_context *ctx);
+/* The same for _exit(status), which runs no destructor. */
+PT_HIDDEN void pt__rec_exit(const struct pt_exit_context *ctx, int status);
 
 /* realloc: the sequence number and old's info are taken before the call
  * (old may be freed inside it), the event written after it with the result. */
 struct pt_rec_realloc {
 	uint64_t seq1;             /* seq + 1; 0: nothing to write for old */
 	uint32_t old_info;
+	uint32_t old_pool;         /* old is a pool block */
 };
 
 /*
@@ -127,14 +135,20 @@ static inline void pt__rec_free(void *p)
  * either costs the filter's byte and the countdown, as malloc and free do. */
 static inline struct pt_rec_realloc pt__rec_realloc_before(void *old)
 {
-	if (__builtin_expect(!pt__rec_maybe_sampled(old), 1))
-		return (struct pt_rec_realloc){ 0, 0 };
-	return pt__rec_hooks->realloc_begin(old);
+	struct pt_rec_realloc tok = { 0, 0, 0 };
+	if (__builtin_expect(pt__rec_maybe_sampled(old), 0))
+		tok = pt__rec_hooks->realloc_begin(old);
+	tok.old_pool = pt__class_of((uintptr_t)old) != 0;
+	return tok;
 }
 
 static inline void pt__rec_realloc_after(struct pt_rec_realloc tok, void *old, void *p, size_t n)
 {
 	struct pt_rec_hot *h = pt__rec_tl;
+	if (pt__rec_sfilter && h && p && p != old) {
+		h->realloc_pool_in += pt__class_of((uintptr_t)p) != 0;
+		h->realloc_pool_out += tok.old_pool;
+	}
 	if (__builtin_expect(pt__rec_sfilter && !tok.seq1 && p && h, 1)) {
 		h->n_realloc++;
 		h->sample_left -= (int64_t)n;

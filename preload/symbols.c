@@ -9,12 +9,13 @@
  *
  * Nothing here allocates or calls dlsym; the first call may come from the
  * dynamic loader or libc before any constructor ran, and the allocator
- * initialises itself lazily (calling pt_config_hook for the options).
+ * initialises itself lazily (the first call configures it from the options).
  *
  * With POOLTRACE_DEBUG every call goes to debug.c instead (one predictable
  * branch otherwise: the first call reads the options).  Without it, a free
  * of a pointer inside the pools that is not the start of a block, or of
- * one in the allocator's range that no pool holds, is refused with one
+ * one in the allocator's arenas that no pool holds, or of a block that is
+ * free already (the allocator's double-free test), is refused with one
  * line on stderr: passing it on would corrupt a free list or crash glibc.
  */
 #include <errno.h>
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include "../allocator/fastpath.h"
+#include "common.h"
 #include "debug.h"
 #include "fmt.h"
 #include "libc_sym.h"
@@ -40,7 +42,23 @@ static inline int is_pow2(size_t a)
 	return a && !(a & (a - 1));
 }
 
-#define DEBUG_ON() PT_UNLIKELY(pt__dbg_state != PT_DBG_OFF && pt__dbg_enabled())
+static void configure(void);
+
+/*
+ * Every call of the API starts here: one predictable test when debug mode
+ * is off.  The first call (from the loader or libc, possibly before any
+ * constructor ran) finds the options unread: it reads them and configures
+ * the allocator before its first use, then debug mode.
+ */
+static inline int debug_on(void)
+{
+	if (PT_LIKELY(pt__dbg_state == PT_DBG_OFF))
+		return 0;
+	if (PT_UNLIKELY(pt__dbg_state == PT_DBG_UNREAD))
+		configure();
+	return pt__dbg_enabled();
+}
+#define DEBUG_ON() PT_UNLIKELY(debug_on())
 
 /* A pointer that free or realloc must not touch: one line, and ignored.
  * The line's write(2) is no cancellation point inside free. */
@@ -51,19 +69,35 @@ static PT_NOINLINE void refuse(const char *call, void *p, unsigned v)
 	if (v)
 		pt__dprintf(2, "pooltrace: %s(%p): not the start of a block (it points inside a "
 		            "%u-byte block of a pool); ignored\n", call, p,
-		            (unsigned)pt__g.class_size[v - 1]);
+		            (unsigned)pt__class_size(v - 1));
 	else
 		pt__dprintf(2, "pooltrace: %s(%p): inside the allocator's arenas but in no "
 		            "block; ignored\n", call, p);
 	pthread_setcancelstate(cancel, NULL);
 }
 
-/* The allocator asks for its configuration here, once, at its first use. */
-void pt_config_hook(struct pt_config *cfg)
+/* A block that is free already: one line, and the call is ignored. */
+static PT_NOINLINE void refuse_double(const char *call, void *p, size_t size)
+{
+	pt__dprintf(2, "pooltrace: %s(%p): double free (the %u-byte block is already free); "
+	            "ignored\n", call, p, (unsigned)size);
+}
+
+/* The allocator found a free of a block that is free already. */
+static void double_free_line(void *p, size_t size)
+{
+	refuse_double("free", p, size);
+}
+
+/* The allocator's configuration from the options, before its first use
+ * (pt_configure answers EBUSY if it is in use already: a racing first
+ * call configured it). */
+static PT_NOINLINE void configure(void)
 {
 	pt__options_read();
-	cfg->align = pt__opt.align;
-	cfg->tcache = 0;   /* the default */
+	struct pt_config cfg = { .align = pt__opt.align, .tcache = 0,
+	                         .double_free = double_free_line };
+	pt_configure(&cfg);
 }
 
 static inline void *malloc_impl(size_t n)
@@ -256,11 +290,16 @@ static void *realloc_impl(void *p, size_t n)
 			errno = EINVAL;
 			return NULL;
 		}
+		if (PT_UNLIKELY(pt__is_free(p, c))) {
+			refuse_double("realloc", p, pt__class_size(c));
+			errno = EINVAL;
+			return NULL;
+		}
 		if (n == 0) {           /* glibc: realloc(p, 0) frees p */
 			pt__free_class(p, c);
 			return NULL;
 		}
-		size_t old = pt__g.class_size[c];
+		size_t old = pt__class_size(c);
 		if (n <= PT_SMALL_MAX && pt__size2class[n] == c)
 			return p;       /* same class: in place */
 		void *q = malloc_impl(n);
@@ -384,7 +423,7 @@ PT_EXPORT size_t malloc_usable_size(void *p)
 		return pt__dbg_usable_size(p);
 	unsigned v = pt__class_of((uintptr_t)p);
 	if (v)
-		return pt__block_start((uintptr_t)p, v - 1) ? pt__g.class_size[v - 1] : 0;
+		return pt__block_start((uintptr_t)p, v - 1) ? pt__class_size(v - 1) : 0;
 	if (pt__in_region((uintptr_t)p))
 		return 0;
 	return pt__libc_usable_size(p);
@@ -421,19 +460,65 @@ PT_EXPORT int malloc_trim(size_t pad)
  */
 static int stats_fd = -1;
 
-/* fork: the recorder's locks nest outside the allocator's */
+/*
+ * fork.  glibc's fork runs the prepare handlers, then (when there are
+ * threads) takes the stdio list lock, then its malloc locks: a thread in
+ * getline holds its FILE's lock and mallocs, and fflush(NULL) holds the
+ * list lock and waits for every FILE's, so malloc locks must come after
+ * the list lock.  Ours are malloc locks, but our handler runs before glibc
+ * takes the list lock; so it takes the list lock first itself (a recursive
+ * lock: glibc's own lock then nests; the parent releases it once more, and
+ * in the child glibc has reset it).  Then debug mode's locks, the
+ * recorder's, the allocator's, innermost last.
+ *
+ * Single-threaded (glibc exports __libc_single_threaded): no other thread
+ * can hold any of these locks, and glibc takes none of its own, so that
+ * fork works from a signal handler that interrupted malloc: take none.  The
+ * same for the locks of a part this thread's handler interrupted (the
+ * recorder or the checker: their guard pt__inside; the allocator: its own
+ * mark): waiting for them would wait for ourselves; and, when it
+ * interrupted the allocator under its lock, for all of ours, which nest
+ * outside that one (the recorder's thread holds its own while it waits for
+ * the allocator's).  The child handlers re-initialise what they must
+ * (pt_fork_child, the recorder and debug mode: theirs).
+ */
+extern char __libc_single_threaded __attribute__((weak));
+extern void _IO_list_lock(void) __attribute__((weak));
+extern void _IO_list_unlock(void) __attribute__((weak));
+
+enum { FORK_LIST = 1, FORK_DBG = 2, FORK_REC = 4 };
+static __thread uint8_t fork_took;   /* what this thread's prepare took */
+
 static void fork_prepare(void)
 {
-	pt__dbg_fork_prepare();
-	pt__rec_fork_prepare();
+	fork_took = 0;
+	if (&__libc_single_threaded && __libc_single_threaded) {
+		pt_fork_prepare();   /* takes nothing either: keeps its flag right */
+		return;
+	}
+	if (_IO_list_lock && _IO_list_unlock) {
+		_IO_list_lock();
+		fork_took |= FORK_LIST;
+	}
+	/* not inside the recorder or the checker, nor under the allocator's lock */
+	if (!pt__inside && !pt_arenas_held()) {
+		pt__dbg_fork_prepare();
+		pt__rec_fork_prepare();
+		fork_took |= FORK_DBG | FORK_REC;
+	}
 	pt_fork_prepare();
 }
 
 static void fork_parent(void)
 {
 	pt_fork_parent();
-	pt__rec_fork_parent();
-	pt__dbg_fork_parent();
+	if (fork_took & FORK_REC)
+		pt__rec_fork_parent();
+	if (fork_took & FORK_DBG)
+		pt__dbg_fork_parent();
+	if (fork_took & FORK_LIST)
+		_IO_list_unlock();
+	fork_took = 0;
 }
 
 static void fork_child(void)
@@ -441,6 +526,7 @@ static void fork_child(void)
 	pt_fork_child();
 	pt__rec_fork_child();
 	pt__dbg_fork_child();
+	fork_took = 0;   /* the list lock: glibc reset it (it had threads) */
 }
 
 /*
@@ -450,7 +536,8 @@ static void fork_child(void)
  */
 __attribute__((constructor)) static void pooltrace_init(void)
 {
-	(void)pt_align();   /* initialise: reads the options through the hook */
+	configure();
+	(void)pt_align();   /* initialise */
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	if (pt__opt.stats)
 		stats_fd = fcntl(2, F_DUPFD_CLOEXEC, 64);
@@ -464,10 +551,12 @@ __attribute__((constructor)) static void pooltrace_init(void)
 	pt__rec_init();
 }
 
-__attribute__((destructor)) static void pooltrace_fini(void)
+__attribute__((destructor, noinline)) static void pooltrace_fini(void)
 {
+	struct pt_exit_context ctx;
+	PT_EXIT_CONTEXT(&ctx);
 	pt__dbg_check_all("the check at exit");
-	pt__rec_fini();
+	pt__rec_fini(&ctx);
 	if (pt__opt.stats) {
 		pt_thread_flush();   /* pools, not this thread's cache, hold the free blocks */
 		pt_stats_print(stats_fd >= 0 ? stats_fd : 2);

@@ -140,7 +140,8 @@ enum pt_record {
 	 * size, kind (0: a pool block, 1: glibc's), stack (as the difference
 	 * from the previous INFO record's); ids count from 1, in the order of
 	 * the records (version 2 wrote each id), 0 in an event means unknown
-	 * (no size, no stack) */
+	 * (no size, no stack).  Each chunk of them opens with PT_EXT_INFOS,
+	 * which says the id of its first and restarts the differences. */
 	PT_REC_INFO = 5,
 	/* a stack: its id, the module map generation when it was met, its
 	 * frames, innermost first, return addresses as unwound (a reader
@@ -250,6 +251,12 @@ enum pt_ext {
 	 * objects among the live blocks, by allocation and type.  Several
 	 * records of one `when` add up. */
 	PT_EXT_PYOBJECTS = 3,
+	/* the id the next INFO record defines; the next INFO record's stack is
+	 * a difference from 0.  The first record of every chunk of INFO
+	 * records, so that a reader that lost a chunk knows the ids of the
+	 * infos after it (the lost ones are a gap).  Not Python's: any
+	 * version 3 trace has them. */
+	PT_EXT_INFOS = 4,
 };
 
 enum pt_pyobj_when {

@@ -15,6 +15,7 @@
  * the stack capture calls it through a pointer (unwind.h).
  */
 #include <dlfcn.h>
+#include <link.h>
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -30,6 +31,12 @@
 #define STR(x) STR_(x)   /* a name after libunwind.h's renaming macros */
 
 int (*pt__unw_backtrace)(void **buf, int size);
+static uintptr_t loaded_base;            /* its load bias, 0 until loaded */
+
+uintptr_t pt__unwind_base(void)
+{
+	return loaded_base;
+}
 static int (*policy_fn)(unw_addr_space_t, unw_caching_policy_t);
 static unw_addr_space_t *local_as;   /* libunwind's unw_local_addr_space */
 
@@ -64,6 +71,9 @@ int pt__unwind_load(void)
 	}
 	__atomic_store_n(&policy_fn, (int (*)(unw_addr_space_t, unw_caching_policy_t))pol,
 	                 __ATOMIC_RELEASE);
+	struct link_map *lm = NULL;
+	if (dlinfo(h, RTLD_DI_LINKMAP, &lm) == 0 && lm)
+		loaded_base = lm->l_addr;
 	__atomic_store_n(&pt__unw_backtrace, (int (*)(void **, int))bt, __ATOMIC_RELEASE);
 	ok = 1;
 	return 0;

@@ -12,6 +12,8 @@
 #ifndef POOLTRACE_UNWIND_H
 #define POOLTRACE_UNWIND_H
 
+#include <stdint.h>
+
 #include "../allocator/compiler.h"
 
 /* libunwind's unw_backtrace, NULL until loaded (acquire). */
@@ -23,6 +25,11 @@ PT_HIDDEN extern int (*pt__unw_backtrace)(void **buf, int size);
  * warning line), unw_backtrace finds no frame.  Returns 0 or -1.
  */
 PT_HIDDEN int pt__unwind_load(void);
+
+/* The load bias of the private libunwind, 0 if it is not loaded: its
+ * thread-local data (its per-thread cache of what it unwound) is ours,
+ * never a root of the exit scan. */
+PT_HIDDEN uintptr_t pt__unwind_base(void);
 
 /* libunwind's per-thread cache of unwind information (the recorder's
  * setting); nothing if it is not loaded. */

@@ -1,13 +1,16 @@
 /*
- * cmd_export.c - pooltrace export --format massif|pprof|folded|speedscope
- * [--what peak|leaks|allocated|temporary] [-o FILE] TRACE: a trace's heap
- * profile in the file formats of other tools.
+ * cmd_export.c - pooltrace export --format
+ * pprof|pprof-text|massif|folded|speedscope [--what
+ * peak|leaks|allocated|temporary] [-o FILE] TRACE: a trace's heap profile
+ * in the file formats of other tools.
  *
+ *   pprof       profile.proto, gzipped: go tool pprof, Pyroscope, Parca
+ *               (pprof.c)
  *   massif      ms_print, massif-visualizer: the timeline of live bytes, one
  *               snapshot per recorded snapshot (at most ~100, evenly spaced),
  *               with the call tree at the peak and at the end; addresses
  *               are relative to their module, as addr2line wants them
- *   pprof       gperftools' legacy heap profile (google-pprof, Go pprof): the
+ *   pprof-text  gperftools' legacy heap profile (google-pprof, Go pprof): the
  *               raw recorded return addresses, and MAPPED_LIBRARIES made from
  *               the trace's last module map so that pprof finds the symbols
  *   folded      flamegraph.pl, inferno, speedscope: "root;...;leaf BYTES",
@@ -37,9 +40,29 @@
 
 #include "args.h"
 #include "commands.h"
+#include "export.h"
 #include "output.h"
 #include "util.h"
 #include "view.h"
+
+static const char usage[] =
+	"usage: pooltrace export --format pprof|pprof-text|massif|folded|speedscope\n"
+	"                        [--what peak|leaks|allocated|temporary] [-o FILE]\n"
+	"                        [--native] TRACE\n"
+	"\n"
+	"A trace's heap profile in the format of another tool:\n"
+	"  pprof        profile.proto, gzipped (go tool pprof, Pyroscope, Parca):\n"
+	"               alloc_objects, alloc_space, inuse_objects, inuse_space\n"
+	"  pprof-text   gperftools' legacy heap profile (google-pprof --text)\n"
+	"  massif       valgrind's massif file (ms_print)\n"
+	"  folded       flamegraph.pl's folded stacks, one line per stack\n"
+	"  speedscope   speedscope's JSON file format\n"
+	"\n"
+	"  --format F   the format (required)\n"
+	"  --what W     the bytes profiled: live at the peak (default), not freed\n"
+	"               at exit (leaks), allocated in all, or temporary\n"
+	"  -o, --output FILE   the file to write (default, and -: standard output)\n"
+	"  --native            the Python interpreter's own native frames too\n";
 
 #ifndef PT_VERSION
 #define PT_VERSION "unknown"
@@ -48,21 +71,13 @@
 #define MASSIF_POINTS   100
 #define NO_STACK        "[unknown]"     /* the frame of a stack not recorded */
 
-static const struct what {
-	const char *name;
-	size_t n_off, bytes_off;          /* uint64_t fields of struct pt_site */
-} whats[] = {
+static const struct pt_export_what whats[] = {
 	{ "peak", offsetof(struct pt_site, peak_n), offsetof(struct pt_site, peak_bytes) },
 	{ "leaks", offsetof(struct pt_site, live_n), offsetof(struct pt_site, live_bytes) },
 	{ "allocated", offsetof(struct pt_site, n_alloc), offsetof(struct pt_site, bytes_alloc) },
 	{ "temporary", offsetof(struct pt_site, n_temp), offsetof(struct pt_site, bytes_temp) },
 };
 
-struct export {
-	FILE *f;
-	struct pt_view *v;
-	const struct what *what;
-};
 
 /* ---- text ------------------------------------------------------------------ */
 
@@ -313,7 +328,7 @@ static void export_massif(struct export *x)
 
 /* The file offset of the PT_LOAD segment at vaddr in the ELF file path,
  * or the vaddr itself when the file cannot tell. */
-static uint64_t segment_offset(const char *path, uint64_t vaddr)
+uint64_t pt_export_segment_offset(const char *path, uint64_t vaddr)
 {
 	ElfW(Ehdr) eh;
 	ElfW(Phdr) ph;
@@ -365,7 +380,7 @@ static void pprof_maps(struct export *x)
 			        (unsigned long long)(lo & ~(page - 1)),
 			        (unsigned long long)((hi + page - 1) & ~(page - 1)),
 			        fl & PF_R ? 'r' : '-', fl & PF_W ? 'w' : '-', fl & PF_X ? 'x' : '-',
-			        (unsigned long long)(segment_offset(m->path, m->seg[i].vaddr) &
+			        (unsigned long long)(pt_export_segment_offset(m->path, m->seg[i].vaddr) &
 			                             ~(page - 1)),
 			        path.s);
 		}
@@ -384,7 +399,7 @@ static const struct pt_stack *recorded(const struct pt_trace *t, uint32_t id)
 static void export_pprof(struct export *x)
 {
 	const struct pt_trace *t = x->v->p.t;
-	const struct what *w = x->what;
+	const struct pt_export_what *w = x->what;
 	size_t n;
 	struct pt_site **site = pt_profile_sorted(&x->v->p, offsetof(struct pt_site, bytes_alloc),
 	                                          &n);
@@ -560,8 +575,9 @@ static const struct format {
 	const char *name;
 	void (*write)(struct export *x);
 } formats[] = {
+	{ "pprof", pt_export_pprof },
+	{ "pprof-text", export_pprof },
 	{ "massif", export_massif },
-	{ "pprof", export_pprof },
 	{ "folded", export_folded },
 	{ "speedscope", export_speedscope },
 };
@@ -574,7 +590,7 @@ static const struct format *find_format(const char *name)
 	return NULL;
 }
 
-static const struct what *find_what(const char *name)
+static const struct pt_export_what *find_what(const char *name)
 {
 	for (size_t i = 0; name && i < sizeof whats / sizeof whats[0]; i++)
 		if (strcmp(name, whats[i].name) == 0)
@@ -582,58 +598,63 @@ static const struct what *find_what(const char *name)
 	return NULL;
 }
 
+enum { OPT_FORMAT, OPT_WHAT, OPT_OUTPUT };
+
 int pt_cmd_export(int argc, char **argv)
 {
+	static const struct pt_optdef defs[] = {
+		{ "format", 0, 1, OPT_FORMAT },
+		{ "what", 0, 1, OPT_WHAT },
+		{ "output", 'o', 1, OPT_OUTPUT },
+		{ 0 },
+	};
 	const struct format *fmt = NULL;
-	const struct what *what = &whats[0];
+	const struct pt_export_what *what = &whats[0];
 	const char *out = NULL, *path = NULL;
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		int rc = pt_opt_output("export", argc, argv, &i, &out);
-		if (rc >= 0) {
-			if (rc)
-				return rc;
-		} else if (strcmp(a, "--format") == 0) {
-			fmt = find_format(v);
-			if (!fmt)
-				return pt_usage_error("export: --format needs massif, pprof, "
-				                      "folded or speedscope, not '%s'",
-				                      v ? v : "");
-			i++;
-		} else if (strcmp(a, "--what") == 0) {
-			what = find_what(v);
-			if (!what)
-				return pt_usage_error("export: --what needs peak, leaks, "
-				                      "allocated or temporary, not '%s'",
-				                      v ? v : "");
-			i++;
-		} else if ((rc = pt_opt_trace("export", a, &path, 1))) {
-			return rc;
-		}
+	struct pt_cmdline c;
+	pt_opt_init(&c, "export", usage, argc, argv);
+	int id;
+	while ((id = pt_opt_next(&c, defs)) != PT_OPT_END) {
+		int rc = 0;
+		if (id == PT_OPT_STOP)
+			return c.status;
+		if (id == OPT_FORMAT && !(fmt = find_format(c.arg)))
+			rc = pt_opt_error(&c, "--format needs pprof, pprof-text, massif, folded or "
+			                  "speedscope, not '%s'", c.arg);
+		if (id == OPT_WHAT && !(what = find_what(c.arg)))
+			rc = pt_opt_error(&c, "--what needs peak, leaks, allocated or temporary, "
+			                  "not '%s'", c.arg);
+		if (id == OPT_OUTPUT)
+			out = c.arg;
+		if (id == PT_OPT_OPERAND)
+			rc = pt_opt_trace(&c, &path, 1);
+		if (rc)
+			return c.status;
 	}
-	if (!fmt)
-		return pt_usage_error("export: --format massif|pprof|folded|speedscope "
-		                      "is required");
+	if (!fmt) {
+		pt_opt_error(&c, "--format pprof|pprof-text|massif|folded|speedscope is required");
+		return c.status;
+	}
 	if (!path)
-		return pt_opt_no_trace("export");
-	if (fmt->write == export_massif && what != &whats[0])
-		return pt_usage_error("export: massif has the live heap at the peak and at the "
-		                      "end; --what %s does not apply", what->name);
+		return pt_opt_no_trace(&c);
+	if (fmt->write == export_massif && what != &whats[0]) {
+		pt_opt_error(&c, "massif has the live heap at the peak and at the end; --what %s "
+		             "does not apply", what->name);
+		return c.status;
+	}
 
 	struct pt_view v;
 	int rc = pt_view_open(&v, path);
 	if (rc)
 		return rc;
-	if (out && strcmp(out, "-") == 0)
-		out = NULL;
 	FILE *f = pt_output_open(out);
 	if (!f) {
 		pt_view_close(&v);
-		return 2;
+		return PT_EXIT_OUTPUT;
 	}
 	struct export x = { .f = f, .v = &v, .what = what };
 	fmt->write(&x);
-	rc = pt_output_close(f, out);
+	rc = pt_output_close(f, pt_trace_partial(v.p.t) ? PT_EXIT_PARTIAL : PT_EXIT_OK);
 	pt_view_close(&v);
 	return rc;
 }

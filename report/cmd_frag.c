@@ -1,5 +1,6 @@
 /*
- * cmd_frag.c - pooltrace frag [--top N] [--frames N] TRACE: what fills
+ * cmd_frag.c - pooltrace frag [--top N] [--frames N] [--bytes] [--json]
+ * TRACE: what fills
  * RSS at the peak and at exit (live bytes, rounding to the size class,
  * free blocks, pool tails, empty pools, arena headers, glibc, the rest),
  * the size classes, the arenas by occupancy, the arenas a few blocks pin,
@@ -11,8 +12,23 @@
 #include "args.h"
 #include "commands.h"
 #include "frag.h"
+#include "output.h"
+#include "report_json.h"
 #include "util.h"
 #include "view.h"
+
+static const char usage[] =
+	"usage: pooltrace frag [--top N] [--frames N] [--bytes] [--json] [--native] TRACE\n"
+	"\n"
+	"What fills RSS at the peak and at exit: live bytes, rounding to the size\n"
+	"class, free blocks, pool tails, empty pools, arena headers, glibc, the rest;\n"
+	"the size classes, arena occupancy, pinned arenas, and over time.\n"
+	"\n"
+	"  --top N      pinned arenas listed, and rows over time (default 20)\n"
+	"  --frames N   frames printed per stack (default 6)\n"
+	"  --bytes      exact byte counts instead of KiB, MiB...\n"
+	"  --json       the JSON document of pooltrace(1), JSON OUTPUT, on stdout\n"
+	"  --native     the Python interpreter's own native frames too\n";
 
 static void frag_line(FILE *f, const char *what, uint64_t v, uint64_t rss)
 {
@@ -168,33 +184,159 @@ static void frag_over_time(FILE *f, const struct pt_profile *p, unsigned long ro
 	}
 }
 
-int pt_cmd_frag(int argc, char **argv)
+/* ---- JSON ------------------------------------------------------------------- */
+
+static void json_breakdown(struct pt_json *j, const char *key, const struct pt_profile *p,
+                           const struct pt_snapshot *s, uint64_t pool_live)
 {
-	struct pt_listing o = { .top = 20, .frames = 6 };
-	const char *path = NULL;
-	int rc = pt_opt_listing_only("frag", argc, argv, &o, &path);
-	if (rc)
-		return rc;
-	struct pt_view v;
-	if ((rc = pt_view_open(&v, path)))
-		return rc;
-	const struct pt_profile *p = &v.p;
-	FILE *f = stdout;
-	pt_print_heading(f, "frag", &v);
+	if (!s) {
+		pt_json_null(j, key);
+		return;
+	}
+	struct pt_frag fr;
+	pt_frag_compute(p, s, pool_live, &fr);
+	pt_json_open(j, key, '{');
+	pt_json_str(j, "snapshot", s->kind == PT_SNAP_PEAK ? "peak" : s->kind == PT_SNAP_EXIT ?
+	            "exit" : "last");
+	pt_json_u64(j, "time_ns", s->time_ns);
+	pt_json_u64(j, "rss", fr.rss);
+	pt_json_u64(j, "pool_live", fr.pool_live);
+	pt_json_u64(j, "pool_rounding", fr.pool_rounding);
+	pt_json_u64(j, "pool_free", fr.pool_free);
+	pt_json_u64(j, "pool_tails", fr.pool_tails);
+	pt_json_u64(j, "pool_empty", fr.pool_empty);
+	pt_json_u64(j, "headers", fr.headers);
+	pt_json_u64(j, "glibc", fr.glibc);
+	pt_json_u64(j, "other", fr.other);
+	pt_json_u64(j, "untouched", fr.untouched);
+	pt_json_u64(j, "arenas", fr.arenas);
+	pt_json_u64(j, "pool_resident", fr.pool_resident);
+	pt_json_close(j, '}');
+}
+
+static void json_classes(struct pt_json *j, const struct pt_profile *p, const struct pt_snapshot *s)
+{
+	const struct pt_trace_header *h = &p->t->hdr;
+	pt_json_open(j, "classes", '[');
+	for (unsigned k = 0; s && k < s->nclasses && k < h->nclasses; k++) {
+		const struct pt_snap_class *c = &s->cls[k];
+		pt_json_open(j, NULL, '{');
+		pt_json_u64(j, "class", k);
+		pt_json_u64(j, "size", h->class_size[k]);
+		pt_json_u64(j, "pools_used", c->pools_used);
+		pt_json_u64(j, "pools_full", c->pools_full);
+		pt_json_u64(j, "pools_empty", c->pools_empty);
+		pt_json_u64(j, "blocks_used", c->blocks_used);
+		pt_json_u64(j, "blocks_free", c->blocks_free);
+		pt_json_u64(j, "blocks_cached", c->blocks_cached);
+		pt_json_u64(j, "allocations", c->nmalloc);
+		pt_json_u64(j, "requested_bytes", c->req_bytes);
+		pt_json_close(j, '}');
+	}
+	pt_json_close(j, ']');
+}
+
+static void json_pinned(struct pt_json *j, struct pt_view *v, const struct pt_listing *o)
+{
+	const struct pt_profile *p = &v->p;
+	unsigned listed[2] = { 0 };
+	pt_json_open(j, "pinned", '[');
+	for (size_t i = 0; i < p->npinned; i++) {
+		const struct pt_pinned_arena *a = &p->pinned[i];
+		if (listed[a->snap_kind == PT_SNAP_PEAK]++ >= o->top)
+			continue;
+		char base[24];
+		snprintf(base, sizeof base, "0x%llx", (unsigned long long)a->base);
+		pt_json_open(j, NULL, '{');
+		pt_json_str(j, "snapshot", a->snap_kind == PT_SNAP_PEAK ? "peak" : "exit");
+		pt_json_u64(j, "time_ns", a->time_ns);
+		pt_json_str(j, "base", base);
+		pt_json_u64(j, "blocks", a->blocks);
+		pt_json_u64(j, "bytes", a->bytes);
+		pt_json_open(j, "holders", '[');
+		for (unsigned k = 0; k < a->ninfos; k++) {
+			if (a->info[k].info >= p->t->ninfos)
+				continue;
+			const struct pt_info *in = &p->t->info[a->info[k].info];
+			pt_json_open(j, NULL, '{');
+			pt_json_u64(j, "blocks", a->info[k].count);
+			pt_json_u64(j, "size", in->size);
+			pt_jr_stack(j, v, in->stack, (unsigned)o->frames);
+			pt_json_close(j, '}');
+		}
+		pt_json_close(j, ']');
+		pt_json_close(j, '}');
+		pt_json_flush(j);
+	}
+	pt_json_close(j, ']');
+}
+
+static void frag_json(FILE *f, struct pt_view *v, const struct pt_listing *o)
+{
+	const struct pt_profile *p = &v->p;
+	const struct pt_snapshot *end = p->snap_exit ? p->snap_exit : p->snap_last;
+	struct pt_buf b = { 0 };
+	struct pt_json j;
+	pt_jr_begin(&j, &b, f, "frag");
+	pt_jr_trace(&j, "trace", v);
+	pt_json_u64(&j, "align", p->t->hdr.align);
+	json_breakdown(&j, "at_peak", p, p->snap_peak, p->peak_pool);
+	json_breakdown(&j, "at_end", p, end, p->live_bytes[0]);
+	json_classes(&j, p, end);
+	if (end) {
+		uint64_t bins[PT_OCCUPANCY_BINS];
+		pt_frag_occupancy(&p->t->hdr, end, bins);
+		pt_json_u64s(&j, "arena_occupancy", bins, PT_OCCUPANCY_BINS);
+	} else {
+		pt_json_open(&j, "arena_occupancy", '[');
+		pt_json_close(&j, ']');
+	}
+	json_pinned(&j, v, o);
+	pt_json_open(&j, "over_time", '[');
+	for (size_t i = 0; i < p->npoints; i++) {
+		const struct pt_point *pt = &p->point[i];
+		if (pt->kind == PT_SNAP_LIGHT)
+			continue;
+		pt_json_open(&j, NULL, '{');
+		pt_json_u64(&j, "time_ns", pt->time_ns);
+		pt_json_u64(&j, "rss", pt->rss);
+		pt_json_u64(&j, "live", pt->live);
+		pt_json_u64(&j, "in_blocks", pt->in_blocks);
+		pt_json_u64(&j, "free_blocks", pt->pool_free);
+		pt_json_u64(&j, "empty_pools", pt->pool_empty);
+		pt_json_u64(&j, "glibc", pt->glibc);
+		pt_json_close(&j, '}');
+		if (b.len > 65536)
+			pt_json_flush(&j);
+	}
+	pt_json_close(&j, ']');
+	pt_jr_end(&j);
+	free(b.s);
+}
+
+/* ---- the command --------------------------------------------------------------- */
+
+static void frag_text(FILE *f, struct pt_view *v, const struct pt_listing *o)
+{
+	const struct pt_profile *p = &v->p;
+	pt_print_heading(f, "frag", v);
 	const struct pt_snapshot *end = p->snap_exit ? p->snap_exit : p->snap_last;
 	if (!end) {
 		fprintf(f, "\nNo allocator snapshot in this trace: nothing to break down.\n");
-		pt_view_close(&v);
-		return 0;
+		return;
 	}
 	if (p->snap_peak)
 		frag_breakdown(f, p, p->snap_peak, p->peak_pool, "AT THE PEAK");
 	frag_breakdown(f, p, end, p->live_bytes[0], p->snap_exit ? "AT EXIT" : "AT THE LAST SNAPSHOT");
 	frag_classes(f, p, end);
 	frag_arenas(f, p, end);
-	frag_pinned(f, &v, PT_SNAP_PEAK, o.top, o.frames);
-	frag_pinned(f, &v, PT_SNAP_EXIT, o.top, o.frames);
-	frag_over_time(f, p, o.top);
-	pt_view_close(&v);
-	return 0;
+	frag_pinned(f, v, PT_SNAP_PEAK, o->top, o->frames);
+	frag_pinned(f, v, PT_SNAP_EXIT, o->top, o->frames);
+	frag_over_time(f, p, o->top);
+}
+
+int pt_cmd_frag(int argc, char **argv)
+{
+	return pt_listing_command("frag", usage, argc, argv,
+	                          (struct pt_listing){ .top = 20, .frames = 6 }, frag_text, frag_json);
 }

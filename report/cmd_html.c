@@ -28,6 +28,17 @@
 #include "util.h"
 #include "view.h"
 
+static const char usage[] =
+	"usage: pooltrace html [-o FILE] [--native] TRACE\n"
+	"\n"
+	"One self-contained page (no network): summary, timeline (drag to pick a time\n"
+	"range), flame graphs of the peak, the leaks and the allocations, top-down or\n"
+	"bottom-up, callers and callees of a function, tables, fragmentation, sizes.\n"
+	"Prints where it wrote the page on standard error.\n"
+	"\n"
+	"  -o, --output FILE   the page (default TRACE.html; -: standard output)\n"
+	"  --native            the Python interpreter's own native frames too\n";
+
 /* The placeholders of html/page.html, each a whole line of it, in the
  * order they come, and what replaces them: open, the file (NULL: the
  * document of figures), close. */
@@ -75,34 +86,43 @@ static int build_page(struct pt_view *v, struct pt_buf *page)
 	return 0;
 }
 
-/* The page of v into the file out: 0, or 2 after one error line.  A
+/* The page of v into the file out: 0, or 3 after one error line.  A
  * regular file left incomplete is removed. */
 static int write_page(struct pt_view *v, const char *out)
 {
 	struct pt_buf page = { 0 };
 	if (build_page(v, &page)) {
 		free(page.s);
-		return 2;
+		return PT_EXIT_OUTPUT;
 	}
 	FILE *f = pt_output_open(out);
 	if (f)
 		fwrite(page.s, 1, page.len, f);
+	size_t len = page.len;
 	free(page.s);
-	return f ? pt_output_close(f, out) : 2;
+	int rc = f ? pt_output_close(f, 0) : PT_EXIT_OUTPUT;
+	if (!rc && strcmp(out, "-") != 0)
+		fprintf(stderr, "pooltrace: wrote %s (%s)\n", out, PT_B(len));
+	return rc;
 }
 
 int pt_cmd_html(int argc, char **argv)
 {
+	static const struct pt_optdef defs[] = { { "output", 'o', 1, 1 }, { 0 } };
 	const char *out = NULL, *path = NULL;
-	for (int i = 0; i < argc; i++) {
-		int rc = pt_opt_output("html", argc, argv, &i, &out);
-		if (rc < 0)
-			rc = pt_opt_trace("html", argv[i], &path, 1);
-		if (rc)
-			return rc;
+	struct pt_cmdline c;
+	pt_opt_init(&c, "html", usage, argc, argv);
+	int id;
+	while ((id = pt_opt_next(&c, defs)) != PT_OPT_END) {
+		if (id == PT_OPT_STOP)
+			return c.status;
+		if (id == 1)
+			out = c.arg;
+		else if (pt_opt_trace(&c, &path, 1))
+			return c.status;
 	}
 	if (!path)
-		return pt_opt_no_trace("html");
+		return pt_opt_no_trace(&c);
 
 	char *def = NULL;
 	if (!out) {
@@ -113,6 +133,8 @@ int pt_cmd_html(int argc, char **argv)
 	int rc = pt_view_open(&v, path);
 	if (!rc) {
 		rc = write_page(&v, out);
+		if (!rc && pt_trace_partial(v.p.t))
+			rc = PT_EXIT_PARTIAL;
 		pt_view_close(&v);
 	}
 	free(def);

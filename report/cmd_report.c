@@ -1,9 +1,10 @@
 /*
- * cmd_report.c - pooltrace report [--top N] [--frames N] TRACE: the
- * summary of a trace: calls, blocks and bytes by kind, temporaries, the
- * peak heap and RSS, what was not freed; the top sites at the peak, by
- * calls, by temporaries and not freed, each with its stack; the histogram
- * of requested sizes; the live heap and RSS over time.
+ * cmd_report.c - pooltrace report [--top N] [--frames N] [--bytes]
+ * [--json] TRACE: the summary of a trace: calls, blocks and bytes by kind,
+ * temporaries, the peak heap and RSS, what was not freed; the top sites at
+ * the peak, by calls, by temporaries and not freed, each with its stack;
+ * the histogram of requested sizes; the live heap and RSS over time.  As
+ * text, or as the JSON document pooltrace(1) describes.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -11,8 +12,42 @@
 
 #include "args.h"
 #include "commands.h"
+#include "output.h"
 #include "python.h"
+#include "report_json.h"
 #include "view.h"
+
+static const char usage[] =
+	"usage: pooltrace report [--top N] [--frames N] [--bytes] [--json] [--by type]\n"
+	"                        [--native] TRACE\n"
+	"\n"
+	"The summary of a trace: calls, blocks and bytes from pools and glibc,\n"
+	"temporary allocations, the peak heap and RSS, bytes not freed; the top\n"
+	"sites at the peak, by calls, by temporaries, not freed; sizes; timeline.\n"
+	"\n"
+	"  --top N      sites per list (default 10)\n"
+	"  --frames N   frames printed per stack (default 8)\n"
+	"  --bytes      exact byte counts instead of KiB, MiB...\n"
+	"  --json       the JSON document of pooltrace(1), JSON OUTPUT, on stdout\n"
+	"  --by type    the Python objects left, by type and allocation site: when\n"
+	"               the interpreter began to finalize, and at exit\n"
+	"  --native     the Python interpreter's own native frames too\n";
+
+/* the lists of sites: title, counter, count beside it, JSON key */
+static const struct list {
+	const char *title, *what, *key;
+	size_t off, n_off;
+	int count_first;
+} lists[] = {
+	{ "PEAK HEAP: what was live at the peak, by allocation site", "", "at_peak",
+	  offsetof(struct pt_site, peak_bytes), offsetof(struct pt_site, peak_n), 0 },
+	{ "MOST CALLS: the sites that allocate most often", "allocations", "calls",
+	  offsetof(struct pt_site, n_alloc), offsetof(struct pt_site, bytes_alloc), 1 },
+	{ "MOST TEMPORARY: allocations freed with no other in between", "temporary",
+	  "temporary", offsetof(struct pt_site, n_temp), offsetof(struct pt_site, bytes_temp), 1 },
+	{ "NOT FREED: live at the end, by allocation site", "", "not_freed",
+	  offsetof(struct pt_site, live_bytes), offsetof(struct pt_site, live_n), 0 },
+};
 
 static void top_sites(FILE *f, struct pt_view *v, const char *title, size_t off, size_t n_off,
                       uint64_t total, const char *what, unsigned long top, unsigned long frames,
@@ -118,37 +153,137 @@ static void timeline(FILE *f, const struct pt_profile *p, unsigned rows)
 	}
 }
 
+static void report_text(FILE *f, struct pt_view *v, const struct pt_listing *o);
+
+/* The JSON document (pooltrace(1), JSON OUTPUT). */
+static void report_json(FILE *f, struct pt_view *v, const struct pt_listing *o)
+{
+	const struct pt_profile *p = &v->p;
+	struct pt_buf b = { 0 };
+	struct pt_json j;
+	pt_jr_begin(&j, &b, f, "report");
+	pt_jr_trace(&j, "trace", v);
+	pt_json_open(&j, "calls", '{');
+	pt_json_u64(&j, "malloc", p->n_malloc);
+	pt_json_u64(&j, "free", p->n_free);
+	pt_json_u64(&j, "realloc", p->n_realloc);
+	pt_json_u64(&j, "free_unknown", p->n_free_unknown);
+	pt_json_close(&j, '}');
+	pt_json_open(&j, "allocated", '{');
+	pt_jr_count(&j, "pool", p->n_alloc[0], p->bytes_alloc[0]);
+	pt_jr_count(&j, "glibc", p->n_alloc[1], p->bytes_alloc[1]);
+	pt_jr_count(&j, "total", p->n_alloc[0] + p->n_alloc[1],
+	            p->bytes_alloc[0] + p->bytes_alloc[1]);
+	pt_json_close(&j, '}');
+	pt_jr_count(&j, "temporary", p->n_temp, p->bytes_temp);
+	pt_json_open(&j, "peak", '{');
+	pt_json_u64(&j, "bytes", p->peak);
+	pt_json_u64(&j, "time_ns", p->peak_time_ns);
+	pt_json_u64(&j, "pool_bytes", p->peak_pool);
+	pt_json_u64(&j, "glibc_bytes", p->peak_glibc);
+	pt_json_close(&j, '}');
+	pt_json_open(&j, "peak_rss", '{');
+	pt_json_u64(&j, "bytes", p->peak_rss);
+	pt_json_u64(&j, "time_ns", p->peak_rss_time_ns);
+	pt_json_close(&j, '}');
+	pt_json_open(&j, "not_freed", '{');
+	pt_jr_count(&j, "pool", p->live_n[0], p->live_bytes[0]);
+	pt_jr_count(&j, "glibc", p->live_n[1], p->live_bytes[1]);
+	pt_jr_count(&j, "total", p->live_n[0] + p->live_n[1], p->live);
+	pt_json_close(&j, '}');
+	if (p->have_leaks) {
+		pt_json_open(&j, "leaks", '{');
+		pt_jr_count(&j, "definitely_lost", p->leak_n[PT_LEAK_DEFINITE],
+		            p->leak_bytes[PT_LEAK_DEFINITE]);
+		pt_jr_count(&j, "indirectly_lost", p->leak_n[PT_LEAK_INDIRECT],
+		            p->leak_bytes[PT_LEAK_INDIRECT]);
+		pt_jr_count(&j, "still_reachable", p->leak_n[PT_LEAK_REACHABLE],
+		            p->leak_bytes[PT_LEAK_REACHABLE]);
+		pt_json_u64(&j, "roots_bytes", p->leak_roots_bytes);
+		pt_json_close(&j, '}');
+	} else {
+		pt_json_null(&j, "leaks");
+	}
+	pt_json_open(&j, "top", '{');
+	for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++) {
+		size_t n;
+		struct pt_site **s = pt_profile_sorted(p, lists[l].off, &n);
+		pt_json_open(&j, lists[l].key, '{');
+		pt_json_u64(&j, "sites", n);
+		pt_json_open(&j, "list", '[');
+		for (size_t i = 0; i < n && i < o->top; i++)
+			pt_jr_site(&j, v, s[i], (unsigned)o->frames);
+		pt_json_close(&j, ']');
+		pt_json_close(&j, '}');
+		free(s);
+	}
+	pt_json_close(&j, '}');
+	pt_json_open(&j, "sizes", '[');
+	for (unsigned i = 0; i < PT_HIST_BUCKETS; i++) {
+		if (!p->hist_n[i])
+			continue;
+		uint64_t lo = pt_hist_low(i);
+		pt_json_open(&j, NULL, '{');
+		pt_json_u64(&j, "min", lo);
+		if (i == PT_HIST_BUCKETS - 1)
+			pt_json_null(&j, "max");
+		else
+			pt_json_u64(&j, "max", i ? 2 * lo - 1 : 0);
+		pt_json_u64(&j, "blocks", p->hist_n[i]);
+		pt_json_u64(&j, "bytes", p->hist_bytes[i]);
+		pt_json_close(&j, '}');
+	}
+	pt_json_close(&j, ']');
+	pt_json_open(&j, "timeline", '[');
+	for (size_t i = 0; i < p->npoints; i++) {
+		pt_json_open(&j, NULL, '{');
+		pt_json_u64(&j, "time_ns", p->point[i].time_ns);
+		pt_json_u64(&j, "live", p->point[i].live);
+		pt_json_u64(&j, "rss", p->point[i].rss);
+		pt_json_close(&j, '}');
+		if (b.len > 65536)
+			pt_json_flush(&j);
+	}
+	pt_json_close(&j, ']');
+	pt_jr_end(&j);
+	free(b.s);
+}
+
 int pt_cmd_report(int argc, char **argv)
 {
-	struct pt_listing o = { .top = 10, .frames = 8 };
-	const char *path = NULL;
-	int rc = pt_opt_listing_only("report", argc, argv, &o, &path);
-	if (rc)
-		return rc;
-	struct pt_view v;
-	if ((rc = pt_view_open(&v, path)))
-		return rc;
-	if (pt_by_type) {   /* report --by type: the Python objects at exit */
-		pt_print_by_type(stdout, &v, 0, o.top, o.frames);
-		pt_view_close(&v);
-		return 0;
+	if (pt_by_type)
+		for (int i = 0; i < argc && strcmp(argv[i], "--"); i++)
+			if (strcmp(argv[i], "--json") == 0)
+				return pt_usage_error("report: --by type has no JSON form");
+	return pt_listing_command("report", usage, argc, argv,
+	                          (struct pt_listing){ .top = 10, .frames = 8 }, report_text, report_json);
+}
+
+static void report_text(FILE *f, struct pt_view *v, const struct pt_listing *o)
+{
+	if (pt_by_type) {   /* report --by type: the Python objects left */
+		pt_print_by_type(f, v, 0, o->top, o->frames);
+		return;
 	}
-	const struct pt_profile *p = &v.p;
-	FILE *f = stdout;
+	const struct pt_profile *p = &v->p;
 	uint64_t nalloc = p->n_alloc[0] + p->n_alloc[1];
 	uint64_t bytes = p->bytes_alloc[0] + p->bytes_alloc[1];
 	uint64_t live_n = p->live_n[0] + p->live_n[1];
 
-	pt_print_heading(f, "report", &v);
+	pt_print_heading(f, "report", v);
 	fprintf(f, "calls:      malloc %s, free %s, realloc %s\n", PT_N(p->n_malloc),
 	        PT_N(p->n_free), PT_N(p->n_realloc));
 	fprintf(f, "blocks:     %s allocated: %s from pools (%.1f%%), %s from glibc\n", PT_N(nalloc),
 	        PT_N(p->n_alloc[0]), pt_pct(p->n_alloc[0], nalloc), PT_N(p->n_alloc[1]));
 	fprintf(f, "allocated:  %s in total: pools %s, glibc %s\n", PT_B(bytes),
 	        PT_B(p->bytes_alloc[0]), PT_B(p->bytes_alloc[1]));
-	fprintf(f, "temporary:  %s allocations (%.1f%% of all), %s: freed with no other "
-	        "allocation in between\n", PT_N(p->n_temp), pt_pct(p->n_temp, nalloc),
-	        PT_B(p->bytes_temp));
+	if (p->sampled)
+		fprintf(f, "temporary:  not counted in a sampled trace (its events are too few "
+		        "to tell what came in between)\n");
+	else
+		fprintf(f, "temporary:  %s allocations (%.1f%% of all), %s: freed with no other "
+		        "allocation in between\n", PT_N(p->n_temp), pt_pct(p->n_temp, nalloc),
+		        PT_B(p->bytes_temp));
 	fprintf(f, "peak heap:  %s at %.3f s: pools %s, glibc %s\n", PT_B(p->peak),
 	        (double)p->peak_time_ns / 1e9, PT_B(p->peak_pool), PT_B(p->peak_glibc));
 	fprintf(f, "peak RSS:   %s at %.3f s\n", PT_B(p->peak_rss),
@@ -163,20 +298,10 @@ int pt_cmd_report(int argc, char **argv)
 		        PT_B(p->leak_bytes[PT_LEAK_INDIRECT]), PT_N(p->leak_n[PT_LEAK_INDIRECT]),
 		        PT_B(p->leak_bytes[PT_LEAK_REACHABLE]), PT_N(p->leak_n[PT_LEAK_REACHABLE]));
 
-	top_sites(f, &v, "PEAK HEAP: what was live at the peak, by allocation site",
-	          offsetof(struct pt_site, peak_bytes), offsetof(struct pt_site, peak_n), p->peak,
-	          "", o.top, o.frames, 0);
-	top_sites(f, &v, "MOST CALLS: the sites that allocate most often",
-	          offsetof(struct pt_site, n_alloc), offsetof(struct pt_site, bytes_alloc), nalloc,
-	          "allocations", o.top, o.frames, 1);
-	top_sites(f, &v, "MOST TEMPORARY: allocations freed with no other in between",
-	          offsetof(struct pt_site, n_temp), offsetof(struct pt_site, bytes_temp), p->n_temp,
-	          "temporary", o.top, o.frames, 1);
-	top_sites(f, &v, "NOT FREED: live at the end, by allocation site",
-	          offsetof(struct pt_site, live_bytes), offsetof(struct pt_site, live_n), p->live,
-	          "", o.top, o.frames, 0);
+	uint64_t total[] = { p->peak, nalloc, p->n_temp, p->live };
+	for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++)
+		top_sites(f, v, lists[l].title, lists[l].off, lists[l].n_off, total[l], lists[l].what,
+		          o->top, o->frames, lists[l].count_first);
 	histogram(f, p);
 	timeline(f, p, 20);
-	pt_view_close(&v);
-	return 0;
 }

@@ -19,6 +19,7 @@
 
 #include "frag.h"
 #include "html.h"
+#include "json.h"
 #include "util.h"
 #include "view.h"
 
@@ -29,71 +30,11 @@
 #define FLAME_MIN      10000      /* flame nodes below 1/FLAME_MIN of the
                                      total are left out (far below a pixel) */
 
-/* ---- JSON ---------------------------------------------------------------- */
-
-/* A JSON writer that places the commas: a value after another one at the
- * same level (comma set) is preceded by ','.  Strings as pt_buf_json
- * writes them: no '<', nothing that could end the script element. */
-struct json {
-	struct pt_buf *b;
-	int comma;
-};
-
-static void j_key(struct json *j, const char *key)
-{
-	if (j->comma)
-		pt_buf_putc(j->b, ',');
-	if (key)
-		pt_buf_printf(j->b, "\"%s\":", key);
-}
-
-static void j_open(struct json *j, const char *key, char c)
-{
-	j_key(j, key);
-	pt_buf_putc(j->b, c);
-	j->comma = 0;
-}
-
-static void j_close(struct json *j, char c)
-{
-	pt_buf_putc(j->b, c);
-	j->comma = 1;
-}
-
-static void j_u64(struct json *j, const char *key, uint64_t v)
-{
-	char num[24];
-	j_key(j, key);
-	pt_buf_put(j->b, num, (size_t)snprintf(num, sizeof num, "%" PRIu64, v));
-	j->comma = 1;
-}
-
-/* The n numbers at v as an array. */
-static void j_u64s(struct json *j, const char *key, const uint64_t *v, size_t n)
-{
-	j_open(j, key, '[');
-	for (size_t i = 0; i < n; i++)
-		j_u64(j, NULL, v[i]);
-	j_close(j, ']');
-}
-
-static void j_strn(struct json *j, const char *key, const char *s, size_t len)
-{
-	j_key(j, key);
-	pt_buf_json(j->b, s, len);
-	j->comma = 1;
-}
-
-static void j_str(struct json *j, const char *key, const char *s)
-{
-	j_strn(j, key, s ? s : "", s ? strlen(s) : 0);
-}
-
 /* ---- the page's data ------------------------------------------------------- */
 
 /* One page being written. */
 struct html {
-	struct json j;
+	struct pt_json j;
 	struct pt_view *v;
 	struct pt_profile *p;
 	struct pt_strtab str;        /* names and locations met */
@@ -121,7 +62,7 @@ static void j_strref(struct html *h, uint32_t k)
 		h->order[h->nused] = k;
 		h->used[k] = (uint32_t)++h->nused;
 	}
-	j_u64(&h->j, NULL, h->used[k] - 1);
+	pt_json_u64(&h->j, NULL, h->used[k] - 1);
 }
 
 struct fref {                     /* a frame: its name and location, interned */
@@ -146,83 +87,83 @@ static struct fref frame_ref(struct html *h, const struct pt_frame *f, int with_
  * first; "nf": how many there are in all. */
 static void put_frames(struct html *h, uint32_t stack, size_t max)
 {
-	struct json *j = &h->j;
+	struct pt_json *j = &h->j;
 	size_t n = pt_view_frames(h->v, stack, h->fr, PT_VIEW_MAX_FRAMES);
-	j_open(j, "f", '[');
+	pt_json_open(j, "f", '[');
 	for (size_t i = 0; i < n && i < max; i++) {
 		struct fref r = frame_ref(h, h->fr[i], 1);
-		j_open(j, NULL, '[');
+		pt_json_open(j, NULL, '[');
 		j_strref(h, r.name);
 		j_strref(h, r.where);
-		j_close(j, ']');
+		pt_json_close(j, ']');
 	}
-	j_close(j, ']');
-	j_u64(j, "nf", n);
+	pt_json_close(j, ']');
+	pt_json_u64(j, "nf", n);
 }
 
 static void put_summary(struct html *h)
 {
-	struct json *j = &h->j;
+	struct pt_json *j = &h->j;
 	const struct pt_profile *p = h->p;
 	const struct pt_trace *t = p->t;
 
-	j_str(j, "path", h->v->path);
-	j_str(j, "exe", t->exe);
-	j_open(j, "args", '[');
+	pt_json_str0(j, "path", h->v->path);
+	pt_json_str0(j, "exe", t->exe);
+	pt_json_open(j, "args", '[');
 	for (size_t i = 0; t->args && i < t->hdr.args_len;) {
 		size_t len = strnlen(t->args + i, t->hdr.args_len - i);
-		j_strn(j, NULL, t->args + i, len);
+		pt_json_strn(j, NULL, t->args + i, len);
 		i += len + 1;
 	}
-	j_close(j, ']');
-	j_u64(j, "pid", t->hdr.pid);
-	j_u64(j, "start", t->hdr.start_realtime_ns);
-	j_u64(j, "sample", t->hdr.sample_bytes);
-	j_u64(j, "duration", p->duration_ns);
-	j_u64(j, "ended", (uint64_t)t->ended);
-	j_u64(j, "end_reason", p->end_reason);
-	j_u64(j, "end_code", p->end_code);
-	j_str(j, "stop", t->stop);
+	pt_json_close(j, ']');
+	pt_json_u64(j, "pid", t->hdr.pid);
+	pt_json_u64(j, "start", t->hdr.start_realtime_ns);
+	pt_json_u64(j, "sample", t->hdr.sample_bytes);
+	pt_json_u64(j, "duration", p->duration_ns);
+	pt_json_u64(j, "ended", (uint64_t)t->ended);
+	pt_json_u64(j, "end_reason", p->end_reason);
+	pt_json_u64(j, "end_code", p->end_code);
+	pt_json_str0(j, "stop", t->stop);
 
-	j_open(j, "calls", '{');
-	j_u64(j, "malloc", p->n_malloc);
-	j_u64(j, "free", p->n_free);
-	j_u64(j, "realloc", p->n_realloc);
-	j_u64(j, "free_unknown", p->n_free_unknown);
-	j_close(j, '}');
-	j_open(j, "temp", '{');
-	j_u64(j, "n", p->n_temp);
-	j_u64(j, "bytes", p->bytes_temp);
-	j_close(j, '}');
-	j_open(j, "peak", '{');
-	j_u64(j, "bytes", p->peak);
-	j_u64(j, "time", p->peak_time_ns);
-	j_close(j, '}');
-	j_open(j, "rss", '{');
-	j_u64(j, "bytes", p->peak_rss);
-	j_u64(j, "time", p->peak_rss_time_ns);
-	j_close(j, '}');
+	pt_json_open(j, "calls", '{');
+	pt_json_u64(j, "malloc", p->n_malloc);
+	pt_json_u64(j, "free", p->n_free);
+	pt_json_u64(j, "realloc", p->n_realloc);
+	pt_json_u64(j, "free_unknown", p->n_free_unknown);
+	pt_json_close(j, '}');
+	pt_json_open(j, "temp", '{');
+	pt_json_u64(j, "n", p->n_temp);
+	pt_json_u64(j, "bytes", p->bytes_temp);
+	pt_json_close(j, '}');
+	pt_json_open(j, "peak", '{');
+	pt_json_u64(j, "bytes", p->peak);
+	pt_json_u64(j, "time", p->peak_time_ns);
+	pt_json_close(j, '}');
+	pt_json_open(j, "rss", '{');
+	pt_json_u64(j, "bytes", p->peak_rss);
+	pt_json_u64(j, "time", p->peak_rss_time_ns);
+	pt_json_close(j, '}');
 
 	/* [0] pool, [1] glibc */
 	uint64_t at_peak[2] = { p->peak_pool, p->peak_glibc };
-	j_open(j, "kinds", '[');
+	pt_json_open(j, "kinds", '[');
 	for (unsigned k = 0; k < 2; k++) {
-		j_open(j, NULL, '{');
-		j_u64(j, "n", p->n_alloc[k]);
-		j_u64(j, "bytes", p->bytes_alloc[k]);
-		j_u64(j, "peak", at_peak[k]);
-		j_u64(j, "live_n", p->live_n[k]);
-		j_u64(j, "live", p->live_bytes[k]);
-		j_close(j, '}');
+		pt_json_open(j, NULL, '{');
+		pt_json_u64(j, "n", p->n_alloc[k]);
+		pt_json_u64(j, "bytes", p->bytes_alloc[k]);
+		pt_json_u64(j, "peak", at_peak[k]);
+		pt_json_u64(j, "live_n", p->live_n[k]);
+		pt_json_u64(j, "live", p->live_bytes[k]);
+		pt_json_close(j, '}');
 	}
-	j_close(j, ']');
+	pt_json_close(j, ']');
 
 	if (p->have_leaks) {
-		j_open(j, "leaks", '{');
-		j_u64s(j, "n", p->leak_n, PT_LEAK_CLASSES);
-		j_u64s(j, "bytes", p->leak_bytes, PT_LEAK_CLASSES);
-		j_u64(j, "roots", p->leak_roots_bytes);
-		j_close(j, '}');
+		pt_json_open(j, "leaks", '{');
+		pt_json_u64s(j, "n", p->leak_n, PT_LEAK_CLASSES);
+		pt_json_u64s(j, "bytes", p->leak_bytes, PT_LEAK_CLASSES);
+		pt_json_u64(j, "roots", p->leak_roots_bytes);
+		pt_json_close(j, '}');
 	}
 }
 
@@ -238,13 +179,13 @@ static void put_timeline(struct html *h)
 		{ "glibc", offsetof(struct pt_point, glibc) },
 		{ "n", offsetof(struct pt_point, n_alloc) },
 	};
-	struct json *j = &h->j;
+	struct pt_json *j = &h->j;
 	const struct pt_profile *p = h->p;
 	size_t per = p->npoints > TIMELINE_MAX ? (p->npoints + TIMELINE_MAX - 1) / TIMELINE_MAX : 1;
 
-	j_open(j, "timeline", '{');
+	pt_json_open(j, "timeline", '{');
 	for (unsigned c = 0; c < sizeof col / sizeof col[0]; c++) {
-		j_open(j, col[c].key, '[');
+		pt_json_open(j, col[c].key, '[');
 		for (size_t i = 0; i < p->npoints; i += per) {
 			uint64_t v = 0;
 			for (size_t k = i; k < i + per && k < p->npoints; k++) {
@@ -253,11 +194,11 @@ static void put_timeline(struct html *h)
 				if (x > v)
 					v = x;
 			}
-			j_u64(j, NULL, v);
+			pt_json_u64(j, NULL, v);
 		}
-		j_close(j, ']');
+		pt_json_close(j, ']');
 	}
-	j_close(j, '}');
+	pt_json_close(j, '}');
 }
 
 /* ---- flame graphs ------------------------------------------------------------ */
@@ -333,26 +274,30 @@ static uint32_t tree_child(struct tree *t, uint32_t parent, struct fref r)
 static void tree_put(struct html *h, const char *key, const struct tree *t, uint32_t i,
                      uint64_t min)
 {
-	struct json *j = &h->j;
+	struct pt_json *j = &h->j;
 	const struct tnode *x = &t->n[i];
-	j_open(j, key, '[');
+	pt_json_open(j, key, '[');
 	j_strref(h, x->name);
 	j_strref(h, x->where);
-	j_u64(j, NULL, x->value);
-	j_open(j, NULL, '[');
+	pt_json_u64(j, NULL, x->value);
+	pt_json_open(j, NULL, '[');
 	for (uint32_t c = x->child; c; c = t->n[c].next)
 		if (t->n[c].value >= min && t->n[c].value)
 			tree_put(h, NULL, t, c, min);
-	j_close(j, ']');
-	j_close(j, ']');
+	pt_json_close(j, ']');
+	pt_json_close(j, ']');
 }
 
-/* The flame graph of the uint64_t field at offset off of the sites. */
-static void put_flame(struct html *h, const char *key, size_t off)
+/* The flame graph of the uint64_t field at offset off of the sites: the
+ * outermost call at the root, or (invert, bottom-up) the allocating
+ * function.  A stack cut at the recording's depth has a "[truncated]"
+ * frame where its outermost callers would be. */
+static void put_flame(struct html *h, const char *key, size_t off, int invert)
 {
 	struct tree t = { 0 };
 	struct fref none = { pt_strtab_intern(&h->str, "(stack not recorded)"),
 	                     pt_strtab_intern(&h->str, "") };
+	struct fref cut = { pt_strtab_intern(&h->str, "[truncated]"), none.where };
 	tree_new(&t, 0, pt_strtab_intern(&h->str, "all"), none.where);
 	for (size_t s = 0; s < h->p->nsites; s++) {
 		const struct pt_site *site = &h->p->site[s];
@@ -362,12 +307,22 @@ static void put_flame(struct html *h, const char *key, size_t off)
 		size_t n = pt_view_frames(h->v, site->stack, h->fr, PT_VIEW_MAX_FRAMES);
 		uint32_t at = 0;
 		t.n[0].value += v;
+		int truncated = n && pt_trace_stack_cut(h->p->t, site->stack);
 		if (!n) {
 			at = tree_child(&t, at, none);
 			t.n[at].value += v;
 		}
-		for (size_t i = n; i-- > 0;) {       /* outermost first */
+		if (truncated && !invert) {
+			at = tree_child(&t, at, cut);
+			t.n[at].value += v;
+		}
+		for (size_t k = 0; k < n; k++) {     /* outermost first, or innermost */
+			size_t i = invert ? k : n - 1 - k;
 			at = tree_child(&t, at, frame_ref(h, h->fr[i], 0));
+			t.n[at].value += v;
+		}
+		if (truncated && invert) {
+			at = tree_child(&t, at, cut);
 			t.n[at].value += v;
 		}
 	}
@@ -380,22 +335,22 @@ static void put_flame(struct html *h, const char *key, size_t off)
 
 static void put_site(struct html *h, const struct pt_site *s)
 {
-	struct json *j = &h->j;
-	j_open(j, NULL, '{');
+	struct pt_json *j = &h->j;
+	pt_json_open(j, NULL, '{');
 	put_frames(h, s->stack, TABLE_FRAMES);
-	j_u64(j, "peak", s->peak_bytes);
-	j_u64(j, "peak_n", s->peak_n);
-	j_u64(j, "n", s->n_alloc);
-	j_u64(j, "bytes", s->bytes_alloc);
-	j_u64(j, "temp_n", s->n_temp);
-	j_u64(j, "temp", s->bytes_temp);
-	j_u64(j, "live", s->live_bytes);
-	j_u64(j, "live_n", s->live_n);
-	j_u64s(j, "lost", s->leak_bytes, PT_LEAK_CLASSES);
-	j_u64(j, "min", s->min_size);
-	j_u64(j, "max", s->max_size);
-	j_u64(j, "kinds", s->kinds);
-	j_close(j, '}');
+	pt_json_u64(j, "peak", s->peak_bytes);
+	pt_json_u64(j, "peak_n", s->peak_n);
+	pt_json_u64(j, "n", s->n_alloc);
+	pt_json_u64(j, "bytes", s->bytes_alloc);
+	pt_json_u64(j, "temp_n", s->n_temp);
+	pt_json_u64(j, "temp", s->bytes_temp);
+	pt_json_u64(j, "live", s->live_bytes);
+	pt_json_u64(j, "live_n", s->live_n);
+	pt_json_u64s(j, "lost", s->leak_bytes, PT_LEAK_CLASSES);
+	pt_json_u64(j, "min", s->min_size);
+	pt_json_u64(j, "max", s->max_size);
+	pt_json_u64(j, "kinds", s->kinds);
+	pt_json_close(j, '}');
 }
 
 static void put_tables(struct html *h)
@@ -406,18 +361,18 @@ static void put_tables(struct html *h)
 		{ "temp", offsetof(struct pt_site, n_temp) },
 		{ "leaks", offsetof(struct pt_site, live_bytes) },
 	};
-	struct json *j = &h->j;
-	j_open(j, "tables", '{');
+	struct pt_json *j = &h->j;
+	pt_json_open(j, "tables", '{');
 	for (unsigned i = 0; i < sizeof table / sizeof table[0]; i++) {
 		size_t n;
 		struct pt_site **s = pt_profile_sorted(h->p, table[i].off, &n);
-		j_open(j, table[i].key, '[');
+		pt_json_open(j, table[i].key, '[');
 		for (size_t k = 0; k < n && k < TOP_SITES; k++)
 			put_site(h, s[k]);
-		j_close(j, ']');
+		pt_json_close(j, ']');
 		free(s);
 	}
-	j_close(j, '}');
+	pt_json_close(j, '}');
 }
 
 /* ---- fragmentation -------------------------------------------------------------- */
@@ -425,118 +380,120 @@ static void put_tables(struct html *h)
 static void put_snapshot(struct html *h, const char *kind, const struct pt_snapshot *s,
                          uint64_t pool_live)
 {
-	struct json *j = &h->j;
+	struct pt_json *j = &h->j;
 	const struct pt_trace_header *hdr = &h->p->t->hdr;
 	struct pt_frag f;
 	pt_frag_compute(h->p, s, pool_live, &f);
 
-	j_open(j, NULL, '{');
-	j_str(j, "kind", kind);
-	j_u64(j, "time", s->time_ns);
-	j_open(j, "parts", '{');
-	j_u64(j, "rss", f.rss);
-	j_u64(j, "pool_live", f.pool_live);
-	j_u64(j, "pool_rounding", f.pool_rounding);
-	j_u64(j, "pool_free", f.pool_free);
-	j_u64(j, "pool_tails", f.pool_tails);
-	j_u64(j, "pool_empty", f.pool_empty);
-	j_u64(j, "headers", f.headers);
-	j_u64(j, "untouched", f.untouched);
-	j_u64(j, "glibc", f.glibc);
-	j_u64(j, "other", f.other);
-	j_u64(j, "arenas", f.arenas);
-	j_u64(j, "pool_resident", f.pool_resident);
-	j_close(j, '}');
+	pt_json_open(j, NULL, '{');
+	pt_json_str0(j, "kind", kind);
+	pt_json_u64(j, "time", s->time_ns);
+	pt_json_open(j, "parts", '{');
+	pt_json_u64(j, "rss", f.rss);
+	pt_json_u64(j, "pool_live", f.pool_live);
+	pt_json_u64(j, "pool_rounding", f.pool_rounding);
+	pt_json_u64(j, "pool_free", f.pool_free);
+	pt_json_u64(j, "pool_tails", f.pool_tails);
+	pt_json_u64(j, "pool_empty", f.pool_empty);
+	pt_json_u64(j, "headers", f.headers);
+	pt_json_u64(j, "untouched", f.untouched);
+	pt_json_u64(j, "glibc", f.glibc);
+	pt_json_u64(j, "other", f.other);
+	pt_json_u64(j, "arenas", f.arenas);
+	pt_json_u64(j, "pool_resident", f.pool_resident);
+	pt_json_close(j, '}');
 
 	/* per class: [size, blocks used, free, cached, pools used, full,
 	 * empty, requested bytes] */
 	unsigned nc = s->nclasses < hdr->nclasses ? s->nclasses : hdr->nclasses;
 	if (nc > PT_TRACE_MAX_CLASSES)
 		nc = PT_TRACE_MAX_CLASSES;
-	j_open(j, "classes", '[');
+	pt_json_open(j, "classes", '[');
 	for (unsigned k = 0; k < nc; k++) {
 		const struct pt_snap_class *c = &s->cls[k];
 		uint64_t v[] = { hdr->class_size[k], c->blocks_used, c->blocks_free,
 		                 c->blocks_cached, c->pools_used, c->pools_full,
 		                 c->pools_empty, c->req_bytes };
-		j_u64s(j, NULL, v, sizeof v / sizeof v[0]);
+		pt_json_u64s(j, NULL, v, sizeof v / sizeof v[0]);
 	}
-	j_close(j, ']');
+	pt_json_close(j, ']');
 
 	uint64_t bins[PT_OCCUPANCY_BINS];
 	pt_frag_occupancy(hdr, s, bins);
-	j_u64s(j, "occupancy", bins, PT_OCCUPANCY_BINS);
-	j_close(j, '}');
+	pt_json_u64s(j, "occupancy", bins, PT_OCCUPANCY_BINS);
+	pt_json_close(j, '}');
 }
 
 static void put_pinned(struct html *h)
 {
-	struct json *j = &h->j;
+	struct pt_json *j = &h->j;
 	const struct pt_trace *t = h->p->t;
-	j_open(j, "pinned", '[');
+	pt_json_open(j, "pinned", '[');
 	for (size_t i = 0; i < h->p->npinned; i++) {
 		const struct pt_pinned_arena *a = &h->p->pinned[i];
 		char base[32];
 		snprintf(base, sizeof base, "0x%" PRIx64, a->base);
-		j_open(j, NULL, '{');
-		j_str(j, "kind", a->snap_kind == PT_SNAP_PEAK ? "peak" : "exit");
-		j_u64(j, "time", a->time_ns);
-		j_str(j, "base", base);
-		j_u64(j, "blocks", a->blocks);
-		j_u64(j, "bytes", a->bytes);
-		j_open(j, "infos", '[');
+		pt_json_open(j, NULL, '{');
+		pt_json_str0(j, "kind", a->snap_kind == PT_SNAP_PEAK ? "peak" : "exit");
+		pt_json_u64(j, "time", a->time_ns);
+		pt_json_str0(j, "base", base);
+		pt_json_u64(j, "blocks", a->blocks);
+		pt_json_u64(j, "bytes", a->bytes);
+		pt_json_open(j, "infos", '[');
 		for (unsigned k = 0; k < a->ninfos; k++) {
 			uint32_t id = a->info[k].info;
 			if (id >= t->ninfos)
 				continue;
-			j_open(j, NULL, '{');
-			j_u64(j, "count", a->info[k].count);
-			j_u64(j, "size", t->info[id].size);
+			pt_json_open(j, NULL, '{');
+			pt_json_u64(j, "count", a->info[k].count);
+			pt_json_u64(j, "size", t->info[id].size);
 			put_frames(h, t->info[id].stack, PINNED_FRAMES);
-			j_close(j, '}');
+			pt_json_close(j, '}');
 		}
-		j_close(j, ']');
-		j_close(j, '}');
+		pt_json_close(j, ']');
+		pt_json_close(j, '}');
 	}
-	j_close(j, ']');
+	pt_json_close(j, ']');
 }
 
 static void put_hist(struct html *h)
 {
-	struct json *j = &h->j;
-	j_open(j, "hist", '{');
-	j_open(j, "low", '[');
+	struct pt_json *j = &h->j;
+	pt_json_open(j, "hist", '{');
+	pt_json_open(j, "low", '[');
 	for (unsigned i = 0; i < PT_HIST_BUCKETS; i++)
-		j_u64(j, NULL, pt_hist_low(i));
-	j_close(j, ']');
-	j_u64s(j, "n", h->p->hist_n, PT_HIST_BUCKETS);
-	j_u64s(j, "bytes", h->p->hist_bytes, PT_HIST_BUCKETS);
-	j_close(j, '}');
+		pt_json_u64(j, NULL, pt_hist_low(i));
+	pt_json_close(j, ']');
+	pt_json_u64s(j, "n", h->p->hist_n, PT_HIST_BUCKETS);
+	pt_json_u64s(j, "bytes", h->p->hist_bytes, PT_HIST_BUCKETS);
+	pt_json_close(j, '}');
 }
 
 static void put_data(struct html *h)
 {
-	struct json *j = &h->j;
+	struct pt_json *j = &h->j;
 	const struct pt_profile *p = h->p;
-	j_open(j, NULL, '{');
+	pt_json_open(j, NULL, '{');
 	put_summary(h);
 	put_timeline(h);
-	put_flame(h, "flame_peak", offsetof(struct pt_site, peak_bytes));
-	put_flame(h, "flame_leaks", offsetof(struct pt_site, live_bytes));
+	put_flame(h, "flame_peak", offsetof(struct pt_site, peak_bytes), 0);
+	put_flame(h, "flame_peak_up", offsetof(struct pt_site, peak_bytes), 1);
+	put_flame(h, "flame_leaks", offsetof(struct pt_site, live_bytes), 0);
+	put_flame(h, "flame_leaks_up", offsetof(struct pt_site, live_bytes), 1);
 	put_tables(h);
-	j_open(j, "frag", '[');
+	pt_json_open(j, "frag", '[');
 	if (p->snap_peak)
 		put_snapshot(h, "peak", p->snap_peak, p->peak_pool);
 	if (p->snap_exit)
 		put_snapshot(h, "exit", p->snap_exit, p->live_bytes[0]);
-	j_close(j, ']');
+	pt_json_close(j, ']');
 	put_pinned(h);
 	put_hist(h);
-	j_open(j, "strings", '[');
+	pt_json_open(j, "strings", '[');
 	for (size_t i = 0; i < h->nused; i++)
-		j_str(j, NULL, h->str.str[h->order[i]]);
-	j_close(j, ']');
-	j_close(j, '}');
+		pt_json_str0(j, NULL, h->str.str[h->order[i]]);
+	pt_json_close(j, ']');
+	pt_json_close(j, '}');
 }
 
 void pt_html_data(struct pt_view *v, struct pt_buf *out)

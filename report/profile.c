@@ -17,6 +17,8 @@ struct loader {
 	uint64_t time_ns;         /* of the latest snapshot */
 	uint64_t peak_idx;        /* event index of the peak (0: none yet) */
 	uint64_t next_draw;       /* progress: when to redraw */
+	uint32_t last_alloc;      /* the info of the event just before, if it
+	                             allocated; 0 otherwise */
 };
 
 static struct pt_site *site_of(struct pt_profile *p, uint32_t stack)
@@ -112,10 +114,17 @@ static void sub(uint64_t *a, uint64_t v)
 	*a = *a > v ? *a - v : 0;
 }
 
-/* A block of info id (size, stack) went away. */
-static void on_release(struct loader *l, uint32_t id, uint64_t size, uint32_t stack, int temp)
+/*
+ * A block of info id (size, stack) went away.  It was a temporary
+ * allocation by heaptrack's rule: the event just before it, in the
+ * process's order (all threads), allocated a block of the same info.  A
+ * sampled trace has too few events to tell.
+ */
+static void on_release(struct loader *l, uint32_t id, uint64_t size, uint32_t stack)
 {
 	struct pt_profile *p = l->p;
+	int temp = id && id == l->last_alloc && !p->sampled;
+	l->last_alloc = 0;
 	if (!id) {
 		p->n_free_unknown++;
 		return;
@@ -268,17 +277,21 @@ static int on_event(void *ctx, const struct pt_event *e)
 		if (!p->sampled)
 			p->n_malloc++;
 		on_alloc(l, e);
+		l->last_alloc = e->info;
 		break;
 	case PT_EV_REALLOC_POOL: case PT_EV_REALLOC_SYS:
+		/* heaptrack records a realloc as the free of the old block,
+		 * then an allocation */
 		if (!p->sampled)
 			p->n_realloc++;
-		on_release(l, e->old_info, e->old_size, e->old_stack, 0);
+		on_release(l, e->old_info, e->old_size, e->old_stack);
 		on_alloc(l, e);
+		l->last_alloc = e->info;
 		break;
 	case PT_EV_FREE:
 		if (!p->sampled)
 			p->n_free++;
-		on_release(l, e->info, e->size, e->stack, e->temp);
+		on_release(l, e->info, e->size, e->stack);
 		break;
 	case PT_REC_SNAPSHOT:
 		on_snapshot(l, e->snap);

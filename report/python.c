@@ -35,6 +35,10 @@ int pt_python_options(const char *cmd, int argc, char **argv)
 			i++;
 			continue;
 		}
+		if (by_ok && strcmp(argv[i], "--by=type") == 0) {
+			pt_by_type = 1;
+			continue;
+		}
 		argv[k++] = argv[i];
 	}
 	return k;

@@ -17,7 +17,7 @@ extern int pt_by_type;
  * Take the options of Python programs out of a command's argv (after the
  * command name), where any command accepts them: --native (every frame,
  * the interpreter's too: pt_view_native), and for report and leaks
- * "--by type".  Returns the new argc.
+ * "--by type" (or --by=type).  Returns the new argc.
  */
 int pt_python_options(const char *cmd, int argc, char **argv);
 

@@ -24,6 +24,8 @@
 struct pt_chunk_index {
 	uint64_t off;             /* of the payload */
 	struct pt_chunk_header h;
+	int lost_before;          /* a chunk before it was lost: the zstd
+	                             window is broken until a new frame */
 };
 
 struct loaded {                /* a decoded chunk waiting in the heap */
@@ -48,6 +50,94 @@ const char *pt_record_name(unsigned type)
 		"snapshot", "thread-exit", "end", "lost", "leaks", "pinned", "code", "ext",
 	};
 	return type < sizeof names / sizeof names[0] ? names[type] : "unknown";
+}
+
+/* Damage skipped at file offset off: the first one named in t->stop. */
+static void damage(struct pt_trace *t, uint64_t off, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void damage(struct pt_trace *t, uint64_t off, const char *fmt, ...)
+{
+	if (!t->skipped_chunks && !t->skipped_bytes && !t->lost_events && !t->stopped)
+		t->first_damage = off;
+	if (t->stop[0])
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(t->stop, sizeof t->stop, fmt, ap);
+	va_end(ap);
+}
+
+/* The chunk ci (or the rest of it) is lost. */
+static void chunk_lost(struct pt_trace *t, const struct pt_chunk_index *ci, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+void pt_trace_describe(const struct pt_trace *t, char *buf, size_t cap)
+{
+	buf[0] = 0;
+	if (!pt_trace_partial(t)) {
+		if (t->stop[0])
+			snprintf(buf, cap, "trace cut short: read up to offset %llu of %zu: %s",
+			         (unsigned long long)t->data_end, t->size, t->stop);
+		return;
+	}
+	size_t n = (size_t)snprintf(buf, cap, "damaged trace: read %llu of %zu bytes",
+	                            (unsigned long long)t->read_bytes, t->size);
+	if (n < cap && (t->skipped_chunks || t->skipped_bytes))
+		n += (size_t)snprintf(buf + n, cap - n, "; skipped %llu damaged or unreadable "
+		                      "chunk%s (%llu bytes) from offset %llu",
+		                      (unsigned long long)t->skipped_chunks,
+		                      t->skipped_chunks == 1 ? "" : "s",
+		                      (unsigned long long)t->skipped_bytes,
+		                      (unsigned long long)t->first_damage);
+	if (n < cap && t->lost_events)
+		n += (size_t)snprintf(buf + n, cap - n, "; %llu events of lost blocks dropped",
+		                      (unsigned long long)t->lost_events);
+	if (n < cap && t->stopped)
+		n += (size_t)snprintf(buf + n, cap - n, "; reading stopped at offset %llu",
+		                      (unsigned long long)t->data_end);
+	if (n < cap)
+		snprintf(buf + n, cap - n, " (first: %s): the result is partial", t->stop);
+}
+
+/* A chunk header that is one: magic, its own sum, sane fields. */
+static int chunk_header_ok(const struct pt_chunk_header *c)
+{
+	return c->magic == PT_CHUNK_MAGIC &&
+	       c->hsum == pt_trace_sum(c, offsetof(struct pt_chunk_header, hsum)) &&
+	       c->stored <= PT_CHUNK_MAX && c->raw <= PT_CHUNK_MAX &&
+	       ((c->flags & PT_CHUNK_F_ZSTD) || c->raw == c->stored) &&
+	       !(c->flags & ~(PT_CHUNK_F_ZSTD | PT_CHUNK_F_ZSTD_NEW));
+}
+
+/* The offset of the next valid chunk header from off on (one whose payload
+ * fits in the file), or size. */
+static uint64_t resync(const uint8_t *map, size_t size, uint64_t off)
+{
+	static const uint8_t magic[4] = { 0x50, 0x54, 0x43, 0x4b };   /* PT_CHUNK_MAGIC, LE */
+	struct pt_chunk_header c;
+	while (off + sizeof c <= size) {
+		const uint8_t *m = memmem(map + off, size - off, magic, sizeof magic);
+		if (!m || (uint64_t)(m - map) + sizeof c > size)
+			return size;
+		off = (uint64_t)(m - map);
+		memcpy(&c, m, sizeof c);
+		if (chunk_header_ok(&c) && size - off - sizeof c >= c.stored)
+			return off;
+		off++;
+	}
+	return size;
+}
+
+static void chunk_lost(struct pt_trace *t, const struct pt_chunk_index *ci, const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	damage(t, ci->off - sizeof(struct pt_chunk_header), "%s", msg);
+	t->skipped_chunks++;
+	t->skipped_bytes += sizeof(struct pt_chunk_header) + ci->h.stored;
 }
 
 /* ---- open and index ------------------------------------------------------ */
@@ -117,34 +207,45 @@ struct pt_trace *pt_trace_open(const char *path, char *err, size_t errlen)
 
 	size_t cap = 0;
 	uint64_t off = h.header_size;
+	int lost = 0;
+	t->read_bytes = h.header_size;
 	while (off < size) {
 		struct pt_chunk_header c;
 		if (size - off < sizeof c) {
+			t->cut = 1;
 			set_stop(t, "cut short inside a chunk header at offset %llu",
 			         (unsigned long long)off);
 			break;
 		}
 		memcpy(&c, map + off, sizeof c);
-		if (c.magic != PT_CHUNK_MAGIC ||
-		    c.hsum != pt_trace_sum(&c, offsetof(struct pt_chunk_header, hsum))) {
-			set_stop(t, "damaged chunk header at offset %llu", (unsigned long long)off);
-			break;
-		}
-		if (c.stored > PT_CHUNK_MAX || c.raw > PT_CHUNK_MAX ||
-		    (!(c.flags & PT_CHUNK_F_ZSTD) && c.raw != c.stored) ||
-		    (c.flags & ~(PT_CHUNK_F_ZSTD | PT_CHUNK_F_ZSTD_NEW))) {
-			set_stop(t, "damaged chunk header at offset %llu", (unsigned long long)off);
-			break;
+		if (!chunk_header_ok(&c)) {
+			/* search for the next whole chunk with a valid header */
+			uint64_t next = resync(map, size, off + 1);
+			damage(t, off, "damaged chunk header at offset %llu", (unsigned long long)off);
+			t->skipped_bytes += next - off;
+			if (next >= size) {
+				t->stopped = 1;
+				break;
+			}
+			t->skipped_chunks++;
+			off = next;
+			lost = 1;
+			continue;
 		}
 		if (size - off - sizeof c < c.stored) {
+			t->cut = 1;
 			set_stop(t, "cut short inside the chunk at offset %llu (the process "
 			         "was probably killed while writing)", (unsigned long long)off);
 			break;
 		}
 		if (pt_trace_sum(map + off + sizeof c, c.stored) != c.sum) {
-			set_stop(t, "checksum mismatch in the chunk at offset %llu",
-			         (unsigned long long)off);
-			break;
+			damage(t, off, "checksum mismatch in the chunk at offset %llu",
+			       (unsigned long long)off);
+			t->skipped_chunks++;
+			t->skipped_bytes += sizeof c + c.stored;
+			off += sizeof c + c.stored;
+			lost = 1;
+			continue;
 		}
 		if (t->nchunks == cap) {
 			cap = cap ? cap * 2 : 256;
@@ -152,6 +253,8 @@ struct pt_trace *pt_trace_open(const char *path, char *err, size_t errlen)
 		}
 		t->chunk[t->nchunks].off = off + sizeof c;
 		t->chunk[t->nchunks].h = c;
+		t->chunk[t->nchunks].lost_before = lost;
+		lost = 0;
 		t->nchunks++;
 		off += sizeof c + c.stored;
 	}
@@ -169,6 +272,7 @@ void pt_trace_close(struct pt_trace *t)
 	free(t->info);
 	free(t->last_alloc);
 	free(t->stream_first);
+	free(t->gap);
 	for (size_t i = 0; i < t->nmodmaps; i++) {
 		for (unsigned k = 0; k < t->modmap[i].count; k++) {
 			free(t->modmap[i].mod[k].path);
@@ -276,6 +380,33 @@ static void resolve_stacks(struct pt_trace *t)
 	}
 }
 
+/* Part of the trace was lost: definitions may be missing. */
+static int something_lost(const struct pt_trace *t)
+{
+	return t->skipped_chunks || t->skipped_bytes;
+}
+
+#define INFO_ID_MAX   (1u << 28)
+
+/* The next INFO record defines id next (version 3: a chunk of them opens
+ * so); the ones before it that were never defined were in a lost chunk. */
+static int infos_next(struct pt_trace *t, uint64_t next)
+{
+	uint64_t want = t->ninfos ? t->ninfos : 1;
+	if (next == 0 || next > INFO_ID_MAX)
+		return -1;
+	t->info_prev_stack = 0;
+	if (next == want)
+		return 0;
+	if (next < want || !something_lost(t))
+		return -1;
+	t->gap = pt_xrealloc(t->gap, (t->ngaps + 1) * sizeof *t->gap);
+	t->gap[t->ngaps++] = (struct pt_info_gap){ (uint32_t)want, (uint32_t)next };
+	t->info = grow_zeroed(t->info, &t->infos_cap, next - 1, sizeof *t->info);
+	t->ninfos = next;
+	return 0;
+}
+
 /* ---- Python: code objects, the interpreter, objects at exit ------------ */
 
 #define PYCODE_MAX    (1u << 24)
@@ -364,6 +495,13 @@ static int define_ext(struct pt_trace *t, struct pt_dec *d)
 		if (ext_pyobjects(t, &e))
 			return -1;
 		break;
+	case PT_EXT_INFOS: {
+		struct pt_r_ext_infos r;
+		PT_DECODE(&e, &r, PT_FIELDS_EXT_INFOS);
+		if (e.bad || infos_next(t, r.next))
+			return -1;
+		break;
+	}
 	default:
 		return 0;
 	}
@@ -485,7 +623,6 @@ bad:
 	return NULL;
 }
 
-#define INFO_ID_MAX   (1u << 28)
 #define HELD_MAX      (1u << 22)   /* events decoded and not delivered: ~400 MB */
 #define STREAM_MAX    (1u << 20)
 
@@ -495,25 +632,32 @@ bad:
 static int define_info(struct pt_trace *t, struct pt_dec *d)
 {
 	struct pt_r_info r;
-	uint32_t id = t->ninfos ? (uint32_t)t->ninfos : 1;
+	uint64_t want = t->ninfos ? t->ninfos : 1, id = want;
 	if (t->hdr.version < 3) {
 		struct pt_r_info_v2 r2;
 		PT_DECODE(d, &r2, PT_FIELDS_INFO_V2);
-		if (r2.id != id)
-			return -1;
+		id = r2.id;
 		r = (struct pt_r_info){ .size = r2.size, .kind = r2.kind, .stack = r2.stack };
 	} else {
 		PT_DECODE_FIELDS(d, &r, t->info_prev_stack, PT_FIELDS_INFO);
 	}
 	if (d->bad || id > INFO_ID_MAX || r.stack >= PT_TRACE_MAX_STACKS || r.kind > 1)
 		return -1;
+	if (id != want) {
+		/* after a lost chunk, the infos it defined are a gap */
+		if (id < want || !something_lost(t))
+			return -1;
+		t->gap = pt_xrealloc(t->gap, (t->ngaps + 1) * sizeof *t->gap);
+		t->gap[t->ngaps++] = (struct pt_info_gap){ (uint32_t)want, (uint32_t)id };
+	}
 	t->info = grow_zeroed(t->info, &t->infos_cap, id, sizeof *t->info);
 	t->info[id] = (struct pt_info){ r.size, (uint32_t)r.stack, r.kind };
 	t->ninfos = id + 1;
 	return 0;
 }
 
-/* The info of id, NULL if it was never defined (a damaged record). */
+/* The info of id, NULL if it was never defined (a damaged record, or one
+ * of a lost chunk: info_lost). */
 static const struct pt_info *info_of(struct pt_trace *t, uint64_t id)
 {
 	static const struct pt_info unknown;
@@ -521,7 +665,16 @@ static const struct pt_info *info_of(struct pt_trace *t, uint64_t id)
 		return &unknown;
 	if (id >= t->ninfos)
 		return NULL;
+	for (size_t i = 0; i < t->ngaps; i++)
+		if (id >= t->gap[i].lo && id < t->gap[i].hi)
+			return NULL;
 	return &t->info[id];
+}
+
+/* An id info_of does not know, which a lost chunk may have defined. */
+static int info_lost(const struct pt_trace *t, uint64_t id)
+{
+	return something_lost(t) && id < INFO_ID_MAX;
 }
 
 static uint32_t *last_alloc(struct pt_trace *t, uint32_t stream)
@@ -631,11 +784,12 @@ bad:
 
 /*
  * Decode one chunk's records: definitions go into t, sequenced records
- * into the returned array.  A damaged record ends the chunk (and sets
- * t->stop); what came before it is kept.
+ * into the returned array.  A damaged record ends the chunk (counted as
+ * skipped); what came before it is kept.  *stop set: reading must stop
+ * (memory would pass its bound).
  */
 static struct loaded *decode_chunk(struct pt_trace *t, const struct pt_chunk_index *ci,
-                                   const uint8_t *data, size_t len, int *damaged)
+                                   const uint8_t *data, size_t len, int *stop)
 {
 	struct loaded *l = pt_xmalloc(sizeof *l);
 	size_t cap = 64;
@@ -644,10 +798,8 @@ static struct loaded *decode_chunk(struct pt_trace *t, const struct pt_chunk_ind
 	struct pt_dec d = { data, data + len, 0 };
 	uint64_t seq = ci->h.first_seq;
 	if (ci->h.stream >= STREAM_MAX) {
-		*damaged = 1;
-		t->stop[0] = 0;
-		set_stop(t, "stream number %u out of range in the chunk at file offset %llu",
-		         ci->h.stream, (unsigned long long)ci->off - sizeof(struct pt_chunk_header));
+		chunk_lost(t, ci, "stream number %u out of range in the chunk at offset %llu",
+		           ci->h.stream, (unsigned long long)ci->off - sizeof(struct pt_chunk_header));
 		return l;
 	}
 	t->stream_first = grow_zeroed(t->stream_first, &t->nstream_first, ci->h.stream,
@@ -663,6 +815,7 @@ static struct loaded *decode_chunk(struct pt_trace *t, const struct pt_chunk_ind
 		if (b == 0)
 			continue;   /* padding */
 		struct pt_event e;
+		int dropped = 0;
 		memset(&e, 0, sizeof e);
 		e.type = type;
 		e.stream = ci->h.stream;
@@ -684,7 +837,11 @@ static struct loaded *decode_chunk(struct pt_trace *t, const struct pt_chunk_ind
 				PT_DECODE(&d, &r, PT_FIELDS_REALLOC);
 				e.old_info = r.old_info;
 				e.info = r.info;
-				if (d.bad || !(old = info_of(t, e.old_info))) {
+				if (!d.bad && !(old = info_of(t, e.old_info)) && info_lost(t, e.old_info)) {
+					e.old_info = 0;       /* a block of a lost chunk's info */
+					old = info_of(t, 0);
+				}
+				if (d.bad || !old) {
 					d.bad = 1;
 					break;
 				}
@@ -701,7 +858,11 @@ static struct loaded *decode_chunk(struct pt_trace *t, const struct pt_chunk_ind
 				PT_DECODE(&d, &r, PT_FIELDS_FREE);
 				e.info = r.info;
 			}
-			if (d.bad || !(in = info_of(t, e.info))) {
+			if (!d.bad && !(in = info_of(t, e.info)) && info_lost(t, e.info)) {
+				dropped = 1;
+				break;
+			}
+			if (d.bad || !in) {
 				d.bad = 1;
 				break;
 			}
@@ -780,23 +941,25 @@ static struct loaded *decode_chunk(struct pt_trace *t, const struct pt_chunk_ind
 		default:
 			d.bad = 1;
 		}
+		if (dropped) {            /* names an info of a lost chunk */
+			t->lost_events++;
+			continue;
+		}
 		if (d.bad || (PT_REC_SEQ(b) && (type == PT_REC_SNAPSHOT || type == PT_REC_END ||
 		                                 type == PT_REC_LEAKS || type == PT_REC_PINNED))) {
-			*damaged = 1;
-			t->stop[0] = 0;   /* this is where reading stopped */
-			set_stop(t, "damaged record (type byte 0x%02x) at offset %zu of the chunk at "
-			         "file offset %llu", b, (size_t)(rec - data),
-			         (unsigned long long)ci->off - sizeof(struct pt_chunk_header));
+			chunk_lost(t, ci, "damaged record (type byte 0x%02x) at offset %zu of the "
+			           "chunk at offset %llu", b, (size_t)(rec - data),
+			           (unsigned long long)ci->off - sizeof(struct pt_chunk_header));
 			event_free(&e);
 			break;
 		}
 		if (l->n == cap) {
 			if (t->held + cap > HELD_MAX) {   /* a chunk of millions of events */
-				*damaged = 1;
-				t->stop[0] = 0;
-				set_stop(t, "more than %u events in the chunk at file offset %llu",
-				         HELD_MAX, (unsigned long long)ci->off -
-				         sizeof(struct pt_chunk_header));
+				*stop = 1;
+				t->stopped = 1;
+				damage(t, ci->off - sizeof(struct pt_chunk_header),
+				       "more than %u events in the chunk at offset %llu", HELD_MAX,
+				       (unsigned long long)ci->off - sizeof(struct pt_chunk_header));
 				event_free(&e);
 				break;
 			}
@@ -901,17 +1064,19 @@ int pt_trace_read(struct pt_trace *t, int (*fn)(void *ctx, const struct pt_event
 		if (next < n && t->held > HELD_MAX) {
 			/* a writer holds a chunk per thread: this is a hostile or
 			 * broken file, and memory must stay bounded */
-			t->stop[0] = 0;
-			set_stop(t, "more than %u events decoded ahead of their turn at the chunk "
-			         "at offset %llu: chunks too far out of order", HELD_MAX,
-			         (unsigned long long)t->chunk[next].off -
-			         sizeof(struct pt_chunk_header));
+			t->stopped = 1;
+			t->data_end = t->chunk[next].off - sizeof(struct pt_chunk_header);
+			damage(t, t->data_end, "more than %u events decoded ahead of their turn at "
+			       "the chunk at offset %llu: chunks too far out of order", HELD_MAX,
+			       (unsigned long long)t->data_end);
 			next = n;
 		}
 		if (next < n && (hn == 0 || suffix_min[next] <= head_seq(heap[0]))) {
 			const struct pt_chunk_index *ci = &t->chunk[next];
 			const uint8_t *data = t->map + ci->off;
 			size_t len = ci->h.stored;
+			if (ci->lost_before)
+				zok = 0;          /* the window lost a chunk */
 			if (ci->h.flags & PT_CHUNK_F_ZSTD) {
 				if (ci->h.flags & PT_CHUNK_F_ZSTD_NEW) {
 					ZSTD_DCtx_reset(dc, ZSTD_reset_session_only);
@@ -926,22 +1091,32 @@ int pt_trace_read(struct pt_trace *t, int (*fn)(void *ctx, const struct pt_event
 						break;
 				}
 				if (!zok || ZSTD_isError(r) || out.pos != ci->h.raw) {
-					t->stop[0] = 0;
-					set_stop(t, "cannot decompress the chunk at offset %llu",
-					         (unsigned long long)ci->off -
-					         sizeof(struct pt_chunk_header));
-					next = n;   /* nothing after it can be read */
+					/* skipped; so are the next compressed chunks until
+					 * one starts a new zstd frame */
+					chunk_lost(t, ci, zok ? "cannot decompress the chunk at offset "
+					           "%llu" : "the chunk at offset %llu follows a lost "
+					           "chunk in its zstd frame",
+					           (unsigned long long)ci->off -
+					           sizeof(struct pt_chunk_header));
+					zok = 0;
+					next++;
+					t->pos = ci->off + ci->h.stored;
 					continue;
 				}
 				data = raw;
 				len = out.pos;
 			}
-			int damaged = 0;
-			struct loaded *l = decode_chunk(t, ci, data, len, &damaged);
+			int stop = 0;
+			uint64_t lost = t->skipped_chunks;
+			struct loaded *l = decode_chunk(t, ci, data, len, &stop);
 			next++;
 			t->pos = ci->off + ci->h.stored;
-			if (damaged)
-				next = n;   /* keep what came before the damaged record */
+			if (t->skipped_chunks == lost)
+				t->read_bytes += sizeof(struct pt_chunk_header) + ci->h.stored;
+			if (stop) {
+				t->data_end = ci->off - sizeof(struct pt_chunk_header);
+				next = n;   /* keep what came before */
+			}
 			if (l->n == 0) {
 				loaded_free(l);
 				continue;

@@ -3,10 +3,21 @@
  * man/pooltrace-trace.5).
  *
  * pt_trace_open() checks the header and indexes the chunks; a file cut short
- * or damaged is read up to its last good chunk (trace->stop says where and
- * why).  pt_trace_read() then delivers the events of every stream merged in
- * sequence order, in one pass over the file: memory grows with the chunks
- * flushed out of order and with the distinct stacks, not with the events.
+ * is read up to its last whole chunk.  pt_trace_read() then delivers the
+ * events of every stream merged in sequence order, in one pass over the
+ * file: memory grows with the chunks flushed out of order and with the
+ * distinct stacks, not with the events.
+ *
+ * Damage in the middle is skipped where the format allows: chunks are
+ * self-delimiting, so a chunk whose payload fails its checksum, does not
+ * decompress or holds a damaged record is skipped (its records before the
+ * damage kept), and a damaged chunk header is passed by searching for the
+ * next valid one.  Compressed chunks share one zstd window: after a
+ * compressed chunk is lost, the next ones cannot be decompressed until one
+ * starts a new frame (PT_CHUNK_F_ZSTD_NEW); they are skipped too.  Events
+ * that name an info defined in a lost chunk are dropped and counted.
+ * pt_trace_partial() then says the result is partial, pt_trace_describe()
+ * how much was read and where.
  */
 #ifndef POOLTRACE_TRACE_READ_H
 #define POOLTRACE_TRACE_READ_H
@@ -159,8 +170,19 @@ struct pt_trace {
 	char *args;               /* NUL-separated, args_len bytes */
 	size_t nchunks;
 	struct pt_chunk_index *chunk;
-	uint64_t data_end;        /* offset after the last good chunk */
-	char stop[256];           /* why reading stopped early, or "" */
+	uint64_t data_end;        /* offset after the last chunk indexed */
+	char stop[256];           /* the first problem met: why reading stopped
+	                             early, or the first damage skipped; or "" */
+	int cut;                  /* the file ends inside a chunk (a process
+	                             killed while writing): not damage */
+	int stopped;              /* reading stopped early on damage */
+	uint64_t read_bytes;      /* header and chunks decoded */
+	uint64_t skipped_chunks;  /* damaged or undecompressible, skipped */
+	uint64_t skipped_bytes;   /* their bytes, and those searched past */
+	uint64_t first_damage;    /* file offset of the first, if any */
+	uint64_t lost_events;     /* naming an info of a lost chunk: dropped */
+	struct pt_info_gap { uint32_t lo, hi; } *gap;   /* infos never defined */
+	size_t ngaps;
 
 	/* filled by pt_trace_read */
 	struct pt_stack *stack;   /* by id */
@@ -189,6 +211,25 @@ struct pt_trace {
 	uint64_t events, streams_max;
 };
 
+/* Stack id was cut at the recording's depth: it has exactly the header's
+ * depth frames (its outermost callers are missing). */
+static inline int pt_trace_stack_cut(const struct pt_trace *t, uint32_t id)
+{
+	return id < t->nstacks && t->stack[id].nframes && t->stack[id].nframes >= t->hdr.depth;
+}
+
+/* Damage was met (skipped, or reading stopped on it): what was read is
+ * only part of the trace.  A file merely cut short at its end is not. */
+static inline int pt_trace_partial(const struct pt_trace *t)
+{
+	return t->skipped_chunks || t->skipped_bytes || t->lost_events || t->stopped;
+}
+
+/* One line (no newline) for a warning: how much of the file was read,
+ * what was skipped or where reading stopped, and why.  "" when nothing
+ * went wrong. */
+void pt_trace_describe(const struct pt_trace *t, char *buf, size_t cap);
+
 /* Open and index a trace.  NULL with a one-line message in err otherwise. */
 struct pt_trace *pt_trace_open(const char *path, char *err, size_t errlen);
 void pt_trace_close(struct pt_trace *t);
@@ -198,8 +239,9 @@ void pt_trace_close(struct pt_trace *t);
  * exit, end) in sequence order; stacks and module maps are stored in t as
  * they are met (t->stack[id] may be defined after an event using id was
  * delivered: resolve stacks at the end; the outer frames a stack shares
- * with another are filled in when the reading ends).  Stops early, setting t->stop, at
- * a damaged record.  Returns 0, or -1 if the callback returned nonzero.
+ * with another are filled in when the reading ends).  Skips damaged chunks
+ * (see the top of this file).  Returns 0, or -1 if the callback returned
+ * nonzero.
  */
 int pt_trace_read(struct pt_trace *t, int (*fn)(void *ctx, const struct pt_event *ev),
                   void *ctx);

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
+#include "output.h"
 #include "view.h"
 
 int pt_view_native;
@@ -20,9 +22,10 @@ int pt_view_open(struct pt_view *v, const char *path)
 		return 2;
 	}
 	const struct pt_trace *t = v->p.t;
-	if (t->stop[0])
-		fprintf(stderr, "pooltrace: warning: %s: trace cut short: read up to offset %llu "
-		        "of %zu: %s\n", path, (unsigned long long)t->data_end, t->size, t->stop);
+	char what[600];
+	pt_trace_describe(t, what, sizeof what);
+	if (what[0])
+		fprintf(stderr, "pooltrace: warning: %s: %s\n", path, what);
 	else if (!t->ended)
 		fprintf(stderr, "pooltrace: warning: %s: no end record: the program did not exit "
 		        "normally (killed, or still running); reporting what was written\n", path);
@@ -128,7 +131,9 @@ void pt_print_heading(FILE *f, const char *cmd, const struct pt_view *v)
 			        "this trace (PYTHONMALLOC=malloc sends them to malloc)\n");
 	}
 	fprintf(f, "duration:   %.3f s, ", (double)p->duration_ns / 1e9);
-	if (t->stop[0])
+	if (pt_trace_partial(t))
+		fprintf(f, "damaged trace, partly read (the warning says where)\n");
+	else if (t->stop[0])
 		fprintf(f, "trace cut short at offset %llu: %s\n",
 		        (unsigned long long)t->data_end, t->stop);
 	else if (!t->ended)
@@ -139,9 +144,16 @@ void pt_print_heading(FILE *f, const char *cmd, const struct pt_view *v)
 		fprintf(f, "the program exited\n");
 }
 
+int pt_exact_bytes;
+
 const char *pt_fmt_bytes(char *buf, size_t cap, uint64_t b)
 {
 	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB" };
+	if (pt_exact_bytes) {
+		char n[32];
+		snprintf(buf, cap, "%s B", pt_fmt_count(n, sizeof n, b));
+		return buf;
+	}
 	if (b < 1024) {
 		snprintf(buf, cap, "%llu B", (unsigned long long)b);
 		return buf;
@@ -168,4 +180,29 @@ const char *pt_fmt_count(char *buf, size_t cap, uint64_t n)
 	}
 	buf[k] = 0;
 	return buf;
+}
+
+int pt_listing_command(const char *cmd, const char *usage, int argc, char **argv,
+                       struct pt_listing o,
+                       void (*text)(FILE *f, struct pt_view *v, const struct pt_listing *o),
+                       void (*json)(FILE *f, struct pt_view *v, const struct pt_listing *o))
+{
+	const char *path = NULL;
+	struct pt_cmdline c;
+	pt_opt_init(&c, cmd, usage, argc, argv);
+	int rc = pt_opt_listing_only(&c, &o, &path);
+	if (rc || !path)          /* an error, or --help */
+		return rc;
+	struct pt_view v;
+	if ((rc = pt_view_open(&v, path)))
+		return rc;
+	FILE *f = pt_output_open(NULL);
+	if (!f) {
+		pt_view_close(&v);
+		return PT_EXIT_OUTPUT;
+	}
+	(o.json ? json : text)(f, &v, &o);
+	rc = pt_trace_partial(v.p.t) ? PT_EXIT_PARTIAL : PT_EXIT_OK;
+	pt_view_close(&v);
+	return pt_output_close(f, rc);
 }

@@ -55,7 +55,9 @@ void pt_print_stack(FILE *f, struct pt_view *v, uint32_t stack, unsigned max_fra
  * interpreter, for a Python program), how long it ran and how it ended. */
 void pt_print_heading(FILE *f, const char *cmd, const struct pt_view *v);
 
-/* Human units: "1.5 MiB", "812 B"; into buf, returned. */
+/* Human units: "1.5 MiB", "812 B"; into buf, returned.  With
+ * pt_exact_bytes set (--bytes), the exact count: "1,572,864 B". */
+extern int pt_exact_bytes;
 const char *pt_fmt_bytes(char *buf, size_t cap, uint64_t bytes);
 /* Thousands separated: "1,234,567". */
 const char *pt_fmt_count(char *buf, size_t cap, uint64_t n);
@@ -75,5 +77,17 @@ static inline const char *pt_plural(uint64_t n, const char *one, const char *man
 {
 	return n == 1 ? one : many;
 }
+
+
+struct pt_listing;
+/*
+ * The body of a command whose options are the listing ones and one trace
+ * (report, frag): the options, the trace, its text or JSON on stdout.  The
+ * command's exit status.
+ */
+int pt_listing_command(const char *cmd, const char *usage, int argc, char **argv,
+                       struct pt_listing defaults,
+                       void (*text)(FILE *f, struct pt_view *v, const struct pt_listing *o),
+                       void (*json)(FILE *f, struct pt_view *v, const struct pt_listing *o));
 
 #endif

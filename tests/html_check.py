@@ -12,6 +12,16 @@
                                      shown as text outside scripts
   html_check.py png SHOT             a screenshot: not blank (enough pixels in
                                      colour, enough distinct colours)
+  html_check.py layout DUMP SHOT     the page's boxes (#layout) as a layout, not
+                                     pixels: no horizontal overflow, the sections
+                                     one column of equal width, in order, apart,
+                                     each chart inside its section; and the
+                                     screenshot of the same window shows the
+                                     sections' white cards where the boxes say
+  html_check.py flame DUMP ID MAX [TEXT...]
+                                     the DOM: <svg id=ID> at most MAX pixels high,
+                                     and each TEXT shown on the page (outside
+                                     scripts)
 
 Prints one line saying what failed and exits 1, or exits 0.  Standard
 library only.
@@ -137,6 +147,69 @@ def check_dom(path, names):
             die('dom: function %s is not shown on the page' % n)
 
 
+SECTIONS = ['summary', 'timeline', 'peak', 'leaks', 'sites', 'frag', 'sizes']
+
+
+def check_layout(path, shot):
+    p, _ = parse(path)
+    body = [a for t, a in p.tags if t == 'body']
+    if not body or 'data-pt-layout' not in body[0]:
+        die('layout: no data-pt-layout on <body> (the page ignored #layout)')
+    box = json.loads(body[0]['data-pt-layout'])
+    if box['page'][2] > box['page'][3]:
+        die('layout: the page is %d px wide in a %d px window' % (box['page'][2], box['page'][3]))
+    secs = [box.get(s) for s in SECTIONS]
+    if None in secs:
+        die('layout: sections missing: %s' % [s for s in SECTIONS if s not in box])
+    x, w = secs[0][0], secs[0][2]
+    for name, (sx, sy, sw, sh) in zip(SECTIONS, secs):
+        if abs(sx - x) > 1 or abs(sw - w) > 1 or sh < 40:
+            die('layout: section %s at x %d width %d height %d, the first at x %d width %d'
+                % (name, sx, sw, sh, x, w))
+    for (a, b), (na, nb) in zip(zip(secs, secs[1:]), zip(SECTIONS, SECTIONS[1:])):
+        if b[1] < a[1] + a[3] + 4:
+            die('layout: section %s (y %d) overlaps or touches %s (y %d to %d)'
+                % (nb, b[1], na, a[1], a[1] + a[3]))
+    for k, (bx, by, bw, bh) in box.items():
+        if not k.endswith('-svg'):
+            continue
+        owner = [s for s, (sx, sy, sw, sh) in zip(SECTIONS, secs) if sy <= by < sy + sh]
+        if not owner:
+            die('layout: chart %s (y %d) is in no section' % (k, by))
+        sx, sy, sw, sh = box[owner[0]]
+        if bx < sx or bx + bw > sx + sw or by + bh > sy + sh:
+            die('layout: chart %s [%d %d %d %d] overflows section %s [%d %d %d %d]'
+                % (k, bx, by, bw, bh, owner[0], sx, sy, sw, sh))
+    # the screenshot, same window: the page background left of the column,
+    # a section's white card inside it, at each section's top in view
+    wpx, hpx, bpp, rows = png_pixels(shot)
+    def px(xx, yy):
+        line = rows[yy]
+        return tuple(line[xx * bpp:xx * bpp + 3])
+    for name, (sx, sy, sw, sh) in zip(SECTIONS, secs):
+        yy = sy + min(20, sh // 2)
+        if yy >= hpx:
+            continue
+        inside, outside = px(sx + sw // 2 if False else sx + 6, yy), px(max(sx - 6, 0), yy)
+        if inside != (255, 255, 255) or outside == (255, 255, 255):
+            die('layout: the screenshot has no white card of section %s at x %d y %d '
+                '(inside %s, outside %s)' % (name, sx, yy, inside, outside))
+
+
+def check_flame(path, svg_id, max_h, texts):
+    p, _ = parse(path)
+    svgs = [a for t, a in p.tags if t == 'svg' and a.get('id') == svg_id]
+    if not svgs:
+        die('flame: no <svg id="%s">' % svg_id)
+    h = float(svgs[0].get('height', 0))
+    if h > max_h:
+        die('flame: <svg id="%s"> is %g px high, want at most %d (slivers?)' % (svg_id, h, max_h))
+    text = ''.join(p.text)
+    for t in texts:
+        if t not in text:
+            die('flame: %r is not shown on the page' % t)
+
+
 def png_pixels(path):
     """(width, height, rows of RGB(A) bytes) of an 8-bit RGB or RGBA PNG."""
     with open(path, 'rb') as f:
@@ -202,9 +275,15 @@ def check_png(path):
 
 
 def main():
-    if len(sys.argv) < 3 or sys.argv[1] not in ('page', 'dom', 'png'):
+    if len(sys.argv) < 3 or sys.argv[1] not in ('page', 'dom', 'png', 'flame', 'layout'):
         die(__doc__.strip())
     what, path, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+    if what == 'layout':
+        check_layout(path, names[0])
+        return
+    if what == 'flame':
+        check_flame(path, names[0], int(names[1]), names[2:])
+        return
     {'page': lambda: check_page(path, names), 'dom': lambda: check_dom(path, names),
      'png': lambda: check_png(path)}[what]()
 

@@ -15,6 +15,7 @@
  *   rec_prog crash      a few allocations, then SIGSEGV
  *   rec_prog pexit      main calls pthread_exit, a worker ends the process
  *   rec_prog cancel     a thread allocates with a cancel request pending
+ *   rec_prog vfork      a vfork child ends with _exit
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -320,6 +321,23 @@ static int do_cancel(void)
 	return 0;
 }
 
+/* A vfork child shares our memory and ran no fork handler: its _exit
+ * must touch nothing of the library's. */
+static int do_vfork(void)
+{
+	for (int i = 0; i < 100; i++)
+		keep[i] = site_a(2222);
+	pid_t pid = vfork();
+	if (pid == 0)
+		_exit(3);
+	int st = 0;
+	waitpid(pid, &st, 0);
+	for (int i = 0; i < 100; i++)
+		keep[100 + i] = site_a(3333);
+	printf("child status %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *m = argc > 1 ? argv[1] : "";
@@ -345,6 +363,8 @@ int main(int argc, char **argv)
 		return pexit();
 	if (!strcmp(m, "cancel"))
 		return do_cancel();
+	if (!strcmp(m, "vfork"))
+		return do_vfork();
 	fprintf(stderr, "rec_prog: unknown mode '%s'\n", m);
 	return 2;
 }

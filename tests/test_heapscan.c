@@ -26,7 +26,7 @@ static void setup_blocks(size_t size)
 	/* given in reverse order: hs_sort must put them right */
 	for (int i = 0; i < NB; i++)
 		blk[i] = (struct hs_block){ (uintptr_t)mem[NB - 1 - i], size, (uint32_t)(NB - 1 - i),
-		                            HS_UNSEEN };
+		                            HS_UNSEEN, 0 };
 	hs_sort(blk, NB);
 	ctx = (struct hs_ctx){ .b = blk, .n = NB, .work = work };
 }

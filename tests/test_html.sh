@@ -103,6 +103,44 @@ else
 		--dump-dom "$TMP/t.html" dom "$TMP/browser.out" $NAMES
 	in_browser "its screenshot is not blank" \
 		--screenshot="$TMP/t.png" "$TMP/t.html" png "$TMP/t.png"
+	# the layout, from the boxes the page reports (#layout) and the
+	# screenshot of the same window: structure, not pixels of text
+	if browser --screenshot="$TMP/lay.png" "$TMP/t.html#layout" &&
+	   browser --dump-dom "$TMP/t.html#layout" &&
+	   $CHECK layout "$TMP/browser.out" "$TMP/lay.png" > "$TMP/check.out" 2>&1; then
+		pass "its layout: one column of sections in order, charts inside them, cards in the screenshot"
+	else
+		tail -5 "$TMP/browser.err" >> "$TMP/check.out"
+		fail "the page's layout" "$TMP/check.out"
+	fi
+fi
+
+# --- deep stacks cut at the recording's depth, slivers under a wide box --------
+if cc -std=gnu11 -O0 -g -o "$TMP/html_deep" "$HERE/html_deep.c" 2> "$TMP/cc.err" &&
+   "$PT" run -q -o "$TMP/deep.trace" -- "$TMP/html_deep" > /dev/null 2>&1 &&
+   "$PT" html -o "$TMP/deep.html" "$TMP/deep.trace" 2> /dev/null &&
+   $CHECK page "$TMP/deep.html" "[truncated]" big_buffer deep_alloc > "$TMP/check.out" 2>&1; then
+	pass "the page of deep stacks marks the cut ones [truncated]"
+	if [ -n "$CHROME" ]; then
+		# 6 rows of wide boxes; the 100 deep stacks are slivers under 3 px
+		in_browser "no tall column of slivers under the peak flame graph (at most 8 rows)" \
+			--dump-dom "$TMP/deep.html" flame "$TMP/browser.out" flame-peak-svg 144 big_buffer
+		# #fn=NAME selects a function: its callers and callees are listed
+		in_browser "callers and callees of deep_alloc (#fn=deep_alloc): itself, and main" \
+			--dump-dom "$TMP/deep.html#fn=deep_alloc" flame "$TMP/browser.out" flame-peak-svg 144 \
+			"Callers and callees of deep_alloc" "nothing: it allocates itself"
+		# #up: bottom-up, the allocating functions at the top
+		in_browser "bottom-up flame graph (#up): big_buffer above main" \
+			--dump-dom "$TMP/deep.html#up" flame "$TMP/browser.out" flame-peak-svg 2000 big_buffer
+		if grep -q 'class="on" data-mode="up"' "$TMP/browser.out"; then
+			pass "the bottom-up button is on"
+		else
+			fail "#up: the bottom-up button is not on"
+		fi
+	fi
+else
+	cat "$TMP/cc.err" >> "$TMP/check.out"
+	fail "the page of deep stacks" "$TMP/check.out"
 fi
 
 # --- a trace with no allocation -------------------------------------------------------
@@ -129,18 +167,18 @@ expect() {
 		fail "$name: exit $rc, want $want and '$pat'" "$TMP/err"
 	fi
 }
-expect "html into a missing directory" 2 "cannot write $TMP/none/x.html: No such file" \
+expect "html into a missing directory" 3 "cannot write $TMP/none/x.html: No such file" \
 	"$PT" html -o "$TMP/none/x.html" "$TMP/t.trace"
 expect "html of a missing trace" 2 "missing.trace: No such file" \
 	"$PT" html -o "$TMP/m.html" "$TMP/missing.trace"
-expect "html with an unknown option" 1 "unknown option --bogus" "$PT" html --bogus "$TMP/t.trace"
-expect "html without a trace" 1 "no trace" "$PT" html -o "$TMP/x.html"
-expect "html with two traces" 1 "one trace" "$PT" html "$TMP/t.trace" "$TMP/e.trace"
+expect "html with an unknown option" 2 "unknown option --bogus" "$PT" html --bogus "$TMP/t.trace"
+expect "html without a trace" 2 "no trace" "$PT" html -o "$TMP/x.html"
+expect "html with two traces" 2 "one trace" "$PT" html "$TMP/t.trace" "$TMP/e.trace"
 [ -e "$TMP/m.html" ] && fail "html of a missing trace left $TMP/m.html"
 
 # a write that fails half way (a file size limit of a few KiB, SIGXFSZ
-# ignored): exit 2 and no partial page left
-expect "html cut by a file size limit" 2 "cannot write $TMP/big.html" \
+# ignored): exit 3 and no partial page left
+expect "html cut by a file size limit" 3 "cannot write $TMP/big.html" \
 	sh -c 'trap "" XFSZ; ulimit -f 8; exec "$@"' sh "$PT" html -o "$TMP/big.html" "$TMP/t.trace"
 if [ -e "$TMP/big.html" ]; then
 	fail "a partial page was left behind ($(wc -c < "$TMP/big.html") bytes)"

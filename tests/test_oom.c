@@ -130,7 +130,8 @@ static void test_without_the_reserved_range_arenas_come_from_mmap(void **state)
 	assert_int_equal(run_in_child(child_no_region, NULL), 0);
 }
 
-/* When the range is used up, further arenas are plain mappings. */
+/* When the range is used up, further arenas are plain mappings (the kernel
+ * places them, in the range or not). */
 static int child_region_full(void *arg)
 {
 	pt_test_region_limit(2);
@@ -145,7 +146,9 @@ static int child_region_full(void *arg)
 		else
 			outside++;
 	}
-	CHILD_CHECK(inside == 2 * PT_USABLE_POOLS * 8 && outside == N - inside);
+	/* slots 0 and 1, and those the kernel chose in the range for plain
+	 * mappings (they are slots then, in the flat maps) */
+	CHILD_CHECK(inside >= 2 * PT_USABLE_POOLS * 8 && outside == N - inside);
 	for (int i = 0; i < N; i++)
 		pt_free(blk[i]);
 	struct pt_stats st;

@@ -343,7 +343,7 @@ static void test_roundtrip_known(void **state)
 	assert_int_equal(r.status, 0);
 	char path[4][512];
 	assert_int_equal(traces("k.*.trace", path, 4), 1);
-	assert_non_null(strstr(r.err, "pooltrace: trace written to "));
+	assert_non_null(strstr(r.err, "pooltrace: 1 trace written: "));
 	assert_non_null(strstr(r.err, path[0]));
 
 	struct stat st;
@@ -622,6 +622,25 @@ static void test_cancel_inside_malloc(void **state)
 	unload(t);
 }
 
+/* _exit in a vfork child: the child shares the parent's memory, so the
+ * library leaves everything alone there; the parent's trace goes on and
+ * is complete, and the child writes none. */
+static void test_vfork_child_exit(void **state)
+{
+	(void)state;
+	const char *argv[] = { prog(), "vfork", NULL };
+	struct run r;
+	run_host(&r, argv, NULL, 1, 0);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "child status 3"));
+	struct tr *t = load_the_trace();
+	assert_int_equal(t->nend, 1);
+	assert_int_equal(count_site(t, PT_EV_ALLOC_SYS, 2222, 0), 100);
+	assert_int_equal(count_site(t, PT_EV_ALLOC_SYS, 3333, 0), 100);
+	assert_consistent(t);
+	unload(t);
+}
+
 /* An output path that cannot be created: one warning, the program runs on. */
 static void test_unwritable(void **state)
 {
@@ -845,7 +864,7 @@ static void test_damaged_and_cli(void **state)
 
 	const char *d3[] = { tool, "run", "--depth", "0", "--", prog(), "known", NULL };
 	run_host(&r, d3, NULL, 0, 0);
-	assert_int_equal(r.status, 1);
+	assert_int_equal(r.status, 2);
 	assert_non_null(strstr(r.err, "--depth"));
 }
 
@@ -880,6 +899,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pthread_exit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_inside_malloc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vfork_child_exit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unwritable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fd_exhausted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_follow, setup, teardown),

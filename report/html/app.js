@@ -249,8 +249,15 @@ function renderSummary(box) {
 			fmtBytes(D.peak.bytes) + ' at ' + fmtTime(D.peak.time) : '0 B'],
 		['peak RSS', D.rss.bytes ?
 			fmtBytes(D.rss.bytes) + ' at ' + fmtTime(D.rss.time) : '-'],
-		['leaked at exit', fmtBytes(live) + ' in ' + fmtCount(liven) + ' blocks'],
+		['not freed at exit', liven ? fmtBytes(live) + ' in ' + fmtCount(liven) + ' blocks' :
+			'nothing'],
 	];
+	if (D.leaks) {
+		/* lost is what the exit scan found unreachable; the rest is reachable */
+		var lostB = D.leaks.bytes[0] + D.leaks.bytes[1], lostN = D.leaks.n[0] + D.leaks.n[1];
+		rows.push(['lost at exit', lostN ? fmtBytes(lostB) + ' in ' + fmtCount(lostN) +
+			' blocks' : 'nothing: every block left is still reachable']);
+	}
 	if (D.leaks) {
 		LEAK_NAMES.forEach(function (name, c) {
 			rows.push(['\u2003' + name,
@@ -362,30 +369,78 @@ function renderTimeline(box) {
 	});
 }
 
-/* ---- flame graphs (icicle: the outermost call at the top) ---- */
-var flames = {};                  /* by container: zoom and query outlive a redraw */
+/* ---- flame graphs (icicle: the outermost call at the top, or bottom-up:
+ * the allocating function at the top and its callers below) ---- */
+var flames = {};                  /* by container: mode, zoom, query, selection */
+var MINW = 3;                     /* rows of boxes narrower than this (px) add no height */
 
-function flame(box, data, o) {
-	function build(a, parent) {
-		var nd = { name: STR[a[0]], where: STR[a[1]], v: a[2], parent: parent };
-		nd.kids = a[3].map(function (c) { return build(c, nd); });
-		nd.kids.sort(function (x, y) { return y.v - x.v; });
-		return nd;
+/* the page's address may preselect: #fn=NAME (callers and callees of NAME),
+ * #up (bottom-up) */
+var HASH = {};
+location.hash.replace(/^#/, '').split('&').forEach(function (kv) {
+	var i = kv.indexOf('=');
+	if (kv) HASH[i < 0 ? kv : kv.slice(0, i)] = i < 0 ? '' : decodeURIComponent(kv.slice(i + 1));
+});
+
+function buildTree(a, parent) {
+	var nd = { name: STR[a[0]], where: STR[a[1]], v: a[2], parent: parent };
+	nd.kids = a[3].map(function (c) { return buildTree(c, nd); });
+	nd.kids.sort(function (x, y) { return y.v - x.v; });
+	return nd;
+}
+
+/* callers and callees of the function named fn in the top-down tree root:
+ * bytes through each (a recursive call counted once, at its outermost) */
+function callersOf(root, fn) {
+	var callers = {}, callees = {}, total = 0;
+	(function walk(nd, inside) {
+		var here = nd.parent && nd.name === fn;
+		if (here && !inside) {
+			total += nd.v;
+			var up = nd.parent.parent ? nd.parent.name : '(the program\u2019s start)';
+			callers[up] = (callers[up] || 0) + nd.v;
+		}
+		if (here) nd.kids.forEach(function (c) {
+			if (c.name !== fn) callees[c.name] = (callees[c.name] || 0) + c.v;
+		});
+		nd.kids.forEach(function (c) { walk(c, inside || here); });
+	})(root, false);
+	function list(m) {
+		return Object.keys(m).map(function (k) { return [k, m[k]]; })
+			.sort(function (x, y) { return y[1] - x[1] || (x[0] < y[0] ? -1 : 1); });
 	}
+	return { total: total, callers: list(callers), callees: list(callees) };
+}
+
+function flame(box, o) {
 	var st = flames[box.id];
-	if (!st) {
-		st = flames[box.id] = { root: build(data, null), query: '' };
-		st.root.name = o.rootName;
-		st.focus = st.root;
+	if (!st) st = flames[box.id] = { trees: {}, mode: 'up' in HASH ? 'up' : 'down', query: '',
+		sel: HASH.fn || null };
+	function tree(mode) {
+		if (!st.trees[mode]) {
+			var r = buildTree(mode === 'up' ? o.up : o.data, null);
+			r.name = o.rootName;
+			st.trees[mode] = { root: r, focus: r };
+		}
+		return st.trees[mode];
 	}
-	var root = st.root;
+	var tr = tree(st.mode), root = tr.root;
 	if (!root.v) {
 		add(box, el('p', 'empty', o.empty));
 		return;
 	}
 	var bar = add(box, el('div', 'bar'));
+	[['down', 'Top-down'], ['up', 'Bottom-up']].forEach(function (m) {
+		var b = add(bar, el('button', st.mode === m[0] ? 'on' : '', m[1]));
+		b.dataset.mode = m[0];
+		b.onclick = function () {
+			st.mode = m[0];
+			box.textContent = '';
+			flame(box, o);
+		};
+	});
 	add(bar, el('button', '', 'Reset zoom')).onclick = function () {
-		st.focus = root;
+		tr.focus = root;
 		redraw();
 	};
 	var q = add(bar, el('input'));
@@ -393,10 +448,13 @@ function flame(box, data, o) {
 	q.value = st.query;
 	q.oninput = function () { st.query = q.value; redraw(); };
 	var info = add(bar, el('span')), holder = add(box, el('div'));
+	var panel = add(box, el('div', 'callers'));
+	panel.id = box.id + '-callers';
 	var W = widthOf(box), RH = 18, nodes = [];
 
 	function color(nd) {
 		if (!nd.parent) return '#cbd2dc';
+		if (nd.name === '[truncated]') return '#d5d9e0';
 		var h = hue(nd.name, o.hue, o.span);
 		return 'hsl(' + h + ',' + (62 + h % 17) + '%,' + (58 + h % 13) + '%)';
 	}
@@ -413,23 +471,63 @@ function flame(box, data, o) {
 		}
 		return g;
 	}
+	function showCallers() {
+		panel.textContent = '';
+		if (!st.sel) return;
+		var c = callersOf(tree('down').root, st.sel);
+		add(panel, el('h3', '', 'Callers and callees of ' + st.sel));
+		if (!c.total) {
+			add(panel, el('p', 'empty', 'Not in this flame graph.'));
+			return;
+		}
+		add(panel, el('p', 'note', fmtBytes(c.total) + ' (' + pct(c.total, root.v) + ' of ' +
+			o.what + ') allocated through it. Click a name to select it.'));
+		var cols = add(panel, el('div', 'cols'));
+		[['callers', 'Called from', c.callers], ['callees', 'Calls', c.callees]]
+			.forEach(function (part) {
+				var d = add(cols, el('div')), t = add(d, el('table', 'grid'));
+				t.className = 'grid ' + part[0];
+				var hr = add(add(t, el('thead')), el('tr')), tb = add(t, el('tbody'));
+				add(hr, el('th', 'stack', part[1]));
+				add(hr, el('th', '', 'bytes'));
+				add(hr, el('th', '', '%'));
+				if (!part[2].length) {
+					var tr0 = add(tb, el('tr'));
+					add(tr0, el('td', 'stack loc', part[0] === 'callees' ?
+						'nothing: it allocates itself' : '-'));
+				}
+				part[2].slice(0, 15).forEach(function (r) {
+					var row = add(tb, el('tr'));
+					var a = add(add(row, el('td', 'stack')), el('span', 'fn', r[0]));
+					a.style.cursor = 'pointer';
+					a.onclick = function () { st.sel = r[0]; showCallers(); redraw(); };
+					add(row, el('td', '', fmtBytes(r[1])));
+					add(row, el('td', '', pct(r[1], c.total)));
+				});
+			});
+	}
 	function redraw() {
 		holder.textContent = '';
 		nodes = [];
-		var f = st.focus, chain = [], matched = 0, query = st.query.toLowerCase();
+		var f = tr.focus, chain = [], matched = 0, query = st.query.toLowerCase();
+		var hidden = false;
 		for (var a = f.parent; a; a = a.parent) chain.unshift(a);
 		var s = sv(holder, 'svg', { width: W, height: RH, 'class': 'flame',
 			id: box.id + '-svg' });
 		chain.forEach(function (nd, row) { drawNode(s, nd, 0, W, row, 'anc'); });
 		var rows = chain.length;
 		(function lay(nd, x, w, row) {
-			if (w < 0.3) return;
-			var g = drawNode(s, nd, x, w, row, '');
+			if (w < 1) return;
+			var cls = st.sel && nd.name === st.sel && nd.parent ? 'sel' : '';
+			var g = drawNode(s, nd, x, w, row, cls);
 			if (query && nd.name.toLowerCase().indexOf(query) >= 0) {
 				g.setAttribute('class', 'hit');
 				matched += nd.v;
 			}
-			rows = Math.max(rows, row + 1);
+			/* slivers deep under the wide boxes add no height: they are
+			 * clipped, zoom in to see them */
+			if (w >= MINW) rows = Math.max(rows, row + 1);
+			else if (row + 1 > rows) hidden = true;
 			nd.kids.forEach(function (c) {
 				var cw = w * c.v / nd.v;
 				lay(c, x, cw, row + 1);
@@ -442,21 +540,28 @@ function flame(box, data, o) {
 			info.textContent = 'zoomed on ' + f.name + ' (' + pct(f.v, root.v) + '). ';
 		if (query)
 			info.textContent += 'Matching: ' + fmtBytes(matched) + ' (' +
-				pct(matched, root.v) + ')';
+				pct(matched, root.v) + '). ';
+		if (hidden)
+			info.textContent += 'Deeper frames of stacks narrower than ' + MINW +
+				' px are cut off: click a box to zoom in.';
 		hover(s, function (i) {
 			var nd = nodes[i], lines = [nd.name];
 			if (nd.where) lines.push(nd.where);
 			lines.push(fmtBytes(nd.v) + ' \u2014 ' + pct(nd.v, root.v) + ' of ' + o.what +
 				(f !== root ? ', ' + pct(nd.v, f.v) + ' of the zoomed frame' : ''));
-			lines.push(nd === f && f !== root ? 'click to zoom out' : 'click to zoom');
+			lines.push(nd === f && f !== root ? 'click to zoom out' :
+				'click to zoom and see its callers and callees');
 			return lines;
 		}, function (i) {
 			var nd = nodes[i];
-			st.focus = nd === st.focus && nd.parent ? nd.parent : nd;
+			tr.focus = nd === tr.focus && nd.parent ? nd.parent : nd;
+			if (nd.parent) st.sel = nd.name;
 			hideTip();
+			showCallers();
 			redraw();
 		});
 	}
+	showCallers();
 	redraw();
 }
 
@@ -745,13 +850,14 @@ var parts = [
 	['summary-body', renderSummary, false],
 	['timeline-body', renderTimeline, true],
 	['flame-peak', function (box) {
-		flame(box, D.flame_peak, { rootName: 'all: the heap at its peak', what: 'the peak',
-			hue: 0, span: 55,
+		flame(box, { data: D.flame_peak, up: D.flame_peak_up,
+			rootName: 'all: the heap at its peak', what: 'the peak', hue: 0, span: 55,
 			empty: 'No block was live at the peak: the trace has no allocation.' });
 	}, true],
 	['flame-leaks', function (box) {
-		flame(box, D.flame_leaks, { rootName: 'all: left at exit', what: 'the leaks',
-			hue: 195, span: 70, empty: 'Nothing was left allocated at exit.' });
+		flame(box, { data: D.flame_leaks, up: D.flame_leaks_up,
+			rootName: 'all: not freed at exit', what: 'the blocks not freed', hue: 195,
+			span: 70, empty: 'Nothing was left allocated at exit.' });
 	}, true],
 	['sites-body', renderSites, false],
 	['frag-body', renderFrag, true],
@@ -776,5 +882,16 @@ window.addEventListener('resize', function () {
 		}
 	}, 150);
 });
+/* #layout: the boxes of the page's parts, for the layout test
+ * (tests/html_check.py layout): where each section and chart is drawn */
+if ('layout' in HASH) {
+	var boxes = { page: [0, 0, document.documentElement.scrollWidth, window.innerWidth] };
+	document.querySelectorAll('header, section, footer, section svg[id]').forEach(function (e) {
+		var r = e.getBoundingClientRect();
+		boxes[e.id || e.tagName.toLowerCase()] = [Math.round(r.left), Math.round(r.top + scrollY),
+			Math.round(r.width), Math.round(r.height)];
+	});
+	document.body.dataset.ptLayout = JSON.stringify(boxes);
+}
 document.body.dataset.ptStatus = 'ok';
 })();

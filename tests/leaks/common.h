@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/syscall.h>
 
 #define NOINLINE __attribute__((noinline, unused))
 
@@ -51,4 +53,30 @@ NOINLINE static void clobber_stack(void)
 	memset((char *)buf, 0, sizeof buf);
 }
 
+/*
+ * Wait until thread tid sleeps in system call nr (its line of
+ * /proc/self/task/TID/syscall starts with the number): a thread that said
+ * "ready" may not have reached its read() yet.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+static inline void wait_blocked(pid_t tid, int nr)
+{
+	char path[64], buf[64], want[16];
+	snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
+	snprintf(want, sizeof want, "%d ", nr);
+	for (;;) {
+		int fd = open(path, O_RDONLY);
+		ssize_t r = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (r <= 0)
+			return;
+		buf[r] = 0;
+		if (strncmp(buf, want, strlen(want)) == 0)
+			return;
+		sched_yield();
+	}
+}
 #endif

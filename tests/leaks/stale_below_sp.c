@@ -14,6 +14,7 @@
 #include "common.h"
 
 static int pipefd[2], ready[2];
+static volatile pid_t thread_tid;
 
 /* a 64 KiB frame holding the pointer at its bottom, dropped on return */
 NOINLINE static void deep(size_t n)
@@ -35,6 +36,7 @@ NOINLINE static void shallow(void)
 
 static void *thread(void *arg)
 {
+	thread_tid = (pid_t)syscall(SYS_gettid);
 	deep(96);
 	shallow();
 	char c = 0;
@@ -54,6 +56,7 @@ int main(void)
 	char c;
 	if (read(ready[0], &c, 1) != 1)
 		return 1;
+	wait_blocked(thread_tid, SYS_read);
 	deep(80);
 	shallow();
 	exit(0);

@@ -1,0 +1,212 @@
+/*
+ * layout.h - the allocator's data as its inline code reads it: the pool
+ * and heap structures, the size-class tables, the region's maps, and the
+ * inline tests of ownership, class and block start.  fastpath.h builds the
+ * inline malloc and free on it; code outside allocator/ (the preload) may
+ * read what is here through those inline functions and nothing else.  The
+ * invariants are in internal.h, which is private to the allocator's own
+ * files and its white-box tests.
+ */
+#ifndef POOLTRACE_ALLOC_LAYOUT_H
+#define POOLTRACE_ALLOC_LAYOUT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "compiler.h"
+#include "pool_alloc.h"
+
+#define PT_ARENA_SHIFT   18
+#define PT_POOL_SHIFT    12
+#define PT_POOLS_PER_ARENA (PT_ARENA_SIZE / PT_POOL_SIZE)   /* 64 */
+
+#if PT_ARENA_SIZE != (1u << PT_ARENA_SHIFT) || PT_POOL_SIZE != (1u << PT_POOL_SHIFT)
+#error "arena and pool sizes must match their shifts"
+#endif
+
+struct pt_block {
+	struct pt_block *next;
+};
+
+enum pt_pool_state { PT_POOL_FREE = 0, PT_POOL_EMPTY, PT_POOL_USED, PT_POOL_FULL };
+
+/*
+ * A FULL pool also has the top bit of nused set, so that free's fast path
+ * finds both of its slow cases, "now empty" and "was full", with one signed
+ * test: (int16_t)--nused <= 0.
+ */
+#define PT_NUSED_FULL ((int16_t)0x8000)
+#define PT_NUSED(p)   ((unsigned)((p)->nused & 0x7fff))
+
+struct pt_heap;
+
+/* Pool descriptor: 64 bytes, in the arena's header page (see above). */
+struct pt_pool {
+	struct pt_block *free;     /* owner-only free list */
+	int16_t nused;             /* blocks out (incl. uncollected remote frees);
+	                              | PT_NUSED_FULL while FULL */
+	uint16_t ncarved;          /* blocks carved from the bump region */
+	uint16_t nblocks;          /* PT_POOL_SIZE / size */
+	uint16_t size;             /* block size of cls */
+	uint8_t cls;
+	uint8_t state;             /* enum pt_pool_state */
+	uint8_t dirty;             /* FREE only: pages still resident */
+	uint8_t pinned;            /* 1 while the head of its class list */
+	uint32_t freed_ms;         /* FREE and dirty: when it was given back */
+	struct pt_pool *next;      /* avail list, heap empty cache or arena freepools */
+	struct pt_pool *prev;      /* avail list only */
+	struct pt_heap *owner;     /* heap allocating from it; NULL when FREE */
+	_Atomic(struct pt_block *) xfree;  /* blocks freed by other threads */
+	struct pt_pool *pending_next;      /* link on owner->pending */
+};
+
+struct pt_heap {
+	/*
+	 * The thread cache: per class, a LIFO list of blocks this thread freed
+	 * (of any heap's pools; they still count as used in their pools), and
+	 * how many more it may take.  malloc pops it first, so the block it
+	 * returns is usually one freed moments ago and still in the CPU cache.
+	 * pt__empty_heap has no room, so frees by heapless threads go to pools.
+	 */
+	struct pt_block *tc[PT_NCLASSES_MAX];
+	uint16_t tc_room[PT_NCLASSES_MAX];
+	struct pt_pool *avail[PT_NCLASSES_MAX];  /* sentinel when no used pool */
+	/* per-class counters, written by the owner thread only (two arrays, so
+	 * the fast path updates them with one add each) */
+	uint64_t nmalloc[PT_NCLASSES_MAX];
+	/* requested sizes, sampled in the malloc slow path (the fast path
+	 * counts calls only) */
+	uint64_t req_sample_bytes[PT_NCLASSES_MAX];
+	uint64_t req_samples[PT_NCLASSES_MAX];
+	_Atomic(struct pt_pool *) pending;       /* pools with remote frees */
+	struct pt_pool *empty;                   /* cache of EMPTY pools */
+	unsigned nempty;
+	_Atomic int abandoned;                   /* 1: owner thread gone, 2: fork orphan */
+	struct pt_heap *all_next;                /* every heap ever made */
+	struct pt_heap *abandoned_next;
+};
+
+/* The size classes: read by every free (the block-start test) and, while
+ * profiling, by every malloc; on lines of their own, which nothing else
+ * dirties. */
+struct pt_classes {
+	uint16_t size[PT_NCLASSES_MAX];   /* block size of each class */
+	/* 2^32 / size rounded up (low half), the offset of the last block in a
+	 * pool (high half): pt__block_start() */
+	uint64_t geom[PT_NCLASSES_MAX];
+};
+PT_HIDDEN extern struct pt_classes pt__cls;
+
+/* Written into every free block (internal.h, "Double free"); random, never 0. */
+PT_HIDDEN extern uint64_t pt__free_key;
+PT_HIDDEN extern uint8_t pt__size2class[PT_SMALL_MAX + 1];
+PT_HIDDEN extern struct pt_pool pt__sentinel_pool;
+PT_HIDDEN extern struct pt_heap pt__empty_heap;
+PT_HIDDEN extern __thread struct pt_heap *pt__tl_heap
+	__attribute__((tls_model("initial-exec")));
+
+/* The radix root: 2^15 pointers to 16 KiB leaves; see the top comment. */
+#define PT_RADIX_LEAF_BITS 14
+#define PT_RADIX_ROOT_BITS (47 - PT_ARENA_SHIFT - PT_RADIX_LEAF_BITS)
+PT_HIDDEN extern _Atomic(uint8_t *) pt__radix_root[1u << PT_RADIX_ROOT_BITS];
+
+#define PT_REGION_SIZE   ((uintptr_t)4 << 30)
+#define PT_REGION_ARENAS (PT_REGION_SIZE >> PT_ARENA_SHIFT)   /* 16384 */
+#define PT_REGION_POOLS  (PT_REGION_SIZE >> PT_POOL_SHIFT)    /* 1 Mi */
+/* Start of the region; PT_REGION_NONE (the top of the address
+ * space, never a user pointer) while there is none. */
+#define PT_REGION_NONE   ((uintptr_t)0 - PT_REGION_SIZE)
+PT_HIDDEN extern uintptr_t pt__region_base;
+/* Per arena slot of the region: PT_SLOT_OURS while it holds an arena of
+ * ours, PT_SLOT_FOREIGN once found mapped by someone else, else 0. */
+PT_HIDDEN extern uint8_t pt__region_map[PT_REGION_ARENAS];
+#define PT_SLOT_OURS    1
+#define PT_SLOT_FOREIGN 2
+/* Per pool of the region: its size class + 1 while it holds blocks of that
+ * class (USED, FULL, or EMPTY in a heap), 0 otherwise.  free() reads
+ * ownership and class from this one byte. */
+PT_HIDDEN extern uint8_t pt__region_cls[PT_REGION_POOLS];
+
+/* Is a in the region's range?  Arenas of ours there are in the flat maps;
+ * other mappings may be there too (pt__region_cls is 0 for them). */
+static inline bool pt__in_range(uintptr_t a)
+{
+	return a - pt__region_base < PT_REGION_SIZE;
+}
+
+/* Is a inside an arena of ours in the region (a block, a pool's tail or an
+ * arena's header page)? */
+static inline bool pt__in_region(uintptr_t a)
+{
+	return pt__in_range(a) &&
+	       __atomic_load_n(&pt__region_map[(a - pt__region_base) >> PT_ARENA_SHIFT],
+	                       __ATOMIC_RELAXED) == PT_SLOT_OURS;
+}
+
+static inline bool pt__radix_test(uintptr_t a)
+{
+	if (PT_UNLIKELY(a >> 47))
+		return false;
+	uint8_t *leaf = atomic_load_explicit(
+		&pt__radix_root[a >> (PT_ARENA_SHIFT + PT_RADIX_LEAF_BITS)],
+		memory_order_acquire);
+	return leaf && leaf[(a >> PT_ARENA_SHIFT) & ((1u << PT_RADIX_LEAF_BITS) - 1)];
+}
+
+static inline struct pt_pool *pt__pool_of(uintptr_t a);
+
+/*
+ * The size class + 1 of the pool holding a, or 0 if a is in no pool of ours
+ * that holds blocks.  O(1), reads only our maps (and, for arenas outside the
+ * region, the descriptor of a pool in an arena the radix map says is ours).
+ */
+static inline unsigned pt__class_of(uintptr_t a)
+{
+	if (PT_LIKELY(pt__in_range(a)))
+		/* a plain load: the byte is set before any block of the pool is
+		 * handed out, and the program orders a free after its malloc */
+		return pt__region_cls[(a - pt__region_base) >> PT_POOL_SHIFT];
+	if (pt__radix_test(a) && (a & (PT_ARENA_SIZE - 1)) >= PT_POOL_SIZE) {
+		const struct pt_pool *p = pt__pool_of(a);
+		return p->state != PT_POOL_FREE ? p->cls + 1u : 0;
+	}
+	return 0;
+}
+
+/* Is a inside a pool of ours that holds blocks? */
+static inline bool pt__owns(uintptr_t a)
+{
+	return pt__class_of(a) != 0;
+}
+
+/*
+ * Is a the start of a block of class c (a in one of its pools)?  A block
+ * starts at a multiple of the class size from its pool's start, at most at
+ * the last block's offset.  Offsets are below 2^12, so with m = 2^32 / size
+ * rounded up, size divides off exactly when the low 32 bits of off * m are
+ * below m (Lemire's divisibility test): a multiply, no division, on the
+ * free path.
+ */
+static inline bool pt__block_start(uintptr_t a, unsigned c)
+{
+	uint64_t g = pt__cls.geom[c];
+	uint32_t off = (uint32_t)(a & (PT_POOL_SIZE - 1)), m = (uint32_t)g;
+	return off * m < m && off <= (uint32_t)(g >> 32);
+}
+
+/* The descriptor of the pool holding address a (a inside an arena, not page 0). */
+static inline struct pt_pool *pt__pool_of(uintptr_t a)
+{
+	uintptr_t base = a & ~(uintptr_t)(PT_ARENA_SIZE - 1);
+	return (struct pt_pool *)(base + (((a >> PT_POOL_SHIFT) &
+	                                   (PT_POOLS_PER_ARENA - 1)) << 6));
+}
+
+/* The block size of class c. */
+static inline size_t pt__class_size(unsigned c)
+{
+	return pt__cls.size[c];
+}
+
+#endif /* POOLTRACE_ALLOC_LAYOUT_H */
