@@ -69,8 +69,10 @@ REPORT_SRC  := report/main.c report/cmd_run.c report/cmd_dump.c report/cmd_repor
                report/cmd_html.c report/html_data.c report/html_assets.c report/args.c \
                report/output.c report/view.c report/profile.c report/frag.c \
                report/symbolize.c report/pylines.c report/python.c report/trace_read.c \
-               report/util.c report/json.c report/report_json.c report/pprof.c \
-               report/protobuf.c
+               report/trace_defs.c report/util.c report/json.c report/report_json.c \
+               report/pprof.c report/protobuf.c
+# the trace reader, which the tests link without the rest of report/
+READER_SRC  := report/trace_read.c report/trace_defs.c
 REPORT_HDR  := $(wildcard report/*.h) preload/trace_format.h preload/trace_codec.h
 # the HTML page's own files, which html_assets.c embeds (.incbin)
 REPORT_ASSETS := report/html/page.html report/html/style.css report/html/app.js
@@ -139,24 +141,24 @@ $(B)/tests/test_preload: tests/test_preload.c tests/testutil.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -Ipreload -Iallocator -o $@ $< -lcmocka -ldl
 
-$(B)/tests/test_recorder: tests/test_recorder.c report/trace_read.c report/util.c \
+$(B)/tests/test_recorder: tests/test_recorder.c $(READER_SRC) report/util.c \
                           $(REPORT_HDR) tests/testutil.h
 	@mkdir -p $(@D)
-	$(CC) $(REPORT_CFLAGS) -o $@ tests/test_recorder.c report/trace_read.c report/util.c \
+	$(CC) $(REPORT_CFLAGS) -o $@ tests/test_recorder.c $(READER_SRC) report/util.c \
 	    -lcmocka -lzstd -lm
 
 $(B)/tests/test_symbolize: tests/test_symbolize.c report/symbolize.c report/pylines.c \
-                           report/util.c report/trace_read.c $(REPORT_HDR)
+                           report/util.c $(READER_SRC) $(REPORT_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(REPORT_CFLAGS) -o $@ tests/test_symbolize.c report/symbolize.c report/pylines.c \
-	    report/util.c report/trace_read.c -lcmocka $(REPORT_LIBS)
+	    report/util.c $(READER_SRC) -lcmocka $(REPORT_LIBS)
 
 # the known answers of tests/python/sites.py against its traces
 $(B)/tests/py_check: tests/py_check.c report/symbolize.c report/pylines.c report/util.c \
-                     report/trace_read.c $(REPORT_HDR)
+                     $(READER_SRC) $(REPORT_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(REPORT_CFLAGS) -o $@ tests/py_check.c report/symbolize.c report/pylines.c \
-	    report/util.c report/trace_read.c $(REPORT_LIBS)
+	    report/util.c $(READER_SRC) $(REPORT_LIBS)
 
 $(B)/tests/pylines_check: tests/pylines_check.c report/pylines.c report/pylines.h \
                           preload/python_lines.c preload/python_lines.h
@@ -173,10 +175,10 @@ $(B)/tests/fake_python_layout: tests/python/fake_python.c
 	@mkdir -p $(@D)
 	$(CC) -O0 -g -rdynamic -DFAKE_LAYOUT -o $@ $<
 
-$(B)/tests/test_report_util: tests/test_report_util.c report/util.c report/trace_read.c \
+$(B)/tests/test_report_util: tests/test_report_util.c report/util.c $(READER_SRC) \
                              $(REPORT_HDR) tests/testutil.h
 	@mkdir -p $(@D)
-	$(CC) $(REPORT_CFLAGS) -o $@ tests/test_report_util.c report/util.c report/trace_read.c \
+	$(CC) $(REPORT_CFLAGS) -o $@ tests/test_report_util.c report/util.c $(READER_SRC) \
 	    -lcmocka -lzstd -lm
 
 # test_cli.sh's damaged traces: chunks recompressed in frames, one damaged

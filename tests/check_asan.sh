@@ -7,9 +7,9 @@
 # out of "undefined") and no recovery: the pooltrace command (report/), the
 # unit tests that link the allocator directly (UNIT_TESTS, from the
 # Makefile), test_report_util, test_symbolize and test_recorder (whose
-# reader is report/trace_read.c); then runs them, and the report scripts
-# (test_reports.sh, test_export.sh, test_html.sh) with that directory as
-# their build: there pooltrace is the sanitized one, while libpooltrace.so and
+# reader is report/trace_read.c and trace_defs.c); then runs them, and the
+# report scripts (test_reports.sh, test_export.sh, test_html.sh) with that
+# directory as their build: there pooltrace is the sanitized one, while libpooltrace.so and
 # the programs it records are BUILD's normal ones.  libpooltrace.so itself
 # cannot run under ASan: it IS the malloc, and ASan must own malloc to find
 # anything; the allocator's own checks are fuzz_alloc's (make fuzz, with
