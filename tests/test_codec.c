@@ -90,6 +90,7 @@ DECODER(pinned_info, PT_FIELDS_PINNED_INFO)
 DECODER(ext, PT_FIELDS_EXT)
 DECODER(ext_python, PT_FIELDS_EXT_PYTHON)
 DECODER(ext_pyobjects, PT_FIELDS_EXT_PYOBJECTS)
+DECODER(ext_infos, PT_FIELDS_EXT_INFOS)
 DECODER(pyobject, PT_FIELDS_PYOBJECT)
 
 static void test_every_flat_record_round_trips(void **st)
@@ -136,6 +137,7 @@ static void test_every_flat_record_round_trips(void **st)
 	                                      .eval_addr = 0x7ffff7a01234ull }));
 	ROUND_TRIP(ext_pyobjects, PT_FIELDS_EXT_PYOBJECTS,
 	           ((struct pt_r_ext_pyobjects){ .seq = 1ull << 50, .when = 1 }));
+	ROUND_TRIP(ext_infos, PT_FIELDS_EXT_INFOS, ((struct pt_r_ext_infos){ .next = 1u << 21 }));
 	ROUND_TRIP(pyobject, PT_FIELDS_PYOBJECT,
 	           ((struct pt_r_pyobject){ .info = 5, .cls = PT_LEAK_REACHABLE, .type = 2,
 	                                    .objects = 1000, .bytes = 56000 }));
