@@ -198,6 +198,19 @@ grep -q "at _PyEval_EvalFrameDefault" "$d/native" && grep -q "at leaf" "$d/nativ
 "$PT" leaks --frames 8 "$TR" > "$d/leaks" 2>&1
 grep -q "^python:" "$d/leaks" && pass "leaks: the heading names the interpreter" ||
 	fail "leaks of a Python trace" "$d/leaks"
+# the options of Python programs in the command line's forms
+"$PT" report --by=type --top 3 "$TR" > "$d/bytype" 2>&1
+st1=$?
+"$PT" leaks --json --by type "$TR" > "$d/bytype-json" 2>&1
+st2=$?
+"$PT" report --native --frames 60 --json "$TR" > "$d/native.json" 2> /dev/null
+if [ $st1 = 0 ] && grep -q "^pooltrace report --by type" "$d/bytype" && [ $st2 = 2 ] &&
+   grep -q "has no JSON form" "$d/bytype-json" && grep -q "_PyEval_EvalFrameDefault" "$d/native.json" &&
+   "$PT" report --help | grep -q -- "--by type" && "$PT" frag --help | grep -q -- "--native"; then
+	pass "--by=type, --by type --json refused (exit 2), --native with --json, both in --help"
+else
+	fail "the Python options on the command line: exit $st1, $st2" "$d/bytype-json"
+fi
 for fmt in folded speedscope massif; do
 	what=allocated
 	[ $fmt = massif ] && what=peak
