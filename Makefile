@@ -2,13 +2,14 @@
 #   make            build/libpooltrace.so (and the test programs)
 #   make deps       install the Debian packages the build, tests and demo need
 #   make check      unit tests, exported symbols, API tests and edges against
-#                   glibc, exceptions and cancellation, recorder, reports,
+#                   glibc, exceptions and cancellation, recorder, reports, Python,
 #                   debug mode, the fuzz corpora replayed, threaded stress,
 #                   real programs, the known-answer leak suite (check-leaks),
 #                   and the unit, API, recorder and stress tests once more
 #                   built with PT_DEBUG=1 (check-pt-debug)
 #   make check-leaks  leak programs with known answers: pooltrace, memcheck and
 #                   LeakSanitizer side by side
+#   make check-python Python frames: known-answer scripts on every CPython found
 #   make fuzz       the libFuzzer targets, FUZZ_SECONDS each (tests/fuzz.mk)
 #   make check-asan report/ and the tests under ASan and UBSan
 #   make bench      glibc, jemalloc, mimalloc, tcmalloc and pooltrace side by side
@@ -43,7 +44,9 @@ PRELOAD_SRC := preload/symbols.c preload/options.c preload/fmt.c preload/libc_sy
                preload/rec_buffer.c preload/rec_file.c preload/rec_info.c preload/rec_live.c \
                preload/rec_snapshot.c preload/leakscan.c preload/heapscan.c preload/debug.c \
                preload/unwind.c preload/zstd_hooks.c preload/mallinfo.c preload/exit.c \
-               preload/threads.c preload/symbolizer.c
+               preload/threads.c preload/symbolizer.c \
+               preload/python.c preload/python_code.c preload/python_lines.c \
+               preload/python_objects.c
 ALLOC_OBJ   := $(ALLOC_SRC:%.c=$(B)/%.o)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
 HEADERS     := $(wildcard allocator/*.h preload/*.h)
@@ -53,6 +56,8 @@ UNIT_TESTS  := test_sizeclass test_pool test_arena test_oom test_tcache test_opt
 UNIT_BINS   := $(UNIT_TESTS:%=$(B)/tests/%)
 TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress $(B)/tests/test_recorder \
                $(B)/tests/test_symbolize $(B)/tests/test_report_util \
+               $(B)/tests/py_check $(B)/tests/pylines_check $(B)/tests/fake_python \
+               $(B)/tests/fake_python_layout \
                $(B)/tests/rec_prog $(B)/tests/rec_lib.so $(B)/tests/leak_prog \
                $(B)/tests/cxx_prog $(B)/tests/debug_prog $(B)/tests/temp_prog \
                $(B)/tests/fork_stdio $(B)/tests/fork_signal $(B)/tests/as_limit \
@@ -64,8 +69,11 @@ REPORT_SRC  := report/main.c report/cmd_run.c report/cmd_dump.c report/cmd_repor
                report/cmd_leaks.c report/cmd_frag.c report/cmd_diff.c report/cmd_export.c \
                report/cmd_html.c report/cmd_symbolize.c report/html_data.c report/html_assets.c report/args.c \
                report/output.c report/view.c report/profile.c report/frag.c \
-               report/symbolize.c report/trace_read.c report/util.c report/json.c \
-               report/report_json.c report/pprof.c report/protobuf.c
+               report/symbolize.c report/pylines.c report/python.c report/trace_read.c \
+               report/trace_defs.c report/util.c report/json.c report/report_json.c \
+               report/pprof.c report/protobuf.c
+# the trace reader, which the tests link without the rest of report/
+READER_SRC  := report/trace_read.c report/trace_defs.c
 REPORT_HDR  := $(wildcard report/*.h) preload/trace_format.h preload/trace_codec.h
 # the HTML page's own files, which html_assets.c embeds (.incbin)
 REPORT_ASSETS := report/html/page.html report/html/style.css report/html/app.js
@@ -77,7 +85,7 @@ BENCH_BINS  := $(BENCH_PROGS:%=$(B)/bench/%)
 
 all: lib tool $(UNIT_BINS) $(TEST_PROGS) $(UNWIND_PROGS) $(EDGE_PROGS) $(BENCH_BINS)
 .PHONY: all lib tool deps bench bench-record check check-unit check-api check-recorder check-stress \
-        check-programs check-reports check-debug check-pt-debug check-leaks \
+        check-programs check-reports check-debug check-pt-debug check-leaks check-python \
         check-unwind check-exports check-edges check-fork check-dropin \
         demo install uninstall clean
 lib: $(B)/libpooltrace.so
@@ -134,22 +142,44 @@ $(B)/tests/test_preload: tests/test_preload.c tests/testutil.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -Ipreload -Iallocator -o $@ $< -lcmocka -ldl
 
-$(B)/tests/test_recorder: tests/test_recorder.c report/trace_read.c report/util.c \
+$(B)/tests/test_recorder: tests/test_recorder.c $(READER_SRC) report/util.c \
                           $(REPORT_HDR) tests/testutil.h
 	@mkdir -p $(@D)
-	$(CC) $(REPORT_CFLAGS) -o $@ tests/test_recorder.c report/trace_read.c report/util.c \
+	$(CC) $(REPORT_CFLAGS) -o $@ tests/test_recorder.c $(READER_SRC) report/util.c \
 	    -lcmocka -lzstd -lm
 
-$(B)/tests/test_symbolize: tests/test_symbolize.c report/symbolize.c report/util.c \
-                           report/trace_read.c $(REPORT_HDR)
+$(B)/tests/test_symbolize: tests/test_symbolize.c report/symbolize.c report/pylines.c \
+                           report/util.c $(READER_SRC) $(REPORT_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(REPORT_CFLAGS) -o $@ tests/test_symbolize.c report/symbolize.c report/util.c \
-	    report/trace_read.c -lcmocka $(REPORT_LIBS)
+	$(CC) $(REPORT_CFLAGS) -o $@ tests/test_symbolize.c report/symbolize.c report/pylines.c \
+	    report/util.c $(READER_SRC) -lcmocka $(REPORT_LIBS)
 
-$(B)/tests/test_report_util: tests/test_report_util.c report/util.c report/trace_read.c \
+# the known answers of tests/python/sites.py against its traces
+$(B)/tests/py_check: tests/py_check.c report/symbolize.c report/pylines.c report/util.c \
+                     $(READER_SRC) $(REPORT_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(REPORT_CFLAGS) -o $@ tests/py_check.c report/symbolize.c report/pylines.c \
+	    report/util.c $(READER_SRC) $(REPORT_LIBS)
+
+$(B)/tests/pylines_check: tests/pylines_check.c report/pylines.c report/pylines.h \
+                          preload/python_lines.c preload/python_lines.h
+	@mkdir -p $(@D)
+	$(CC) $(REPORT_CFLAGS) -o $@ tests/pylines_check.c report/pylines.c preload/python_lines.c
+
+# CPythons whose frames are not read: a version not read, a layout not a
+# release build's
+$(B)/tests/fake_python: tests/python/fake_python.c
+	@mkdir -p $(@D)
+	$(CC) -O0 -g -rdynamic -o $@ $<
+
+$(B)/tests/fake_python_layout: tests/python/fake_python.c
+	@mkdir -p $(@D)
+	$(CC) -O0 -g -rdynamic -DFAKE_LAYOUT -o $@ $<
+
+$(B)/tests/test_report_util: tests/test_report_util.c report/util.c $(READER_SRC) \
                              $(REPORT_HDR) tests/testutil.h
 	@mkdir -p $(@D)
-	$(CC) $(REPORT_CFLAGS) -o $@ tests/test_report_util.c report/util.c report/trace_read.c \
+	$(CC) $(REPORT_CFLAGS) -o $@ tests/test_report_util.c report/util.c $(READER_SRC) \
 	    -lcmocka -lzstd -lm
 
 # test_cli.sh's damaged traces: chunks recompressed in frames, one damaged
@@ -258,8 +288,8 @@ deps:
 check: deps
 	$(MAKE) --no-print-directory all
 	$(MAKE) --no-print-directory check-unit check-exports check-api check-edges \
-	    check-unwind check-recorder check-reports check-debug check-fuzz check-stress \
-	    check-programs check-leaks check-pt-debug check-fork check-dropin
+	    check-unwind check-recorder check-reports check-python check-debug check-fuzz \
+	    check-stress check-programs check-leaks check-pt-debug check-fork check-dropin
 
 # The library, the unit tests, the API, recorder and stress tests again,
 # built with PT_DEBUG=1 in $(B)/ptdebug: every pt_assert compiled in (the
@@ -290,6 +320,11 @@ check-reports: $(TEST_PROGS) $(B)/pooltrace $(B)/libpooltrace.so $(B)/tests/retr
 	sh tests/test_json.sh $(B)
 	sh tests/test_export.sh $(B)
 	sh tests/test_html.sh $(B)
+
+# Python frames: known-answer scripts on every CPython found (Debian's
+# python3.11, a shared-libpython build, others: tests/test_python.sh)
+check-python: $(TEST_PROGS) $(B)/pooltrace $(B)/libpooltrace.so
+	sh tests/test_python.sh $(B)
 
 # POOLTRACE_DEBUG on deliberately broken programs
 check-debug: $(B)/tests/debug_prog $(B)/tests/dbgsym_prog $(B)/tests/stress $(B)/libpooltrace.so \

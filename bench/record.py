@@ -2,6 +2,8 @@
 """The recorder's cost, side by side with heaptrack: every workload under
 glibc, heaptrack (on glibc, as it is used), pooltrace with profiling off,
 pooltrace recording every event, and pooltrace sampling every 512 KiB.
+The CPython workloads run twice more, recording and sampling without
+Python frames (POOLTRACE_PYTHON=0): the cost of the Python frames.
 
 Runs are interleaved; medians of --reps.  Prints a markdown table and
 writes it to bench/results/record.md (--quick: build/bench/results-quick/).
@@ -37,6 +39,9 @@ def workloads(build, quick):
     ]
     if os.path.exists(PY):
         w.append(("python-churn", [PY, os.path.join(HERE, "py_churn.py"), "0.1" if quick else "0.5"],
+                  {"PYTHONMALLOC": "malloc"}))
+        w.append(("python-walkthrough", [PY, os.path.join(TOP, "tests", "py_walkthrough.py"),
+                                         "200000" if quick else "1000000"],
                   {"PYTHONMALLOC": "malloc"}))
     return w
 
@@ -97,14 +102,23 @@ def main():
     ]
     if not heaptrack:
         configs = [c for c in configs if c[0] != "heaptrack"]
+    native = [  # the same without Python frames, for the CPython workloads
+        ("full-native", lambda c: (c, {"LD_PRELOAD": lib, "POOLTRACE_PROFILE": "1",
+                                       "POOLTRACE_PYTHON": "0",
+                                       "POOLTRACE_OUTPUT": os.path.join(out, "t.%p")})),
+        ("sample-native", lambda c: (c, {"LD_PRELOAD": lib, "POOLTRACE_PROFILE": "1",
+                                         "POOLTRACE_PYTHON": "0", "POOLTRACE_SAMPLE": "524288",
+                                         "POOLTRACE_OUTPUT": os.path.join(out, "t.%p")})),
+    ]
     only = set(filter(None, args.only.split(",")))
     rows = []
     for name, cmd, env in workloads(args.build, args.quick):
         if only and name not in only:
             continue
-        res = {c: [] for c, _ in configs}
+        cfgs = configs + (native if name.startswith("python") else [])
+        res = {c: [] for c, _ in cfgs}
         for _ in range(reps):
-            for cname, make in configs:
+            for cname, make in cfgs:
                 c, e = make(cmd)
                 r = run(c, dict(env, **e), out)
                 if r:
@@ -123,15 +137,27 @@ def main():
         "| heaptrack CPU / glibc | full CPU / off | heaptrack file | pooltrace file |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
+    py = [
+        "| workload | full / full-native | sample / sample-native | full file / full-native file "
+        "| full file | full-native file |",
+        "|---|---|---|---|---|---|",
+    ]
     for name, m in rows:
         g, h, o, f, s = (m.get(k) for k in ("glibc", "heaptrack", "off", "full", "sample-512K"))
         lines.append(
             f"| {name} | {g[0]:.2f} | {ratio(h, g)} | {o[0]:.2f} | {ratio(f, o)} | {ratio(s, o)} "
             f"| {ratio(h, g, 1)} | {ratio(f, o, 1)} | {human(h[2]) if h else '-'} "
             f"| {human(f[2]) if f else '-'} |")
+        fn, sn = m.get("full-native"), m.get("sample-native")
+        if fn:
+            py.append(f"| {name} | {ratio(f, fn)} | {ratio(s, sn)} | {ratio(f, fn, 2)} "
+                      f"| {human(f[2]) if f else '-'} | {human(fn[2])} |")
     text = ("Recorder overhead (wall time ratios, medians of %d; "
             "`bench/record.py%s`)\n\n" % (reps, " --quick" if args.quick else "")
             + "\n".join(lines) + "\n")
+    if len(py) > 2:
+        text += ("\nPython frames (CPython workloads, POOLTRACE_PYTHON=1 against 0: wall time "
+                 "and trace size ratios)\n\n" + "\n".join(py) + "\n")
     print(text)
     dest = os.path.join(args.build, "bench", "results-quick") if args.quick \
         else os.path.join(HERE, "results")

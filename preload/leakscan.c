@@ -43,6 +43,7 @@
 #include "heapscan.h"
 #include "libc_sym.h"
 #include "modules.h"
+#include "python.h"
 #include "unwind.h"
 #include "rec_internal.h"
 
@@ -488,6 +489,7 @@ void pt__leak_scan(const struct pt_exit_context *ctx)
 		cnt[b->info][0][b->state - 1]++;
 		cnt[b->info][1][b->state - 1] += b->size;
 	}
+	pt__pyobj_scan(&c, &S.mod[0].lo, S.nmod);   /* which blocks are Python objects */
 out:
 	if (locked > 0)
 		pt_arenas_unlock();
@@ -495,6 +497,7 @@ out:
 	if (cnt && (!n || (c.b && c.work))) {
 		pt__rfile_lock();
 		write_leaks_locked((const uint64_t (*)[2][3])cnt, ninfo, c.roots_bytes);
+		pt__pyobj_write_locked();
 		pt__rfile_unlock();
 	}
 	if (c.b)

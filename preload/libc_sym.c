@@ -34,7 +34,9 @@ static uintptr_t rebase(uintptr_t v, uintptr_t base)
 	return v < base ? v + base : v;
 }
 
-static void *lookup_in(const struct dl_phdr_info *info, const char *symbol, unsigned type)
+/* The defined symbol of one of the ELF types in the mask (1 << STT_*) */
+static void *lookup_in(const struct dl_phdr_info *info, const char *symbol, unsigned types,
+                       size_t *size)
 {
 	const ElfW(Dyn) *dyn = NULL;
 	for (int i = 0; i < info->dlpi_phnum; i++)
@@ -72,9 +74,12 @@ static void *lookup_in(const struct dl_phdr_info *info, const char *symbol, unsi
 		uint32_t h2 = chain[i - symoffset];
 		const ElfW(Sym) *s = &symtab[i];
 		if ((h | 1) == (h2 | 1) && s->st_value && s->st_shndx != SHN_UNDEF &&
-		    ELF64_ST_TYPE(s->st_info) == type &&
-		    strcmp(strtab + s->st_name, symbol) == 0)
+		    (types >> ELF64_ST_TYPE(s->st_info) & 1) &&
+		    strcmp(strtab + s->st_name, symbol) == 0) {
+			if (size)
+				*size = s->st_size;
 			return (void *)(info->dlpi_addr + s->st_value);
+		}
 		if (h2 & 1)
 			return NULL;
 	}
@@ -92,8 +97,13 @@ static int visit(struct dl_phdr_info *info, size_t size, void *arg)
 	(void)size;
 	if (!info->dlpi_name || !ends_with(info->dlpi_name, l->soname))
 		return 0;
-	l->result = lookup_in(info, l->symbol, l->type);
+	l->result = lookup_in(info, l->symbol, 1u << l->type, NULL);
 	return l->result != NULL;
+}
+
+void *pt__elf_sym(const struct dl_phdr_info *info, const char *symbol, size_t *size)
+{
+	return lookup_in(info, symbol, 1u << STT_FUNC | 1u << STT_OBJECT, size);
 }
 
 void *pt__elf_lookup(const char *soname, const char *symbol)

@@ -52,4 +52,12 @@ PT_HIDDEN void *pt__elf_lookup(const char *soname, const char *symbol);
 /* The same for a data symbol (STT_OBJECT). */
 PT_HIDDEN void *pt__elf_lookup_object(const char *soname, const char *symbol);
 
+/*
+ * The address of a function or data symbol defined in the loaded object
+ * of info (from dl_iterate_phdr), through its GNU hash table, and its
+ * size in *size (if size); NULL if absent.  Does not allocate.
+ */
+struct dl_phdr_info;
+PT_HIDDEN void *pt__elf_sym(const struct dl_phdr_info *info, const char *symbol, size_t *size);
+
 #endif

@@ -16,7 +16,7 @@
 struct pt_options pt__opt = {
 	.stats = 0, .align = 16, .profile = 0, .sample = 0, .depth = 32,
 	.interval_ms = 10, .output = PT_OUTPUT_DEFAULT, .debug = 0,
-	.quarantine = PT_QUARANTINE_DEFAULT,
+	.quarantine = PT_QUARANTINE_DEFAULT, .python = 1,
 	.symbolizer_timeout = PT_SYMBOLIZER_TIMEOUT_DEFAULT,
 };
 
@@ -46,6 +46,7 @@ static const struct option_def defs[] = {
 	  &pt__opt.interval_ms },
 	{ "POOLTRACE_QUARANTINE", 0, 0xffffffffu, NULL, "a number of bytes",
 	  PT_QUARANTINE_DEFAULT, &pt__opt.quarantine },
+	{ "POOLTRACE_PYTHON", 0, 1, NULL, "0 or 1", 1, &pt__opt.python },
 	{ "POOLTRACE_RUN_PID", 0, 0x7fffffffu, NULL, "a process id", 0, &pt__opt.run_pid },
 	{ "POOLTRACE_SYMBOLIZER_TIMEOUT", 1, 3600, NULL, "seconds from 1 to 3600",
 	  PT_SYMBOLIZER_TIMEOUT_DEFAULT, &pt__opt.symbolizer_timeout },

@@ -20,6 +20,7 @@ struct pt_options {
 	char symbolizer[1024];   /* POOLTRACE_SYMBOLIZER: the path of the tool naming
 	                            a debug report's frames; "" finds it, "0" none */
 	unsigned symbolizer_timeout;   /* POOLTRACE_SYMBOLIZER_TIMEOUT: seconds */
+	unsigned python;      /* POOLTRACE_PYTHON: 1 records Python frames in CPython */
 	/* set by `pooltrace run` */
 	char run_log[512];    /* POOLTRACE_RUN_LOG: file listing the traces made */
 	char children[256];   /* POOLTRACE_CHILDREN: all, none, or NAME,NAME... */

@@ -442,6 +442,8 @@ static void write_modules_locked(void)
 
 static int ip_known(uintptr_t ip)
 {
+	if (ip & PT_FRAME_PY_BIT)
+		return 1;   /* a Python frame or a mark: no module */
 	for (unsigned i = 0; i < M.nx; i++)
 		if (ip >= M.x_lo[i] && ip < M.x_hi[i])
 			return 1;

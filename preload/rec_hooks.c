@@ -20,6 +20,7 @@
 
 #include "../allocator/layout.h"
 #include "libc_sym.h"
+#include "python.h"
 #include "rec_internal.h"
 
 struct pt_stack_table pt__rec_stacks = PT_STACK_TABLE_INIT(PT_RANK_STACKS);
@@ -34,43 +35,73 @@ static size_t block_bytes(void *p)
 	return v ? pt__class_size(v - 1) : pt__libc_usable_size(p);
 }
 
+/* The stack this thread defined last, whose outer frames the next one it
+ * defines may share (the fork child's first defines its own). */
+static __thread struct {
+	const struct pt_stack_entry *e;
+	uint32_t id;
+	pid_t pid;
+} last_stack __attribute__((tls_model("initial-exec")));
+
+#define SHARED_MIN 2   /* fewer outer frames in common are written out */
+
+/* The STACK record of new stack id: its frames but the outer ones it
+ * shares with the last stack this thread defined. */
+static void write_stack(struct pt_rec_thread *t, uint32_t id, unsigned gen, void *const *ip,
+                        int n)
+{
+	struct pt_r_stack r = { .id = id, .gen = gen, .nframes = (uint32_t)n };
+	if (last_stack.e && last_stack.pid == pt__rcfg.pid && last_stack.id < id) {
+		const struct pt_stack_entry *e = last_stack.e;
+		uint32_t k = 0;
+		while (k < (uint32_t)n && k < e->nframes &&
+		       (uintptr_t)ip[n - 1 - k] == e->ip[e->nframes - 1 - k])
+			k++;
+		if (k >= SHARED_MIN) {
+			r.back = id - last_stack.id;
+			r.shared = k;
+		}
+	}
+	pt__rbuf_begin(t);
+	uint8_t *p = pt__rbuf_room(t, 1 + PT_FIELDS_MAX(PT_FIELDS_STACK) +
+	                              (size_t)n * PT_FRAME_MAX_BYTES);
+	p = pt_enc_type(p, PT_REC_STACK);
+	PT_ENCODE(p, &r, PT_FIELDS_STACK);
+	struct pt_frame_state fs = { 0, 0 };
+	for (int i = 0; i < n - (int)r.shared; i++)
+		p = pt_enc_frame(p, &fs, (uintptr_t)ip[i]);
+	t->len = (uint32_t)(p - t->buf);
+	pt__rbuf_end(t);
+	last_stack.e = pt__stacks_get(&pt__rec_stacks, id);
+	last_stack.id = id;
+	last_stack.pid = pt__rcfg.pid;
+}
+
 /*
- * Unwind the caller's stack, drop our own frames, intern it.  Writes the
- * definition of a new stack into t's buffer.
+ * Unwind the caller's stack, drop our own frames, merge its Python frames
+ * in (python.h), intern it.  One frame more than the depth is unwound: a
+ * stack that has it is cut, with a mark.  Writes the definition of a new
+ * stack into t's buffer.
  */
 static inline __attribute__((always_inline)) uint32_t capture_stack(struct pt_rec_thread *t)
 {
-	void *ip[PT_TRACE_MAX_DEPTH];
-	int n = pt__unwind(ip, (int)pt__rcfg.depth);
+	void *ip[PT_TRACE_MAX_FRAMES];
+	int n = pt__unwind(ip, (int)pt__rcfg.depth + 1);
 	if (n <= 0)
 		return 0;
+	n = pt__py_stack(t, ip, n, (int)pt__rcfg.depth);
 	int fresh;
-	struct pt_r_stack r = {
-		.gen = atomic_load_explicit(&pt__rec_mod_gen, memory_order_relaxed),
-		.nframes = (uint32_t)n,
-	};
-	r.id = pt__stacks_intern(&pt__rec_stacks, ip, n,
-	                         atomic_load_explicit(&pt__rec_epoch, memory_order_relaxed),
-	                         r.gen, &fresh);
+	unsigned gen = atomic_load_explicit(&pt__rec_mod_gen, memory_order_relaxed);
+	uint32_t id = pt__stacks_intern(&pt__rec_stacks, ip, n,
+	                                atomic_load_explicit(&pt__rec_epoch, memory_order_relaxed),
+	                                gen, &fresh);
 	if (!fresh)
-		return r.id;
+		return id;
 
 	/* a frame the module list does not cover: was a library loaded? */
 	pt__rfile_modules_check(ip, n);
-
-	pt__rbuf_begin(t);
-	uint8_t *p = pt__rbuf_room(t, 1 + PT_FIELDS_MAX(PT_FIELDS_STACK) +
-	                              (size_t)n * PT_FIELDS_MAX(PT_FIELDS_FRAME));
-	p = pt_enc_type(p, PT_REC_STACK);
-	PT_ENCODE(p, &r, PT_FIELDS_STACK);
-	uint64_t prev = 0;
-	for (int i = 0; i < n; i++) {
-		struct pt_r_frame f = { (uintptr_t)ip[i] };
-		PT_ENCODE_FIELDS(p, &f, prev, PT_FIELDS_FRAME);
-	}
-	t->len = (uint32_t)(p - t->buf);
-	pt__rbuf_end(t);
-	return r.id;
+	write_stack(t, id, gen, ip, n);
+	return id;
 }
 
 /* An allocation (old_info == -1) or a realloc of a block of old_info. */

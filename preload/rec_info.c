@@ -26,6 +26,7 @@ static struct {
 	uint8_t *def;              /* INFO records not yet written */
 	_Atomic size_t def_len;
 	size_t def_cap;
+	uint64_t prev_stack;       /* of the last INFO record (stacks as differences) */
 } I = { .lock = PT_LOCK_INIT(PT_RANK_INFOS) };
 
 int pt__rinfo_init(void)
@@ -63,6 +64,21 @@ static int info_eq(uint32_t id, const void *arg)
 	return e->size == k->size && e->stack == k->stack && e->kind == k->kind;
 }
 
+/* At p, the PT_EXT_INFOS record that opens a chunk of INFO records whose
+ * first defines id; the stack differences restart.  Locked. */
+static uint8_t *infos_record(uint8_t *p, uint32_t id)
+{
+	uint8_t body[PT_FIELDS_MAX(PT_FIELDS_EXT_INFOS)], *b = body;
+	struct pt_r_ext_infos r = { .next = id };
+	PT_ENCODE(b, &r, PT_FIELDS_EXT_INFOS);
+	struct pt_r_ext h = { .ext = PT_EXT_INFOS, .len = (uint64_t)(b - body) };
+	p = pt_enc_type(p, PT_REC_EXT);
+	PT_ENCODE(p, &h, PT_FIELDS_EXT);
+	memcpy(p, body, h.len);
+	I.prev_stack = 0;
+	return p + h.len;
+}
+
 /* A new info at hash h: entered, indexed and its INFO record queued; 0 if
  * there is no room (its blocks are then written as unknown).  Locked. */
 static uint32_t info_new_locked(uint64_t h, const struct pt_rec_info *k)
@@ -71,7 +87,8 @@ static uint32_t info_new_locked(uint64_t h, const struct pt_rec_info *k)
 	if (id >= INFO_MAX)
 		return 0;
 	size_t len = atomic_load_explicit(&I.def_len, memory_order_relaxed);
-	if (len + PT_FIELDS_MAX(PT_FIELDS_INFO) + 1 > I.def_cap) {
+	enum { EXT_MAX = 1 + PT_FIELDS_MAX(PT_FIELDS_EXT) + PT_FIELDS_MAX(PT_FIELDS_EXT_INFOS) };
+	if (len + EXT_MAX + PT_FIELDS_MAX(PT_FIELDS_INFO) + 1 > I.def_cap) {
 		uint8_t *n = pt__map(I.def_cap * 2, 0);
 		if (!n)
 			return 0;
@@ -84,9 +101,12 @@ static uint32_t info_new_locked(uint64_t h, const struct pt_rec_info *k)
 	if (pt__hindex_add(&I.index, h, id, info_hash_of, NULL))
 		return 0;
 	atomic_store_explicit(&I.n, id + 1, memory_order_release);
-	struct pt_r_info r = { .id = id, .size = k->size, .stack = k->stack, .kind = k->kind };
-	uint8_t *q = pt_enc_type(I.def + len, PT_REC_INFO);
-	PT_ENCODE(q, &r, PT_FIELDS_INFO);
+	uint8_t *q = I.def + len;
+	if (len == 0)   /* the first of a chunk: its id, the differences restart */
+		q = infos_record(q, id);
+	struct pt_r_info r = { .size = k->size, .kind = k->kind, .stack = k->stack };
+	q = pt_enc_type(q, PT_REC_INFO);
+	PT_ENCODE_FIELDS(q, &r, I.prev_stack, PT_FIELDS_INFO);   /* the id: the next one */
 	atomic_store_explicit(&I.def_len, (size_t)(q - I.def), memory_order_relaxed);
 	return id;
 }
@@ -150,4 +170,5 @@ void pt__rinfo_fork_child(void)
 	madvise(pt__rec_infos, INFO_MAX * sizeof(struct pt_rec_info), MADV_DONTNEED);
 	atomic_store(&I.n, 1);
 	atomic_store(&I.def_len, 0);
+	I.prev_stack = 0;
 }

@@ -84,7 +84,7 @@ static inline const struct pt_stack_entry *pt__stacks_get(const struct pt_stack_
  * cancelled inside malloc) and leave EAGAIN in errno: it runs with
  * cancellation disabled, errno kept.
  */
-#define PT_UNWIND_MAX 256
+#define PT_UNWIND_MAX 257   /* the deepest stack recorded, and one more frame */
 #define PT_UNWIND_SLACK 6   /* frames of ours above the caller's, at most */
 
 static inline __attribute__((always_inline)) int pt__unwind(void **ip, int max)

@@ -43,15 +43,34 @@
 #define PT_FIELDS_THREAD_EXIT(X) X(u32, tid)
 /* PT_REC_FREE_TEMP has no field */
 
-/* definitions */
-#define PT_FIELDS_INFO(X)        X(u32, id) X(u, size) X(u32, stack) X(u32, kind)
-#define PT_FIELDS_STACK(X)       X(u32, id) X(u32, gen) X(u32, nframes)
-/* ... then nframes frames: X(d, ip) each, innermost first */
-#define PT_FIELDS_FRAME(X)       X(d, ip)
+/* definitions.  An info's id is implicit (infos are defined once each, in
+ * id order from 1), its stack a difference from the previous info's. */
+#define PT_FIELDS_INFO(X)        X(u, size) X(u32, kind) X(d, stack)
+/* A stack: nframes in all, of which the last `shared` are the last ones of
+ * stack id - back (back 0: none, shared 0); then the nframes - shared
+ * others, innermost first, each as pt_enc_frame() writes it. */
+#define PT_FIELDS_STACK(X)       X(u32, id) X(u32, gen) X(u32, nframes) X(u32, back) \
+                                 X(u32, shared)
+/* version 2: an info's id in its record; a stack's frames all there, each
+ * X(d, ip) */
+#define PT_FIELDS_INFO_V2(X)     X(u32, id) X(u, size) X(u32, stack) X(u32, kind)
+#define PT_FIELDS_STACK_V2(X)    X(u32, id) X(u32, gen) X(u32, nframes)
+#define PT_FIELDS_FRAME_V2(X)    X(d, ip)
 #define PT_FIELDS_MODULES(X)     X(u, seq) X(u32, gen) X(u, count)
 /* ... then count modules, each followed by its nseg segments */
 #define PT_FIELDS_MODULE(X)      X(u, base) X(b, path) X(b, build_id) X(u, nseg)
 #define PT_FIELDS_SEGMENT(X)     X(u, vaddr) X(u, memsz) X(u32, flags)
+
+/* Python: a code object; an extended record's head, then its fields */
+#define PT_FIELDS_CODE(X)        X(u32, id) X(u, firstline) X(b, name) X(b, file) \
+                                 X(b, lines)
+#define PT_FIELDS_EXT(X)         X(u32, ext) X(u, len)
+#define PT_FIELDS_EXT_PYTHON(X)  X(u32, hexversion) X(u32, flags) X(u, eval_addr)
+#define PT_FIELDS_EXT_PYTYPE(X)  X(u32, id) X(b, name)
+#define PT_FIELDS_EXT_PYOBJECTS(X) X(u, seq) X(u32, when)
+#define PT_FIELDS_EXT_INFOS(X)   X(u32, next)
+/* ... then u count, and the entries */
+#define PT_FIELDS_PYOBJECT(X)    X(u32, info) X(u32, cls) X(u32, type) X(u, objects) X(u, bytes)
 
 /* snapshots: the head (all of a light one), the allocator's totals, then
  * u nclasses and the classes, u narenas and the arenas */
@@ -100,7 +119,9 @@ PT__RECORD(realloc, PT_FIELDS_REALLOC)
 PT__RECORD(thread_exit, PT_FIELDS_THREAD_EXIT)
 PT__RECORD(info, PT_FIELDS_INFO)
 PT__RECORD(stack, PT_FIELDS_STACK)
-PT__RECORD(frame, PT_FIELDS_FRAME)
+PT__RECORD(info_v2, PT_FIELDS_INFO_V2)
+PT__RECORD(stack_v2, PT_FIELDS_STACK_V2)
+PT__RECORD(frame_v2, PT_FIELDS_FRAME_V2)
 PT__RECORD(modules, PT_FIELDS_MODULES)
 PT__RECORD(module, PT_FIELDS_MODULE)
 PT__RECORD(segment, PT_FIELDS_SEGMENT)
@@ -115,6 +136,13 @@ PT__RECORD(leak, PT_FIELDS_LEAK)
 PT__RECORD(pinned, PT_FIELDS_PINNED)
 PT__RECORD(pinned_arena, PT_FIELDS_PINNED_ARENA)
 PT__RECORD(pinned_info, PT_FIELDS_PINNED_INFO)
+PT__RECORD(code, PT_FIELDS_CODE)
+PT__RECORD(ext, PT_FIELDS_EXT)
+PT__RECORD(ext_python, PT_FIELDS_EXT_PYTHON)
+PT__RECORD(ext_pytype, PT_FIELDS_EXT_PYTYPE)
+PT__RECORD(ext_pyobjects, PT_FIELDS_EXT_PYOBJECTS)
+PT__RECORD(ext_infos, PT_FIELDS_EXT_INFOS)
+PT__RECORD(pyobject, PT_FIELDS_PYOBJECT)
 #undef PT__RECORD
 
 /* The most bytes a list's fixed fields take (b fields: their length
@@ -188,6 +216,48 @@ static inline uint8_t *pt_enc_count_close(uint8_t *count_at, uint8_t *end, uint6
 	return end - (PT_COUNT_ROOM - cl);
 }
 
+/*
+ * The frames of a stack record (trace_format.h says what a frame is), one
+ * u varint each, differences within the record:
+ *   bit 0 clear  a return address: the rest, zigzag, its difference from
+ *                the previous return address of the record (the first's
+ *                from 0)
+ *   bit 0 set    a Python frame or the mark (bit 63 set): the rest, zigzag,
+ *                the difference of its bits 62..32 (a code id) from the
+ *                previous such frame's (the first's from 0); then a u
+ *                varint, its bits 31..0
+ * Return addresses and Python frames alternate in merged stacks: each kind
+ * against its own kind stays short.
+ */
+struct pt_frame_state {
+	uint64_t native;
+	uint32_t code;
+};
+#define PT_FRAME_MAX_BYTES 15
+
+static inline uint64_t pt_zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static inline int64_t pt_unzigzag(uint64_t u)
+{
+	return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+}
+
+static inline uint8_t *pt_enc_frame(uint8_t *p, struct pt_frame_state *s, uint64_t f)
+{
+	if (f & PT_FRAME_PY_BIT) {
+		uint32_t code = (uint32_t)(f >> 32) & 0x7fffffffu;
+		p = pt_put_u(p, pt_zigzag((int64_t)code - (int64_t)s->code) << 1 | 1);
+		s->code = code;
+		return pt_put_u(p, (uint32_t)f);
+	}
+	p = pt_put_u(p, pt_zigzag((int64_t)(f - s->native)) << 1);
+	s->native = f;
+	return p;
+}
+
 /* ---- decoding: bounds-checked, never allocating ----------------------------- */
 
 /* A reader's position in a chunk's records.  bad: something was cut or
@@ -253,6 +323,21 @@ static inline uint64_t pt_dec_event_seq(struct pt_dec *d, uint8_t b, uint64_t *s
 {
 	*seq += PT_REC_SEQ(b) ? PT_REC_SEQ(b) : pt_dec_u(d);
 	return *seq;
+}
+
+/* A frame written by pt_enc_frame(). */
+static inline uint64_t pt_dec_frame(struct pt_dec *d, struct pt_frame_state *s)
+{
+	uint64_t v = pt_dec_u(d);
+	if (v & 1) {
+		s->code = (uint32_t)((uint64_t)s->code + (uint64_t)pt_unzigzag(v >> 1)) & 0x7fffffffu;
+		uint64_t low = pt_dec_u(d);
+		if (low > UINT32_MAX)
+			d->bad = 1;
+		return PT_FRAME_PY_BIT | (uint64_t)s->code << 32 | (uint32_t)low;
+	}
+	s->native += (uint64_t)pt_unzigzag(v >> 1);
+	return s->native;
 }
 
 /* PT_DECODE_FIELDS(d, r, prev, LIST): read LIST's fields into *r (d a

@@ -53,10 +53,13 @@
 #include <stdint.h>
 
 #define PT_TRACE_MAGIC      "\x89PTRACE\n"   /* 8 bytes */
-#define PT_TRACE_VERSION    2u
+#define PT_TRACE_VERSION    3u
+#define PT_TRACE_VERSION_MIN 2u              /* the oldest a reader reads */
 #define PT_CHUNK_MAGIC      0x4b435450u      /* "PTCK" */
 #define PT_TRACE_MAX_CLASSES 64
 #define PT_TRACE_MAX_DEPTH  256
+/* frames a stack record may hold: the depth, and the truncation mark */
+#define PT_TRACE_MAX_FRAMES (PT_TRACE_MAX_DEPTH + 1)
 #define PT_TRACE_MAX_STACKS (1u << 20)      /* stack ids are below this */
 #define PT_REC_TYPE(b)      ((b) & 15)
 #define PT_REC_SEQ(b)       ((b) >> 4)
@@ -134,13 +137,19 @@ enum pt_record {
 	 * in place) and returned one of info */
 	PT_REC_REALLOC = 4,
 	/* the info that ALLOC, FREE and REALLOC records name by id: requested
-	 * size, stack, kind (0: a pool block, 1: glibc's); ids count from 1,
-	 * 0 in an event means unknown (no size, no stack) */
+	 * size, kind (0: a pool block, 1: glibc's), stack (as the difference
+	 * from the previous INFO record's); ids count from 1, in the order of
+	 * the records (version 2 wrote each id), 0 in an event means unknown
+	 * (no size, no stack).  Each chunk of them opens with PT_EXT_INFOS,
+	 * which says the id of its first and restarts the differences. */
 	PT_REC_INFO = 5,
 	/* a stack: its id, the module map generation when it was met, its
 	 * frames, innermost first, return addresses as unwound (a reader
-	 * symbolizing a call site subtracts 1), each as the difference from
-	 * the one before (the first from 0) */
+	 * symbolizing a call site subtracts 1), or frames with bit 63 set
+	 * (below); the outer ones may be shared with an earlier stack, named
+	 * by the difference of its id (trace_codec.h: PT_FIELDS_STACK and
+	 * pt_enc_frame; version 2: every frame, each as the difference from
+	 * the one before) */
 	PT_REC_STACK = 6,
 	/* the module map: seq (absolute), generation, then per module its load
 	 * bias, path, build id and PT_LOAD segments (vaddr, memsz, PF_*
@@ -173,7 +182,97 @@ enum pt_record {
 	 * Written beside the peak and exit snapshots when every event is
 	 * recorded. */
 	PT_REC_PINNED = 13,
+	/* a Python code object that Python frames of stacks name (version 3):
+	 * id, its first line, its qualified name (3.11 on; its name before),
+	 * file name, and its lines by instruction offset, as runs (below), so
+	 * that the offset of a frame is turned into a line by the reader.  Defined once, in the stream of the thread that
+	 * first met it; resolve with the stacks, at the end. */
+	PT_REC_CODE = 14,
+	/* an extended record (version 3): its type (PT_EXT_*) and its fields
+	 * as a length and bytes, which a reader skips when it does not know
+	 * the type.  No seq in the type byte. */
+	PT_REC_EXT = 15,
 };
+
+/*
+ * Frames.  A stack's frame is a return address, or, with bit 63 set
+ * (which no user-space address has), one of these:
+ *   a Python frame: bits 62..32 a code id (PT_REC_CODE), bits 31..0 the
+ *     offset of the instruction it was executing, in 16-bit code units,
+ *     plus 1 (0: before its first instruction);
+ *   PT_FRAME_TRUNCATED: the stack went on beyond the recorded depth.
+ * A Python frame stands where the interpreter's native frame that ran it
+ * stands: just before (inner to) that evaluation function's frame.
+ */
+#define PT_FRAME_PY_BIT     (1ull << 63)
+#define PT_FRAME_TRUNCATED  UINT64_MAX
+#define PT_FRAME_CODE_MAX   0x7ffffffeu      /* code ids are 1..this */
+
+static inline uint64_t pt_frame_py(uint32_t code, uint32_t offset1)
+{
+	return PT_FRAME_PY_BIT | (uint64_t)code << 32 | offset1;
+}
+
+static inline int pt_frame_is_py(uint64_t f)
+{
+	return (f & PT_FRAME_PY_BIT) && f != PT_FRAME_TRUNCATED;
+}
+
+static inline uint32_t pt_frame_py_code(uint64_t f)
+{
+	return (uint32_t)(f >> 32) & 0x7fffffffu;
+}
+
+/* The instruction offset in code units, -1 before the first. */
+static inline int64_t pt_frame_py_offset(uint64_t f)
+{
+	return (int64_t)(uint32_t)f - 1;
+}
+
+/*
+ * The lines of a code object (PT_REC_CODE): runs of instructions, from
+ * offset 0, each a u varint, its length in code units << 1 | 1 if it has a
+ * line, and then, if so, an s varint, its line less the previous run with
+ * a line's (the first: less the first line).  A run of length 0 is the
+ * last: every later offset is in it.  An offset beyond the runs has no line.
+ */
+
+/* extended record types */
+enum pt_ext {
+	/* the program is a CPython interpreter: its version (PY_VERSION_HEX),
+	 * flags (PT_PY_F_*), and the address of its evaluation function
+	 * (_PyEval_EvalFrameDefault), whose module is the interpreter's own
+	 * code.  A definition; written once, before any Python frame. */
+	PT_EXT_PYTHON = 1,
+	/* the name of a Python type that PT_EXT_PYOBJECTS names by id */
+	PT_EXT_PYTYPE = 2,
+	/* seq (absolute), when (PT_PYOBJ_*), count, then (info, class
+	 * PT_LEAK_*, type id, objects, bytes requested) each: the Python
+	 * objects among the live blocks, by allocation and type.  Several
+	 * records of one `when` add up. */
+	PT_EXT_PYOBJECTS = 3,
+	/* the id the next INFO record defines; the next INFO record's stack is
+	 * a difference from 0.  The first record of every chunk of INFO
+	 * records, so that a reader that lost a chunk knows the ids of the
+	 * infos after it (the lost ones are a gap).  Not Python's: any
+	 * version 3 trace has them. */
+	PT_EXT_INFOS = 4,
+};
+
+enum pt_pyobj_when {
+	PT_PYOBJ_EXIT = 0,       /* the blocks the exit scan classified (the
+	                            class is theirs); after the LEAKS records */
+	PT_PYOBJ_FINALIZING = 1, /* every live block, when the interpreter began
+	                            to finalize (the class is 0 and means
+	                            nothing): what the program's code left;
+	                            only when every event is recorded */
+};
+
+/* PT_EXT_PYTHON flags */
+#define PT_PY_F_OWN_ALLOC   1u   /* the interpreter's allocator served its small
+                                    objects (pymalloc): they are not in the trace */
+#define PT_PY_F_UNSUPPORTED 2u   /* a version whose frames are not read: the
+                                    stacks have native frames only */
 
 enum pt_leak_kind {
 	PT_LEAK_DEFINITE = 0,    /* no pointer to the block anywhere */

@@ -19,7 +19,8 @@
 
 static const char usage[] =
 	"usage: pooltrace diff [--by peak|leaked|calls] [--fail-on-growth SIZE[%]]\n"
-	"                      [--top N] [--frames N] [--bytes] [--json] BASE NEW\n"
+	"                      [--top N] [--frames N] [--bytes] [--json]\n"
+	"                      [--native] BASE NEW\n"
 	"\n"
 	"The growth of each allocation site from trace BASE to trace NEW, biggest\n"
 	"first; sites are matched by their symbolized stacks.\n"
@@ -32,7 +33,8 @@ static const char usage[] =
 	"  --top N                  sites listed (default 20)\n"
 	"  --frames N               frames printed per stack (default 8)\n"
 	"  --bytes                  exact byte counts instead of KiB, MiB...\n"
-	"  --json                   the JSON document of pooltrace(1), JSON OUTPUT\n";
+	"  --json                   the JSON document of pooltrace(1), JSON OUTPUT\n"
+	"  --native                 the Python interpreter's own native frames too\n";
 
 /* Stacks of two traces are matched by their symbolized frames: the text
  * of a stack is its key, interned; its id indexes the sites. */

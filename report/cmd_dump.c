@@ -187,6 +187,29 @@ int pt_cmd_dump(int argc, char **argv)
 				fprintf(c->f, " 0x%llx", (unsigned long long)t->stack[i].ip[k]);
 			fprintf(c->f, "\n");
 		}
+	size_t ncodes = 0, code_bytes = 0;
+	for (size_t i = 0; i < t->npycodes; i++) {
+		const struct pt_pycode *pc = &t->pycode[i];
+		if (!pc->name)
+			continue;
+		ncodes++;
+		code_bytes += pc->nlines;
+		if (!c->summary)
+			fprintf(c->f, "code %zu %s %s:%llu, %zu bytes of lines\n", i, pc->name,
+			        pc->file, (unsigned long long)pc->firstline, pc->nlines);
+	}
+	for (size_t i = 0; i < t->npyobjs && !c->summary; i++) {
+		const struct pt_pyobject *o = &t->pyobj[i];
+		const char *tn = o->type < t->npytypes && t->pytype[o->type] ? t->pytype[o->type] : "?";
+		fprintf(c->f, "pyobjects %s info %u (stack %u) class %u: %llu %s, %llu bytes\n",
+		       o->when == PT_PYOBJ_FINALIZING ? "finalizing" : "exit", o->info,
+		       o->info < t->ninfos ? t->info[o->info].stack : 0, o->cls,
+		       (unsigned long long)o->objects, tn, (unsigned long long)o->bytes);
+	}
+	if (t->python.present)
+		fprintf(c->f, "python version 0x%08x flags %u eval 0x%llx: %zu code objects, %zu bytes of "
+		       "lines\n", t->python.hexversion, t->python.flags,
+		       (unsigned long long)t->python.eval_addr, ncodes, code_bytes);
 	for (size_t i = 0; i < t->nmodmaps && !c->summary; i++) {
 		const struct pt_modmap *m = &t->modmap[i];
 		fprintf(c->f, "modules gen %u seq %llu count %u\n", m->gen, (unsigned long long)m->seq,

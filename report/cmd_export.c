@@ -47,7 +47,8 @@
 
 static const char usage[] =
 	"usage: pooltrace export --format pprof|pprof-text|massif|folded|speedscope\n"
-	"                        [--what peak|leaks|allocated|temporary] [-o FILE] TRACE\n"
+	"                        [--what peak|leaks|allocated|temporary] [-o FILE]\n"
+	"                        [--native] TRACE\n"
 	"\n"
 	"A trace's heap profile in the format of another tool:\n"
 	"  pprof        profile.proto, gzipped (go tool pprof, Pyroscope, Parca):\n"
@@ -60,7 +61,8 @@ static const char usage[] =
 	"  --format F   the format (required)\n"
 	"  --what W     the bytes profiled: live at the peak (default), not freed\n"
 	"               at exit (leaks), allocated in all, or temporary\n"
-	"  -o, --output FILE   the file to write (default, and -: standard output)\n";
+	"  -o, --output FILE   the file to write (default, and -: standard output)\n"
+	"  --native            the Python interpreter's own native frames too\n";
 
 #ifndef PT_VERSION
 #define PT_VERSION "unknown"

@@ -18,7 +18,7 @@
 #include "view.h"
 
 static const char usage[] =
-	"usage: pooltrace frag [--top N] [--frames N] [--bytes] [--json] TRACE\n"
+	"usage: pooltrace frag [--top N] [--frames N] [--bytes] [--json] [--native] TRACE\n"
 	"\n"
 	"What fills RSS at the peak and at exit: live bytes, rounding to the size\n"
 	"class, free blocks, pool tails, empty pools, arena headers, glibc, the rest;\n"
@@ -27,7 +27,8 @@ static const char usage[] =
 	"  --top N      pinned arenas listed, and rows over time (default 20)\n"
 	"  --frames N   frames printed per stack (default 6)\n"
 	"  --bytes      exact byte counts instead of KiB, MiB...\n"
-	"  --json       the JSON document of pooltrace(1), JSON OUTPUT, on stdout\n";
+	"  --json       the JSON document of pooltrace(1), JSON OUTPUT, on stdout\n"
+	"  --native     the Python interpreter's own native frames too\n";
 
 static void frag_line(FILE *f, const char *what, uint64_t v, uint64_t rss)
 {

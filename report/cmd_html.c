@@ -29,14 +29,15 @@
 #include "view.h"
 
 static const char usage[] =
-	"usage: pooltrace html [-o FILE] TRACE\n"
+	"usage: pooltrace html [-o FILE] [--native] TRACE\n"
 	"\n"
 	"One self-contained page (no network): summary, timeline (drag to pick a time\n"
 	"range), flame graphs of the peak, the leaks and the allocations, top-down or\n"
 	"bottom-up, callers and callees of a function, tables, fragmentation, sizes.\n"
 	"Prints where it wrote the page on standard error.\n"
 	"\n"
-	"  -o, --output FILE   the page (default TRACE.html; -: standard output)\n";
+	"  -o, --output FILE   the page (default TRACE.html; -: standard output)\n"
+	"  --native            the Python interpreter's own native frames too\n";
 
 /* The placeholders of html/page.html, each a whole line of it, in the
  * order they come, and what replaces them: open, the file (NULL: the

@@ -15,13 +15,15 @@
 #include "args.h"
 #include "commands.h"
 #include "output.h"
+#include "python.h"
 #include "report_json.h"
 #include "util.h"
 #include "view.h"
 
 static const char usage[] =
 	"usage: pooltrace leaks [--fail-on-leak] [--suppressions FILE] [--no-reachable]\n"
-	"                       [--top N] [--frames N] [--bytes] [--json] TRACE\n"
+	"                       [--top N] [--frames N] [--bytes] [--json] [--by type]\n"
+	"                       [--native] TRACE\n"
 	"\n"
 	"The blocks never freed, by stack, biggest first: definitely lost, indirectly\n"
 	"lost, still reachable (from the library's scan at exit).\n"
@@ -33,7 +35,10 @@ static const char usage[] =
 	"  --top N               stacks listed per kind (default 20)\n"
 	"  --frames N            frames printed per stack (default 12)\n"
 	"  --bytes               exact byte counts instead of KiB, MiB...\n"
-	"  --json                the JSON document of pooltrace(1), JSON OUTPUT, on stdout\n";
+	"  --json                the JSON document of pooltrace(1), JSON OUTPUT, on stdout\n"
+	"  --by type             the Python objects left, by type and allocation site:\n"
+	"                        when the interpreter began to finalize, and at exit\n"
+	"  --native              the Python interpreter's own native frames too\n";
 
 struct supp {
 	char **pat;
@@ -244,6 +249,8 @@ int pt_cmd_leaks(int argc, char **argv)
 	int rc = parse_leaks(argc, argv, &o);
 	if (rc || !o.path)        /* an error, or --help */
 		return rc;
+	if (pt_by_type && o.list.json)
+		return pt_usage_error("leaks: --by type has no JSON form");
 	struct supp supp = { 0 };
 	if (o.supp && (rc = supp_load(&supp, o.supp))) {
 		supp_free(&supp);
@@ -260,6 +267,13 @@ int pt_cmd_leaks(int argc, char **argv)
 		supp_free(&supp);
 		pt_view_close(&v);
 		return PT_EXIT_OUTPUT;
+	}
+	if (pt_by_type) {   /* leaks --by type: the Python objects at exit */
+		pt_print_by_type(f, &v, 1, o.list.top, o.list.frames);
+		rc = pt_trace_partial(p->t) ? PT_EXIT_PARTIAL : PT_EXIT_OK;
+		supp_free(&supp);
+		pt_view_close(&v);
+		return pt_output_close(f, rc);
 	}
 	/* rows: per site and class; without the exit scan every live block
 	 * is "not freed", class unknown (shown as direct for --fail-on-leak) */

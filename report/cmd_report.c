@@ -13,11 +13,13 @@
 #include "args.h"
 #include "commands.h"
 #include "output.h"
+#include "python.h"
 #include "report_json.h"
 #include "view.h"
 
 static const char usage[] =
-	"usage: pooltrace report [--top N] [--frames N] [--bytes] [--json] TRACE\n"
+	"usage: pooltrace report [--top N] [--frames N] [--bytes] [--json] [--by type]\n"
+	"                        [--native] TRACE\n"
 	"\n"
 	"The summary of a trace: calls, blocks and bytes from pools and glibc,\n"
 	"temporary allocations, the peak heap and RSS, bytes not freed; the top\n"
@@ -26,7 +28,10 @@ static const char usage[] =
 	"  --top N      sites per list (default 10)\n"
 	"  --frames N   frames printed per stack (default 8)\n"
 	"  --bytes      exact byte counts instead of KiB, MiB...\n"
-	"  --json       the JSON document of pooltrace(1), JSON OUTPUT, on stdout\n";
+	"  --json       the JSON document of pooltrace(1), JSON OUTPUT, on stdout\n"
+	"  --by type    the Python objects left, by type and allocation site: when\n"
+	"               the interpreter began to finalize, and at exit\n"
+	"  --native     the Python interpreter's own native frames too\n";
 
 /* the lists of sites: title, counter, count beside it, JSON key */
 static const struct list {
@@ -246,12 +251,20 @@ static void report_json(FILE *f, struct pt_view *v, const struct pt_listing *o)
 
 int pt_cmd_report(int argc, char **argv)
 {
+	if (pt_by_type)
+		for (int i = 0; i < argc && strcmp(argv[i], "--"); i++)
+			if (strcmp(argv[i], "--json") == 0)
+				return pt_usage_error("report: --by type has no JSON form");
 	return pt_listing_command("report", usage, argc, argv,
 	                          (struct pt_listing){ .top = 10, .frames = 8 }, report_text, report_json);
 }
 
 static void report_text(FILE *f, struct pt_view *v, const struct pt_listing *o)
 {
+	if (pt_by_type) {   /* report --by type: the Python objects left */
+		pt_print_by_type(f, v, 0, o->top, o->frames);
+		return;
+	}
 	const struct pt_profile *p = &v->p;
 	uint64_t nalloc = p->n_alloc[0] + p->n_alloc[1];
 	uint64_t bytes = p->bytes_alloc[0] + p->bytes_alloc[1];

@@ -1,8 +1,9 @@
 /*
  * cmd_run.c - pooltrace run [-o FILE] [--sample BYTES] [--depth N]
- * [--interval MS] [--children all|none|NAME,...] [-q] -- CMD [ARGS...]: CMD
- * with libpooltrace.so preloaded and profiling on, its options passed as
- * the library's environment variables.  Exits with the program's status
+ * [--interval MS] [--children all|none|NAME,...] [--pymalloc] [-q] -- CMD
+ * [ARGS...]: CMD with libpooltrace.so preloaded and profiling on, its
+ * options passed as the library's environment variables (and a Python
+ * program's PYTHONMALLOC=malloc, unless --pymalloc: report/python.c).  Exits with the program's status
  * (128 + signal if it was killed), after naming on stderr the trace files
  * it wrote and a summary of the program's own trace.
  *
@@ -29,6 +30,7 @@
 #include "args.h"
 #include "commands.h"
 #include "profile.h"
+#include "python.h"
 #include "trace_read.h"
 #include "util.h"
 #include "view.h"
@@ -36,7 +38,7 @@
 static const char usage[] =
 	"usage: pooltrace run [-o FILE] [--sample BYTES] [--depth N] [--interval MS]\n"
 	"                     [--children all|none|NAME[,NAME...]] [--no-children]\n"
-	"                     [-q] [--] CMD [ARGS...]\n"
+	"                     [--pymalloc] [-q] [--] CMD [ARGS...]\n"
 	"\n"
 	"Runs CMD with libpooltrace.so preloaded and profiling on; exits with its\n"
 	"status.  Names the traces written on stderr, then a summary of the program's\n"
@@ -53,6 +55,8 @@ static const char usage[] =
 	"                       (default), none, or those named NAME (the program\n"
 	"                       name or its file's name; * and ? match any text)\n"
 	"  --no-children        --children none: trace CMD only (and what it execs)\n"
+	"  --pymalloc           a Python program keeps pymalloc (else run sets\n"
+	"                       PYTHONMALLOC=malloc for it, unless that is set)\n"
 	"  -q, --quiet          no summary: only the traces written\n"
 	"\n"
 	"Exit status: the program's (128 + N if signal N killed it); 2 for a usage\n"
@@ -198,12 +202,12 @@ static void summary(const char *path)
 }
 
 enum { OPT_OUTPUT, OPT_SAMPLE, OPT_DEPTH, OPT_INTERVAL, OPT_CHILDREN, OPT_NO_CHILDREN,
-       OPT_QUIET };
+       OPT_QUIET, OPT_PYMALLOC };
 
 struct run_opts {
 	const char *out, *children;
 	unsigned long long sample, depth, interval;
-	int have_sample, quiet;
+	int have_sample, quiet, pymalloc;
 };
 
 /* 0 and *first the index of CMD, or the exit status (c->status). */
@@ -217,6 +221,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o, int *first)
 		{ "children", 0, 1, OPT_CHILDREN },
 		{ "no-children", 0, 0, OPT_NO_CHILDREN },
 		{ "quiet", 'q', 0, OPT_QUIET },
+		{ "pymalloc", 0, 0, OPT_PYMALLOC },
 		{ 0 },
 	};
 	struct pt_cmdline c;
@@ -258,6 +263,9 @@ static int parse_run(int argc, char **argv, struct run_opts *o, int *first)
 			break;
 		case OPT_QUIET:
 			o->quiet = 1;
+			break;
+		case OPT_PYMALLOC:
+			o->pymalloc = 1;
 			break;
 		}
 		if (rc)
@@ -343,6 +351,9 @@ int pt_cmd_run(int argc, char **argv)
 		snprintf(num, sizeof num, "%llu", o.interval);
 		setenv("POOLTRACE_INTERVAL_MS", num, 1);
 	}
+
+	if (!o.pymalloc)
+		pt_python_malloc_env(argv[i]);
 
 	fflush(NULL);
 	pid_t pid = fork();

@@ -14,6 +14,7 @@
 #include "args.h"
 #include "commands.h"
 #include "json.h"
+#include "python.h"
 #include "trace_read.h"
 
 static const char usage[] =
@@ -28,6 +29,12 @@ static const char usage[] =
 	"  diff       per stack growth from one trace to another\n"
 	"  dump       a trace's records as text\n"
 	"  symbolize  function, file:line and inlined calls of addresses\n"
+	"\n"
+	"Python programs: stacks show Python frames with file:line where the\n"
+	"interpreter ran them, without its own native frames; the commands that print\n"
+	"stacks take --native to show those too.  report and leaks take --by type: the\n"
+	"Python objects the program left when the interpreter began to finalize, and\n"
+	"those left at exit, by type (tp_name) and allocation site.\n"
 	"\n"
 	"  pooltrace COMMAND --help    the command's options\n"
 	"  pooltrace --version\n"
@@ -88,5 +95,5 @@ int main(int argc, char **argv)
 	int k = find(cmd);
 	if (k < 0)
 		return pt_usage_error("unknown command '%s'", cmd);
-	return cmds[k].fn(argc - 2, argv + 2);
+	return cmds[k].fn(pt_python_options(cmd, argc - 2, argv + 2), argv + 2);
 }

@@ -45,6 +45,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "pylines.h"
 #include "symbolize.h"
 #include "util.h"
 
@@ -123,6 +124,7 @@ struct modfile {                 /* one file at one recorded build id */
 	const uint8_t *build_id;  /* as recorded; build_id_len 0: none */
 	unsigned build_id_len;
 	int internal;
+	int interp;               /* the Python interpreter's module */
 	enum modfile_state state;
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
@@ -143,6 +145,8 @@ struct pt_symbolizer {
 	char **warn;
 	unsigned nwarn;
 	char name[512];           /* pt_sym_name's fallback */
+	const char *interp_path;  /* the module of the interpreter's evaluation
+	                             function, when the trace has Python frames */
 };
 
 static const char *base_name(const char *path)
@@ -194,6 +198,7 @@ static struct modfile *modfile_of(struct pt_symbolizer *s, const struct pt_modul
 			.build_id = m->build_id,
 			.build_id_len = m->build_id_len,
 			.internal = strncmp(base_name(m->path), "libpooltrace", 12) == 0,
+			.interp = s->interp_path && strcmp(m->path, s->interp_path) == 0,
 			.state = MF_UNOPENED,
 		};
 		s->mf = pt_xrealloc(s->mf, (s->nmf + 1) * sizeof *s->mf);
@@ -459,6 +464,7 @@ static struct resolved *new_resolved(unsigned n, const struct modfile *mf, uint6
 			.module = mf ? mf->path : NULL,
 			.addr = addr,
 			.internal = mf && mf->internal,
+			.interp = mf && mf->interp,
 			.inlined = i + 1 < n,
 		};
 	return r;
@@ -525,12 +531,54 @@ struct pt_symbolizer *pt_sym_open(const struct pt_trace *t)
 {
 	struct pt_symbolizer *s = pt_xcalloc(1, sizeof *s);
 	s->t = t;
+	if (t->python.present && !(t->python.flags & PT_PY_F_UNSUPPORTED)) {
+		const struct pt_module *m = pt_trace_module(t, UINT32_MAX, t->python.eval_addr);
+		if (m && m->path[0])
+			s->interp_path = m->path;
+	}
 	return s;
+}
+
+/* by_site's file id of Python frames and marks, keyed by their value */
+#define PY_FILE_ID UINT64_MAX
+
+/* A Python frame or the truncation mark (trace_format.h). */
+static struct resolved *resolve_tagged(struct pt_symbolizer *s, uint64_t v)
+{
+	struct resolved *r = new_resolved(1, NULL, 0);
+	struct pt_frame *f = &r->f[0];
+	if (v == PT_FRAME_TRUNCATED) {
+		f->func = "[truncated]";
+		f->truncated = 1;
+		return r;
+	}
+	uint32_t id = pt_frame_py_code(v);
+	const struct pt_pycode *c = id < s->t->npycodes ? &s->t->pycode[id] : NULL;
+	f->python = 1;
+	f->addr = (uint64_t)pt_frame_py_offset(v);
+	if (!c || !c->name) {
+		f->func = "[unknown Python code]";
+		return r;
+	}
+	f->func = c->name;
+	f->file = c->file;
+	f->line = pt_pylines_line(c->lines, c->nlines, c->firstline,
+	                          pt_frame_py_offset(v));
+	return r;
 }
 
 const struct pt_frame *pt_sym_lookup(struct pt_symbolizer *s, unsigned gen, uint64_t ip,
                                      unsigned *n)
 {
+	if (ip & PT_FRAME_PY_BIT) {
+		struct resolved *t = map_get(&s->by_site, PY_FILE_ID, ip);
+		if (!t) {
+			t = resolve_tagged(s, ip);
+			map_put(&s->by_site, PY_FILE_ID, ip, t);
+		}
+		*n = t->n;
+		return t->f;
+	}
 	struct resolved *r = map_get(&s->by_ip, gen, ip);
 	if (!r) {
 		const struct pt_module *m = pt_trace_module(s->t, gen, ip);

@@ -32,6 +32,13 @@ struct pt_frame {
 	                             starts with "libpooltrace") */
 	int inlined;              /* an inlined call inside the next frame, of
 	                             the same address */
+	int python;               /* a Python frame: func its qualified name,
+	                             file and line its code's; module NULL */
+	int interp;               /* a native frame of the Python interpreter's
+	                             own code (the module of its evaluation
+	                             function), when the trace has Python frames */
+	int truncated;            /* the mark of a stack cut at the recorded
+	                             depth: func "[truncated]" */
 };
 
 struct pt_symbolizer;
@@ -48,7 +55,9 @@ void pt_sym_close(struct pt_symbolizer *s);
 /*
  * The frames of the return address ip of a stack of module map generation
  * gen: *n >= 1 of them, innermost (inlined) first, the last one the
- * function that made the call.  Never fails: an address nothing knows of
+ * function that made the call.  A Python frame or the truncation mark
+ * (trace_format.h) is one frame; a Python frame whose code was never
+ * defined (a damaged or cut trace) is named "[unknown Python code]".  Never fails: an address nothing knows of
  * is one frame with func and module NULL.  Each (gen, ip), and each call
  * site within a file, is resolved once; the frames stay valid until
  * pt_sym_close().  Out of memory exits with status 2, as the rest of the

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "trace_defs.h"
 #include "trace_read.h"
 #include "util.h"
 
@@ -47,7 +48,7 @@ const char *pt_record_name(unsigned type)
 {
 	static const char *const names[] = {
 		"pad", "alloc", "free-temp", "free", "realloc", "info", "stack", "modules",
-		"snapshot", "thread-exit", "end", "lost", "leaks", "pinned",
+		"snapshot", "thread-exit", "end", "lost", "leaks", "pinned", "code", "ext",
 	};
 	return type < sizeof names / sizeof names[0] ? names[type] : "unknown";
 }
@@ -175,9 +176,9 @@ struct pt_trace *pt_trace_open(const char *path, char *err, size_t errlen)
 		munmap((void *)map, size);
 		return NULL;
 	}
-	if (h.version != PT_TRACE_VERSION) {
+	if (h.version < PT_TRACE_VERSION_MIN || h.version > PT_TRACE_VERSION) {
 		snprintf(err, errlen, "%s: trace format version %u, this pooltrace reads "
-		         "version %u", path, h.version, PT_TRACE_VERSION);
+		         "versions %u to %u", path, h.version, PT_TRACE_VERSION_MIN, PT_TRACE_VERSION);
 		munmap((void *)map, size);
 		return NULL;
 	}
@@ -282,6 +283,16 @@ void pt_trace_close(struct pt_trace *t)
 		free(t->modmap[i].idx);
 	}
 	free(t->modmap);
+	for (size_t i = 0; i < t->npycodes; i++) {
+		free(t->pycode[i].name);
+		free(t->pycode[i].file);
+		free(t->pycode[i].lines);
+	}
+	free(t->pycode);
+	for (size_t i = 0; i < t->npytypes; i++)
+		free(t->pytype[i]);
+	free(t->pytype);
+	free(t->pyobj);
 	free(t->chunk);
 	free(t->exe);
 	free(t->args);
@@ -289,124 +300,7 @@ void pt_trace_close(struct pt_trace *t)
 	free(t);
 }
 
-/* Grow a zero-filled array of *n elements of size sz so that index i fits. */
-static void *grow_zeroed(void *a, size_t *n, size_t i, size_t sz)
-{
-	if (i < *n)
-		return a;
-	size_t nn = *n ? *n : 1024;
-	while (nn <= i)
-		nn *= 2;
-	a = pt_xrealloc(a, nn * sz);
-	memset((char *)a + *n * sz, 0, (nn - *n) * sz);
-	*n = nn;
-	return a;
-}
-
-/* ---- decoding: the fields through the codec (trace_codec.h) -------------- */
-
-static int define_stack(struct pt_trace *t, struct pt_dec *d)
-{
-	struct pt_r_stack r;
-	PT_DECODE(d, &r, PT_FIELDS_STACK);
-	if (d->bad || r.id == 0 || r.id >= PT_TRACE_MAX_STACKS || r.nframes > PT_TRACE_MAX_DEPTH)
-		return -1;
-	uint64_t ip[PT_TRACE_MAX_DEPTH], prev = 0;
-	for (uint32_t i = 0; i < r.nframes; i++) {
-		struct pt_r_frame f;
-		PT_DECODE_FIELDS(d, &f, prev, PT_FIELDS_FRAME);
-		ip[i] = f.ip;
-	}
-	if (d->bad)
-		return -1;
-	t->stack = grow_zeroed(t->stack, &t->nstacks, r.id, sizeof *t->stack);
-	struct pt_stack *s = &t->stack[r.id];
-	if (s->ip)
-		return 0;   /* defined twice (a second fork child?): keep the first */
-	s->gen = r.gen;
-	s->nframes = r.nframes;
-	s->ip = pt_xmalloc(r.nframes * sizeof *s->ip);
-	memcpy(s->ip, ip, r.nframes * sizeof *s->ip);
-	return 0;
-}
-
-static int by_lo(const void *a, const void *b)
-{
-	const struct pt_seg_ref *x = a, *y = b;
-	return x->lo < y->lo ? -1 : x->lo > y->lo;
-}
-
-void pt_modmap_index(struct pt_modmap *m)
-{
-	size_t n = 0;
-	free(m->idx);
-	m->nidx = 0;
-	for (unsigned k = 0; k < m->count; k++)
-		n += m->mod[k].nseg;
-	m->idx = pt_xmalloc((n ? n : 1) * sizeof *m->idx);
-	for (unsigned k = 0; k < m->count; k++)
-		for (unsigned s = 0; s < m->mod[k].nseg; s++) {
-			uint64_t lo = m->mod[k].base + m->mod[k].seg[s].vaddr;
-			m->idx[m->nidx++] = (struct pt_seg_ref){ lo, lo + m->mod[k].seg[s].memsz,
-			                                         &m->mod[k] };
-		}
-	qsort(m->idx, m->nidx, sizeof *m->idx, by_lo);
-}
-
-static int define_modules(struct pt_trace *t, struct pt_dec *d)
-{
-	struct pt_r_modules head;
-	struct pt_modmap m;
-	memset(&m, 0, sizeof m);
-	PT_DECODE(d, &head, PT_FIELDS_MODULES);
-	m.seq = head.seq;
-	m.gen = head.gen;
-	/* 4 varints a module */
-	if (!pt_dec_count_fits(d, head.count, 4) || head.count > 100000)
-		return -1;
-	m.mod = pt_xmalloc((head.count ? head.count : 1) * sizeof *m.mod);
-	memset(m.mod, 0, head.count * sizeof *m.mod);
-	for (uint64_t i = 0; i < head.count && !d->bad; i++) {
-		struct pt_module *mo = &m.mod[i];
-		struct pt_r_module r;
-		PT_DECODE(d, &r, PT_FIELDS_MODULE);
-		if (d->bad)
-			break;
-		mo->base = r.base;
-		mo->path = pt_xmalloc(r.path_len + 1);
-		memcpy(mo->path, r.path, r.path_len);
-		mo->path[r.path_len] = 0;
-		m.count = (unsigned)i + 1;
-		if (r.build_id_len > sizeof mo->build_id || r.nseg > 1000) {
-			d->bad = 1;
-			break;
-		}
-		memcpy(mo->build_id, r.build_id, r.build_id_len);
-		mo->build_id_len = (unsigned)r.build_id_len;
-		mo->seg = pt_xmalloc(r.nseg * sizeof *mo->seg);
-		for (uint64_t k = 0; k < r.nseg; k++) {
-			struct pt_r_segment g;
-			PT_DECODE(d, &g, PT_FIELDS_SEGMENT);
-			mo->seg[k].vaddr = g.vaddr;
-			mo->seg[k].memsz = g.memsz;
-			mo->seg[k].flags = g.flags;
-		}
-		mo->nseg = (unsigned)r.nseg;
-	}
-	if (d->bad || m.count != head.count ||
-	    (t->nmodmaps && m.gen < t->modmap[t->nmodmaps - 1].gen)) {   /* gens only rise */
-		for (unsigned k = 0; k < m.count; k++) {
-			free(m.mod[k].path);
-			free(m.mod[k].seg);
-		}
-		free(m.mod);
-		return -1;
-	}
-	t->modmap = pt_xrealloc(t->modmap, (t->nmodmaps + 1) * sizeof *t->modmap);
-	pt_modmap_index(&m);
-	t->modmap[t->nmodmaps++] = m;
-	return 0;
-}
+/* ---- decoding a chunk: its events and what they carry ------------------ */
 
 static struct pt_snapshot *parse_snapshot(struct pt_dec *d)
 {
@@ -445,62 +339,12 @@ bad:
 	return NULL;
 }
 
-/* Part of the trace was lost: definitions may be missing. */
-static int something_lost(const struct pt_trace *t)
-{
-	return t->skipped_chunks || t->skipped_bytes;
-}
-
-#define INFO_ID_MAX   (1u << 28)
 #define HELD_MAX      (1u << 22)   /* events decoded and not delivered: ~400 MB */
 #define STREAM_MAX    (1u << 20)
 
-/* An INFO record: the writer numbers infos from 1 and defines them in
- * order, each once. */
-static int define_info(struct pt_trace *t, struct pt_dec *d)
-{
-	struct pt_r_info r;
-	PT_DECODE(d, &r, PT_FIELDS_INFO);
-	uint64_t want = t->ninfos ? t->ninfos : 1;
-	if (d->bad || r.id > INFO_ID_MAX || r.stack >= PT_TRACE_MAX_STACKS || r.kind > 1)
-		return -1;
-	if (r.id != want) {
-		/* after a lost chunk, the infos it defined are a gap */
-		if (r.id < want || !something_lost(t))
-			return -1;
-		t->gap = pt_xrealloc(t->gap, (t->ngaps + 1) * sizeof *t->gap);
-		t->gap[t->ngaps++] = (struct pt_info_gap){ (uint32_t)want, (uint32_t)r.id };
-	}
-	t->info = grow_zeroed(t->info, &t->infos_cap, r.id, sizeof *t->info);
-	t->info[r.id] = (struct pt_info){ r.size, r.stack, r.kind };
-	t->ninfos = r.id + 1;
-	return 0;
-}
-
-/* The info of id, NULL if it was never defined (a damaged record, or one
- * of a lost chunk: info_lost). */
-static const struct pt_info *info_of(struct pt_trace *t, uint64_t id)
-{
-	static const struct pt_info unknown;
-	if (id == 0)
-		return &unknown;
-	if (id >= t->ninfos)
-		return NULL;
-	for (size_t i = 0; i < t->ngaps; i++)
-		if (id >= t->gap[i].lo && id < t->gap[i].hi)
-			return NULL;
-	return &t->info[id];
-}
-
-/* An id info_of does not know, which a lost chunk may have defined. */
-static int info_lost(const struct pt_trace *t, uint64_t id)
-{
-	return something_lost(t) && id < INFO_ID_MAX;
-}
-
 static uint32_t *last_alloc(struct pt_trace *t, uint32_t stream)
 {
-	t->last_alloc = grow_zeroed(t->last_alloc, &t->nlast, stream, sizeof *t->last_alloc);
+	t->last_alloc = pt__grow_zeroed(t->last_alloc, &t->nlast, stream, sizeof *t->last_alloc);
 	return &t->last_alloc[stream];
 }
 
@@ -623,7 +467,7 @@ static struct loaded *decode_chunk(struct pt_trace *t, const struct pt_chunk_ind
 		           ci->h.stream, (unsigned long long)ci->off - sizeof(struct pt_chunk_header));
 		return l;
 	}
-	t->stream_first = grow_zeroed(t->stream_first, &t->nstream_first, ci->h.stream,
+	t->stream_first = pt__grow_zeroed(t->stream_first, &t->nstream_first, ci->h.stream,
 	                              sizeof *t->stream_first);
 	if (ci->h.stream && t->stream_first[ci->h.stream] > ci->h.first_seq + 1)
 		t->chunks_out_of_order++;
@@ -658,9 +502,10 @@ static struct loaded *decode_chunk(struct pt_trace *t, const struct pt_chunk_ind
 				PT_DECODE(&d, &r, PT_FIELDS_REALLOC);
 				e.old_info = r.old_info;
 				e.info = r.info;
-				if (!d.bad && !(old = info_of(t, e.old_info)) && info_lost(t, e.old_info)) {
+				if (!d.bad && !(old = pt__def_info_of(t, e.old_info)) &&
+				    pt__def_info_lost(t, e.old_info)) {
 					e.old_info = 0;       /* a block of a lost chunk's info */
-					old = info_of(t, 0);
+					old = pt__def_info_of(t, 0);
 				}
 				if (d.bad || !old) {
 					d.bad = 1;
@@ -679,7 +524,8 @@ static struct loaded *decode_chunk(struct pt_trace *t, const struct pt_chunk_ind
 				PT_DECODE(&d, &r, PT_FIELDS_FREE);
 				e.info = r.info;
 			}
-			if (!d.bad && !(in = info_of(t, e.info)) && info_lost(t, e.info)) {
+			if (!d.bad && !(in = pt__def_info_of(t, e.info)) &&
+			    pt__def_info_lost(t, e.info)) {
 				dropped = 1;
 				break;
 			}
@@ -701,19 +547,31 @@ static struct loaded *decode_chunk(struct pt_trace *t, const struct pt_chunk_ind
 			break;
 		}
 		case PT_REC_INFO:
-			if (PT_REC_SEQ(b) || define_info(t, &d))
+			if (PT_REC_SEQ(b) || pt__def_info(t, &d))
 				d.bad = 1;
 			if (!d.bad)
 				continue;
 			break;       /* a damaged definition ends the chunk too */
 		case PT_REC_STACK:
-			if (PT_REC_SEQ(b) || define_stack(t, &d))
+			if (PT_REC_SEQ(b) || pt__def_stack(t, &d))
 				d.bad = 1;
 			if (!d.bad)
 				continue;
 			break;
 		case PT_REC_MODULES:
-			if (PT_REC_SEQ(b) || define_modules(t, &d))
+			if (PT_REC_SEQ(b) || pt__def_modules(t, &d))
+				d.bad = 1;
+			if (!d.bad)
+				continue;
+			break;
+		case PT_REC_CODE:
+			if (PT_REC_SEQ(b) || t->hdr.version < 3 || pt__def_code(t, &d))
+				d.bad = 1;
+			if (!d.bad)
+				continue;
+			break;
+		case PT_REC_EXT:
+			if (PT_REC_SEQ(b) || t->hdr.version < 3 || pt__def_ext(t, &d))
 				d.bad = 1;
 			if (!d.bad)
 				continue;
@@ -789,7 +647,7 @@ static void resolve_temp(struct pt_trace *t, struct pt_event *e)
 {
 	if (e->type == PT_EV_FREE && e->temp) {
 		uint32_t *last = last_alloc(t, e->stream);
-		const struct pt_info *in = info_of(t, *last);
+		const struct pt_info *in = pt__def_info_of(t, *last);
 		e->info = in ? *last : 0;
 		e->size = in ? in->size : 0;
 		e->stack = in ? in->stack : 0;
@@ -956,6 +814,7 @@ int pt_trace_read(struct pt_trace *t, int (*fn)(void *ctx, const struct pt_event
 	}
 	for (size_t i = 0; i < hn; i++)
 		loaded_free(heap[i]);
+	pt__def_resolve_stacks(t);
 	free(heap);
 	free(suffix_min);
 	free(raw);
@@ -983,7 +842,7 @@ static const struct pt_module *map_lookup(const struct pt_modmap *m, uint64_t ip
 const struct pt_module *pt_trace_module(const struct pt_trace *t, unsigned gen, uint64_t ip)
 {
 	/* the map current at the stack's interning: the last one of a
-	 * generation at most gen (define_modules keeps generations rising) */
+	 * generation at most gen (pt__def_modules keeps generations rising) */
 	size_t lo = 0, hi = t->nmodmaps, best;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;

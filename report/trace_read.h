@@ -48,7 +48,10 @@ struct pt_modmap {             /* one MODULES record */
 struct pt_stack {
 	unsigned gen;             /* module map generation when interned */
 	unsigned nframes;         /* 0: never defined (lost with a cut trace) */
-	uint64_t *ip;             /* innermost first */
+	uint64_t *ip;             /* innermost first: return addresses, Python
+	                             frames, the truncation mark (trace_format.h) */
+	uint32_t back, shared;    /* while reading: the outer frames still to
+	                             take from stack id - back (its last shared) */
 };
 
 /* The parts of a SNAPSHOT record, with the fields the codec lists. */
@@ -132,6 +135,30 @@ struct pt_event {
 	const struct pt_pinned *pinned;   /* PT_REC_PINNED */
 };
 
+/* A Python code object (PT_REC_CODE). */
+struct pt_pycode {
+	char *name;               /* qualified name (3.11 on), else name; NULL: never defined */
+	char *file;
+	uint64_t firstline;
+	uint8_t *lines;           /* runs of lines (trace_format.h) */
+	size_t nlines;
+};
+
+/* The interpreter (PT_EXT_PYTHON). */
+struct pt_python {
+	int present;              /* the trace has the record */
+	uint32_t hexversion, flags;   /* PT_PY_F_* */
+	uint64_t eval_addr;
+};
+
+/* Python objects live at exit, or when the interpreter began to finalize
+ * (PT_EXT_PYOBJECTS), all records' entries. */
+struct pt_pyobject {
+	uint32_t when;                /* PT_PYOBJ_* */
+	uint32_t info, cls, type;     /* type: an index into pt_trace.pytype */
+	uint64_t objects, bytes;
+};
+
 struct pt_chunk_index;
 
 struct pt_trace {
@@ -162,6 +189,7 @@ struct pt_trace {
 	size_t nstacks;
 	struct pt_info *info;     /* by id, 1..ninfos-1 defined */
 	size_t ninfos, infos_cap;
+	uint64_t info_prev_stack; /* the last INFO record's (version 3) */
 	uint32_t *last_alloc;     /* by stream: the info of FREE_TEMP */
 	size_t nlast;
 	uint64_t *stream_first;   /* by stream: its last chunk's first_seq + 1 */
@@ -170,6 +198,13 @@ struct pt_trace {
 	                                   one (a writer bug; readers cope) */
 	struct pt_modmap *modmap;
 	size_t nmodmaps;
+	struct pt_pycode *pycode; /* by code id (frames, trace_format.h) */
+	size_t npycodes;
+	struct pt_python python;
+	char **pytype;            /* type names by id; NULL where undefined */
+	size_t npytypes;
+	struct pt_pyobject *pyobj;
+	size_t npyobjs;
 	int ended;                /* an END record was seen */
 	uint64_t pos;             /* file offset read up to (for progress) */
 	size_t held;              /* events decoded and not yet delivered */
@@ -203,8 +238,10 @@ void pt_trace_close(struct pt_trace *t);
  * Deliver every sequenced record (alloc, free, realloc, snapshot, thread
  * exit, end) in sequence order; stacks and module maps are stored in t as
  * they are met (t->stack[id] may be defined after an event using id was
- * delivered: resolve stacks at the end).  Skips damaged chunks (see the top
- * of this file).  Returns 0, or -1 if the callback returned nonzero.
+ * delivered: resolve stacks at the end; the outer frames a stack shares
+ * with another are filled in when the reading ends).  Skips damaged chunks
+ * (see the top of this file).  Returns 0, or -1 if the callback returned
+ * nonzero.
  */
 int pt_trace_read(struct pt_trace *t, int (*fn)(void *ctx, const struct pt_event *ev),
                   void *ctx);

@@ -10,6 +10,8 @@
 #include "output.h"
 #include "view.h"
 
+int pt_view_native;
+
 int pt_view_open(struct pt_view *v, const char *path)
 {
 	char err[512];
@@ -50,12 +52,25 @@ size_t pt_view_frames(struct pt_view *v, uint32_t stack, const struct pt_frame *
 	if (stack >= t->nstacks)
 		return 0;
 	const struct pt_stack *s = &t->stack[stack];
+	/* with Python frames: the interpreter's own frames left out, and the
+	 * native frames outer than the outermost Python one (the process's or
+	 * the thread's start) */
+	unsigned outer = s->nframes;
+	for (unsigned i = s->nframes; i-- > 0 && !pt_view_native;)
+		if (pt_frame_is_py(s->ip[i])) {
+			outer = i + 1;
+			break;
+		}
+	int elide = outer < s->nframes || (outer == s->nframes && s->nframes &&
+	                                    pt_frame_is_py(s->ip[s->nframes - 1]));
 	size_t k = 0;
 	for (unsigned i = 0; i < s->nframes && k < max; i++) {
+		if (elide && i >= outer && s->ip[i] != PT_FRAME_TRUNCATED)
+			continue;
 		unsigned n = 0;
 		const struct pt_frame *f = pt_sym_lookup(v->sym, s->gen, s->ip[i], &n);
 		for (unsigned j = 0; j < n && k < max; j++)
-			if (!f[j].internal)
+			if (!f[j].internal && !(elide && f[j].interp))
 				out[k++] = &f[j];
 	}
 	return k;
@@ -103,6 +118,18 @@ void pt_print_heading(FILE *f, const char *cmd, const struct pt_view *v)
 		        "are estimates\n", PT_B(t->hdr.sample_bytes));
 	else
 		fprintf(f, "recorded:   every allocation\n");
+	if (t->python.present) {
+		uint32_t hv = t->python.hexversion;
+		fprintf(f, "python:     CPython %u.%u.%u", hv >> 24, (hv >> 16) & 255, (hv >> 8) & 255);
+		if (t->python.flags & PT_PY_F_UNSUPPORTED)
+			fprintf(f, ", a version whose frames are not read: native frames only\n");
+		else
+			fprintf(f, ": Python frames in the stacks%s\n", pt_view_native ? "" :
+			        ", the interpreter's own frames left out (--native shows them)");
+		if (t->python.flags & PT_PY_F_OWN_ALLOC)
+			fprintf(f, "            pymalloc served objects of up to 512 bytes: they are not in "
+			        "this trace (PYTHONMALLOC=malloc sends them to malloc)\n");
+	}
 	fprintf(f, "duration:   %.3f s, ", (double)p->duration_ns / 1e9);
 	if (pt_trace_partial(t))
 		fprintf(f, "damaged trace, partly read (the warning says where)\n");

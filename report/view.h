@@ -27,13 +27,20 @@ int pt_view_open(struct pt_view *v, const char *path);
 void pt_view_close(struct pt_view *v);
 
 /* The most frames a stack can have once inlined calls are expanded. */
-#define PT_VIEW_MAX_FRAMES (PT_TRACE_MAX_DEPTH * 4)
+#define PT_VIEW_MAX_FRAMES (PT_TRACE_MAX_FRAMES * 4)
+
+/* --native (every command): show the Python interpreter's own native
+ * frames too, which stacks with Python frames leave out. */
+extern int pt_view_native;
 
 /*
  * The frames of stack id, innermost first, symbolized (inlined calls
  * expanded), frames inside libpooltrace itself and the allocation
- * functions' own frames dropped.  Returns the number stored in out (at
- * most max).
+ * functions' own frames dropped.  In a stack with Python frames, the
+ * interpreter's own native frames are dropped too, and the native frames
+ * outer than the outermost Python frame (the start of the process or the
+ * thread), unless pt_view_native.
+ * Returns the number stored in out (at most max).
  */
 size_t pt_view_frames(struct pt_view *v, uint32_t stack, const struct pt_frame **out,
                       size_t max);
@@ -44,8 +51,8 @@ void pt_print_stack(FILE *f, struct pt_view *v, uint32_t stack, unsigned max_fra
                     const char *indent);
 
 /* The first lines of a text report: "pooltrace CMD: TRACE", the program
- * and its arguments, its pid, how it was recorded, how long it ran and how
- * it ended. */
+ * and its arguments, its pid, how it was recorded (and the Python
+ * interpreter, for a Python program), how long it ran and how it ended. */
 void pt_print_heading(FILE *f, const char *cmd, const struct pt_view *v);
 
 /* Human units: "1.5 MiB", "812 B"; into buf, returned.  With

@@ -7,9 +7,9 @@
 # out of "undefined") and no recovery: the pooltrace command (report/), the
 # unit tests that link the allocator directly (UNIT_TESTS, from the
 # Makefile), test_report_util, test_symbolize and test_recorder (whose
-# reader is report/trace_read.c); then runs them, and the report scripts
-# (test_reports.sh, test_export.sh, test_html.sh) with that directory as
-# their build: there pooltrace is the sanitized one, while libpooltrace.so and
+# reader is report/trace_read.c and trace_defs.c); then runs them, and the
+# report scripts (test_reports.sh, test_export.sh, test_html.sh) with that
+# directory as their build: there pooltrace is the sanitized one, while libpooltrace.so and
 # the programs it records are BUILD's normal ones.  libpooltrace.so itself
 # cannot run under ASan: it IS the malloc, and ASan must own malloc to find
 # anything; the allocator's own checks are fuzz_alloc's (make fuzz, with
@@ -115,6 +115,7 @@ run fork -- "$B/tests/rec_prog" fork
 run crash -- "$B/tests/rec_prog" crash
 run known -- "$B/tests/rec_prog" known
 run dl -- "$B/tests/rec_prog" dlopen "$A/tests/rec_lib.so"
+run python -- /usr/bin/python3.11 tests/python/pyobjects.py   # Python frames, objects by type
 first=$(ls "$T"/*.trace | head -n 1)
 n=0
 bad=0
@@ -131,7 +132,9 @@ check() {
 for f in "$T"/*.trace; do
 	check dump "$f"
 	check report "$f"
+	check report --native --by type "$f"
 	check leaks "$f"
+	check leaks --by type "$f"
 	check frag "$f"
 	check html -o "$TMP/page.html" "$f"
 	check export --format massif -o "$TMP/x" "$f"

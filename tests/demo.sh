@@ -3,7 +3,8 @@
 # churns dicts, tuples, strings and lists runs three ways, and pooltrace's
 # statistics show where its small objects went; then the Python memory
 # walk-through (tests/py_walkthrough.py, 1 million ints) runs under the
-# profiler, and its reports are printed: report (with the timeline), leaks,
+# profiler, and its reports are printed, with the Python lines that
+# allocated: report (with the timeline), leaks, the Python objects by type,
 # frag, and an HTML page.
 set -eu
 B=${1:-build}
@@ -31,14 +32,16 @@ $PY "$SCRIPT"
 echo "== python3, pooltrace (LD_PRELOAD=$LIB PYTHONMALLOC=malloc POOLTRACE_STATS=1)"
 LD_PRELOAD="$LIB" PYTHONMALLOC=malloc POOLTRACE_STATS=1 $PY "$SCRIPT"
 HERE=$(cd "$(dirname "$0")" && pwd)
-echo "== the Python walk-through under the profiler:"
-echo "   PYTHONMALLOC=malloc pooltrace run -- python3 tests/py_walkthrough.py 1000000"
-PYTHONMALLOC=malloc "$B/pooltrace" run -o "$TRACES/walk.trace" -- $PY "$HERE/py_walkthrough.py" 1000000
+echo "== the Python walk-through under the profiler (run sets PYTHONMALLOC=malloc):"
+echo "   pooltrace run -- python3 tests/py_walkthrough.py 1000000"
+"$B/pooltrace" run -o "$TRACES/walk.trace" -- $PY "$HERE/py_walkthrough.py" 1000000
 echo "trace size: $(wc -c < "$TRACES/walk.trace") bytes"
 echo "== pooltrace report --top 3 --frames 4"
 "$B/pooltrace" report --top 3 --frames 4 "$TRACES/walk.trace"
 echo "== pooltrace leaks --top 3 --frames 4"
 "$B/pooltrace" leaks --top 3 --frames 4 "$TRACES/walk.trace"
+echo "== pooltrace leaks --by type --top 3 --frames 3: the Python objects the program left"
+"$B/pooltrace" leaks --by type --top 3 --frames 3 "$TRACES/walk.trace"
 echo "== pooltrace frag --top 5 --frames 4"
 "$B/pooltrace" frag --top 5 --frames 4 "$TRACES/walk.trace"
 mkdir -p "$B/demo"

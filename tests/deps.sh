@@ -4,7 +4,7 @@
 set -eu
 PKGS="gcc g++ make libc6-dev pkg-config libcmocka-dev libunwind-dev libzstd-dev
       libdw-dev libelf-dev
-      python3 libpython3.11-testsuite sqlite3 git perl xz-utils
+      python3 python3.11-dev libpython3.11-testsuite sqlite3 git perl xz-utils
       redis-server redis-tools valgrind liblsan0 libjemalloc2 libmimalloc2.0
       libtcmalloc-minimal4 heaptrack google-perftools chromium
       clang libclang-rt-14-dev zlib1g-dev golang-go python3-jsonschema"

@@ -74,6 +74,8 @@ DECODER(realloc, PT_FIELDS_REALLOC)
 DECODER(thread_exit, PT_FIELDS_THREAD_EXIT)
 DECODER(info, PT_FIELDS_INFO)
 DECODER(stack, PT_FIELDS_STACK)
+DECODER(info_v2, PT_FIELDS_INFO_V2)
+DECODER(stack_v2, PT_FIELDS_STACK_V2)
 DECODER(modules, PT_FIELDS_MODULES)
 DECODER(segment, PT_FIELDS_SEGMENT)
 DECODER(snapshot, PT_FIELDS_SNAPSHOT)
@@ -85,6 +87,11 @@ DECODER(leaks, PT_FIELDS_LEAKS)
 DECODER(leak, PT_FIELDS_LEAK)
 DECODER(pinned, PT_FIELDS_PINNED)
 DECODER(pinned_info, PT_FIELDS_PINNED_INFO)
+DECODER(ext, PT_FIELDS_EXT)
+DECODER(ext_python, PT_FIELDS_EXT_PYTHON)
+DECODER(ext_pyobjects, PT_FIELDS_EXT_PYOBJECTS)
+DECODER(ext_infos, PT_FIELDS_EXT_INFOS)
+DECODER(pyobject, PT_FIELDS_PYOBJECT)
 
 static void test_every_flat_record_round_trips(void **st)
 {
@@ -96,9 +103,14 @@ static void test_every_flat_record_round_trips(void **st)
 	ROUND_TRIP(realloc, PT_FIELDS_REALLOC, ((struct pt_r_realloc){ .old_info = 7, .info = 1u << 31 }));
 	ROUND_TRIP(thread_exit, PT_FIELDS_THREAD_EXIT, { .tid = 4194303 });
 	ROUND_TRIP(info, PT_FIELDS_INFO,
-	           ((struct pt_r_info){ .id = 12, .size = UINT64_MAX, .stack = 99, .kind = 1 }));
+	           ((struct pt_r_info){ .size = UINT64_MAX, .kind = 1, .stack = 99 }));
 	ROUND_TRIP(stack, PT_FIELDS_STACK,
-	           ((struct pt_r_stack){ .id = 1u << 20, .gen = 3, .nframes = 256 }));
+	           ((struct pt_r_stack){ .id = 1u << 20, .gen = 3, .nframes = 257, .back = 1,
+	                                 .shared = 200 }));
+	ROUND_TRIP(info_v2, PT_FIELDS_INFO_V2,
+	           ((struct pt_r_info_v2){ .id = 12, .size = UINT64_MAX, .stack = 99, .kind = 1 }));
+	ROUND_TRIP(stack_v2, PT_FIELDS_STACK_V2,
+	           ((struct pt_r_stack_v2){ .id = 1u << 20, .gen = 3, .nframes = 256 }));
 	ROUND_TRIP(modules, PT_FIELDS_MODULES,
 	           ((struct pt_r_modules){ .seq = 1ull << 40, .gen = 9, .count = 48 }));
 	ROUND_TRIP(segment, PT_FIELDS_SEGMENT,
@@ -119,6 +131,94 @@ static void test_every_flat_record_round_trips(void **st)
 	           ((struct pt_r_leak){ .info = 3, .cls = PT_LEAK_INDIRECT, .blocks = 2, .bytes = 96 }));
 	ROUND_TRIP(pinned, PT_FIELDS_PINNED, ((struct pt_r_pinned){ .seq = 9, .snap_kind = 2 }));
 	ROUND_TRIP(pinned_info, PT_FIELDS_PINNED_INFO, ((struct pt_r_pinned_info){ 4, 16 }));
+	ROUND_TRIP(ext, PT_FIELDS_EXT, ((struct pt_r_ext){ .ext = PT_EXT_PYOBJECTS, .len = 70000 }));
+	ROUND_TRIP(ext_python, PT_FIELDS_EXT_PYTHON,
+	           ((struct pt_r_ext_python){ .hexversion = 0x030b02f0, .flags = PT_PY_F_OWN_ALLOC,
+	                                      .eval_addr = 0x7ffff7a01234ull }));
+	ROUND_TRIP(ext_pyobjects, PT_FIELDS_EXT_PYOBJECTS,
+	           ((struct pt_r_ext_pyobjects){ .seq = 1ull << 50, .when = 1 }));
+	ROUND_TRIP(ext_infos, PT_FIELDS_EXT_INFOS, ((struct pt_r_ext_infos){ .next = 1u << 21 }));
+	ROUND_TRIP(pyobject, PT_FIELDS_PYOBJECT,
+	           ((struct pt_r_pyobject){ .info = 5, .cls = PT_LEAK_REACHABLE, .type = 2,
+	                                    .objects = 1000, .bytes = 56000 }));
+}
+
+/* A CODE record: strings and the line table as bytes, any of them empty. */
+static void test_code_record_round_trips(void **st)
+{
+	(void)st;
+	static const uint8_t lines[] = { 0x80, 0x00, 0xd8, 0x04, 0x07, 0xf8 };
+	const char *name = "Holder.fill", *file = "/tmp/caf\xc3\xa9/app.py";
+	struct pt_r_code c = { .id = PT_FRAME_CODE_MAX, .firstline = 12, .name = (const uint8_t *)name,
+	                       .name_len = strlen(name), .file = (const uint8_t *)file,
+	                       .file_len = strlen(file), .lines = lines, .lines_len = sizeof lines };
+	for (int empty = 0; empty < 2; empty++) {
+		if (empty)
+			c.name_len = c.file_len = c.lines_len = 0;
+		uint8_t *p = buf;
+		PT_ENCODE(p, &c, PT_FIELDS_CODE);
+		struct pt_dec d = dec_of(p);
+		struct pt_r_code r;
+		PT_DECODE(&d, &r, PT_FIELDS_CODE);
+		assert_false(d.bad);
+		assert_ptr_equal(d.p, p);
+		assert_int_equal(r.id, c.id);
+		assert_int_equal(r.firstline, 12);
+		assert_int_equal(r.name_len, c.name_len);
+		assert_memory_equal(r.name, name, c.name_len);
+		assert_int_equal(r.file_len, c.file_len);
+		assert_memory_equal(r.file, file, c.file_len);
+		assert_int_equal(r.lines_len, c.lines_len);
+		assert_memory_equal(r.lines, lines, c.lines_len);
+		for (size_t cut = 0; cut < (size_t)(p - buf); cut++) {
+			d = (struct pt_dec){ buf, buf + cut, 0 };
+			PT_DECODE(&d, &r, PT_FIELDS_CODE);
+			assert_true(d.bad);
+			assert_true(d.p <= buf + cut);
+		}
+	}
+}
+
+/* Frames of a stack record: return addresses, Python frames and the mark
+ * in any order, each kind against its own; what a Python frame packs;
+ * every cut of the list is bad. */
+static void test_frames_round_trip_by_kind(void **st)
+{
+	(void)st;
+	uint64_t ip[] = { 0x7ffff7a00456ull, pt_frame_py(1, 0), pt_frame_py(PT_FRAME_CODE_MAX, UINT32_MAX),
+	                  0x401234, pt_frame_py(77, 43), 0x7ffff7a00400ull, pt_frame_py(3, 9),
+	                  0x10, PT_FRAME_TRUNCATED };
+	size_t n = sizeof ip / sizeof ip[0];
+	uint8_t *p = buf;
+	struct pt_frame_state s = { 0, 0 };
+	for (size_t i = 0; i < n; i++) {
+		uint8_t *q = pt_enc_frame(p, &s, ip[i]);
+		assert_true(q - p <= PT_FRAME_MAX_BYTES);
+		p = q;
+	}
+	struct pt_dec d = dec_of(p);
+	s = (struct pt_frame_state){ 0, 0 };
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(pt_dec_frame(&d, &s), ip[i]);
+	assert_false(d.bad);
+	assert_ptr_equal(d.p, p);
+	for (size_t cut = 0; cut < (size_t)(p - buf); cut++) {
+		d = (struct pt_dec){ buf, buf + cut, 0 };
+		s = (struct pt_frame_state){ 0, 0 };
+		for (size_t i = 0; i < n; i++)
+			pt_dec_frame(&d, &s);
+		assert_true(d.bad);
+		assert_true(d.p <= buf + cut);
+	}
+	assert_false(pt_frame_is_py(ip[0]));
+	assert_true(pt_frame_is_py(ip[1]));
+	assert_int_equal(pt_frame_py_code(ip[1]), 1);
+	assert_int_equal(pt_frame_py_offset(ip[1]), -1);
+	assert_int_equal(pt_frame_py_code(ip[2]), PT_FRAME_CODE_MAX);
+	assert_int_equal(pt_frame_py_offset(ip[2]), (int64_t)UINT32_MAX - 1);
+	assert_int_equal(pt_frame_py_code(ip[4]), 77);
+	assert_int_equal(pt_frame_py_offset(ip[4]), 42);
+	assert_false(pt_frame_is_py(PT_FRAME_TRUNCATED));
 }
 
 /* A u32 field holding more than 32 bits is damage, not a truncation. */
@@ -163,14 +263,14 @@ static void test_delta_lists_round_trip_in_any_order(void **st)
 	prev = 0;
 	static const uint64_t ip[] = { 0x55555555a123ull, 0x7ffff7a00456ull, 0x55555555a000ull };
 	for (size_t i = 0; i < 3; i++) {
-		struct pt_r_frame f = { ip[i] };
-		PT_ENCODE_FIELDS(p, &f, prev, PT_FIELDS_FRAME);
+		struct pt_r_frame_v2 f = { ip[i] };
+		PT_ENCODE_FIELDS(p, &f, prev, PT_FIELDS_FRAME_V2);
 	}
 	d = dec_of(p);
 	prev = 0;
 	for (size_t i = 0; i < 3; i++) {
-		struct pt_r_frame f;
-		PT_DECODE_FIELDS(&d, &f, prev, PT_FIELDS_FRAME);
+		struct pt_r_frame_v2 f;
+		PT_DECODE_FIELDS(&d, &f, prev, PT_FIELDS_FRAME_V2);
 		assert_int_equal(f.ip, ip[i]);
 	}
 	assert_false(d.bad);
@@ -285,6 +385,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_flat_record_round_trips),
+		cmocka_unit_test(test_code_record_round_trips),
+		cmocka_unit_test(test_frames_round_trip_by_kind),
 		cmocka_unit_test(test_u32_field_over_32_bits_is_bad),
 		cmocka_unit_test(test_delta_lists_round_trip_in_any_order),
 		cmocka_unit_test(test_byte_fields_round_trip_and_cut_lengths_are_bad),

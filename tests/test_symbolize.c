@@ -271,14 +271,75 @@ static void test_address_in_no_module_is_hex(void **state)
 	assert_int_equal(f[0].line, 0);
 	assert_string_equal(pt_sym_name(s, &f[0]), "0xf");
 	/* garbage: never a crash */
-	uint64_t junk[] = { 0, 1, UINT64_MAX, 0x7fffffffffffull };
+	uint64_t junk[] = { 0, 1, 0x7fffffffffffull };
 	for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++) {
 		f = pt_sym_lookup(s, 0, junk[i], &n);
 		assert_int_equal(n, 1);
 		assert_null(f[0].func);
 	}
+	/* all ones is the mark of a cut stack */
+	f = pt_sym_lookup(s, 0, UINT64_MAX, &n);
+	assert_int_equal(n, 1);
+	assert_true(f[0].truncated);
+	assert_string_equal(pt_sym_name(s, &f[0]), "[truncated]");
 	f = pt_sym_lookup(s, 0, 0, &n);
 	assert_string_equal(pt_sym_name(s, &f[0]), "0x0");
+	unsigned nw;
+	pt_sym_warnings(s, &nw);
+	assert_int_equal(nw, 0);
+	pt_sym_close(s);
+}
+
+/*
+ * Python frames: named by their code record, the line from its runs at
+ * the frame's offset; a code never defined (a damaged or cut trace), a run
+ * table cut short or full of garbage, a file that does not exist (the
+ * source is never read): reported as unknown where they are, never a
+ * crash.
+ */
+static void test_python_frames_by_code_record(void **state)
+{
+	/* runs: 3 units at line 10 (first), 2 units without a line, then
+	 * from unit 5 on line 12 (an open run) */
+	static uint8_t runs[] = { 3 << 1 | 1, 0, 2 << 1, 0 << 1 | 1, 4 };
+	static uint8_t junk[] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f };
+	static struct pt_pycode codes[4];
+	codes[1] = (struct pt_pycode){ .name = "Holder.fill", .file = "/gone/app.py",
+	                               .firstline = 10, .lines = runs, .nlines = sizeof runs };
+	codes[2] = (struct pt_pycode){ .name = "cut", .file = "<string>", .firstline = 7,
+	                               .lines = runs, .nlines = 1 };
+	codes[3] = (struct pt_pycode){ .name = "junk", .file = "j.py", .firstline = 1,
+	                               .lines = junk, .nlines = sizeof junk };
+	struct pt_trace t = T;
+	t.pycode = codes;
+	t.npycodes = 4;
+	struct pt_symbolizer *s = pt_sym_open(&t);
+	static const struct { uint32_t code, off1; const char *func, *file; unsigned line; } want[] = {
+		{ 1, 0, "Holder.fill", "/gone/app.py", 10 },   /* before the first instruction */
+		{ 1, 3, "Holder.fill", "/gone/app.py", 10 },   /* offset 2 */
+		{ 1, 4, "Holder.fill", "/gone/app.py", 0 },    /* offset 3: no line */
+		{ 1, 6, "Holder.fill", "/gone/app.py", 12 },   /* offset 5: the open run */
+		{ 1, 999, "Holder.fill", "/gone/app.py", 12 },
+		{ 2, 9, "cut", "<string>", 0 },                  /* beyond a cut table */
+		{ 3, 2, "junk", "j.py", 0 },
+		{ 9, 1, "[unknown Python code]", NULL, 0 },      /* never defined */
+		{ 0, 1, "[unknown Python code]", NULL, 0 },
+	};
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		unsigned n;
+		const struct pt_frame *f = pt_sym_lookup(s, 0, pt_frame_py(want[i].code, want[i].off1),
+		                                         &n);
+		assert_int_equal(n, 1);
+		assert_true(f[0].python);
+		assert_string_equal(f[0].func, want[i].func);
+		if (want[i].file)
+			assert_string_equal(f[0].file, want[i].file);
+		else
+			assert_null(f[0].file);
+		assert_int_equal(f[0].line, want[i].line);
+		assert_null(f[0].module);
+		assert_string_equal(pt_sym_name(s, &f[0]), want[i].func);
+	}
 	unsigned nw;
 	pt_sym_warnings(s, &nw);
 	assert_int_equal(nw, 0);
@@ -381,6 +442,7 @@ int main(void)
 		cmocka_unit_test(test_stripped_library_is_named_by_dynsym),
 		cmocka_unit_test(test_cxx_names_are_demangled),
 		cmocka_unit_test(test_address_in_no_module_is_hex),
+		cmocka_unit_test(test_python_frames_by_code_record),
 		cmocka_unit_test(test_changed_build_id_leaves_module_unsymbolized),
 		cmocka_unit_test(test_unreadable_modules_warn_once_each),
 	};

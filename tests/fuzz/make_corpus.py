@@ -16,6 +16,12 @@ Every seed is small (a few KiB; the whole corpus stays well under 1 MiB):
     symbolizer then skips them instead of loading libc's debug info on every
     run; the test program's own path stays, so its DWARF is read;
   - two traces as recorded, zstd-compressed;
+  - Python: a sampled trace of python3.11 (its code records, Python frames
+    and the interpreter's record), and one made here record by record
+    (python_synth()) with what a small trace of the recorder lacks: Python
+    frames between return addresses, a stack sharing outer frames with an
+    earlier one, Python types and objects at exit and at finalization,
+    an extended record of a type no reader knows, a damaged line run;
   - hand-damaged copies: cut inside the header, a chunk header and a chunk,
     cut on a chunk boundary, bad checksums, bad version, magic, header size,
     class count, chunk length and flags, a stream out of range, a chunk
@@ -83,6 +89,85 @@ def refix(t):
     return bytes(t)
 
 
+def uv(v):
+    """An unsigned LEB128 varint."""
+    out = bytearray()
+    while v >= 0x80:
+        out.append((v & 0x7f) | 0x80)
+        v >>= 7
+    out.append(v)
+    return bytes(out)
+
+
+def sv(v):
+    return uv(((v << 1) ^ (v >> 63)) & M64)
+
+
+def bv(b):
+    return uv(len(b)) + b
+
+
+def frame(state, f):
+    """pt_enc_frame() of preload/trace_codec.h."""
+    if f >> 63:
+        code = (f >> 32) & 0x7fffffff
+        d = code - state[1]
+        state[1] = code
+        return uv((((d << 1) ^ (d >> 63)) & M64) << 1 | 1) + uv(f & 0xffffffff)
+    d = (f - state[0]) & M64
+    if d >> 63:
+        d -= 1 << 64
+    state[0] = f
+    return uv((((d << 1) ^ (d >> 63)) & M64) << 1)
+
+
+def chunk(stream, first_seq, payload):
+    f = [CHUNK_MAGIC, stream, 4242, len(payload), len(payload), 0, first_seq, 0, 0]
+    t = bytearray(CHDR) + payload
+    put_chunk_header(t, 0, f)
+    return bytes(t)
+
+
+def python_synth(base):
+    """A version-3 trace of a Python program, record by record."""
+    hsize = struct.unpack_from("<I", base, 12)[0]
+    head = bytearray(base[:hsize])
+    struct.pack_into("<I", head, 8, 3)
+    py = lambda code, off1: 1 << 63 | code << 32 | off1
+    ev = 0x401000   # inside the module's text
+    mods = bytes([7]) + uv(1) + uv(1) + uv(1) + uv(0) + bv(b"/usr/bin/python3.11") + \
+        bv(b"") + uv(1) + uv(0x400000) + uv(0x100000) + uv(5)
+    ext = lambda kind, body: bytes([15]) + uv(kind) + bv(body)
+    defs = ext(1, uv(0x030b02f0) + uv(0) + uv(ev))
+    prev = 0
+    for size, stack in ((100, 1), (2000, 2), (64, 3)):
+        defs += bytes([5]) + uv(size) + uv(0) + sv(stack - prev)
+        prev = stack
+    defs += ext(9, b"a type no reader knows")
+    codes = bytes([14]) + uv(1) + uv(10) + bv(b"main") + bv(b"/tmp/app.py") + \
+        bv(uv(4 << 1 | 1) + sv(0) + uv(0 << 1 | 1) + sv(2))
+    codes += bytes([14]) + uv(2) + uv(3) + bv("caf\u00e9.r\u00e9sum\u00e9".encode()) + \
+        bv(b"<string>") + bv(b"\xff\xff\xff")   # a damaged run
+    stacks = b""
+    frames = [0x401234, py(1, 3), ev + 0x10, py(2, 0), ev + 0x10, 0x401100]
+    for sid, fr, back, shared in ((1, frames, 0, 0), (2, [0x401300] + frames[1:], 1, 5),
+                                  (3, frames[:3] + [(1 << 64) - 1], 0, 0)):
+        st = [0, 0]
+        stacks += bytes([6]) + uv(sid) + uv(1) + uv(len(fr)) + uv(back) + uv(shared)
+        for f in fr[:len(fr) - shared]:
+            stacks += frame(st, f)
+    events = b""
+    for k, info in enumerate((1, 2, 3, 1)):
+        events += bytes([1 | 1 << 4]) + uv(info)
+    tail = ext(2, uv(1) + bv(b"Node")) + ext(2, uv(2) + bv(b"dict"))
+    tail += ext(3, uv(10) + uv(1) + uv(2) + uv(1) + uv(0) + uv(1) + uv(7) + uv(700) +
+                uv(3) + uv(0) + uv(2) + uv(1) + uv(64))
+    tail += ext(3, uv(11) + uv(0) + uv(1) + uv(1) + uv(2) + uv(1) + uv(2) + uv(200))
+    tail += bytes([10]) + uv(12) + uv(0) + uv(0)
+    return bytes(head) + chunk(0, 1, mods + defs) + chunk(1, 1, codes + stacks + events) + \
+        chunk(0, 9, tail)
+
+
 def mangle_paths(t, build):
     """Point the module paths of the libraries (libc, libpooltrace...) at
     missing files of the same length; the test programs' paths stay."""
@@ -131,6 +216,8 @@ def main():
             "threads": ([os.path.join(tests, "rec_prog"), "threads"], {}, []),
             "fork": ([os.path.join(tests, "rec_prog"), "fork"], {}, []),
             "crash": ([os.path.join(tests, "rec_prog"), "crash"], {}, []),
+            "python-sampled": (["/usr/bin/python3.11", "-c", "x = [str(i) for i in range(20000)]"],
+                               {}, ["--sample", "1048576", "--depth", "8"]),
         }
         traces = {}
         for name, (argv, env, opts) in progs.items():
@@ -159,6 +246,8 @@ def main():
 
         with open(os.path.join(out, "leak"), "rb") as f:
             base = f.read()
+        with open(os.path.join(out, "python-synth"), "wb") as f:
+            f.write(python_synth(base))
         ch = chunks(base)
         hsize = ch[0][0]
         bad = {}
