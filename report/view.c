@@ -101,8 +101,14 @@ void pt_print_heading(FILE *f, const char *cmd, const struct pt_view *v)
 	if (p->sampled)
 		fprintf(f, "recorded:   sampled, one stack per %s allocated on average: figures "
 		        "are estimates\n", PT_B(t->hdr.sample_bytes));
-	else
+	else if (!t->hdr.unrecorded)
 		fprintf(f, "recorded:   every allocation\n");
+	else
+		fprintf(f, "recorded:   every allocation but %u call%s made before the recorder "
+		        "could start\n", t->hdr.unrecorded, t->hdr.unrecorded == 1 ? "" : "s");
+	if (p->sampled && t->hdr.unrecorded)
+		fprintf(f, "            (%u allocation call%s made before the recorder could start "
+		        "not counted)\n", t->hdr.unrecorded, t->hdr.unrecorded == 1 ? "" : "s");
 	fprintf(f, "duration:   %.3f s, ", (double)p->duration_ns / 1e9);
 	if (pt_trace_partial(t))
 		fprintf(f, "damaged trace, partly read (the warning says where)\n");
