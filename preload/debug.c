@@ -119,8 +119,8 @@ int pt__dbg_enabled(void)
 				}
 			}
 			__atomic_store_n(&pt__dbg_state,
-			                 !on ? PT_DBG_OFF : pt__opt.debug == 2 ? PT_DBG_WARN
-			                                                       : PT_DBG_ABORT,
+			                 !on ? (pt__opt.profile ? PT_DBG_START : PT_DBG_OFF)
+			                 : pt__opt.debug == 2 ? PT_DBG_WARN : PT_DBG_ABORT,
 			                 __ATOMIC_RELEASE);
 		}
 		pt__lock_release(&lock);

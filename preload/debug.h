@@ -24,6 +24,8 @@
 enum pt_dbg_state {
 	PT_DBG_UNREAD = 0,   /* options not read yet: the next call reads them */
 	PT_DBG_OFF,
+	PT_DBG_START,        /* debug off, POOLTRACE_PROFILE=1 and the recorder not
+	                        started yet: each call may start it (symbols.c) */
 	PT_DBG_ABORT,        /* POOLTRACE_DEBUG=1 */
 	PT_DBG_WARN,         /* POOLTRACE_DEBUG=warn */
 };
@@ -43,7 +45,9 @@ enum pt_dbg_free {
 
 PT_HIDDEN extern int pt__dbg_state;
 
-/* Read the options if not done yet; true if debug mode is on. */
+/* Read the options if not done yet; true if debug mode is on.  With debug
+ * mode off the state becomes PT_DBG_START if profiling was asked for (the
+ * caller sets PT_DBG_OFF once the recorder has started), else PT_DBG_OFF. */
 PT_HIDDEN int pt__dbg_enabled(void);
 
 /* A block of n bytes aligned to align (0: the default 16), zeroed or

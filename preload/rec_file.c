@@ -190,6 +190,8 @@ static void fill_header(struct pt_trace_header *h)
 	h->start_monotonic_ns = pt__rcfg.t0_mono;
 	h->page_size = (uint32_t)sysconf(_SC_PAGESIZE);
 	h->flags = pt__rcfg.forked ? PT_TRACE_F_FORKED : 0;
+	uint64_t u = __atomic_load_n(&pt__rec_unrecorded, __ATOMIC_RELAXED);
+	h->unrecorded = u > UINT32_MAX ? UINT32_MAX : (uint32_t)u;
 	h->sample_bytes = pt__rcfg.sample;
 	h->depth = pt__rcfg.depth;
 	h->interval_ms = pt__opt.interval_ms;

@@ -28,6 +28,8 @@
 volatile int pt__rec_on;
 __thread struct pt_rec_hot *pt__rec_tl __attribute__((tls_model("initial-exec")));
 struct pt_rec_config pt__rcfg;
+uint64_t pt__rec_unrecorded;
+static int init_on_main;   /* pt__rec_init ran on the main thread */
 
 static const int fatal_signals[] = { SIGSEGV, SIGBUS, SIGABRT };
 static struct sigaction old_sa[32];
@@ -120,10 +122,21 @@ void pt__rec_init(void)
 	start_clock();
 	pt__modules_find_self();   /* our frames are dropped from stacks */
 	pt__leak_scan_init();
+	init_on_main = pt__gettid() == getpid();
 	pt__inside--;
 	pt__rec_on = 1;
 	signals_install();
 	pt__rsnap_start();
+}
+
+void pt__rec_main_thread(void)
+{
+	if (!pt__rec_on || init_on_main)
+		return;
+	pt__inside++;
+	pt__leak_scan_init();
+	init_on_main = 1;
+	pt__inside--;
 }
 
 /*
@@ -224,6 +237,7 @@ void pt__rec_fork_child(void)
 		return;
 	}
 	pt__rcfg.forked = 1;
+	pt__rec_unrecorded = 0;   /* the parent's; the header's flag covers them */
 	start_clock();
 	/* forked from a signal handler that interrupted the allocator under
 	 * its lock: the snapshot thread would wait for it, holding the file,

@@ -51,10 +51,19 @@ struct pt_rec_hot {
 /* This thread's state, NULL until its first event. */
 PT_HIDDEN extern __thread struct pt_rec_hot *pt__rec_tl __attribute__((tls_model("initial-exec")));
 
-/* The constructor: reads the options, opens nothing yet (the file is
- * created at the first flush), starts the snapshot thread if the process
- * has threads already (else pt__rec_threads_begin will). */
+/* The start, at the first call of the malloc API that may start it, or
+ * in the constructor at the latest (symbols.c): reads the options, opens
+ * nothing yet (the file is created at the first flush), starts the
+ * snapshot thread if the process has threads already (else
+ * pt__rec_threads_begin will).  Called once. */
 PT_HIDDEN void pt__rec_init(void);
+/* The constructor, on the main thread: what the exit scan needs from the
+ * main thread, if the recorder started on another. */
+PT_HIDDEN void pt__rec_main_thread(void);
+/* Allocation calls made while profiling was asked for and the recorder
+ * had not started (symbols.c counts them): the trace's header says how
+ * many were not recorded. */
+PT_HIDDEN extern uint64_t pt__rec_unrecorded;
 /* The program is about to create a thread (threads.c). */
 PT_HIDDEN void pt__rec_threads_begin(void);
 struct pt_exit_context;

@@ -19,10 +19,13 @@
  * line on stderr: passing it on would corrupt a free list or crash glibc.
  */
 #include <errno.h>
+#include <elf.h>
 #include <fcntl.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include "../allocator/fastpath.h"
@@ -42,22 +45,31 @@ static inline int is_pow2(size_t a)
 }
 
 static void configure(void);
+static int start_pending(const void *caller, int alloc);
 
 /*
  * Every call of the API starts here: one predictable test when debug mode
- * is off.  The first call (from the loader or libc, possibly before any
- * constructor ran) finds the options unread: it reads them and configures
- * the allocator before its first use, then debug mode.
+ * is off and the recorder, if asked for, has started.  The first call
+ * (from the loader or libc, possibly before any constructor ran) finds the
+ * options unread: it reads them and configures the allocator before its
+ * first use, then debug mode.  With POOLTRACE_PROFILE=1 the calls that
+ * follow try to start the recorder (start_pending) until one does.
+ * caller: the API function's return address; alloc: an allocation call.
  */
-static inline int debug_on(void)
+static inline int debug_on(const void *caller, int alloc)
 {
 	if (PT_LIKELY(pt__dbg_state == PT_DBG_OFF))
 		return 0;
-	if (PT_UNLIKELY(pt__dbg_state == PT_DBG_UNREAD))
+	if (PT_UNLIKELY(pt__dbg_state == PT_DBG_UNREAD)) {
 		configure();
-	return pt__dbg_enabled();
+		(void)pt__dbg_enabled();   /* sets the state */
+	}
+	if (PT_UNLIKELY(pt__dbg_state == PT_DBG_START))
+		return start_pending(caller, alloc);
+	return pt__dbg_state >= PT_DBG_ABORT;
 }
-#define DEBUG_ON() PT_UNLIKELY(debug_on())
+#define DEBUG_ON() PT_UNLIKELY(debug_on(__builtin_return_address(0), 0))
+#define DEBUG_ON_ALLOC() PT_UNLIKELY(debug_on(__builtin_return_address(0), 1))
 
 /* A pointer that free or realloc must not touch: one line, and ignored.
  * The line's write(2) is no cancellation point inside free. */
@@ -198,7 +210,7 @@ static void *dbg_memalign(void *(*glibc)(size_t, size_t), size_t align, size_t n
 
 PT_EXPORT void *malloc(size_t n)
 {
-	if (DEBUG_ON())
+	if (DEBUG_ON_ALLOC())
 		return pt__dbg_alloc(0, n, PT_API_MALLOC, 0);
 	void *p = malloc_impl(n);
 	pt__rec_alloc(p, n);
@@ -265,7 +277,7 @@ static void *calloc_impl(size_t nmemb, size_t size)
 
 PT_EXPORT void *calloc(size_t nmemb, size_t size)
 {
-	if (DEBUG_ON()) {
+	if (DEBUG_ON_ALLOC()) {
 		size_t total;
 		if (__builtin_mul_overflow(nmemb, size, &total)) {
 			errno = ENOMEM;
@@ -329,7 +341,7 @@ static void *realloc_impl(void *p, size_t n)
 
 PT_EXPORT void *realloc(void *p, size_t n)
 {
-	if (DEBUG_ON())
+	if (DEBUG_ON_ALLOC())
 		return pt__dbg_realloc(p, n);
 	if (!p) {
 		void *q = malloc_impl(n);
@@ -360,7 +372,8 @@ PT_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
 	if (!is_pow2(align) || align % sizeof(void *))
 		return EINVAL;
-	void *p = DEBUG_ON() ? pt__dbg_alloc(align, n, PT_API_ALIGNED, 0) : aligned_impl(align, n);
+	void *p = DEBUG_ON_ALLOC() ? pt__dbg_alloc(align, n, PT_API_ALIGNED, 0)
+	                           : aligned_impl(align, n);
 	if (!p)
 		return ENOMEM;   /* errno is ENOMEM too */
 	pt__rec_alloc(p, n);
@@ -373,7 +386,7 @@ PT_EXPORT int posix_memalign(void **out, size_t align, size_t n)
  * two only. */
 PT_EXPORT void *memalign(size_t align, size_t n)
 {
-	if (DEBUG_ON())
+	if (DEBUG_ON_ALLOC())
 		return dbg_memalign(__libc_memalign, align, n);
 	void *p = is_pow2(align) || align == 0 ? aligned_impl(align, n)
 	                                       : __libc_memalign(align, n);
@@ -385,7 +398,7 @@ PT_EXPORT void *memalign(size_t align, size_t n)
  * is not a power of two goes to glibc's own aligned_alloc. */
 PT_EXPORT void *aligned_alloc(size_t align, size_t n)
 {
-	if (DEBUG_ON())
+	if (DEBUG_ON_ALLOC())
 		return dbg_memalign(libc_aligned_alloc, align, n);
 	void *p = is_pow2(align) ? aligned_impl(align, n) : libc_aligned_alloc(align, n);
 	pt__rec_alloc(p, n);
@@ -394,7 +407,7 @@ PT_EXPORT void *aligned_alloc(size_t align, size_t n)
 
 PT_EXPORT void *valloc(size_t n)
 {
-	if (DEBUG_ON())
+	if (DEBUG_ON_ALLOC())
 		return pt__dbg_alloc((size_t)sysconf(_SC_PAGESIZE), n, PT_API_ALIGNED, 0);
 	void *p = __libc_valloc(n);
 	pt__rec_alloc(p, n);
@@ -403,7 +416,7 @@ PT_EXPORT void *valloc(size_t n)
 
 PT_EXPORT void *pvalloc(size_t n)
 {
-	if (DEBUG_ON()) {
+	if (DEBUG_ON_ALLOC()) {
 		size_t pg = (size_t)sysconf(_SC_PAGESIZE);
 		if (n > SIZE_MAX - pg) {
 			errno = ENOMEM;
@@ -528,16 +541,97 @@ static void fork_child(void)
 	fork_took = 0;   /* the list lock: glibc reset it (it had threads) */
 }
 
+/* The fork handlers, registered once: by the recorder's start if it comes
+ * first (a library's constructor may fork after it), else the constructor. */
+static void atfork_once(void)
+{
+	static int done;
+	if (!__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
+		pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
+/*
+ * The recorder's start: the fork handlers, the private libunwind (dlopen),
+ * then the recorder itself; the allocations of all three are served and
+ * not recorded (pt__inside).  One thread starts it; 0 if another has
+ * claimed the start (it may still be under way).  The API then takes its
+ * fast path again.
+ */
+static int start_recorder(void)
+{
+	static int claimed;
+	if (__atomic_exchange_n(&claimed, 1, __ATOMIC_ACQ_REL))
+		return 0;
+	pt__inside++;
+	atfork_once();
+	pt__unwind_load();   /* the stacks */
+	pt__inside--;
+	pt__rec_init();
+	__atomic_store_n(&pt__dbg_state, PT_DBG_OFF, __ATOMIC_RELEASE);
+	return 1;
+}
+
+/* The dynamic linker's text (its executable PT_LOAD), read from its ELF
+ * header in memory: dl_iterate_phdr would take the loader's lock. */
+static int in_loader(uintptr_t a)
+{
+	static uintptr_t lo, hi;
+	static int known;
+	if (!__atomic_load_n(&known, __ATOMIC_ACQUIRE)) {
+		uintptr_t base = (uintptr_t)getauxval(AT_BASE);
+		const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)base;
+		if (base && memcmp(eh->e_ident, ELFMAG, SELFMAG) == 0) {
+			const ElfW(Phdr) *ph = (const ElfW(Phdr) *)(base + eh->e_phoff);
+			for (unsigned i = 0; i < eh->e_phnum; i++)
+				if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_X)) {
+					lo = base + ph[i].p_vaddr;
+					hi = lo + ph[i].p_memsz;
+				}
+		}
+		__atomic_store_n(&known, 1, __ATOMIC_RELEASE);
+	}
+	return a - lo < hi - lo;
+}
+
+/*
+ * POOLTRACE_PROFILE=1 and the recorder has not started: the first call
+ * that may start it does (heaptrack starts at its first malloc too), so
+ * that what other libraries' constructors allocate before ours runs
+ * (libstdc++'s emergency pool, C++ static initialisers) is recorded with
+ * its stack.  A call may not start it
+ *  - before libc is initialised (environ is set by then; an executable's
+ *    .preinit_array runs before): dlopen and pthread_atfork are not ready;
+ *  - from the dynamic linker itself (inside dlopen, a TLS block): the
+ *    start dlopens libunwind, which must not run in the middle of the
+ *    loader's own work;
+ *  - while another thread starts it (waiting could wait for a loader lock
+ *    this thread holds).
+ * Such allocation calls are counted (pt__rec_unrecorded; the trace's
+ * header says how many).  The constructor starts it at the latest.
+ * Returns 0: debug mode is off.
+ */
+static PT_NOINLINE int start_pending(const void *caller, int alloc)
+{
+	extern char **environ;
+	if (pt__inside)
+		return 0;   /* the start's own allocations, or the recorder's */
+	if (!environ || in_loader((uintptr_t)caller) || !start_recorder()) {
+		if (alloc)
+			__atomic_fetch_add(&pt__rec_unrecorded, 1, __ATOMIC_RELAXED);
+	}
+	return 0;
+}
+
 /*
  * Runs after libc is initialised (the allocator may already have been used
- * by then).  pthread_atfork may allocate, which is fine: the allocator is
- * initialised first.
+ * by then, and the recorder started).  pthread_atfork may allocate, which
+ * is fine: the allocator is initialised first.
  */
 __attribute__((constructor)) static void pooltrace_init(void)
 {
 	configure();
 	(void)pt_align();   /* initialise */
-	pthread_atfork(fork_prepare, fork_parent, fork_child);
+	atfork_once();
 	if (pt__opt.stats)
 		stats_fd = fcntl(2, F_DUPFD_CLOEXEC, 64);
 	if (pt__dbg_enabled() && pt__opt.profile) {
@@ -545,9 +639,11 @@ __attribute__((constructor)) static void pooltrace_init(void)
 		            "(the debug blocks are not what a trace describes)\n");
 		pt__opt.profile = 0;
 	}
-	if (pt__dbg_enabled() || pt__opt.profile)
+	if (pt__dbg_enabled())
 		pt__unwind_load();   /* the stacks: a private libunwind */
-	pt__rec_init();
+	if (pt__dbg_state == PT_DBG_START)
+		start_recorder();
+	pt__rec_main_thread();
 }
 
 __attribute__((destructor, noinline)) static void pooltrace_fini(void)

@@ -83,7 +83,10 @@ struct pt_trace_header {
 	uint32_t class_size[PT_TRACE_MAX_CLASSES];
 	uint32_t exe_len;         /* bytes of exe path that follow (no NUL) */
 	uint32_t args_len;        /* bytes of argv that follow, NUL after each */
-	uint32_t reserved;
+	uint32_t unrecorded;      /* allocation calls not recorded: made before
+	                             the recorder could start (before libc's
+	                             initialisation, inside the dynamic linker,
+	                             or while another thread started it) */
 };
 
 _Static_assert(sizeof(struct pt_trace_header) == 352, "the documented layout");

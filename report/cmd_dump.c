@@ -173,6 +173,8 @@ int pt_cmd_dump(int argc, char **argv)
 	fprintf(c->f, "sample %llu depth %u interval %u ms align %u classes %u arena %u pool %u "
 	       "small-max %u\n", (unsigned long long)h->sample_bytes, h->depth, h->interval_ms,
 	       h->align, h->nclasses, h->arena_size, h->pool_size, h->small_max);
+	if (h->unrecorded)
+		fprintf(c->f, "unrecorded %u allocation calls\n", h->unrecorded);
 
 	pt_trace_read(t, dump_event, c);
 

@@ -54,6 +54,7 @@ void pt_jr_trace(struct pt_json *j, const char *key, const struct pt_view *v)
 	pt_json_bool(j, "forked", (t->hdr.flags & PT_TRACE_F_FORKED) != 0);
 	pt_json_u64(j, "start_ns", t->hdr.start_realtime_ns);
 	pt_json_u64(j, "sample_bytes", t->hdr.sample_bytes);
+	pt_json_u64(j, "unrecorded_calls", t->hdr.unrecorded);
 	pt_json_u64(j, "depth", t->hdr.depth);
 	pt_json_u64(j, "duration_ns", p->duration_ns);
 	pt_json_str(j, "end", !t->ended ? "none" : p->end_reason == PT_END_SIGNAL ? "signal" :

@@ -116,8 +116,14 @@ void pt_print_heading(FILE *f, const char *cmd, const struct pt_view *v)
 	if (p->sampled)
 		fprintf(f, "recorded:   sampled, one stack per %s allocated on average: figures "
 		        "are estimates\n", PT_B(t->hdr.sample_bytes));
-	else
+	else if (!t->hdr.unrecorded)
 		fprintf(f, "recorded:   every allocation\n");
+	else
+		fprintf(f, "recorded:   every allocation but %u call%s made before the recorder "
+		        "could start\n", t->hdr.unrecorded, t->hdr.unrecorded == 1 ? "" : "s");
+	if (p->sampled && t->hdr.unrecorded)
+		fprintf(f, "            (%u allocation call%s made before the recorder could start "
+		        "not counted)\n", t->hdr.unrecorded, t->hdr.unrecorded == 1 ? "" : "s");
 	if (t->python.present) {
 		uint32_t hv = t->python.hexversion;
 		fprintf(f, "python:     CPython %u.%u.%u", hv >> 24, (hv >> 16) & 255, (hv >> 8) & 255);

@@ -357,4 +357,40 @@ if [ -s "$TMP/notes" ]; then
 	echo "Notes:"
 	cat "$TMP/notes"
 fi
+
+# ---- before pooltrace's constructor ------------------------------------------
+# What other libraries' constructors allocate before ours runs (lib_ctor.c's
+# constructor, lib_cxx_init.cc's static initialisers, libstdc++'s emergency
+# pool) is in the trace: the report says every allocation was recorded, the
+# library's constructor is in a stack, and the allocation calls (malloc and
+# realloc) are memcheck's "allocs", which it counts from the first call.
+echo
+for c in "ctor_lib lib_init" "cxx_static_init lib_leaker"; do
+	name=${c% *} fn=${c#* }
+	case " ${LEAKS_ONLY:-$name} " in *" $name "*) ;; *) continue ;; esac
+	rm -f "$TMP"/ct.*
+	"$PT" run -o "$TMP/ct.trace" -- "$O/$name" < /dev/null > /dev/null 2>&1
+	if ! "$PT" report "$TMP/ct.trace" > "$TMP/ct.report" 2>&1; then
+		fail "$name: constructors: no report" "$TMP/ct.report"
+		continue
+	fi
+	calls=$(awk '/^calls:/ { gsub(",", ""); print $3 + $7 }' "$TMP/ct.report")
+	if ! grep -q '^recorded:   every allocation$' "$TMP/ct.report" ||
+	   ! grep -q "  at $fn (" "$TMP/ct.report"; then
+		fail "$name: constructors: not every allocation, or no $fn in a stack" "$TMP/ct.report"
+		continue
+	fi
+	if [ $HAVE_VG -eq 1 ]; then
+		valgrind --log-file="$TMP/ct.vg" "$O/$name" < /dev/null > /dev/null 2>&1
+		vg=$(awk '/total heap usage:/ { x = $0; gsub(",", "", x); split(x, f, " ");
+		          for (i = 1; i <= length(f); i++) if (f[i] == "allocs") print f[i - 1] }' \
+		     "$TMP/ct.vg")
+		if [ "$calls" != "$vg" ]; then
+			echo "pooltrace: $calls allocation calls; memcheck: $vg allocs" > "$TMP/ct.why"
+			fail "$name: constructors: allocation calls" "$TMP/ct.why"
+			continue
+		fi
+	fi
+	pass "$name: constructors: $calls allocation calls recorded, $fn in a stack"
+done
 summary
