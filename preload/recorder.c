@@ -22,6 +22,7 @@
 #include "modules.h"
 #include "options.h"
 #include "rec_internal.h"
+#include "unwind.h"
 
 #define STORE_SIZE    (1ull << 30)      /* reserved for stack frames */
 
@@ -116,6 +117,17 @@ void pt__rec_init(void)
 		return;
 	}
 	pt__unwind_cache_per_thread();
+	/* one stack now: libunwind creates its thread key at its first trace,
+	 * and a key made after the program's 32nd has its values in an array
+	 * glibc callocs per thread inside our unwinding, which the trace then
+	 * never sees (that array also holds the program's values of keys 32
+	 * and up: they looked lost) */
+	{
+		void *ip[4];
+		int (*bt)(void **, int) = __atomic_load_n(&pt__unw_backtrace, __ATOMIC_ACQUIRE);
+		if (bt)
+			(void)bt(ip, 4);
+	}
 	pt__rfile_init();
 	pt__rbuf_init();
 	pt__rhooks_select();
