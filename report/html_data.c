@@ -20,6 +20,7 @@
 #include "frag.h"
 #include "html.h"
 #include "json.h"
+#include "peak.h"
 #include "util.h"
 #include "view.h"
 
@@ -135,9 +136,19 @@ static void put_summary(struct html *h)
 	pt_json_u64(j, "n", p->n_temp);
 	pt_json_u64(j, "bytes", p->bytes_temp);
 	pt_json_close(j, '}');
+	/* the peak (peak.h): time and RSS are those of the snapshot at
+	 * index point of the timeline's points (-1: none); after: the
+	 * snapshot's before it, for when "between" */
+	static const char *const when[] = { "none", "between", "before_first", "after_last",
+	                                    "snapshot" };
 	pt_json_open(j, "peak", '{');
 	pt_json_u64(j, "bytes", p->peak);
 	pt_json_u64(j, "time", p->peak_time_ns);
+	pt_json_u64(j, "exact", !p->sampled);
+	pt_json_str0(j, "when", when[p->peak_when]);
+	pt_json_u64(j, "after", p->peak_after_ns);
+	pt_json_u64(j, "rss", pt_peak_rss(p));
+	pt_json_i64(j, "point", p->peak_point);
 	pt_json_close(j, '}');
 	pt_json_open(j, "rss", '{');
 	pt_json_u64(j, "bytes", p->peak_rss);
@@ -169,15 +180,19 @@ static void put_summary(struct html *h)
 
 /* The timeline as columns; above TIMELINE_MAX points, each one emitted
  * holds the maximum of each column over a run of consecutive points (so
- * peaks survive; its time is that of the run's last point). */
+ * peaks survive; its time is that of the run's last point), the minimum
+ * for lo.  lo and hi: the lowest and highest live heap since the point
+ * before (profile.h), which a spike between two snapshots reaches. */
 static void put_timeline(struct html *h)
 {
-	static const struct { const char *key; size_t off; } col[] = {
-		{ "t", offsetof(struct pt_point, time_ns) },
-		{ "live", offsetof(struct pt_point, live) },
-		{ "rss", offsetof(struct pt_point, rss) },
-		{ "glibc", offsetof(struct pt_point, glibc) },
-		{ "n", offsetof(struct pt_point, n_alloc) },
+	static const struct { const char *key; size_t off; int min; } col[] = {
+		{ "t", offsetof(struct pt_point, time_ns), 0 },
+		{ "live", offsetof(struct pt_point, live), 0 },
+		{ "lo", offsetof(struct pt_point, live_lo), 1 },
+		{ "hi", offsetof(struct pt_point, live_hi), 0 },
+		{ "rss", offsetof(struct pt_point, rss), 0 },
+		{ "glibc", offsetof(struct pt_point, glibc), 0 },
+		{ "n", offsetof(struct pt_point, n_alloc), 0 },
 	};
 	struct pt_json *j = &h->j;
 	const struct pt_profile *p = h->p;
@@ -187,17 +202,19 @@ static void put_timeline(struct html *h)
 	for (unsigned c = 0; c < sizeof col / sizeof col[0]; c++) {
 		pt_json_open(j, col[c].key, '[');
 		for (size_t i = 0; i < p->npoints; i += per) {
-			uint64_t v = 0;
+			uint64_t v = col[c].min ? UINT64_MAX : 0;
 			for (size_t k = i; k < i + per && k < p->npoints; k++) {
 				const char *pt = (const char *)&p->point[k];
 				uint64_t x = *(const uint64_t *)(pt + col[c].off);
-				if (x > v)
+				if (col[c].min ? x < v : x > v)
 					v = x;
 			}
 			pt_json_u64(j, NULL, v);
 		}
 		pt_json_close(j, ']');
 	}
+	/* the point the peak is dated by, once grouped */
+	pt_json_i64(j, "peak", p->peak_point >= 0 ? p->peak_point / (long)per : -1);
 	pt_json_close(j, '}');
 }
 
@@ -377,6 +394,11 @@ static void put_tables(struct html *h)
 
 /* ---- fragmentation -------------------------------------------------------------- */
 
+/* A full snapshot: its kind ("peak": the peak's, whatever the recorder
+ * called it, "exit"), its time, the parts of its RSS (frag.h), its
+ * classes and arena occupancy; for the peak's, rel: "after" (the first
+ * full one after the peak), "before" (the last before it, none came
+ * after) or "at" (the peak's own, sampled). */
 static void put_snapshot(struct html *h, const char *kind, const struct pt_snapshot *s,
                          uint64_t pool_live)
 {
@@ -388,6 +410,9 @@ static void put_snapshot(struct html *h, const char *kind, const struct pt_snaps
 	pt_json_open(j, NULL, '{');
 	pt_json_str0(j, "kind", kind);
 	pt_json_u64(j, "time", s->time_ns);
+	if (s == h->p->snap_peak)
+		pt_json_str0(j, "rel", h->p->peak_when == PT_PEAK_SNAPSHOT ? "at" :
+		             s->seq > h->p->peak_seq ? "after" : "before");
 	pt_json_open(j, "parts", '{');
 	pt_json_u64(j, "rss", f.rss);
 	pt_json_u64(j, "pool_live", f.pool_live);
@@ -483,7 +508,7 @@ static void put_data(struct html *h)
 	put_tables(h);
 	pt_json_open(j, "frag", '[');
 	if (p->snap_peak)
-		put_snapshot(h, "peak", p->snap_peak, p->peak_pool);
+		put_snapshot(h, "peak", p->snap_peak, p->snap_peak_pool);
 	if (p->snap_exit)
 		put_snapshot(h, "exit", p->snap_exit, p->live_bytes[0]);
 	pt_json_close(j, ']');

@@ -16,7 +16,10 @@ G=tests/golden
 mask() {
 	sed -e 's/^program: .*/program:    PROGRAM/' -e 's/^pid: .*/pid:        PID/' \
 	    -e 's/^duration: .*/duration:   DURATION/' -e 's/roots scanned: .*/roots scanned:   ROOTS/' \
-	    -e '/^peak RSS: /d' -e '/^TIMELINE/,$d' -e 's/ at [0-9][0-9.]* s/ at T s/g' -e "s|$T/|TMP/|g"
+	    -e '/^peak RSS: /d' -e '/^TIMELINE/,$d' \
+	    -e 's/ at [0-9][0-9.]* \(s\|ms\|µs\|ns\)\b/ at T/g' \
+	    -e 's/^\( *exact (every event recorded)\), reached .*/\1, reached WHEN/' \
+	    -e 's/^\( *RSS at the peak:\) .*/\1 RSS, from SNAPSHOT/' -e "s|$T/|TMP/|g"
 }
 
 golden() {   # golden NAME: stdin against tests/golden/NAME

@@ -30,11 +30,12 @@ function fmtBytes(b) {
 function fmtCount(n) {
 	return Math.round(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
+/* as the text reports write times: 1.234 s, 308.949 ms, 412.3 \u00b5s */
 function fmtTime(ns) {
-	if (ns >= 1e9) return (ns / 1e9).toFixed(ns >= 1e11 ? 0 : ns >= 1e10 ? 1 : 2) + ' s';
-	if (ns >= 1e6) return (ns / 1e6).toFixed(ns >= 1e8 ? 0 : ns >= 1e7 ? 1 : 2) + ' ms';
+	if (ns >= 1e9) return (ns / 1e9).toFixed(3) + ' s';
+	if (ns >= 1e6) return (ns / 1e6).toFixed(3) + ' ms';
 	if (ns >= 1e3) return (ns / 1e3).toFixed(1) + ' \u00b5s';
-	return ns + ' ns';
+	return ns ? ns + ' ns' : '0 s';
 }
 function pct(a, b) { return b ? (100 * a / b).toFixed(1) + '%' : '-'; }
 function sum(a) { return a.reduce(function (s, x) { return s + x; }, 0); }
@@ -203,6 +204,22 @@ function notices() {
 			fmtBytes(D.sample) + ' on average): sizes and counts are estimates.'));
 }
 
+/* how the peak was found and when: the words of the text reports (peak.c) */
+function peakHow() {
+	var P = D.peak, exact = 'exact (every event recorded)';
+	switch (P.when) {
+	case 'between': return exact + ', reached between the snapshots at ' + fmtTime(P.after) +
+		' and ' + fmtTime(P.time);
+	case 'before_first': return exact + ', reached before the first snapshot, which is at ' +
+		fmtTime(P.time);
+	case 'after_last': return exact + ', reached after the last snapshot, at ' +
+		fmtTime(P.time) + ' (the trace ends there)';
+	case 'snapshot': return 'estimated (sampled trace): the snapshot with the most live ' +
+		'bytes, pool blocks and glibc\u2019s in use';
+	}
+	return exact + ', at no known time: the trace has no snapshot';
+}
+
 function kv(parent, rows) {
 	var t = add(parent, el('table', 'kv'));
 	rows.forEach(function (r) {
@@ -244,14 +261,22 @@ function renderSummary(box) {
 		['temporary allocations', D.temp.n ? fmtCount(D.temp.n) + ' (' +
 			pct(D.temp.n, nall) + ' of the allocations), ' + fmtBytes(D.temp.bytes) : 'none'],
 	]);
-	var rows = [
-		['peak heap', D.peak.bytes ?
-			fmtBytes(D.peak.bytes) + ' at ' + fmtTime(D.peak.time) : '0 B'],
-		['peak RSS', D.rss.bytes ?
-			fmtBytes(D.rss.bytes) + ' at ' + fmtTime(D.rss.time) : '-'],
+	var P = D.peak, rows = [
+		['peak heap', P.bytes ? fmtBytes(P.bytes) + (P.point >= 0 ? ' at ' +
+			fmtTime(P.time) : '') : '0 B'],
+	];
+	if (P.bytes) rows.push(['\u2003found', peakHow()]);
+	if (P.bytes && P.point >= 0)
+		rows.push(['\u2003RSS at the peak', fmtBytes(P.rss) + (P.when === 'snapshot' ?
+			', from that snapshot' : P.when === 'after_last' ? ', from the last snapshot, at ' +
+			fmtTime(P.time) + ' (none came after the peak)' : ', from the snapshot at ' +
+			fmtTime(P.time) + ', the first after it')]);
+	rows = rows.concat([
+		['peak RSS', D.rss.bytes ? fmtBytes(D.rss.bytes) + ' at ' + fmtTime(D.rss.time) +
+			' (the highest of any snapshot)' : '-'],
 		['not freed at exit', liven ? fmtBytes(live) + ' in ' + fmtCount(liven) + ' blocks' :
 			'nothing'],
-	];
+	]);
 	if (D.leaks) {
 		/* lost is what the exit scan found unreachable; the rest is reachable */
 		var lostB = D.leaks.bytes[0] + D.leaks.bytes[1], lostN = D.leaks.n[0] + D.leaks.n[1];
@@ -298,7 +323,7 @@ function renderTimeline(box) {
 	}
 	var W = widthOf(box), H = 340, ml = 78, mr = 24, mt = 14, mb = 36;
 	var pw = W - ml - mr, ph = H - mt - mb, ymax = D.peak.bytes;
-	SERIES.forEach(function (se) {
+	SERIES.concat([{ key: 'hi' }]).forEach(function (se) {
 		ymax = Math.max.apply(null, T[se.key].concat([ymax]));
 	});
 	var xa = axis('time', Math.max(T.t[n - 1], D.duration), true);
@@ -314,6 +339,16 @@ function renderTimeline(box) {
 	});
 	sv(s, 'text', { x: ml + pw / 2, y: H - 3, 'text-anchor': 'middle' },
 		'time since start');
+	/* where the live heap went between two snapshots beyond the line
+	 * joining them (a spike, a dip): a band over that step */
+	var band = sv(s, 'g', { 'class': 'band' });
+	T.t.forEach(function (t, i) {
+		var a = i ? T.live[i - 1] : 0, b = T.live[i];
+		if (T.hi[i] <= Math.max(a, b) && T.lo[i] >= Math.min(a, b)) return;
+		var x0 = X(i ? T.t[i - 1] : 0), y0 = Y(T.hi[i]);
+		sv(band, 'rect', { x: x0, y: y0, width: Math.max(X(t) - x0, 2),
+			height: Math.max(Y(T.lo[i]) - y0, 1), fill: '#d9432f', opacity: 0.22 });
+	});
 	SERIES.forEach(function (se) {
 		var pts = T.t.map(function (t, i) {
 			return X(t).toFixed(1) + ',' + Y(T[se.key][i]).toFixed(1);
@@ -326,9 +361,8 @@ function renderTimeline(box) {
 		});
 	});
 	if (D.peak.bytes) {
-		/* the peak came after the snapshot at peak.time: mark it on the next one */
-		var after = T.t.filter(function (t) { return t > D.peak.time; });
-		var px = X(after.length ? after[0] : D.peak.time), py = Y(D.peak.bytes);
+		/* at the point that dates the peak: its step's band reaches it */
+		var px = X(T.peak >= 0 ? T.t[T.peak] : D.peak.time), py = Y(D.peak.bytes);
 		var onLeft = px > ml + pw * 0.8;
 		sv(s, 'circle', { cx: px, cy: py, r: 4.5, fill: '#fff', stroke: '#d9432f',
 			'stroke-width': 2 });
@@ -337,13 +371,16 @@ function renderTimeline(box) {
 			'peak ' + fmtBytes(D.peak.bytes));
 	}
 	var lg = sv(s, 'g', { transform: 'translate(' + (ml + 10) + ',' + (mt + 6) + ')' });
-	sv(lg, 'rect', { x: -4, y: -2, width: 170, height: SERIES.length * 16 + 4,
+	sv(lg, 'rect', { x: -4, y: -2, width: 250, height: SERIES.length * 16 + 20,
 		fill: '#fff', opacity: 0.85 });
 	SERIES.forEach(function (se, i) {
 		sv(lg, 'line', { x1: 0, x2: 18, y1: i * 16 + 7, y2: i * 16 + 7, stroke: se.color,
 			'stroke-width': 2.5, 'stroke-dasharray': se.dash || 'none' });
 		sv(lg, 'text', { x: 24, y: i * 16 + 11 }, se.name);
 	});
+	sv(lg, 'rect', { x: 0, y: SERIES.length * 16 + 1, width: 18, height: 11,
+		fill: '#d9432f', opacity: 0.22 });
+	sv(lg, 'text', { x: 24, y: SERIES.length * 16 + 11 }, 'live heap between two snapshots');
 	var cursor = sv(s, 'line', { y1: mt, y2: mt + ph, stroke: '#718096',
 		'stroke-dasharray': '3 3', visibility: 'hidden' });
 	var area = sv(s, 'rect', { x: ml, y: mt, width: pw, height: ph,
@@ -360,6 +397,8 @@ function renderTimeline(box) {
 		cursor.setAttribute('x2', X(T.t[lo]));
 		cursor.setAttribute('visibility', 'visible');
 		showTip(ev, ['t = ' + fmtTime(T.t[lo]), 'live heap: ' + fmtBytes(T.live[lo]),
+			'since the snapshot before: ' + fmtBytes(T.lo[lo]) + ' to ' + fmtBytes(T.hi[lo]) +
+			(lo === T.peak ? ' (the peak)' : ''),
 			'RSS: ' + fmtBytes(T.rss[lo]), 'glibc in use: ' + fmtBytes(T.glibc[lo]),
 			'allocations so far: ' + fmtCount(T.n[lo])]);
 	});
@@ -792,8 +831,18 @@ function renderFrag(box) {
 		add(box, el('p', 'empty', 'No full snapshot of the allocator in this trace ' +
 			'(the program ended before one was taken).'));
 	D.frag.forEach(function (sn) {
-		add(box, el('h3', '', (sn.kind === 'peak' ? 'At the peak' : 'At exit') +
-			' (t = ' + fmtTime(sn.time) + '): RSS ' + fmtBytes(sn.parts.rss)));
+		if (sn.kind === 'peak') {
+			add(box, el('h3', '', 'At the peak: ' + fmtBytes(D.peak.bytes) + ' live at ' +
+				fmtTime(D.peak.time)));
+			add(box, el('p', 'note', peakHow() + '. The allocator then: ' +
+				(sn.rel === 'at' ? 'that snapshot' : sn.rel === 'after' ?
+				'the full snapshot first after the peak' :
+				'the last full snapshot before the peak') + ' (t = ' + fmtTime(sn.time) +
+				'): RSS ' + fmtBytes(sn.parts.rss) + '.'));
+		} else {
+			add(box, el('h3', '', 'At exit (t = ' + fmtTime(sn.time) + '): RSS ' +
+				fmtBytes(sn.parts.rss)));
+		}
 		breakdown(box, sn.parts);
 		var cols = add(box, el('div', 'cols')), left = add(cols, el('div'));
 		var right = add(cols, el('div'));
