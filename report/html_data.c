@@ -348,6 +348,75 @@ static void put_flame(struct html *h, const char *key, size_t off, int invert)
 	free(t.slot);
 }
 
+/* ---- time ranges ------------------------------------------------------------- */
+
+/*
+ * What the page needs to show what any range of the timeline allocated
+ * and what was live at its end (pt_profile_steps): "stacks", each stack
+ * that allocated as its frames [name, where], outermost first (as the
+ * flame graphs group them); "steps", for each of them, flat, 5 numbers per
+ * timeline point (as emitted, grouped as put_timeline groups them) in
+ * which it allocated or freed: the point, blocks and bytes allocated in
+ * the step, blocks and bytes live at its end.
+ */
+static void put_range(struct html *h)
+{
+	struct pt_json *j = &h->j;
+	const struct pt_profile *p = h->p;
+	size_t per = p->npoints > TIMELINE_MAX ? (p->npoints + TIMELINE_MAX - 1) / TIMELINE_MAX : 1;
+	struct fref none = { pt_strtab_intern(&h->str, "(stack not recorded)"),
+	                     pt_strtab_intern(&h->str, "") };
+	struct fref cut = { pt_strtab_intern(&h->str, "[truncated]"), none.where };
+	pt_json_open(j, "range", '{');
+	pt_json_open(j, "stacks", '[');
+	for (size_t i = 0; i < p->nsites; i++) {
+		const struct pt_site *s = &p->site[i];
+		if (!s->nsteps || !s->n_alloc)
+			continue;
+		size_t n = pt_view_frames(h->v, s->stack, h->fr, PT_VIEW_MAX_FRAMES);
+		pt_json_open(j, NULL, '[');
+		struct fref first = !n ? none : pt_trace_stack_cut(p->t, s->stack) ? cut : none;
+		if (!n || first.name == cut.name) {
+			pt_json_open(j, NULL, '[');
+			j_strref(h, first.name);
+			j_strref(h, first.where);
+			pt_json_close(j, ']');
+		}
+		for (size_t k = n; k-- > 0;) {
+			struct fref r = frame_ref(h, h->fr[k], 0);
+			pt_json_open(j, NULL, '[');
+			j_strref(h, r.name);
+			j_strref(h, r.where);
+			pt_json_close(j, ']');
+		}
+		pt_json_close(j, ']');
+	}
+	pt_json_close(j, ']');
+	pt_json_open(j, "steps", '[');
+	for (size_t i = 0; i < p->nsites; i++) {
+		const struct pt_site *s = &p->site[i];
+		if (!s->nsteps || !s->n_alloc)
+			continue;
+		pt_json_open(j, NULL, '[');
+		for (size_t k = 0; k < s->nsteps;) {
+			const struct pt_step *st = &s->step[k];
+			size_t at = st->point / per;
+			uint64_t n = 0, bytes = 0;
+			for (; k < s->nsteps && s->step[k].point / per == at; k++) {
+				n += s->step[k].n;
+				bytes += s->step[k].bytes;
+				st = &s->step[k];
+			}
+			uint64_t v[5] = { at, n, bytes, st->live_n, st->live_bytes };
+			for (unsigned c = 0; c < 5; c++)
+				pt_json_u64(j, NULL, v[c]);
+		}
+		pt_json_close(j, ']');
+	}
+	pt_json_close(j, ']');
+	pt_json_close(j, '}');
+}
+
 /* ---- tables -------------------------------------------------------------------- */
 
 static void put_site(struct html *h, const struct pt_site *s)
@@ -506,6 +575,8 @@ static void put_data(struct html *h)
 	put_flame(h, "flame_leaks", offsetof(struct pt_site, live_bytes), 0);
 	put_flame(h, "flame_leaks_up", offsetof(struct pt_site, live_bytes), 1);
 	put_tables(h);
+	if (pt_profile_steps)
+		put_range(h);
 	pt_json_open(j, "frag", '[');
 	if (p->snap_peak)
 		put_snapshot(h, "peak", p->snap_peak, p->snap_peak_pool);

@@ -28,6 +28,24 @@ struct loader {
 	uint64_t last_full_pool;  /* pool live bytes at the last full snapshot */
 };
 
+int pt_profile_steps;
+
+/* Site s's record of the current step (pt_profile_steps), the step the
+ * next snapshot closes. */
+static struct pt_step *step_of(struct pt_profile *p, struct pt_site *s)
+{
+	uint32_t at = (uint32_t)p->npoints;
+	if (s->nsteps && s->step[s->nsteps - 1].point == at)
+		return &s->step[s->nsteps - 1];
+	if (s->nsteps == s->steps_cap) {
+		s->steps_cap = s->steps_cap ? 2 * s->steps_cap : 4;
+		s->step = pt_xrealloc(s->step, s->steps_cap * sizeof *s->step);
+	}
+	struct pt_step *st = &s->step[s->nsteps++];
+	*st = (struct pt_step){ .point = at };
+	return st;
+}
+
 static struct pt_site *site_of(struct pt_profile *p, uint32_t stack)
 {
 	if (stack >= p->nsites) {
@@ -98,6 +116,13 @@ static void on_alloc(struct loader *l, const struct pt_event *e)
 	s->bytes_alloc += bytes;
 	s->live_n += n;
 	s->live_bytes += bytes;
+	if (pt_profile_steps) {
+		struct pt_step *st = step_of(p, s);
+		st->n += n;
+		st->bytes += bytes;
+		st->live_n = s->live_n;
+		st->live_bytes = s->live_bytes;
+	}
 	p->n_alloc[k] += n;
 	p->bytes_alloc[k] += bytes;
 	p->live_n[k] += n;
@@ -147,6 +172,11 @@ static void on_release(struct loader *l, uint32_t id, uint64_t size, uint32_t st
 	site_touch(l, s);
 	sub(&s->live_n, n);
 	sub(&s->live_bytes, bytes);
+	if (pt_profile_steps) {
+		struct pt_step *st = step_of(p, s);
+		st->live_n = s->live_n;
+		st->live_bytes = s->live_bytes;
+	}
 	sub(&p->live_n[k], n);
 	sub(&p->live_bytes[k], bytes);
 	sub(&p->live, bytes);
@@ -292,6 +322,25 @@ static void peak_finish(struct loader *l)
 	}
 	if (!p->peak)
 		p->peak_when = PT_PEAK_NONE;
+	/* steps after the last snapshot: into its step */
+	for (size_t i = 0; pt_profile_steps && i < p->nsites; i++) {
+		struct pt_site *s = &p->site[i];
+		if (!s->nsteps || s->step[s->nsteps - 1].point < p->npoints)
+			continue;
+		struct pt_step *last = &s->step[s->nsteps - 1];
+		if (!p->npoints) {
+			s->nsteps = 0;
+		} else if (s->nsteps > 1 && s->step[s->nsteps - 2].point == p->npoints - 1) {
+			struct pt_step *prev = last - 1;
+			prev->n += last->n;
+			prev->bytes += last->bytes;
+			prev->live_n = last->live_n;
+			prev->live_bytes = last->live_bytes;
+			s->nsteps--;
+		} else {
+			last->point = (uint32_t)p->npoints - 1;
+		}
+	}
 }
 
 static void on_leaks(struct loader *l, const struct pt_leaks *lk)
@@ -435,6 +484,8 @@ void pt_profile_free(struct pt_profile *p)
 	for (size_t i = 0; i < p->npinned; i++)
 		free(p->pinned[i].info);
 	free(p->pinned);
+	for (size_t i = 0; i < p->nsites; i++)
+		free(p->site[i].step);
 	free(p->site);
 	free(p->point);
 	if (p->t)

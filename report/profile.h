@@ -29,6 +29,21 @@ struct pt_site {                  /* one stack */
 	uint64_t leak_n[PT_LEAK_CLASSES], leak_bytes[PT_LEAK_CLASSES];
 	uint64_t last_mod;        /* event index of its last change */
 	uint64_t min_size, max_size;      /* requested sizes seen */
+	struct pt_step *step;     /* pt_profile_steps: one per timeline step in
+	                             which the stack allocated or freed, in order */
+	size_t nsteps, steps_cap;
+};
+
+/*
+ * A stack in one step of the timeline (pt_profile_steps): the events after
+ * the snapshot of point - 1 (the start, for 0) up to that of point (events
+ * after the last snapshot count in its step).  n, bytes: allocated in the
+ * step; live_n, live_bytes: live at its end.  A stack's live bytes at any
+ * point are those of its last step at or before it (0 before the first).
+ */
+struct pt_step {
+	uint32_t point;
+	uint64_t n, bytes, live_n, live_bytes;
 };
 
 struct pt_point {                 /* the timeline: one per snapshot */
@@ -120,6 +135,11 @@ enum {
 	                             short), at peak_time_ns */
 	PT_PEAK_SNAPSHOT,         /* sampled: at the snapshot of peak_time_ns */
 };
+
+/* Set before pt_profile_load: keep each stack's steps (pt_site.step), for
+ * `html`'s time ranges.  Memory grows with stacks times the steps in which
+ * each changes. */
+extern int pt_profile_steps;
 
 /*
  * Read the trace at path into p.  Returns 0, or -1 with a one-line

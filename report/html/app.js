@@ -383,9 +383,38 @@ function renderTimeline(box) {
 	sv(lg, 'text', { x: 24, y: SERIES.length * 16 + 11 }, 'live heap between two snapshots');
 	var cursor = sv(s, 'line', { y1: mt, y2: mt + ph, stroke: '#718096',
 		'stroke-dasharray': '3 3', visibility: 'hidden' });
+	/* the selected range, and the one being dragged */
+	var selBox = sv(s, 'rect', { y: mt, height: ph, fill: '#3b6fd0', opacity: 0.15,
+		visibility: 'hidden', 'class': 'range-sel' });
+	function showSel(t0, t1) {
+		selBox.setAttribute('x', X(Math.min(t0, t1)));
+		selBox.setAttribute('width', Math.max(Math.abs(X(t1) - X(t0)), 1));
+		selBox.setAttribute('visibility', 'visible');
+	}
+	if (RANGE) showSel(RANGE.t0, RANGE.t1);
 	var area = sv(s, 'rect', { x: ml, y: mt, width: pw, height: ph,
-		fill: 'transparent' });
+		fill: 'transparent', style: 'cursor: crosshair' });
+	function timeAt(ev) {
+		var r = s.getBoundingClientRect();
+		return Math.min(Math.max((ev.clientX - r.left - ml) / pw, 0), 1) * xa.max;
+	}
+	var drag = null;
+	area.addEventListener('mousedown', function (ev) {
+		drag = { t: timeAt(ev), x: ev.clientX };
+		ev.preventDefault();
+	});
+	window.addEventListener('mouseup', function (ev) {
+		if (!drag) return;
+		var d = drag;
+		drag = null;
+		if (Math.abs(ev.clientX - d.x) < 4) {      /* a click, not a drag */
+			if (RANGE) showSel(RANGE.t0, RANGE.t1); else selBox.setAttribute('visibility', 'hidden');
+			return;
+		}
+		selectRange(d.t, timeAt(ev));
+	});
 	area.addEventListener('mousemove', function (ev) {
+		if (drag) showSel(drag.t, timeAt(ev));
 		var r = s.getBoundingClientRect(), t = (ev.clientX - r.left - ml) / pw * xa.max;
 		var lo = 0, hi = n - 1;
 		while (lo < hi) {
@@ -405,6 +434,150 @@ function renderTimeline(box) {
 	area.addEventListener('mouseleave', function () {
 		cursor.setAttribute('visibility', 'hidden');
 		hideTip();
+	});
+}
+
+/* ---- a time range of the timeline: what it allocated, what was live at its
+ * end, by call stack (D.range: html_data.c's put_range) ---- */
+var RANGE = null;                 /* { i0, i1: the timeline's steps, t0, t1: their span } */
+
+/* The steps a range of times covers: from the step that ends at or after
+ * t0 to the one that holds t1; step i runs from point i - 1 (the start,
+ * for 0) to point i. */
+function rangeSteps(t0, t1) {
+	var T = D.timeline, n = T.t.length, a = Math.min(t0, t1), b = Math.max(t0, t1);
+	if (!n) return null;
+	var i0 = 0, i1;
+	while (i0 < n - 1 && T.t[i0] < a) i0++;
+	for (i1 = i0; i1 < n - 1 && T.t[i1] < b; i1++);
+	return { i0: i0, i1: i1, t0: i0 ? T.t[i0 - 1] : 0, t1: T.t[i1] };
+}
+
+/* By stack: [allocated blocks, bytes in the steps i0..i1, live blocks,
+ * bytes at the end of i1, live bytes at the start (end of i0 - 1)] */
+function rangeTotals(i0, i1) {
+	return D.range.steps.map(function (st) {
+		var r = [0, 0, 0, 0, 0];
+		for (var k = 0; k < st.length; k += 5) {
+			var at = st[k];
+			if (at > i1) break;
+			if (at >= i0) { r[0] += st[k + 1]; r[1] += st[k + 2]; }
+			else r[4] = st[k + 4];
+			r[2] = st[k + 3];
+			r[3] = st[k + 4];
+		}
+		return r;
+	});
+}
+
+/* A flame tree in buildTree's form ([name, where, value, kids]) of the
+ * stacks' values; up: the allocating function at the root's level. */
+function rangeTree(vals, up) {
+	var root = { k: [0, 0], v: 0, kids: {}, order: [] };
+	D.range.stacks.forEach(function (fr, i) {
+		var v = vals[i];
+		if (!v) return;
+		var nd = root;
+		root.v += v;
+		for (var j = 0; j < fr.length; j++) {
+			var f = fr[up ? fr.length - 1 - j : j], key = f[0] + ',' + f[1];
+			if (!nd.kids[key]) {
+				nd.kids[key] = { k: f, v: 0, kids: {}, order: [] };
+				nd.order.push(key);
+			}
+			nd = nd.kids[key];
+			nd.v += v;
+		}
+	});
+	return (function out(nd) {
+		return [nd.k[0], nd.k[1], nd.v, nd.order.map(function (key) { return out(nd.kids[key]); })];
+	})(root);
+}
+
+function selectRange(t0, t1) {
+	RANGE = rangeSteps(t0, t1);
+	delete flames['range-flame'];
+	renderRange($('range'));
+	var tb = $('timeline-body');
+	tb.textContent = '';
+	renderTimeline(tb);
+}
+/* for tests and the console: select [t0, t1] (ns since the start), or
+ * clear the selection (no argument); the same as #range=T0-T1 */
+window.ptSelectRange = function (t0, t1) {
+	if (t0 === undefined) clearRange(); else selectRange(t0, t1);
+};
+function clearRange() {
+	RANGE = null;
+	delete flames['range-flame'];
+	renderRange($('range'));
+	var tb = $('timeline-body');
+	tb.textContent = '';
+	renderTimeline(tb);
+}
+
+function renderRange(box) {
+	box.textContent = '';
+	delete box.dataset.ptRangeAlloc;
+	if (!RANGE || !D.range) return;
+	var st = flames['range-flame'] && flames['range-flame'].what || 'alloc';
+	var tot = rangeTotals(RANGE.i0, RANGE.i1);
+	var an = 0, ab = 0, ln = 0, lb = 0;
+	tot.forEach(function (r) { an += r[0]; ab += r[1]; ln += r[2]; lb += r[3]; });
+	box.dataset.ptRangeAlloc = ab;
+	box.dataset.ptRangeAllocN = an;
+	box.dataset.ptRangeLive = lb;
+	var head = add(box, el('div', 'bar range-head'));
+	add(head, el('strong', '', 'Selected: ' + fmtTime(RANGE.t0) + ' \u2013 ' + fmtTime(RANGE.t1)));
+	add(head, el('span', '', ' (' + (RANGE.i1 - RANGE.i0 + 1) + ' step' +
+		(RANGE.i1 > RANGE.i0 ? 's' : '') + ' between snapshots): allocated ' + fmtBytes(ab) +
+		' in ' + fmtCount(an) + (an === 1 ? ' block' : ' blocks') + '; live at its end ' +
+		fmtBytes(lb) + ' in ' + fmtCount(ln) + (ln === 1 ? ' block. ' : ' blocks. ')));
+	var clr = add(head, el('button', 'clear', 'Clear the selection'));
+	clr.onclick = clearRange;
+	var modes = add(box, el('div', 'tabs'));
+	[['alloc', 'Allocated in the range'], ['live', 'Live at its end']].forEach(function (m) {
+		var b = add(modes, el('button', m[0] === st ? 'on' : '', m[1]));
+		b.dataset.mode = m[0];
+		b.onclick = function () {
+			delete flames['range-flame'];
+			flames['range-flame'] = { what: m[0] };
+			renderRange(box);
+		};
+	});
+	var col = st === 'alloc' ? 1 : 3, vals = tot.map(function (r) { return r[col]; });
+	var fbox = add(box, el('div'));
+	fbox.id = 'range-flame';
+	var keep = flames['range-flame'];
+	if (keep && !keep.trees) delete flames['range-flame'];
+	flame(fbox, { data: rangeTree(vals, false), up: rangeTree(vals, true),
+		rootName: st === 'alloc' ? 'all: allocated in the range' : 'all: live at the range\u2019s end',
+		what: st === 'alloc' ? 'the range\u2019s allocations' : 'the range\u2019s end', hue: 30,
+		span: 50, empty: st === 'alloc' ? 'Nothing was allocated in this range.' :
+			'Nothing was live at the end of this range.' });
+	if (flames['range-flame']) flames['range-flame'].what = st;
+	/* the table: the stacks of the range, biggest first */
+	var rows = tot.map(function (r, i) { return [i, r]; }).filter(function (x) {
+		return x[1][1] || x[1][3];
+	}).sort(function (x, y) { return y[1][col] - x[1][col]; }).slice(0, 50);
+	if (!rows.length) return;
+	var t = add(box, el('table', 'grid'));
+	t.id = 'table-range';
+	var hr = add(add(t, el('thead')), el('tr')), body = add(t, el('tbody'));
+	['call stack (innermost first)', 'allocated in the range', 'blocks',
+	 'live at its end', 'blocks', 'growth over the range'].forEach(function (h, i) {
+		add(hr, el('th', i ? '' : 'stack', h));
+	});
+	rows.forEach(function (x) {
+		var r = x[1], fr = D.range.stacks[x[0]], tr = add(body, el('tr'));
+		var names = [];
+		for (var j = fr.length - 1; j >= 0 && names.length < 4; j--) names.push(STR[fr[j][0]]);
+		add(tr, el('td', 'stack', names.join(' \u2190 ') + (fr.length > 4 ? ' \u2190 \u2026' : '')));
+		var g = r[3] - r[4];
+		[fmtBytes(r[1]), fmtCount(r[0]), fmtBytes(r[3]), fmtCount(r[2]),
+		 (g < 0 ? '\u2212' : '+') + fmtBytes(Math.abs(g))].forEach(function (v) {
+			add(tr, el('td', 'num', v));
+		});
 	});
 }
 
@@ -898,6 +1071,7 @@ function renderSizes(box) {
 var parts = [
 	['summary-body', renderSummary, false],
 	['timeline-body', renderTimeline, true],
+	['range', renderRange, true],
 	['flame-peak', function (box) {
 		flame(box, { data: D.flame_peak, up: D.flame_peak_up,
 			rootName: 'all: the heap at its peak', what: 'the peak', hue: 0, span: 55,
@@ -919,6 +1093,11 @@ function render(resizing) {
 		box.textContent = '';
 		p[1](box);
 	});
+}
+/* #range=T0-T1 (ns since the start) selects that range */
+if (HASH.range && /^\d+-\d+$/.test(HASH.range)) {
+	var rs = HASH.range.split('-');
+	RANGE = rangeSteps(+rs[0], +rs[1]);
 }
 render(false);
 var lastWidth = window.innerWidth, timer = 0;
