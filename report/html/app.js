@@ -6,6 +6,27 @@ var SVGNS = 'http://www.w3.org/2000/svg';
 var KIND_NAMES = ['pool', 'glibc'];
 var LEAK_NAMES = ['definitely lost', 'indirectly lost', 'still reachable'];
 
+/* the stacks (html_data.c's put_stacks): node k > 0 of the call tree is
+ * under PARENT[k], its frame FRAME[k] (an index in D.stacks.frames, [name,
+ * where] pairs flat); node 0 is the root.  SITE_NODE[i]: the node of the
+ * stack i of D.sites (and of D.range.steps). */
+var PARENT = [-1], FRAME = [-1], SITE_NODE = [];
+(function () {
+	var at = 0, node = 0;
+	D.stacks.tree.forEach(function (x) {
+		if (x < 0) {
+			for (; x < 0; x++) at = PARENT[at];
+			return;
+		}
+		PARENT.push(at);
+		FRAME.push(x);
+		at = PARENT.length - 1;
+	});
+	D.sites.node.forEach(function (d) { SITE_NODE.push(node += d); });
+})();
+function frameName(k) { return STR[D.stacks.frames[2 * FRAME[k]]]; }
+function frameWhere(k) { return STR[D.stacks.frames[2 * FRAME[k] + 1]]; }
+
 /* ---- helpers ---- */
 function $(id) { return document.getElementById(id); }
 function add(parent, child) { parent.appendChild(child); return child; }
@@ -438,7 +459,7 @@ function renderTimeline(box) {
 }
 
 /* ---- a time range of the timeline: what it allocated, what was live at its
- * end, by call stack (D.range: html_data.c's put_range) ---- */
+ * end, by call stack (D.range: html_data.c's put_steps) ---- */
 var RANGE = null;                 /* { i0, i1: the timeline's steps, t0, t1: their span } */
 
 /* The steps a range of times covers: from the step that ends at or after
@@ -454,44 +475,24 @@ function rangeSteps(t0, t1) {
 }
 
 /* By stack: [allocated blocks, bytes in the steps i0..i1, live blocks,
- * bytes at the end of i1, live bytes at the start (end of i0 - 1)] */
+ * bytes at the end of i1, live bytes at the start (end of i0 - 1)].  A
+ * stack's records: [point less the one before, blocks and bytes allocated,
+ * blocks and bytes freed] (live: allocated less freed, so far). */
 function rangeTotals(i0, i1) {
 	return D.range.steps.map(function (st) {
-		var r = [0, 0, 0, 0, 0];
+		var r = [0, 0, 0, 0, 0], at = 0, n = 0, b = 0;
 		for (var k = 0; k < st.length; k += 5) {
-			var at = st[k];
+			at += st[k];
 			if (at > i1) break;
+			n += st[k + 1] - st[k + 3];
+			b += st[k + 2] - st[k + 4];
 			if (at >= i0) { r[0] += st[k + 1]; r[1] += st[k + 2]; }
-			else r[4] = st[k + 4];
-			r[2] = st[k + 3];
-			r[3] = st[k + 4];
+			else r[4] = b;
+			r[2] = n;
+			r[3] = b;
 		}
 		return r;
 	});
-}
-
-/* A flame tree in buildTree's form ([name, where, value, kids]) of the
- * stacks' values; up: the allocating function at the root's level. */
-function rangeTree(vals, up) {
-	var root = { k: [0, 0], v: 0, kids: {}, order: [] };
-	D.range.stacks.forEach(function (fr, i) {
-		var v = vals[i];
-		if (!v) return;
-		var nd = root;
-		root.v += v;
-		for (var j = 0; j < fr.length; j++) {
-			var f = fr[up ? fr.length - 1 - j : j], key = f[0] + ',' + f[1];
-			if (!nd.kids[key]) {
-				nd.kids[key] = { k: f, v: 0, kids: {}, order: [] };
-				nd.order.push(key);
-			}
-			nd = nd.kids[key];
-			nd.v += v;
-		}
-	});
-	return (function out(nd) {
-		return [nd.k[0], nd.k[1], nd.v, nd.order.map(function (key) { return out(nd.kids[key]); })];
-	})(root);
 }
 
 function selectRange(t0, t1) {
@@ -550,7 +551,7 @@ function renderRange(box) {
 	fbox.id = 'range-flame';
 	var keep = flames['range-flame'];
 	if (keep && !keep.trees) delete flames['range-flame'];
-	flame(fbox, { data: rangeTree(vals, false), up: rangeTree(vals, true),
+	flame(fbox, { values: vals,
 		rootName: st === 'alloc' ? 'all: allocated in the range' : 'all: live at the range\u2019s end',
 		what: st === 'alloc' ? 'the range\u2019s allocations' : 'the range\u2019s end', hue: 30,
 		span: 50, empty: st === 'alloc' ? 'Nothing was allocated in this range.' :
@@ -569,10 +570,10 @@ function renderRange(box) {
 		add(hr, el('th', i ? '' : 'stack', h));
 	});
 	rows.forEach(function (x) {
-		var r = x[1], fr = D.range.stacks[x[0]], tr = add(body, el('tr'));
-		var names = [];
-		for (var j = fr.length - 1; j >= 0 && names.length < 4; j--) names.push(STR[fr[j][0]]);
-		add(tr, el('td', 'stack', names.join(' \u2190 ') + (fr.length > 4 ? ' \u2190 \u2026' : '')));
+		var r = x[1], tr = add(body, el('tr')), names = [], depth = 0;
+		for (var k = SITE_NODE[x[0]]; k > 0; k = PARENT[k], depth++)
+			if (names.length < 4) names.push(frameName(k));
+		add(tr, el('td', 'stack', names.join(' \u2190 ') + (depth > 4 ? ' \u2190 \u2026' : '')));
 		var g = r[3] - r[4];
 		[fmtBytes(r[1]), fmtCount(r[0]), fmtBytes(r[3]), fmtCount(r[2]),
 		 (g < 0 ? '\u2212' : '+') + fmtBytes(Math.abs(g))].forEach(function (v) {
@@ -594,11 +595,36 @@ location.hash.replace(/^#/, '').split('&').forEach(function (kv) {
 	if (kv) HASH[i < 0 ? kv : kv.slice(0, i)] = i < 0 ? '' : decodeURIComponent(kv.slice(i + 1));
 });
 
-function buildTree(a, parent) {
-	var nd = { name: STR[a[0]], where: STR[a[1]], v: a[2], parent: parent };
-	nd.kids = a[3].map(function (c) { return buildTree(c, nd); });
-	nd.kids.sort(function (x, y) { return y.v - x.v; });
-	return nd;
+/* The flame graph's tree of vals, a value for each stack of D.sites: the
+ * outermost call under the root, or (up) the allocating function; a node is
+ * a function (and its file) under its parent, its value that of the stacks
+ * through it; the biggest child first. */
+function stackTree(vals, up) {
+	var root = { name: '', where: '', v: 0, parent: null, kids: [], by: {} }, path = [];
+	vals.forEach(function (v, i) {
+		if (!v) return;
+		path.length = 0;
+		for (var k = SITE_NODE[i]; k > 0; k = PARENT[k]) path.push(k);
+		if (!up) path.reverse();
+		var nd = root;
+		root.v += v;
+		path.forEach(function (k) {
+			var c = nd.by[FRAME[k]];
+			if (!c) {
+				c = nd.by[FRAME[k]] = { name: frameName(k), where: frameWhere(k),
+					v: 0, parent: nd, kids: [], by: {} };
+				nd.kids.push(c);
+			}
+			c.v += v;
+			nd = c;
+		});
+	});
+	(function done(nd) {
+		nd.by = null;
+		nd.kids.sort(function (x, y) { return y.v - x.v; });
+		nd.kids.forEach(done);
+	})(root);
+	return root;
 }
 
 /* callers and callees of the function named fn in the top-down tree root:
@@ -630,7 +656,7 @@ function flame(box, o) {
 		sel: HASH.fn || null };
 	function tree(mode) {
 		if (!st.trees[mode]) {
-			var r = buildTree(mode === 'up' ? o.up : o.data, null);
+			var r = stackTree(o.values, mode === 'up');
 			r.name = o.rootName;
 			st.trees[mode] = { root: r, focus: r };
 		}
@@ -1073,12 +1099,12 @@ var parts = [
 	['timeline-body', renderTimeline, true],
 	['range', renderRange, true],
 	['flame-peak', function (box) {
-		flame(box, { data: D.flame_peak, up: D.flame_peak_up,
+		flame(box, { values: D.sites.peak,
 			rootName: 'all: the heap at its peak', what: 'the peak', hue: 0, span: 55,
 			empty: 'No block was live at the peak: the trace has no allocation.' });
 	}, true],
 	['flame-leaks', function (box) {
-		flame(box, { data: D.flame_leaks, up: D.flame_leaks_up,
+		flame(box, { values: D.sites.live,
 			rootName: 'all: not freed at exit', what: 'the blocks not freed', hue: 195,
 			span: 70, empty: 'Nothing was left allocated at exit.' });
 	}, true],
