@@ -464,7 +464,8 @@ static void put_steps(struct html *h, struct pt_site *const *site, size_t n,
 		}
 	}
 	struct rec *r = *buf;
-	qsort(r, len, sizeof *r, by_at);
+	if (len)                  /* none yet: buf is NULL */
+		qsort(r, len, sizeof *r, by_at);
 	pt_json_open(j, NULL, '[');
 	uint32_t last = 0;
 	for (size_t i = 0; i < len;) {
