@@ -61,7 +61,7 @@ TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress $(B)/tests/test_recorde
                $(B)/tests/rec_prog $(B)/tests/rec_lib.so $(B)/tests/leak_prog \
                $(B)/tests/cxx_prog $(B)/tests/debug_prog $(B)/tests/temp_prog \
                $(B)/tests/fork_stdio $(B)/tests/fork_signal $(B)/tests/as_limit \
-               $(B)/tests/double_free $(B)/tests/dbgsym_prog
+               $(B)/tests/double_free $(B)/tests/dbgsym_prog $(B)/tests/peak_prog
 UNWIND_PROGS := $(B)/tests/unwind_prog $(B)/tests/unwind_prog_exc $(B)/tests/unwind_cxx \
                 $(B)/tests/unwind_plugin.so
 EDGE_PROGS  := $(B)/tests/edge_prog
@@ -71,7 +71,7 @@ REPORT_SRC  := report/main.c report/cmd_run.c report/cmd_dump.c report/cmd_repor
                report/output.c report/view.c report/profile.c report/frag.c \
                report/symbolize.c report/pylines.c report/python.c report/trace_read.c \
                report/trace_defs.c report/util.c report/json.c report/report_json.c \
-               report/pprof.c report/protobuf.c
+               report/pprof.c report/protobuf.c report/peak.c
 # the trace reader, which the tests link without the rest of report/
 READER_SRC  := report/trace_read.c report/trace_defs.c
 REPORT_HDR  := $(wildcard report/*.h) preload/trace_format.h preload/trace_codec.h
@@ -200,6 +200,10 @@ $(B)/tests/temp_prog: tests/temp_prog.c
 	@mkdir -p $(@D)
 	$(CC) -O0 -g -o $@ $<
 
+$(B)/tests/peak_prog: tests/peak_prog.c
+	@mkdir -p $(@D)
+	$(CC) -O0 -g -o $@ $<
+
 # deliberately broken; -rdynamic so that dladdr names its functions when no
 # symbolizer runs
 $(B)/tests/debug_prog: tests/debug_prog.c
@@ -310,13 +314,15 @@ check-recorder: $(TEST_PROGS) $(B)/pooltrace $(B)/libpooltrace.so
 
 # the report commands: symbolization, the command line (help, exit
 # statuses, write errors, damaged traces, run), golden text reports, the
-# JSON documents against their schema, exports checked by their real
+# one peak in every command, the JSON documents against their schema,
+# exports checked by their real
 # consumers, the HTML page in headless Chromium
 check-reports: $(TEST_PROGS) $(B)/pooltrace $(B)/libpooltrace.so $(B)/tests/retrace
 	$(B)/tests/test_report_util
 	$(B)/tests/test_symbolize
 	sh tests/test_cli.sh $(B)
 	sh tests/test_reports.sh $(B)
+	sh tests/test_peak.sh $(B)
 	sh tests/test_json.sh $(B)
 	sh tests/test_export.sh $(B)
 	sh tests/test_html.sh $(B)

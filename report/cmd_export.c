@@ -242,17 +242,15 @@ static void msnap_add(struct msnap *s, size_t *k, const struct pt_point *pt, uns
 /*
  * The snapshots to write, into s (room for MASSIF_POINTS + 2): the
  * timeline's points, evenly spaced if there are more than MASSIF_POINTS;
- * the peak, as the first point whose live bytes are the peak's (else one
- * more snapshot, at the last snapshot before the peak); the end, as the
- * last point, or one more after the peak.
+ * the peak, at the point that dates it (profile.h: the first snapshot
+ * after it), its tree in place of that point's live bytes (else one more
+ * snapshot, when the trace has none); the end, as the last point, or one
+ * more after the peak.
  */
 static size_t massif_timeline(const struct pt_profile *p, struct msnap *s)
 {
 	size_t np = p->npoints, keep = np < MASSIF_POINTS ? np : MASSIF_POINTS, k = 0;
-	size_t peak = np;
-	for (size_t i = 0; i < np && peak == np && p->peak; i++)
-		if (p->point[i].live == p->peak)
-			peak = i;
+	size_t peak = p->peak && p->peak_point >= 0 ? (size_t)p->peak_point : np;
 	for (size_t j = 0, prev = 0; j < keep; j++) {
 		size_t i = keep < 2 ? 0 : j * (np - 1) / (keep - 1);
 		if (j && prev < peak && peak < i)

@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "frag.h"
 #include "output.h"
+#include "peak.h"
 #include "report_json.h"
 #include "util.h"
 #include "view.h"
@@ -35,12 +36,13 @@ static void frag_line(FILE *f, const char *what, uint64_t v, uint64_t rss)
 	fprintf(f, "  %-46s %10s %6.1f%%\n", what, PT_B(v), pt_pct(v, rss));
 }
 
+/* The breakdown of full snapshot s, under a line that says which it is. */
 static void frag_breakdown(FILE *f, const struct pt_profile *p, const struct pt_snapshot *s,
                            uint64_t pool_live, const char *title)
 {
 	struct pt_frag fr;
 	pt_frag_compute(p, s, pool_live, &fr);
-	fprintf(f, "\n%s (%.3f s): RSS %s\n", title, (double)s->time_ns / 1e9, PT_B(fr.rss));
+	fprintf(f, "%s (%s): RSS %s\n", title, PT_T(s->time_ns), PT_B(fr.rss));
 	frag_line(f, "live bytes requested, pool blocks", fr.pool_live, fr.rss);
 	frag_line(f, "rounding to the size class", fr.pool_rounding, fr.rss);
 	frag_line(f, "free blocks in pools in use", fr.pool_free, fr.rss);
@@ -135,7 +137,10 @@ static void frag_pinned(FILE *f, struct pt_view *v, unsigned kind, unsigned long
 			blocks += p->pinned[i].blocks;
 		}
 	if (!n) {
-		if (!p->sampled)
+		if (kind == PT_SNAP_PEAK && p->snap_peak && p->snap_peak->kind != PT_SNAP_PEAK)
+			fprintf(f, "\nPINNED ARENAS at the peak: not listed (the recorder lists them "
+			        "beside its peak and exit snapshots; the peak's is a periodic one)\n");
+		else if (!p->sampled)
 			fprintf(f, "\nPINNED ARENAS at the %s: none\n", when);
 		free(a);
 		return;
@@ -169,8 +174,13 @@ static void frag_over_time(FILE *f, const struct pt_profile *p, unsigned long ro
 		nfull += p->point[i].kind != PT_SNAP_LIGHT;
 	if (!nfull)
 		return;
+	double scale;
+	int dec;
+	const char *unit = pt_time_unit(p->duration_ns, &scale, &dec);
+	char head[16];
+	snprintf(head, sizeof head, "time %s", unit);
 	fprintf(f, "\nOVER TIME (full snapshots)\n  %9s %10s %10s %10s %10s %10s %10s\n",
-	        "time s", "RSS", "live", "in blocks", "free blks", "empty pools", "glibc");
+	        head, "RSS", "live", "in blocks", "free blks", "empty pools", "glibc");
 	size_t step = nfull > rows ? (nfull + rows - 1) / rows : 1, k = 0;
 	for (size_t i = 0; i < p->npoints; i++) {
 		const struct pt_point *pt = &p->point[i];
@@ -178,7 +188,7 @@ static void frag_over_time(FILE *f, const struct pt_profile *p, unsigned long ro
 			continue;
 		if (k++ % step && pt->kind != PT_SNAP_EXIT)
 			continue;
-		fprintf(f, "  %9.3f %10s %10s %10s %10s %10s %10s\n", (double)pt->time_ns / 1e9,
+		fprintf(f, "  %9.*f %10s %10s %10s %10s %10s %10s\n", dec, (double)pt->time_ns / scale,
 		        PT_B(pt->rss), PT_B(pt->live), PT_B(pt->in_blocks), PT_B(pt->pool_free),
 		        PT_B(pt->pool_empty), PT_B(pt->glibc));
 	}
@@ -196,8 +206,9 @@ static void json_breakdown(struct pt_json *j, const char *key, const struct pt_p
 	struct pt_frag fr;
 	pt_frag_compute(p, s, pool_live, &fr);
 	pt_json_open(j, key, '{');
-	pt_json_str(j, "snapshot", s->kind == PT_SNAP_PEAK ? "peak" : s->kind == PT_SNAP_EXIT ?
-	            "exit" : "last");
+	pt_json_str(j, "snapshot", s == p->snap_peak ? (s->kind == PT_SNAP_PEAK ? "peak" :
+	            s->kind == PT_SNAP_EXIT ? "exit" : "periodic") :
+	            s->kind == PT_SNAP_EXIT ? "exit" : "last");
 	pt_json_u64(j, "time_ns", s->time_ns);
 	pt_json_u64(j, "rss", fr.rss);
 	pt_json_u64(j, "pool_live", fr.pool_live);
@@ -280,7 +291,8 @@ static void frag_json(FILE *f, struct pt_view *v, const struct pt_listing *o)
 	pt_jr_begin(&j, &b, f, "frag");
 	pt_jr_trace(&j, "trace", v);
 	pt_json_u64(&j, "align", p->t->hdr.align);
-	json_breakdown(&j, "at_peak", p, p->snap_peak, p->peak_pool);
+	pt_json_peak(&j, "peak", p);
+	json_breakdown(&j, "at_peak", p, p->snap_peak, p->snap_peak_pool);
 	json_breakdown(&j, "at_end", p, end, p->live_bytes[0]);
 	json_classes(&j, p, end);
 	if (end) {
@@ -325,8 +337,16 @@ static void frag_text(FILE *f, struct pt_view *v, const struct pt_listing *o)
 		fprintf(f, "\nNo allocator snapshot in this trace: nothing to break down.\n");
 		return;
 	}
-	if (p->snap_peak)
-		frag_breakdown(f, p, p->snap_peak, p->peak_pool, "AT THE PEAK");
+	if (p->snap_peak) {
+		fprintf(f, "\nAT THE PEAK\n");
+		pt_print_peak(f, p);
+		frag_breakdown(f, p, p->snap_peak, p->snap_peak_pool,
+		               p->peak_when == PT_PEAK_SNAPSHOT ? "  the allocator then: that snapshot" :
+		               p->snap_peak->seq > p->peak_seq ?
+		               "  the allocator then: the full snapshot first after the peak" :
+		               "  the allocator then: the last full snapshot before the peak");
+	}
+	fputc('\n', f);
 	frag_breakdown(f, p, end, p->live_bytes[0], p->snap_exit ? "AT EXIT" : "AT THE LAST SNAPSHOT");
 	frag_classes(f, p, end);
 	frag_arenas(f, p, end);

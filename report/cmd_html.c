@@ -32,9 +32,10 @@ static const char usage[] =
 	"usage: pooltrace html [-o FILE] [--native] TRACE\n"
 	"\n"
 	"One self-contained page (no network): summary, timeline (drag to pick a time\n"
-	"range), flame graphs of the peak, the leaks and the allocations, top-down or\n"
-	"bottom-up, callers and callees of a function, tables, fragmentation, sizes.\n"
-	"Prints where it wrote the page on standard error.\n"
+	"range: what it allocated and what was live at its end, by stack; or open the\n"
+	"page at #range=T0-T1, in ns), flame graphs of the peak, the leaks and the\n"
+	"allocations, top-down or bottom-up, callers and callees of a function, tables,\n"
+	"fragmentation, sizes.  Prints where it wrote the page on standard error.\n"
 	"\n"
 	"  -o, --output FILE   the page (default TRACE.html; -: standard output)\n"
 	"  --native            the Python interpreter's own native frames too\n";
@@ -130,6 +131,7 @@ int pt_cmd_html(int argc, char **argv)
 		out = strcat(strcpy(def, path), ".html");
 	}
 	struct pt_view v;
+	pt_profile_steps = 1;     /* the page's time ranges */
 	int rc = pt_view_open(&v, path);
 	if (!rc) {
 		rc = write_page(&v, out);

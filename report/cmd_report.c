@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "output.h"
 #include "python.h"
+#include "peak.h"
 #include "report_json.h"
 #include "view.h"
 
@@ -113,13 +114,18 @@ static void histogram(FILE *f, const struct pt_profile *p)
 	}
 }
 
-/* The live heap and RSS over time: rows of equal time, each with the
+/*
+ * The live heap and RSS over time: rows of equal time, each with the
  * lowest and highest live heap within it (so that peaks and dips show)
- * and the highest RSS. */
+ * and the highest RSS.  A snapshot's row holds the range of the live heap
+ * since the snapshot before (exact when every event is recorded): a spike
+ * between two snapshots shows in the row of the second, where the peak's
+ * time is.  A row without a snapshot has no figures.
+ */
 static void timeline(FILE *f, const struct pt_profile *p, unsigned rows)
 {
 	fprintf(f, "\nTIMELINE: live heap, lowest (#) to highest (+) in each step; RSS (|)\n");
-	if (p->npoints < 2 || !p->duration_ns) {
+	if (!p->npoints || !p->duration_ns) {
 		fprintf(f, "  too short: %zu snapshot%s\n", p->npoints, p->npoints == 1 ? "" : "s");
 		return;
 	}
@@ -127,29 +133,37 @@ static void timeline(FILE *f, const struct pt_profile *p, unsigned rows)
 	for (size_t i = 0; i < p->npoints; i++) {
 		if (p->point[i].rss > max)
 			max = p->point[i].rss;
-		if (p->point[i].live > max)
-			max = p->point[i].live;
+		if (p->point[i].live_hi > max)
+			max = p->point[i].live_hi;
 	}
-	fprintf(f, "  %10s %10s %10s %10s\n", "time", "live low", "live high", "RSS");
+	double scale;
+	int dec;
+	const char *unit = pt_time_unit(p->duration_ns, &scale, &dec);
+	fprintf(f, "  %8s %-3s %10s %10s %10s\n", "time", "", "live low", "live high", "RSS");
 	size_t i = 0;
 	for (unsigned r = 0; r < rows && i < p->npoints; r++) {
 		uint64_t until = p->duration_ns * (r + 1) / rows, lo = UINT64_MAX, hi = 0, rss = 0;
+		int peak = 0;
 		for (; i < p->npoints && (p->point[i].time_ns <= until || r == rows - 1); i++) {
 			const struct pt_point *pt = &p->point[i];
-			lo = pt->live < lo ? pt->live : lo;
-			hi = pt->live > hi ? pt->live : hi;
+			lo = pt->live_lo < lo ? pt->live_lo : lo;
+			hi = pt->live_hi > hi ? pt->live_hi : hi;
 			rss = pt->rss > rss ? pt->rss : rss;
+			peak |= (long)i == p->peak_point && p->peak;
 		}
-		if (lo == UINT64_MAX)
-			lo = hi;
+		if (lo == UINT64_MAX) {
+			fprintf(f, "  %8.*f %-3s %10s %10s %10s\n", dec, (double)until / scale, unit,
+			        "-", "-", "-");
+			continue;
+		}
 		char bar[51];
 		unsigned wl = max ? (unsigned)(lo * 50 / max) : 0, wh = max ? (unsigned)(hi * 50 / max) : 0;
 		unsigned wr = max ? (unsigned)(rss * 50 / max) : 0;
 		for (unsigned k = 0; k < 50; k++)
 			bar[k] = k < wl ? '#' : k < wh ? '+' : k + 1 == wr ? '|' : ' ';
 		bar[50] = 0;
-		fprintf(f, "  %8.3f s %10s %10s %10s  %s\n", (double)until / 1e9, PT_B(lo), PT_B(hi),
-		        PT_B(rss), bar);
+		fprintf(f, "  %8.*f %-3s %10s %10s %10s  %s%s\n", dec, (double)until / scale, unit,
+		        PT_B(lo), PT_B(hi), PT_B(rss), bar, peak ? "  <- the peak" : "");
 	}
 }
 
@@ -176,12 +190,7 @@ static void report_json(FILE *f, struct pt_view *v, const struct pt_listing *o)
 	            p->bytes_alloc[0] + p->bytes_alloc[1]);
 	pt_json_close(&j, '}');
 	pt_jr_count(&j, "temporary", p->n_temp, p->bytes_temp);
-	pt_json_open(&j, "peak", '{');
-	pt_json_u64(&j, "bytes", p->peak);
-	pt_json_u64(&j, "time_ns", p->peak_time_ns);
-	pt_json_u64(&j, "pool_bytes", p->peak_pool);
-	pt_json_u64(&j, "glibc_bytes", p->peak_glibc);
-	pt_json_close(&j, '}');
+	pt_json_peak(&j, "peak", p);
 	pt_json_open(&j, "peak_rss", '{');
 	pt_json_u64(&j, "bytes", p->peak_rss);
 	pt_json_u64(&j, "time_ns", p->peak_rss_time_ns);
@@ -239,6 +248,8 @@ static void report_json(FILE *f, struct pt_view *v, const struct pt_listing *o)
 		pt_json_open(&j, NULL, '{');
 		pt_json_u64(&j, "time_ns", p->point[i].time_ns);
 		pt_json_u64(&j, "live", p->point[i].live);
+		pt_json_u64(&j, "live_low", p->point[i].live_lo);
+		pt_json_u64(&j, "live_high", p->point[i].live_hi);
 		pt_json_u64(&j, "rss", p->point[i].rss);
 		pt_json_close(&j, '}');
 		if (b.len > 65536)
@@ -284,10 +295,9 @@ static void report_text(FILE *f, struct pt_view *v, const struct pt_listing *o)
 		fprintf(f, "temporary:  %s allocations (%.1f%% of all), %s: freed with no other "
 		        "allocation in between\n", PT_N(p->n_temp), pt_pct(p->n_temp, nalloc),
 		        PT_B(p->bytes_temp));
-	fprintf(f, "peak heap:  %s at %.3f s: pools %s, glibc %s\n", PT_B(p->peak),
-	        (double)p->peak_time_ns / 1e9, PT_B(p->peak_pool), PT_B(p->peak_glibc));
-	fprintf(f, "peak RSS:   %s at %.3f s\n", PT_B(p->peak_rss),
-	        (double)p->peak_rss_time_ns / 1e9);
+	pt_print_peak(f, p);
+	fprintf(f, "peak RSS:   %s at %s (the highest of any snapshot)\n", PT_B(p->peak_rss),
+	        PT_T(p->peak_rss_time_ns));
 	fprintf(f, "not freed:  %s in %s %s: pools %s, glibc %s\n", PT_B(p->live), PT_N(live_n),
 	        pt_plural(live_n, "block", "blocks"), PT_B(p->live_bytes[0]),
 	        PT_B(p->live_bytes[1]));

@@ -182,9 +182,9 @@ static void summary(const char *path)
 		fprintf(stderr, "pooltrace: %s\n", err);
 		return;
 	}
-	fprintf(stderr, "pooltrace: %s: malloc %s, free %s, realloc %s; peak heap %s at %.3f s, "
+	fprintf(stderr, "pooltrace: %s: malloc %s, free %s, realloc %s; peak heap %s at %s%s, "
 	        "peak RSS %s\n", path, PT_N(p.n_malloc), PT_N(p.n_free), PT_N(p.n_realloc),
-	        PT_B(p.peak), (double)p.peak_time_ns / 1e9, PT_B(p.peak_rss));
+	        PT_B(p.peak), PT_T(p.peak_time_ns), p.sampled ? " (estimated)" : "", PT_B(p.peak_rss));
 	if (p.have_leaks)
 		fprintf(stderr, "pooltrace: lost: %s definitely, %s indirectly (%s still "
 		        "reachable)\n", PT_B(p.leak_bytes[PT_LEAK_DEFINITE]),

@@ -29,6 +29,7 @@
 #include <zlib.h>
 
 #include "export.h"
+#include "peak.h"
 #include "protobuf.h"
 #include "util.h"
 
@@ -278,6 +279,12 @@ void pt_export_pprof(struct export *x)
 	pp->tmp.len = 0;
 	pt_buf_printf(&pp->tmp, "pooltrace %s export of %s (--what %s)", PT_VERSION, x->v->path,
 	              w->name);
+	if (!strcmp(w->name, "peak")) {
+		char how[256];
+		pt_buf_printf(&pp->tmp, ": the live heap at its peak, %llu B at %s, %s",
+		              (unsigned long long)p->peak, PT_T(p->peak_time_ns),
+		              pt_peak_how(how, sizeof how, p));
+	}
 	uint64_t comment = str(pp, pp->tmp.s);
 	pt_pb_packed(&pp->out, P_COMMENT, &comment, 1);
 	pt_pb_uint(&pp->out, P_DEFAULT_SAMPLE_TYPE,

@@ -19,7 +19,32 @@ struct loader {
 	uint64_t next_draw;       /* progress: when to redraw */
 	uint32_t last_alloc;      /* the info of the event just before, if it
 	                             allocated; 0 otherwise */
+	uint64_t lo, hi;          /* the live heap's range since the last snapshot */
+	int peak_open;            /* exact: a new peak since the last snapshot */
+	int peak_full_open;       /* a new peak since the last full snapshot */
+	int pin_peak;             /* the last snapshot became snap_peak: the
+	                             PINNED record after it is the peak's */
+	int peak_is_last;         /* snap_peak is the last full snapshot */
+	uint64_t last_full_pool;  /* pool live bytes at the last full snapshot */
 };
+
+int pt_profile_steps;
+
+/* Site s's record of the current step (pt_profile_steps), the step the
+ * next snapshot closes. */
+static struct pt_step *step_of(struct pt_profile *p, struct pt_site *s)
+{
+	uint32_t at = (uint32_t)p->npoints;
+	if (s->nsteps && s->step[s->nsteps - 1].point == at)
+		return &s->step[s->nsteps - 1];
+	if (s->nsteps == s->steps_cap) {
+		s->steps_cap = s->steps_cap ? 2 * s->steps_cap : 4;
+		s->step = pt_xrealloc(s->step, s->steps_cap * sizeof *s->step);
+	}
+	struct pt_step *st = &s->step[s->nsteps++];
+	*st = (struct pt_step){ .point = at };
+	return st;
+}
 
 static struct pt_site *site_of(struct pt_profile *p, uint32_t stack)
 {
@@ -91,21 +116,32 @@ static void on_alloc(struct loader *l, const struct pt_event *e)
 	s->bytes_alloc += bytes;
 	s->live_n += n;
 	s->live_bytes += bytes;
+	if (pt_profile_steps) {
+		struct pt_step *st = step_of(p, s);
+		st->n += n;
+		st->bytes += bytes;
+		st->live_n = s->live_n;
+		st->live_bytes = s->live_bytes;
+	}
 	p->n_alloc[k] += n;
 	p->bytes_alloc[k] += bytes;
 	p->live_n[k] += n;
 	p->live_bytes[k] += bytes;
 	p->live += bytes;
+	if (p->live > l->hi)
+		l->hi = p->live;
 	unsigned b = hist_bucket(e->size);
 	p->hist_n[b] += n;
 	p->hist_bytes[b] += bytes;
-	if (p->live > p->peak) {
+	if (p->live > p->peak && !p->sampled) {   /* sampled: on_snapshot */
 		p->peak = p->live;
 		p->peak_pool = p->live_bytes[0];
 		p->peak_glibc = p->live_bytes[1];
 		p->peak_seq = e->seq;
-		p->peak_time_ns = l->time_ns;
+		p->peak_after_ns = l->time_ns;
+		p->peak_when = p->npoints ? PT_PEAK_BETWEEN : PT_PEAK_FIRST;
 		l->peak_idx = l->idx;
+		l->peak_open = l->peak_full_open = 1;
 	}
 }
 
@@ -136,9 +172,16 @@ static void on_release(struct loader *l, uint32_t id, uint64_t size, uint32_t st
 	site_touch(l, s);
 	sub(&s->live_n, n);
 	sub(&s->live_bytes, bytes);
+	if (pt_profile_steps) {
+		struct pt_step *st = step_of(p, s);
+		st->live_n = s->live_n;
+		st->live_bytes = s->live_bytes;
+	}
 	sub(&p->live_n[k], n);
 	sub(&p->live_bytes[k], bytes);
 	sub(&p->live, bytes);
+	if (p->live < l->lo)
+		l->lo = p->live;
 	if (temp) {
 		s->n_temp += n;
 		s->bytes_temp += bytes;
@@ -166,6 +209,52 @@ static struct pt_snapshot *snap_copy(struct pt_snapshot *old, const struct pt_sn
 	return c;
 }
 
+/* Drop the PINNED lists of snapshot kind kind. */
+static void pinned_drop(struct pt_profile *p, unsigned kind)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < p->npinned; i++) {
+		if (p->pinned[i].snap_kind == kind)
+			free(p->pinned[i].info);
+		else
+			p->pinned[k++] = p->pinned[i];
+	}
+	p->npinned = k;
+}
+
+/* The peak, as a snapshot marks it (see profile.h): the first snapshot
+ * after a new exact peak dates it; in a sampled trace a snapshot with
+ * more live bytes than any before is the new peak. */
+static void snapshot_peak(struct loader *l, const struct pt_snapshot *s, long idx)
+{
+	struct pt_profile *p = l->p;
+	if (p->sampled && s->live > p->peak) {
+		p->peak = s->live;
+		p->peak_pool = s->kind == PT_SNAP_LIGHT ? p->live_bytes[0] : s->bytes_in_blocks;
+		p->peak_glibc = s->kind == PT_SNAP_LIGHT ? p->live_bytes[1] : s->glibc_in_use;
+		p->peak_seq = s->seq;
+		p->peak_after_ns = s->time_ns;
+		p->peak_when = PT_PEAK_SNAPSHOT;
+		l->peak_idx = l->idx;
+		l->peak_open = l->peak_full_open = 1;
+	}
+	if (l->peak_open) {
+		p->peak_point = idx;
+		p->peak_time_ns = s->time_ns;
+		l->peak_open = 0;
+	}
+	l->pin_peak = 0;
+	if (l->peak_full_open && s->kind != PT_SNAP_LIGHT) {
+		p->snap_peak = snap_copy(p->snap_peak, s);
+		p->snap_peak_pool = p->live_bytes[0];
+		pinned_drop(p, PT_SNAP_PEAK);
+		l->pin_peak = 1;
+		l->peak_full_open = 0;
+	}
+	if (s->kind != PT_SNAP_LIGHT)
+		l->peak_is_last = l->pin_peak;
+}
+
 static void on_snapshot(struct loader *l, const struct pt_snapshot *s)
 {
 	struct pt_profile *p = l->p;
@@ -184,6 +273,9 @@ static void on_snapshot(struct loader *l, const struct pt_snapshot *s)
 	*pt = (struct pt_point){
 		.time_ns = s->time_ns, .rss = s->rss, .glibc = s->glibc_in_use,
 		.live = p->sampled ? s->live : p->live, .kind = s->kind,
+		.live_lo = p->sampled ? s->live : l->lo < p->live ? l->lo : p->live,
+		.live_hi = p->sampled ? s->live : l->hi > p->live ? l->hi : p->live,
+		.pool_live = p->live_bytes[0],
 		.in_blocks = s->kind == PT_SNAP_LIGHT ? 0 : s->bytes_in_blocks,
 		.pool_free = s->kind == PT_SNAP_LIGHT ? 0 : s->bytes_free_blocks,
 		.pool_empty = s->kind == PT_SNAP_LIGHT ? 0 : (s->pools_empty_heap + s->pools_free_dirty) *
@@ -191,18 +283,64 @@ static void on_snapshot(struct loader *l, const struct pt_snapshot *s)
 		.n_alloc = p->sampled ? s->n_malloc + s->n_realloc
 		                      : p->n_alloc[0] + p->n_alloc[1],
 	};
+	l->lo = l->hi = p->live;
 	if (p->sampled) {     /* the snapshots count every call */
 		p->n_malloc = s->n_malloc;
 		p->n_free = s->n_free;
 		p->n_realloc = s->n_realloc;
 	}
+	snapshot_peak(l, s, (long)p->npoints - 1);
 	if (s->kind == PT_SNAP_LIGHT)
 		return;
 	p->snap_last = snap_copy(p->snap_last, s);
-	if (s->kind == PT_SNAP_PEAK)
-		p->snap_peak = snap_copy(p->snap_peak, s);
-	else if (s->kind == PT_SNAP_EXIT)
+	l->last_full_pool = p->live_bytes[0];
+	if (s->kind == PT_SNAP_EXIT)
 		p->snap_exit = snap_copy(p->snap_exit, s);
+}
+
+/* After the last event: a peak no snapshot followed (a trace cut short)
+ * is dated by the last one, and the events after it count in its step. */
+static void peak_finish(struct loader *l)
+{
+	struct pt_profile *p = l->p;
+	if (p->npoints) {
+		struct pt_point *last = &p->point[p->npoints - 1];
+		if (l->lo < last->live_lo)
+			last->live_lo = l->lo;
+		if (l->hi > last->live_hi)
+			last->live_hi = l->hi;
+	}
+	if (l->peak_open) {
+		p->peak_when = p->npoints ? PT_PEAK_LAST : PT_PEAK_NONE;
+		p->peak_point = (long)p->npoints - 1;
+		p->peak_time_ns = p->npoints ? p->point[p->npoints - 1].time_ns : 0;
+	}
+	if (l->peak_full_open && p->snap_last && !l->peak_is_last) {
+		p->snap_peak = snap_copy(p->snap_peak, p->snap_last);
+		p->snap_peak_pool = l->last_full_pool;
+		pinned_drop(p, PT_SNAP_PEAK);
+	}
+	if (!p->peak)
+		p->peak_when = PT_PEAK_NONE;
+	/* steps after the last snapshot: into its step */
+	for (size_t i = 0; pt_profile_steps && i < p->nsites; i++) {
+		struct pt_site *s = &p->site[i];
+		if (!s->nsteps || s->step[s->nsteps - 1].point < p->npoints)
+			continue;
+		struct pt_step *last = &s->step[s->nsteps - 1];
+		if (!p->npoints) {
+			s->nsteps = 0;
+		} else if (s->nsteps > 1 && s->step[s->nsteps - 2].point == p->npoints - 1) {
+			struct pt_step *prev = last - 1;
+			prev->n += last->n;
+			prev->bytes += last->bytes;
+			prev->live_n = last->live_n;
+			prev->live_bytes = last->live_bytes;
+			s->nsteps--;
+		} else {
+			last->point = (uint32_t)p->npoints - 1;
+		}
+	}
 }
 
 static void on_leaks(struct loader *l, const struct pt_leaks *lk)
@@ -224,15 +362,11 @@ static void on_leaks(struct loader *l, const struct pt_leaks *lk)
 static void on_pinned(struct loader *l, const struct pt_pinned *pn)
 {
 	struct pt_profile *p = l->p;
-	/* keep the latest list of each kind: drop an older one */
-	size_t k = 0;
-	for (size_t i = 0; i < p->npinned; i++) {
-		if (p->pinned[i].snap_kind == pn->snap_kind)
-			free(p->pinned[i].info);
-		else
-			p->pinned[k++] = p->pinned[i];
-	}
-	p->npinned = k;
+	/* the peak's: only that of the snapshot that became snap_peak; the
+	 * exit's: the latest */
+	if (pn->snap_kind == PT_SNAP_PEAK && !l->pin_peak)
+		return;
+	pinned_drop(p, pn->snap_kind);
 	p->pinned = pt_xrealloc(p->pinned, (p->npinned + pn->n) * sizeof *p->pinned);
 	for (size_t i = 0; i < pn->n; i++) {
 		const struct pt_pinned_rec *a = &pn->a[i];
@@ -320,8 +454,10 @@ int pt_profile_load(struct pt_profile *p, const char *path, int progress_bar,
 	p->sampled = p->t->hdr.sample_bytes != 0;
 	p->rate = (double)p->t->hdr.sample_bytes;
 	p->progress = progress_bar;
+	p->peak_point = -1;
 	struct loader l = { .p = p, .next_draw = 1u << 18 };
 	pt_trace_read(p->t, on_event, &l);
+	peak_finish(&l);
 	if (p->progress && l.idx >= (1u << 18))
 		progress(&l, 1);
 	p->events = l.idx;
@@ -348,6 +484,8 @@ void pt_profile_free(struct pt_profile *p)
 	for (size_t i = 0; i < p->npinned; i++)
 		free(p->pinned[i].info);
 	free(p->pinned);
+	for (size_t i = 0; i < p->nsites; i++)
+		free(p->site[i].step);
 	free(p->site);
 	free(p->point);
 	if (p->t)

@@ -29,10 +29,30 @@ struct pt_site {                  /* one stack */
 	uint64_t leak_n[PT_LEAK_CLASSES], leak_bytes[PT_LEAK_CLASSES];
 	uint64_t last_mod;        /* event index of its last change */
 	uint64_t min_size, max_size;      /* requested sizes seen */
+	struct pt_step *step;     /* pt_profile_steps: one per timeline step in
+	                             which the stack allocated or freed, in order */
+	size_t nsteps, steps_cap;
+};
+
+/*
+ * A stack in one step of the timeline (pt_profile_steps): the events after
+ * the snapshot of point - 1 (the start, for 0) up to that of point (events
+ * after the last snapshot count in its step).  n, bytes: allocated in the
+ * step; live_n, live_bytes: live at its end.  A stack's live bytes at any
+ * point are those of its last step at or before it (0 before the first).
+ */
+struct pt_step {
+	uint32_t point;
+	uint64_t n, bytes, live_n, live_bytes;
 };
 
 struct pt_point {                 /* the timeline: one per snapshot */
 	uint64_t time_ns, rss, live, glibc;
+	uint64_t live_lo, live_hi;        /* the lowest and highest live heap since
+	                                     the snapshot before (both included):
+	                                     exact when every event is recorded,
+	                                     live itself in a sampled trace */
+	uint64_t pool_live;       /* requested bytes in live pool blocks then */
 	uint64_t in_blocks;       /* full snapshots: pool bytes in used blocks, */
 	uint64_t pool_free;       /* in free blocks of used pools, */
 	uint64_t pool_empty;      /* in empty pools kept (else all 0) */
@@ -62,9 +82,22 @@ struct pt_profile {
 	uint64_t n_malloc, n_free, n_realloc, n_free_unknown;
 	uint64_t n_alloc[2], bytes_alloc[2], live_n[2], live_bytes[2];
 	uint64_t n_temp, bytes_temp;
+	/*
+	 * The peak of the live heap, the one every report gives: the most
+	 * requested bytes live at once.  Every event recorded: exact, the
+	 * live bytes after the event that reached it, which falls between two
+	 * snapshots; its time is the first snapshot's after it (the recorder
+	 * takes one as soon as the heap passes its last peak by a margin), and
+	 * peak_after_ns the one's before it.  Sampled: the snapshot with the
+	 * most live bytes (the allocator's, not the sampled blocks'
+	 * estimate), its time.  peak_point: that snapshot (whose RSS is the
+	 * RSS at the peak), or -1 without one.
+	 */
 	uint64_t live, peak, peak_pool, peak_glibc;
-	uint64_t peak_seq, peak_time_ns;
-	uint64_t peak_rss, peak_rss_time_ns;
+	uint64_t peak_seq, peak_time_ns, peak_after_ns;
+	long peak_point;
+	int peak_when;            /* PT_PEAK_* */
+	uint64_t peak_rss, peak_rss_time_ns;      /* the highest RSS of any snapshot */
 	uint64_t duration_ns;
 	uint64_t events;
 	uint64_t hist_n[PT_HIST_BUCKETS], hist_bytes[PT_HIST_BUCKETS];
@@ -72,9 +105,13 @@ struct pt_profile {
 	struct pt_point *point;
 	size_t npoints, points_cap;
 
-	/* full snapshots: the last peak one, the exit one, and the last of
-	 * any kind (a cut trace has no exit snapshot) */
+	/* full snapshots: the peak's (the first full one after the peak, or
+	 * the last before it when none came after; that of peak_point when
+	 * sampled), the exit one, and the last of any kind (a cut trace has no
+	 * exit snapshot); snap_peak_pool: the requested bytes in live pool
+	 * blocks at snap_peak */
 	struct pt_snapshot *snap_peak, *snap_exit, *snap_last;
+	uint64_t snap_peak_pool;
 
 	int have_leaks;           /* the trace holds the exit scan */
 	uint64_t leak_n[PT_LEAK_CLASSES], leak_bytes[PT_LEAK_CLASSES];
@@ -86,6 +123,23 @@ struct pt_profile {
 	unsigned end_reason, end_code;
 	int progress;             /* draw a progress bar on stderr */
 };
+
+/* When the peak was reached (pt_profile.peak_when) */
+enum {
+	PT_PEAK_NONE,             /* no block was ever live, or no snapshot */
+	PT_PEAK_BETWEEN,          /* exact: after the snapshot at peak_after_ns,
+	                             by the one at peak_time_ns */
+	PT_PEAK_FIRST,            /* exact: before the first snapshot, at
+	                             peak_time_ns */
+	PT_PEAK_LAST,             /* exact: after the last snapshot (a trace cut
+	                             short), at peak_time_ns */
+	PT_PEAK_SNAPSHOT,         /* sampled: at the snapshot of peak_time_ns */
+};
+
+/* Set before pt_profile_load: keep each stack's steps (pt_site.step), for
+ * `html`'s time ranges.  Memory grows with stacks times the steps in which
+ * each changes. */
+extern int pt_profile_steps;
 
 /*
  * Read the trace at path into p.  Returns 0, or -1 with a one-line

@@ -136,7 +136,7 @@ void pt_print_heading(FILE *f, const char *cmd, const struct pt_view *v)
 			fprintf(f, "            pymalloc served objects of up to 512 bytes: they are not in "
 			        "this trace (PYTHONMALLOC=malloc sends them to malloc)\n");
 	}
-	fprintf(f, "duration:   %.3f s, ", (double)p->duration_ns / 1e9);
+	fprintf(f, "duration:   %s, ", PT_T(p->duration_ns));
 	if (pt_trace_partial(t))
 		fprintf(f, "damaged trace, partly read (the warning says where)\n");
 	else if (t->stop[0])
@@ -185,6 +185,25 @@ const char *pt_fmt_count(char *buf, size_t cap, uint64_t n)
 		buf[k++] = tmp[i];
 	}
 	buf[k] = 0;
+	return buf;
+}
+
+const char *pt_time_unit(uint64_t span, double *scale, int *decimals)
+{
+	*decimals = span >= 1000000 ? 3 : 1;
+	*scale = span >= 1000000000 ? 1e9 : span >= 1000000 ? 1e6 : 1e3;
+	return span >= 1000000000 ? "s" : span >= 1000000 ? "ms" : "\u00b5s";
+}
+
+const char *pt_fmt_time(char *buf, size_t cap, uint64_t ns)
+{
+	double scale;
+	int dec;
+	const char *unit = pt_time_unit(ns, &scale, &dec);
+	if (ns < 1000)
+		snprintf(buf, cap, ns ? "%llu ns" : "0 s", (unsigned long long)ns);
+	else
+		snprintf(buf, cap, "%.*f %s", dec, (double)ns / scale, unit);
 	return buf;
 }
 

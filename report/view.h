@@ -61,11 +61,18 @@ extern int pt_exact_bytes;
 const char *pt_fmt_bytes(char *buf, size_t cap, uint64_t bytes);
 /* Thousands separated: "1,234,567". */
 const char *pt_fmt_count(char *buf, size_t cap, uint64_t n);
+/* A time since the start with the precision a short run needs: "1.234 s",
+ * "308.949 ms", "412.3 µs", "0 s".  pt_time_unit: the unit of the times of
+ * a run of span ns (a table's rows in one unit): its name, returned, what
+ * ns are divided by, and the decimals to print. */
+const char *pt_fmt_time(char *buf, size_t cap, uint64_t ns);
+const char *pt_time_unit(uint64_t span, double *scale, int *decimals);
 
 /* The same as printf arguments, each in a buffer of its own that lives
  * until the end of the enclosing block. */
 #define PT_B(x) pt_fmt_bytes((char[32]){ 0 }, 32, (x))
 #define PT_N(x) pt_fmt_count((char[32]){ 0 }, 32, (x))
+#define PT_T(x) pt_fmt_time((char[32]){ 0 }, 32, (x))
 
 /* a as a percentage of b; 0 when b is */
 static inline double pt_pct(uint64_t a, uint64_t b)

@@ -3,7 +3,9 @@
 
   html_check.py page PAGE [NAME...]  the file as written: no resource from
                                      the network, valid embedded JSON with no
-                                     raw '<', each NAME among its strings
+                                     raw '<', its stacks a call tree that the
+                                     sites and ranges refer to, each NAME
+                                     among its strings
   html_check.py dom DUMP [NAME...]   the DOM a headless browser dumped after
                                      running the page: status "ok" and no element
                                      made from the trace's strings; with NAMEs (a
@@ -77,6 +79,35 @@ def parse(path):
     return p, src
 
 
+def check_stacks(doc):
+    """The stacks are written once (html_data.c's put_stacks): the call
+    tree's frames and strings exist, each stack is a node of it, one only,
+    and the range records are each stack's."""
+    if 'stacks' not in doc or 'sites' not in doc:
+        die('page: no stacks or no sites in the data')
+    st, sites = doc['stacks'], doc['sites']
+    frames, nstr = st['frames'], len(doc['strings'])
+    if len(frames) % 2 or any(not 0 <= k < nstr for k in frames):
+        die('page: stacks.frames is not [name, where] pairs of strings')
+    nodes, depth = 1, 0
+    for x in st['tree']:
+        if x < 0:
+            depth += x
+            if depth < 0:
+                die('page: stacks.tree goes up past its root')
+        elif 2 * x >= len(frames):
+            die('page: stacks.tree has frame %d of %d' % (x, len(frames) // 2))
+        else:
+            nodes, depth = nodes + 1, depth + 1
+    if any(d < 1 for d in sites['node'][1:]) or sum(sites['node']) >= nodes:
+        die('page: sites.node is not ascending nodes of the tree (%d nodes)' % nodes)
+    if not len(sites['node']) == len(sites['peak']) == len(sites['live']):
+        die('page: sites has columns of different lengths')
+    if 'range' in doc and len(doc['range']['steps']) != len(sites['node']):
+        die('page: range.steps has %d stacks, sites %d'
+            % (len(doc['range']['steps']), len(sites['node'])))
+
+
 def check_page(path, names):
     p, src = parse(path)
     # nothing fetched: no src attribute, links only to anchors of the page,
@@ -103,6 +134,7 @@ def check_page(path, names):
         doc = json.loads(data[0])
     except ValueError as e:
         die('page: the embedded data is not JSON: %s' % e)
+    check_stacks(doc)
     strings = set(doc.get('strings', []))
     for n in names:
         if n not in strings:

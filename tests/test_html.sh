@@ -143,6 +143,43 @@ else
 	fail "the page of deep stacks" "$TMP/check.out"
 fi
 
+# --- a time range (#range=T0-T1): tests/peak_prog.c's spike, the step between the
+# two snapshots around it: 100 blocks, 200,000 B of spike_alloc's, allocated in
+# it; 40,000 B of steady_alloc's live at its end (the spike is freed by then)
+if [ -n "$CHROME" ] && cc -std=gnu11 -O0 -g -o "$TMP/peak_prog" "$HERE/peak_prog.c" 2> "$TMP/cc.err" &&
+   POOLTRACE_INTERVAL_MS=100 "$PT" run -q -o "$TMP/spike.trace" -- "$TMP/peak_prog" spike \
+	> /dev/null 2>&1 &&
+   "$PT" html -o "$TMP/spike.html" "$TMP/spike.trace" 2> /dev/null &&
+   range=$("$PT" report --json "$TMP/spike.trace" | python3 -c '
+import json, sys
+p = json.load(sys.stdin)["peak"]
+print("%d-%d" % (p["after_ns"] + 1, p["time_ns"]))'); then
+	browser --dump-dom "$TMP/spike.html#range=$range"
+	if grep -q 'data-pt-status="ok"' "$TMP/browser.out" &&
+	   grep -q 'data-pt-range-alloc="200000" data-pt-range-alloc-n="100" data-pt-range-live="40000"' \
+		"$TMP/browser.out" &&
+	   $CHECK flame "$TMP/browser.out" range-flame-svg 400 spike_alloc "Clear the selection" \
+		> "$TMP/check.out" 2>&1; then
+		pass "#range=$range: the spike's step, 200,000 B in 100 blocks allocated, 40,000 B live at its end"
+	else
+		grep -o '<div id="range"[^>]*>' "$TMP/browser.out" >> "$TMP/check.out"
+		fail "#range: the selection's figures or flame graph" "$TMP/check.out"
+	fi
+	# the same selection by the page's hook, then cleared
+	cat > "$TMP/hook.html" <<HOOK
+$(sed 's|</body>|<script>ptSelectRange(0, 1e15); document.body.dataset.all = document.getElementById("range").dataset.ptRangeAlloc; ptSelectRange(); document.body.dataset.cleared = document.getElementById("range").childNodes.length;</script></body>|' "$TMP/spike.html")
+HOOK
+	browser --dump-dom "$TMP/hook.html"
+	if grep -q 'data-all="240000"' "$TMP/browser.out" && grep -q 'data-cleared="0"' "$TMP/browser.out"; then
+		pass "ptSelectRange(0, end): all 240,000 B allocated; ptSelectRange(): cleared"
+	else
+		grep -o '<body[^>]*>' "$TMP/browser.out" > "$TMP/check.out"
+		fail "ptSelectRange hook" "$TMP/check.out"
+	fi
+elif [ -n "$CHROME" ]; then
+	fail "record and page tests/peak_prog.c's spike" "$TMP/cc.err"
+fi
+
 # --- a trace with no allocation -------------------------------------------------------
 "$PT" run -o "$TMP/e.trace" -- /bin/true > /dev/null 2> "$TMP/check.out"
 if "$PT" html -o "$TMP/e.html" "$TMP/e.trace" >> "$TMP/check.out" 2>&1 &&

@@ -6,6 +6,27 @@ var SVGNS = 'http://www.w3.org/2000/svg';
 var KIND_NAMES = ['pool', 'glibc'];
 var LEAK_NAMES = ['definitely lost', 'indirectly lost', 'still reachable'];
 
+/* the stacks (html_data.c's put_stacks): node k > 0 of the call tree is
+ * under PARENT[k], its frame FRAME[k] (an index in D.stacks.frames, [name,
+ * where] pairs flat); node 0 is the root.  SITE_NODE[i]: the node of the
+ * stack i of D.sites (and of D.range.steps). */
+var PARENT = [-1], FRAME = [-1], SITE_NODE = [];
+(function () {
+	var at = 0, node = 0;
+	D.stacks.tree.forEach(function (x) {
+		if (x < 0) {
+			for (; x < 0; x++) at = PARENT[at];
+			return;
+		}
+		PARENT.push(at);
+		FRAME.push(x);
+		at = PARENT.length - 1;
+	});
+	D.sites.node.forEach(function (d) { SITE_NODE.push(node += d); });
+})();
+function frameName(k) { return STR[D.stacks.frames[2 * FRAME[k]]]; }
+function frameWhere(k) { return STR[D.stacks.frames[2 * FRAME[k] + 1]]; }
+
 /* ---- helpers ---- */
 function $(id) { return document.getElementById(id); }
 function add(parent, child) { parent.appendChild(child); return child; }
@@ -30,11 +51,12 @@ function fmtBytes(b) {
 function fmtCount(n) {
 	return Math.round(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
+/* as the text reports write times: 1.234 s, 308.949 ms, 412.3 \u00b5s */
 function fmtTime(ns) {
-	if (ns >= 1e9) return (ns / 1e9).toFixed(ns >= 1e11 ? 0 : ns >= 1e10 ? 1 : 2) + ' s';
-	if (ns >= 1e6) return (ns / 1e6).toFixed(ns >= 1e8 ? 0 : ns >= 1e7 ? 1 : 2) + ' ms';
+	if (ns >= 1e9) return (ns / 1e9).toFixed(3) + ' s';
+	if (ns >= 1e6) return (ns / 1e6).toFixed(3) + ' ms';
 	if (ns >= 1e3) return (ns / 1e3).toFixed(1) + ' \u00b5s';
-	return ns + ' ns';
+	return ns ? ns + ' ns' : '0 s';
 }
 function pct(a, b) { return b ? (100 * a / b).toFixed(1) + '%' : '-'; }
 function sum(a) { return a.reduce(function (s, x) { return s + x; }, 0); }
@@ -203,6 +225,22 @@ function notices() {
 			fmtBytes(D.sample) + ' on average): sizes and counts are estimates.'));
 }
 
+/* how the peak was found and when: the words of the text reports (peak.c) */
+function peakHow() {
+	var P = D.peak, exact = 'exact (every event recorded)';
+	switch (P.when) {
+	case 'between': return exact + ', reached between the snapshots at ' + fmtTime(P.after) +
+		' and ' + fmtTime(P.time);
+	case 'before_first': return exact + ', reached before the first snapshot, which is at ' +
+		fmtTime(P.time);
+	case 'after_last': return exact + ', reached after the last snapshot, at ' +
+		fmtTime(P.time) + ' (the trace ends there)';
+	case 'snapshot': return 'estimated (sampled trace): the snapshot with the most live ' +
+		'bytes, pool blocks and glibc\u2019s in use';
+	}
+	return exact + ', at no known time: the trace has no snapshot';
+}
+
 function kv(parent, rows) {
 	var t = add(parent, el('table', 'kv'));
 	rows.forEach(function (r) {
@@ -244,14 +282,22 @@ function renderSummary(box) {
 		['temporary allocations', D.temp.n ? fmtCount(D.temp.n) + ' (' +
 			pct(D.temp.n, nall) + ' of the allocations), ' + fmtBytes(D.temp.bytes) : 'none'],
 	]);
-	var rows = [
-		['peak heap', D.peak.bytes ?
-			fmtBytes(D.peak.bytes) + ' at ' + fmtTime(D.peak.time) : '0 B'],
-		['peak RSS', D.rss.bytes ?
-			fmtBytes(D.rss.bytes) + ' at ' + fmtTime(D.rss.time) : '-'],
+	var P = D.peak, rows = [
+		['peak heap', P.bytes ? fmtBytes(P.bytes) + (P.point >= 0 ? ' at ' +
+			fmtTime(P.time) : '') : '0 B'],
+	];
+	if (P.bytes) rows.push(['\u2003found', peakHow()]);
+	if (P.bytes && P.point >= 0)
+		rows.push(['\u2003RSS at the peak', fmtBytes(P.rss) + (P.when === 'snapshot' ?
+			', from that snapshot' : P.when === 'after_last' ? ', from the last snapshot, at ' +
+			fmtTime(P.time) + ' (none came after the peak)' : ', from the snapshot at ' +
+			fmtTime(P.time) + ', the first after it')]);
+	rows = rows.concat([
+		['peak RSS', D.rss.bytes ? fmtBytes(D.rss.bytes) + ' at ' + fmtTime(D.rss.time) +
+			' (the highest of any snapshot)' : '-'],
 		['not freed at exit', liven ? fmtBytes(live) + ' in ' + fmtCount(liven) + ' blocks' :
 			'nothing'],
-	];
+	]);
 	if (D.leaks) {
 		/* lost is what the exit scan found unreachable; the rest is reachable */
 		var lostB = D.leaks.bytes[0] + D.leaks.bytes[1], lostN = D.leaks.n[0] + D.leaks.n[1];
@@ -298,7 +344,7 @@ function renderTimeline(box) {
 	}
 	var W = widthOf(box), H = 340, ml = 78, mr = 24, mt = 14, mb = 36;
 	var pw = W - ml - mr, ph = H - mt - mb, ymax = D.peak.bytes;
-	SERIES.forEach(function (se) {
+	SERIES.concat([{ key: 'hi' }]).forEach(function (se) {
 		ymax = Math.max.apply(null, T[se.key].concat([ymax]));
 	});
 	var xa = axis('time', Math.max(T.t[n - 1], D.duration), true);
@@ -314,6 +360,16 @@ function renderTimeline(box) {
 	});
 	sv(s, 'text', { x: ml + pw / 2, y: H - 3, 'text-anchor': 'middle' },
 		'time since start');
+	/* where the live heap went between two snapshots beyond the line
+	 * joining them (a spike, a dip): a band over that step */
+	var band = sv(s, 'g', { 'class': 'band' });
+	T.t.forEach(function (t, i) {
+		var a = i ? T.live[i - 1] : 0, b = T.live[i];
+		if (T.hi[i] <= Math.max(a, b) && T.lo[i] >= Math.min(a, b)) return;
+		var x0 = X(i ? T.t[i - 1] : 0), y0 = Y(T.hi[i]);
+		sv(band, 'rect', { x: x0, y: y0, width: Math.max(X(t) - x0, 2),
+			height: Math.max(Y(T.lo[i]) - y0, 1), fill: '#d9432f', opacity: 0.22 });
+	});
 	SERIES.forEach(function (se) {
 		var pts = T.t.map(function (t, i) {
 			return X(t).toFixed(1) + ',' + Y(T[se.key][i]).toFixed(1);
@@ -326,9 +382,8 @@ function renderTimeline(box) {
 		});
 	});
 	if (D.peak.bytes) {
-		/* the peak came after the snapshot at peak.time: mark it on the next one */
-		var after = T.t.filter(function (t) { return t > D.peak.time; });
-		var px = X(after.length ? after[0] : D.peak.time), py = Y(D.peak.bytes);
+		/* at the point that dates the peak: its step's band reaches it */
+		var px = X(T.peak >= 0 ? T.t[T.peak] : D.peak.time), py = Y(D.peak.bytes);
 		var onLeft = px > ml + pw * 0.8;
 		sv(s, 'circle', { cx: px, cy: py, r: 4.5, fill: '#fff', stroke: '#d9432f',
 			'stroke-width': 2 });
@@ -337,18 +392,50 @@ function renderTimeline(box) {
 			'peak ' + fmtBytes(D.peak.bytes));
 	}
 	var lg = sv(s, 'g', { transform: 'translate(' + (ml + 10) + ',' + (mt + 6) + ')' });
-	sv(lg, 'rect', { x: -4, y: -2, width: 170, height: SERIES.length * 16 + 4,
+	sv(lg, 'rect', { x: -4, y: -2, width: 250, height: SERIES.length * 16 + 20,
 		fill: '#fff', opacity: 0.85 });
 	SERIES.forEach(function (se, i) {
 		sv(lg, 'line', { x1: 0, x2: 18, y1: i * 16 + 7, y2: i * 16 + 7, stroke: se.color,
 			'stroke-width': 2.5, 'stroke-dasharray': se.dash || 'none' });
 		sv(lg, 'text', { x: 24, y: i * 16 + 11 }, se.name);
 	});
+	sv(lg, 'rect', { x: 0, y: SERIES.length * 16 + 1, width: 18, height: 11,
+		fill: '#d9432f', opacity: 0.22 });
+	sv(lg, 'text', { x: 24, y: SERIES.length * 16 + 11 }, 'live heap between two snapshots');
 	var cursor = sv(s, 'line', { y1: mt, y2: mt + ph, stroke: '#718096',
 		'stroke-dasharray': '3 3', visibility: 'hidden' });
+	/* the selected range, and the one being dragged */
+	var selBox = sv(s, 'rect', { y: mt, height: ph, fill: '#3b6fd0', opacity: 0.15,
+		visibility: 'hidden', 'class': 'range-sel' });
+	function showSel(t0, t1) {
+		selBox.setAttribute('x', X(Math.min(t0, t1)));
+		selBox.setAttribute('width', Math.max(Math.abs(X(t1) - X(t0)), 1));
+		selBox.setAttribute('visibility', 'visible');
+	}
+	if (RANGE) showSel(RANGE.t0, RANGE.t1);
 	var area = sv(s, 'rect', { x: ml, y: mt, width: pw, height: ph,
-		fill: 'transparent' });
+		fill: 'transparent', style: 'cursor: crosshair' });
+	function timeAt(ev) {
+		var r = s.getBoundingClientRect();
+		return Math.min(Math.max((ev.clientX - r.left - ml) / pw, 0), 1) * xa.max;
+	}
+	var drag = null;
+	area.addEventListener('mousedown', function (ev) {
+		drag = { t: timeAt(ev), x: ev.clientX };
+		ev.preventDefault();
+	});
+	window.addEventListener('mouseup', function (ev) {
+		if (!drag) return;
+		var d = drag;
+		drag = null;
+		if (Math.abs(ev.clientX - d.x) < 4) {      /* a click, not a drag */
+			if (RANGE) showSel(RANGE.t0, RANGE.t1); else selBox.setAttribute('visibility', 'hidden');
+			return;
+		}
+		selectRange(d.t, timeAt(ev));
+	});
 	area.addEventListener('mousemove', function (ev) {
+		if (drag) showSel(drag.t, timeAt(ev));
 		var r = s.getBoundingClientRect(), t = (ev.clientX - r.left - ml) / pw * xa.max;
 		var lo = 0, hi = n - 1;
 		while (lo < hi) {
@@ -360,12 +447,138 @@ function renderTimeline(box) {
 		cursor.setAttribute('x2', X(T.t[lo]));
 		cursor.setAttribute('visibility', 'visible');
 		showTip(ev, ['t = ' + fmtTime(T.t[lo]), 'live heap: ' + fmtBytes(T.live[lo]),
+			'since the snapshot before: ' + fmtBytes(T.lo[lo]) + ' to ' + fmtBytes(T.hi[lo]) +
+			(lo === T.peak ? ' (the peak)' : ''),
 			'RSS: ' + fmtBytes(T.rss[lo]), 'glibc in use: ' + fmtBytes(T.glibc[lo]),
 			'allocations so far: ' + fmtCount(T.n[lo])]);
 	});
 	area.addEventListener('mouseleave', function () {
 		cursor.setAttribute('visibility', 'hidden');
 		hideTip();
+	});
+}
+
+/* ---- a time range of the timeline: what it allocated, what was live at its
+ * end, by call stack (D.range: html_data.c's put_steps) ---- */
+var RANGE = null;                 /* { i0, i1: the timeline's steps, t0, t1: their span } */
+
+/* The steps a range of times covers: from the step that ends at or after
+ * t0 to the one that holds t1; step i runs from point i - 1 (the start,
+ * for 0) to point i. */
+function rangeSteps(t0, t1) {
+	var T = D.timeline, n = T.t.length, a = Math.min(t0, t1), b = Math.max(t0, t1);
+	if (!n) return null;
+	var i0 = 0, i1;
+	while (i0 < n - 1 && T.t[i0] < a) i0++;
+	for (i1 = i0; i1 < n - 1 && T.t[i1] < b; i1++);
+	return { i0: i0, i1: i1, t0: i0 ? T.t[i0 - 1] : 0, t1: T.t[i1] };
+}
+
+/* By stack: [allocated blocks, bytes in the steps i0..i1, live blocks,
+ * bytes at the end of i1, live bytes at the start (end of i0 - 1)].  A
+ * stack's records: [point less the one before, blocks and bytes allocated,
+ * blocks and bytes freed] (live: allocated less freed, so far). */
+function rangeTotals(i0, i1) {
+	return D.range.steps.map(function (st) {
+		var r = [0, 0, 0, 0, 0], at = 0, n = 0, b = 0;
+		for (var k = 0; k < st.length; k += 5) {
+			at += st[k];
+			if (at > i1) break;
+			n += st[k + 1] - st[k + 3];
+			b += st[k + 2] - st[k + 4];
+			if (at >= i0) { r[0] += st[k + 1]; r[1] += st[k + 2]; }
+			else r[4] = b;
+			r[2] = n;
+			r[3] = b;
+		}
+		return r;
+	});
+}
+
+function selectRange(t0, t1) {
+	RANGE = rangeSteps(t0, t1);
+	delete flames['range-flame'];
+	renderRange($('range'));
+	var tb = $('timeline-body');
+	tb.textContent = '';
+	renderTimeline(tb);
+}
+/* for tests and the console: select [t0, t1] (ns since the start), or
+ * clear the selection (no argument); the same as #range=T0-T1 */
+window.ptSelectRange = function (t0, t1) {
+	if (t0 === undefined) clearRange(); else selectRange(t0, t1);
+};
+function clearRange() {
+	RANGE = null;
+	delete flames['range-flame'];
+	renderRange($('range'));
+	var tb = $('timeline-body');
+	tb.textContent = '';
+	renderTimeline(tb);
+}
+
+function renderRange(box) {
+	box.textContent = '';
+	delete box.dataset.ptRangeAlloc;
+	if (!RANGE || !D.range) return;
+	var st = flames['range-flame'] && flames['range-flame'].what || 'alloc';
+	var tot = rangeTotals(RANGE.i0, RANGE.i1);
+	var an = 0, ab = 0, ln = 0, lb = 0;
+	tot.forEach(function (r) { an += r[0]; ab += r[1]; ln += r[2]; lb += r[3]; });
+	box.dataset.ptRangeAlloc = ab;
+	box.dataset.ptRangeAllocN = an;
+	box.dataset.ptRangeLive = lb;
+	var head = add(box, el('div', 'bar range-head'));
+	add(head, el('strong', '', 'Selected: ' + fmtTime(RANGE.t0) + ' \u2013 ' + fmtTime(RANGE.t1)));
+	add(head, el('span', '', ' (' + (RANGE.i1 - RANGE.i0 + 1) + ' step' +
+		(RANGE.i1 > RANGE.i0 ? 's' : '') + ' between snapshots): allocated ' + fmtBytes(ab) +
+		' in ' + fmtCount(an) + (an === 1 ? ' block' : ' blocks') + '; live at its end ' +
+		fmtBytes(lb) + ' in ' + fmtCount(ln) + (ln === 1 ? ' block. ' : ' blocks. ')));
+	var clr = add(head, el('button', 'clear', 'Clear the selection'));
+	clr.onclick = clearRange;
+	var modes = add(box, el('div', 'tabs'));
+	[['alloc', 'Allocated in the range'], ['live', 'Live at its end']].forEach(function (m) {
+		var b = add(modes, el('button', m[0] === st ? 'on' : '', m[1]));
+		b.dataset.mode = m[0];
+		b.onclick = function () {
+			delete flames['range-flame'];
+			flames['range-flame'] = { what: m[0] };
+			renderRange(box);
+		};
+	});
+	var col = st === 'alloc' ? 1 : 3, vals = tot.map(function (r) { return r[col]; });
+	var fbox = add(box, el('div'));
+	fbox.id = 'range-flame';
+	var keep = flames['range-flame'];
+	if (keep && !keep.trees) delete flames['range-flame'];
+	flame(fbox, { values: vals,
+		rootName: st === 'alloc' ? 'all: allocated in the range' : 'all: live at the range\u2019s end',
+		what: st === 'alloc' ? 'the range\u2019s allocations' : 'the range\u2019s end', hue: 30,
+		span: 50, empty: st === 'alloc' ? 'Nothing was allocated in this range.' :
+			'Nothing was live at the end of this range.' });
+	if (flames['range-flame']) flames['range-flame'].what = st;
+	/* the table: the stacks of the range, biggest first */
+	var rows = tot.map(function (r, i) { return [i, r]; }).filter(function (x) {
+		return x[1][1] || x[1][3];
+	}).sort(function (x, y) { return y[1][col] - x[1][col]; }).slice(0, 50);
+	if (!rows.length) return;
+	var t = add(box, el('table', 'grid'));
+	t.id = 'table-range';
+	var hr = add(add(t, el('thead')), el('tr')), body = add(t, el('tbody'));
+	['call stack (innermost first)', 'allocated in the range', 'blocks',
+	 'live at its end', 'blocks', 'growth over the range'].forEach(function (h, i) {
+		add(hr, el('th', i ? '' : 'stack', h));
+	});
+	rows.forEach(function (x) {
+		var r = x[1], tr = add(body, el('tr')), names = [], depth = 0;
+		for (var k = SITE_NODE[x[0]]; k > 0; k = PARENT[k], depth++)
+			if (names.length < 4) names.push(frameName(k));
+		add(tr, el('td', 'stack', names.join(' \u2190 ') + (depth > 4 ? ' \u2190 \u2026' : '')));
+		var g = r[3] - r[4];
+		[fmtBytes(r[1]), fmtCount(r[0]), fmtBytes(r[3]), fmtCount(r[2]),
+		 (g < 0 ? '\u2212' : '+') + fmtBytes(Math.abs(g))].forEach(function (v) {
+			add(tr, el('td', 'num', v));
+		});
 	});
 }
 
@@ -382,11 +595,36 @@ location.hash.replace(/^#/, '').split('&').forEach(function (kv) {
 	if (kv) HASH[i < 0 ? kv : kv.slice(0, i)] = i < 0 ? '' : decodeURIComponent(kv.slice(i + 1));
 });
 
-function buildTree(a, parent) {
-	var nd = { name: STR[a[0]], where: STR[a[1]], v: a[2], parent: parent };
-	nd.kids = a[3].map(function (c) { return buildTree(c, nd); });
-	nd.kids.sort(function (x, y) { return y.v - x.v; });
-	return nd;
+/* The flame graph's tree of vals, a value for each stack of D.sites: the
+ * outermost call under the root, or (up) the allocating function; a node is
+ * a function (and its file) under its parent, its value that of the stacks
+ * through it; the biggest child first. */
+function stackTree(vals, up) {
+	var root = { name: '', where: '', v: 0, parent: null, kids: [], by: {} }, path = [];
+	vals.forEach(function (v, i) {
+		if (!v) return;
+		path.length = 0;
+		for (var k = SITE_NODE[i]; k > 0; k = PARENT[k]) path.push(k);
+		if (!up) path.reverse();
+		var nd = root;
+		root.v += v;
+		path.forEach(function (k) {
+			var c = nd.by[FRAME[k]];
+			if (!c) {
+				c = nd.by[FRAME[k]] = { name: frameName(k), where: frameWhere(k),
+					v: 0, parent: nd, kids: [], by: {} };
+				nd.kids.push(c);
+			}
+			c.v += v;
+			nd = c;
+		});
+	});
+	(function done(nd) {
+		nd.by = null;
+		nd.kids.sort(function (x, y) { return y.v - x.v; });
+		nd.kids.forEach(done);
+	})(root);
+	return root;
 }
 
 /* callers and callees of the function named fn in the top-down tree root:
@@ -418,7 +656,7 @@ function flame(box, o) {
 		sel: HASH.fn || null };
 	function tree(mode) {
 		if (!st.trees[mode]) {
-			var r = buildTree(mode === 'up' ? o.up : o.data, null);
+			var r = stackTree(o.values, mode === 'up');
 			r.name = o.rootName;
 			st.trees[mode] = { root: r, focus: r };
 		}
@@ -792,8 +1030,18 @@ function renderFrag(box) {
 		add(box, el('p', 'empty', 'No full snapshot of the allocator in this trace ' +
 			'(the program ended before one was taken).'));
 	D.frag.forEach(function (sn) {
-		add(box, el('h3', '', (sn.kind === 'peak' ? 'At the peak' : 'At exit') +
-			' (t = ' + fmtTime(sn.time) + '): RSS ' + fmtBytes(sn.parts.rss)));
+		if (sn.kind === 'peak') {
+			add(box, el('h3', '', 'At the peak: ' + fmtBytes(D.peak.bytes) + ' live at ' +
+				fmtTime(D.peak.time)));
+			add(box, el('p', 'note', peakHow() + '. The allocator then: ' +
+				(sn.rel === 'at' ? 'that snapshot' : sn.rel === 'after' ?
+				'the full snapshot first after the peak' :
+				'the last full snapshot before the peak') + ' (t = ' + fmtTime(sn.time) +
+				'): RSS ' + fmtBytes(sn.parts.rss) + '.'));
+		} else {
+			add(box, el('h3', '', 'At exit (t = ' + fmtTime(sn.time) + '): RSS ' +
+				fmtBytes(sn.parts.rss)));
+		}
 		breakdown(box, sn.parts);
 		var cols = add(box, el('div', 'cols')), left = add(cols, el('div'));
 		var right = add(cols, el('div'));
@@ -849,13 +1097,14 @@ function renderSizes(box) {
 var parts = [
 	['summary-body', renderSummary, false],
 	['timeline-body', renderTimeline, true],
+	['range', renderRange, true],
 	['flame-peak', function (box) {
-		flame(box, { data: D.flame_peak, up: D.flame_peak_up,
+		flame(box, { values: D.sites.peak,
 			rootName: 'all: the heap at its peak', what: 'the peak', hue: 0, span: 55,
 			empty: 'No block was live at the peak: the trace has no allocation.' });
 	}, true],
 	['flame-leaks', function (box) {
-		flame(box, { data: D.flame_leaks, up: D.flame_leaks_up,
+		flame(box, { values: D.sites.live,
 			rootName: 'all: not freed at exit', what: 'the blocks not freed', hue: 195,
 			span: 70, empty: 'Nothing was left allocated at exit.' });
 	}, true],
@@ -870,6 +1119,11 @@ function render(resizing) {
 		box.textContent = '';
 		p[1](box);
 	});
+}
+/* #range=T0-T1 (ns since the start) selects that range */
+if (HASH.range && /^\d+-\d+$/.test(HASH.range)) {
+	var rs = HASH.range.split('-');
+	RANGE = rangeSteps(+rs[0], +rs[1]);
 }
 render(false);
 var lastWidth = window.innerWidth, timer = 0;
