@@ -183,15 +183,17 @@ static inline __attribute__((always_inline)) int hook_enter(struct hook *h, int 
 	pt__inside++;
 	h->saved_errno = errno;
 	h->t = counted ? pt__rec_self : pt__rbuf_thread();
-	return h->t != NULL;
+	if (!h->t)
+		return 0;
+	if (PT_UNLIKELY(--h->t->tick < 0))
+		pt__rsnap_tick(h->t);   /* before the event: a snapshot due comes first */
+	return 1;
 }
 
 static inline __attribute__((always_inline)) void hook_leave(struct hook *h)
 {
 	if (!h->entered)
 		return;
-	if (h->t && PT_UNLIKELY(--h->t->tick < 0))
-		pt__rsnap_tick(h->t);
 	errno = h->saved_errno;
 	pt__inside--;
 }

@@ -32,7 +32,6 @@
 #define PT_REC_EVENT_MAX  64            /* bytes an event record may take */
 #define PT_REC_ICACHE     2048          /* a thread's cache of infos */
 #define PT_REC_LIVE_BATCH (256 << 10)   /* live bytes a thread holds back */
-#define PT_REC_TICK_EVENTS 256          /* hooks between inline ticks */
 
 /* ---- the configuration (recorder.c), fixed at start (and in a fork child) */
 
@@ -86,7 +85,8 @@ struct pt_rec_thread {
 	uint64_t n_malloc, n_free, bytes_alloc, n_pool, bytes_pool;
 	int64_t interval;          /* the countdown's last start */
 	int64_t live_delta;        /* block bytes not yet folded into the total */
-	int tick;                  /* hooks left before the next inline tick */
+	int tick;                  /* hooks before the next inline tick (0: at
+	                              each, INT_MAX: the thread runs) */
 	uint64_t rng;
 	struct pt_rec_thread *next;
 	struct {                   /* recent infos: (size, stack << 1 | glibc) -> id */
@@ -282,9 +282,10 @@ PT_HIDDEN void pt__rsnap_wake(void);
 PT_HIDDEN int pt__rsnap_thread_started(void);
 /* The snapshot thread's kernel id, 0 until it runs. */
 PT_HIDDEN pid_t pt__rsnap_thread_tid(void);
-/* Without the snapshot thread (the program has one thread): a hook ends;
- * every PT_REC_TICK_EVENTS hooks, or at once after a new peak, it takes
- * the snapshots that are due.  The recorder's guard held, no lock. */
+/* Without the snapshot thread (the program has one thread): a hook begins,
+ * before its event; it takes the snapshots that are due (an interval
+ * passed, by the coarse clock; a new peak).  The recorder's guard held, no
+ * lock. */
 PT_HIDDEN void pt__rsnap_tick(struct pt_rec_thread *t);
 /* At start (and in a fork child): the thread now if the process has
  * threads already, else at the program's first pthread_create. */

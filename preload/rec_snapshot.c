@@ -5,9 +5,10 @@
  * flushes idle ones and takes a snapshot each interval.
  *
  * The thread starts with the program's first thread (threads.c says why):
- * until then the hooks do its work inline (pt__rsnap_tick), every
- * PT_REC_TICK_EVENTS hooks and after each new peak, when no lock of the
- * allocator is held.  A single-threaded program that stops allocating
+ * until then the hooks do its work inline (pt__rsnap_tick): each hook,
+ * before its event, takes the snapshots that are due (an interval passed,
+ * by CLOCK_MONOTONIC_COARSE, which the vDSO reads in a few instructions;
+ * a new peak), when no lock of the allocator is held.  A single-threaded program that stops allocating
  * gets no snapshot while it does not (nothing it could show changes but
  * its RSS), and the last interval's events reach the file at exit.
  */
@@ -85,7 +86,7 @@ void pt__rsnap_fold(struct pt_rec_thread *t)
 	if (atomic_load_explicit(&S.started, memory_order_relaxed))
 		pt__rsnap_wake();
 	else
-		t->tick = 0;   /* taken as this hook ends */
+		t->tick = 0;   /* taken as the next hook begins */
 }
 
 void pt__rsnap_fold_quiet(struct pt_rec_thread *t)
@@ -517,14 +518,17 @@ void pt__rsnap_tick(struct pt_rec_thread *t)
 		t->tick = INT_MAX;   /* the thread does it */
 		return;
 	}
-	t->tick = PT_REC_TICK_EVENTS;
+	t->tick = 0;
+	uint64_t now = pt__now_ns(CLOCK_MONOTONIC_COARSE);
+	if (!atomic_load_explicit(&S.peak_pending, memory_order_relaxed) &&
+	    now < __atomic_load_n(&S.tick_next, __ATOMIC_RELAXED))
+		return;   /* nothing due: most hooks */
 	/* a signal handler's call that interrupted the allocator under its
 	 * lock: the snapshot would wait for it */
 	if (pt_arenas_held() || atomic_exchange(&S.tick_busy, 1))
 		return;
 	if (atomic_exchange(&S.peak_pending, 0))
 		pt__rsnap_take(PT_SNAP_PEAK);
-	uint64_t now = pt__now_ns(CLOCK_MONOTONIC);
 	if (now >= S.tick_next) {
 		S.tick_next = now + (uint64_t)pt__opt.interval_ms * 1000000u;
 		/* as the thread does for a buffer unwritten for an interval */
