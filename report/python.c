@@ -18,6 +18,11 @@ int pt_by_type;
 int pt_python_options(const char *cmd, int argc, char **argv)
 {
 	int by_ok = strcmp(cmd, "report") == 0 || strcmp(cmd, "leaks") == 0;
+	/* the commands that print stacks; the others' parsers refuse it */
+	static const char *const stacks[] = { "report", "leaks", "frag", "html", "export", "diff" };
+	int native_ok = 0;
+	for (size_t j = 0; j < sizeof stacks / sizeof stacks[0]; j++)
+		native_ok |= strcmp(cmd, stacks[j]) == 0;
 	int k = 0;
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0 || strcmp(cmd, "run") == 0) {
@@ -25,7 +30,7 @@ int pt_python_options(const char *cmd, int argc, char **argv)
 				argv[k++] = argv[i++];
 			break;
 		}
-		if (strcmp(argv[i], "--native") == 0) {
+		if (native_ok && strcmp(argv[i], "--native") == 0) {
 			pt_view_native = 1;
 			continue;
 		}

@@ -88,6 +88,7 @@ else
 	fail "--opt=value" "$TMP/d"
 fi
 expect "an unknown option" 2 "report: unknown option --bogus" "$PT" report --bogus "$T"
+expect "--native where no stack is printed" 2 "dump: unknown option --native" "$PT" dump --native "$T"
 expect "a flag given a value" 2 "takes no value" "$PT" leaks --fail-on-leak=yes "$T"
 expect "--top 0" 2 "from 1 to 1000000" "$PT" report --top 0 "$T"
 expect "--top without a value" 2 "--top needs a value" "$PT" report "$T" --top
