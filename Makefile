@@ -76,7 +76,9 @@ REPORT_SRC  := report/main.c report/cmd_run.c report/cmd_dump.c report/cmd_repor
 READER_SRC  := report/trace_read.c report/trace_defs.c
 REPORT_HDR  := $(wildcard report/*.h) preload/trace_format.h preload/trace_codec.h
 # the HTML page's own files, which html_assets.c embeds (.incbin)
-REPORT_ASSETS := report/html/page.html report/html/style.css report/html/app.js
+REPORT_ASSETS := report/html/page.html report/html/style.css report/html/data.js \
+                 report/html/draw.js report/html/summary.js report/html/timeline.js \
+                 report/html/flame.js report/html/tables.js report/html/app.js
 REPORT_LIBS := -lzstd -ldw -lelf -lz -lstdc++ -lm
 REPORT_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -DPT_VERSION='"$(VERSION)"' \
                  -DPT_LIBDIR='"$(LIBDIR)"'

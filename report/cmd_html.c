@@ -7,7 +7,7 @@
  * the histogram of requested sizes.  FILE defaults to TRACE.html.
  *
  * The page is report/html/page.html with its style sheet (style.css), its
- * script (app.js) and the trace's figures put in place of three
+ * scripts (the .js files of html/) and the trace's figures put in place of three
  * placeholder lines (html.h).  The C side only gathers figures, as one
  * JSON document in <script type="application/json" id="pt-data">
  * (html_data.c); the script parses it with JSON.parse and builds the DOM
@@ -41,18 +41,22 @@ static const char usage[] =
 	"  --native            the Python interpreter's own native frames too\n";
 
 /* The placeholders of html/page.html, each a whole line of it, in the
- * order they come, and what replaces them: open, the file (NULL: the
- * document of figures), close. */
+ * order they come, and what replaces them: open, the files (NULL: the
+ * document of figures), close.  The scripts go into one function, in
+ * strict mode: they share its names, and nothing leaks into the page's
+ * global scope. */
+static const struct pt_html_file *const style_files[] = { &pt_html_style, NULL };
 static const struct {
 	const char *line, *open;
-	const struct pt_html_file *file;
+	const struct pt_html_file *const *files;
 	const char *close;
 } fill[] = {
-	{ "<link rel=\"stylesheet\" href=\"style.css\">\n", "<style>\n", &pt_html_style,
+	{ "<link rel=\"stylesheet\" href=\"style.css\">\n", "<style>\n", style_files,
 	  "</style>\n" },
 	{ "<script type=\"application/json\" id=\"pt-data\"></script>\n",
 	  "<script type=\"application/json\" id=\"pt-data\">", NULL, "</script>\n" },
-	{ "<script src=\"app.js\"></script>\n", "<script>\n", &pt_html_app, "</script>\n" },
+	{ "<script src=\"app.js\"></script>\n", "<script>\n(function () {\n'use strict';\n",
+	  pt_html_scripts, "})();\n</script>\n" },
 };
 
 static void put_file(struct pt_buf *b, const struct pt_html_file *f)
@@ -76,8 +80,9 @@ static int build_page(struct pt_view *v, struct pt_buf *page)
 		}
 		pt_buf_put(page, at, (size_t)(hole - at));
 		pt_buf_put(page, fill[k].open, strlen(fill[k].open));
-		if (fill[k].file)
-			put_file(page, fill[k].file);
+		if (fill[k].files)
+			for (const struct pt_html_file *const *f = fill[k].files; *f; f++)
+				put_file(page, *f);
 		else
 			pt_html_data(v, page);
 		pt_buf_put(page, fill[k].close, strlen(fill[k].close));

@@ -17,9 +17,11 @@ struct pt_html_file {
 
 extern const struct pt_html_file pt_html_page;     /* html/page.html */
 extern const struct pt_html_file pt_html_style;    /* html/style.css */
-extern const struct pt_html_file pt_html_app;      /* html/app.js */
+/* html/data.js, draw.js, summary.js, timeline.js, flame.js, tables.js and
+ * app.js, in that order (each defines what the later ones use); NULL after */
+extern const struct pt_html_file *const pt_html_scripts[];
 
-/* The figures of v, as the JSON document app.js draws the page from,
+/* The figures of v, as the JSON document the scripts draw the page from,
  * appended to out. */
 void pt_html_data(struct pt_view *v, struct pt_buf *out);
 

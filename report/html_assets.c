@@ -30,8 +30,23 @@
 
 EMBED(pt_page_html, "page.html");
 EMBED(pt_style_css, "style.css");
+EMBED(pt_data_js, "data.js");
+EMBED(pt_draw_js, "draw.js");
+EMBED(pt_summary_js, "summary.js");
+EMBED(pt_timeline_js, "timeline.js");
+EMBED(pt_flame_js, "flame.js");
+EMBED(pt_tables_js, "tables.js");
 EMBED(pt_app_js, "app.js");
 
 const struct pt_html_file pt_html_page = { pt_page_html_start, pt_page_html_end };
 const struct pt_html_file pt_html_style = { pt_style_css_start, pt_style_css_end };
-const struct pt_html_file pt_html_app = { pt_app_js_start, pt_app_js_end };
+static const struct pt_html_file data_js = { pt_data_js_start, pt_data_js_end },
+	draw_js = { pt_draw_js_start, pt_draw_js_end },
+	summary_js = { pt_summary_js_start, pt_summary_js_end },
+	timeline_js = { pt_timeline_js_start, pt_timeline_js_end },
+	flame_js = { pt_flame_js_start, pt_flame_js_end },
+	tables_js = { pt_tables_js_start, pt_tables_js_end },
+	app_js = { pt_app_js_start, pt_app_js_end };
+const struct pt_html_file *const pt_html_scripts[] = {
+	&data_js, &draw_js, &summary_js, &timeline_js, &flame_js, &tables_js, &app_js, NULL,
+};

@@ -12,7 +12,7 @@
  * written by
  * pt_buf_json, so that the document holds no '<' and nothing can end the
  * <script> element it goes in.  The keys and shapes are what
- * report/html/app.js reads.
+ * the scripts of report/html/ read.
  */
 #include <inttypes.h>
 #include <stddef.h>

@@ -45,16 +45,27 @@ in_browser() {
 	fi
 }
 
-# --- the page's script, as JavaScript: a syntax check where node is installed
-# (it is not among make deps; the browser below runs the script in any case)
+# --- the page's scripts, as JavaScript: a syntax check of each, and of
+# them together as cmd_html.c puts them in the page (one function, strict
+# mode), where node is installed (it is not among make deps; the browser
+# below runs the page in any case)
+JS="data draw summary timeline flame tables app"
 if command -v node > /dev/null 2>&1; then
-	if node --check "$HERE/../report/html/app.js" > "$TMP/node.out" 2>&1; then
-		pass "report/html/app.js: node --check finds no syntax error"
+	ok=1
+	{ printf '(function () {\n%s\n' "'use strict';"
+	  for f in $JS; do cat "$HERE/../report/html/$f.js"; done
+	  printf '})();\n'; } > "$TMP/page.js"
+	for f in $JS; do
+		node --check "$HERE/../report/html/$f.js" >> "$TMP/node.out" 2>&1 || ok=0
+	done
+	node --check "$TMP/page.js" >> "$TMP/node.out" 2>&1 || ok=0
+	if [ $ok -eq 1 ]; then
+		pass "report/html/*.js: node --check finds no syntax error, each and together"
 	else
-		fail "report/html/app.js: node --check" "$TMP/node.out"
+		fail "report/html/*.js: node --check" "$TMP/node.out"
 	fi
 else
-	skip "node --check report/html/app.js" "node is not installed"
+	skip "node --check report/html/*.js" "node is not installed"
 fi
 
 if ! cc -std=gnu11 -O1 -g -o "$TMP/html_prog" "$HERE/html_prog.c" 2> "$TMP/cc.err"; then
