@@ -257,6 +257,7 @@ struct pt_pool *pt__arena_take_pool_unlocked(void)
 		pt__g.nfp2lasta[nf] = a;
 
 	pt__g.pools_held++;
+	pt__g.wave_taken++;
 	p->next = p->prev = NULL;
 	p->free = NULL;
 	p->nused = p->ncarved = 0;
@@ -301,6 +302,78 @@ static void purge_unlocked(uint32_t now, uint32_t delay)
 	}
 }
 
+/* Purge every dirty pool of arena a, one madvise per run of adjacent pools. */
+static void purge_arena_unlocked(struct pt_arena *a)
+{
+	unsigned i = 1;
+	while (i < PT_POOLS_PER_ARENA) {
+		if (!purgeable(&a->pool[i - 1], 0, 0)) {
+			i++;
+			continue;
+		}
+		unsigned j = i;
+		while (j < PT_POOLS_PER_ARENA && purgeable(&a->pool[j - 1], 0, 0)) {
+			a->pool[j - 1].dirty = 0;
+			j++;
+		}
+		pt__os_purge((char *)a + (size_t)i * PT_POOL_SIZE,
+		             (size_t)(j - i) * PT_POOL_SIZE);
+		pt__g.purges++;
+		pt__g.purged_pools += j - i;
+		pt__g.dirty_pools -= j - i;
+		a->ndirty = (uint16_t)(a->ndirty - (j - i));
+		i = j;
+	}
+}
+
+/*
+ * The free pools outgrew both PT_DIRTY_MIN and half the pools heaps hold: a
+ * wave of frees (see internal.h, "Purging").  Purge them all but the reserve
+ * (wave_keep): none, unless the program took pools back from the arenas
+ * since the last wave, less than PT_WAVE_WINDOW_MS ago; then as many as the
+ * largest wave of that run left free.  The reserve is the dirty pools of the
+ * arenas that hand out pools first, the head of usable_arenas.
+ */
+static void shrink_unlocked(uint32_t now)
+{
+	struct pt_global *g = &pt__g;
+	bool stale = !g->wave_seen || now - g->wave_ms >= PT_WAVE_WINDOW_MS;
+	if (stale) {
+		g->wave_keep = 0;      /* no recent cycle: give it all back */
+		g->wave_peak = 0;
+	} else if (g->wave_taken) {
+		g->wave_keep = g->wave_peak;   /* the last wave was taken back */
+	}
+	if (stale || g->wave_taken)
+		g->wave_given = g->dirty_pools;   /* a new wave: what is free now */
+	g->wave_seen = 1;
+	g->wave_ms = now;
+	g->wave_taken = 0;
+	if (g->wave_given > g->wave_peak)
+		g->wave_peak = g->wave_given;
+	if (g->dirty_pools <= g->wave_keep + PT_DIRTY_MIN)
+		return;
+	g->last_purge_ms = now;
+	uint64_t kept = 0;
+	struct pt_arena *next;
+	for (struct pt_arena *a = g->usable; a; a = next) {
+		next = a->next;
+		if (!a->ndirty)
+			continue;
+		if (kept < g->wave_keep) {
+			kept += a->ndirty;
+		} else if (a->nfreepools == PT_USABLE_POOLS && g->nempty_arenas > 1) {
+			/* an empty arena past the reserve and the spare: unmap it */
+			finger_drop(a, PT_USABLE_POOLS);
+			usable_unlink(a);
+			g->nempty_arenas--;
+			arena_release_unlocked(a);
+		} else {
+			purge_arena_unlocked(a);
+		}
+	}
+}
+
 void pt__purge_all_unlocked(void)
 {
 	purge_unlocked(pt__os_now_ms(), 0);
@@ -323,6 +396,7 @@ void pt__arena_give_pool_unlocked(struct pt_pool *p)
 	p->free = NULL;
 	uint32_t now = pt__os_now_ms();
 	pt__g.pools_held--;
+	pt__g.wave_given++;
 	p->dirty = 1;
 	p->freed_ms = now;
 	a->ndirty++;
@@ -349,7 +423,8 @@ void pt__arena_give_pool_unlocked(struct pt_pool *p)
 	}
 
 	if (a->nfreepools == PT_USABLE_POOLS) {
-		if (pt__g.nempty_arenas >= 1) {
+		/* a wave's reserve keeps its empty arenas mapped too */
+		if (pt__g.nempty_arenas >= 1 && pt__g.dirty_pools > pt__g.wave_keep) {
 			finger_drop(a, PT_USABLE_POOLS);
 			usable_unlink(a);
 			arena_release_unlocked(a);
@@ -359,8 +434,7 @@ void pt__arena_give_pool_unlocked(struct pt_pool *p)
 	}
 	if (pt__g.dirty_pools > PT_DIRTY_MIN &&
 	    pt__g.dirty_pools > pt__g.pools_held / PT_DIRTY_RATIO) {
-		pt__g.last_purge_ms = now;
-		purge_unlocked(now, 0);   /* the heap shrank: give it all back */
+		shrink_unlocked(now);   /* the heap shrank: give back all but the reserve */
 	} else if (pt__g.dirty_pools && now - pt__g.last_purge_ms >= PT_PURGE_CHECK_MS) {
 		pt__g.last_purge_ms = now;
 		purge_unlocked(now, PT_PURGE_DELAY_MS);

@@ -114,8 +114,16 @@
  * not fault the same pages in again and again; after that the next pool
  * return purges it with MADV_DONTNEED (runs of adjacent pools in one call).
  * But when the free pools outgrow both PT_DIRTY_MIN and half the pools that
- * heaps hold, the heap has shrunk for real and all of them are purged at
+ * heaps hold (a wave of frees), the heap has shrunk and they are purged at
  * once: a program that frees everything is back near its starting RSS.
+ * Unless the program is cycling: if it took pools back from the arenas since
+ * the last wave, and that wave was less than PT_WAVE_WINDOW_MS ago, a wave
+ * leaves resident (wave_keep) as many pools as the largest wave of the run
+ * gave back, in the arenas pools are taken from first; empty arenas inside
+ * that reserve stay mapped.  Threads that exit and are replaced, or rounds
+ * of objects built and dropped, then reuse resident pools instead of
+ * faulting purged ones in.  The reserve never exceeds what the program held
+ * before, and the delay above still purges what stays free.
  *
  * fork: the child inherits the other threads' heaps in whatever state their
  * owners left them, possibly halfway through a list update (their fast paths
@@ -161,6 +169,7 @@
 #define PT_PURGE_CHECK_MS 10       /* purge passes at most this often */
 #define PT_DIRTY_MIN     256        /* 1 MiB of free pools is always allowed ... */
 #define PT_DIRTY_RATIO   2          /* ... beyond, at most pools held / 2 */
+#define PT_WAVE_WINDOW_MS 1000     /* waves of frees this close are one run */
 #define PT_CARVE_BATCH   16         /* blocks threaded on the free list per carve */
 
 
@@ -196,6 +205,13 @@ struct pt_global {
 	uint64_t dirty_pools, purged_pools, purges;
 	uint64_t pools_held;     /* taken by heaps and not given back */
 	uint32_t last_purge_ms;
+	/* waves of frees (shrink_unlocked in arena.c) */
+	uint64_t wave_taken;     /* pools taken from the arenas since the last wave */
+	uint64_t wave_given;     /* pools given back to the arenas in this wave */
+	uint64_t wave_peak;      /* most pools a wave of this run gave back */
+	uint64_t wave_keep;      /* dirty pools a wave leaves resident */
+	uint32_t wave_ms;        /* time of the last wave */
+	int wave_seen;
 	/* heaps */
 	struct pt_heap *heaps;
 	struct pt_heap *abandoned;

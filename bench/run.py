@@ -72,6 +72,7 @@ def workloads(build, quick):
         ("prodcons-1x1", [f"{b}/prodcons", "1"], {}, "threads"),
         ("prodcons-2x2", [f"{b}/prodcons", "2"], {}, "threads"),
         ("larson-4", [f"{b}/larson", "4"], {}, "threads"),
+        ("threadchurn-4", [f"{b}/threadchurn", "4"], {}, "threads"),
         ("frag", [f"{b}/frag"], {}, "memory"),
     ]
     w = [(n, c, dict(e, BENCH_SCALE=scale), k) for n, c, e, k in w]
