@@ -44,7 +44,7 @@ PRELOAD_SRC := preload/symbols.c preload/options.c preload/fmt.c preload/libc_sy
                preload/rec_buffer.c preload/rec_file.c preload/rec_info.c preload/rec_live.c \
                preload/rec_snapshot.c preload/leakscan.c preload/heapscan.c preload/debug.c \
                preload/unwind.c preload/zstd_hooks.c preload/mallinfo.c preload/exit.c \
-               preload/threads.c preload/symbolizer.c \
+               preload/threads.c preload/symbolizer.c preload/bigcache.c \
                preload/python.c preload/python_code.c preload/python_lines.c \
                preload/python_objects.c
 ALLOC_OBJ   := $(ALLOC_SRC:%.c=$(B)/%.o)
