@@ -44,7 +44,7 @@ PRELOAD_SRC := preload/symbols.c preload/options.c preload/fmt.c preload/libc_sy
                preload/rec_buffer.c preload/rec_file.c preload/rec_info.c preload/rec_live.c \
                preload/rec_snapshot.c preload/leakscan.c preload/heapscan.c preload/debug.c \
                preload/unwind.c preload/zstd_hooks.c preload/mallinfo.c preload/exit.c \
-               preload/threads.c preload/symbolizer.c \
+               preload/threads.c preload/symbolizer.c preload/bigcache.c \
                preload/python.c preload/python_code.c preload/python_lines.c \
                preload/python_objects.c
 ALLOC_OBJ   := $(ALLOC_SRC:%.c=$(B)/%.o)
@@ -82,7 +82,7 @@ REPORT_ASSETS := report/html/page.html report/html/style.css report/html/data.js
 REPORT_LIBS := -lzstd -ldw -lelf -lz -lstdc++ -lm
 REPORT_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -DPT_VERSION='"$(VERSION)"' \
                  -DPT_LIBDIR='"$(LIBDIR)"'
-BENCH_PROGS := churn allocfree prodcons larson realloc frag pair measure threadchurn
+BENCH_PROGS := churn allocfree prodcons larson mixed realloc frag pair measure threadchurn
 BENCH_BINS  := $(BENCH_PROGS:%=$(B)/bench/%)
 
 all: lib tool $(UNIT_BINS) $(TEST_PROGS) $(UNWIND_PROGS) $(EDGE_PROGS) $(BENCH_BINS)

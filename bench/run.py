@@ -73,6 +73,8 @@ def workloads(build, quick):
         ("prodcons-2x2", [f"{b}/prodcons", "2"], {}, "threads"),
         ("larson-4", [f"{b}/larson", "4"], {}, "threads"),
         ("threadchurn-4", [f"{b}/threadchurn", "4"], {}, "threads"),
+        ("mixed-4", [f"{b}/mixed", "4", "1000"], {}, "threads"),
+        ("mixed-4-16k", [f"{b}/mixed", "4", "16384"], {}, "threads"),
         ("frag", [f"{b}/frag"], {}, "memory"),
     ]
     w = [(n, c, dict(e, BENCH_SCALE=scale), k) for n, c, e, k in w]

@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 
 #include "../allocator/pool_alloc.h"
+#include "bigcache.h"
 #include "fmt.h"
 #include "libc_sym.h"
 
@@ -94,6 +95,13 @@ PT_EXPORT struct mallinfo2 mallinfo2(void)
 	int e = errno;
 	pools_get(&f);
 	struct mallinfo2 m = pt__libc_mallinfo2();
+	size_t cached, cached_bytes;   /* glibc's chunks in our thread caches: free */
+	pt__bc_totals(&cached, &cached_bytes);
+	if (cached_bytes > m.uordblks)
+		cached_bytes = m.uordblks;   /* racy figures: keep the identity */
+	m.uordblks -= cached_bytes;
+	m.fordblks += cached_bytes;
+	m.ordblks += cached;
 	m.arena += f.system;
 	m.ordblks += f.free_count;
 	m.smblks += f.fast_count;
@@ -149,17 +157,23 @@ PT_EXPORT void malloc_stats(void)
 	struct pools p;
 	pools_get(&p);
 	struct mallinfo2 m = pt__libc_mallinfo2();
-	char buf[512];
+	size_t cached, cached_bytes;   /* glibc counts them in use; the program freed them */
+	pt__bc_totals(&cached, &cached_bytes);
+	if (cached_bytes > m.uordblks)
+		cached_bytes = m.uordblks;
+	char buf[640];
 	size_t n = pt__fmt(buf, sizeof buf,
 		"Pools (pooltrace):\n"
 		"system bytes     = %10u\n"
 		"in use bytes     = %10u\n"
+		"Thread caches of glibc blocks (pooltrace):\n"
+		"cached bytes     = %10u\n"
 		"Total (incl. mmap and pools):\n"
 		"system bytes     = %10u\n"
 		"in use bytes     = %10u\n",
-		(unsigned)p.system, (unsigned)p.in_use,
+		(unsigned)p.system, (unsigned)p.in_use, (unsigned)cached_bytes,
 		(unsigned)(m.arena + m.hblkhd + p.system),
-		(unsigned)(m.uordblks + m.hblkhd + p.in_use));
+		(unsigned)(m.uordblks - cached_bytes + m.hblkhd + p.in_use));
 	flockfile(stderr);
 	put(stderr, buf, n < sizeof buf ? n : sizeof buf - 1);
 	funlockfile(stderr);

@@ -21,6 +21,8 @@ struct pt_options {
 	                            a debug report's frames; "" finds it, "0" none */
 	unsigned symbolizer_timeout;   /* POOLTRACE_SYMBOLIZER_TIMEOUT: seconds */
 	unsigned python;      /* POOLTRACE_PYTHON: 1 records Python frames in CPython */
+	unsigned bigcache;    /* POOLTRACE_BIGCACHE: bytes of freed glibc blocks a
+	                         thread keeps, 0 = none */
 	/* set by `pooltrace run` */
 	char run_log[512];    /* POOLTRACE_RUN_LOG: file listing the traces made */
 	char children[256];   /* POOLTRACE_CHILDREN: all, none, or NAME,NAME... */
@@ -30,6 +32,8 @@ struct pt_options {
 #define PT_OUTPUT_DEFAULT "pooltrace.%e.%p.trace"
 #define PT_QUARANTINE_DEFAULT (64u << 20)
 #define PT_SYMBOLIZER_TIMEOUT_DEFAULT 10
+#define PT_BIGCACHE_DEFAULT (256u << 10)
+#define PT_BIGCACHE_MAX (64u << 20)
 
 PT_HIDDEN extern struct pt_options pt__opt;
 

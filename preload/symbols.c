@@ -5,7 +5,9 @@
  * can give) come from the pool allocator; everything else, and every pointer
  * the pools do not own, goes to glibc's __libc_* functions.  If the pools
  * cannot serve a small request (out of memory, or a thread whose exit
- * destructor already ran) glibc serves it instead.
+ * destructor already ran) glibc serves it instead.  glibc's blocks that a
+ * thread frees wait in its cache (bigcache.h), below the recorder's hooks,
+ * for the thread's next request of about their size.
  *
  * Nothing here allocates or calls dlsym; the first call may come from the
  * dynamic loader or libc before any constructor ran, and the allocator
@@ -29,6 +31,7 @@
 #include <unistd.h>
 
 #include "../allocator/fastpath.h"
+#include "bigcache.h"
 #include "common.h"
 #include "debug.h"
 #include "fmt.h"
@@ -111,14 +114,28 @@ static PT_NOINLINE void configure(void)
 	pt_configure(&cfg);
 }
 
+/* Above the pools: this thread's cache of freed glibc blocks, then glibc;
+ * if glibc has no memory, the cache goes back to it and it is asked again. */
+static PT_NOINLINE void *big_malloc(size_t n)
+{
+	void *p = pt__bc_pop(n);
+	if (p)
+		return p;
+	p = __libc_malloc(n);
+	if (PT_UNLIKELY(!p) && pt__bc_flush())
+		p = __libc_malloc(n);
+	return p;
+}
+
 static inline void *malloc_impl(size_t n)
 {
 	if (PT_LIKELY(n <= PT_SMALL_MAX)) {
 		void *p = pt__alloc_inline(n);
 		if (PT_LIKELY(p != NULL))
 			return p;
+		return __libc_malloc(n);
 	}
-	return __libc_malloc(n);
+	return big_malloc(n);
 }
 
 /*
@@ -141,15 +158,19 @@ static inline __attribute__((always_inline)) void free_impl(void *p)
 		refuse("free", p, 0);
 		return;
 	}
-	__libc_free(p);   /* also NULL */
+	int kept = pt__bc_push(p);
+	if (PT_LIKELY(kept == 0))
+		__libc_free(p);   /* also NULL */
+	else if (PT_UNLIKELY(kept < 0))
+		refuse_double("free", p, pt__libc_usable_size(p));
 }
 
 /* Memory aligned to align (a power of two, or 0), or NULL with errno as
  * glibc sets it; errno is kept on success. */
 static void *aligned_impl(size_t align, size_t n)
 {
-	if (align <= 8)
-		return malloc_impl(n);
+	if (align <= 8 || (align <= 16 && n > PT_SMALL_MAX))
+		return malloc_impl(n);   /* glibc's blocks are 16-aligned */
 	if (align <= PT_SMALL_MAX && n <= PT_SMALL_MAX) {
 		int e = errno;
 		void *p = pt_alloc_aligned(align, n);
@@ -267,6 +288,12 @@ static void *calloc_impl(size_t nmemb, size_t size)
 	}
 	if (total <= PT_SMALL_MAX) {
 		void *p = pt__alloc_inline(total);
+		if (p) {
+			memset(p, 0, total);
+			return p;
+		}
+	} else {
+		void *p = pt__bc_pop(total);   /* a freed block: old contents */
 		if (p) {
 			memset(p, 0, total);
 			return p;
@@ -457,10 +484,11 @@ PT_EXPORT int malloc_trim(size_t pad)
 	static struct pt_libc_fn trim = { "malloc_trim", NULL, 0 };
 
 	pt_thread_flush();
+	int flushed = pt__bc_flush();
 	size_t purged = pt_purge();
 	int (*f)(size_t) = (int (*)(size_t))pt__libc_fn(&trim);
 	int r = f ? f(pad) : 0;
-	return r || purged > 0;
+	return r || purged > 0 || flushed;
 }
 
 /* ---- process life cycle ------------------------------------------------- */
@@ -536,6 +564,7 @@ static void fork_parent(void)
 static void fork_child(void)
 {
 	pt_fork_child();
+	pt__bc_fork_child();
 	pt__rec_fork_child();
 	pt__dbg_fork_child();
 	fork_took = 0;   /* the list lock: glibc reset it (it had threads) */
@@ -641,6 +670,8 @@ __attribute__((constructor)) static void pooltrace_init(void)
 	}
 	if (pt__dbg_enabled())
 		pt__unwind_load();   /* the stacks: a private libunwind */
+	else
+		pt__bc_init(pt__opt.bigcache);
 	if (pt__dbg_state == PT_DBG_START)
 		start_recorder();
 	pt__rec_main_thread();
@@ -651,6 +682,7 @@ __attribute__((destructor, noinline)) static void pooltrace_fini(void)
 	struct pt_exit_context ctx;
 	PT_EXIT_CONTEXT(&ctx);
 	pt__dbg_check_all("the check at exit", 0);
+	pt__bc_exit();   /* the cached blocks are glibc's free ones again */
 	pt__rec_fini(&ctx);
 	if (pt__opt.stats) {
 		pt_thread_flush();   /* pools, not this thread's cache, hold the free blocks */

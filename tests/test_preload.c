@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 
 #include "pooltrace.h"
 
@@ -363,6 +364,148 @@ static int case_stats_are_printed_at_exit(void)
 	return 0;
 }
 
+/* ---- the thread cache of freed glibc blocks (preload/bigcache.c) -------- */
+
+/* Blocks above 512 bytes come back with at least the bytes asked for, are
+ * never handed out twice, and calloc clears a block the cache hands back. */
+static int case_bigcache_blocks(void)
+{
+	enum { LIVE = 64 };
+	static unsigned char *live[LIVE];
+	static size_t len[LIVE];
+	uint64_t rng = 12345;
+	for (int i = 0; i < 100000; i++) {
+		rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+		unsigned k = (unsigned)(rng >> 33) % LIVE;
+		if (live[k]) {
+			CHILD_CHECK(fill_check(live[k], len[k], (unsigned char)k, 1));
+			free(live[k]);
+		}
+		len[k] = 513 + (size_t)(rng >> 40) % 40000;
+		live[k] = (rng >> 20) & 1 ? malloc(len[k]) : calloc(1, len[k]);
+		CHILD_CHECK(live[k] != NULL);
+		CHILD_CHECK(malloc_usable_size(live[k]) >= len[k]);
+		fill_check(live[k], len[k], (unsigned char)k, 0);
+	}
+	for (unsigned k = 0; k < LIVE; k++)
+		free(live[k]);
+
+	for (size_t n = 513; n <= 33000; n += 97) {
+		unsigned char *p = malloc(n);
+		CHILD_CHECK(p && malloc_usable_size(p) >= n);
+		memset(p, 0xab, malloc_usable_size(p));
+		free(p);
+		unsigned char *q = calloc(1, n);   /* the block just freed, most likely */
+		CHILD_CHECK(q && malloc_usable_size(q) >= n);
+		for (size_t i = 0; i < n; i++)
+			CHILD_CHECK(q[i] == 0);
+		unsigned char *r = calloc(n, 1);   /* q is live: never the same block */
+		CHILD_CHECK(r && r != q);
+		for (size_t i = 0; i < n; i++)
+			CHILD_CHECK(r[i] == 0);
+		free(q);
+		free(r);
+	}
+	void *a = NULL;
+	CHILD_CHECK(posix_memalign(&a, 64, 3000) == 0 && (uintptr_t)a % 64 == 0);
+	free(a);
+	return 0;
+}
+
+/* mallinfo2 counts the cached blocks as free: the program freed them.  Then
+ * malloc_stats prints what is cached (the parent reads it). */
+static int case_bigcache_mallinfo(void)
+{
+	enum { N = 20 };
+	void *p[N];
+	for (int i = 0; i < N; i++)
+		p[i] = malloc(6000);
+	struct mallinfo2 m1 = mallinfo2();
+	CHILD_CHECK(m1.arena == m1.uordblks + m1.fordblks);
+	for (int i = 0; i < N; i++)
+		free(p[i]);
+	struct mallinfo2 m2 = mallinfo2();
+	CHILD_CHECK(m2.arena == m2.uordblks + m2.fordblks);
+	CHILD_CHECK(m2.uordblks + N * 6000 <= m1.uordblks);
+	malloc_stats();
+	return 0;
+}
+
+static void *bigcache_thread(void *arg)
+{
+	for (int i = 0; i < 20; i++)
+		free(malloc(6000 + (size_t)i * 100));
+	malloc_stats();   /* this thread's cache holds them */
+	return arg;
+}
+
+/* A thread's cache goes back to glibc when the thread exits. */
+static int case_bigcache_thread_exit(void)
+{
+	pthread_t t;
+	CHILD_CHECK(pthread_create(&t, NULL, bigcache_thread, NULL) == 0);
+	CHILD_CHECK(pthread_join(t, NULL) == 0);
+	malloc_stats();   /* nothing cached: the thread flushed at exit */
+	return 0;
+}
+
+/* A block freed twice while the first free holds it in the cache: refused
+ * (glibc would have caught it; the cache must not hand it out twice). */
+static int case_bigcache_double_free(void)
+{
+	void *p = malloc(5000);
+	free(p);
+	free(p);
+	void *a = malloc(5000), *b = malloc(5000);
+	CHILD_CHECK(a && b && a != b);
+	free(a);
+	free(b);
+	return 0;
+}
+
+static volatile sig_atomic_t handler_bad;
+
+static void bigcache_handler(int sig)
+{
+	unsigned char *p = malloc(20000);
+	if (!p || malloc_usable_size(p) < 20000)
+		handler_bad = 1;
+	else
+		memset(p, 0x5a, 20000);
+	free(p);
+}
+
+/*
+ * A signal handler that mallocs and frees large blocks while the thread it
+ * interrupted may be inside the cache.  glibc's malloc is no more
+ * reentrant than anyone's: the loop frees and mallocs one size, which the
+ * cache serves after the first round, so that the handler's calls never
+ * interrupt glibc itself.
+ */
+static int case_bigcache_signal(void)
+{
+	struct sigaction sa = { .sa_handler = bigcache_handler };
+	sigemptyset(&sa.sa_mask);
+	CHILD_CHECK(sigaction(SIGALRM, &sa, NULL) == 0);
+	unsigned char *p = malloc(3000);
+	CHILD_CHECK(p != NULL);
+	free(malloc(20000));   /* glibc grows its heap for the handler's block now */
+	struct itimerval it = { { 0, 50 }, { 0, 50 } };
+	CHILD_CHECK(setitimer(ITIMER_REAL, &it, NULL) == 0);
+	for (int i = 0; i < 300000; i++) {
+		fill_check(p, 600, (unsigned char)i, 0);
+		CHILD_CHECK(fill_check(p, 600, (unsigned char)i, 1));
+		free(p);
+		p = malloc(3000);
+		CHILD_CHECK(p != NULL && malloc_usable_size(p) >= 3000);
+	}
+	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+	setitimer(ITIMER_REAL, &off, NULL);
+	free(p);
+	CHILD_CHECK(!handler_bad);
+	return 0;
+}
+
 static int case_stats_print_api(void)
 {
 	void *p = malloc(24);
@@ -401,6 +544,11 @@ static const struct {
 	{ "trim", case_malloc_trim_purges_pools },
 	{ "outside", case_arenas_outside_the_range },
 	{ "stats_api", case_stats_print_api },
+	{ "bigcache", case_bigcache_blocks },
+	{ "bigcache_mallinfo", case_bigcache_mallinfo },
+	{ "bigcache_thread", case_bigcache_thread_exit },
+	{ "bigcache_signal", case_bigcache_signal },
+	{ "bigcache_double", case_bigcache_double_free },
 };
 
 static int child_main(const char *name)
@@ -473,6 +621,60 @@ CASE_TEST(test_foreign_pointers_go_to_glibc_and_errno_is_kept, "foreign")
 CASE_TEST(test_fork_from_threaded_program_leaves_working_child, "fork")
 CASE_TEST(test_stats_print_api_writes_the_table, "stats_api")
 CASE_TEST(test_malloc_trim_gives_free_pools_back, "trim")
+CASE_TEST(test_large_blocks_reused_from_the_thread_cache_are_big_enough_and_calloc_clears_them,
+          "bigcache")
+CASE_TEST(test_signal_handler_allocating_inside_the_thread_cache, "bigcache_signal")
+
+/* The "cached bytes" figures malloc_stats printed, in order; how many. */
+static int cached_figures(const char *err, unsigned long *v, int max)
+{
+	int n = 0;
+	for (const char *c = err; n < max && (c = strstr(c, "cached bytes     = ")); c++)
+		v[n++] = strtoul(c + 19, NULL, 10);
+	return n;
+}
+
+static void test_mallinfo_counts_cached_blocks_as_free(void **state)
+{
+	unsigned long v[4];
+	assert_int_equal(run_case("bigcache_mallinfo", NULL, errbuf, sizeof errbuf), 0);
+	assert_int_equal(cached_figures(errbuf, v, 4), 1);
+	assert_true(v[0] >= 20 * 6000);
+}
+
+static void test_thread_exit_gives_the_cache_back(void **state)
+{
+	unsigned long v[4];
+	assert_int_equal(run_case("bigcache_thread", NULL, errbuf, sizeof errbuf), 0);
+	assert_int_equal(cached_figures(errbuf, v, 4), 2);
+	assert_true(v[0] >= 20 * 6000);
+	assert_int_equal(v[1], 0);
+}
+
+static void test_double_free_of_a_cached_block_is_refused(void **state)
+{
+	assert_int_equal(run_case("bigcache_double", NULL, errbuf, sizeof errbuf), 0);
+	assert_non_null(strstr(errbuf, "): double free (the "));
+	assert_non_null(strstr(errbuf, "-byte block is already free); ignored\n"));
+}
+
+/* POOLTRACE_BIGCACHE=0 and debug mode: nothing is cached; a bad value warns. */
+static void test_cache_off_when_disabled_and_under_debug_mode(void **state)
+{
+	unsigned long v[4];
+	const char *off[] = { "POOLTRACE_BIGCACHE=0", NULL };
+	const char *dbg[] = { "POOLTRACE_DEBUG=1", NULL };
+	const char *bad[] = { "POOLTRACE_BIGCACHE=lots", NULL };
+	assert_int_equal(run_case("bigcache_thread", off, errbuf, sizeof errbuf), 0);
+	assert_int_equal(cached_figures(errbuf, v, 4), 2);
+	assert_true(v[0] == 0 && v[1] == 0);
+	assert_int_equal(run_case("bigcache_thread", dbg, errbuf, sizeof errbuf), 0);
+	assert_int_equal(cached_figures(errbuf, v, 4), 2);
+	assert_true(v[0] == 0 && v[1] == 0);
+	assert_int_equal(run_case("bigcache", bad, errbuf, sizeof errbuf), 0);
+	assert_string_equal(errbuf, "pooltrace: warning: POOLTRACE_BIGCACHE=lots is not a number "
+	                            "of bytes from 0 to 67108864; using 262144\n");
+}
 
 static void test_align_8_mode_gives_24_byte_blocks(void **state)
 {
@@ -567,6 +769,12 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_stats_print_api_writes_the_table),
 		cmocka_unit_test(test_malloc_trim_gives_free_pools_back),
 		cmocka_unit_test(test_api_works_under_a_tight_address_space_limit),
+		cmocka_unit_test(test_large_blocks_reused_from_the_thread_cache_are_big_enough_and_calloc_clears_them),
+		cmocka_unit_test(test_signal_handler_allocating_inside_the_thread_cache),
+		cmocka_unit_test(test_mallinfo_counts_cached_blocks_as_free),
+		cmocka_unit_test(test_thread_exit_gives_the_cache_back),
+		cmocka_unit_test(test_double_free_of_a_cached_block_is_refused),
+		cmocka_unit_test(test_cache_off_when_disabled_and_under_debug_mode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,298 @@
+/*
+ * bigcache.c - the per-thread cache of freed glibc blocks (bigcache.h).
+ *
+ * Bins: 4 per power of two from 512 B; bin b holds the usable sizes
+ * [bin_size(b), bin_size(b + 1)).  A request of n bytes looks at the head of
+ * bin_of(n) (the block freed last: a program that frees and allocates the
+ * same size gets the same block back) and takes it if it is large enough,
+ * else the head of the next bin, whose blocks all are; so a block handed out
+ * is at most about 1.7 times the request.  Nothing else is searched.
+ *
+ * When a free finds no room (bytes + u > cap), the older half of every bin
+ * goes back to glibc: the bins of sizes the program no longer uses drain by
+ * halves, the blocks it just freed stay.  A malloc that glibc cannot serve
+ * flushes the thread's cache and asks again (symbols.c), as malloc_trim does.
+ *
+ * Thread exit: a key destructor flushes the cache and marks it DEAD, so that
+ * what the thread's teardown frees after it goes to glibc.  A thread that
+ * first frees a block into the cache after its destructors ran (glibc's own
+ * teardown) keeps it until the process ends: at most cap bytes, once.
+ *
+ * The only lock, bc.lock, guards the registry of caches that mallinfo sums;
+ * it is taken when a thread registers and unregisters, with busy set, so
+ * that a signal handler on the same thread never waits for it.
+ */
+#include <pthread.h>
+
+#include "bigcache.h"
+#include "libc_sym.h"   /* __libc_free */
+
+size_t pt__bc_cap;
+__thread struct pt_bigcache pt__bc_tl __attribute__((tls_model("initial-exec")));
+
+static struct bc_state {
+	pthread_mutex_t lock;
+	pthread_key_t key;
+	int key_ok;
+	struct pt_bigcache *all;     /* ON caches */
+} bc = { PTHREAD_MUTEX_INITIALIZER, 0, 0, NULL };
+
+/* 512 <= u < PT_BC_MAX_USABLE */
+static inline unsigned bin_of(size_t u)
+{
+	unsigned e = 63u - (unsigned)__builtin_clzll(u);
+	return (e - 9) * 4 + (unsigned)((u >> (e - 2)) & 3);
+}
+
+static inline size_t bin_size(unsigned b)
+{
+	return (size_t)(4 + (b & 3)) << (b / 4 + 7);
+}
+
+_Static_assert(PT_BC_NBINS == 26 && PT_BC_MAX_USABLE == 40960, "bins 0..24 used, 25 empty");
+
+/* The key of cached blocks: differs between runs (ASLR), never 0. */
+static inline uintptr_t cache_key(void)
+{
+	return ((uintptr_t)&bc * 0x9e3779b97f4a7c15ull) | 1;
+}
+
+/* The usable size of cached block k. */
+static inline size_t usable_of(const struct pt_bc_block *k)
+{
+	return k->tag ^ cache_key();
+}
+
+static inline void enter(struct pt_bigcache *c)
+{
+	c->busy = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+static inline void leave(struct pt_bigcache *c)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	c->busy = 0;
+}
+
+void *pt__bc_take(size_t n)
+{
+	struct pt_bigcache *c = &pt__bc_tl;
+	if (c->busy)
+		return NULL;   /* a handler that interrupted this thread's cache */
+	enter(c);
+	unsigned b = bin_of(n);
+	struct pt_bc_block *k = c->bin[b];
+	if (!k || usable_of(k) < n)
+		k = c->bin[++b];   /* every block there is large enough */
+	if (k) {
+		c->bin[b] = k->next;
+		c->count[b]--;
+		c->bytes -= usable_of(k);
+		k->tag = 0;
+	}
+	leave(c);
+	return k;
+}
+
+/* Free the older half of every bin; the caller is inside (busy). */
+static PT_NOINLINE void trim_inside(struct pt_bigcache *c)
+{
+	for (unsigned b = 0; b < PT_BC_NBINS; b++) {
+		unsigned keep = c->count[b] / 2;
+		if (c->count[b] == 0)
+			continue;
+		struct pt_bc_block **link = &c->bin[b];
+		for (unsigned i = 0; i < keep; i++)
+			link = &(*link)->next;
+		struct pt_bc_block *k = *link;
+		*link = NULL;
+		c->count[b] = (uint16_t)keep;
+		while (k) {
+			struct pt_bc_block *next = k->next;
+			c->bytes -= usable_of(k);
+			__libc_free(k);
+			k = next;
+		}
+	}
+}
+
+static int flush_inside(struct pt_bigcache *c);
+
+
+/* Is k on bin b of c?  The caller is inside (busy). */
+static PT_NOINLINE int on_bin(const struct pt_bigcache *c, unsigned b,
+                              const struct pt_bc_block *k)
+{
+	for (const struct pt_bc_block *x = c->bin[b]; x; x = x->next)
+		if (x == k)
+			return 1;
+	return 0;
+}
+
+/* Destroy the calling thread's cache when it exits; 0 if it cannot be
+ * (no key: then it caches nothing). */
+static PT_NOINLINE int enrol(struct pt_bigcache *c)
+{
+	if (!bc.key_ok)
+		return 0;
+	enter(c);
+	/* a key above 31 makes glibc calloc its second level: a pool block */
+	int ok = pthread_setspecific(bc.key, c) == 0;
+	if (ok) {
+		pthread_mutex_lock(&bc.lock);
+		c->prev = NULL;
+		c->next = bc.all;
+		if (bc.all)
+			bc.all->prev = c;
+		bc.all = c;
+		pthread_mutex_unlock(&bc.lock);
+		c->state = PT_BC_ON;
+	}
+	leave(c);
+	return ok;
+}
+
+int pt__bc_keep(void *p)
+{
+	struct pt_bigcache *c = &pt__bc_tl;
+	if (c->busy || c->state == PT_BC_DEAD)
+		return 0;
+	/*
+	 * glibc's chunk header, the word before p: the chunk's size with flag
+	 * bits, bit 1 for a chunk of its own mapping.  The usable size of any
+	 * other chunk is its size less that word: what glibc's
+	 * malloc_usable_size answers (without memory tagging, which x86-64
+	 * lacks), for a third of the cost of calling it.
+	 */
+	size_t h = ((const size_t *)p)[-1];
+	size_t u = (h & ~(size_t)7) - sizeof(size_t);
+	if ((h & 2) || u < PT_BC_MIN_USABLE || u >= PT_BC_MAX_USABLE || u > pt__bc_cap)
+		return 0;
+	/*
+	 * What glibc's free checks before it trusts a chunk, so that a pointer
+	 * malloc never returned still reaches glibc's diagnosis: p 16-aligned,
+	 * the size a multiple of 16, the next chunk's "previous in use" bit set
+	 * (its size word is the last word of p's usable bytes, plus one).
+	 */
+	if (((uintptr_t)p & 15) || (h & 8) || !(((const size_t *)p)[u / sizeof(size_t)] & 1))
+		return 0;
+	if (PT_UNLIKELY(c->state != PT_BC_ON) && !enrol(c))
+		return 0;
+	struct pt_bc_block *k = p;
+	unsigned b = bin_of(u);
+	enter(c);
+	if (PT_UNLIKELY(k->tag == (u ^ cache_key())) && on_bin(c, b, k)) {
+		leave(c);
+		return -1;
+	}
+	if (PT_UNLIKELY(c->bytes + u > pt__bc_cap)) {
+		trim_inside(c);
+		if (c->bytes + u > pt__bc_cap)
+			flush_inside(c);
+	}
+	k->next = c->bin[b];
+	k->tag = u ^ cache_key();
+	c->bin[b] = k;
+	c->count[b]++;
+	c->bytes += u;
+	leave(c);
+	return 1;
+}
+
+/* The caller is inside (busy). */
+static int flush_inside(struct pt_bigcache *c)
+{
+	int any = 0;
+	for (unsigned b = 0; b < PT_BC_NBINS; b++) {
+		struct pt_bc_block *k = c->bin[b];
+		c->bin[b] = NULL;
+		c->count[b] = 0;
+		while (k) {
+			struct pt_bc_block *next = k->next;
+			__libc_free(k);
+			k = next;
+			any = 1;
+		}
+	}
+	c->bytes = 0;
+	return any;
+}
+
+int pt__bc_flush(void)
+{
+	struct pt_bigcache *c = &pt__bc_tl;
+	if (c->busy)
+		return 0;
+	enter(c);
+	int any = flush_inside(c);
+	leave(c);
+	return any;
+}
+
+/* Flush c, the calling thread's, take it off the registry, and keep it
+ * off: the thread is ending. */
+static void retire(struct pt_bigcache *c)
+{
+	enter(c);
+	flush_inside(c);
+	if (c->state == PT_BC_ON) {
+		pthread_mutex_lock(&bc.lock);
+		if (c->prev)
+			c->prev->next = c->next;
+		else
+			bc.all = c->next;
+		if (c->next)
+			c->next->prev = c->prev;
+		pthread_mutex_unlock(&bc.lock);
+	}
+	c->state = PT_BC_DEAD;
+	leave(c);
+}
+
+static void thread_done(void *arg)
+{
+	struct pt_bigcache *c = &pt__bc_tl;
+	if (arg == c && !c->busy)
+		retire(c);
+}
+
+void pt__bc_exit(void)
+{
+	struct pt_bigcache *c = &pt__bc_tl;
+	if (!c->busy)
+		retire(c);
+}
+
+void pt__bc_init(size_t cap)
+{
+	/* pthread_key_create does not allocate in glibc */
+	if (cap && !bc.key_ok)
+		bc.key_ok = pthread_key_create(&bc.key, thread_done) == 0;
+	__atomic_store_n(&pt__bc_cap, bc.key_ok ? cap : 0, __ATOMIC_RELEASE);
+}
+
+void pt__bc_fork_child(void)
+{
+	struct pt_bigcache *c = &pt__bc_tl;
+	pthread_mutex_init(&bc.lock, NULL);
+	bc.all = NULL;
+	if (c->state == PT_BC_ON) {
+		c->next = c->prev = NULL;
+		bc.all = c;
+	}
+}
+
+void pt__bc_totals(size_t *blocks, size_t *chunk_bytes)
+{
+	size_t n = 0, bytes = 0;
+	pthread_mutex_lock(&bc.lock);
+	for (struct pt_bigcache *c = bc.all; c; c = c->next) {
+		for (unsigned b = 0; b < PT_BC_NBINS; b++)
+			n += __atomic_load_n(&c->count[b], __ATOMIC_RELAXED);
+		bytes += __atomic_load_n(&c->bytes, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&bc.lock);
+	*blocks = n;
+	*chunk_bytes = bytes + n * sizeof(size_t);   /* each chunk's size word */
+}
