@@ -57,6 +57,27 @@ static inline uintptr_t cache_key(void)
 	return ((uintptr_t)&bc * 0x9e3779b97f4a7c15ull) | 1;
 }
 
+/*
+ * The link to the next block of a bin, stored xor a key whose top 16 bits
+ * make any link a non-canonical address (as the pools store theirs): a
+ * block handed out again still holds it, and the exit scan, or any tool
+ * that scans the heap, must not find there a pointer to another block.
+ */
+static inline uintptr_t link_key(void)
+{
+	return (cache_key() & 0x0000ffffffffffffull) | 0xa5a5000000000000ull;
+}
+
+static inline struct pt_bc_block *next_of(const struct pt_bc_block *k)
+{
+	return (struct pt_bc_block *)(k->link ^ link_key());
+}
+
+static inline void set_next(struct pt_bc_block *k, const struct pt_bc_block *next)
+{
+	k->link = (uintptr_t)next ^ link_key();
+}
+
 /* The usable size of cached block k. */
 static inline size_t usable_of(const struct pt_bc_block *k)
 {
@@ -86,7 +107,7 @@ void *pt__bc_take(size_t n)
 	if (!k || usable_of(k) < n)
 		k = c->bin[++b];   /* every block there is large enough */
 	if (k) {
-		c->bin[b] = k->next;
+		c->bin[b] = next_of(k);
 		c->count[b]--;
 		c->bytes -= usable_of(k);
 		k->tag = 0;
@@ -102,14 +123,18 @@ static PT_NOINLINE void trim_inside(struct pt_bigcache *c)
 		unsigned keep = c->count[b] / 2;
 		if (c->count[b] == 0)
 			continue;
-		struct pt_bc_block **link = &c->bin[b];
-		for (unsigned i = 0; i < keep; i++)
-			link = &(*link)->next;
-		struct pt_bc_block *k = *link;
-		*link = NULL;
+		struct pt_bc_block *last = NULL, *k = c->bin[b];
+		for (unsigned i = 0; i < keep; i++) {
+			last = k;
+			k = next_of(k);
+		}
+		if (last)
+			set_next(last, NULL);
+		else
+			c->bin[b] = NULL;
 		c->count[b] = (uint16_t)keep;
 		while (k) {
-			struct pt_bc_block *next = k->next;
+			struct pt_bc_block *next = next_of(k);
 			c->bytes -= usable_of(k);
 			__libc_free(k);
 			k = next;
@@ -124,7 +149,7 @@ static int flush_inside(struct pt_bigcache *c);
 static PT_NOINLINE int on_bin(const struct pt_bigcache *c, unsigned b,
                               const struct pt_bc_block *k)
 {
-	for (const struct pt_bc_block *x = c->bin[b]; x; x = x->next)
+	for (const struct pt_bc_block *x = c->bin[b]; x; x = next_of(x))
 		if (x == k)
 			return 1;
 	return 0;
@@ -191,7 +216,7 @@ int pt__bc_keep(void *p)
 		if (c->bytes + u > pt__bc_cap)
 			flush_inside(c);
 	}
-	k->next = c->bin[b];
+	set_next(k, c->bin[b]);
 	k->tag = u ^ cache_key();
 	c->bin[b] = k;
 	c->count[b]++;
@@ -209,7 +234,7 @@ static int flush_inside(struct pt_bigcache *c)
 		c->bin[b] = NULL;
 		c->count[b] = 0;
 		while (k) {
-			struct pt_bc_block *next = k->next;
+			struct pt_bc_block *next = next_of(k);
 			__libc_free(k);
 			k = next;
 			any = 1;

@@ -48,7 +48,7 @@
 enum { PT_BC_NEW, PT_BC_ON, PT_BC_DEAD };
 
 struct pt_bc_block {
-	struct pt_bc_block *next;
+	uintptr_t link;     /* the next cached block ^ the link key (bigcache.c) */
 	uintptr_t tag;      /* usable size ^ the cache key */
 };
 
