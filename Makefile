@@ -258,6 +258,10 @@ $(B)/tests/fork_%: tests/fork_%.c
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -pthread -o $@ $<
 
+$(B)/tests/freed_header: tests/freed_header.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Wno-use-after-free -o $@ $<
+
 $(B)/tests/untouched: tests/untouched.c
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -o $@ $<
@@ -356,7 +360,7 @@ check-fork: $(B)/tests/fork_stdio $(B)/tests/fork_signal $(B)/libpooltrace.so
 	sh tests/test_fork.sh $(B)
 
 # programs that must behave as under glibc: RLIMIT_AS after start, double free
-check-dropin: $(B)/tests/as_limit $(B)/tests/double_free $(B)/tests/untouched \
+check-dropin: $(B)/tests/as_limit $(B)/tests/double_free $(B)/tests/untouched $(B)/tests/freed_header \
               $(B)/libpooltrace.so
 	sh tests/test_dropin.sh $(B)
 

@@ -96,6 +96,19 @@ static inline void leave(struct pt_bigcache *c)
 	c->busy = 0;
 }
 
+/*
+ * Is cached block k's chunk as it was kept (u: its usable size then)?  A
+ * program that wrote over the header of a block it had freed (or the
+ * next chunk's) finds glibc's malloc aborting on the damage when the chunk
+ * comes back from glibc's bins; from the cache it would get it back quietly.
+ */
+static inline int chunk_intact(const struct pt_bc_block *k, size_t u)
+{
+	size_t h = ((const size_t *)k)[-1];
+	return (h & ~(size_t)7) - sizeof(size_t) == u && !(h & 10) &&
+	       (((const size_t *)k)[u / sizeof(size_t)] & 1);
+}
+
 void *pt__bc_take(size_t n)
 {
 	struct pt_bigcache *c = &pt__bc_tl;
@@ -107,10 +120,16 @@ void *pt__bc_take(size_t n)
 	if (!k || usable_of(k) < n)
 		k = c->bin[++b];   /* every block there is large enough */
 	if (k) {
+		size_t u = usable_of(k);
 		c->bin[b] = next_of(k);
 		c->count[b]--;
-		c->bytes -= usable_of(k);
+		c->bytes -= u;
 		k->tag = 0;
+		if (PT_UNLIKELY(!chunk_intact(k, u))) {
+			leave(c);
+			__libc_free(k);   /* glibc diagnoses the damage, as its malloc would */
+			return NULL;
+		}
 	}
 	leave(c);
 	return k;

@@ -8,7 +8,10 @@
 #    with one line and ignored; blocks whose contents equal the free-list
 #    key are freed normally;
 #  - untouched: the bytes of a block the program did not write are what the
-#    allocator left there, with profiling on too (full and sampled).
+#    allocator left there, with profiling on too (full and sampled);
+#  - freed_header: the header of a freed glibc block written over, then that
+#    size allocated again: glibc aborts, preloaded too (the cache of big
+#    blocks checks a block's chunk before it hands it out).
 set -u
 B=${1:-build}
 . "$(dirname "$0")/lib.sh"
@@ -70,5 +73,20 @@ for sample in 0 1; do
 	expect_ok "untouched bytes kept, profiling, POOLTRACE_SAMPLE=$sample" LD_PRELOAD="$LIB" \
 		POOLTRACE_PROFILE=1 POOLTRACE_SAMPLE=$sample POOLTRACE_OUTPUT="$TMP/u.trace" \
 		"$B/tests/untouched"
+done
+for mode in glibc plain profile; do
+	case $mode in
+	glibc) set -- ;;
+	plain) set -- LD_PRELOAD="$LIB" ;;
+	profile) set -- LD_PRELOAD="$LIB" POOLTRACE_PROFILE=1 POOLTRACE_OUTPUT="$TMP/fh.trace" ;;
+	esac
+	timeout -s KILL 60 env "$@" "$B/tests/freed_header" > "$TMP/fh.out" 2>&1
+	rc=$?
+	if [ $rc -eq 134 ]; then
+		pass "a freed block's damaged header is found ($mode: SIGABRT)"
+	else
+		echo "exit $rc, want 134 (SIGABRT)" >> "$TMP/fh.out"
+		fail "a freed block's damaged header is found ($mode)" "$TMP/fh.out"
+	fi
 done
 summary
