@@ -31,7 +31,12 @@ run() {   # name, timeout in seconds, env..., -- program args
 
 for mode in plain POOLTRACE_DEBUG=1 POOLTRACE_PROFILE=1; do
 	m=$mode; [ "$m" = plain ] && m=POOLTRACE_DEBUG=0
-	run "fork racing stdio, $mode" 150 $m "$B/tests/fork_stdio" -f 300
+	# debug mode forks a process whose quarantine holds up to 64 MiB: 300
+	# forks take 14 s on an idle 2-core machine, and past 150 s when other
+	# fork-heavy programs share it; with 100, the library before the lock
+	# order was fixed still hung in 5 runs of 5
+	forks=300; [ "$mode" = POOLTRACE_DEBUG=1 ] && forks=100
+	run "fork racing stdio, $mode" 150 $m "$B/tests/fork_stdio" -f $forks
 	run "fork in a signal handler, $mode" 90 $m "$B/tests/fork_signal" -n 300
 	if [ "$mode" = POOLTRACE_PROFILE=1 ] && ! ls "$TMP"/trace/t* > /dev/null 2>&1; then
 		fail "fork tests, $mode: no trace written"
