@@ -82,11 +82,12 @@ static struct hs_ctx part[2];    /* the blocks, as one or two sorted parts */
 static const uintptr_t *segs;    /* writable module segments, lo and hi */
 static unsigned nsegs;
 
-/* t lies in a writable module segment, with room for a type object */
+/* t lies in a writable module segment, with room for a type object (no
+ * t + 200: a word such as -200 read as a type pointer would wrap) */
 static int in_segment(uintptr_t t)
 {
 	for (unsigned i = 0; i < nsegs; i++)
-		if (t >= segs[2 * i] && t + 200 <= segs[2 * i + 1])
+		if (t >= segs[2 * i] && t < segs[2 * i + 1] && segs[2 * i + 1] - t >= 200)
 			return 1;
 	return 0;
 }

@@ -103,7 +103,8 @@ for py in $(interpreters); do
 	# Python objects by type: the census when finalization begins, the exit scan
 	d="$T/types-$v-$k"
 	mkdir -p "$d"
-	(cd "$d" && "$PT" run -o "$d/t.%p" -- "$py" "$HERE/python/pyobjects.py" > /dev/null 2>&1)
+	(cd "$d" && "$PT" run -o "$d/t.%p" -- "$py" "$HERE/python/pyobjects.py" > "$d/run" 2>&1)
+	prc=$?
 	"$PT" leaks --by type --top 1000 --frames 3 "$d"/t.* > "$d/leaks" 2>&1
 	"$PT" report --by type --top 1000 --frames 3 "$d"/t.* > "$d/report" 2>&1
 	node=$(grep -n "site: Node" "$HERE/python/pyobjects.py" | cut -d: -f1)
@@ -113,10 +114,11 @@ for py in $(interpreters); do
 	        END { exit !(n1 == 1 && f1 == 1 && n2 == 0 && f2 == 1) }' "$d/leaks" &&
 	   grep -A3 "Node objects (.*), allocated at:" "$d/leaks" |
 	   grep -q "make_graph (.*pyobjects.py:$node)" &&
-	   [ "$(sed 1d "$d/leaks")" = "$(sed 1d "$d/report")" ]; then
+	   [ "$(sed 1d "$d/leaks")" = "$(sed 1d "$d/report")" ] && [ $prc = 0 ]; then
 		pass "$what: leaks and report --by type: 1000 Node objects at finalization (pyobjects.py:$node), 300 frozen left at exit"
 	else
-		fail "$what: Python objects by type" "$d/leaks"
+		cat "$d/run" >> "$d/leaks"
+		fail "$what: Python objects by type (run exit $prc)" "$d/leaks"
 	fi
 
 	"$py" "$HERE/python/linetables.py" > "$T/lines-$v-$k" 2> "$T/lines-$v-$k.err" || true
@@ -276,19 +278,8 @@ grep -q "is Python: PYTHONMALLOC=malloc" "$d/d.err" &&
 regr() {   # regr NAME PYTHON
 	d="$T/regr-$1"
 	mkdir -p "$d"
-	# One retry, said aloud: a child of test_json (python -m json.tool) died
-	# of SIGSEGV once in some twenty runs of this suite, and has not been
-	# reproduced since (an open bug, not a flaky test: the first failure's
-	# output is printed, and two in a row fail)
-	for try in 1 2; do
-		(cd "$d" && rm -f "$d"/t.* && "$PT" run -o "$d/t.%p" -- "$2" -m test test_json \
-			test_generators test_coroutines test_contextlib > "$d/out" 2>&1)
-		rc=$?
-		[ $rc = 0 ] || [ $try = 2 ] && break
-		echo "NOTE $1 -m test under pooltrace run failed once (exit $rc); trying again:"
-		tail -30 "$d/out" | sed "s/^/     | /"
-	done
-	if [ $rc = 0 ]; then
+	if (cd "$d" && "$PT" run -o "$d/t.%p" -- "$2" -m test test_json test_generators \
+		test_coroutines test_contextlib > "$d/out" 2>&1); then
 		ok=0
 		for tr in "$d"/t.*; do
 			"$PT" report --top 3 --frames 30 "$tr" 2> /dev/null |

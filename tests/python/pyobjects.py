@@ -34,3 +34,13 @@ gc.disable()
 make_frozen(300)
 gc.freeze()
 make_graph(1000)
+
+# 100 blocks whose second word, read as an object's type pointer, is -200:
+# the census must not follow it (a range test wrapped past the top of the
+# address space, and the census died of SIGSEGV).  ctypes may be missing
+# from a build without libffi: then there is nothing to test here.
+try:
+    import ctypes
+    odd = [(ctypes.c_int64 * 8)(0, -200, 0, 0, 0, 0, 0, 0) for _ in range(100)]
+except ImportError:
+    pass
