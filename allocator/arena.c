@@ -271,48 +271,18 @@ static bool purgeable(const struct pt_pool *p, uint32_t now, uint32_t delay)
 	return p->state == PT_POOL_FREE && p->dirty && now - p->freed_ms >= delay;
 }
 
-/*
- * Purge the free pools that have been dirty for at least delay ms, one
- * madvise per run of adjacent pools.  delay 0 purges every dirty pool.
- */
-static void purge_unlocked(uint32_t now, uint32_t delay)
-{
-	for (struct pt_arena *a = pt__g.all; a; a = a->all_next) {
-		if (!a->ndirty)
-			continue;
-		unsigned i = 1;
-		while (i < PT_POOLS_PER_ARENA) {
-			if (!purgeable(&a->pool[i - 1], now, delay)) {
-				i++;
-				continue;
-			}
-			unsigned j = i;
-			while (j < PT_POOLS_PER_ARENA && purgeable(&a->pool[j - 1], now, delay)) {
-				a->pool[j - 1].dirty = 0;
-				j++;
-			}
-			pt__os_purge((char *)a + (size_t)i * PT_POOL_SIZE,
-			             (size_t)(j - i) * PT_POOL_SIZE);
-			pt__g.purges++;
-			pt__g.purged_pools += j - i;
-			pt__g.dirty_pools -= j - i;
-			a->ndirty = (uint16_t)(a->ndirty - (j - i));
-			i = j;
-		}
-	}
-}
-
-/* Purge every dirty pool of arena a, one madvise per run of adjacent pools. */
-static void purge_arena_unlocked(struct pt_arena *a)
+/* Purge arena a's free pools dirty for at least delay ms (0: every dirty
+ * one), one madvise per run of adjacent pools. */
+static void purge_arena_unlocked(struct pt_arena *a, uint32_t now, uint32_t delay)
 {
 	unsigned i = 1;
 	while (i < PT_POOLS_PER_ARENA) {
-		if (!purgeable(&a->pool[i - 1], 0, 0)) {
+		if (!purgeable(&a->pool[i - 1], now, delay)) {
 			i++;
 			continue;
 		}
 		unsigned j = i;
-		while (j < PT_POOLS_PER_ARENA && purgeable(&a->pool[j - 1], 0, 0)) {
+		while (j < PT_POOLS_PER_ARENA && purgeable(&a->pool[j - 1], now, delay)) {
 			a->pool[j - 1].dirty = 0;
 			j++;
 		}
@@ -324,6 +294,14 @@ static void purge_arena_unlocked(struct pt_arena *a)
 		a->ndirty = (uint16_t)(a->ndirty - (j - i));
 		i = j;
 	}
+}
+
+/* The same in every arena. */
+static void purge_unlocked(uint32_t now, uint32_t delay)
+{
+	for (struct pt_arena *a = pt__g.all; a; a = a->all_next)
+		if (a->ndirty)
+			purge_arena_unlocked(a, now, delay);
 }
 
 /*
@@ -369,7 +347,7 @@ static void shrink_unlocked(uint32_t now)
 			g->nempty_arenas--;
 			arena_release_unlocked(a);
 		} else {
-			purge_arena_unlocked(a);
+			purge_arena_unlocked(a, 0, 0);
 		}
 	}
 }
