@@ -395,6 +395,19 @@ static int reap(pid_t pid, uint64_t deadline)
 	}
 }
 
+/* Close the ends of the three pipes that are open. */
+static void close_pairs(const int sv[2], const int po[2], const int pe[2])
+{
+	for (int k = 0; k < 2; k++) {
+		if (sv[k] >= 0)
+			close(sv[k]);
+		if (po[k] >= 0)
+			close(po[k]);
+		if (pe[k] >= 0)
+			close(pe[k]);
+	}
+}
+
 /*
  * Ask the tool; 0 with S->out and S->err filled, or -1 with why.  fd[0]
  * is our end of its standard input, fd[1] and fd[2] of its output and
@@ -519,25 +532,11 @@ static int exchange(char *why, size_t cap)
 	S->err[S->errlen] = 0;
 	if (ours)
 		reap(pid, deadline);
-	for (int k = 0; k < 2; k++) {
-		if (sv[k] >= 0)
-			close(sv[k]);
-		if (po[k] >= 0)
-			close(po[k]);
-		if (pe[k] >= 0)
-			close(pe[k]);
-	}
+	close_pairs(sv, po, pe);
 	return 0;
 
 out_close:
-	for (int k = 0; k < 2; k++) {
-		if (sv[k] >= 0)
-			close(sv[k]);
-		if (po[k] >= 0)
-			close(po[k]);
-		if (pe[k] >= 0)
-			close(pe[k]);
-	}
+	close_pairs(sv, po, pe);
 	return -1;
 }
 
