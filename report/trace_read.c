@@ -34,13 +34,17 @@ struct loaded {                /* a decoded chunk waiting in the heap */
 	size_t n, next;
 };
 
+static void vset_stop(struct pt_trace *t, const char *fmt, va_list ap)
+{
+	if (!t->stop[0])
+		vsnprintf(t->stop, sizeof t->stop, fmt, ap);
+}
+
 static void set_stop(struct pt_trace *t, const char *fmt, ...)
 {
-	if (t->stop[0])
-		return;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(t->stop, sizeof t->stop, fmt, ap);
+	vset_stop(t, fmt, ap);
 	va_end(ap);
 }
 
@@ -60,11 +64,9 @@ static void damage(struct pt_trace *t, uint64_t off, const char *fmt, ...)
 {
 	if (!t->skipped_chunks && !t->skipped_bytes && !t->lost_events && !t->stopped)
 		t->first_damage = off;
-	if (t->stop[0])
-		return;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(t->stop, sizeof t->stop, fmt, ap);
+	vset_stop(t, fmt, ap);
 	va_end(ap);
 }
 
