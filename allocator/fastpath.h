@@ -38,12 +38,13 @@ static inline uint64_t *pt__key_word(struct pt_block *b)
  * n <= PT_SMALL_MAX.  Pops the thread cache of the size class, else the head
  * pool's free list.  The block's key word is cleared, so that a live block
  * does not look free (class 0, one word, has none and is never cached).
- * NULL (errno untouched) if no pool can serve.
+ * NULL when both are empty: the caller goes to pt__alloc_slow (through a
+ * function of its own, so that this path needs no stack frame).
  */
-static inline void *pt__alloc_inline(size_t n)
+static inline void *pt__alloc_try(size_t n)
 {
 	struct pt_heap *h = pt__tl_heap;
-	unsigned c = pt__size2class[n];
+	size_t c = pt__size2class[n];
 	struct pt_block *b = h->tc[c];
 
 	if (PT_LIKELY(b != NULL)) {
@@ -56,13 +57,22 @@ static inline void *pt__alloc_inline(size_t n)
 	struct pt_pool *p = h->avail[c];
 	b = p->free;
 	if (PT_UNLIKELY(b == NULL))
-		return pt__alloc_slow(n);
+		return NULL;
 	p->free = pt__blk_next(b);
 	p->nused++;
 	h->nmalloc[c]++;
 	if (c)
 		*pt__key_word(b) = 0;
 	return b;
+}
+
+/* n <= PT_SMALL_MAX.  NULL (errno untouched) if no pool can serve. */
+static inline void *pt__alloc_inline(size_t n)
+{
+	void *b = pt__alloc_try(n);
+	if (PT_LIKELY(b != NULL))
+		return b;
+	return pt__alloc_slow(n);
 }
 
 /*
@@ -74,14 +84,14 @@ static inline void *pt__alloc_inline(size_t n)
  * has no room in the cache and goes to its pool.  Every way out is a tail
  * call: no frame on this path.
  */
-static inline void pt__free_class(void *ptr, unsigned c)
+static inline void pt__free_class(void *ptr, size_t c)
 {
 	struct pt_heap *h = pt__tl_heap;
 	struct pt_block *b = ptr;
 	uint64_t k = pt__free_key;
 
 	if (PT_UNLIKELY(*pt__key_word(b) == k)) {
-		pt__free_suspect(ptr, c);
+		pt__free_suspect(ptr, (unsigned)c);
 		return;
 	}
 	if (PT_LIKELY(h->tc_room[c] != 0)) {
@@ -100,7 +110,7 @@ static inline void pt__free_class(void *ptr, unsigned c)
 /* ptr is a block of ours (pt__owns). */
 static inline void pt__free_inline(void *ptr)
 {
-	pt__free_class(ptr, pt__class_of((uintptr_t)ptr) - 1u);
+	pt__free_class(ptr, (size_t)pt__class_of((uintptr_t)ptr) - 1);
 }
 
 /* Is ptr, a block of class c, free already (a free or realloc would be a

@@ -208,7 +208,7 @@ static inline bool pt__owns(uintptr_t a)
  * below m (Lemire's divisibility test): a multiply, no division, on the
  * free path.
  */
-static inline bool pt__block_start(uintptr_t a, unsigned c)
+static inline bool pt__block_start(uintptr_t a, size_t c)
 {
 	uint64_t g = pt__cls.geom[c];
 	uint32_t off = (uint32_t)(a & (PT_POOL_SIZE - 1)), m = (uint32_t)g;

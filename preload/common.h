@@ -88,6 +88,27 @@ struct pt_exit_context {
 PT_HIDDEN extern __thread int pt__inside __attribute__((tls_model("initial-exec")));
 
 /*
+ * The gate of the exported malloc and free: 0 while neither debug mode (or
+ * the first call's reading of the options, or a pending start of the
+ * recorder) nor the recorder needs to see a call, so that their fast paths
+ * test one word and take no stack frame.  One bit per reason, set and
+ * cleared next to the state it summarises (pt__dbg_set_state,
+ * pt__rec_set_on); the states themselves stay the truth for everything
+ * else.  It starts with PT_GATE_DEBUG set: the options are unread.
+ */
+#define PT_GATE_DEBUG 1u   /* pt__dbg_state != PT_DBG_OFF */
+#define PT_GATE_REC   2u   /* pt__rec_on */
+PT_HIDDEN extern unsigned pt__gate;
+
+static inline void pt__gate_set(unsigned bit, int on)
+{
+	if (on)
+		__atomic_fetch_or(&pt__gate, bit, __ATOMIC_RELEASE);
+	else
+		__atomic_fetch_and(&pt__gate, ~bit, __ATOMIC_RELEASE);
+}
+
+/*
  * Locks of preload/, and the one order in which they nest: a thread that
  * holds a lock takes only locks of a higher rank.  fork's prepare handler
  * takes them all in this order.  Built with PT_DEBUG, every lock checks

@@ -118,10 +118,8 @@ int pt__dbg_enabled(void)
 					on = 0;
 				}
 			}
-			__atomic_store_n(&pt__dbg_state,
-			                 !on ? (pt__opt.profile ? PT_DBG_START : PT_DBG_OFF)
-			                 : pt__opt.debug == 2 ? PT_DBG_WARN : PT_DBG_ABORT,
-			                 __ATOMIC_RELEASE);
+			pt__dbg_set_state(!on ? (pt__opt.profile ? PT_DBG_START : PT_DBG_OFF)
+			                  : pt__opt.debug == 2 ? PT_DBG_WARN : PT_DBG_ABORT);
 		}
 		pt__lock_release(&lock);
 	}

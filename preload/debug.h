@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "../allocator/compiler.h"
+#include "common.h"
 
 enum pt_dbg_state {
 	PT_DBG_UNREAD = 0,   /* options not read yet: the next call reads them */
@@ -44,6 +45,13 @@ enum pt_dbg_free {
 };
 
 PT_HIDDEN extern int pt__dbg_state;
+
+/* Sets the state, and the malloc API's gate with it (common.h). */
+static inline void pt__dbg_set_state(int state)
+{
+	__atomic_store_n(&pt__dbg_state, state, __ATOMIC_RELEASE);
+	pt__gate_set(PT_GATE_DEBUG, state != PT_DBG_OFF);
+}
 
 /* Read the options if not done yet; true if debug mode is on.  With debug
  * mode off the state becomes PT_DBG_START if profiling was asked for (the

@@ -126,7 +126,7 @@ static const char *errname(int e)
 void pt__rfile_fail(const char *what, int e)
 {
 	int was = pt__rec_on;
-	pt__rec_on = 0;
+	pt__rec_set_on(0);
 	if (was || !F.failed)
 		pt__dprintf(2, "pooltrace: warning: %s %s: %s (errno %d); profiling stopped, "
 		            "the program runs on\n", what, F.path[0] ? F.path : "trace file",

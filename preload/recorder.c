@@ -136,7 +136,7 @@ void pt__rec_init(void)
 	pt__leak_scan_init();
 	init_on_main = pt__gettid() == getpid();
 	pt__inside--;
-	pt__rec_on = 1;
+	pt__rec_set_on(1);
 	signals_install();
 	pt__rsnap_start();
 }
@@ -185,7 +185,7 @@ static void finish(const struct pt_exit_context *ctx, int code)
 	pt__rfile_lock();
 	write_end_locked(PT_END_EXIT, code);
 	pt__rfile_unlock();
-	pt__rec_on = 0;   /* what is freed after this is not part of the trace */
+	pt__rec_set_on(0);   /* what is freed after this is not part of the trace */
 	pt__inside--;
 }
 
@@ -245,7 +245,7 @@ void pt__rec_fork_child(void)
 	pt__rbuf_fork_child();
 	pt__rsnap_fork_child();
 	if (!pt__opt_traced()) {   /* pooltrace run --children: not this one */
-		pt__rec_on = 0;
+		pt__rec_set_on(0);
 		return;
 	}
 	pt__rcfg.forked = 1;

@@ -15,9 +15,17 @@
 #include <stdint.h>
 
 #include "../allocator/fastpath.h"
+#include "common.h"
 
 /* Nonzero while recording (cleared for good on a write error). */
 PT_HIDDEN extern volatile int pt__rec_on;
+
+/* Sets pt__rec_on, and the malloc API's gate with it (common.h). */
+static inline void pt__rec_set_on(int on)
+{
+	pt__rec_on = on;
+	pt__gate_set(PT_GATE_REC, on);
+}
 /* Sampling: a counting filter, one byte per hash of a 4 KiB page, nonzero
  * where a sampled block may live.  NULL when every event is recorded. */
 PT_HIDDEN extern uint8_t *pt__rec_sfilter;

@@ -127,15 +127,36 @@ static PT_NOINLINE void *big_malloc(size_t n)
 	return p;
 }
 
+/* n <= PT_SMALL_MAX and the fast path found no free block: the
+ * allocator's slow path, else glibc. */
+static PT_NOINLINE void *small_malloc(size_t n)
+{
+	void *p = pt__alloc_slow(n);
+	if (PT_LIKELY(p != NULL))
+		return p;
+	return __libc_malloc(n);
+}
+
+/* Every way out of the fast path is a tail call: no stack frame. */
 static inline void *malloc_impl(size_t n)
 {
 	if (PT_LIKELY(n <= PT_SMALL_MAX)) {
-		void *p = pt__alloc_inline(n);
+		void *p = pt__alloc_try(n);
 		if (PT_LIKELY(p != NULL))
 			return p;
-		return __libc_malloc(n);
+		return small_malloc(n);
 	}
 	return big_malloc(n);
+}
+
+/* Not a pool block: glibc's (or NULL), through this thread's cache. */
+static PT_NOINLINE void free_foreign(void *p)
+{
+	int kept = pt__bc_push(p);
+	if (PT_LIKELY(kept == 0))
+		__libc_free(p);   /* also NULL */
+	else if (PT_UNLIKELY(kept < 0))
+		refuse_double("free", p, pt__libc_usable_size(p));
 }
 
 /*
@@ -147,22 +168,19 @@ static inline __attribute__((always_inline)) void free_impl(void *p)
 {
 	unsigned v = pt__class_of((uintptr_t)p);
 	if (PT_LIKELY(v != 0)) {
-		if (PT_UNLIKELY(!pt__block_start((uintptr_t)p, v - 1))) {
+		size_t c = (size_t)v - 1;   /* 64-bit: the - 1 folds into the addresses */
+		if (PT_UNLIKELY(!pt__block_start((uintptr_t)p, c))) {
 			refuse("free", p, v);
 			return;
 		}
-		pt__free_class(p, v - 1);
+		pt__free_class(p, c);
 		return;
 	}
 	if (PT_UNLIKELY(pt__in_region((uintptr_t)p))) {
 		refuse("free", p, 0);
 		return;
 	}
-	int kept = pt__bc_push(p);
-	if (PT_LIKELY(kept == 0))
-		__libc_free(p);   /* also NULL */
-	else if (PT_UNLIKELY(kept < 0))
-		refuse_double("free", p, pt__libc_usable_size(p));
+	free_foreign(p);
 }
 
 /* Memory aligned to align (a power of two, or 0), or NULL with errno as
@@ -229,22 +247,40 @@ static void *dbg_memalign(void *(*glibc)(size_t, size_t), size_t align, size_t n
 	return a == SIZE_MAX ? NULL : pt__dbg_alloc(a, n, PT_API_ALIGNED, 0);
 }
 
-PT_EXPORT void *malloc(size_t n)
+/* malloc with the gate open: debug mode, the first call, or the recorder. */
+static PT_NOINLINE void *malloc_hooked(size_t n, const void *caller)
 {
-	if (DEBUG_ON_ALLOC())
+	if (PT_UNLIKELY(debug_on(caller, 1)))
 		return pt__dbg_alloc(0, n, PT_API_MALLOC, 0);
 	void *p = malloc_impl(n);
 	pt__rec_alloc(p, n);
 	return p;
 }
 
-PT_EXPORT void free(void *p)
+/* With the gate shut, a pool block is a tail of this function: no frame. */
+PT_EXPORT void *malloc(size_t n)
 {
-	if (DEBUG_ON()) {
+	if (PT_UNLIKELY(__atomic_load_n(&pt__gate, __ATOMIC_RELAXED)))
+		return malloc_hooked(n, __builtin_return_address(0));
+	return malloc_impl(n);
+}
+
+static PT_NOINLINE void free_hooked(void *p, const void *caller)
+{
+	if (PT_UNLIKELY(debug_on(caller, 0))) {
 		pt__dbg_free(p, PT_FREE_PLAIN, 0, 0);
 		return;
 	}
 	pt__rec_free(p);   /* first: once freed, p may be handed out again */
+	free_impl(p);
+}
+
+PT_EXPORT void free(void *p)
+{
+	if (PT_UNLIKELY(__atomic_load_n(&pt__gate, __ATOMIC_RELAXED))) {
+		free_hooked(p, __builtin_return_address(0));
+		return;
+	}
 	free_impl(p);
 }
 
@@ -596,7 +632,7 @@ static int start_recorder(void)
 	pt__unwind_load();   /* the stacks */
 	pt__inside--;
 	pt__rec_init();
-	__atomic_store_n(&pt__dbg_state, PT_DBG_OFF, __ATOMIC_RELEASE);
+	pt__dbg_set_state(PT_DBG_OFF);
 	return 1;
 }
 
