@@ -516,19 +516,22 @@ static PT_NOINLINE void double_free(void *ptr, unsigned c)
 		pt__g.double_free(ptr, pt__cls.size[c]);
 }
 
-/* Nothing done, a double free, if b is the last block pushed. */
-static void free_remote(struct pt_pool *p, struct pt_block *b)
+/*
+ * Push the chain first .. last (linked, key words set) onto p's remote list
+ * with one CAS.  Nothing done, a double free, if the chain is one block and
+ * it is the block last pushed.  The push that finds the list empty puts p
+ * on its owner's pending stack.
+ */
+static void remote_push(struct pt_pool *p, struct pt_block *first, struct pt_block *last)
 {
 	struct pt_block *old = atomic_load_explicit(&p->xfree, memory_order_relaxed);
-	if (p->cls)
-		*pt__key_word(b) = pt__free_key;
 	do {
-		if (PT_UNLIKELY(old == b)) {
-			double_free(b, p->cls);
+		if (PT_UNLIKELY(old == first)) {
+			double_free(first, p->cls);
 			return;
 		}
-		pt__blk_link(b, old);
-	} while (!atomic_compare_exchange_weak_explicit(&p->xfree, &old, b,
+		pt__blk_link(last, old);
+	} while (!atomic_compare_exchange_weak_explicit(&p->xfree, &old, first,
 	                                                memory_order_acq_rel,
 	                                                memory_order_relaxed));
 	if (old)
@@ -550,9 +553,18 @@ static void free_remote(struct pt_pool *p, struct pt_block *b)
 	}
 }
 
+/* Nothing done, a double free, if b is the last block pushed. */
+static void free_remote(struct pt_pool *p, struct pt_block *b)
+{
+	if (p->cls)
+		*pt__key_word(b) = pt__free_key;
+	remote_push(p, b, b);
+}
+
 /*
  * Free a block to its pool: a plain push for the owner, the lock-free remote
- * list for anyone else.  Used when the thread cache is full or flushed.
+ * list for anyone else.  Used for class 0, by the spill of a full thread
+ * cache, and when the cache is flushed.
  * Nothing done, a double free, if the block is the one last pushed there
  * (what catches the one-word class, whose key word is its link).
  */
@@ -577,6 +589,72 @@ void pt__free_to_pool(void *ptr)
 	free_remote(p, b);
 }
 
+/*
+ * The thread cache of class c is full: the older half of it goes back to
+ * the pools.  Blocks of this thread's pools are pushed one by one (no
+ * atomics); blocks of other threads' pools go in runs: consecutive blocks
+ * of one pool (a producer's blocks, freed in the order it made them) are
+ * linked into one chain and pushed with one CAS, where a free of each
+ * would take one.  The spilled blocks keep their key words.
+ */
+static void tc_spill(struct pt_heap *h, unsigned c)
+{
+	unsigned keep = pt__tc_cap(c) / 2;
+	struct pt_block *rest = h->tc[c];
+	if (keep == 0) {
+		h->tc[c] = NULL;
+	} else {
+		struct pt_block *b = rest;
+		for (unsigned i = 1; i < keep; i++)
+			b = pt__blk_next(b);
+		rest = pt__blk_next(b);
+		pt__blk_link(b, NULL);
+	}
+	h->tc_room[c] = (uint16_t)(pt__tc_cap(c) - keep);
+
+	while (rest) {
+		struct pt_pool *p = pt__pool_of((uintptr_t)rest);
+		struct pt_block *first = rest, *last = rest;
+		rest = pt__blk_next(rest);
+		if (p->owner == h) {
+			pt__blk_link(first, p->free);
+			p->free = first;
+			if (PT_UNLIKELY(pt__dec_le_zero(&p->nused)))   /* now empty, or FULL */
+				pool_got_blocks(h, p, false);
+			continue;
+		}
+		while (rest && pt__pool_of((uintptr_t)rest) == p) {
+			last = rest;
+			rest = pt__blk_next(rest);
+		}
+		remote_push(p, first, last);   /* relinks last only */
+	}
+}
+
+/*
+ * The fast path's slow half: class c's cache is full, or there is none.  A
+ * thread that has only freed so far (a consumer) takes a heap here, so
+ * that its frees of other threads' blocks are cached and spilled in runs
+ * too.
+ */
+void pt__free_full(void *ptr, unsigned c)
+{
+	struct pt_heap *h = pt__tl_heap;
+	if (h == &pt__empty_heap && pt__tc_cap(c) != 0)
+		h = heap_acquire();
+	if (!h || pt__tc_cap(c) == 0) {
+		pt__free_to_pool(ptr);
+		return;
+	}
+	if (h->tc_room[c] == 0)
+		tc_spill(h, c);
+	struct pt_block *b = ptr;
+	*pt__key_word(b) = pt__free_key;
+	pt__blk_link(b, h->tc[c]);
+	h->tc[c] = b;
+	h->tc_room[c]--;
+}
+
 /* pt__free_class's slow half: ptr may be free already. */
 void pt__free_suspect(void *ptr, unsigned c)
 {
@@ -593,7 +671,7 @@ void pt__free_suspect(void *ptr, unsigned c)
 		h->tc_room[c]--;
 		return;
 	}
-	pt__free_to_pool(ptr);
+	pt__free_full(ptr, c);
 }
 
 /*

@@ -12,6 +12,7 @@
 
 PT_HIDDEN void *pt__alloc_slow(size_t n) PT_NOINLINE;
 PT_HIDDEN void pt__free_to_pool(void *ptr) PT_NOINLINE;
+PT_HIDDEN void pt__free_full(void *ptr, unsigned c) PT_NOINLINE;
 PT_HIDDEN void pt__free_suspect(void *ptr, unsigned c) PT_NOINLINE;
 PT_HIDDEN bool pt__double_free(struct pt_block *b, unsigned c) PT_NOINLINE;
 
@@ -104,7 +105,7 @@ static inline void pt__free_class(void *ptr, size_t c)
 		h->tc_room[c]--;
 		return;
 	}
-	pt__free_to_pool(ptr);
+	pt__free_full(ptr, (unsigned)c);
 }
 
 /* ptr is a block of ours (pt__owns). */
