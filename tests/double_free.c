@@ -57,8 +57,9 @@ static void in_thread_cache(size_t size)
 	expect_distinct(size, 40);
 }
 
-/* the first free went to the pool (the thread cache was full; one-word
- * blocks always go there, and only the top of the list is recognised) */
+/* the first free went to the pool: the thread cache spilled its older
+ * blocks there when it was full (one-word blocks always go there, and only
+ * the top of their list is recognised) */
 static void in_pool(size_t size)
 {
 	enum { N = 60 };
@@ -67,10 +68,11 @@ static void in_pool(size_t size)
 		CHECK((p[i] = malloc(size)));
 	for (int i = 0; i < N; i++)
 		free(p[i]);
-	twice(p[N - 1]);   /* the last one freed: the top of the pool's list */
+	twice(p[N - 1]);   /* the last one freed: in the cache, or (one word) the
+	                      top of the pool's list */
 	if (size > 8) {
-		twice(p[N / 2]);   /* one deeper in it */
-		twice(p[0]);       /* one in the thread cache */
+		twice(p[N / 2]);   /* spilled: deeper in the pool's list */
+		twice(p[0]);       /* spilled first */
 	}
 	expect_distinct(size, N + 10);
 }
@@ -103,8 +105,10 @@ static void remote(size_t size)
 	pthread_barrier_wait(&barrier);
 	for (int i = 0; i < 60; i++)
 		free(p[i]);
-	twice(p[0]);    /* in this thread's cache */
-	twice(p[59]);   /* the top of the owner pool's remote list */
+	/* freed last: in this thread's cache (the older ones went home in
+	 * runs, where only the owner may look); one-word blocks have no cache:
+	 * the top of the owner pool's remote list */
+	twice(p[59]);
 	pthread_barrier_wait(&barrier);
 	CHECK(pthread_join(t, NULL) == 0);
 	expect_distinct(size, 80);
@@ -163,6 +167,7 @@ int main(void)
 	in_pool(8);
 	in_pool(512);
 	remote(96);
+	remote(8);
 	realloc_freed();
 	key_in_live_data();
 	printf("refused %d\n", made);
