@@ -76,6 +76,7 @@ def workloads(build, quick):
         ("mixed-4", [f"{b}/mixed", "4", "1000"], {}, "threads"),
         ("mixed-4-16k", [f"{b}/mixed", "4", "16384"], {}, "threads"),
         ("frag", [f"{b}/frag"], {}, "memory"),
+        ("scatter", [f"{b}/scatter"], {}, "memory"),
     ]
     w = [(n, c, dict(e, BENCH_SCALE=scale), k) for n, c, e, k in w]
     if os.path.exists(PY):
@@ -307,9 +308,9 @@ def main():
             vs_best = med[a] / best_peer if best_peer else None
             extra = ""
             fields = rs[-1][3]
-            if wname == "frag" and fields:
-                extra = " ".join(f"{k[4:-4]}={int(v) / 1024:.0f}M" for k, v in fields.items()
-                                 if k.startswith("rss_"))
+            if kind == "memory" and fields:
+                extra = " ".join(f"{k[:-4]}={int(v) / 1024:.0f}M" for k, v in fields.items()
+                                 if k.endswith("_kib"))
             row["lines"].append([wname, a, f"{med[a]:.3f}", f"{min(walls):.3f}-{max(walls):.3f}",
                                  fmt_rss(rss), f"{ratio:.2f}", f"{vs_best:.2f}" if vs_best else "-",
                                  f"{rss / statistics.median(r[2] for r in runs[(wname, 'glibc')]):.2f}",
