@@ -38,6 +38,10 @@ struct pools {
 	size_t keep;         /* free pools still resident: what malloc_trim gives back */
 	size_t blocks;       /* blocks in use, and their bytes */
 	size_t block_bytes;
+	size_t bc_count;     /* glibc's chunks in the threads' caches of freed big
+	                        blocks (bigcache.c): free, though glibc counts them
+	                        in use; their bytes, chunk headers included */
+	size_t bc_bytes;
 	struct pt_stats st;
 };
 
@@ -66,6 +70,7 @@ static void pools_get(struct pools *f)
 		f->free_bytes = f->system;
 	f->in_use = f->system - f->free_bytes;
 	f->keep = (size_t)st->pools_free_dirty * PT_POOL_SIZE;
+	pt__bc_totals(&f->bc_count, &f->bc_bytes);
 }
 
 /* glibc's mallinfo2 (its own heap only). */
@@ -95,8 +100,7 @@ PT_EXPORT struct mallinfo2 mallinfo2(void)
 	int e = errno;
 	pools_get(&f);
 	struct mallinfo2 m = pt__libc_mallinfo2();
-	size_t cached, cached_bytes;   /* glibc's chunks in our thread caches: free */
-	pt__bc_totals(&cached, &cached_bytes);
+	size_t cached = f.bc_count, cached_bytes = f.bc_bytes;
 	if (cached_bytes > m.uordblks)
 		cached_bytes = m.uordblks;   /* racy figures: keep the identity */
 	m.uordblks -= cached_bytes;
@@ -157,8 +161,7 @@ PT_EXPORT void malloc_stats(void)
 	struct pools p;
 	pools_get(&p);
 	struct mallinfo2 m = pt__libc_mallinfo2();
-	size_t cached, cached_bytes;   /* glibc counts them in use; the program freed them */
-	pt__bc_totals(&cached, &cached_bytes);
+	size_t cached_bytes = p.bc_bytes;   /* glibc counts them in use; the program freed them */
 	if (cached_bytes > m.uordblks)
 		cached_bytes = m.uordblks;
 	char buf[640];
@@ -242,8 +245,8 @@ static int total_line(FILE *fp, const char *s, const char *end, const struct poo
 		            (size_t)count + p->fast_count, (size_t)size + p->fast_bytes);
 	else if (starts(s, end, "<total type=\"rest\"") && count >= 0 && size >= 0)
 		n = pt__fmt(buf, sizeof buf, "<total type=\"rest\" count=\"%zu\" size=\"%zu\"/>\n",
-		            (size_t)count + p->free_count - p->fast_count,
-		            (size_t)size + p->free_bytes - p->fast_bytes);
+		            (size_t)count + p->free_count - p->fast_count + p->bc_count,
+		            (size_t)size + p->free_bytes - p->fast_bytes + p->bc_bytes);
 	else if (starts(s, end, "<system type=\"current\"") && size >= 0)
 		n = pt__fmt(buf, sizeof buf, "<system type=\"current\" size=\"%zu\"/>\n",
 		            (size_t)size + p->system);
@@ -281,11 +284,13 @@ static int pools_heap(FILE *fp, unsigned nr, const struct pools *p)
 		}
 		prev = cs->size;
 	}
+	/* glibc's chunks in the threads' caches are free to the program:
+	 * counted here, as glibc's heaps count them in use */
 	n = pt__fmt(buf, sizeof buf, "</sizes>\n"
 	            "<total type=\"fast\" count=\"%zu\" size=\"%zu\"/>\n"
 	            "<total type=\"rest\" count=\"%zu\" size=\"%zu\"/>\n",
-	            p->fast_count, p->fast_bytes, p->free_count - p->fast_count,
-	            p->free_bytes - p->fast_bytes);
+	            p->fast_count, p->fast_bytes, p->free_count - p->fast_count + p->bc_count,
+	            p->free_bytes - p->fast_bytes + p->bc_bytes);
 	r |= put(fp, buf, n);
 	n = pt__fmt(buf, sizeof buf, "<system type=\"current\" size=\"%zu\"/>\n"
 	            "<system type=\"max\" size=\"%zu\"/>\n"
@@ -294,9 +299,10 @@ static int pools_heap(FILE *fp, unsigned nr, const struct pools *p)
 	            p->system, p->max, p->aspace, p->system);
 	r |= put(fp, buf, n);
 	n = pt__fmt(buf, sizeof buf, "<pooltrace blocks=\"%zu\" size=\"%zu\" arenas=\"%llu\" "
-	            "pools=\"%llu\"/>\n</heap>\n", p->blocks, p->block_bytes,
+	            "pools=\"%llu\" glibc_cached=\"%zu\" glibc_cached_size=\"%zu\"/>\n"
+	            "</heap>\n", p->blocks, p->block_bytes,
 	            (unsigned long long)p->st.arenas_mapped,
-	            (unsigned long long)p->st.pools_in_use);
+	            (unsigned long long)p->st.pools_in_use, p->bc_count, p->bc_bytes);
 	return r | put(fp, buf, n);
 }
 

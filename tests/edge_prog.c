@@ -191,6 +191,9 @@ static int info(void)
 	for (int i = 0; i < NB; i += 2)
 		free(b[i]);
 	void *big = malloc(1 << 20);   /* an mmapped chunk */
+	void *freed = malloc(3000);     /* a glibc chunk, freed: in this thread's cache */
+	CHECK(freed != NULL);
+	free(freed);
 	errno = SENTINEL;
 	CHECK(malloc_info(1, stdout) == EINVAL && errno == SENTINEL);
 	CHECK(malloc_info(0, stdout) == 0 && errno == SENTINEL);

@@ -6,7 +6,9 @@ heaps' figures, as glibc writes them (fast and rest free blocks, system and
 address space).  With --pools: one heap holds the pools (a <pooltrace>
 element), with at least the 1000 live 100-byte blocks; with --freed, the
 1000 freed ones are among the free blocks of its <sizes> whose range holds
-100 bytes (not in debug mode, whose blocks are larger).
+100 bytes, and the freed 3000-byte glibc block is among its free bytes, in
+the thread's cache (not in debug mode, whose blocks are larger and which
+keeps no cache).
 """
 import sys
 import xml.etree.ElementTree as ET
@@ -25,6 +27,10 @@ def figures(elem):
             out[(child.tag, child.get("type"))] = (int(child.get("count", "0")),
                                                   int(child.get("size")))
     return out
+
+
+def f_rest(heap):
+    return figures(heap)[("total", "rest")][1]
 
 
 def main():
@@ -61,6 +67,13 @@ def main():
                   if int(s.get("from")) <= 100 <= int(s.get("to")))
     if "--freed" in sys.argv and free100 < 1000:
         fail("free blocks of the 100-byte class: %d, want at least 1000" % free100)
+    pe = p.find("pooltrace")
+    cached, cached_size = int(pe.get("glibc_cached", "-1")), int(pe.get("glibc_cached_size", "-1"))
+    if "--freed" in sys.argv and (cached < 1 or cached_size < 3000):
+        fail("glibc blocks in the thread's cache: %d (%d bytes), want the freed 3000-byte one"
+             % (cached, cached_size))
+    if cached_size > f_rest(p):
+        fail("the cached glibc blocks are not among the heap's free bytes")
     sizes = sum(int(s.get("total")) for s in p.find("sizes"))
     f = figures(p)
     if sizes > f[("total", "fast")][1] + f[("total", "rest")][1]:
