@@ -96,8 +96,11 @@ PT_HIDDEN extern __thread int pt__inside __attribute__((tls_model("initial-exec"
  * pt__rec_set_on); the states themselves stay the truth for everything
  * else.  It starts with PT_GATE_DEBUG set: the options are unread.
  */
-#define PT_GATE_DEBUG 1u   /* pt__dbg_state != PT_DBG_OFF */
-#define PT_GATE_REC   2u   /* pt__rec_on */
+#define PT_GATE_DEBUG  1u   /* pt__dbg_state != PT_DBG_OFF */
+#define PT_GATE_REC    2u   /* pt__rec_on, every event recorded */
+#define PT_GATE_SAMPLE 4u   /* pt__rec_on, sampling (pt__rec_sfilter set):
+                               the only bit set, malloc and free keep an
+                               inline path for the unsampled pool calls */
 PT_HIDDEN extern unsigned pt__gate;
 
 static inline void pt__gate_set(unsigned bit, int on)

@@ -20,16 +20,22 @@
 /* Nonzero while recording (cleared for good on a write error). */
 PT_HIDDEN extern volatile int pt__rec_on;
 
-/* Sets pt__rec_on, and the malloc API's gate with it (common.h). */
-static inline void pt__rec_set_on(int on)
-{
-	pt__rec_on = on;
-	pt__gate_set(PT_GATE_REC, on);
-}
 /* Sampling: a counting filter, one byte per hash of a 4 KiB page, nonzero
  * where a sampled block may live.  NULL when every event is recorded. */
 PT_HIDDEN extern uint8_t *pt__rec_sfilter;
 #define PT_REC_SFILTER_SIZE (1u << 16)
+
+/* Sets pt__rec_on, and the malloc API's gate with it (common.h): the
+ * sampling bit if pt__rec_sfilter is set (it is set before). */
+static inline void pt__rec_set_on(int on)
+{
+	pt__rec_on = on;
+	if (!on) {
+		pt__gate_set(PT_GATE_REC | PT_GATE_SAMPLE, 0);
+		return;
+	}
+	pt__gate_set(pt__rec_sfilter ? PT_GATE_SAMPLE : PT_GATE_REC, 1);
+}
 
 static inline size_t pt__rec_sfilter_idx(uintptr_t p)
 {

@@ -164,16 +164,21 @@ static PT_NOINLINE void free_foreign(void *p)
  * which class; blocks of arenas outside the region are found through the
  * radix map and their descriptor.  Anything else is glibc's (NULL too).
  */
+static inline __attribute__((always_inline)) void pool_free(void *p, unsigned v)
+{
+	size_t c = (size_t)v - 1;   /* 64-bit: the - 1 folds into the addresses */
+	if (PT_UNLIKELY(!pt__block_start((uintptr_t)p, c))) {
+		refuse("free", p, v);
+		return;
+	}
+	pt__free_class(p, c);
+}
+
 static inline __attribute__((always_inline)) void free_impl(void *p)
 {
 	unsigned v = pt__class_of((uintptr_t)p);
 	if (PT_LIKELY(v != 0)) {
-		size_t c = (size_t)v - 1;   /* 64-bit: the - 1 folds into the addresses */
-		if (PT_UNLIKELY(!pt__block_start((uintptr_t)p, c))) {
-			refuse("free", p, v);
-			return;
-		}
-		pt__free_class(p, c);
+		pool_free(p, v);
 		return;
 	}
 	if (PT_UNLIKELY(pt__in_region((uintptr_t)p))) {
@@ -257,12 +262,29 @@ static PT_NOINLINE void *malloc_hooked(size_t n, const void *caller)
 	return p;
 }
 
-/* With the gate shut, a pool block is a tail of this function: no frame. */
+/*
+ * With the gate shut, a pool block is a tail of this function: no frame.
+ * Sampling: a pool block that leaves the thread's countdown above 0 is not
+ * sampled, and is served here as well (recorder.h's pt__rec_alloc, inline:
+ * the countdown goes down only when the block is handed out here, else
+ * malloc_hooked does it).
+ */
 PT_EXPORT void *malloc(size_t n)
 {
-	if (PT_UNLIKELY(__atomic_load_n(&pt__gate, __ATOMIC_RELAXED)))
-		return malloc_hooked(n, __builtin_return_address(0));
-	return malloc_impl(n);
+	unsigned gate = __atomic_load_n(&pt__gate, __ATOMIC_RELAXED);
+	if (PT_LIKELY(gate == 0))
+		return malloc_impl(n);
+	if (gate == PT_GATE_SAMPLE && n <= PT_SMALL_MAX) {
+		struct pt_rec_hot *h = pt__rec_tl;
+		if (PT_LIKELY(h != NULL && h->sample_left > (int64_t)n)) {
+			void *p = pt__alloc_try(n);
+			if (PT_LIKELY(p != NULL)) {
+				h->sample_left -= (int64_t)n;
+				return p;
+			}
+		}
+	}
+	return malloc_hooked(n, __builtin_return_address(0));
 }
 
 static PT_NOINLINE void free_hooked(void *p, const void *caller)
@@ -275,13 +297,23 @@ static PT_NOINLINE void free_hooked(void *p, const void *caller)
 	free_impl(p);
 }
 
+/* Sampling: a pool block on no page of a sampled block (the filter's byte
+ * is 0) is not recorded, and is freed here (pt__rec_free, inline). */
 PT_EXPORT void free(void *p)
 {
-	if (PT_UNLIKELY(__atomic_load_n(&pt__gate, __ATOMIC_RELAXED))) {
-		free_hooked(p, __builtin_return_address(0));
+	unsigned gate = __atomic_load_n(&pt__gate, __ATOMIC_RELAXED);
+	if (PT_LIKELY(gate == 0)) {
+		free_impl(p);
 		return;
 	}
-	free_impl(p);
+	if (gate == PT_GATE_SAMPLE) {
+		unsigned v = pt__class_of((uintptr_t)p);
+		if (PT_LIKELY(v != 0) && !pt__rec_maybe_sampled(p)) {
+			pool_free(p, v);
+			return;
+		}
+	}
+	free_hooked(p, __builtin_return_address(0));
 }
 
 PT_EXPORT void cfree(void *p)
