@@ -631,18 +631,11 @@ static void tc_spill(struct pt_heap *h, unsigned c)
 	}
 }
 
-/*
- * The fast path's slow half: class c's cache is full, or there is none.  A
- * thread that has only freed so far (a consumer) takes a heap here, so
- * that its frees of other threads' blocks are cached and spilled in runs
- * too.
- */
-void pt__free_full(void *ptr, unsigned c)
+/* pt__free_full for a block of another thread's pool (or a heapless
+ * thread): cache it, after a spill if the cache is full. */
+static PT_NOINLINE void free_full_foreign(struct pt_heap *h, void *ptr, unsigned c)
 {
-	struct pt_heap *h = pt__tl_heap;
-	if (h == &pt__empty_heap && pt__tc_cap(c) != 0)
-		h = heap_acquire();
-	if (!h || pt__tc_cap(c) == 0) {
+	if (h == &pt__empty_heap && !(h = heap_acquire())) {
 		pt__free_to_pool(ptr);
 		return;
 	}
@@ -653,6 +646,24 @@ void pt__free_full(void *ptr, unsigned c)
 	pt__blk_link(b, h->tc[c]);
 	h->tc[c] = b;
 	h->tc_room[c]--;
+}
+
+/*
+ * The fast path's slow half: class c's cache is full, or there is none.  A
+ * block of this thread's own pool goes to its pool (a push without atomics;
+ * spilling the cache there cost a program that frees its own blocks in bulk
+ * 7%); another thread's block makes the cache spill, so that such frees go
+ * home in runs.  A thread that has only freed so far (a consumer) takes a
+ * heap here, so that its frees of other threads' blocks are cached too.
+ */
+void pt__free_full(void *ptr, unsigned c)
+{
+	struct pt_heap *h = pt__tl_heap;
+	if (PT_LIKELY(pt__pool_of((uintptr_t)ptr)->owner == h) || pt__tc_cap(c) == 0) {
+		pt__free_to_pool(ptr);
+		return;
+	}
+	free_full_foreign(h, ptr, c);
 }
 
 /* pt__free_class's slow half: ptr may be free already. */

@@ -75,9 +75,10 @@
  * Thread cache (struct pt_heap.tc): per class >= 1, a LIFO list of up to
  * pt__g.tcache blocks this thread freed, of any heap's pools; they stay
  * counted in their pools' nused.  malloc pops it before the head pool, free
- * pushes while there is room; a free that finds it full first spills its
- * older half to the pools (tc_spill: other threads' blocks in one CAS per
- * run of one pool).
+ * pushes while there is room; a free of another thread's block that finds
+ * it full first spills its older half to the pools (tc_spill: other
+ * threads' blocks in one CAS per run of one pool); a free of its own
+ * block that finds it full goes to the pool.
  * A thread flushes its cache (pt__free_to_pool on each block) at exit.
  *
  * Double free (normal mode; debug mode has its own registry): every free
