@@ -305,30 +305,42 @@ static void purge_unlocked(uint32_t now, uint32_t delay)
 }
 
 /*
+ * A pool came back to its arena (see internal.h, "Purging").  The first
+ * return after the program took pools from the arenas starts a new wave of
+ * frees, of the pools free now; a wave that starts less than
+ * PT_WAVE_WINDOW_MS after the previous wave's last return continues a run,
+ * and its reserve (wave_keep) is the largest wave of the run, else there
+ * is none.  Counted here, at each return, so that the pools of arenas
+ * released whole count too: a program that frees its heap in allocation
+ * order empties whole arenas one after another, and the dirty pools a
+ * shrink sees are few.
+ */
+static void wave_give(uint32_t now)
+{
+	struct pt_global *g = &pt__g;
+	if (g->wave_taken || !g->wave_seen) {
+		bool run = g->wave_seen && now - g->wave_ms < PT_WAVE_WINDOW_MS;
+		if (!run)
+			g->wave_peak = 0;
+		g->wave_keep = g->wave_peak;   /* 0 for a run's first wave */
+		g->wave_given = g->dirty_pools;
+		g->wave_taken = 0;
+		g->wave_seen = 1;
+	}
+	g->wave_ms = now;
+	if (++g->wave_given > g->wave_peak)
+		g->wave_peak = g->wave_given;
+}
+
+/*
  * The free pools outgrew both PT_DIRTY_MIN and half the pools heaps hold: a
  * wave of frees (see internal.h, "Purging").  Purge them all but the reserve
- * (wave_keep): none, unless the program took pools back from the arenas
- * since the last wave, less than PT_WAVE_WINDOW_MS ago; then as many as the
- * largest wave of that run left free.  The reserve is the dirty pools of the
- * arenas that hand out pools first, the head of usable_arenas.
+ * (wave_keep, wave_give), the dirty pools of the arenas that hand out pools
+ * first, the head of usable_arenas.
  */
 static void shrink_unlocked(uint32_t now)
 {
 	struct pt_global *g = &pt__g;
-	bool stale = !g->wave_seen || now - g->wave_ms >= PT_WAVE_WINDOW_MS;
-	if (stale) {
-		g->wave_keep = 0;      /* no recent cycle: give it all back */
-		g->wave_peak = 0;
-	} else if (g->wave_taken) {
-		g->wave_keep = g->wave_peak;   /* the last wave was taken back */
-	}
-	if (stale || g->wave_taken)
-		g->wave_given = g->dirty_pools;   /* a new wave: what is free now */
-	g->wave_seen = 1;
-	g->wave_ms = now;
-	g->wave_taken = 0;
-	if (g->wave_given > g->wave_peak)
-		g->wave_peak = g->wave_given;
 	if (g->dirty_pools <= g->wave_keep + PT_DIRTY_MIN)
 		return;
 	g->last_purge_ms = now;
@@ -374,7 +386,7 @@ void pt__arena_give_pool_unlocked(struct pt_pool *p)
 	p->free = NULL;
 	uint32_t now = pt__os_now_ms();
 	pt__g.pools_held--;
-	pt__g.wave_given++;
+	wave_give(now);
 	p->dirty = 1;
 	p->freed_ms = now;
 	a->ndirty++;

@@ -119,11 +119,13 @@
  * But when the free pools outgrow both PT_DIRTY_MIN and half the pools that
  * heaps hold (a wave of frees), the heap has shrunk and they are purged at
  * once: a program that frees everything is back near its starting RSS.
- * Unless the program is cycling: if it took pools back from the arenas since
- * the last wave, and that wave was less than PT_WAVE_WINDOW_MS ago, a wave
- * leaves resident (wave_keep) as many pools as the largest wave of the run
- * gave back, in the arenas pools are taken from first; empty arenas inside
- * that reserve stay mapped.  Threads that exit and are replaced, or rounds
+ * Unless the program is cycling: a wave starts at the first pool return
+ * after the program took pools from the arenas, and if it starts less than
+ * PT_WAVE_WINDOW_MS after the previous wave's last return, it leaves
+ * resident (wave_keep) as many pools as the largest wave of the run gave
+ * back (counted at each return, arenas released whole included), in the
+ * arenas pools are taken from first; empty arenas inside that reserve stay
+ * mapped.  Threads that exit and are replaced, or rounds
  * of objects built and dropped, then reuse resident pools instead of
  * faulting purged ones in.  The reserve never exceeds what the program held
  * before, and the delay above still purges what stays free.

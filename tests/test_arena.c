@@ -1,7 +1,7 @@
 /*
  * test_arena.c - arena ordering (pools come from the fullest arena), release
- * of empty arenas (one spare kept), purging, and the ownership test: foreign
- * pointers are never claimed.
+ * of empty arenas (one spare kept), the reserve of cycles of build and free
+ * all, purging, and the ownership test: foreign pointers are never claimed.
  */
 #include "testutil.h"
 #include <pthread.h>
@@ -139,6 +139,49 @@ static void test_arena_whose_blocks_are_all_freed_is_unmapped(void **state)
 }
 
 /*
+ * A program that builds its heap and frees it all, in allocation order
+ * (whole arenas empty one after another), again and again: the first wave
+ * gives everything back but the spare; from the next, the wave's reserve
+ * keeps the arenas mapped for the next build.  16 arenas: their pools are
+ * well above PT_DIRTY_MIN.
+ */
+#define NCYC (16 * PER_ARENA)
+static void *cyc[NCYC];
+
+static void build_and_free_all(void)
+{
+	for (int i = 0; i < NCYC; i++)
+		cyc[i] = pt_alloc(512);
+	for (int i = 0; i < NCYC; i++)
+		pt_free(cyc[i]);
+}
+
+static int child_cycles(void *arg)
+{
+	build_and_free_all();
+	pt_stats_get(&st);
+	/* given back but the spare and the arenas of the heap's cached empty pools */
+	CHILD_CHECK(st.arenas_highwater >= 16 && st.arenas_mapped <= 2 + PT_HEAP_EMPTY_CACHE);
+	uint64_t released = st.arenas_released;
+	for (int round = 0; round < 3; round++) {
+		build_and_free_all();
+		pt_stats_get(&st);
+		CHILD_CHECK(st.pools_in_use == 0);
+		/* the second build maps its arenas again; none is released since */
+		CHILD_CHECK(st.arenas_released == released);
+		CHILD_CHECK(st.arenas_mapped == st.arenas_highwater);
+	}
+	/* the reserve is resident: what pt_purge gives back */
+	CHILD_CHECK(pt_purge() > 0);
+	return 0;
+}
+
+static void test_cycles_of_build_and_free_all_keep_their_arenas(void **state)
+{
+	assert_int_equal(run_in_child(child_cycles, NULL), 0);
+}
+
+/*
  * Free pools stay resident for PT_PURGE_DELAY_MS while the heap is large
  * next to them; the next pool return after that purges them.  When the free
  * pools outgrow half the pools in use, they are purged at once.
@@ -226,6 +269,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_new_pools_come_from_the_fullest_arena),
 		cmocka_unit_test(test_arena_whose_blocks_are_all_freed_is_unmapped),
+		cmocka_unit_test(test_cycles_of_build_and_free_all_keep_their_arenas),
 		cmocka_unit_test(test_free_pools_are_purged_after_a_delay),
 		cmocka_unit_test(test_foreign_pointers_are_never_claimed),
 	};
