@@ -568,25 +568,30 @@ static void free_remote(struct pt_pool *p, struct pt_block *b)
  * Nothing done, a double free, if the block is the one last pushed there
  * (what catches the one-word class, whose key word is its link).
  */
+/* The owner's push of b onto its pool p (nothing done, a double free, if b
+ * is on top already). */
+static inline void pool_push_local(struct pt_pool *p, struct pt_block *b)
+{
+	if (PT_UNLIKELY(p->free == b)) {
+		double_free(b, p->cls);
+		return;
+	}
+	if (p->cls)
+		*pt__key_word(b) = pt__free_key;
+	pt__blk_link(b, p->free);
+	p->free = b;
+	if (PT_UNLIKELY(pt__dec_le_zero(&p->nused)))   /* now empty, or FULL */
+		pool_got_blocks(p->owner, p, false);
+}
+
 void pt__free_to_pool(void *ptr)
 {
 	struct pt_pool *p = pt__pool_of((uintptr_t)ptr);
-	struct pt_block *b = ptr;
-
 	if (PT_LIKELY(p->owner == pt__tl_heap)) {
-		if (PT_UNLIKELY(p->free == b)) {
-			double_free(b, p->cls);
-			return;
-		}
-		if (p->cls)
-			*pt__key_word(b) = pt__free_key;
-		pt__blk_link(b, p->free);
-		p->free = b;
-		if (PT_UNLIKELY(pt__dec_le_zero(&p->nused)))   /* now empty, or FULL */
-			pool_got_blocks(p->owner, p, false);
+		pool_push_local(p, ptr);
 		return;
 	}
-	free_remote(p, b);
+	free_remote(p, ptr);
 }
 
 /*
@@ -659,8 +664,13 @@ static PT_NOINLINE void free_full_foreign(struct pt_heap *h, void *ptr, unsigned
 void pt__free_full(void *ptr, unsigned c)
 {
 	struct pt_heap *h = pt__tl_heap;
-	if (PT_LIKELY(pt__pool_of((uintptr_t)ptr)->owner == h) || pt__tc_cap(c) == 0) {
-		pt__free_to_pool(ptr);
+	struct pt_pool *p = pt__pool_of((uintptr_t)ptr);
+	if (PT_LIKELY(p->owner == h)) {
+		pool_push_local(p, ptr);
+		return;
+	}
+	if (pt__tc_cap(c) == 0) {
+		free_remote(p, ptr);
 		return;
 	}
 	free_full_foreign(h, ptr, c);
