@@ -268,6 +268,15 @@ static void pool_got_blocks(struct pt_heap *h, struct pt_pool *p, bool locked)
 		retire_empty(h, p, locked);
 }
 
+/* Is the free list at b n blocks long?  (Checks under PT_DEBUG.) */
+static __attribute__((unused)) bool list_length_is(const struct pt_block *b, unsigned n)
+{
+	unsigned k = 0;
+	for (; b && k <= n; b = pt__blk_next(b))
+		k++;
+	return k == n;
+}
+
 /* Collect the blocks other threads freed into h's pools. */
 static void heap_collect(struct pt_heap *h, bool locked)
 {
@@ -275,16 +284,20 @@ static void heap_collect(struct pt_heap *h, bool locked)
 	struct pt_pool *p = atomic_exchange(&h->pending, NULL);
 	while (p) {
 		struct pt_pool *next = p->pending_next;   /* before xfree is reset */
-		struct pt_block *list = atomic_exchange_explicit(&p->xfree, NULL,
-		                                                 memory_order_acq_rel);
-		pt_assert(list != NULL);
-		struct pt_block *tail = list;
-		unsigned cnt = 1;
-		while (pt__blk_next(tail)) {
-			tail = pt__blk_next(tail);
-			cnt++;
+		uintptr_t w = atomic_exchange_explicit(&p->xfree, 0, memory_order_acq_rel);
+		struct pt_block *list = pt__xfree_top(w);
+		unsigned cnt = pt__xfree_count(w);
+		pt_assert(list != NULL && cnt > 0);
+		if (p->free) {   /* splice the list in front: its tail is needed */
+			struct pt_block *tail = list;
+			while (pt__blk_next(tail))
+				tail = pt__blk_next(tail);
+			pt__blk_link(tail, p->free);
+		} else {
+			/* a FULL pool, or a drained head: no walk over blocks that
+			 * other threads freed (a cache miss each) */
+			pt_assert_every(16, list_length_is(list, cnt));
 		}
-		pt__blk_link(tail, p->free);
 		p->free = list;
 		p->nused = (int16_t)(p->nused - (int)cnt);
 		pool_got_blocks(h, p, locked);
@@ -522,16 +535,19 @@ static PT_NOINLINE void double_free(void *ptr, unsigned c)
  * it is the block last pushed.  The push that finds the list empty puts p
  * on its owner's pending stack.
  */
-static void remote_push(struct pt_pool *p, struct pt_block *first, struct pt_block *last)
+static void remote_push(struct pt_pool *p, struct pt_block *first, struct pt_block *last,
+                        unsigned n)
 {
-	struct pt_block *old = atomic_load_explicit(&p->xfree, memory_order_relaxed);
+	pt_assert(pt__xfree_top((uintptr_t)first) == first);
+	uintptr_t old = atomic_load_explicit(&p->xfree, memory_order_relaxed), w;
 	do {
-		if (PT_UNLIKELY(old == first)) {
+		if (PT_UNLIKELY(pt__xfree_top(old) == first)) {
 			double_free(first, p->cls);
 			return;
 		}
-		pt__blk_link(last, old);
-	} while (!atomic_compare_exchange_weak_explicit(&p->xfree, &old, first,
+		pt__blk_link(last, pt__xfree_top(old));
+		w = (uintptr_t)first | (uintptr_t)(pt__xfree_count(old) + n) << PT_XFREE_COUNT_SHIFT;
+	} while (!atomic_compare_exchange_weak_explicit(&p->xfree, &old, w,
 	                                                memory_order_acq_rel,
 	                                                memory_order_relaxed));
 	if (old)
@@ -558,7 +574,7 @@ static void free_remote(struct pt_pool *p, struct pt_block *b)
 {
 	if (p->cls)
 		*pt__key_word(b) = pt__free_key;
-	remote_push(p, b, b);
+	remote_push(p, b, b, 1);
 }
 
 /*
@@ -628,11 +644,13 @@ static void tc_spill(struct pt_heap *h, unsigned c)
 				pool_got_blocks(h, p, false);
 			continue;
 		}
+		unsigned n = 1;
 		while (rest && pt__pool_of((uintptr_t)rest) == p) {
 			last = rest;
 			rest = pt__blk_next(rest);
+			n++;
 		}
-		remote_push(p, first, last);   /* relinks last only */
+		remote_push(p, first, last, n);   /* relinks last only */
 	}
 }
 
@@ -711,7 +729,7 @@ bool pt__double_free(struct pt_block *b, unsigned c)
 		if (x == b)
 			return true;
 	struct pt_pool *p = pt__pool_of((uintptr_t)b);
-	struct pt_block *x = atomic_load_explicit(&p->xfree, memory_order_acquire);
+	struct pt_block *x = pt__xfree_top(atomic_load_explicit(&p->xfree, memory_order_acquire));
 	if (p->owner != h)
 		return x == b;
 	/* the owner: nobody else pops or unlinks these lists */

@@ -261,7 +261,7 @@ struct pt_pool *pt__arena_take_pool_unlocked(void)
 	p->next = p->prev = NULL;
 	p->free = NULL;
 	p->nused = p->ncarved = 0;
-	atomic_store_explicit(&p->xfree, NULL, memory_order_relaxed);
+	atomic_store_explicit(&p->xfree, 0, memory_order_relaxed);
 	pt_assert_every(64, pt__arenas_valid());
 	return p;
 }

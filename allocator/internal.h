@@ -66,11 +66,14 @@
  *
  * Remote frees (mimalloc's thread-free list, with obmalloc's pools):
  *   a thread freeing a block of a pool another heap owns CAS-pushes it on
- *   pool->xfree; the push that finds xfree empty also pushes the pool on
+ *   pool->xfree (a run of blocks of one pool goes in one CAS), whose top
+ *   16 bits count the blocks on it, so that the owner needs no walk to
+ *   count them; the push that finds xfree empty also pushes the pool on
  *   owner->pending.  The owner takes the whole pending stack with one
  *   exchange in its malloc slow path, and for each pool first reads
- *   pending_next, then exchanges xfree to NULL and splices the blocks into
- *   its free list.  A pool is thus on at most one pending stack, once.
+ *   pending_next, then exchanges xfree to 0 and splices the blocks into
+ *   its free list (walking them for their tail only if that list is not
+ *   empty).  A pool is thus on at most one pending stack, once.
  *
  * Thread cache (struct pt_heap.tc): per class >= 1, a LIFO list of up to
  * pt__g.tcache blocks this thread freed, of any heap's pools; they stay

@@ -58,7 +58,9 @@ struct pt_pool {
 	struct pt_pool *next;      /* avail list, heap empty cache or arena freepools */
 	struct pt_pool *prev;      /* avail list only */
 	struct pt_heap *owner;     /* heap allocating from it; NULL when FREE */
-	_Atomic(struct pt_block *) xfree;  /* blocks freed by other threads */
+	/* blocks freed by other threads: the top one's address, and in the top
+	 * 16 bits how many are on the list (pt__xfree_top, pt__xfree_count) */
+	_Atomic(uintptr_t) xfree;
 	struct pt_pool *pending_next;      /* link on owner->pending */
 };
 
@@ -120,6 +122,20 @@ static inline void pt__blk_link(struct pt_block *b, const struct pt_block *next)
 {
 	b->link = (uintptr_t)next ^ pt__free_key;
 }
+/* A pool's remote list word: a block address below 2^48 (user space) and
+ * the list's length above, so that a CAS pushes a chain and counts it, and
+ * the owner learns the count with the list it takes. */
+#define PT_XFREE_COUNT_SHIFT 48
+static inline struct pt_block *pt__xfree_top(uintptr_t w)
+{
+	return (struct pt_block *)(w & (((uintptr_t)1 << PT_XFREE_COUNT_SHIFT) - 1));
+}
+
+static inline unsigned pt__xfree_count(uintptr_t w)
+{
+	return (unsigned)(w >> PT_XFREE_COUNT_SHIFT);
+}
+
 PT_HIDDEN extern uint8_t pt__size2class[PT_SMALL_MAX + 1];
 PT_HIDDEN extern struct pt_pool pt__sentinel_pool;
 PT_HIDDEN extern struct pt_heap pt__empty_heap;
