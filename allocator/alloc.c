@@ -577,13 +577,6 @@ static void free_remote(struct pt_pool *p, struct pt_block *b)
 	remote_push(p, b, b, 1);
 }
 
-/*
- * Free a block to its pool: a plain push for the owner, the lock-free remote
- * list for anyone else.  Used for class 0, by the spill of a full thread
- * cache, and when the cache is flushed.
- * Nothing done, a double free, if the block is the one last pushed there
- * (what catches the one-word class, whose key word is its link).
- */
 /* The owner's push of b onto its pool p (nothing done, a double free, if b
  * is on top already). */
 static inline void pool_push_local(struct pt_pool *p, struct pt_block *b)
@@ -600,6 +593,13 @@ static inline void pool_push_local(struct pt_pool *p, struct pt_block *b)
 		pool_got_blocks(p->owner, p, false);
 }
 
+/*
+ * Free a block to its pool: a plain push for the owner, the lock-free remote
+ * list for anyone else.  Used for class 0 and when a thread's cache is
+ * flushed.  Nothing done, a double free, if the block is the one last
+ * pushed there (what catches the one-word class, whose key word is its
+ * link).
+ */
 void pt__free_to_pool(void *ptr)
 {
 	struct pt_pool *p = pt__pool_of((uintptr_t)ptr);
@@ -608,6 +608,15 @@ void pt__free_to_pool(void *ptr)
 		return;
 	}
 	free_remote(p, ptr);
+}
+
+/* Push b, a block of class c, on h's cache, which has room. */
+static inline void tc_push(struct pt_heap *h, unsigned c, struct pt_block *b)
+{
+	*pt__key_word(b) = pt__free_key;
+	pt__blk_link(b, h->tc[c]);
+	h->tc[c] = b;
+	h->tc_room[c]--;
 }
 
 /*
@@ -638,10 +647,7 @@ static void tc_spill(struct pt_heap *h, unsigned c)
 		struct pt_block *first = rest, *last = rest;
 		rest = pt__blk_next(rest);
 		if (p->owner == h) {
-			pt__blk_link(first, p->free);
-			p->free = first;
-			if (PT_UNLIKELY(pt__dec_le_zero(&p->nused)))   /* now empty, or FULL */
-				pool_got_blocks(h, p, false);
+			pool_push_local(p, first);
 			continue;
 		}
 		unsigned n = 1;
@@ -664,11 +670,7 @@ static PT_NOINLINE void free_full_foreign(struct pt_heap *h, void *ptr, unsigned
 	}
 	if (h->tc_room[c] == 0)
 		tc_spill(h, c);
-	struct pt_block *b = ptr;
-	*pt__key_word(b) = pt__free_key;
-	pt__blk_link(b, h->tc[c]);
-	h->tc[c] = b;
-	h->tc_room[c]--;
+	tc_push(h, c, ptr);
 }
 
 /*
@@ -704,10 +706,7 @@ void pt__free_suspect(void *ptr, unsigned c)
 		return;
 	}
 	if (h->tc_room[c] != 0) {
-		*pt__key_word(b) = pt__free_key;
-		pt__blk_link(b, h->tc[c]);
-		h->tc[c] = b;
-		h->tc_room[c]--;
+		tc_push(h, c, b);
 		return;
 	}
 	pt__free_full(ptr, c);
