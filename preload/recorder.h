@@ -144,6 +144,14 @@ static inline void pt__rec_alloc(void *p, size_t n)
 	pt__rec_hooks->alloc(p, n, 0);
 }
 
+/* Is p, whose pool class map byte is v, a pool block that no sampled block
+ * shares a page with (so its free is not recorded)?  Never when every event
+ * is recorded. */
+static inline int pt__rec_free_unsampled(const void *p, unsigned v)
+{
+	return v != 0 && !pt__rec_maybe_sampled(p);
+}
+
 /* Block p is about to be freed (it may be handed out again as soon as it
  * is, so the event is numbered first).  With sampling, a pool block costs
  * a byte of the filter. */
@@ -151,9 +159,27 @@ static inline void pt__rec_free(void *p)
 {
 	if (__builtin_expect(!pt__rec_on, 1) || !p)
 		return;
-	if (__builtin_expect(pt__class_of((uintptr_t)p) != 0 && !pt__rec_maybe_sampled(p), 1))
+	if (__builtin_expect(pt__rec_free_unsampled(p, pt__class_of((uintptr_t)p)), 1))
 		return;
 	pt__rec_hooks->free(p);
+}
+
+/*
+ * Sampling, n <= PT_SMALL_MAX: a pool block that leaves this thread's
+ * countdown above 0, charged to it, as pt__rec_alloc would after the
+ * allocation; NULL if the block would be sampled or the pools' fast path
+ * has none (then the countdown is untouched: the caller goes the hooked
+ * way, where pt__rec_alloc charges it).
+ */
+static inline void *pt__rec_unsampled_pool_alloc(size_t n)
+{
+	struct pt_rec_hot *h = pt__rec_tl;
+	if (__builtin_expect(h == NULL || h->sample_left <= (int64_t)n, 0))
+		return NULL;
+	void *p = pt__alloc_try(n);
+	if (__builtin_expect(p != NULL, 1))
+		h->sample_left -= (int64_t)n;
+	return p;
 }
 
 /* realloc(old, n) with old != NULL, around the call.  With sampling, a

@@ -264,10 +264,7 @@ static PT_NOINLINE void *malloc_hooked(size_t n, const void *caller)
 
 /*
  * With the gate shut, a pool block is a tail of this function: no frame.
- * Sampling: a pool block that leaves the thread's countdown above 0 is not
- * sampled, and is served here as well (recorder.h's pt__rec_alloc, inline:
- * the countdown goes down only when the block is handed out here, else
- * malloc_hooked does it).
+ * Sampling: a pool block that is not sampled is served here as well.
  */
 PT_EXPORT void *malloc(size_t n)
 {
@@ -275,14 +272,9 @@ PT_EXPORT void *malloc(size_t n)
 	if (PT_LIKELY(gate == 0))
 		return malloc_impl(n);
 	if (gate == PT_GATE_SAMPLE && n <= PT_SMALL_MAX) {
-		struct pt_rec_hot *h = pt__rec_tl;
-		if (PT_LIKELY(h != NULL && h->sample_left > (int64_t)n)) {
-			void *p = pt__alloc_try(n);
-			if (PT_LIKELY(p != NULL)) {
-				h->sample_left -= (int64_t)n;
-				return p;
-			}
-		}
+		void *p = pt__rec_unsampled_pool_alloc(n);
+		if (PT_LIKELY(p != NULL))
+			return p;
 	}
 	return malloc_hooked(n, __builtin_return_address(0));
 }
@@ -297,8 +289,7 @@ static PT_NOINLINE void free_hooked(void *p, const void *caller)
 	free_impl(p);
 }
 
-/* Sampling: a pool block on no page of a sampled block (the filter's byte
- * is 0) is not recorded, and is freed here (pt__rec_free, inline). */
+/* Sampling: a pool block whose free is not recorded is freed here. */
 PT_EXPORT void free(void *p)
 {
 	unsigned gate = __atomic_load_n(&pt__gate, __ATOMIC_RELAXED);
@@ -308,7 +299,7 @@ PT_EXPORT void free(void *p)
 	}
 	if (gate == PT_GATE_SAMPLE) {
 		unsigned v = pt__class_of((uintptr_t)p);
-		if (PT_LIKELY(v != 0) && !pt__rec_maybe_sampled(p)) {
+		if (PT_LIKELY(pt__rec_free_unsampled(p, v))) {
 			pool_free(p, v);
 			return;
 		}
