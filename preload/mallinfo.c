@@ -73,6 +73,20 @@ static void pools_get(struct pools *f)
 	pt__bc_totals(&f->bc_count, &f->bc_bytes);
 }
 
+/* The free blocks malloc_info calls "rest": the pools' free blocks outside
+ * the thread caches and empty pools, and glibc's chunks in the threads'
+ * caches of big blocks (free to the program, though glibc's heaps count
+ * them in use). */
+static size_t rest_count(const struct pools *p)
+{
+	return p->free_count - p->fast_count + p->bc_count;
+}
+
+static size_t rest_bytes(const struct pools *p)
+{
+	return p->free_bytes - p->fast_bytes + p->bc_bytes;
+}
+
 /* glibc's mallinfo2 (its own heap only). */
 struct mallinfo2 pt__libc_mallinfo2(void)
 {
@@ -245,8 +259,7 @@ static int total_line(FILE *fp, const char *s, const char *end, const struct poo
 		            (size_t)count + p->fast_count, (size_t)size + p->fast_bytes);
 	else if (starts(s, end, "<total type=\"rest\"") && count >= 0 && size >= 0)
 		n = pt__fmt(buf, sizeof buf, "<total type=\"rest\" count=\"%zu\" size=\"%zu\"/>\n",
-		            (size_t)count + p->free_count - p->fast_count + p->bc_count,
-		            (size_t)size + p->free_bytes - p->fast_bytes + p->bc_bytes);
+		            (size_t)count + rest_count(p), (size_t)size + rest_bytes(p));
 	else if (starts(s, end, "<system type=\"current\"") && size >= 0)
 		n = pt__fmt(buf, sizeof buf, "<system type=\"current\" size=\"%zu\"/>\n",
 		            (size_t)size + p->system);
@@ -284,13 +297,10 @@ static int pools_heap(FILE *fp, unsigned nr, const struct pools *p)
 		}
 		prev = cs->size;
 	}
-	/* glibc's chunks in the threads' caches are free to the program:
-	 * counted here, as glibc's heaps count them in use */
 	n = pt__fmt(buf, sizeof buf, "</sizes>\n"
 	            "<total type=\"fast\" count=\"%zu\" size=\"%zu\"/>\n"
 	            "<total type=\"rest\" count=\"%zu\" size=\"%zu\"/>\n",
-	            p->fast_count, p->fast_bytes, p->free_count - p->fast_count + p->bc_count,
-	            p->free_bytes - p->fast_bytes + p->bc_bytes);
+	            p->fast_count, p->fast_bytes, rest_count(p), rest_bytes(p));
 	r |= put(fp, buf, n);
 	n = pt__fmt(buf, sizeof buf, "<system type=\"current\" size=\"%zu\"/>\n"
 	            "<system type=\"max\" size=\"%zu\"/>\n"
