@@ -15,7 +15,8 @@
 #include "fastpath.h"
 #include "internal.h"
 
-struct pt_global pt__g __attribute__((aligned(64))) = { .lock = PTHREAD_MUTEX_INITIALIZER };
+struct pt_global pt__g __attribute__((aligned(64))) = { .lock = PTHREAD_MUTEX_INITIALIZER,
+                                                        .mesh_fd = -1 };
 uint8_t pt__size2class[PT_SMALL_MAX + 1] __attribute__((aligned(64)));
 struct pt_classes pt__cls __attribute__((aligned(64)));
 uint64_t pt__free_key;
@@ -106,6 +107,9 @@ void pt__init_slow(void)
 		}
 		pt__free_key = make_free_key();
 		pt__region_init_unlocked();
+		pt__g.mesh_wanted = cfg.mesh != 0;
+		if (pt__g.mesh_wanted)
+			pt__mesh_init_unlocked();
 		/* pthread_key_create does not allocate in glibc */
 		pt__g.key_ok = pthread_key_create(&pt__g.key, heap_done) == 0;
 		atomic_store_explicit(&pt__g.initialised, 1, memory_order_release);
@@ -203,7 +207,7 @@ static void avail_push_back(struct pt_heap *h, struct pt_pool *p)
 }
 
 /* Take p off its class list; a head's pin passes to the next pool. */
-static void avail_unlink(struct pt_heap *h, struct pt_pool *p)
+void pt__avail_unlink(struct pt_heap *h, struct pt_pool *p)
 {
 	if (p->next == p) {
 		h->avail[p->cls] = SENTINEL;
@@ -239,7 +243,21 @@ static void retire_empty(struct pt_heap *h, struct pt_pool *p, bool locked)
 {
 	bool gone = atomic_load_explicit(&h->abandoned, memory_order_relaxed);
 	pt_assert(!p->pinned && p->nused == 0);
-	avail_unlink(h, p);
+	if (PT_UNLIKELY(p->mesh_first)) {
+		/* pools meshed into p get their pages back first (mesh.c); a
+		 * handler that interrupted this thread under the lock leaves
+		 * p empty on its list */
+		if (!locked && pt__tl_locked)
+			return;
+		if (!locked)
+			pt__lock();
+		bool ok = pt__mesh_release_unlocked(p);
+		if (!locked)
+			pt__unlock();
+		if (!ok)
+			return;
+	}
+	pt__avail_unlink(h, p);
 	/* a handler that interrupted this thread under the lock keeps the
 	 * pool (over the cache's size) rather than wait for the lock */
 	if (!gone && (h->nempty < PT_HEAP_EMPTY_CACHE || (!locked && pt__tl_locked))) {
@@ -277,8 +295,9 @@ static __attribute__((unused)) bool list_length_is(const struct pt_block *b, uns
 	return k == n;
 }
 
-/* Collect the blocks other threads freed into h's pools. */
-static void heap_collect(struct pt_heap *h, bool locked)
+/* Collect the blocks other threads freed into h's pools.  A pool meshed
+ * into another may still be on the stack: its blocks are the other's. */
+void pt__heap_collect(struct pt_heap *h, bool locked)
 {
 	/* seq_cst: pairs with the abandoned check in free_remote */
 	struct pt_pool *p = atomic_exchange(&h->pending, NULL);
@@ -288,6 +307,7 @@ static void heap_collect(struct pt_heap *h, bool locked)
 		struct pt_block *list = pt__xfree_top(w);
 		unsigned cnt = pt__xfree_count(w);
 		pt_assert(list != NULL && cnt > 0);
+		p = pt__pool_canon(p);
 		if (p->free) {   /* splice the list in front: its tail is needed */
 			struct pt_block *tail = list;
 			while (pt__blk_next(tail))
@@ -387,6 +407,7 @@ static struct pt_heap *heap_acquire(void)
 	pt__unlock();
 	if (!h)
 		return NULL;
+	h->mesh_tick = 1;   /* the first slow malloc looks at meshing */
 	pt_assert(pt__heap_valid(h));
 	pt__tl_heap = h;
 	/* may allocate (keys >= 32 take a calloc'ed block): tl_heap is set */
@@ -399,7 +420,7 @@ static struct pt_heap *heap_acquire(void)
 static void heap_abandon_unlocked(struct pt_heap *h)
 {
 	atomic_store(&h->abandoned, 1);   /* seq_cst: pairs with free_remote */
-	heap_collect(h, true);
+	pt__heap_collect(h, true);
 	for (unsigned c = 0; c < PT_NCLASSES_MAX; c++) {
 		struct pt_pool *head = h->avail[c];
 		if (head == SENTINEL)
@@ -486,8 +507,10 @@ void *pt__alloc_slow(size_t n)
 		return NULL;
 	unsigned c = pt__size2class[n];   /* the table may have just been built */
 	pt_assert_every(256, pt__heap_valid(h));
+	if (PT_UNLIKELY(--h->mesh_tick == 0))
+		pt__mesh_maybe(h);   /* POOLTRACE_MESH: a round now and then */
 	if (atomic_load_explicit(&h->pending, memory_order_relaxed))
-		heap_collect(h, false);
+		pt__heap_collect(h, false);
 
 	struct pt_pool *p;
 	for (;;) {
@@ -500,7 +523,7 @@ void *pt__alloc_slow(size_t n)
 			carve(p);
 			goto pop;
 		}
-		avail_unlink(h, p);        /* unpinned: nused == nblocks */
+		pt__avail_unlink(h, p);        /* unpinned: nused == nblocks */
 		p->state = PT_POOL_FULL;   /* remote frees will bring it back */
 		p->nused |= PT_NUSED_FULL;
 	}
@@ -564,7 +587,7 @@ static void remote_push(struct pt_pool *p, struct pt_block *first, struct pt_blo
 		 * orphan, whose lists may be half-updated) */
 		pt__lock();
 		if (atomic_load(&h->abandoned) == 1)
-			heap_collect(h, true);
+			pt__heap_collect(h, true);
 		pt__unlock();
 	}
 }
@@ -602,7 +625,7 @@ static inline void pool_push_local(struct pt_pool *p, struct pt_block *b)
  */
 void pt__free_to_pool(void *ptr)
 {
-	struct pt_pool *p = pt__pool_of((uintptr_t)ptr);
+	struct pt_pool *p = pt__pool_of_block((uintptr_t)ptr);
 	if (PT_LIKELY(p->owner == pt__tl_heap)) {
 		pool_push_local(p, ptr);
 		return;
@@ -643,7 +666,7 @@ static void tc_spill(struct pt_heap *h, unsigned c)
 	h->tc_room[c] = (uint16_t)(pt__tc_cap(c) - keep);
 
 	while (rest) {
-		struct pt_pool *p = pt__pool_of((uintptr_t)rest);
+		struct pt_pool *p = pt__pool_of_block((uintptr_t)rest);
 		struct pt_block *first = rest, *last = rest;
 		rest = pt__blk_next(rest);
 		if (p->owner == h) {
@@ -651,7 +674,7 @@ static void tc_spill(struct pt_heap *h, unsigned c)
 			continue;
 		}
 		unsigned n = 1;
-		while (rest && pt__pool_of((uintptr_t)rest) == p) {
+		while (rest && pt__pool_of_block((uintptr_t)rest) == p) {
 			last = rest;
 			rest = pt__blk_next(rest);
 			n++;
@@ -684,13 +707,15 @@ static PT_NOINLINE void free_full_foreign(struct pt_heap *h, void *ptr, unsigned
 void pt__free_full(void *ptr, unsigned c)
 {
 	struct pt_heap *h = pt__tl_heap;
+	/* a pool meshed into another has no owner: its blocks take the
+	 * paths below, which find the other pool (pt__pool_of_block) */
 	struct pt_pool *p = pt__pool_of((uintptr_t)ptr);
 	if (PT_LIKELY(p->owner == h)) {
 		pool_push_local(p, ptr);
 		return;
 	}
 	if (pt__tc_cap(c) == 0) {
-		free_remote(p, ptr);
+		pt__free_to_pool(ptr);
 		return;
 	}
 	free_full_foreign(h, ptr, c);
@@ -727,7 +752,7 @@ bool pt__double_free(struct pt_block *b, unsigned c)
 	for (struct pt_block *x = h->tc[c]; x && n < 256; x = pt__blk_next(x), n++)
 		if (x == b)
 			return true;
-	struct pt_pool *p = pt__pool_of((uintptr_t)b);
+	struct pt_pool *p = pt__pool_of_block((uintptr_t)b);
 	struct pt_block *x = pt__xfree_top(atomic_load_explicit(&p->xfree, memory_order_acquire));
 	if (p->owner != h)
 		return x == b;
@@ -843,10 +868,12 @@ void pt_fork_prepare(void)
 	tl_fork_locked = !single_threaded() && !pt__tl_locked;
 	if (tl_fork_locked)
 		pt__lock();
+	pt__mesh_fork_prepare();
 }
 
 void pt_fork_parent(void)
 {
+	pt__mesh_fork_parent();
 	if (tl_fork_locked) {
 		tl_fork_locked = 0;
 		pt__unlock();
@@ -864,6 +891,7 @@ void pt_fork_parent(void)
  */
 void pt_fork_child(void)
 {
+	pt__mesh_fork_child();
 	if (tl_fork_locked) {
 		tl_fork_locked = 0;
 		pthread_mutex_init(&pt__g.lock, NULL);

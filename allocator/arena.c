@@ -67,10 +67,16 @@ static void *region_take_unlocked(void)
 		if (pt__region_map[i])
 			continue;
 		void *p = (void *)(pt__region_base + (i << PT_ARENA_SHIFT));
-		int r = pt__os_map_at(p, PT_ARENA_SIZE);
+		/* meshing: the slot's part of the memory file, whose offsets
+		 * are the region's (zeros: released arenas are punched) */
+		bool file = pt__g.mesh_fd >= 0;
+		int r = file ? pt__os_map_file_at(p, PT_ARENA_SIZE, pt__g.mesh_fd,
+		                                  i << PT_ARENA_SHIFT, false)
+		             : pt__os_map_at(p, PT_ARENA_SIZE);
 		if (r == 0) {
 			region_mark_unlocked(i);
 			pt__g.region_hint = i + 1;
+			((struct pt_arena *)p)->in_file = file;
 			return p;
 		}
 		if (r != EEXIST)
@@ -204,12 +210,15 @@ static void arena_release_unlocked(struct pt_arena *a)
 	if (a->all_next)
 		a->all_next->all_prev = a->all_prev;
 	uintptr_t base = (uintptr_t)a;
+	bool in_file = a->in_file;
 	if (pt__in_range(base)) {
 		/* unmapped, not kept reserved: the address space counts against
 		 * RLIMIT_AS, and the slot is usually free again when needed */
 		size_t i = (base - pt__region_base) >> PT_ARENA_SHIFT;
 		__atomic_store_n(&pt__region_map[i], 0, __ATOMIC_RELEASE);
 		pt__os_unmap(a, PT_ARENA_SIZE);
+		if (in_file && pt__g.mesh_fd >= 0)   /* the file keeps pages until punched */
+			pt__os_punch(pt__g.mesh_fd, i << PT_ARENA_SHIFT, PT_ARENA_SIZE);
 		if (i < pt__g.region_hint)
 			pt__g.region_hint = i;
 	} else {
@@ -261,9 +270,21 @@ struct pt_pool *pt__arena_take_pool_unlocked(void)
 	p->next = p->prev = NULL;
 	p->free = NULL;
 	p->nused = p->ncarved = 0;
+	p->mesh_first = 0;
 	atomic_store_explicit(&p->xfree, 0, memory_order_relaxed);
 	pt_assert_every(64, pt__arenas_valid());
 	return p;
+}
+
+void pt__release_pages_unlocked(void *p, size_t size)
+{
+	uintptr_t a = (uintptr_t)p;
+	if (pt__arena_of(a)->in_file && pt__g.mesh_fd >= 0)
+		/* a shared mapping: MADV_DONTNEED would only drop this mapping
+		 * of the pages, the file would keep them */
+		pt__os_punch(pt__g.mesh_fd, a - pt__region_base, size);
+	else
+		pt__os_purge(p, size);
 }
 
 static bool purgeable(const struct pt_pool *p, uint32_t now, uint32_t delay)
@@ -286,8 +307,8 @@ static void purge_arena_unlocked(struct pt_arena *a, uint32_t now, uint32_t dela
 			a->pool[j - 1].dirty = 0;
 			j++;
 		}
-		pt__os_purge((char *)a + (size_t)i * PT_POOL_SIZE,
-		             (size_t)(j - i) * PT_POOL_SIZE);
+		pt__release_pages_unlocked((char *)a + (size_t)i * PT_POOL_SIZE,
+		                           (size_t)(j - i) * PT_POOL_SIZE);
 		pt__g.purges++;
 		pt__g.purged_pools += j - i;
 		pt__g.dirty_pools -= j - i;

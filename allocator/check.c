@@ -13,7 +13,10 @@
 /* A block address of pool p: inside its carved part, at a block start. */
 static bool block_of(const struct pt_pool *p, const struct pt_block *b)
 {
-	uintptr_t base = pt__pool_base(p), a = (uintptr_t)b;
+	uintptr_t a = (uintptr_t)b;
+	/* a block of a pool meshed into p is at the other pool's address */
+	uintptr_t base = pt__pool_base(p) + (pt__pool_of_block(a) == p
+	               ? (a & ~(uintptr_t)(PT_POOL_SIZE - 1)) - pt__pool_base(p) : 0);
 	return a >= base && a < base + (size_t)p->ncarved * p->size &&
 	       (a - base) % p->size == 0;
 }

@@ -164,6 +164,7 @@
 #define POOLTRACE_ALLOC_INTERNAL_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -189,7 +190,8 @@ struct pt_arena {
 	uint16_t nfreepools;         /* FREE pools: freepools + never carved */
 	uint16_t ncarved;            /* pools 1..ncarved-1 were handed out once; starts at 1 */
 	uint16_t ndirty;             /* pools on freepools with dirty set */
-	uint16_t pad_[9];            /* the header is 64 bytes, like a descriptor */
+	uint16_t in_file;            /* mapped from the memory file (meshing) */
+	uint16_t pad_[8];            /* the header is 64 bytes, like a descriptor */
 	struct pt_pool pool[PT_USABLE_POOLS];  /* pool[i-1] describes pool i */
 };
 
@@ -232,6 +234,16 @@ struct pt_global {
 	size_t region_limit;     /* slots usable (PT_REGION_ARENAS; tests lower it) */
 	uint64_t arenas_outside; /* arenas mapped outside the region now */
 	void (*double_free)(void *p, size_t size);   /* the embedder's callback */
+	/* meshing (mesh.c) */
+	int mesh_fd;             /* the region's memory file; -1: arenas are
+	                            private anonymous memory */
+	uint8_t mesh_wanted;     /* configured on */
+	int mesh_error;          /* why the file could not be made (an errno) */
+	uint32_t mesh_last_ms;   /* the last round's time */
+	uint64_t mesh_budget;    /* at most this many pools meshed at once */
+	uint64_t meshed_now;     /* pools meshed into others now */
+	uint64_t meshes, unmeshes, mesh_rounds, mesh_failed, mesh_skipped;
+	int mesh_stopped;        /* pt_mesh_stop made the arenas private */
 	/* metadata bump allocator (heaps) */
 	char *meta_cur, *meta_end;
 };
@@ -283,6 +295,15 @@ void pt_test_region_limit(size_t n);
 uint64_t pt_test_map_calls(void);
 
 
+/* os.c: the shared backing of meshing */
+PT_HIDDEN int pt__os_memfd(size_t size, int *fd);
+PT_HIDDEN int pt__os_map_file_at(void *p, size_t size, int fd, uint64_t off, bool replace);
+PT_HIDDEN int pt__os_punch(int fd, uint64_t off, size_t size);
+PT_HIDDEN int pt__os_move(void *from, void *to, size_t size);
+PT_HIDDEN void pt__os_signals_block(sigset_t *old);
+PT_HIDDEN void pt__os_signals_restore(const sigset_t *old);
+PT_HIDDEN unsigned long pt__os_max_map_count(void);
+
 /* arena.c; the caller holds pt__g.lock */
 PT_HIDDEN struct pt_pool *pt__arena_take_pool_unlocked(void);
 PT_HIDDEN void pt__arena_give_pool_unlocked(struct pt_pool *p);
@@ -298,8 +319,23 @@ PT_HIDDEN bool pt__pool_valid(const struct pt_pool *p);
 PT_HIDDEN bool pt__heap_valid(const struct pt_heap *h);
 PT_HIDDEN bool pt__arenas_valid(void);
 
+/* arena.c: give the pages of [p, p + size) in an arena back to the system
+ * (the next touch reads zeros); the caller holds pt__g.lock. */
+PT_HIDDEN void pt__release_pages_unlocked(void *p, size_t size);
+
+/* mesh.c */
+PT_HIDDEN void pt__mesh_init_unlocked(void);
+PT_HIDDEN void pt__mesh_maybe(struct pt_heap *h);
+PT_HIDDEN bool pt__mesh_release_unlocked(struct pt_pool *kept);
+PT_HIDDEN size_t pt__mesh_heap(struct pt_heap *h, size_t max);
+PT_HIDDEN void pt__mesh_fork_prepare(void);
+PT_HIDDEN void pt__mesh_fork_parent(void);
+PT_HIDDEN void pt__mesh_fork_child(void);
+
 /* alloc.c */
 PT_HIDDEN void pt__init_slow(void);
+PT_HIDDEN void pt__avail_unlink(struct pt_heap *h, struct pt_pool *p);
+PT_HIDDEN void pt__heap_collect(struct pt_heap *h, bool locked);
 PT_HIDDEN void pt__sizeclass_build(unsigned align, uint8_t *table,
                                    uint16_t *class_size, unsigned *nclasses);
 

@@ -30,7 +30,8 @@ struct pt_block {
 	                              pt__blk_next / pt__blk_link */
 };
 
-enum pt_pool_state { PT_POOL_FREE = 0, PT_POOL_EMPTY, PT_POOL_USED, PT_POOL_FULL };
+enum pt_pool_state { PT_POOL_FREE = 0, PT_POOL_EMPTY, PT_POOL_USED, PT_POOL_FULL,
+                     PT_POOL_MESHED };
 
 /*
  * A FULL pool also has the top bit of nused set, so that free's fast path
@@ -54,9 +55,20 @@ struct pt_pool {
 	uint8_t state;             /* enum pt_pool_state */
 	uint8_t dirty;             /* FREE only: pages still resident */
 	uint8_t pinned;            /* 1 while the head of its class list */
-	uint32_t freed_ms;         /* FREE and dirty: when it was given back */
-	struct pt_pool *next;      /* avail list, heap empty cache or arena freepools */
-	struct pt_pool *prev;      /* avail list only */
+	union {
+		uint32_t freed_ms;     /* FREE and dirty: when it was given back */
+		uint32_t mesh_first;   /* otherwise: 1 + the region pool index of
+		                          the first pool meshed into this one, or 0
+		                          (mesh.c) */
+	};
+	struct pt_pool *next;      /* avail list, heap empty cache or arena
+	                              freepools; MESHED: the next pool meshed
+	                              into the same one */
+	union {
+		struct pt_pool *prev;  /* avail list only */
+		struct pt_pool *alias; /* MESHED: the pool whose page this one's
+		                          address shows now */
+	};
 	struct pt_heap *owner;     /* heap allocating from it; NULL when FREE */
 	/* blocks freed by other threads: the top one's address, and in the top
 	 * 16 bits how many are on the list (pt__xfree_top, pt__xfree_count) */
@@ -86,6 +98,8 @@ struct pt_heap {
 	struct pt_pool *empty;                   /* cache of EMPTY pools */
 	unsigned nempty;
 	_Atomic int abandoned;                   /* 1: owner thread gone, 2: fork orphan */
+	uint32_t mesh_tick;                      /* frees to own pools before the
+	                                            next look at the mesh clock */
 	struct pt_heap *all_next;                /* every heap ever made */
 	struct pt_heap *abandoned_next;
 };
@@ -237,6 +251,19 @@ static inline struct pt_pool *pt__pool_of(uintptr_t a)
 	uintptr_t base = a & ~(uintptr_t)(PT_ARENA_SIZE - 1);
 	return (struct pt_pool *)(base + (((a >> PT_POOL_SHIFT) &
 	                                   (PT_POOLS_PER_ARENA - 1)) << 6));
+}
+
+/* The pool that holds the blocks of pool descriptor p: p, or for a pool
+ * meshed into another (whose address shows the other's page) that one. */
+static inline struct pt_pool *pt__pool_canon(struct pt_pool *p)
+{
+	return PT_UNLIKELY(p->state == PT_POOL_MESHED) ? p->alias : p;
+}
+
+/* The pool holding block a. */
+static inline struct pt_pool *pt__pool_of_block(uintptr_t a)
+{
+	return pt__pool_canon(pt__pool_of(a));
 }
 
 /* The block size of class c. */

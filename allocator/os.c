@@ -7,8 +7,12 @@
  * the n-th next map fail, which the OOM tests sweep over n = 0, 1, 2, ...
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -159,6 +163,108 @@ int pt__os_unmap(void *p, size_t size)
 		r = errno;
 	errno = e;
 	return r;
+}
+
+/* ---- the shared backing of meshing (mesh.c) ----------------------------- */
+
+/*
+ * An anonymous memory file of size bytes (sparse: it holds no memory until
+ * its pages are touched), closed on exec.  The raw system call: glibc's
+ * memfd_create wrapper is 2.27 and later.
+ */
+int pt__os_memfd(size_t size, int *fd)
+{
+	int e = errno, r = 0;
+	if (injected_failure())
+		return ENOMEM;
+	long f = syscall(SYS_memfd_create, "pooltrace-heap", 1u /* MFD_CLOEXEC */);
+	if (f < 0) {
+		r = errno ? errno : ENOSYS;
+	} else if (ftruncate((int)f, (off_t)size) != 0) {
+		r = errno ? errno : EINVAL;
+		close((int)f);
+	} else {
+		*fd = (int)f;
+	}
+	errno = e;
+	return r;
+}
+
+/*
+ * Map size bytes of the file fd at offset off, shared, exactly at p.
+ * replace: over whatever is there (a remap: mmap replaces the old pages in
+ * one step, so that no thread ever finds the address unmapped); else only
+ * where nothing is mapped, EEXIST otherwise (as pt__os_map_at).
+ */
+int pt__os_map_file_at(void *p, size_t size, int fd, uint64_t off, bool replace)
+{
+	int e = errno, r = 0;
+	if (!replace && injected_failure())
+		return ENOMEM;
+	void *q = mmap(p, size, PROT_READ | PROT_WRITE,
+	               MAP_SHARED | (replace ? MAP_FIXED : MAP_FIXED_NOREPLACE), fd, (off_t)off);
+	if (q == MAP_FAILED) {
+		r = errno == EEXIST ? EEXIST : errno ? errno : ENOMEM;
+	} else if (q != p) {
+		munmap(q, size);
+		r = EEXIST;
+	} else if (!replace) {
+		atomic_fetch_add_explicit(&os.maps, 1, memory_order_relaxed);
+	}
+	errno = e;
+	return r;
+}
+
+/* Free the file's pages in [off, off + size): they read zeros again, in
+ * every mapping of them. */
+int pt__os_punch(int fd, uint64_t off, size_t size)
+{
+	int e = errno, r = 0;
+	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)size) != 0)
+		r = errno;
+	errno = e;
+	return r;
+}
+
+/* Move the pages at from (private, size bytes) over to, replacing what is
+ * mapped there. */
+int pt__os_move(void *from, void *to, size_t size)
+{
+	int e = errno, r = 0;
+	if (mremap(from, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, to) == MAP_FAILED)
+		r = errno;
+	errno = e;
+	return r;
+}
+
+/* Block every signal in this thread (*old: the mask it had), or restore. */
+void pt__os_signals_block(sigset_t *old)
+{
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, old);
+}
+
+void pt__os_signals_restore(const sigset_t *old)
+{
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+/* The kernel's limit on mappings per process, or 65530 if unreadable. */
+unsigned long pt__os_max_map_count(void)
+{
+	int e = errno;
+	unsigned long v = 0;
+	char buf[32];
+	int fd = open("/proc/sys/vm/max_map_count", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = read(fd, buf, sizeof buf - 1);
+		close(fd);
+		for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++)
+			v = v * 10 + (unsigned long)(buf[i] - '0');
+	}
+	errno = e;
+	return v ? v : 65530;
 }
 
 /* Give the pages back but keep the mapping: the next touch reads zeros. */

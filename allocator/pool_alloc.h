@@ -41,6 +41,10 @@ struct pt_config {
 	 * the block's size); NULL: nothing is said.  It must not allocate.
 	 * (The preload prints one line.) */
 	void (*double_free)(void *p, size_t size);
+	/* Nonzero: back the arenas with one shared memory file and mesh pools
+	 * (merge two pools of a class whose live blocks do not overlap onto
+	 * one physical page; see pt_mesh()). */
+	unsigned mesh;
 };
 
 #define PT_TCACHE_DEFAULT 16
@@ -148,7 +152,46 @@ struct pt_stats {
 	uint64_t heaps;              /* thread heaps created */
 	uint64_t heaps_abandoned;    /* heaps of exited threads not yet adopted */
 	uint64_t heaps_orphaned;     /* heaps of other threads inherited by fork */
+	uint64_t pools_meshed;       /* meshed into another: no page of their own */
 };
+
+/* What meshing has done (pt_mesh_stats). */
+struct pt_mesh_stats {
+	int on;                  /* the arenas are backed by the memory file */
+	int error;               /* meshing was asked for but the file could not
+	                            be made: why (an errno), else 0 */
+	uint64_t meshed_now;     /* pools whose page is another pool's now */
+	uint64_t meshes;         /* pools meshed since start */
+	uint64_t unmeshes;       /* meshed pools given back since */
+	uint64_t rounds;         /* rounds run */
+	uint64_t failed;         /* remaps the kernel refused */
+	uint64_t skipped;        /* rounds skipped: other threads were running */
+	uint64_t budget;         /* most pools meshed at once (vm.max_map_count / 3) */
+	int stopped;             /* pt_mesh_stop ran: the arenas are private */
+};
+
+void pt_mesh_stats(struct pt_mesh_stats *st);
+
+/*
+ * Mesh the calling thread's pools now, every pair found (malloc_trim's
+ * work).  Runs only while the process has one thread (see mesh.c).
+ * Returns the number of pools meshed.
+ */
+size_t pt_mesh(void);
+
+/*
+ * Stop meshing for good, before the process's first thread: the arenas
+ * become private memory again (meshed pools get pages of their own, with
+ * the same bytes).  A process with threads must not keep the shared file:
+ * without a write barrier, their writes could race a round, and glibc's
+ * fork of a threaded process writes into the heap (it resets every FILE's
+ * lock) in the child before any fork handler can give the child its own
+ * copy.  The preload calls it from pthread_create.
+ */
+void pt_mesh_stop(void);
+
+/* Tests: at most n pools meshed at once. */
+void pt_test_mesh_budget(uint64_t n);
 
 /*
  * Walk every arena and fill *st.  Takes the allocator lock; figures of pools

@@ -49,6 +49,7 @@ static const struct option_def defs[] = {
 	{ "POOLTRACE_PYTHON", 0, 1, NULL, "0 or 1", 1, &pt__opt.python },
 	{ "POOLTRACE_BIGCACHE", 0, PT_BIGCACHE_MAX, NULL, "a number of bytes from 0 to 67108864",
 	  PT_BIGCACHE_DEFAULT, &pt__opt.bigcache },
+	{ "POOLTRACE_MESH", 0, 1, NULL, "0 or 1", 0, &pt__opt.mesh },
 	{ "POOLTRACE_RUN_PID", 0, 0x7fffffffu, NULL, "a process id", 0, &pt__opt.run_pid },
 	{ "POOLTRACE_SYMBOLIZER_TIMEOUT", 1, 3600, NULL, "seconds from 1 to 3600",
 	  PT_SYMBOLIZER_TIMEOUT_DEFAULT, &pt__opt.symbolizer_timeout },

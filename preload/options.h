@@ -23,6 +23,7 @@ struct pt_options {
 	unsigned python;      /* POOLTRACE_PYTHON: 1 records Python frames in CPython */
 	unsigned bigcache;    /* POOLTRACE_BIGCACHE: bytes of freed glibc blocks a
 	                         thread keeps, 0 = none */
+	unsigned mesh;        /* POOLTRACE_MESH: 1 meshes pools (allocator/mesh.c) */
 	/* set by `pooltrace run` */
 	char run_log[512];    /* POOLTRACE_RUN_LOG: file listing the traces made */
 	char children[256];   /* POOLTRACE_CHILDREN: all, none, or NAME,NAME... */

@@ -110,7 +110,7 @@ static PT_NOINLINE void configure(void)
 {
 	pt__options_read();
 	struct pt_config cfg = { .align = pt__opt.align, .tcache = 0,
-	                         .double_free = double_free_line };
+	                         .double_free = double_free_line, .mesh = pt__opt.mesh };
 	pt_configure(&cfg);
 }
 
@@ -544,10 +544,11 @@ PT_EXPORT int malloc_trim(size_t pad)
 
 	pt_thread_flush();
 	int flushed = pt__bc_flush();
+	size_t meshed = pt_mesh();   /* nothing unless POOLTRACE_MESH=1 */
 	size_t purged = pt_purge();
 	int (*f)(size_t) = (int (*)(size_t))pt__libc_fn(&trim);
 	int r = f ? f(pad) : 0;
-	return r || purged > 0 || flushed;
+	return r || purged > 0 || meshed > 0 || flushed;
 }
 
 /* ---- process life cycle ------------------------------------------------- */
@@ -720,6 +721,13 @@ __attribute__((constructor)) static void pooltrace_init(void)
 	configure();
 	(void)pt_align();   /* initialise */
 	atfork_once();
+	if (pt__opt.mesh) {
+		struct pt_mesh_stats ms;
+		pt_mesh_stats(&ms);
+		if (!ms.on)
+			pt__dprintf(2, "pooltrace: warning: POOLTRACE_MESH=1: the heap's memory "
+			            "file could not be made (errno %d); meshing is off\n", ms.error);
+	}
 	if (pt__opt.stats)
 		stats_fd = fcntl(2, F_DUPFD_CLOEXEC, 64);
 	if (pt__dbg_enabled() && pt__opt.profile) {

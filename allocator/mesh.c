@@ -1,0 +1,490 @@
+/*
+ * mesh.c - meshing (POOLTRACE_MESH=1): two pools of one class whose live
+ * blocks sit at different offsets are merged onto one physical page, and
+ * the other page goes back to the system, without moving any block: both
+ * addresses stay valid (Mesh, Powers et al., PLDI 2019).
+ *
+ * Backing.  The arenas of the region are mapped shared from one memory
+ * file (memfd) whose offsets are the region's: the pool at region address
+ * base + x is the file's page at x.  Meshing pool V (the victim) into pool
+ * K (the kept one) copies V's live blocks into K's page at their offsets,
+ * maps K's file page at V's address (one mmap over the old one: no thread
+ * ever finds it unmapped), and punches V's file page.  Where the file
+ * cannot be made, the arenas stay private and nothing is meshed (the
+ * preload says why, in one line).
+ *
+ * Which blocks are live.  A pool's descriptor is out of band (arena header
+ * page), so the address of any of its blocks finds it.  The live set is
+ * computed when a round looks at a pool, from what the owner knows: the
+ * carved blocks minus those on its free list.  Blocks in thread caches and
+ * on the remote list count as live (they are, for the pool); so their bytes,
+ * links included, are copied, and every block keeps its content at every
+ * address it was handed out at.  K's free list, whose links ran through
+ * slots that now hold V's blocks, is rebuilt from the union of the two sets.
+ *
+ * Descriptors after a mesh.  V's becomes MESHED: alias -> K, on no class
+ * list, nused 0, no owner; its class byte stays, so that its addresses are
+ * still blocks of ours.  Every path from a block to its pool goes through
+ * pt__pool_of_block, which follows the alias: a free of a block at V's
+ * address goes to K.  The fast paths never read a descriptor, and the
+ * slow half of free, whose first test is "a pool of mine?", finds no
+ * owner on V and goes on to the paths that follow the alias.  K counts
+ * both pools' blocks; its victims are chained from K->mesh_first through
+ * their next.  A victim has no victims of its own: one hop always.
+ *
+ * Who meshes.  A heap's pools are changed lock-free by their owner thread
+ * only, so the owner meshes its own pools, pairs of one class, neither the
+ * head of its list (malloc pops it inline) nor FULL; at most every
+ * MESH_PERIOD_MS, looked at every MESH_TICK slow paths of its mallocs
+ * (where a thread that keeps allocating passes every few dozen blocks; the
+ * free path has no room for the count: it cost 13 instructions a free in
+ * a bulk free), and at malloc_trim (pt_mesh).  While other threads run, their writes into a
+ * page being meshed would need a write barrier (write-protect and a fault
+ * handler that waits), which is not built yet: rounds run only while the
+ * process has one thread, with every signal blocked, and are counted as
+ * skipped otherwise.
+ *
+ * Giving back.  When K empties, each victim's address gets its own (punched)
+ * file page back and the victim returns to its arena, before K is cached or
+ * returned.  A budget (vm.max_map_count / 3, as Mesh: a mesh can split one
+ * mapping into three) caps the pools meshed at once.
+ *
+ * fork.  A shared mapping would share the heap with the child.  prepare
+ * copies every arena into private memory (while the lock is held, so the
+ * copy is of a consistent allocator); the child moves those copies over
+ * its arenas (mremap) and goes on with private arenas and meshing off; the
+ * parent unmaps its copies.  A meshed pair becomes two private pages with
+ * the same content in the child: each block is still read and written
+ * through the one address it was handed out at, so nothing changes for the
+ * program.  vfork, posix_spawn and system() run no fork handlers and copy
+ * nothing (the parent waits for the child's exec).  A raw clone(2) that
+ * skips the handlers shares the heap: unsupported.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fastpath.h"
+#include "internal.h"
+
+#define MESH_PERIOD_MS   100     /* rounds at most this often */
+#define MESH_TICK        64      /* malloc slow paths between looks at the clock */
+#define MESH_CANDIDATES  4096    /* pools looked at per class per round */
+#define MESH_PROBES      64      /* SplitMesher's t: partners tried per pool */
+#define MESH_ROUND_MAX   256     /* meshes per timed round (~10 us each) */
+#define MESH_MAX_FULL    80      /* candidates are at most this % full */
+#define MESH_WORDS       (PT_POOL_SIZE / 8 / 64)   /* bitmap: 512 blocks */
+
+struct mesh_cand {
+	struct pt_pool *p;
+	unsigned used;
+	uint64_t bm[MESH_WORDS];   /* live blocks */
+};
+
+static struct {
+	struct mesh_cand *cand;    /* MESH_CANDIDATES, mapped at the first round */
+	uint64_t rng;
+	char *fork_copy;           /* prepare's copies of the arenas */
+	size_t fork_len;
+} M;
+
+void pt_test_mesh_budget(uint64_t n)
+{
+	pt__lock();
+	pt__g.mesh_budget = n;
+	pt__unlock();
+}
+
+/* At initialisation, when meshing is configured. */
+void pt__mesh_init_unlocked(void)
+{
+	int fd;
+	if (pt__region_base == PT_REGION_NONE) {
+		pt__g.mesh_error = ENOMEM;
+		return;
+	}
+	int r = pt__os_memfd(PT_REGION_SIZE, &fd);
+	if (r) {
+		pt__g.mesh_error = r;
+		return;
+	}
+	pt__g.mesh_fd = fd;
+	if (!pt__g.mesh_budget)
+		pt__g.mesh_budget = pt__os_max_map_count() / 3;
+	M.rng = (uint64_t)pt__free_key | 1;
+}
+
+static uint64_t rnd(void)
+{
+	/* xorshift64 */
+	M.rng ^= M.rng << 13;
+	M.rng ^= M.rng >> 7;
+	M.rng ^= M.rng << 17;
+	return M.rng;
+}
+
+/* The index of a block at offset off of a pool of class c. */
+static unsigned block_index(uintptr_t off, unsigned c)
+{
+	return (unsigned)((off * (uint32_t)pt__cls.geom[c]) >> 32);
+}
+
+/* The live blocks of p (owned by the caller): carved and not on its free
+ * list.  Their count, or -1 if the free list leaves the pool (corrupt:
+ * never meshed). */
+static int live_blocks(const struct pt_pool *p, uint64_t *bm)
+{
+	unsigned n = p->ncarved, nfree = 0;
+	memset(bm, 0, MESH_WORDS * 8);
+	for (unsigned w = 0; w < n / 64; w++)
+		bm[w] = ~(uint64_t)0;
+	if (n % 64)
+		bm[n / 64] = ((uint64_t)1 << (n % 64)) - 1;
+	for (const struct pt_block *b = p->free; b; b = pt__blk_next(b)) {
+		uintptr_t a = (uintptr_t)b;
+		if (pt__pool_of_block(a) != p || ++nfree > n)
+			return -1;
+		unsigned i = block_index(a & (PT_POOL_SIZE - 1), p->cls);
+		bm[i / 64] &= ~((uint64_t)1 << (i % 64));
+	}
+	return (int)(n - nfree);
+}
+
+static bool disjoint(const uint64_t *a, const uint64_t *b)
+{
+	uint64_t x = 0;
+	for (unsigned w = 0; w < MESH_WORDS; w++)
+		x |= a[w] & b[w];
+	return x == 0;
+}
+
+/* 1 + the region pool index of pool descriptor p; the descriptor of index. */
+static uint32_t pool_ref(const struct pt_pool *p)
+{
+	return (uint32_t)((pt__pool_base(p) - pt__region_base) >> PT_POOL_SHIFT) + 1;
+}
+
+static struct pt_pool *pool_deref(uint32_t ref)
+{
+	return pt__pool_of(pt__region_base + ((uintptr_t)(ref - 1) << PT_POOL_SHIFT));
+}
+
+/* Thread K's free list anew: every block not in live, in address order, with
+ * its key word (what carve would have made); every block is carved. */
+static void rebuild_free_list(struct pt_pool *k, const uint64_t *live)
+{
+	uintptr_t base = pt__pool_base(k);
+	struct pt_block *head = NULL;
+	for (unsigned i = k->nblocks; i-- > 0;) {
+		if (live[i / 64] >> (i % 64) & 1)
+			continue;
+		struct pt_block *b = (struct pt_block *)(base + (size_t)i * k->size);
+		pt__blk_link(b, head);
+		if (k->cls)
+			*pt__key_word(b) = pt__free_key;
+		head = b;
+	}
+	k->free = head;
+	k->ncarved = k->nblocks;
+}
+
+/*
+ * Mesh v into k (both the caller's, of one class, live sets disjoint, v
+ * with no victims).  False if the kernel refused the remap: nothing changed
+ * then but k's free list, rebuilt from k's own live set.
+ */
+static bool mesh_pair(struct pt_heap *h, struct mesh_cand *k, struct mesh_cand *v)
+{
+	struct pt_pool *kp = k->p, *vp = v->p;
+	uintptr_t kb = pt__pool_base(kp), vb = pt__pool_base(vp);
+	size_t size = kp->size;
+
+	for (unsigned w = 0; w < MESH_WORDS; w++)
+		for (uint64_t bits = v->bm[w]; bits; bits &= bits - 1) {
+			size_t off = ((size_t)w * 64 + (unsigned)__builtin_ctzll(bits)) * size;
+			memcpy((char *)kb + off, (char *)vb + off, size);
+		}
+	if (pt__os_map_file_at((void *)vb, PT_POOL_SIZE, pt__g.mesh_fd, kb - pt__region_base, true)) {
+		rebuild_free_list(kp, k->bm);
+		pt__g.mesh_failed++;
+		return false;
+	}
+	pt__os_punch(pt__g.mesh_fd, vb - pt__region_base, PT_POOL_SIZE);
+
+	uint64_t both[MESH_WORDS];
+	for (unsigned w = 0; w < MESH_WORDS; w++)
+		both[w] = k->bm[w] | v->bm[w];
+	rebuild_free_list(kp, both);
+	kp->nused = (int16_t)(kp->nused + PT_NUSED(vp));
+	pt__avail_unlink(h, vp);
+	vp->free = NULL;
+	vp->nused = 0;
+	vp->state = PT_POOL_MESHED;
+	vp->owner = NULL;   /* pt__free_full's own-pool test fails: see there */
+	vp->alias = kp;
+	vp->next = kp->mesh_first ? pool_deref(kp->mesh_first) : NULL;
+	kp->mesh_first = pool_ref(vp);
+	pt__g.meshed_now++;
+	pt__g.meshes++;
+	pt_assert(pt__pool_valid(kp));
+	return true;
+}
+
+/*
+ * One class of h: the candidates (USED pools of the file, not the head,
+ * at most MESH_MAX_FULL % full), shuffled and split in two halves; each
+ * pool of the left half is tried against MESH_PROBES pools of the right
+ * (SplitMesher).  Returns the pools meshed, at most max.
+ */
+static size_t mesh_class(struct pt_heap *h, unsigned c, size_t max)
+{
+	struct pt_pool *head = h->avail[c];
+	if (head == &pt__sentinel_pool || head->next == head)
+		return 0;
+	unsigned n = 0, nb = pt__class_nblocks(c);
+	for (struct pt_pool *p = head->next; p != head && n < MESH_CANDIDATES; p = p->next) {
+		if (p->state != PT_POOL_USED || p->pinned ||
+		    !pt__arena_of(pt__pool_base(p))->in_file ||
+		    PT_NUSED(p) * 100 > nb * MESH_MAX_FULL)
+			continue;
+		struct mesh_cand *m = &M.cand[n];
+		int used = live_blocks(p, m->bm);
+		if (used <= 0)
+			continue;
+		m->p = p;
+		m->used = (unsigned)used;
+		n++;
+	}
+	if (n < 2)
+		return 0;
+	for (unsigned i = n - 1; i > 0; i--) {   /* Fisher-Yates */
+		unsigned j = (unsigned)(rnd() % (i + 1));
+		struct mesh_cand t = M.cand[i];
+		M.cand[i] = M.cand[j];
+		M.cand[j] = t;
+	}
+	unsigned nl = n / 2, nr = n - nl;
+	struct mesh_cand *left = M.cand, *right = M.cand + nl;
+	size_t done = 0;
+	for (unsigned i = 0; i < nl && done < max; i++) {
+		if (pt__g.meshed_now >= pt__g.mesh_budget)
+			break;
+		for (unsigned t = 0; t < MESH_PROBES && t < nr; t++) {
+			struct mesh_cand *r = &right[(i + t) % nr];
+			if (!r->p || !disjoint(left[i].bm, r->bm))
+				continue;
+			/* the victim: the emptier one that has no victims */
+			struct mesh_cand *k = &left[i], *v = r;
+			if (v->used > k->used || v->p->mesh_first) {
+				k = r;
+				v = &left[i];
+			}
+			if (v->p->mesh_first)
+				continue;
+			if (mesh_pair(h, k, v))
+				done++;
+			r->p = NULL;   /* one mesh per pool per round */
+			break;
+		}
+	}
+	return done;
+}
+
+/* Mesh h's pools (h is the caller's): at most max. */
+size_t pt__mesh_heap(struct pt_heap *h, size_t max)
+{
+	extern char __libc_single_threaded __attribute__((weak));
+	size_t done = 0;
+	sigset_t old;
+
+	if (pt__g.mesh_fd < 0 || h == &pt__empty_heap || pt__tl_locked)
+		return 0;
+	if (&__libc_single_threaded == NULL || !__libc_single_threaded) {
+		pt__g.mesh_skipped++;   /* no write barrier yet: see the top */
+		return 0;
+	}
+	pt__os_signals_block(&old);   /* no handler of ours runs mid-mesh */
+	pt__lock();
+	if (!M.cand) {
+		void *m;
+		if (pt__os_map(MESH_CANDIDATES * sizeof *M.cand, &m) == 0)
+			M.cand = m;
+	}
+	if (M.cand) {
+		pt__heap_collect(h, true);
+		for (unsigned c = 0; c < pt__g.nclasses && done < max; c++)
+			done += mesh_class(h, c, max - done);
+		pt__g.mesh_rounds++;
+	}
+	pt__g.mesh_last_ms = pt__os_now_ms();
+	pt__unlock();
+	pt__os_signals_restore(&old);
+	return done;
+}
+
+/* Every MESH_TICK slow paths of h's mallocs (a new pool, a carve, a
+ * collect): a round if the last one is MESH_PERIOD_MS old. */
+void pt__mesh_maybe(struct pt_heap *h)
+{
+	if (pt__g.mesh_fd < 0) {
+		h->mesh_tick = UINT32_MAX;
+		return;
+	}
+	h->mesh_tick = MESH_TICK;
+	if (pt__os_now_ms() - pt__g.mesh_last_ms < MESH_PERIOD_MS)
+		return;
+	pt__mesh_heap(h, MESH_ROUND_MAX);
+}
+
+size_t pt_mesh(void)
+{
+	size_t total = 0, n;
+	if (!atomic_load(&pt__g.initialised))
+		pt__init_slow();
+	/* each round merges pairs; merged pools may pair again in the next */
+	while ((n = pt__mesh_heap(pt__tl_heap, (size_t)-1)) > 0)
+		total += n;
+	return total;
+}
+
+/*
+ * kept has no block in use: give each pool meshed into it its own page
+ * back and return it to its arena.  False (nothing changed for the one that
+ * failed) if the kernel refused a remap.
+ */
+bool pt__mesh_release_unlocked(struct pt_pool *kept)
+{
+	/* its free list may hold blocks at the victims' addresses: it starts
+	 * afresh, as an empty pool may (no block of it is out) */
+	pt_assert(PT_NUSED(kept) == 0);
+	kept->free = NULL;
+	kept->ncarved = 0;
+	while (kept->mesh_first) {
+		struct pt_pool *v = pool_deref(kept->mesh_first);
+		uintptr_t vb = pt__pool_base(v);
+		pt_assert(v->state == PT_POOL_MESHED && v->alias == kept);
+		if (pt__g.mesh_fd >= 0 &&
+		    pt__os_map_file_at((void *)vb, PT_POOL_SIZE, pt__g.mesh_fd,
+		                       vb - pt__region_base, true)) {
+			pt__g.mesh_failed++;
+			return false;
+		}
+		kept->mesh_first = v->next ? pool_ref(v->next) : 0;
+		v->next = NULL;
+		v->alias = NULL;
+		v->state = PT_POOL_EMPTY;
+		pt__arena_give_pool_unlocked(v);
+		pt__g.meshed_now--;
+		pt__g.unmeshes++;
+	}
+	return true;
+}
+
+void pt_mesh_stats(struct pt_mesh_stats *st)
+{
+	if (!atomic_load(&pt__g.initialised))
+		pt__init_slow();
+	pt__lock();
+	*st = (struct pt_mesh_stats){
+		.on = pt__g.mesh_fd >= 0, .error = pt__g.mesh_error,
+		.meshed_now = pt__g.meshed_now, .meshes = pt__g.meshes,
+		.unmeshes = pt__g.unmeshes, .rounds = pt__g.mesh_rounds,
+		.failed = pt__g.mesh_failed, .skipped = pt__g.mesh_skipped,
+		.budget = pt__g.mesh_budget, .stopped = pt__g.mesh_stopped,
+	};
+	pt__unlock();
+}
+
+/* ---- fork --------------------------------------------------------------- */
+
+/*
+ * Before fork, with pt__g.lock held when there are threads: copy every
+ * arena of the file into private memory, which the child inherits.  If
+ * that memory cannot be had, the child copies for itself (pt__mesh_fork_child),
+ * which other threads of the parent may be writing to meanwhile.
+ */
+void pt__mesh_fork_prepare(void)
+{
+	size_t n = 0;
+	M.fork_copy = NULL;
+	if (pt__g.mesh_fd < 0)
+		return;
+	for (struct pt_arena *a = pt__g.all; a; a = a->all_next)
+		n += a->in_file;
+	if (!n)
+		return;
+	void *m;
+	if (pt__os_map(n * PT_ARENA_SIZE, &m))
+		return;
+	char *d = m;
+	for (struct pt_arena *a = pt__g.all; a; a = a->all_next)
+		if (a->in_file) {
+			memcpy(d, a, PT_ARENA_SIZE);
+			d += PT_ARENA_SIZE;
+		}
+	M.fork_copy = m;
+	M.fork_len = n * PT_ARENA_SIZE;
+}
+
+void pt__mesh_fork_parent(void)
+{
+	if (M.fork_copy)
+		pt__os_unmap(M.fork_copy, M.fork_len);
+	M.fork_copy = NULL;
+}
+
+/*
+ * Private arenas from now on: copies moved over the arenas of the file
+ * (those in copies, made by pt__mesh_fork_prepare, else one at a time),
+ * and the file closed.  Meshed pools become pages of their own with the
+ * same bytes: each block is still used at the one address it was handed
+ * out at, so nothing changes for the program, but the memory meshing gave
+ * back is taken again.  False if an arena could not be copied (it stays
+ * in the file).
+ */
+static bool make_private(char *copies)
+{
+	bool all = true;
+	if (pt__g.mesh_fd < 0)
+		return true;
+	for (struct pt_arena *a = pt__g.all; a; a = a->all_next) {
+		if (!a->in_file)
+			continue;
+		if (copies) {
+			pt__os_move(copies, a, PT_ARENA_SIZE);
+			copies += PT_ARENA_SIZE;
+			continue;
+		}
+		void *m;
+		if (pt__os_map(PT_ARENA_SIZE, &m) == 0) {
+			memcpy(m, a, PT_ARENA_SIZE);
+			pt__os_move(m, a, PT_ARENA_SIZE);
+		} else {
+			all = false;
+		}
+	}
+	if (!all)
+		return false;
+	int e = errno;
+	close(pt__g.mesh_fd);
+	errno = e;
+	pt__g.mesh_fd = -1;
+	return true;
+}
+
+/* In the child: the copies over the arenas; private arenas from now on. */
+void pt__mesh_fork_child(void)
+{
+	make_private(M.fork_copy);
+	M.fork_copy = NULL;
+}
+
+void pt_mesh_stop(void)
+{
+	if (pt__g.mesh_fd < 0)
+		return;
+	pt__lock();
+	if (make_private(NULL))
+		pt__g.mesh_stopped = 1;
+	pt__unlock();
+}
