@@ -37,7 +37,7 @@ NOBUILTIN := -fno-builtin-malloc -fno-builtin-calloc -fno-builtin-realloc -fno-b
 BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -fPIC -pthread $(NOBUILTIN) $(CFLAGS)
 
 ALLOC_SRC   := allocator/os.c allocator/arena.c allocator/alloc.c allocator/stats.c \
-               allocator/check.c
+               allocator/check.c allocator/mesh.c
 PRELOAD_SRC := preload/symbols.c preload/options.c preload/fmt.c preload/libc_sym.c \
                preload/stats_print.c preload/common.c preload/modules.c preload/hindex.c \
                preload/stacks.c preload/addrmap.c preload/recorder.c preload/rec_hooks.c \
@@ -51,7 +51,7 @@ ALLOC_OBJ   := $(ALLOC_SRC:%.c=$(B)/%.o)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
 HEADERS     := $(wildcard allocator/*.h preload/*.h)
 
-UNIT_TESTS  := test_sizeclass test_pool test_arena test_oom test_tcache test_options \
+UNIT_TESTS  := test_sizeclass test_pool test_arena test_oom test_tcache test_mesh test_options \
                test_heapscan test_codec test_stacks
 UNIT_BINS   := $(UNIT_TESTS:%=$(B)/tests/%)
 TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress $(B)/tests/test_recorder \
@@ -88,7 +88,7 @@ BENCH_BINS  := $(BENCH_PROGS:%=$(B)/bench/%)
 all: lib tool $(UNIT_BINS) $(TEST_PROGS) $(UNWIND_PROGS) $(EDGE_PROGS) $(BENCH_BINS)
 .PHONY: all lib tool deps bench bench-record check check-unit check-api check-recorder check-stress \
         check-programs check-reports check-debug check-pt-debug check-leaks check-python \
-        check-unwind check-exports check-edges check-fork check-dropin \
+        check-unwind check-exports check-edges check-fork check-dropin check-mesh \
         demo install uninstall clean
 lib: $(B)/libpooltrace.so
 tool: $(B)/pooltrace $(B)/libpooltrace.so
@@ -299,7 +299,7 @@ check: deps
 	$(MAKE) --no-print-directory all
 	$(MAKE) --no-print-directory check-unit check-exports check-api check-edges \
 	    check-unwind check-recorder check-reports check-python check-debug check-fuzz \
-	    check-stress check-programs check-leaks check-pt-debug check-fork check-dropin
+	    check-stress check-programs check-leaks check-pt-debug check-fork check-dropin check-mesh
 
 # The library, the unit tests, the API, recorder and stress tests again,
 # built with PT_DEBUG=1 in $(B)/ptdebug: every pt_assert compiled in (the
@@ -363,6 +363,15 @@ check-fork: $(B)/tests/fork_stdio $(B)/tests/fork_signal $(B)/libpooltrace.so
 check-dropin: $(B)/tests/as_limit $(B)/tests/double_free $(B)/tests/untouched $(B)/tests/freed_header \
               $(B)/libpooltrace.so
 	sh tests/test_dropin.sh $(B)
+
+# meshing (POOLTRACE_MESH=1): its own checks, then the real programs, the
+# fork and the stress tests again with it on
+check-mesh: $(B)/libpooltrace.so $(BENCH_BINS) $(B)/tests/fork_stdio $(B)/tests/fork_signal \
+            $(B)/tests/stress
+	sh tests/test_mesh.sh $(B)
+	POOLTRACE_MESH=1 sh tests/programs.sh $(B)
+	POOLTRACE_MESH=1 sh tests/test_fork.sh $(B)
+	POOLTRACE_MESH=1 sh tests/run_stress.sh $(B)
 
 check-stress: $(B)/tests/stress $(B)/libpooltrace.so
 	sh tests/run_stress.sh $(B)

@@ -1,0 +1,456 @@
+/*
+ * test_mesh.c - meshing (allocator/mesh.c): two pools whose live blocks do
+ * not overlap merged onto one page, read and written through both
+ * addresses, freed through either; the page given back to the system (the
+ * memory file's blocks, Pss); the victim's page returned when the merged
+ * pool empties; fork giving the child a heap of its own, with threads
+ * writing meanwhile; the budget on meshes; no round while threads run; and
+ * a random model of the malloc API with rounds between its steps.
+ * Each test runs in a child with a fresh allocator configured to mesh.
+ */
+#include "testutil.h"
+#include <pthread.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+
+enum { SIZE = 64 };
+
+static void configure_mesh(void)
+{
+	struct pt_config cfg = { .align = 16, .tcache = 0, .mesh = 1 };
+	pt_configure(&cfg);
+}
+
+static long pss_kib(void)
+{
+	char buf[4096];
+	FILE *f = fopen("/proc/self/smaps_rollup", "r");
+	long v = -1;
+	if (!f)
+		return -1;
+	while (fgets(buf, sizeof buf, f))
+		if (sscanf(buf, "Pss: %ld kB", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+static long file_blocks(void)
+{
+	struct stat s;
+	return fstat(pt__g.mesh_fd, &s) == 0 ? (long)s.st_blocks : -1;
+}
+
+static void fill(void *p, unsigned tag)
+{
+	memset(p, (int)(tag * 37 + 1), SIZE);
+}
+
+static bool holds(const void *p, unsigned tag)
+{
+	const unsigned char *b = p;
+	for (unsigned i = 0; i < SIZE; i++)
+		if (b[i] != (unsigned char)(tag * 37 + 1))
+			return false;
+	return true;
+}
+
+/*
+ * Three pools of 64-byte blocks (64 each): a and b full, c the head.  Free
+ * a's even blocks and b's odd ones: their live blocks are complementary.
+ */
+enum { PER = PT_POOL_SIZE / SIZE };
+static void *blk[3 * PER];
+
+static int make_complementary(void)
+{
+	for (unsigned i = 0; i < 3 * PER; i++) {
+		blk[i] = pt_alloc(SIZE);
+		if (!blk[i])
+			return -1;
+		fill(blk[i], i);
+	}
+	if (pt__pool_of((uintptr_t)blk[0]) == pt__pool_of((uintptr_t)blk[PER]))
+		return -1;
+	for (unsigned i = 0; i < 2 * PER; i++)
+		if ((i < PER) == (i % 2 == 0)) {
+			pt_free(blk[i]);
+			blk[i] = NULL;
+		}
+	pt_thread_flush();   /* cached blocks count as live */
+	return 0;
+}
+
+static int child_complementary(void *arg)
+{
+	configure_mesh();
+	struct pt_mesh_stats ms;
+	pt_mesh_stats(&ms);
+	CHILD_CHECK(ms.on);
+	/* warm up what the Pss figure would otherwise count: stdio's buffers,
+	 * and the round's scratch memory (a round over two pools of another
+	 * class whose live blocks overlap) */
+	pss_kib();
+	void *warm[3 * 32];
+	for (unsigned i = 0; i < 3 * 32; i++)
+		warm[i] = pt_alloc(128);
+	for (unsigned i = 0; i < 2 * 32; i += 2)
+		pt_free(warm[i]);
+	pt_thread_flush();
+	CHILD_CHECK(pt_mesh() == 0);
+	CHILD_CHECK(make_complementary() == 0);
+	struct pt_pool *pa = pt__pool_of((uintptr_t)blk[1]), *pb = pt__pool_of((uintptr_t)blk[PER]);
+	long blocks = file_blocks(), pss = pss_kib();
+
+	CHILD_CHECK(pt_mesh() == 1);
+	pt_mesh_stats(&ms);
+	CHILD_CHECK(ms.meshed_now == 1 && ms.meshes == 1);
+	/* one of the two is an alias of the other now */
+	struct pt_pool *v = pa->state == PT_POOL_MESHED ? pa : pb, *k = v == pa ? pb : pa;
+	CHILD_CHECK(v->state == PT_POOL_MESHED && v->alias == k && k->state == PT_POOL_USED);
+	CHILD_CHECK(PT_NUSED(k) == PER);
+	CHILD_CHECK(pt__pool_valid(k));
+	/* the file gave a page back: 8 blocks of 512 bytes; and Pss a page */
+	CHILD_CHECK(file_blocks() == blocks - PT_POOL_SIZE / 512);
+	long pss_after = pss_kib();
+	if (pss_after > pss - 4)
+		fprintf(stderr, "Pss %ld kB before the mesh, %ld after\n", pss, pss_after);
+	CHILD_CHECK(pss_after <= pss - 4);
+
+	/* every live block holds its bytes, at the address it was given */
+	for (unsigned i = 0; i < 2 * PER; i++)
+		if (blk[i]) {
+			CHILD_CHECK(holds(blk[i], i));
+			CHILD_CHECK(pt_block_size(blk[i]) == SIZE);
+		}
+	/* both addresses show one page: a write through the victim's address
+	 * is read through the kept one's */
+	uintptr_t vb = pt__pool_base(v), kb = pt__pool_base(k);
+	unsigned char *vblock = NULL;
+	for (unsigned i = 0; i < 2 * PER && !vblock; i++)
+		if (blk[i] && ((uintptr_t)blk[i] & ~(uintptr_t)(PT_POOL_SIZE - 1)) == vb)
+			vblock = blk[i];
+	CHILD_CHECK(vblock != NULL);
+	vblock[5] = 0xab;
+	CHILD_CHECK(((unsigned char *)kb)[((uintptr_t)vblock & (PT_POOL_SIZE - 1)) + 5] == 0xab);
+	vblock[5] = vblock[4];
+
+	/* new blocks of the class fill the kept pool's free slots: no block
+	 * is handed out twice, none overlaps a live one */
+	void *fresh[PER];
+	for (unsigned i = 0; i < PER; i++) {
+		fresh[i] = pt_alloc(SIZE);
+		CHILD_CHECK(fresh[i]);
+		memset(fresh[i], 0x5a, SIZE);
+	}
+	for (unsigned i = 0; i < 2 * PER; i++)
+		if (blk[i])
+			CHILD_CHECK(holds(blk[i], i));
+	for (unsigned i = 0; i < PER; i++)
+		pt_free(fresh[i]);
+
+	/* free every block of the pair, through both addresses: the victim
+	 * gets its own page back and returns to its arena */
+	for (unsigned i = 0; i < 2 * PER; i++)
+		if (blk[i]) {
+			pt_free(blk[i]);
+			blk[i] = NULL;
+		}
+	pt_thread_flush();
+	pt_mesh_stats(&ms);
+	CHILD_CHECK(ms.meshed_now == 0 && ms.unmeshes == 1);
+	CHILD_CHECK(v->state == PT_POOL_FREE);
+	CHILD_CHECK(pt__region_cls[(vb - pt__region_base) >> PT_POOL_SHIFT] == 0);
+	/* the victim's address is its own page again: writing there does not
+	 * write the kept pool's page */
+	void *again[2 * PER];
+	for (unsigned i = 0; i < 2 * PER; i++) {
+		again[i] = pt_alloc(SIZE);
+		fill(again[i], 1000 + i);
+	}
+	for (unsigned i = 0; i < 2 * PER; i++)
+		CHILD_CHECK(holds(again[i], 1000 + i));
+	CHILD_CHECK(pt__arenas_valid());
+	return 0;
+}
+
+static void test_complementary_pools_share_a_page_through_both_addresses(void **state)
+{
+	assert_int_equal(run_in_child(child_complementary, NULL), 0);
+}
+
+/* Pools whose live blocks overlap are never meshed; the budget caps meshes. */
+static int child_overlap_and_budget(void *arg)
+{
+	configure_mesh();
+	for (unsigned i = 0; i < 3 * PER; i++)
+		blk[i] = pt_alloc(SIZE);
+	for (unsigned i = 0; i < 2 * PER; i++)   /* both keep their even blocks */
+		if (i % 2) {
+			pt_free(blk[i]);
+			blk[i] = NULL;
+		}
+	pt_thread_flush();
+	CHILD_CHECK(pt_mesh() == 0);
+
+	/* 8 complementary pairs, a budget of 3 */
+	enum { POOLS = 17 };
+	static void *many[POOLS * PER];
+	for (unsigned i = 0; i < POOLS * PER; i++)
+		many[i] = pt_alloc(SIZE);
+	for (unsigned i = 0; i < (POOLS - 1) * PER; i++)
+		if ((i / PER) % 2 == (i % PER) % 2)
+			pt_free(many[i]);
+	pt_thread_flush();
+	pt_test_mesh_budget(3);
+	CHILD_CHECK(pt_mesh() == 3);
+	struct pt_mesh_stats ms;
+	pt_mesh_stats(&ms);
+	CHILD_CHECK(ms.meshed_now == 3 && ms.budget == 3);
+	return 0;
+}
+
+static void test_overlapping_pools_are_kept_apart_and_the_budget_holds(void **state)
+{
+	assert_int_equal(run_in_child(child_overlap_and_budget, NULL), 0);
+}
+
+/* While another thread runs there is no round (no write barrier yet). */
+static void *sleeper(void *arg)
+{
+	pthread_barrier_wait(arg);
+	pthread_barrier_wait(arg);
+	return NULL;
+}
+
+static int child_threads_skip(void *arg)
+{
+	configure_mesh();
+	CHILD_CHECK(make_complementary() == 0);
+	pthread_barrier_t bar;
+	pthread_t t;
+	pthread_barrier_init(&bar, NULL, 2);
+	CHILD_CHECK(pthread_create(&t, NULL, sleeper, &bar) == 0);
+	pthread_barrier_wait(&bar);
+	CHILD_CHECK(pt_mesh() == 0);
+	struct pt_mesh_stats ms;
+	pt_mesh_stats(&ms);
+	CHILD_CHECK(ms.skipped >= 1 && ms.meshes == 0);
+	pthread_barrier_wait(&bar);
+	pthread_join(t, NULL);
+	return 0;
+}
+
+static void test_no_round_while_other_threads_run(void **state)
+{
+	assert_int_equal(run_in_child(child_threads_skip, NULL), 0);
+}
+
+/*
+ * fork after meshing: the child's heap is its own.  First single-threaded,
+ * the heap still in the shared file: the parent writes its meshed blocks
+ * after the fork, the child must not see it, and the child's writes must
+ * not reach the parent.  Then as the preload does before the first thread
+ * (pt_mesh_stop: private arenas, the meshed blocks intact), with threads
+ * writing into their own blocks all the while: the child's copies of them
+ * stand still.
+ */
+static volatile int stop;
+static void *writer(void *arg)
+{
+	volatile uint64_t *p = arg;
+	while (!stop)
+		(*p)++;
+	return NULL;
+}
+
+static uint64_t *ctr[2];
+
+/* One fork; the child checks what it sees; false if it saw the parent's
+ * writes or lost its own copy.  parent_writes: the parent overwrites the
+ * meshed blocks after the fork, before the child looks. */
+static int fork_once(bool parent_writes, int round)
+{
+	int to_child[2], to_parent[2];
+	char c = 0;
+	if (pipe(to_child) || pipe(to_parent))
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(to_child[1]);   /* a parent that fails ends our read */
+		if (read(to_child[0], &c, 1) != 1)
+			_exit(4);
+		/* the parent's later writes, of its threads or its own, are
+		 * not here */
+		uint64_t a = ctr[0] ? *ctr[0] : 0, b = ctr[1] ? *ctr[1] : 0;
+		char status = '0';
+		usleep(2000);
+		if (ctr[0] && (*ctr[0] != a || *ctr[1] != b))
+			status = 'c';
+		for (unsigned i = 0; i < 2 * PER; i++)
+			if (blk[i] && !holds(blk[i], i))
+				status = 'm';
+		for (unsigned i = 0; i < 2 * PER; i++)   /* the parent must not see these */
+			if (blk[i])
+				fill(blk[i], 7);
+		void *x = pt_alloc(SIZE);   /* the child's heap works */
+		pt_free(x);
+		if (write(to_parent[1], &status, 1) != 1)
+			_exit(4);
+		_exit(0);
+	}
+	if (pid < 0)
+		return -1;
+	if (parent_writes)
+		for (unsigned i = 0; i < 2 * PER; i++)
+			if (blk[i])
+				fill(blk[i], 9);
+	if (write(to_child[1], "g", 1) != 1 || read(to_parent[0], &c, 1) != 1)
+		return -1;
+	if (c != '0')
+		fprintf(stderr, "fork %d: the child saw %s\n", round,
+		        c == 'c' ? "the parent's threads write" : "the parent's later writes");
+	int st, ok = c == '0';
+	for (unsigned i = 0; i < 2 * PER; i++)
+		if (blk[i]) {
+			ok &= holds(blk[i], parent_writes ? 9 : i);   /* not the child's 7 */
+			fill(blk[i], i);
+		}
+	close(to_child[0]); close(to_child[1]); close(to_parent[0]); close(to_parent[1]);
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return -1;
+	return ok ? 0 : -1;
+}
+
+static int child_fork(void *arg)
+{
+	configure_mesh();
+	/* what the preload does: the allocator's fork handlers */
+	pthread_atfork(pt_fork_prepare, pt_fork_parent, pt_fork_child);
+	CHILD_CHECK(make_complementary() == 0);
+	CHILD_CHECK(pt_mesh() == 1);
+	for (int round = 0; round < 10; round++)
+		CHILD_CHECK(fork_once(true, round) == 0);
+
+	pt_mesh_stop();   /* the preload's pthread_create */
+	struct pt_mesh_stats ms;
+	pt_mesh_stats(&ms);
+	CHILD_CHECK(ms.stopped && !ms.on && ms.meshed_now == 1);
+	for (unsigned i = 0; i < 2 * PER; i++)
+		if (blk[i])
+			CHILD_CHECK(holds(blk[i], i));
+	ctr[0] = pt_alloc(SIZE);
+	ctr[1] = pt_alloc(SIZE);
+	*ctr[0] = *ctr[1] = 0;
+	pthread_t t[2];
+	for (int i = 0; i < 2; i++)
+		CHILD_CHECK(pthread_create(&t[i], NULL, writer, ctr[i]) == 0);
+	for (int round = 0; round < 20; round++)
+		CHILD_CHECK(fork_once(round % 2, round) == 0);
+	stop = 1;
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	CHILD_CHECK(*ctr[0] > 0 && *ctr[1] > 0);
+	/* the pair, private now, still frees as one pool */
+	for (unsigned i = 0; i < 2 * PER; i++)
+		if (blk[i])
+			pt_free(blk[i]);
+	pt_thread_flush();
+	pt_mesh_stats(&ms);
+	CHILD_CHECK(ms.meshed_now == 0 && ms.unmeshes == 1);
+	return 0;
+}
+
+static void test_fork_gives_the_child_its_own_heap_with_and_without_threads(void **state)
+{
+	assert_int_equal(run_in_child(child_fork, NULL), 0);
+}
+
+/*
+ * The malloc API's model with rounds between steps: random sizes of every
+ * class, random frees, each live block holding a pattern of its own;
+ * after every round every live block still holds it and the pools are
+ * consistent.
+ */
+enum { SLOTS = 20000, STEPS = 400000 };
+static void *slot[SLOTS];
+static uint16_t slot_size[SLOTS];
+static uint32_t slot_tag[SLOTS];
+
+static unsigned char pat(uint32_t tag, unsigned i)
+{
+	return (unsigned char)(tag * 2654435761u >> 24 ^ i);
+}
+
+static int child_model(void *arg)
+{
+	configure_mesh();
+	uint64_t r = 88172645463325252ull;
+	size_t meshed = 0;
+	for (unsigned step = 0; step < STEPS; step++) {
+		r ^= r << 13; r ^= r >> 7; r ^= r << 17;
+		unsigned i = (unsigned)(r % SLOTS);
+		if (slot[i]) {
+			unsigned char *p = slot[i];
+			for (unsigned k = 0; k < slot_size[i]; k++)
+				CHILD_CHECK(p[k] == pat(slot_tag[i], k));
+			pt_free(p);
+			slot[i] = NULL;
+		} else if ((r >> 32) % 4) {   /* fill to ~3/4, then churn */
+			unsigned n = 1 + (unsigned)((r >> 40) % PT_SMALL_MAX);
+			unsigned char *p = pt_alloc(n);
+			CHILD_CHECK(p);
+			slot[i] = p;
+			slot_size[i] = (uint16_t)n;
+			slot_tag[i] = step;
+			for (unsigned k = 0; k < n; k++)
+				p[k] = pat(step, k);
+		}
+		if (step % 50000 == 49999) {
+			/* a wave of frees, then a round */
+			for (unsigned j = 0; j < SLOTS; j += 1 + (unsigned)(r % 3))
+				if (slot[j]) {
+					pt_free(slot[j]);
+					slot[j] = NULL;
+				}
+			pt_thread_flush();
+			meshed += pt_mesh();
+			CHILD_CHECK(pt__heap_valid(pt__tl_heap));
+			for (unsigned j = 0; j < SLOTS; j++)
+				if (slot[j])
+					for (unsigned k = 0; k < slot_size[j]; k++)
+						CHILD_CHECK(((unsigned char *)slot[j])[k] == pat(slot_tag[j], k));
+		}
+	}
+	CHILD_CHECK(meshed > 0);
+	for (unsigned j = 0; j < SLOTS; j++)
+		if (slot[j])
+			pt_free(slot[j]);
+	/* the heap given up: its heads unpinned, every empty pool returned,
+	 * and with them every pool meshed into another */
+	pt_thread_exit();
+	struct pt_mesh_stats ms;
+	pt_mesh_stats(&ms);
+	CHILD_CHECK(ms.meshed_now == 0 && ms.unmeshes == ms.meshes);
+	CHILD_CHECK(pt__arenas_valid());
+	return 0;
+}
+
+static void test_malloc_model_with_rounds_between_steps(void **state)
+{
+	assert_int_equal(run_in_child(child_model, NULL), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_complementary_pools_share_a_page_through_both_addresses),
+		cmocka_unit_test(test_overlapping_pools_are_kept_apart_and_the_budget_holds),
+		cmocka_unit_test(test_no_round_while_other_threads_run),
+		cmocka_unit_test(test_fork_gives_the_child_its_own_heap_with_and_without_threads),
+		cmocka_unit_test(test_malloc_model_with_rounds_between_steps),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

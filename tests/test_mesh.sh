@@ -1,0 +1,68 @@
+#!/bin/sh
+# test_mesh.sh BUILD_DIR - POOLTRACE_MESH=1 under LD_PRELOAD:
+#  - the scatter workload (90% of small blocks freed at random): the
+#    survivors read back the same as under glibc, and malloc_trim's rounds
+#    give back at least a third of the Pss (with meshing off, about none);
+#    the stats line counts the meshes;
+#  - where the memory file cannot be had (no region: a tight RLIMIT_AS at
+#    start), one warning line, and the program runs as without meshing;
+#  - a bad value: one warning, the default.
+# The real programs, the fork and the stress tests run again with meshing on
+# from the Makefile (check-mesh).
+set -u
+B=${1:-build}
+. "$(dirname "$0")/lib.sh"
+
+field() {   # NAME FILE: the value of NAME= on the result line
+	sed -n "s/.* $1=\([^ ]*\).*/\1/p" "$2"
+}
+
+if [ -x "$B/bench/scatter" ]; then
+	BENCH_SCALE=0.25 "$B/bench/scatter" > "$TMP/glibc.out"
+	for m in 0 1; do
+		BENCH_SCALE=0.25 LD_PRELOAD="$LIB" POOLTRACE_MESH=$m POOLTRACE_STATS=1 \
+			"$B/bench/scatter" > "$TMP/m$m.out" 2> "$TMP/m$m.err"
+	done
+	want=$(sed 's/.*checksum=\([0-9a-f]*\).*/\1/' "$TMP/glibc.out")
+	freed=$(field pss_freed_kib "$TMP/m1.out")
+	trim=$(field pss_trim_kib "$TMP/m1.out")
+	off_freed=$(field pss_freed_kib "$TMP/m0.out")
+	off_trim=$(field pss_trim_kib "$TMP/m0.out")
+	meshes=$(sed -n 's/^# meshing: .* \([0-9]*\) meshed and .*/\1/p' "$TMP/m1.err")
+	cat "$TMP/m0.out" "$TMP/m1.out" "$TMP/m1.err" > "$TMP/all"
+	if ! grep -q "checksum=$want" "$TMP/m1.out" || ! grep -q "checksum=$want" "$TMP/m0.out"; then
+		fail "scatter with meshing: the survivors changed" "$TMP/all"
+	elif [ -z "$freed" ] || [ -z "$trim" ] || [ $((trim * 3)) -gt $((freed * 2)) ]; then
+		fail "scatter with meshing: Pss $freed KiB after the frees, $trim after malloc_trim" "$TMP/all"
+	elif [ $((off_trim * 10)) -lt $((off_freed * 9)) ]; then
+		fail "scatter without meshing gave back memory: is the check blind?" "$TMP/all"
+	elif [ -z "$meshes" ] || [ "$meshes" -lt 1000 ]; then
+		fail "scatter with meshing: the stats count ${meshes:-no} meshes" "$TMP/all"
+	else
+		pass "scatter with meshing: Pss $freed -> $trim KiB at malloc_trim ($meshes pools meshed; without: $off_freed -> $off_trim)"
+	fi
+else
+	skip "scatter with meshing" "$B/bench/scatter not built"
+fi
+
+# no region to back: RLIMIT_AS below it at start
+(ulimit -v 1500000 && LD_PRELOAD="$LIB" POOLTRACE_MESH=1 sh -c 'echo fine') \
+	> "$TMP/as.out" 2> "$TMP/as.err"
+rc=$?
+if [ $rc -eq 0 ] && [ "$(cat "$TMP/as.out")" = fine ] && [ "$(wc -l < "$TMP/as.err")" -eq 1 ] &&
+   grep -q 'POOLTRACE_MESH=1: .*meshing is off' "$TMP/as.err"; then
+	pass "no memory file to be had: one line ($(cut -c1-60 "$TMP/as.err")...), the program runs"
+else
+	cat "$TMP/as.out" "$TMP/as.err" > "$TMP/all"
+	fail "no memory file to be had (exit $rc)" "$TMP/all"
+fi
+
+LD_PRELOAD="$LIB" POOLTRACE_MESH=yes sh -c 'echo fine' > "$TMP/bad.out" 2> "$TMP/bad.err"
+if [ "$(cat "$TMP/bad.out")" = fine ] && [ "$(wc -l < "$TMP/bad.err")" -eq 1 ] &&
+   grep -q 'POOLTRACE_MESH' "$TMP/bad.err"; then
+	pass "POOLTRACE_MESH=yes: $(cat "$TMP/bad.err")"
+else
+	cat "$TMP/bad.out" "$TMP/bad.err" > "$TMP/all"
+	fail "POOLTRACE_MESH=yes" "$TMP/all"
+fi
+summary
