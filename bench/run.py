@@ -5,7 +5,9 @@ report medians and ratios.
     python3 bench/run.py [--quick] [--reps N] [--only NAME,...] [--out DIR]
 
 Allocators: glibc (no preload), jemalloc, mimalloc, tcmalloc (Debian's
-packages; a missing one is reported and skipped) and pooltrace (profiling off).
+packages; a missing one is reported and skipped) and pooltrace (profiling off);
+on the scatter rows also pooltrace+mesh (POOLTRACE_MESH=1), and on the Python
+rows CPython's own pymalloc.
 Each repetition runs every workload once under every allocator, in the same
 order (A B C D E, A B C D E, ...), so that slow phases of a shared machine hit
 all of them.  Wall time and peak RSS are measured from outside (wait4); every
@@ -82,7 +84,23 @@ def workloads(build, quick):
     if os.path.exists(PY):
         w.append(("python-churn", [PY, os.path.join(HERE, "py_churn.py"), "0.1" if quick else "1"],
                   {"PYTHONMALLOC": "malloc"}, "python"))
+        w.append(("python-scatter", [PY, os.path.join(HERE, "py_scatter.py"), "0.1" if quick else "1"],
+                  {"PYTHONMALLOC": "malloc"}, "python"))
     return w
+
+
+# rows that also run pooltrace with meshing on (issue 18's workloads)
+MESH_ROWS = {"scatter", "python-scatter"}
+
+
+def extra_sets(wname, kind, python_pymalloc, ours):
+    """(name, preload, extra env) run on this row besides the allocators."""
+    e = []
+    if wname in MESH_ROWS:
+        e.append(("pooltrace+mesh", ours, {"POOLTRACE_MESH": "1"}))
+    if kind == "python" and python_pymalloc:
+        e.append(("pymalloc", None, {}))
+    return e
 
 
 def run_measured(build, cmd, env_extra, preload, timeout=600):
@@ -188,7 +206,8 @@ def fmt_rss(kib):
 def svg_plot(rows, names, path):
     """Grouped bars: time ratio to glibc per workload and allocator."""
     colors = {"glibc": "#888888", "jemalloc": "#4e79a7", "mimalloc": "#59a14f",
-              "tcmalloc": "#f28e2b", "pooltrace": "#e15759", "pymalloc": "#b07aa1"}
+              "tcmalloc": "#f28e2b", "pooltrace": "#e15759", "pymalloc": "#b07aa1",
+              "pooltrace+mesh": "#ff9da7"}
     wl = [r for r in rows if r["ratios"]]
     bar, gap, left, top, h = 14, 22, 150, 40, 300
     group = bar * len(names) + gap
@@ -256,12 +275,11 @@ def main():
           file=sys.stderr)
     for rep in range(args.reps):
         for wname, cmd, env, kind in wls:
-            sets = list(allocs)
-            if kind == "python" and python_pymalloc:
-                sets.append(("pymalloc", None))
+            sets = [(a, lib, {}) for a, lib in allocs] + \
+                extra_sets(wname, kind, python_pymalloc, allocs[-1][1])
             ref = None
-            for aname, lib in sets:
-                e = dict(env)
+            for aname, lib, more in sets:
+                e = dict(env, **more)
                 if aname == "pymalloc":
                     e.pop("PYTHONMALLOC", None)
                 code, wall, cpu, rss, text = run_measured(args.build, cmd, e, lib)
@@ -295,7 +313,7 @@ def main():
     peers = [n for n in names if n not in ("glibc", "pooltrace")]
     rows = []
     for wname, cmd, env, kind in wls:
-        sets = names + (["pymalloc"] if kind == "python" and python_pymalloc else [])
+        sets = names + [x[0] for x in extra_sets(wname, kind, python_pymalloc, None)]
         med = {a: statistics.median(r[0] for r in runs[(wname, a)]) for a in sets}
         row = {"name": wname, "kind": kind, "ratios": {}, "lines": []}
         best_peer = min((med[p] for p in peers), default=None)
@@ -308,7 +326,7 @@ def main():
             vs_best = med[a] / best_peer if best_peer else None
             extra = ""
             fields = rs[-1][3]
-            if kind == "memory" and fields:
+            if kind in ("memory", "python") and fields:
                 extra = " ".join(f"{k[:-4]}={int(v) / 1024:.0f}M" for k, v in fields.items()
                                  if k.endswith("_kib"))
             row["lines"].append([wname, a, f"{med[a]:.3f}", f"{min(walls):.3f}-{max(walls):.3f}",
@@ -368,7 +386,8 @@ def main():
                 wr.writerow(["instructions-per-pair", a, f"{ipp[a]:.1f}", "", "", "", "", "", ""])
             if ipm.get(a) is not None:
                 wr.writerow(["instructions-per-mixed-iteration", a, f"{ipm[a]:.1f}", "", "", "", "", "", ""])
-    svg_plot(rows, names + (["pymalloc"] if python_pymalloc else []),
+    svg_plot(rows, names + (["pooltrace+mesh"] if any(w[0] in MESH_ROWS for w in wls) else []) +
+             (["pymalloc"] if python_pymalloc else []),
              os.path.join(args.out, "results.svg"))
     print(text)
     print(f"bench: wrote {args.out}/results.md, results.csv, results.svg", file=sys.stderr)

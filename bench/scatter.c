@@ -7,9 +7,17 @@
  * checksum.  No allocator that keeps objects in place gets a page back
  * unless every block on it is free; at 90% freed, few pages are.
  */
+#include <malloc.h>
 #include <time.h>
 
 #include "common.h"
+
+static double now_sec(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 int main(void)
 {
@@ -39,6 +47,12 @@ int main(void)
 	nanosleep(&ts, NULL);
 	free(malloc(1));   /* a delayed purge runs on a call */
 	long rss_later = rss_kib(), pss_later = pss_kib();
+	/* what a program gets back by asking: glibc's malloc_trim releases the
+	 * free pages inside its chunks, pooltrace meshes (POOLTRACE_MESH=1) */
+	double t0 = now_sec();
+	malloc_trim(0);
+	double trim_s = now_sec() - t0;
+	long rss_trim = rss_kib(), pss_trim = pss_kib();
 	for (size_t i = 0; i < n; i++)
 		if (p[i]) {
 			sum = fold(p[i], size[i], sum);
@@ -47,8 +61,9 @@ int main(void)
 	free(p);
 	free(size);
 	printf("result: checksum=%016llx kept=%zu rss_peak_kib=%ld pss_peak_kib=%ld "
-	       "rss_freed_kib=%ld pss_freed_kib=%ld rss_1s_kib=%ld pss_1s_kib=%ld\n",
+	       "rss_freed_kib=%ld pss_freed_kib=%ld rss_1s_kib=%ld pss_1s_kib=%ld "
+	       "rss_trim_kib=%ld pss_trim_kib=%ld trim_s=%.3f\n",
 	       (unsigned long long)sum, kept, rss_peak, pss_peak, rss_freed, pss_freed,
-	       rss_later, pss_later);
+	       rss_later, pss_later, rss_trim, pss_trim, trim_s);
 	return 0;
 }
