@@ -562,6 +562,13 @@ static void remote_push(struct pt_pool *p, struct pt_block *first, struct pt_blo
                         unsigned n)
 {
 	pt_assert(pt__xfree_top((uintptr_t)first) == first);
+	/* the owner before the push: a pool meshed into another since the
+	 * caller looked has none (mesh.c), and its blocks are the other's */
+	struct pt_heap *h = __atomic_load_n(&p->owner, __ATOMIC_ACQUIRE);
+	if (PT_UNLIKELY(!h)) {
+		p = pt__pool_canon(p);
+		h = p->owner;
+	}
 	uintptr_t old = atomic_load_explicit(&p->xfree, memory_order_relaxed), w;
 	do {
 		if (PT_UNLIKELY(pt__xfree_top(old) == first)) {
@@ -576,7 +583,6 @@ static void remote_push(struct pt_pool *p, struct pt_block *first, struct pt_blo
 	if (old)
 		return;   /* the pool is on its owner's pending stack already */
 
-	struct pt_heap *h = p->owner;
 	struct pt_pool *head = atomic_load_explicit(&h->pending, memory_order_relaxed);
 	do {
 		p->pending_next = head;

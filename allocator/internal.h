@@ -242,8 +242,7 @@ struct pt_global {
 	uint32_t mesh_last_ms;   /* the last round's time */
 	uint64_t mesh_budget;    /* at most this many pools meshed at once */
 	uint64_t meshed_now;     /* pools meshed into others now */
-	uint64_t meshes, unmeshes, mesh_rounds, mesh_failed, mesh_skipped;
-	int mesh_stopped;        /* pt_mesh_stop made the arenas private */
+	uint64_t meshes, unmeshes, mesh_rounds, mesh_failed;
 	/* metadata bump allocator (heaps) */
 	char *meta_cur, *meta_end;
 };
@@ -303,6 +302,15 @@ PT_HIDDEN int pt__os_move(void *from, void *to, size_t size);
 PT_HIDDEN void pt__os_signals_block(sigset_t *old);
 PT_HIDDEN void pt__os_signals_restore(const sigset_t *old);
 PT_HIDDEN unsigned long pt__os_max_map_count(void);
+PT_HIDDEN int pt__os_protect(void *p, size_t size, bool writable);
+PT_HIDDEN int pt__os_map_shared_page(void **out);
+
+/* barrier.c: meshing's write barrier */
+PT_HIDDEN void pt__barrier_begin(void);
+PT_HIDDEN void pt__barrier_end(void);
+PT_HIDDEN void pt__barrier_reset(void);
+PT_HIDDEN bool pt__barrier_wait_shared(_Atomic uint32_t *w, uint32_t v, long ms);
+PT_HIDDEN void pt__barrier_signal_shared(_Atomic uint32_t *w, uint32_t v);
 
 /* arena.c; the caller holds pt__g.lock */
 PT_HIDDEN struct pt_pool *pt__arena_take_pool_unlocked(void);
@@ -331,6 +339,7 @@ PT_HIDDEN size_t pt__mesh_heap(struct pt_heap *h, size_t max);
 PT_HIDDEN void pt__mesh_fork_prepare(void);
 PT_HIDDEN void pt__mesh_fork_parent(void);
 PT_HIDDEN void pt__mesh_fork_child(void);
+PT_HIDDEN bool pt__mesh_fork_child_fault(void);
 
 /* alloc.c */
 PT_HIDDEN void pt__init_slow(void);

@@ -257,7 +257,9 @@ static inline struct pt_pool *pt__pool_of(uintptr_t a)
  * meshed into another (whose address shows the other's page) that one. */
 static inline struct pt_pool *pt__pool_canon(struct pt_pool *p)
 {
-	return PT_UNLIKELY(p->state == PT_POOL_MESHED) ? p->alias : p;
+	/* the alias is set before the state (mesh.c): acquire */
+	return PT_UNLIKELY(__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == PT_POOL_MESHED)
+	       ? p->alias : p;
 }
 
 /* The pool holding block a. */

@@ -38,11 +38,16 @@
  * MESH_PERIOD_MS, looked at every MESH_TICK slow paths of its mallocs
  * (where a thread that keeps allocating passes every few dozen blocks; the
  * free path has no room for the count: it cost 13 instructions a free in
- * a bulk free), and at malloc_trim (pt_mesh).  While other threads run, their writes into a
- * page being meshed would need a write barrier (write-protect and a fault
- * handler that waits), which is not built yet: rounds run only while the
- * process has one thread, with every signal blocked, and are counted as
- * skipped otherwise.
+ * a bulk free), and at malloc_trim (pt_mesh).  A round holds pt__g.lock
+ * and blocks every signal of its thread.  Other threads may write into the
+ * victim's blocks meanwhile: when there are any, the victim is
+ * write-protected from before the copy until the remap (barrier.c), and a
+ * write waits in the fault handler and is made again after the remap, into
+ * the kept page.  They may also free its blocks: a remote free reads the
+ * pool's owner before it pushes (remote_push in alloc.c), and one that
+ * finds none follows the alias; one that pushed onto the victim's list just
+ * before the mesh is collected through the owner's pending stack, and
+ * collecting follows the alias too.
  *
  * Giving back.  When K empties, each victim's address gets its own (punched)
  * file page back and the victim returns to its arena, before K is cached or
@@ -50,15 +55,20 @@
  * mapping into three) caps the pools meshed at once.
  *
  * fork.  A shared mapping would share the heap with the child.  prepare
- * copies every arena into private memory (while the lock is held, so the
- * copy is of a consistent allocator); the child moves those copies over
- * its arenas (mremap) and goes on with private arenas and meshing off; the
- * parent unmaps its copies.  A meshed pair becomes two private pages with
- * the same content in the child: each block is still read and written
- * through the one address it was handed out at, so nothing changes for the
- * program.  vfork, posix_spawn and system() run no fork handlers and copy
- * nothing (the parent waits for the child's exec).  A raw clone(2) that
- * skips the handlers shares the heap: unsupported.
+ * write-protects the arenas of the file (barrier.c: the parent's threads
+ * wait) and copies them into private memory; the child moves the copies
+ * over its arenas (mremap) and goes on with private arenas and meshing
+ * off, at its first write to the heap (glibc's fork writes there before any
+ * handler runs: barrier.c) or in its fork handler, whichever comes first,
+ * then tells the parent through a page they share; the parent's handler
+ * waits for that (at most FORK_WAIT_MS), unprotects and unmaps its copies.
+ * So neither sees a write the other makes after the fork.  A meshed pair
+ * becomes two private pages with the same content in the child: each
+ * block is still read and written through the one address it was handed
+ * out at, so nothing changes for the program.  vfork, posix_spawn and
+ * system() run no fork handlers and copy nothing (the parent waits for the
+ * child's exec).  A raw clone(2) that skips the handlers shares the heap:
+ * unsupported.
  */
 #include <errno.h>
 #include <string.h>
@@ -74,6 +84,7 @@
 #define MESH_ROUND_MAX   256     /* meshes per timed round (~10 us each) */
 #define MESH_MAX_FULL    80      /* candidates are at most this % full */
 #define MESH_WORDS       (PT_POOL_SIZE / 8 / 64)   /* bitmap: 512 blocks */
+#define FORK_WAIT_MS     2000    /* the parent waits this long for the child */
 
 struct mesh_cand {
 	struct pt_pool *p;
@@ -81,11 +92,22 @@ struct mesh_cand {
 	uint64_t bm[MESH_WORDS];   /* live blocks */
 };
 
+/* fork's handshake, in a page every child shares */
+struct fork_sync {
+	_Atomic uint32_t seq;      /* forks made (the parent) */
+	_Atomic uint32_t done;     /* the last fork whose child has its own heap */
+};
+
 static struct {
 	struct mesh_cand *cand;    /* MESH_CANDIDATES, mapped at the first round */
 	uint64_t rng;
+	bool threaded;             /* this round protects its victims */
 	char *fork_copy;           /* prepare's copies of the arenas */
 	size_t fork_len;
+	bool fork_on;              /* prepare protected the arenas */
+	_Atomic int fork_child_pending;   /* a child whose heap is not its own yet */
+	pid_t fork_parent;
+	struct fork_sync *sync;
 } M;
 
 void pt_test_mesh_budget(uint64_t n)
@@ -108,6 +130,13 @@ void pt__mesh_init_unlocked(void)
 		pt__g.mesh_error = r;
 		return;
 	}
+	void *page;
+	if (pt__os_map_shared_page(&page)) {
+		close(fd);
+		pt__g.mesh_error = ENOMEM;
+		return;
+	}
+	M.sync = page;
 	pt__g.mesh_fd = fd;
 	if (!pt__g.mesh_budget)
 		pt__g.mesh_budget = pt__os_max_map_count() / 3;
@@ -199,12 +228,19 @@ static bool mesh_pair(struct pt_heap *h, struct mesh_cand *k, struct mesh_cand *
 	uintptr_t kb = pt__pool_base(kp), vb = pt__pool_base(vp);
 	size_t size = kp->size;
 
+	/* other threads' writes into v wait from here to the remap */
+	if (M.threaded && pt__os_protect((void *)vb, PT_POOL_SIZE, false)) {
+		pt__g.mesh_failed++;   /* the mapping limit, say */
+		return false;
+	}
 	for (unsigned w = 0; w < MESH_WORDS; w++)
 		for (uint64_t bits = v->bm[w]; bits; bits &= bits - 1) {
 			size_t off = ((size_t)w * 64 + (unsigned)__builtin_ctzll(bits)) * size;
 			memcpy((char *)kb + off, (char *)vb + off, size);
 		}
 	if (pt__os_map_file_at((void *)vb, PT_POOL_SIZE, pt__g.mesh_fd, kb - pt__region_base, true)) {
+		if (M.threaded)
+			pt__os_protect((void *)vb, PT_POOL_SIZE, true);
 		rebuild_free_list(kp, k->bm);
 		pt__g.mesh_failed++;
 		return false;
@@ -219,9 +255,11 @@ static bool mesh_pair(struct pt_heap *h, struct mesh_cand *k, struct mesh_cand *
 	pt__avail_unlink(h, vp);
 	vp->free = NULL;
 	vp->nused = 0;
-	vp->state = PT_POOL_MESHED;
-	vp->owner = NULL;   /* pt__free_full's own-pool test fails: see there */
 	vp->alias = kp;
+	/* the alias before the state and the owner, which other threads'
+	 * frees read first (pt__pool_canon, remote_push) */
+	__atomic_store_n(&vp->state, PT_POOL_MESHED, __ATOMIC_RELEASE);
+	__atomic_store_n(&vp->owner, NULL, __ATOMIC_RELEASE);   /* pt__free_full: see there */
 	vp->next = kp->mesh_first ? pool_deref(kp->mesh_first) : NULL;
 	kp->mesh_first = pool_ref(vp);
 	pt__g.meshed_now++;
@@ -299,12 +337,12 @@ size_t pt__mesh_heap(struct pt_heap *h, size_t max)
 
 	if (pt__g.mesh_fd < 0 || h == &pt__empty_heap || pt__tl_locked)
 		return 0;
-	if (&__libc_single_threaded == NULL || !__libc_single_threaded) {
-		pt__g.mesh_skipped++;   /* no write barrier yet: see the top */
-		return 0;
-	}
 	pt__os_signals_block(&old);   /* no handler of ours runs mid-mesh */
 	pt__lock();
+	/* alone, nobody else can write: no protection needed */
+	M.threaded = &__libc_single_threaded == NULL || !__libc_single_threaded;
+	if (M.threaded)
+		pt__barrier_begin();
 	if (!M.cand) {
 		void *m;
 		if (pt__os_map(MESH_CANDIDATES * sizeof *M.cand, &m) == 0)
@@ -316,6 +354,8 @@ size_t pt__mesh_heap(struct pt_heap *h, size_t max)
 			done += mesh_class(h, c, max - done);
 		pt__g.mesh_rounds++;
 	}
+	if (M.threaded)
+		pt__barrier_end();
 	pt__g.mesh_last_ms = pt__os_now_ms();
 	pt__unlock();
 	pt__os_signals_restore(&old);
@@ -389,48 +429,67 @@ void pt_mesh_stats(struct pt_mesh_stats *st)
 		.on = pt__g.mesh_fd >= 0, .error = pt__g.mesh_error,
 		.meshed_now = pt__g.meshed_now, .meshes = pt__g.meshes,
 		.unmeshes = pt__g.unmeshes, .rounds = pt__g.mesh_rounds,
-		.failed = pt__g.mesh_failed, .skipped = pt__g.mesh_skipped,
-		.budget = pt__g.mesh_budget, .stopped = pt__g.mesh_stopped,
+		.failed = pt__g.mesh_failed, .budget = pt__g.mesh_budget,
 	};
 	pt__unlock();
 }
 
 /* ---- fork --------------------------------------------------------------- */
 
+static void protect_arenas(bool writable)
+{
+	for (struct pt_arena *a = pt__g.all; a; a = a->all_next)
+		if (a->in_file)
+			pt__os_protect(a, PT_ARENA_SIZE, writable);
+}
+
 /*
- * Before fork, with pt__g.lock held when there are threads: copy every
- * arena of the file into private memory, which the child inherits.  If
- * that memory cannot be had, the child copies for itself (pt__mesh_fork_child),
- * which other threads of the parent may be writing to meanwhile.
+ * Before fork, with pt__g.lock held when there are threads: the arenas of
+ * the file write-protected, then copied into private memory, which the
+ * child inherits.  If that memory cannot be had, the child copies for
+ * itself (the parent still waits, its heap still protected).
  */
 void pt__mesh_fork_prepare(void)
 {
 	size_t n = 0;
 	M.fork_copy = NULL;
+	M.fork_on = false;
 	if (pt__g.mesh_fd < 0)
 		return;
+	pt__barrier_begin();
+	protect_arenas(false);
+	M.fork_on = true;
+	M.fork_parent = getpid();
+	atomic_fetch_add(&M.sync->seq, 1);
+	atomic_store(&M.fork_child_pending, 1);
 	for (struct pt_arena *a = pt__g.all; a; a = a->all_next)
 		n += a->in_file;
-	if (!n)
-		return;
 	void *m;
-	if (pt__os_map(n * PT_ARENA_SIZE, &m))
-		return;
-	char *d = m;
-	for (struct pt_arena *a = pt__g.all; a; a = a->all_next)
-		if (a->in_file) {
-			memcpy(d, a, PT_ARENA_SIZE);
-			d += PT_ARENA_SIZE;
-		}
-	M.fork_copy = m;
-	M.fork_len = n * PT_ARENA_SIZE;
+	if (n && pt__os_map(n * PT_ARENA_SIZE, &m) == 0) {
+		char *d = m;
+		for (struct pt_arena *a = pt__g.all; a; a = a->all_next)
+			if (a->in_file) {
+				memcpy(d, a, PT_ARENA_SIZE);
+				d += PT_ARENA_SIZE;
+			}
+		M.fork_copy = m;
+		M.fork_len = n * PT_ARENA_SIZE;
+	}
 }
 
+/* In the parent: wait until the child's heap is its own, then write again. */
 void pt__mesh_fork_parent(void)
 {
+	if (!M.fork_on)
+		return;
+	atomic_store(&M.fork_child_pending, 0);
+	pt__barrier_wait_shared(&M.sync->done, atomic_load(&M.sync->seq), FORK_WAIT_MS);
+	protect_arenas(true);
 	if (M.fork_copy)
 		pt__os_unmap(M.fork_copy, M.fork_len);
 	M.fork_copy = NULL;
+	M.fork_on = false;
+	pt__barrier_end();
 }
 
 /*
@@ -439,14 +498,10 @@ void pt__mesh_fork_parent(void)
  * and the file closed.  Meshed pools become pages of their own with the
  * same bytes: each block is still used at the one address it was handed
  * out at, so nothing changes for the program, but the memory meshing gave
- * back is taken again.  False if an arena could not be copied (it stays
- * in the file).
+ * back is taken again.
  */
-static bool make_private(char *copies)
+static void make_private(char *copies)
 {
-	bool all = true;
-	if (pt__g.mesh_fd < 0)
-		return true;
 	for (struct pt_arena *a = pt__g.all; a; a = a->all_next) {
 		if (!a->in_file)
 			continue;
@@ -459,32 +514,36 @@ static bool make_private(char *copies)
 		if (pt__os_map(PT_ARENA_SIZE, &m) == 0) {
 			memcpy(m, a, PT_ARENA_SIZE);
 			pt__os_move(m, a, PT_ARENA_SIZE);
-		} else {
-			all = false;
 		}
 	}
-	if (!all)
-		return false;
 	int e = errno;
 	close(pt__g.mesh_fd);
 	errno = e;
 	pt__g.mesh_fd = -1;
+}
+
+/* The child's heap becomes its own, at its first write to it (a fault) or
+ * in its fork handler, whichever comes first; then the parent may go on. */
+static void child_own_heap(void)
+{
+	if (!atomic_exchange(&M.fork_child_pending, 0))
+		return;
+	make_private(M.fork_copy);
+	M.fork_copy = NULL;
+	M.fork_on = false;
+	pt__barrier_reset();
+	pt__barrier_signal_shared(&M.sync->done, atomic_load(&M.sync->seq));
+}
+
+bool pt__mesh_fork_child_fault(void)
+{
+	if (!atomic_load(&M.fork_child_pending) || getpid() == M.fork_parent)
+		return false;
+	child_own_heap();
 	return true;
 }
 
-/* In the child: the copies over the arenas; private arenas from now on. */
 void pt__mesh_fork_child(void)
 {
-	make_private(M.fork_copy);
-	M.fork_copy = NULL;
-}
-
-void pt_mesh_stop(void)
-{
-	if (pt__g.mesh_fd < 0)
-		return;
-	pt__lock();
-	if (make_private(NULL))
-		pt__g.mesh_stopped = 1;
-	pt__unlock();
+	child_own_heap();
 }

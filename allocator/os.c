@@ -237,6 +237,29 @@ int pt__os_move(void *from, void *to, size_t size)
 	return r;
 }
 
+/* Set the protection of [p, p + size). */
+int pt__os_protect(void *p, size_t size, bool writable)
+{
+	int e = errno, r = 0;
+	if (mprotect(p, size, writable ? PROT_READ | PROT_WRITE : PROT_READ) != 0)
+		r = errno;
+	errno = e;
+	return r;
+}
+
+/* A page shared with every child this process forks (fork's handshake). */
+int pt__os_map_shared_page(void **out)
+{
+	int e = errno, r = 0;
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		r = errno ? errno : ENOMEM;
+	else
+		*out = p;
+	errno = e;
+	return r;
+}
+
 /* Block every signal in this thread (*old: the mask it had), or restore. */
 void pt__os_signals_block(sigset_t *old)
 {

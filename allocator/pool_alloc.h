@@ -164,31 +164,28 @@ struct pt_mesh_stats {
 	uint64_t meshes;         /* pools meshed since start */
 	uint64_t unmeshes;       /* meshed pools given back since */
 	uint64_t rounds;         /* rounds run */
-	uint64_t failed;         /* remaps the kernel refused */
-	uint64_t skipped;        /* rounds skipped: other threads were running */
+	uint64_t failed;         /* protections or remaps the kernel refused */
 	uint64_t budget;         /* most pools meshed at once (vm.max_map_count / 3) */
-	int stopped;             /* pt_mesh_stop ran: the arenas are private */
 };
 
 void pt_mesh_stats(struct pt_mesh_stats *st);
 
 /*
  * Mesh the calling thread's pools now, every pair found (malloc_trim's
- * work).  Runs only while the process has one thread (see mesh.c).
- * Returns the number of pools meshed.
+ * work).  Returns the number of pools meshed.
  */
 size_t pt_mesh(void);
 
 /*
- * Stop meshing for good, before the process's first thread: the arenas
- * become private memory again (meshed pools get pages of their own, with
- * the same bytes).  A process with threads must not keep the shared file:
- * without a write barrier, their writes could race a round, and glibc's
- * fork of a threaded process writes into the heap (it resets every FILE's
- * lock) in the child before any fork handler can give the child its own
- * copy.  The preload calls it from pthread_create.
+ * Meshing's write barrier: the embedder's SIGSEGV handler calls this with
+ * the fault's address and si_code.  1: the fault was a write into a page
+ * meshing or fork protects for a moment (or a fork child's first write to
+ * the heap it still shares); it is over now, and the handler returns so
+ * that the write is made again.  0: not ours, for the program's handler.
+ * Async-signal-safe.  An embedder that configures mesh must route SIGSEGV
+ * here (the preload does, preload/faults.c).
  */
-void pt_mesh_stop(void);
+int pt_mesh_fault(void *addr, int code);
 
 /* Tests: at most n pools meshed at once. */
 void pt_test_mesh_budget(uint64_t n);

@@ -82,15 +82,13 @@ PT_EXPORT void pt_stats_print(int fd)
 	            (unsigned long long)st.heaps_orphaned);
 	struct pt_mesh_stats ms;
 	pt_mesh_stats(&ms);
-	if (ms.on || ms.meshes || ms.stopped)
+	if (ms.on || ms.meshes)
 		pt__dprintf(fd, "# meshing: %llu pools meshed now (%llu KiB given back), %llu "
-		                "meshed and %llu given back in total, %llu rounds, %llu skipped "
-		                "(threads), %llu remaps refused, budget %llu%s\n",
+		                "meshed and %llu given back in total, %llu rounds, %llu "
+		                "protections or remaps refused, budget %llu\n",
 		            (unsigned long long)ms.meshed_now,
 		            (unsigned long long)(ms.on ? ms.meshed_now * (PT_POOL_SIZE >> 10) : 0),
 		            (unsigned long long)ms.meshes, (unsigned long long)ms.unmeshes,
-		            (unsigned long long)ms.rounds, (unsigned long long)ms.skipped,
-		            (unsigned long long)ms.failed, (unsigned long long)ms.budget,
-		            ms.stopped ? "; stopped at the first thread (the arenas are private "
-		                         "copies again)" : "");
+		            (unsigned long long)ms.rounds, (unsigned long long)ms.failed,
+		            (unsigned long long)ms.budget);
 }

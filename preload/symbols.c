@@ -35,6 +35,7 @@
 #include "common.h"
 #include "debug.h"
 #include "fmt.h"
+#include "faults.h"
 #include "libc_sym.h"
 #include "options.h"
 #include "pooltrace.h"
@@ -111,6 +112,8 @@ static PT_NOINLINE void configure(void)
 	pt__options_read();
 	struct pt_config cfg = { .align = pt__opt.align, .tcache = 0,
 	                         .double_free = double_free_line, .mesh = pt__opt.mesh };
+	if (pt__opt.mesh)
+		pt__faults_install();   /* meshing's write barrier needs it first */
 	pt_configure(&cfg);
 }
 

@@ -17,14 +17,12 @@
 #include <pthread.h>
 
 #include "../allocator/compiler.h"
-#include "../allocator/pool_alloc.h"
 #include "libc_sym.h"
 #include "recorder.h"
 
 PT_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
                              void *(*start)(void *), void *arg)
 {
-	pt_mesh_stop();   /* POOLTRACE_MESH: no shared heap with threads (pool_alloc.h) */
 	pt__rec_threads_begin();   /* ours first */
 	return pt__libc_pthread_create(th, attr, start, arg);
 }
