@@ -37,14 +37,14 @@ NOBUILTIN := -fno-builtin-malloc -fno-builtin-calloc -fno-builtin-realloc -fno-b
 BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -fPIC -pthread $(NOBUILTIN) $(CFLAGS)
 
 ALLOC_SRC   := allocator/os.c allocator/arena.c allocator/alloc.c allocator/stats.c \
-               allocator/check.c allocator/mesh.c
+               allocator/check.c allocator/mesh.c allocator/barrier.c
 PRELOAD_SRC := preload/symbols.c preload/options.c preload/fmt.c preload/libc_sym.c \
                preload/stats_print.c preload/common.c preload/modules.c preload/hindex.c \
                preload/stacks.c preload/addrmap.c preload/recorder.c preload/rec_hooks.c \
                preload/rec_buffer.c preload/rec_file.c preload/rec_info.c preload/rec_live.c \
                preload/rec_snapshot.c preload/leakscan.c preload/heapscan.c preload/debug.c \
                preload/unwind.c preload/zstd_hooks.c preload/mallinfo.c preload/exit.c \
-               preload/threads.c preload/symbolizer.c preload/bigcache.c \
+               preload/threads.c preload/symbolizer.c preload/bigcache.c preload/faults.c \
                preload/python.c preload/python_code.c preload/python_lines.c \
                preload/python_objects.c
 ALLOC_OBJ   := $(ALLOC_SRC:%.c=$(B)/%.o)
@@ -61,7 +61,8 @@ TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress $(B)/tests/test_recorde
                $(B)/tests/rec_prog $(B)/tests/rec_lib.so $(B)/tests/leak_prog \
                $(B)/tests/cxx_prog $(B)/tests/debug_prog $(B)/tests/temp_prog \
                $(B)/tests/fork_stdio $(B)/tests/fork_signal $(B)/tests/as_limit \
-               $(B)/tests/double_free $(B)/tests/dbgsym_prog $(B)/tests/peak_prog
+               $(B)/tests/double_free $(B)/tests/dbgsym_prog $(B)/tests/peak_prog \
+               $(B)/tests/mesh_signal
 UNWIND_PROGS := $(B)/tests/unwind_prog $(B)/tests/unwind_prog_exc $(B)/tests/unwind_cxx \
                 $(B)/tests/unwind_plugin.so
 EDGE_PROGS  := $(B)/tests/edge_prog
@@ -205,6 +206,10 @@ $(B)/tests/temp_prog: tests/temp_prog.c
 $(B)/tests/peak_prog: tests/peak_prog.c
 	@mkdir -p $(@D)
 	$(CC) -O0 -g -o $@ $<
+
+$(B)/tests/mesh_signal: tests/mesh_signal.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O1 -g -Wall -Wextra -o $@ $<
 
 # deliberately broken; -rdynamic so that dladdr names its functions when no
 # symbolizer runs
@@ -367,7 +372,7 @@ check-dropin: $(B)/tests/as_limit $(B)/tests/double_free $(B)/tests/untouched $(
 # meshing (POOLTRACE_MESH=1): its own checks, then the real programs, the
 # fork and the stress tests again with it on
 check-mesh: $(B)/libpooltrace.so $(BENCH_BINS) $(B)/tests/fork_stdio $(B)/tests/fork_signal \
-            $(B)/tests/stress
+            $(B)/tests/stress $(B)/tests/mesh_signal
 	sh tests/test_mesh.sh $(B)
 	POOLTRACE_MESH=1 sh tests/programs.sh $(B)
 	POOLTRACE_MESH=1 sh tests/test_fork.sh $(B)

@@ -6,7 +6,9 @@
 #    the stats line counts the meshes;
 #  - where the memory file cannot be had (no region: a tight RLIMIT_AS at
 #    start), one warning line, and the program runs as without meshing;
-#  - a bad value: one warning, the default.
+#  - a bad value: one warning, the default;
+#  - a program's own SIGSEGV handling (tests/mesh_signal.c): the same
+#    output as without the library, and killed by SIGSEGV as without it.
 # The real programs, the fork and the stress tests run again with meshing on
 # from the Makefile (check-mesh).
 set -u
@@ -64,5 +66,21 @@ if [ "$(cat "$TMP/bad.out")" = fine ] && [ "$(wc -l < "$TMP/bad.err")" -eq 1 ] &
 else
 	cat "$TMP/bad.out" "$TMP/bad.err" > "$TMP/all"
 	fail "POOLTRACE_MESH=yes" "$TMP/all"
+fi
+# the program's SIGSEGV handler and disposition, the library's in front
+M=$B/tests/mesh_signal
+"$M" > "$TMP/sig0.out" 2>&1
+LD_PRELOAD="$LIB" POOLTRACE_MESH=1 "$M" > "$TMP/sig1.out" 2>&1
+"$M" die > /dev/null 2>&1
+die0=$?
+LD_PRELOAD="$LIB" POOLTRACE_MESH=1 "$M" die > /dev/null 2>&1
+die1=$?
+if cmp -s "$TMP/sig0.out" "$TMP/sig1.out" && grep -q 'faults caught: 3, .*yes' "$TMP/sig1.out" &&
+   [ $die0 -eq 139 ] && [ $die1 -eq 139 ]; then
+	pass "the program's SIGSEGV handler gets its faults, sigaction and signal answer as without us, default kills (exit $die1)"
+else
+	diff "$TMP/sig0.out" "$TMP/sig1.out" > "$TMP/d"
+	echo "die: $die0 plain, $die1 preloaded" >> "$TMP/d"
+	fail "the program's SIGSEGV handling changed" "$TMP/d"
 fi
 summary
