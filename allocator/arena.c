@@ -242,6 +242,17 @@ struct pt_pool *pt__arena_take_pool_unlocked(void)
 
 	unsigned nf = a->nfreepools;
 	struct pt_pool *p;
+	if (a->freepools && PT_UNLIKELY(a->freepools->stale)) {
+		/* it was meshed: its address shows another pool's page until
+		 * its own is mapped back (mesh.c; zeros: it was punched) */
+		struct pt_pool *s = a->freepools;
+		uintptr_t b = pt__pool_base(s);
+		if (pt__g.mesh_fd >= 0 &&
+		    pt__os_map_file_at((void *)b, PT_POOL_SIZE, pt__g.mesh_fd,
+		                       b - pt__region_base, true))
+			return NULL;
+		s->stale = 0;
+	}
 	if (a->freepools) {
 		p = a->freepools;
 		a->freepools = p->next;

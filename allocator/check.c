@@ -31,8 +31,8 @@ bool pt__pool_valid(const struct pt_pool *p)
 {
 	if (p == SENTINEL)
 		return p->free == NULL;
-	if (p->state == PT_POOL_FREE)
-		return p->owner == NULL && PT_NUSED(p) == 0 && !p->pinned;
+	if (p->state == PT_POOL_FREE)   /* (pinned is stale there: mesh.c) */
+		return p->owner == NULL && PT_NUSED(p) == 0;
 	if (p->size == 0 || p->size != pt__cls.size[p->cls] ||
 	    p->nblocks != pt__class_nblocks(p->cls) || p->ncarved > p->nblocks)
 		return false;

@@ -54,7 +54,12 @@ struct pt_pool {
 	uint8_t cls;
 	uint8_t state;             /* enum pt_pool_state */
 	uint8_t dirty;             /* FREE only: pages still resident */
-	uint8_t pinned;            /* 1 while the head of its class list */
+	union {
+		uint8_t pinned;        /* 1 while the head of its class list */
+		uint8_t stale;         /* FREE: its address still shows the page of
+		                          the pool it was meshed into (mesh.c); its
+		                          own comes back when it is taken again */
+	};
 	union {
 		uint32_t freed_ms;     /* FREE and dirty: when it was given back */
 		uint32_t mesh_first;   /* otherwise: 1 + the region pool index of
