@@ -319,6 +319,7 @@ void pt__rsnap_take(int kind)
 		live = (int64_t)(st->bytes_in_blocks + r.glibc_in_use);
 	}
 	size_t need = 1 + PT_FIELDS_MAX(PT_FIELDS_SNAPSHOT) + PT_FIELDS_MAX(PT_FIELDS_SNAP_POOLS) +
+	              1 + PT_FIELDS_MAX(PT_FIELDS_EXT) + PT_FIELDS_MAX(PT_FIELDS_EXT_MESH) +
 	              10 + st->nclasses * PT_FIELDS_MAX(PT_FIELDS_SNAP_CLASS) + PT_COUNT_ROOM +
 	              (st->arenas_mapped + 64) * PT_FIELDS_MAX(PT_FIELDS_SNAP_ARENA);
 	if (scratch_fit(need)) {
@@ -329,6 +330,19 @@ void pt__rsnap_take(int kind)
 	r.seq = pt__rec_next_seq();
 	r.time_ns = pt__now_ns(CLOCK_MONOTONIC) - pt__rcfg.t0_mono;
 	r.live = live > 0 ? (uint64_t)live : 0;
+	struct pt_mesh_stats ms;
+	pt_mesh_stats(&ms);
+	if (ms.on || ms.meshes) {   /* meshing's figures, just before (PT_EXT_MESH) */
+		uint8_t body[PT_FIELDS_MAX(PT_FIELDS_EXT_MESH)], *b = body;
+		struct pt_r_ext_mesh m = { .seq = r.seq, .meshed_now = ms.on ? ms.meshed_now : 0,
+		                           .meshes = ms.meshes, .unmeshes = ms.unmeshes };
+		PT_ENCODE(b, &m, PT_FIELDS_EXT_MESH);
+		struct pt_r_ext h = { .ext = PT_EXT_MESH, .len = (uint64_t)(b - body) };
+		p = pt_enc_type(p, PT_REC_EXT);
+		PT_ENCODE(p, &h, PT_FIELDS_EXT);
+		memcpy(p, body, h.len);
+		p += h.len;
+	}
 	p = pt_enc_type(p, PT_REC_SNAPSHOT);
 	PT_ENCODE(p, &r, PT_FIELDS_SNAPSHOT);
 	struct pt_r_snap_pools pools = {

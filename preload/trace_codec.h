@@ -69,6 +69,7 @@
 #define PT_FIELDS_EXT_PYTYPE(X)  X(u32, id) X(b, name)
 #define PT_FIELDS_EXT_PYOBJECTS(X) X(u, seq) X(u32, when)
 #define PT_FIELDS_EXT_INFOS(X)   X(u32, next)
+#define PT_FIELDS_EXT_MESH(X)    X(u, seq) X(u, meshed_now) X(u, meshes) X(u, unmeshes)
 /* ... then u count, and the entries */
 #define PT_FIELDS_PYOBJECT(X)    X(u32, info) X(u32, cls) X(u32, type) X(u, objects) X(u, bytes)
 
@@ -142,6 +143,7 @@ PT__RECORD(ext_python, PT_FIELDS_EXT_PYTHON)
 PT__RECORD(ext_pytype, PT_FIELDS_EXT_PYTYPE)
 PT__RECORD(ext_pyobjects, PT_FIELDS_EXT_PYOBJECTS)
 PT__RECORD(ext_infos, PT_FIELDS_EXT_INFOS)
+PT__RECORD(ext_mesh, PT_FIELDS_EXT_MESH)
 PT__RECORD(pyobject, PT_FIELDS_PYOBJECT)
 #undef PT__RECORD
 

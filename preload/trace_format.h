@@ -260,6 +260,11 @@ enum pt_ext {
 	 * infos after it (the lost ones are a gap).  Not Python's: any
 	 * version 3 trace has them. */
 	PT_EXT_INFOS = 4,
+	/* seq (absolute: the full snapshot right after it, in the same
+	 * chunk), then meshing's figures at that snapshot (POOLTRACE_MESH):
+	 * pools meshed into others now (no page of their own), meshed since
+	 * start, given back since.  Only when meshing is on. */
+	PT_EXT_MESH = 5,
 };
 
 enum pt_pyobj_when {

@@ -57,6 +57,11 @@ static void frag_breakdown(FILE *f, const struct pt_profile *p, const struct pt_
 	if (fr.untouched)
 		fprintf(f, "  address space only (no RSS): %s of arena never carved or purged\n",
 		        PT_B(fr.untouched));
+	if (fr.meshed)
+		fprintf(f, "  meshed (POOLTRACE_MESH): %s in %s %s that show another pool's page "
+		        "and hold no memory of their own\n", PT_B(fr.meshed),
+		        PT_N(fr.meshed / p->t->hdr.pool_size),
+		        pt_plural(fr.meshed / p->t->hdr.pool_size, "pool", "pools"));
 }
 
 static void frag_classes(FILE *f, const struct pt_profile *p, const struct pt_snapshot *s)
@@ -220,6 +225,7 @@ static void json_breakdown(struct pt_json *j, const char *key, const struct pt_p
 	pt_json_u64(j, "glibc", fr.glibc);
 	pt_json_u64(j, "other", fr.other);
 	pt_json_u64(j, "untouched", fr.untouched);
+	pt_json_u64(j, "meshed", fr.meshed);
 	pt_json_u64(j, "arenas", fr.arenas);
 	pt_json_u64(j, "pool_resident", fr.pool_resident);
 	pt_json_close(j, '}');

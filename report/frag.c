@@ -24,7 +24,8 @@ void pt_frag_compute(const struct pt_profile *p, const struct pt_snapshot *s,
 	f->pool_empty = (s->pools_empty_heap + s->pools_free_dirty) * pool;
 	f->headers = s->headers;
 	uint64_t carved = (s->pools_in_use + s->pools_empty_heap + s->pools_free_dirty) * pool;
-	f->untouched = minus(s->arenas_mapped * h->arena_size, carved + s->headers);
+	f->meshed = s->meshed_now * pool;
+	f->untouched = minus(s->arenas_mapped * h->arena_size, carved + s->headers + f->meshed);
 	f->glibc = s->glibc_in_use;
 	f->pool_resident = s->bytes_in_blocks + f->pool_free + f->pool_tails + f->pool_empty +
 	                   f->headers;

@@ -16,6 +16,8 @@ struct pt_frag {
 	uint64_t pool_empty;      /* empty pools kept, still resident */
 	uint64_t headers;         /* arena header pages */
 	uint64_t untouched;       /* arena space never carved, or purged: no RSS */
+	uint64_t meshed;          /* pools meshed into others (POOLTRACE_MESH): no
+	                             memory of their own */
 	uint64_t glibc;           /* glibc's bytes in use: blocks above 512 B,
 	                             and those allocated before the library */
 	uint64_t other;           /* the rest of RSS: code, stacks, libraries,

@@ -635,6 +635,7 @@ static void put_snapshot(struct html *h, const char *kind, const struct pt_snaps
 	pt_json_u64(j, "pool_empty", f.pool_empty);
 	pt_json_u64(j, "headers", f.headers);
 	pt_json_u64(j, "untouched", f.untouched);
+	pt_json_u64(j, "meshed", f.meshed);
 	pt_json_u64(j, "glibc", f.glibc);
 	pt_json_u64(j, "other", f.other);
 	pt_json_u64(j, "arenas", f.arenas);

@@ -208,6 +208,14 @@ int pt__def_ext(struct pt_trace *t, struct pt_dec *d)
 		if (ext_pyobjects(t, &e))
 			return -1;
 		break;
+	case PT_EXT_MESH: {
+		struct pt_r_ext_mesh r;
+		PT_DECODE(&e, &r, PT_FIELDS_EXT_MESH);
+		if (e.bad)
+			return -1;
+		t->mesh_next = (struct pt_mesh_figures){ 1, r.seq, r.meshed_now, r.meshes };
+		break;
+	}
 	case PT_EXT_INFOS: {
 		struct pt_r_ext_infos r;
 		PT_DECODE(&e, &r, PT_FIELDS_EXT_INFOS);

@@ -304,7 +304,7 @@ void pt_trace_close(struct pt_trace *t)
 
 /* ---- decoding a chunk: its events and what they carry ------------------ */
 
-static struct pt_snapshot *parse_snapshot(struct pt_dec *d)
+static struct pt_snapshot *parse_snapshot(struct pt_trace *t, struct pt_dec *d)
 {
 	struct pt_snapshot *s = pt_xmalloc(sizeof *s);
 	memset(s, 0, sizeof *s);
@@ -333,6 +333,10 @@ static struct pt_snapshot *parse_snapshot(struct pt_dec *d)
 		PT_DECODE_FIELDS(d, &s->arena[i], base, PT_FIELDS_SNAP_ARENA);
 	if (d->bad)
 		goto bad;
+	if (t->mesh_next.set && t->mesh_next.seq == s->seq) {
+		s->meshed_now = t->mesh_next.meshed_now;
+		s->meshes = t->mesh_next.meshes;
+	}
 	return s;
 bad:
 	free(s->cls);
@@ -579,7 +583,7 @@ static struct loaded *decode_chunk(struct pt_trace *t, const struct pt_chunk_ind
 				continue;
 			break;
 		case PT_REC_SNAPSHOT:
-			if (!(e.snap = parse_snapshot(&d)))
+			if (!(e.snap = parse_snapshot(t, &d)))
 				d.bad = 1;
 			else
 				e.seq = e.snap->seq;

@@ -70,6 +70,14 @@ struct pt_snapshot {
 	struct pt_snap_class *cls;    /* nclasses of them; NULL in a light one */
 	size_t narenas;
 	struct pt_snap_arena *arena;
+	/* POOLTRACE_MESH (a PT_EXT_MESH record of this seq), else 0 */
+	uint64_t meshed_now, meshes;
+};
+
+/* meshing's figures for the next full snapshot (PT_EXT_MESH) */
+struct pt_mesh_figures {
+	int set;
+	uint64_t seq, meshed_now, meshes;
 };
 
 /*
@@ -201,6 +209,7 @@ struct pt_trace {
 	struct pt_pycode *pycode; /* by code id (frames, trace_format.h) */
 	size_t npycodes;
 	struct pt_python python;
+	struct pt_mesh_figures mesh_next;   /* for the full snapshot of its seq */
 	char **pytype;            /* type names by id; NULL where undefined */
 	size_t npytypes;
 	struct pt_pyobject *pyobj;

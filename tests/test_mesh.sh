@@ -8,7 +8,9 @@
 #    start), one warning line, and the program runs as without meshing;
 #  - a bad value: one warning, the default;
 #  - a program's own SIGSEGV handling (tests/mesh_signal.c): the same
-#    output as without the library, and killed by SIGSEGV as without it.
+#    output as without the library, and killed by SIGSEGV as without it;
+#  - a trace of a meshed Python heap: frag (text and JSON) counts the
+#    meshed pools of the exit snapshot.
 # The real programs, the fork and the stress tests run again with meshing on
 # from the Makefile (check-mesh).
 set -u
@@ -82,5 +84,33 @@ else
 	diff "$TMP/sig0.out" "$TMP/sig1.out" > "$TMP/d"
 	echo "die: $die0 plain, $die1 preloaded" >> "$TMP/d"
 	fail "the program's SIGSEGV handling changed" "$TMP/d"
+fi
+# the trace's snapshots and frag
+PY=/usr/bin/python3
+if [ -x $PY ]; then
+	cat > "$TMP/m.py" <<'PYEOF'
+import ctypes, os, random
+objs = [("k%07d" % i + "x" * (i % 24), i) for i in range(200000)]
+r = random.Random(3)
+for i in range(len(objs)):
+    if r.random() < 0.9:
+        objs[i] = None
+ctypes.CDLL(None).malloc_trim(0)
+os._exit(0)
+PYEOF
+	PYTHONMALLOC=malloc POOLTRACE_MESH=1 "$B/pooltrace" run -o "$TMP/m.trace" $PY "$TMP/m.py" \
+		> /dev/null 2>&1
+	"$B/pooltrace" frag "$TMP/m.trace" > "$TMP/frag.txt" 2>&1
+	"$B/pooltrace" frag --json "$TMP/m.trace" > "$TMP/frag.json" 2> /dev/null
+	jm=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["at_end"]["meshed"])' \
+		"$TMP/frag.json" 2> /dev/null)
+	line=$(grep 'meshed (POOLTRACE_MESH)' "$TMP/frag.txt")
+	if [ -n "$line" ] && [ "${jm:-0}" -gt 4096000 ]; then
+		pass "frag of a meshed Python heap$(echo "$line" | sed 's/ that show.*//; s/^ *meshed (POOLTRACE_MESH)//'), JSON meshed=$jm"
+	else
+		fail "frag of a meshed Python heap (JSON meshed=${jm:-none})" "$TMP/frag.txt"
+	fi
+else
+	skip "frag of a meshed Python heap" "$PY missing"
 fi
 summary
