@@ -304,6 +304,7 @@ PT_HIDDEN void pt__os_signals_restore(const sigset_t *old);
 PT_HIDDEN unsigned long pt__os_max_map_count(void);
 PT_HIDDEN int pt__os_protect(void *p, size_t size, bool writable);
 PT_HIDDEN int pt__os_map_shared_page(void **out);
+PT_HIDDEN int pt__os_map_populated(size_t size, void **out);
 
 /* barrier.c: meshing's write barrier */
 PT_HIDDEN void pt__barrier_begin(void);

@@ -468,7 +468,7 @@ void pt__mesh_fork_prepare(void)
 	for (struct pt_arena *a = pt__g.all; a; a = a->all_next)
 		n += a->in_file;
 	void *m;
-	if (n && pt__os_map(n * PT_ARENA_SIZE, &m) == 0) {
+	if (n && pt__os_map_populated(n * PT_ARENA_SIZE, &m) == 0) {
 		char *d = m;
 		for (struct pt_arena *a = pt__g.all; a; a = a->all_next)
 			if (a->in_file) {

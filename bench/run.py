@@ -79,6 +79,7 @@ def workloads(build, quick):
         ("mixed-4-16k", [f"{b}/mixed", "4", "16384"], {}, "threads"),
         ("frag", [f"{b}/frag"], {}, "memory"),
         ("scatter", [f"{b}/scatter"], {}, "memory"),
+        ("forks", [f"{b}/forks"], {}, "memory"),
     ]
     w = [(n, c, dict(e, BENCH_SCALE=scale), k) for n, c, e, k in w]
     if os.path.exists(PY):
@@ -90,7 +91,7 @@ def workloads(build, quick):
 
 
 # rows that also run pooltrace with meshing on (issue 18's workloads)
-MESH_ROWS = {"scatter", "python-scatter"}
+MESH_ROWS = {"scatter", "python-scatter", "forks"}
 
 
 def extra_sets(wname, kind, python_pymalloc, ours):
@@ -327,8 +328,10 @@ def main():
             extra = ""
             fields = rs[-1][3]
             if kind in ("memory", "python") and fields:
-                extra = " ".join(f"{k[:-4]}={int(v) / 1024:.0f}M" for k, v in fields.items()
-                                 if k.endswith("_kib"))
+                extra = " ".join([f"{k[:-4]}={int(v) / 1024:.0f}M" for k, v in fields.items()
+                                  if k.endswith("_kib")] +
+                                 [f"{k[:-3]}={float(v):.1f}ms" for k, v in fields.items()
+                                  if k.endswith("_ms")])
             row["lines"].append([wname, a, f"{med[a]:.3f}", f"{min(walls):.3f}-{max(walls):.3f}",
                                  fmt_rss(rss), f"{ratio:.2f}", f"{vs_best:.2f}" if vs_best else "-",
                                  f"{rss / statistics.median(r[2] for r in runs[(wname, 'glibc')]):.2f}",
