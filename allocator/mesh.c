@@ -85,6 +85,7 @@
 #define MESH_MAX_FULL    80      /* candidates are at most this % full */
 #define MESH_WORDS       (PT_POOL_SIZE / 8 / 64)   /* bitmap: 512 blocks */
 #define FORK_WAIT_MS     2000    /* the parent waits this long for the child */
+#define MESH_PUNCHES     4096    /* victims' pages released per batch */
 
 struct mesh_cand {
 	struct pt_pool *p;
@@ -100,6 +101,8 @@ struct fork_sync {
 
 static struct {
 	struct mesh_cand *cand;    /* MESH_CANDIDATES, mapped at the first round */
+	uint64_t *punch;           /* victims' file offsets to release */
+	unsigned npunch;
 	uint64_t rng;
 	bool threaded;             /* this round protects its victims */
 	char *fork_copy;           /* prepare's copies of the arenas */
@@ -224,6 +227,40 @@ static void rebuild_free_list(struct pt_pool *k, const uint64_t *live)
 }
 
 /*
+ * Release the file pages of the victims meshed so far: sorted, so that
+ * adjacent ones go in one call (a victim's page is never mapped again
+ * before its pool is taken from its arena, under the lock this round
+ * holds, so the release can wait until the round's end).
+ */
+static void punch_flush(void)
+{
+	uint64_t *v = M.punch;
+	unsigned n = M.npunch;
+	for (unsigned gap = n / 2; gap > 0; gap /= 2)   /* Shell sort: no libc qsort here */
+		for (unsigned i = gap; i < n; i++)
+			for (unsigned j = i; j >= gap && v[j - gap] > v[j]; j -= gap) {
+				uint64_t t = v[j];
+				v[j] = v[j - gap];
+				v[j - gap] = t;
+			}
+	for (unsigned i = 0; i < n;) {
+		unsigned j = i + 1;
+		while (j < n && v[j] == v[j - 1] + PT_POOL_SIZE)
+			j++;
+		pt__os_punch(pt__g.mesh_fd, v[i], (size_t)(j - i) * PT_POOL_SIZE);
+		i = j;
+	}
+	M.npunch = 0;
+}
+
+static void punch_later(uint64_t off)
+{
+	if (M.npunch == MESH_PUNCHES)
+		punch_flush();
+	M.punch[M.npunch++] = off;
+}
+
+/*
  * Mesh v into k (both the caller's, of one class, live sets disjoint, v
  * with no victims).  False if the kernel refused the remap: nothing changed
  * then but k's free list, rebuilt from k's own live set.
@@ -251,7 +288,7 @@ static bool mesh_pair(struct pt_heap *h, struct mesh_cand *k, struct mesh_cand *
 		pt__g.mesh_failed++;
 		return false;
 	}
-	pt__os_punch(pt__g.mesh_fd, vb - pt__region_base, PT_POOL_SIZE);
+	punch_later(vb - pt__region_base);
 
 	uint64_t both[MESH_WORDS];
 	for (unsigned w = 0; w < MESH_WORDS; w++)
@@ -351,13 +388,17 @@ size_t pt__mesh_heap(struct pt_heap *h, size_t max)
 		pt__barrier_begin();
 	if (!M.cand) {
 		void *m;
-		if (pt__os_map(MESH_CANDIDATES * sizeof *M.cand, &m) == 0)
+		size_t sz = MESH_CANDIDATES * sizeof *M.cand;
+		if (pt__os_map(sz + MESH_PUNCHES * sizeof *M.punch, &m) == 0) {
 			M.cand = m;
+			M.punch = (uint64_t *)((char *)m + sz);
+		}
 	}
 	if (M.cand) {
 		pt__heap_collect(h, true);
 		for (unsigned c = 0; c < pt__g.nclasses && done < max; c++)
 			done += mesh_class(h, c, max - done);
+		punch_flush();
 		pt__g.mesh_rounds++;
 	}
 	if (M.threaded)

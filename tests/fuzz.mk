@@ -120,7 +120,8 @@ fuzz: $(FUZZ_BINS)
 	exit $$rc
 
 # Replay: every corpus input once (-runs=0 after reading the corpus), the
-# allocator in both alignment modes, every report command on each trace.
+# allocator in both alignment modes and with meshing on (the corpus's trim
+# ops mesh, its threads write meanwhile), every report command on each trace.
 # (Not tests/corrupt/: its decompression bombs take minutes under ASan;
 # test_reports.sh runs them.)  Nonzero on any crash.
 check-fuzz: $(FUZZ_BINS)
@@ -129,6 +130,8 @@ check-fuzz: $(FUZZ_BINS)
 	    -artifact_prefix=$(FUZZ_DIR)/artifacts/replay-alloc- tests/fuzz/corpus_alloc
 	POOLTRACE_ALIGN=8 $(FUZZ_DIR)/fuzz_alloc -runs=0 $(FUZZ_COMMON) \
 	    -artifact_prefix=$(FUZZ_DIR)/artifacts/replay-alloc8- tests/fuzz/corpus_alloc
+	POOLTRACE_MESH=1 $(FUZZ_DIR)/fuzz_alloc -runs=0 $(FUZZ_COMMON) \
+	    -artifact_prefix=$(FUZZ_DIR)/artifacts/replay-alloc-mesh- tests/fuzz/corpus_alloc
 	FUZZ_TRACE_ALL_COMMANDS=1 $(FUZZ_DIR)/fuzz_trace -runs=0 $(FUZZ_COMMON) $(FUZZ_QUIET) \
 	    -artifact_prefix=$(FUZZ_DIR)/artifacts/replay-trace- tests/fuzz/corpus_trace
 
