@@ -30,7 +30,9 @@
  * slow half of free, whose first test is "a pool of mine?", finds no
  * owner on V and goes on to the paths that follow the alias.  K counts
  * both pools' blocks; its victims are chained from K->mesh_first through
- * their next.  A victim has no victims of its own: one hop always.
+ * their next.  A pool that was kept may become a victim later: the pools
+ * meshed into it are remapped onto the new kept page and join its chain,
+ * so that a victim has no victims of its own: one hop always.
  *
  * Who meshes.  A heap's pools are changed lock-free by their owner thread
  * only, so the owner meshes its own pools, pairs of one class, neither the
@@ -79,7 +81,8 @@
 
 #define MESH_PERIOD_MS   100     /* rounds at most this often */
 #define MESH_TICK        64      /* malloc slow paths between looks at the clock */
-#define MESH_CANDIDATES  4096    /* pools looked at per class per round */
+#define MESH_CANDIDATES  65536   /* pools looked at per round, at most */
+#define MESH_TIMED_CANDIDATES 2048   /* ... in a timed round (a few ms of walks) */
 #define MESH_PROBES      64      /* SplitMesher's t: partners tried per pool */
 #define MESH_ROUND_MAX   256     /* meshes per timed round (~10 us each) */
 #define MESH_MAX_FULL    80      /* candidates are at most this % full */
@@ -88,7 +91,8 @@
 #define MESH_PUNCHES     4096    /* victims' pages released per batch */
 
 struct mesh_cand {
-	struct pt_pool *p;
+	struct pt_pool *p;         /* NULL once meshed (or tried) this round */
+	uintptr_t base;            /* p's address */
 	unsigned used;
 	uint64_t bm[MESH_WORDS];   /* live blocks */
 };
@@ -103,6 +107,7 @@ static struct {
 	struct mesh_cand *cand;    /* MESH_CANDIDATES, mapped at the first round */
 	uint64_t *punch;           /* victims' file offsets to release */
 	unsigned npunch;
+	unsigned next_class;       /* where the next timed round starts */
 	uint64_t rng;
 	bool threaded;             /* this round protects its victims */
 	char *fork_copy;           /* prepare's copies of the arenas */
@@ -260,36 +265,11 @@ static void punch_later(uint64_t off)
 	M.punch[M.npunch++] = off;
 }
 
-/*
- * Mesh v into k (both the caller's, of one class, live sets disjoint, v
- * with no victims).  False if the kernel refused the remap: nothing changed
- * then but k's free list, rebuilt from k's own live set.
- */
-static bool mesh_pair(struct pt_heap *h, struct mesh_cand *k, struct mesh_cand *v)
+/* Merge victim v into kept k: the metadata, after the bytes and the
+ * mapping (mesh_run). */
+static void merge(struct pt_heap *h, struct mesh_cand *k, struct mesh_cand *v)
 {
 	struct pt_pool *kp = k->p, *vp = v->p;
-	uintptr_t kb = pt__pool_base(kp), vb = pt__pool_base(vp);
-	size_t size = kp->size;
-
-	/* other threads' writes into v wait from here to the remap */
-	if (M.threaded && pt__os_protect((void *)vb, PT_POOL_SIZE, false)) {
-		pt__g.mesh_failed++;   /* the mapping limit, say */
-		return false;
-	}
-	for (unsigned w = 0; w < MESH_WORDS; w++)
-		for (uint64_t bits = v->bm[w]; bits; bits &= bits - 1) {
-			size_t off = ((size_t)w * 64 + (unsigned)__builtin_ctzll(bits)) * size;
-			memcpy((char *)kb + off, (char *)vb + off, size);
-		}
-	if (pt__os_map_file_at((void *)vb, PT_POOL_SIZE, pt__g.mesh_fd, kb - pt__region_base, true)) {
-		if (M.threaded)
-			pt__os_protect((void *)vb, PT_POOL_SIZE, true);
-		rebuild_free_list(kp, k->bm);
-		pt__g.mesh_failed++;
-		return false;
-	}
-	punch_later(vb - pt__region_base);
-
 	uint64_t both[MESH_WORDS];
 	for (unsigned w = 0; w < MESH_WORDS; w++)
 		both[w] = k->bm[w] | v->bm[w];
@@ -303,69 +283,258 @@ static bool mesh_pair(struct pt_heap *h, struct mesh_cand *k, struct mesh_cand *
 	 * frees read first (pt__pool_canon, remote_push) */
 	__atomic_store_n(&vp->state, PT_POOL_MESHED, __ATOMIC_RELEASE);
 	__atomic_store_n(&vp->owner, NULL, __ATOMIC_RELEASE);   /* pt__free_full: see there */
-	vp->next = kp->mesh_first ? pool_deref(kp->mesh_first) : NULL;
+	/* vp's own victims (mesh_run remapped them) are kp's now, after vp on
+	 * kp's chain: one hop always */
+	struct pt_pool *chain = vp->mesh_first ? pool_deref(vp->mesh_first) : NULL, *tail = vp;
+	vp->mesh_first = 0;
+	vp->next = chain;
+	for (struct pt_pool *x = chain; x; x = x->next) {
+		x->alias = kp;
+		tail = x;
+	}
+	tail->next = kp->mesh_first ? pool_deref(kp->mesh_first) : NULL;
 	kp->mesh_first = pool_ref(vp);
 	pt__g.meshed_now++;
 	pt__g.meshes++;
 	pt_assert(pt__pool_valid(kp));
-	return true;
 }
 
 /*
- * One class of h: the candidates (USED pools of the file, not the head,
- * at most MESH_MAX_FULL % full), shuffled and split in two halves; each
- * pool of the left half is tried against MESH_PROBES pools of the right
- * (SplitMesher).  Returns the pools meshed, at most max.
+ * Mesh the n victims v[0..n) into the kept pools k[0..n) (all the caller's;
+ * each pair of one class, live sets disjoint, no victim with victims of
+ * its own).  The victims are adjacent pages and so are the kept ones, so
+ * that one mmap maps the kept run's file pages over the victims' run, and
+ * the kernel keeps one mapping for it (vm.max_map_count, and the cost of
+ * an mmap, grow with the mappings).  False if the kernel refused: nothing
+ * changed but the kept pools' free lists, rebuilt from their own sets.
  */
-static size_t mesh_class(struct pt_heap *h, unsigned c, size_t max)
+/*
+ * The pools meshed into v (a single victim that was kept before) show v's
+ * page: map k's file page at their addresses too (or, to undo, v's own:
+ * back), the first n of them.  False at the first refusal, *done telling
+ * how many went.
+ */
+static bool remap_subs(struct pt_pool *v, uint64_t off, unsigned n, unsigned *done)
 {
-	struct pt_pool *head = h->avail[c];
-	if (head == &pt__sentinel_pool || head->next == head)
-		return 0;
-	unsigned n = 0, nb = pt__class_nblocks(c);
-	for (struct pt_pool *p = head->next; p != head && n < MESH_CANDIDATES; p = p->next) {
-		if (p->state != PT_POOL_USED || p->pinned ||
-		    !pt__arena_of(pt__pool_base(p))->in_file ||
-		    PT_NUSED(p) * 100 > nb * MESH_MAX_FULL)
-			continue;
-		struct mesh_cand *m = &M.cand[n];
-		int used = live_blocks(p, m->bm);
-		if (used <= 0)
-			continue;
-		m->p = p;
-		m->used = (unsigned)used;
+	unsigned i = 0;
+	for (struct pt_pool *x = v->mesh_first ? pool_deref(v->mesh_first) : NULL; x && i < n;
+	     x = x->next, i++)
+		if (pt__os_map_file_at((void *)pt__pool_base(x), PT_POOL_SIZE, pt__g.mesh_fd, off, true)) {
+			*done = i;
+			return false;
+		}
+	*done = i;
+	return true;
+}
+
+static void protect_subs(struct pt_pool *v, bool writable)
+{
+	for (struct pt_pool *x = v->mesh_first ? pool_deref(v->mesh_first) : NULL; x; x = x->next)
+		pt__os_protect((void *)pt__pool_base(x), PT_POOL_SIZE, writable);
+}
+
+static bool mesh_run(struct pt_heap *h, struct mesh_cand **k, struct mesh_cand **v, unsigned n)
+{
+	uintptr_t kb = pt__pool_base(k[0]->p), vb = pt__pool_base(v[0]->p);
+	size_t len = (size_t)n * PT_POOL_SIZE;
+	struct pt_pool *v0 = v[0]->p;
+	pt_assert(n == 1 || !v0->mesh_first);
+
+	/* other threads' writes into the victims wait from here to the remap
+	 * (at every address that shows their pages) */
+	if (M.threaded && pt__os_protect((void *)vb, len, false)) {
+		pt__g.mesh_failed++;   /* the mapping limit, say */
+		return false;
+	}
+	if (M.threaded)
+		protect_subs(v0, false);
+	for (unsigned j = 0; j < n; j++) {
+		size_t size = k[j]->p->size;
+		char *kp = (char *)kb + (size_t)j * PT_POOL_SIZE, *vp = (char *)vb + (size_t)j * PT_POOL_SIZE;
+		for (unsigned w = 0; w < MESH_WORDS; w++)
+			for (uint64_t bits = v[j]->bm[w]; bits; bits &= bits - 1) {
+				size_t off = ((size_t)w * 64 + (unsigned)__builtin_ctzll(bits)) * size;
+				memcpy(kp + off, vp + off, size);
+			}
+	}
+	unsigned subs = 0, back;
+	bool ok = remap_subs(v0, kb - pt__region_base, ~0u, &subs);
+	if (!ok || pt__os_map_file_at((void *)vb, len, pt__g.mesh_fd, kb - pt__region_base, true)) {
+		remap_subs(v0, vb - pt__region_base, subs, &back);   /* undo */
+		if (M.threaded) {
+			pt__os_protect((void *)vb, len, true);
+			protect_subs(v0, true);
+		}
+		for (unsigned j = 0; j < n; j++)
+			rebuild_free_list(k[j]->p, k[j]->bm);
+		pt__g.mesh_failed++;
+		return false;
+	}
+	for (unsigned j = 0; j < n; j++) {
+		punch_later(vb + (size_t)j * PT_POOL_SIZE - pt__region_base);
+		merge(h, k[j], v[j]);
+	}
+	return true;
+}
+
+/* ---- a round ------------------------------------------------------------ */
+
+static unsigned nvictims(const struct pt_pool *p)
+{
+	unsigned n = 0;
+	for (const struct pt_pool *x = p->mesh_first ? pool_deref(p->mesh_first) : NULL; x; x = x->next)
+		n++;
+	return n;
+}
+
+/* The candidates by address: an open-addressing table of indices + 1. */
+static uint32_t *cand_table;
+#define CAND_TABLE (2 * MESH_CANDIDATES)   /* at most */
+
+static unsigned table_size;   /* this round's: a power of two >= 2 n */
+
+static unsigned slot_of(uintptr_t base)
+{
+	return (unsigned)((base >> PT_POOL_SHIFT) * 0x9e3779b1u) & (table_size - 1);
+}
+
+static struct mesh_cand *cand_at(uintptr_t base)
+{
+	for (unsigned i = slot_of(base);; i = (i + 1) & (table_size - 1)) {
+		uint32_t x = cand_table[i];
+		if (!x)
+			return NULL;
+		if (M.cand[x - 1].p && pt__pool_base(M.cand[x - 1].p) == base)
+			return &M.cand[x - 1];
+		if (!M.cand[x - 1].p && M.cand[x - 1].base == base)
+			return NULL;   /* taken this round */
+	}
+}
+
+/*
+ * Extend the pair (k, v) into a run: while the pools after both are
+ * candidates of one class (any class), not taken, disjoint, the victim
+ * without victims, and the two runs do not overlap.  Returns the length.
+ */
+static unsigned extend_run(struct mesh_cand **k, struct mesh_cand **v, unsigned max)
+{
+	uintptr_t kb = pt__pool_base(k[0]->p), vb = pt__pool_base(v[0]->p);
+	unsigned n = 1;
+	while (n < max) {
+		uintptr_t kn = kb + (size_t)n * PT_POOL_SIZE, vn = vb + (size_t)n * PT_POOL_SIZE;
+		/* runs apart: [kb, kn] and [vb, vn] must not meet */
+		if ((kb < vb && kn >= vb) || (vb < kb && vn >= kb))
+			break;
+		struct mesh_cand *a = cand_at(kn), *b = cand_at(vn);
+		if (!a || !b || a->p->cls != b->p->cls || b->p->mesh_first ||
+		    !disjoint(a->bm, b->bm))
+			break;
+		k[n] = a;
+		v[n] = b;
 		n++;
 	}
-	if (n < 2)
-		return 0;
-	for (unsigned i = n - 1; i > 0; i--) {   /* Fisher-Yates */
-		unsigned j = (unsigned)(rnd() % (i + 1));
-		struct mesh_cand t = M.cand[i];
-		M.cand[i] = M.cand[j];
-		M.cand[j] = t;
+	return n;
+}
+
+enum { RUN_MAX = 64 };
+
+/*
+ * A round over h's pools: the candidates of every class (USED pools of the
+ * file, not the head, at most MESH_MAX_FULL % full; at most cap in all,
+ * shared out between the classes that have pools, from next_class on: a
+ * timed round looks at a few classes, the next round at the next ones),
+ * then per class SplitMesher: shuffled, split in two halves, each pool of
+ * the left half tried against MESH_PROBES pools of the right; a pair found
+ * grows into a run where the pools after both pair up too.  Returns the
+ * pools meshed, at most about max.
+ */
+static size_t mesh_round(struct pt_heap *h, size_t max, unsigned cap)
+{
+	unsigned nc = pt__g.nclasses, with = 0, n = 0, nseg = 0;
+	struct { unsigned lo, hi; } seg[PT_NCLASSES_MAX];
+	for (unsigned c = 0; c < nc; c++)
+		with += h->avail[c] != &pt__sentinel_pool && h->avail[c]->next != h->avail[c];
+	unsigned per = with ? cap / with : cap;
+	if (per < 256)
+		per = 256;
+	unsigned k = 0;
+	for (; k < nc && n + per <= cap; k++) {
+		unsigned c = (M.next_class + k) % nc;
+		struct pt_pool *head = h->avail[c];
+		if (head == &pt__sentinel_pool || head->next == head)
+			continue;
+		unsigned nb = pt__class_nblocks(c), lo = n;
+		for (struct pt_pool *p = head->next; p != head && n < lo + per; p = p->next) {
+			if (p->state != PT_POOL_USED || p->pinned ||
+			    !pt__arena_of(pt__pool_base(p))->in_file ||
+			    PT_NUSED(p) * 100 > nb * MESH_MAX_FULL)
+				continue;
+			struct mesh_cand *m = &M.cand[n];
+			int used = live_blocks(p, m->bm);
+			if (used <= 0)
+				continue;
+			m->p = p;
+			m->base = pt__pool_base(p);
+			m->used = (unsigned)used;
+			n++;
+		}
+		if (n - lo >= 2)
+			seg[nseg++].lo = lo, seg[nseg - 1].hi = n;
 	}
-	unsigned nl = n / 2, nr = n - nl;
-	struct mesh_cand *left = M.cand, *right = M.cand + nl;
+	M.next_class = (M.next_class + k) % nc;
+	for (unsigned g = 0; g < nseg; g++) {   /* Fisher-Yates, per class */
+		struct mesh_cand *cand = M.cand + seg[g].lo;
+		for (unsigned i = seg[g].hi - seg[g].lo - 1; i > 0; i--) {
+			unsigned j = (unsigned)(rnd() % (i + 1));
+			struct mesh_cand t = cand[i];
+			cand[i] = cand[j];
+			cand[j] = t;
+		}
+	}
+	for (table_size = 64; table_size < 2 * n; table_size *= 2)
+		;
+	memset(cand_table, 0, table_size * sizeof *cand_table);
+	for (unsigned i = 0; i < n; i++) {
+		unsigned s = slot_of(M.cand[i].base);
+		while (cand_table[s])
+			s = (s + 1) & (table_size - 1);
+		cand_table[s] = i + 1;
+	}
+
 	size_t done = 0;
-	for (unsigned i = 0; i < nl && done < max; i++) {
-		if (pt__g.meshed_now >= pt__g.mesh_budget)
-			break;
-		for (unsigned t = 0; t < MESH_PROBES && t < nr; t++) {
-			struct mesh_cand *r = &right[(i + t) % nr];
-			if (!r->p || !disjoint(left[i].bm, r->bm))
+	struct mesh_cand *kr[RUN_MAX], *vr[RUN_MAX];
+	for (unsigned g = 0; g < nseg && done < max; g++) {
+		unsigned cnt = seg[g].hi - seg[g].lo, nl = cnt / 2, nr = cnt - nl;
+		struct mesh_cand *left = M.cand + seg[g].lo, *right = left + nl;
+		for (unsigned i = 0; i < nl && done < max; i++) {
+			if (!left[i].p)
 				continue;
-			/* the victim: the emptier one that has no victims */
-			struct mesh_cand *k = &left[i], *v = r;
-			if (v->used > k->used || v->p->mesh_first) {
-				k = r;
-				v = &left[i];
+			for (unsigned t = 0; t < MESH_PROBES && t < nr; t++) {
+				struct mesh_cand *r = &right[(i + t) % nr];
+				if (!r->p || !disjoint(left[i].bm, r->bm))
+					continue;
+				/* the victim: the one with fewer pools meshed
+				 * into it (each needs a remap), else the emptier */
+				struct mesh_cand *kc = &left[i], *vc = r;
+				unsigned nk = nvictims(kc->p), nv = nvictims(vc->p);
+				if (nv > nk || (nv == nk && vc->used > kc->used)) {
+					kc = r;
+					vc = &left[i];
+				}
+				unsigned room = pt__g.mesh_budget > pt__g.meshed_now
+				              ? (unsigned)(pt__g.mesh_budget - pt__g.meshed_now) : 0;
+				if (room == 0)
+					return done;
+				kr[0] = kc;
+				vr[0] = vc;
+				unsigned len = vc->p->mesh_first ? 1
+				             : extend_run(kr, vr, room < RUN_MAX ? room : RUN_MAX);
+				if (mesh_run(h, kr, vr, len))
+					done += len;
+				for (unsigned j = 0; j < len; j++)   /* one mesh per pool per round */
+					kr[j]->p = vr[j]->p = NULL;
+				break;
 			}
-			if (v->p->mesh_first)
-				continue;
-			if (mesh_pair(h, k, v))
-				done++;
-			r->p = NULL;   /* one mesh per pool per round */
-			break;
 		}
 	}
 	return done;
@@ -388,16 +557,16 @@ size_t pt__mesh_heap(struct pt_heap *h, size_t max)
 		pt__barrier_begin();
 	if (!M.cand) {
 		void *m;
-		size_t sz = MESH_CANDIDATES * sizeof *M.cand;
-		if (pt__os_map(sz + MESH_PUNCHES * sizeof *M.punch, &m) == 0) {
+		size_t sz = MESH_CANDIDATES * sizeof *M.cand, sp = MESH_PUNCHES * sizeof *M.punch;
+		if (pt__os_map(sz + sp + CAND_TABLE * sizeof *cand_table, &m) == 0) {
 			M.cand = m;
 			M.punch = (uint64_t *)((char *)m + sz);
+			cand_table = (uint32_t *)((char *)m + sz + sp);
 		}
 	}
 	if (M.cand) {
 		pt__heap_collect(h, true);
-		for (unsigned c = 0; c < pt__g.nclasses && done < max; c++)
-			done += mesh_class(h, c, max - done);
+		done = mesh_round(h, max, max < (size_t)-1 ? MESH_TIMED_CANDIDATES : MESH_CANDIDATES);
 		punch_flush();
 		pt__g.mesh_rounds++;
 	}
@@ -431,6 +600,16 @@ size_t pt_mesh(void)
 	/* each round merges pairs; merged pools may pair again in the next */
 	while ((n = pt__mesh_heap(pt__tl_heap, (size_t)-1)) > 0)
 		total += n;
+	/* the rounds' scratch memory (MBs for a large heap) back, but what a
+	 * timed round uses */
+	pt__lock();
+	if (M.cand) {
+		size_t keep = MESH_TIMED_CANDIDATES * sizeof *M.cand;
+		pt__os_purge((char *)M.cand + keep, MESH_CANDIDATES * sizeof *M.cand - keep);
+		size_t tkeep = 2 * MESH_TIMED_CANDIDATES * sizeof *cand_table;
+		pt__os_purge((char *)cand_table + tkeep, CAND_TABLE * sizeof *cand_table - tkeep);
+	}
+	pt__unlock();
 	return total;
 }
 
