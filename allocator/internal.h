@@ -243,6 +243,7 @@ struct pt_global {
 	uint64_t mesh_budget;    /* at most this many pools meshed at once */
 	uint64_t meshed_now;     /* pools meshed into others now */
 	uint64_t meshes, unmeshes, mesh_rounds, mesh_failed;
+	uint64_t mesh_remaps;    /* mmap calls rounds made (a run takes one) */
 	/* metadata bump allocator (heaps) */
 	char *meta_cur, *meta_end;
 };

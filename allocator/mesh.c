@@ -370,6 +370,7 @@ static bool mesh_run(struct pt_heap *h, struct mesh_cand **k, struct mesh_cand *
 		pt__g.mesh_failed++;
 		return false;
 	}
+	pt__g.mesh_remaps += 1 + subs;
 	for (unsigned j = 0; j < n; j++) {
 		punch_later(vb + (size_t)j * PT_POOL_SIZE - pt__region_base);
 		merge(h, k[j], v[j]);
@@ -653,6 +654,7 @@ void pt_mesh_stats(struct pt_mesh_stats *st)
 		.meshed_now = pt__g.meshed_now, .meshes = pt__g.meshes,
 		.unmeshes = pt__g.unmeshes, .rounds = pt__g.mesh_rounds,
 		.failed = pt__g.mesh_failed, .budget = pt__g.mesh_budget,
+		.remaps = pt__g.mesh_remaps,
 	};
 	pt__unlock();
 }

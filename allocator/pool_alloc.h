@@ -165,6 +165,8 @@ struct pt_mesh_stats {
 	uint64_t unmeshes;       /* meshed pools given back since */
 	uint64_t rounds;         /* rounds run */
 	uint64_t failed;         /* protections or remaps the kernel refused */
+	uint64_t remaps;         /* mmap calls the meshes took (a run of
+	                            adjacent pairs takes one) */
 	uint64_t budget;         /* most pools meshed at once (vm.max_map_count / 3) */
 };
 

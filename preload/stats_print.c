@@ -84,11 +84,12 @@ PT_EXPORT void pt_stats_print(int fd)
 	pt_mesh_stats(&ms);
 	if (ms.on || ms.meshes)
 		pt__dprintf(fd, "# meshing: %llu pools meshed now (%llu KiB given back), %llu "
-		                "meshed and %llu given back in total, %llu rounds, %llu "
+		                "meshed (%llu remaps) and %llu given back in total, %llu rounds, %llu "
 		                "protections or remaps refused, budget %llu\n",
 		            (unsigned long long)ms.meshed_now,
 		            (unsigned long long)(ms.on ? ms.meshed_now * (PT_POOL_SIZE >> 10) : 0),
-		            (unsigned long long)ms.meshes, (unsigned long long)ms.unmeshes,
+		            (unsigned long long)ms.meshes, (unsigned long long)ms.remaps,
+		            (unsigned long long)ms.unmeshes,
 		            (unsigned long long)ms.rounds, (unsigned long long)ms.failed,
 		            (unsigned long long)ms.budget);
 }

@@ -32,7 +32,7 @@ if [ -x "$B/bench/scatter" ]; then
 	trim=$(field pss_trim_kib "$TMP/m1.out")
 	off_freed=$(field pss_freed_kib "$TMP/m0.out")
 	off_trim=$(field pss_trim_kib "$TMP/m0.out")
-	meshes=$(sed -n 's/^# meshing: .* \([0-9]*\) meshed and .*/\1/p' "$TMP/m1.err")
+	meshes=$(sed -n 's/^# meshing: .* \([0-9]*\) meshed (.*/\1/p' "$TMP/m1.err")
 	cat "$TMP/m0.out" "$TMP/m1.out" "$TMP/m1.err" > "$TMP/all"
 	if ! grep -q "checksum=$want" "$TMP/m1.out" || ! grep -q "checksum=$want" "$TMP/m0.out"; then
 		fail "scatter with meshing: the survivors changed" "$TMP/all"
