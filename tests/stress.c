@@ -1,7 +1,7 @@
 /*
  * stress.c - threaded allocator stress with content checks.
  *
- *   stress [-t THREADS] [-n OPS] [-s SEED] [-f FORKS]
+ *   stress [-t THREADS] [-n OPS] [-s SEED] [-f FORKS] [-m EVERY]
  *
  * Each thread does OPS random operations on its own slots: malloc, calloc,
  * realloc chains, memalign and free of random sizes 1..1024, and hands blocks
@@ -9,7 +9,9 @@
  * them).  Every block carries a fill pattern derived from its size and a tag
  * that is verified before every realloc and free.  With -f the main thread
  * forks FORKS times while the workers run; each child runs a small stress of
- * its own and must exit 0.  Deterministic for a given seed per thread; cross
+ * its own and must exit 0.  With -m each thread calls malloc_trim(0) every
+ * EVERY ops (under POOLTRACE_MESH=1: rounds that mesh its pools while the
+ * others write and free theirs).  Deterministic for a given seed per thread; cross
  * thread timing varies.  Exit 0 if every check held, 1 on corruption.
  */
 #include <malloc.h>
@@ -163,6 +165,8 @@ struct worker {
 	long allocs, reallocs, handed, received;
 };
 
+static long trim_every;
+
 static void *work(void *arg)
 {
 	struct worker *w = arg;
@@ -173,6 +177,8 @@ static void *work(void *arg)
 	for (long op = 0; op < w->ops && !failed; op++) {
 		uint64_t r = next_rand(&w->rng);
 		struct block *b = &slot[r % SLOTS];
+		if (trim_every && op % trim_every == trim_every - 1)
+			malloc_trim(0);
 		unsigned kind = (unsigned)(r >> 40) % 16;
 		if (kind < 7) {                        /* replace */
 			release(b);
@@ -271,14 +277,15 @@ static void *forker(void *arg)
 int main(int argc, char **argv)
 {
 	int forks = 0, opt;
-	while ((opt = getopt(argc, argv, "t:n:s:f:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:n:s:f:m:")) != -1) {
 		switch (opt) {
 		case 't': nthreads = atoi(optarg); break;
 		case 'n': nops = atol(optarg); break;
 		case 's': seed = strtoul(optarg, NULL, 0); break;
 		case 'f': forks = atoi(optarg); break;
+		case 'm': trim_every = atol(optarg); break;
 		default:
-			fprintf(stderr, "usage: stress [-t THREADS] [-n OPS] [-s SEED] [-f FORKS]\n");
+			fprintf(stderr, "usage: stress [-t THREADS] [-n OPS] [-s SEED] [-f FORKS] [-m EVERY]\n");
 			return 2;
 		}
 	}

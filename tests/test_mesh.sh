@@ -10,7 +10,9 @@
 #  - a program's own SIGSEGV handling (tests/mesh_signal.c): the same
 #    output as without the library, and killed by SIGSEGV as without it;
 #  - a trace of a meshed Python heap: frag (text and JSON) counts the
-#    meshed pools of the exit snapshot.
+#    meshed pools of the exit snapshot;
+#  - the threaded stress program with forks, each thread meshing its pools
+#    (malloc_trim) while the others write and free: every check holds.
 # The real programs, the fork and the stress tests run again with meshing on
 # from the Makefile (check-mesh).
 set -u
@@ -85,6 +87,18 @@ else
 	echo "die: $die0 plain, $die1 preloaded" >> "$TMP/d"
 	fail "the program's SIGSEGV handling changed" "$TMP/d"
 fi
+# rounds while other threads write, with forks (tests/stress.c checks every block)
+LD_PRELOAD="$LIB" POOLTRACE_MESH=1 POOLTRACE_STATS=1 "$B/tests/stress" -t 8 -n 200000 -s 7 \
+	-f 10 -m 2000 > "$TMP/st.out" 2> "$TMP/st.err"
+rc=$?
+sm=$(sed -n 's/^# meshing: .* \([0-9]*\) meshed (.*/\1/p' "$TMP/st.err" | sort -n | tail -1)
+if [ $rc -eq 0 ] && grep -q ': ok$' "$TMP/st.out" && [ "${sm:-0}" -gt 50 ]; then
+	pass "stress, 8 threads meshing while the others write, 10 forks: ok, $sm pools meshed"
+else
+	cat "$TMP/st.out" "$TMP/st.err" > "$TMP/all"
+	fail "stress with meshing (exit $rc, ${sm:-no} pools meshed)" "$TMP/all"
+fi
+
 # the trace's snapshots and frag
 PY=/usr/bin/python3
 if [ -x $PY ]; then
