@@ -19,7 +19,10 @@
  *
  * Not seen: a program that sets its handler with the raw system call (Go's
  * runtime, some JVMs) replaces ours; meshing's faults then reach it.
- * Installed at the first allocation, only when meshing is on.
+ * Installed at the first allocation, only when meshing is on.  glibc's own
+ * functions are looked up in the constructor (pt__faults_resolve), so that
+ * a call from a signal handler never takes the loader's lock of the first
+ * lookup.
  */
 #include <errno.h>
 #include <signal.h>
@@ -33,11 +36,19 @@
 static struct sigaction prog;        /* the program's SIGSEGV disposition */
 static volatile int installed;
 
+static struct pt_libc_fn sigaction_fn = { "sigaction", NULL, 0 };
+static struct pt_libc_fn signal_fn = { "signal", NULL, 0 };
+
+void pt__faults_resolve(void)
+{
+	pt__libc_fn(&sigaction_fn);
+	pt__libc_fn(&signal_fn);
+}
+
 static int libc_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-	static struct pt_libc_fn fn = { "sigaction", NULL, 0 };
 	int (*f)(int, const struct sigaction *, struct sigaction *) =
-		(int (*)(int, const struct sigaction *, struct sigaction *))pt__libc_fn(&fn);
+		(int (*)(int, const struct sigaction *, struct sigaction *))pt__libc_fn(&sigaction_fn);
 	if (!f) {
 		errno = ENOSYS;
 		return -1;
@@ -121,10 +132,9 @@ PT_EXPORT int __sigaction(int sig, const struct sigaction *act, struct sigaction
  * restart); other signals are glibc's own (siginterrupt's flags). */
 PT_EXPORT __sighandler_t signal(int sig, __sighandler_t h)
 {
-	static struct pt_libc_fn fn = { "signal", NULL, 0 };
 	if (sig != SIGSEGV || !installed) {
 		__sighandler_t (*f)(int, __sighandler_t) =
-			(__sighandler_t (*)(int, __sighandler_t))pt__libc_fn(&fn);
+			(__sighandler_t (*)(int, __sighandler_t))pt__libc_fn(&signal_fn);
 		return f ? f(sig, h) : SIG_ERR;
 	}
 	struct sigaction a, old;

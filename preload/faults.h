@@ -9,4 +9,7 @@
 /* Install the handler in front of the program's (once). */
 PT_HIDDEN void pt__faults_install(void);
 
+/* Look up glibc's sigaction and signal now (the constructor). */
+PT_HIDDEN void pt__faults_resolve(void);
+
 #endif

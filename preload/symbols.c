@@ -723,6 +723,7 @@ __attribute__((constructor)) static void pooltrace_init(void)
 {
 	configure();
 	(void)pt_align();   /* initialise */
+	pt__faults_resolve();
 	atfork_once();
 	if (pt__opt.mesh) {
 		struct pt_mesh_stats ms;
