@@ -49,7 +49,9 @@
  * pool's owner before it pushes (remote_push in alloc.c), and one that
  * finds none follows the alias; one that pushed onto the victim's list just
  * before the mesh is collected through the owner's pending stack, and
- * collecting follows the alias too.
+ * collecting follows the alias too.  The pools of the heaps of exited
+ * threads (abandoned, waiting for adoption) are meshed by any round, under
+ * the lock that guards them.
  *
  * Giving back.  When K empties, each victim's address gets its own (punched)
  * file page back and the victim returns to its arena, before K is cached or
@@ -548,7 +550,7 @@ size_t pt__mesh_heap(struct pt_heap *h, size_t max)
 	size_t done = 0;
 	sigset_t old;
 
-	if (pt__g.mesh_fd < 0 || h == &pt__empty_heap || pt__tl_locked)
+	if (pt__g.mesh_fd < 0 || pt__tl_locked)
 		return 0;
 	pt__os_signals_block(&old);   /* no handler of ours runs mid-mesh */
 	pt__lock();
@@ -566,8 +568,19 @@ size_t pt__mesh_heap(struct pt_heap *h, size_t max)
 		}
 	}
 	if (M.cand) {
-		pt__heap_collect(h, true);
-		done = mesh_round(h, max, max < (size_t)-1 ? MESH_TIMED_CANDIDATES : MESH_CANDIDATES);
+		unsigned cap = max < (size_t)-1 ? MESH_TIMED_CANDIDATES : MESH_CANDIDATES;
+		if (h != &pt__empty_heap) {   /* a thread that never allocated has none */
+			pt__heap_collect(h, true);
+			done = mesh_round(h, max, cap);
+		}
+		/* the heaps of exited threads too: nobody changes their pools
+		 * but under this lock (a remote free into one collects it
+		 * there); not a fork orphan's, which may be half-updated */
+		for (struct pt_heap *a = pt__g.abandoned; a && done < max; a = a->abandoned_next)
+			if (atomic_load(&a->abandoned) == 1) {
+				pt__heap_collect(a, true);
+				done += mesh_round(a, max - done, cap);
+			}
 		punch_flush();
 		pt__g.mesh_rounds++;
 	}

@@ -310,6 +310,49 @@ static void test_threads_writing_during_meshing_lose_no_write(void **state)
 }
 
 /*
+ * The pools of a thread that exited (its heap abandoned) are meshed by
+ * another thread's round; its blocks keep their bytes and still free.
+ */
+static void *leave_scattered(void *arg)
+{
+	for (unsigned i = 0; i < 8 * PER; i++) {
+		hblk[i] = pt_alloc(SIZE);
+		fill(hblk[i], i);
+	}
+	for (unsigned i = 0; i < 8 * PER; i++)
+		if ((i / PER) % 2 == (i % PER) % 2) {
+			pt_free(hblk[i]);
+			hblk[i] = NULL;
+		}
+	return arg;   /* the thread exits: its heap is abandoned */
+}
+
+static int child_abandoned(void *arg)
+{
+	configure_mesh();
+	pthread_t t;
+	CHILD_CHECK(pthread_create(&t, NULL, leave_scattered, NULL) == 0);
+	pthread_join(t, NULL);
+	size_t meshed = pt_mesh();
+	CHILD_CHECK(meshed >= 2);
+	for (unsigned i = 0; i < 8 * PER; i++)
+		if (hblk[i]) {
+			CHILD_CHECK(holds(hblk[i], i));
+			pt_free(hblk[i]);   /* (this thread adopts the heap at its first) */
+		}
+	pt_thread_exit();   /* cache flushed, heads unpinned, empty pools returned */
+	struct pt_mesh_stats ms;
+	pt_mesh_stats(&ms);
+	CHILD_CHECK(ms.meshed_now == 0 && ms.unmeshes == ms.meshes);
+	return 0;
+}
+
+static void test_an_exited_threads_pools_are_meshed_too(void **state)
+{
+	assert_int_equal(run_in_child(child_abandoned, NULL), 0);
+}
+
+/*
  * fork after meshing: the child's heap is its own.  The parent writes its
  * meshed blocks after the fork, the child must not see it, and the child's
  * writes must not reach the parent; first single-threaded, then with
@@ -502,6 +545,7 @@ int main(void)
 		cmocka_unit_test(test_complementary_pools_share_a_page_through_both_addresses),
 		cmocka_unit_test(test_overlapping_pools_are_kept_apart_and_the_budget_holds),
 		cmocka_unit_test(test_threads_writing_during_meshing_lose_no_write),
+		cmocka_unit_test(test_an_exited_threads_pools_are_meshed_too),
 		cmocka_unit_test(test_fork_gives_the_child_its_own_heap_with_and_without_threads),
 		cmocka_unit_test(test_malloc_model_with_rounds_between_steps),
 	};
