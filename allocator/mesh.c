@@ -53,10 +53,16 @@
  * threads (abandoned, waiting for adoption) are meshed by any round, under
  * the lock that guards them.
  *
- * Giving back.  When K empties, each victim's address gets its own (punched)
- * file page back and the victim returns to its arena, before K is cached or
- * returned.  A budget (vm.max_map_count / 3, as Mesh: a mesh can split one
- * mapping into three) caps the pools meshed at once.
+ * A round (mesh_round) takes the candidates of every class at once; a pair
+ * found grows into a run where the pools after both pair up too, so that
+ * one mmap remaps the run; the victims' file pages are punched at the
+ * round's end, sorted, adjacent ones in one call.
+ *
+ * Giving back.  When K empties, its victims return to their arenas before
+ * K is cached or returned; a victim's address keeps showing K's page until
+ * the pool is taken again (stale), which maps its own (punched) page back.
+ * A budget (vm.max_map_count / 3, as Mesh: a mesh can split one mapping
+ * into three) caps the pools meshed at once.
  *
  * fork.  A shared mapping would share the heap with the child.  prepare
  * write-protects the arenas of the file (barrier.c: the parent's threads
