@@ -107,8 +107,7 @@ void pt__init_slow(void)
 		}
 		pt__free_key = make_free_key();
 		pt__region_init_unlocked();
-		pt__g.mesh_wanted = cfg.mesh != 0;
-		if (pt__g.mesh_wanted)
+		if (cfg.mesh)
 			pt__mesh_init_unlocked();
 		/* pthread_key_create does not allocate in glibc */
 		pt__g.key_ok = pthread_key_create(&pt__g.key, heap_done) == 0;
@@ -244,18 +243,16 @@ static void retire_empty(struct pt_heap *h, struct pt_pool *p, bool locked)
 	bool gone = atomic_load_explicit(&h->abandoned, memory_order_relaxed);
 	pt_assert(!p->pinned && p->nused == 0);
 	if (PT_UNLIKELY(p->mesh_first)) {
-		/* pools meshed into p get their pages back first (mesh.c); a
+		/* pools meshed into p go back to their arenas first (mesh.c); a
 		 * handler that interrupted this thread under the lock leaves
 		 * p empty on its list */
 		if (!locked && pt__tl_locked)
 			return;
 		if (!locked)
 			pt__lock();
-		bool ok = pt__mesh_release_unlocked(p);
+		pt__mesh_release_unlocked(p);
 		if (!locked)
 			pt__unlock();
-		if (!ok)
-			return;
 	}
 	pt__avail_unlink(h, p);
 	/* a handler that interrupted this thread under the lock keeps the

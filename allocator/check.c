@@ -13,12 +13,12 @@
 /* A block address of pool p: inside its carved part, at a block start. */
 static bool block_of(const struct pt_pool *p, const struct pt_block *b)
 {
-	uintptr_t a = (uintptr_t)b;
-	/* a block of a pool meshed into p is at the other pool's address */
-	uintptr_t base = pt__pool_base(p) + (pt__pool_of_block(a) == p
-	               ? (a & ~(uintptr_t)(PT_POOL_SIZE - 1)) - pt__pool_base(p) : 0);
-	return a >= base && a < base + (size_t)p->ncarved * p->size &&
-	       (a - base) % p->size == 0;
+	/* in p's page, or in that of a pool meshed into p (only our maps are
+	 * read before a descriptor: a corrupt link fails, it does not fault) */
+	uintptr_t a = (uintptr_t)b, off = a & (PT_POOL_SIZE - 1);
+	if (a - off != pt__pool_base(p) && (!pt__owns(a) || pt__pool_of_block(a) != p))
+		return false;
+	return off < (size_t)p->ncarved * p->size && off % p->size == 0;
 }
 
 /*

@@ -237,7 +237,6 @@ struct pt_global {
 	/* meshing (mesh.c) */
 	int mesh_fd;             /* the region's memory file; -1: arenas are
 	                            private anonymous memory */
-	uint8_t mesh_wanted;     /* configured on */
 	int mesh_error;          /* why the file could not be made (an errno) */
 	uint32_t mesh_last_ms;   /* the last round's time */
 	uint64_t mesh_budget;    /* at most this many pools meshed at once */
@@ -336,7 +335,7 @@ PT_HIDDEN void pt__release_pages_unlocked(void *p, size_t size);
 /* mesh.c */
 PT_HIDDEN void pt__mesh_init_unlocked(void);
 PT_HIDDEN void pt__mesh_maybe(struct pt_heap *h);
-PT_HIDDEN bool pt__mesh_release_unlocked(struct pt_pool *kept);
+PT_HIDDEN void pt__mesh_release_unlocked(struct pt_pool *kept);
 PT_HIDDEN size_t pt__mesh_heap(struct pt_heap *h, size_t max);
 PT_HIDDEN void pt__mesh_fork_prepare(void);
 PT_HIDDEN void pt__mesh_fork_parent(void);

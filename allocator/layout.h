@@ -103,7 +103,7 @@ struct pt_heap {
 	struct pt_pool *empty;                   /* cache of EMPTY pools */
 	unsigned nempty;
 	_Atomic int abandoned;                   /* 1: owner thread gone, 2: fork orphan */
-	uint32_t mesh_tick;                      /* frees to own pools before the
+	uint32_t mesh_tick;                      /* malloc slow paths before the
 	                                            next look at the mesh clock */
 	struct pt_heap *all_next;                /* every heap ever made */
 	struct pt_heap *abandoned_next;
