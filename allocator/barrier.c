@@ -24,31 +24,13 @@
  * that write faults here: the child makes its heap private in the handler
  * and the write is made again, into its own copy.
  */
-#include <errno.h>
-#include <limits.h>
-#include <linux/futex.h>
 #include <signal.h>
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "internal.h"
 
 static _Atomic uint32_t epoch;
 static __thread uint32_t tl_fault_epoch __attribute__((tls_model("initial-exec")));
 static __thread uintptr_t tl_fault_addr __attribute__((tls_model("initial-exec")));
-
-static void futex_wait(_Atomic uint32_t *w, uint32_t v, bool shared, long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	syscall(SYS_futex, w, shared ? FUTEX_WAIT : FUTEX_WAIT_PRIVATE, v, ms ? &ts : NULL,
-	        NULL, 0);
-}
-
-static void futex_wake(_Atomic uint32_t *w, bool shared)
-{
-	syscall(SYS_futex, w, shared ? FUTEX_WAKE : FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
-}
 
 void pt__barrier_begin(void)
 {
@@ -58,10 +40,8 @@ void pt__barrier_begin(void)
 
 void pt__barrier_end(void)
 {
-	int e = errno;
 	atomic_fetch_add(&epoch, 1);
-	futex_wake(&epoch, false);
-	errno = e;
+	pt__os_futex_wake(&epoch, false);
 }
 
 /* In a fork child: no protection is ours any more. */
@@ -70,50 +50,21 @@ void pt__barrier_reset(void)
 	atomic_store(&epoch, 0);
 }
 
-/* Wait until *w == v (another process sets it), at most ms milliseconds. */
-bool pt__barrier_wait_shared(_Atomic uint32_t *w, uint32_t v, long ms)
-{
-	int e = errno;
-	uint32_t now = pt__os_now_ms();
-	for (uint32_t cur; (cur = atomic_load(w)) != v;) {
-		if (pt__os_now_ms() - now >= (uint32_t)ms) {
-			errno = e;
-			return false;
-		}
-		futex_wait(w, cur, true, 50);
-	}
-	errno = e;
-	return true;
-}
-
-void pt__barrier_signal_shared(_Atomic uint32_t *w, uint32_t v)
-{
-	int e = errno;
-	atomic_store(w, v);
-	futex_wake(w, true);
-	errno = e;
-}
-
 int pt_mesh_fault(void *addr, int code)
 {
 	uintptr_t a = (uintptr_t)addr;
 	if (code != SEGV_ACCERR || !pt__in_range(a))
 		return 0;
-	int e = errno;
-	if (pt__mesh_fork_child_fault()) {   /* a fork child's first write */
-		errno = e;
+	if (pt__mesh_fork_child_fault())   /* a fork child's first write */
 		return 1;
-	}
 	uint32_t ep = atomic_load(&epoch);
 	if (ep & 1) {
 		while (atomic_load(&epoch) == ep)
-			futex_wait(&epoch, ep, false, 0);
-		errno = e;
+			pt__os_futex_wait(&epoch, ep, false, 0);
 		return 1;
 	}
 	/* protection ended between the fault and now: once per address and
 	 * epoch (stored + 1, so that a thread's zeroed TLS never matches) */
-	errno = e;
 	if (tl_fault_epoch == ep + 1 && tl_fault_addr == a)
 		return 0;
 	tl_fault_epoch = ep + 1;

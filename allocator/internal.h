@@ -305,13 +305,15 @@ PT_HIDDEN unsigned long pt__os_max_map_count(void);
 PT_HIDDEN int pt__os_protect(void *p, size_t size, bool writable);
 PT_HIDDEN int pt__os_map_shared_page(void **out);
 PT_HIDDEN int pt__os_map_populated(size_t size, void **out);
+PT_HIDDEN void pt__os_futex_wait(_Atomic uint32_t *w, uint32_t v, bool shared, long ms);
+PT_HIDDEN void pt__os_futex_wake(_Atomic uint32_t *w, bool shared);
+PT_HIDDEN void pt__os_close(int fd);
+PT_HIDDEN int pt__os_pid(void);
 
 /* barrier.c: meshing's write barrier */
 PT_HIDDEN void pt__barrier_begin(void);
 PT_HIDDEN void pt__barrier_end(void);
 PT_HIDDEN void pt__barrier_reset(void);
-PT_HIDDEN bool pt__barrier_wait_shared(_Atomic uint32_t *w, uint32_t v, long ms);
-PT_HIDDEN void pt__barrier_signal_shared(_Atomic uint32_t *w, uint32_t v);
 
 /* arena.c; the caller holds pt__g.lock */
 PT_HIDDEN struct pt_pool *pt__arena_take_pool_unlocked(void);

@@ -82,7 +82,6 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "fastpath.h"
 #include "internal.h"
@@ -148,7 +147,7 @@ void pt__mesh_init_unlocked(void)
 	}
 	void *page;
 	if (pt__os_map_shared_page(&page)) {
-		close(fd);
+		pt__os_close(fd);
 		pt__g.mesh_error = ENOMEM;
 		return;
 	}
@@ -723,7 +722,7 @@ void pt__mesh_fork_prepare(void)
 	pt__barrier_begin();
 	protect_arenas(false);
 	M.fork_on = true;
-	M.fork_parent = getpid();
+	M.fork_parent = pt__os_pid();
 	atomic_fetch_add(&M.sync->seq, 1);
 	atomic_store(&M.fork_child_pending, 1);
 	for (struct pt_arena *a = pt__g.all; a; a = a->all_next)
@@ -747,7 +746,10 @@ void pt__mesh_fork_parent(void)
 	if (!M.fork_on)
 		return;
 	atomic_store(&M.fork_child_pending, 0);
-	pt__barrier_wait_shared(&M.sync->done, atomic_load(&M.sync->seq), FORK_WAIT_MS);
+	/* the child's word, at most FORK_WAIT_MS */
+	uint32_t seq = atomic_load(&M.sync->seq), t0 = pt__os_now_ms(), cur;
+	while ((cur = atomic_load(&M.sync->done)) != seq && pt__os_now_ms() - t0 < FORK_WAIT_MS)
+		pt__os_futex_wait(&M.sync->done, cur, true, 50);
 	protect_arenas(true);
 	if (M.fork_copy)
 		pt__os_unmap(M.fork_copy, M.fork_len);
@@ -780,9 +782,7 @@ static void make_private(char *copies)
 			pt__os_move(m, a, PT_ARENA_SIZE);
 		}
 	}
-	int e = errno;
-	close(pt__g.mesh_fd);
-	errno = e;
+	pt__os_close(pt__g.mesh_fd);
 	pt__g.mesh_fd = -1;
 }
 
@@ -796,12 +796,13 @@ static void child_own_heap(void)
 	M.fork_copy = NULL;
 	M.fork_on = false;
 	pt__barrier_reset();
-	pt__barrier_signal_shared(&M.sync->done, atomic_load(&M.sync->seq));
+	atomic_store(&M.sync->done, atomic_load(&M.sync->seq));
+	pt__os_futex_wake(&M.sync->done, true);
 }
 
 bool pt__mesh_fork_child_fault(void)
 {
-	if (!atomic_load(&M.fork_child_pending) || getpid() == M.fork_parent)
+	if (!atomic_load(&M.fork_child_pending) || pt__os_pid() == M.fork_parent)
 		return false;
 	child_own_heap();
 	return true;

@@ -8,6 +8,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -59,23 +61,27 @@ static bool injected_failure(void)
 	return false;
 }
 
-int pt__os_map(size_t size, void **out)
+/* Anonymous memory of size bytes with these flags besides MAP_ANONYMOUS. */
+static int map_anon(size_t size, int flags, void **out)
 {
 	int e = errno, r = 0;
-	void *p;
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, flags | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		r = errno ? errno : ENOMEM;
+	else
+		*out = p;
+	errno = e;
+	return r;
+}
 
+int pt__os_map(size_t size, void **out)
+{
 	if (injected_failure())
 		return ENOMEM;
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-	         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED) {
-		r = errno ? errno : ENOMEM;
-		errno = e;
-		return r;
-	}
-	atomic_fetch_add_explicit(&os.maps, 1, memory_order_relaxed);
-	*out = p;
-	return 0;
+	int r = map_anon(size, MAP_PRIVATE, out);
+	if (r == 0)
+		atomic_fetch_add_explicit(&os.maps, 1, memory_order_relaxed);
+	return r;
 }
 
 /*
@@ -251,28 +257,44 @@ int pt__os_protect(void *p, size_t size, bool writable)
  * call instead of a fault per page: fork's copy of the heap). */
 int pt__os_map_populated(size_t size, void **out)
 {
-	int e = errno, r = 0;
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (p == MAP_FAILED)
-		r = errno ? errno : ENOMEM;
-	else
-		*out = p;
-	errno = e;
-	return r;
+	return map_anon(size, MAP_PRIVATE | MAP_POPULATE, out);
 }
 
 /* A page shared with every child this process forks (fork's handshake). */
 int pt__os_map_shared_page(void **out)
 {
-	int e = errno, r = 0;
-	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		r = errno ? errno : ENOMEM;
-	else
-		*out = p;
+	return map_anon(4096, MAP_SHARED, out);
+}
+
+/* Wait while *w == v (shared: a word other processes see too), at most ms
+ * milliseconds (0: no limit), or until woken. */
+void pt__os_futex_wait(_Atomic uint32_t *w, uint32_t v, bool shared, long ms)
+{
+	int e = errno;
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	syscall(SYS_futex, w, shared ? FUTEX_WAIT : FUTEX_WAIT_PRIVATE, v, ms ? &ts : NULL,
+	        NULL, 0);
 	errno = e;
-	return r;
+}
+
+/* Wake every waiter on *w. */
+void pt__os_futex_wake(_Atomic uint32_t *w, bool shared)
+{
+	int e = errno;
+	syscall(SYS_futex, w, shared ? FUTEX_WAKE : FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+	errno = e;
+}
+
+void pt__os_close(int fd)
+{
+	int e = errno;
+	close(fd);
+	errno = e;
+}
+
+int pt__os_pid(void)
+{
+	return (int)getpid();
 }
 
 /* Block every signal in this thread (*old: the mask it had), or restore. */
