@@ -689,7 +689,8 @@ void pt_mesh_stats(struct pt_mesh_stats *st)
 	pt__lock();
 	*st = (struct pt_mesh_stats){
 		.on = pt__g.mesh_fd >= 0, .error = pt__g.mesh_error,
-		.meshed_now = pt__g.meshed_now, .meshes = pt__g.meshes,
+		/* a fork child's arenas are private: each page its own again */
+		.meshed_now = pt__g.mesh_fd >= 0 ? pt__g.meshed_now : 0, .meshes = pt__g.meshes,
 		.unmeshes = pt__g.unmeshes, .rounds = pt__g.mesh_rounds,
 		.failed = pt__g.mesh_failed, .budget = pt__g.mesh_budget,
 		.remaps = pt__g.mesh_remaps,

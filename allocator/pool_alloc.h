@@ -160,7 +160,8 @@ struct pt_mesh_stats {
 	int on;                  /* the arenas are backed by the memory file */
 	int error;               /* meshing was asked for but the file could not
 	                            be made: why (an errno), else 0 */
-	uint64_t meshed_now;     /* pools whose page is another pool's now */
+	uint64_t meshed_now;     /* pools whose page is another pool's now (0
+	                            once the arenas are private: a fork child) */
 	uint64_t meshes;         /* pools meshed since start */
 	uint64_t unmeshes;       /* meshed pools given back since */
 	uint64_t rounds;         /* rounds run */

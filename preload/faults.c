@@ -8,14 +8,11 @@
  * The program must not see us: while the handler is installed, sigaction,
  * __sigaction, signal and bsd_signal are ours for SIGSEGV.  They keep the
  * program's disposition here and answer with it, and ours stays in front
- * (Mesh interposes them the same way).  The program's handler is called as
- * the kernel would: its sa_mask (and SIGSEGV unless SA_NODEFER) blocked
- * around it, SA_RESETHAND honoured, with the siginfo and context of the
- * fault.  A default (or ignored) disposition is put back in the kernel and
- * the fault made again, so that the process dies of it as it would have
- * (a signal sent by kill, which does not repeat, is raised again).  Ours
- * runs on the alternate stack when the thread has one (SA_ONSTACK): a
- * program that catches its own stack overflows still can.
+ * (Mesh interposes them the same way).  Every fault that is not meshing's
+ * goes to it through pt__signal_pass_on (faults.h), as the kernel would
+ * have delivered it; the recorder's crash handler passes signals on the
+ * same way.  Ours runs on the alternate stack when the thread has one
+ * (SA_ONSTACK): a program that catches its own stack overflows still can.
  *
  * Not seen: a program that sets its handler with the raw system call (Go's
  * runtime, some JVMs) replaces ours; meshing's faults then reach it.
@@ -56,24 +53,22 @@ static int libc_sigaction(int sig, const struct sigaction *act, struct sigaction
 	return f(sig, act, old);
 }
 
+/* A function to call, as the kernel sees it: neither SIG_DFL nor SIG_IGN
+ * (sa_handler and sa_sigaction share their storage). */
 static bool handles(const struct sigaction *a)
 {
-	return (a->sa_flags & SA_SIGINFO) ? a->sa_sigaction != NULL
-	                                  : a->sa_handler != SIG_DFL && a->sa_handler != SIG_IGN;
+	return a->sa_handler != SIG_DFL && a->sa_handler != SIG_IGN;
 }
 
-static void on_segv(int sig, siginfo_t *si, void *uc)
+void pt__signal_pass_on(int sig, siginfo_t *si, void *uc, struct sigaction *to)
 {
 	int e = errno;
-	if (pt_mesh_fault(si->si_addr, si->si_code)) {
-		errno = e;
-		return;
-	}
-	struct sigaction a = prog;
+	struct sigaction a = *to;
+	bool sent = si->si_code <= 0 || (sig != SIGSEGV && sig != SIGBUS);
 	if (handles(&a)) {
 		if (a.sa_flags & SA_RESETHAND) {
-			memset(&prog, 0, sizeof prog);
-			prog.sa_handler = SIG_DFL;
+			memset(to, 0, sizeof *to);
+			to->sa_handler = SIG_DFL;
 		}
 		sigset_t mask = a.sa_mask, old;
 		if (!(a.sa_flags & SA_NODEFER))
@@ -87,15 +82,22 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		return;
 	}
-	/* the default action: no handler, and the fault again */
+	if (a.sa_handler == SIG_IGN && sent)
+		return;   /* (a fault cannot be ignored: the kernel kills for it) */
 	struct sigaction d;
 	memset(&d, 0, sizeof d);
 	d.sa_handler = SIG_DFL;
 	libc_sigaction(sig, &d, NULL);
-	installed = 0;
-	if (si->si_code <= 0)
+	if (sent)
 		raise(sig);
 	errno = e;
+}
+
+static void on_segv(int sig, siginfo_t *si, void *uc)
+{
+	/* pt_mesh_fault keeps errno */
+	if (!pt_mesh_fault(si->si_addr, si->si_code))
+		pt__signal_pass_on(sig, si, uc, &prog);
 }
 
 void pt__faults_install(void)

@@ -334,7 +334,7 @@ void pt__rsnap_take(int kind)
 	pt_mesh_stats(&ms);
 	if (ms.on || ms.meshes) {   /* meshing's figures, just before (PT_EXT_MESH) */
 		uint8_t body[PT_FIELDS_MAX(PT_FIELDS_EXT_MESH)], *b = body;
-		struct pt_r_ext_mesh m = { .seq = r.seq, .meshed_now = ms.on ? ms.meshed_now : 0,
+		struct pt_r_ext_mesh m = { .seq = r.seq, .meshed_now = ms.meshed_now,
 		                           .meshes = ms.meshes, .unmeshes = ms.unmeshes };
 		PT_ENCODE(b, &m, PT_FIELDS_EXT_MESH);
 		struct pt_r_ext h = { .ext = PT_EXT_MESH, .len = (uint64_t)(b - body) };

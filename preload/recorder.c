@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "../allocator/pool_alloc.h"
+#include "faults.h"
 #include "fmt.h"
 #include "modules.h"
 #include "options.h"
@@ -61,20 +62,8 @@ static void on_fatal(int sig, siginfo_t *si, void *uc)
 			pt__rfile_unlock();
 		}
 	}
-	if (dies || (!(old->sa_flags & SA_SIGINFO) && old->sa_handler == SIG_IGN)) {
-		if (dies) {
-			sigaction(sig, old, NULL);   /* the default action, then again */
-			if (si->si_code <= 0 || (sig != SIGSEGV && sig != SIGBUS))
-				raise(sig);          /* sent: re-raised; faults re-fault */
-		}
-		errno = e;
-		return;
-	}
 	errno = e;
-	if (old->sa_flags & SA_SIGINFO)
-		old->sa_sigaction(sig, si, uc);
-	else
-		old->sa_handler(sig);
+	pt__signal_pass_on(sig, si, uc, old);
 }
 
 static void signals_install(void)

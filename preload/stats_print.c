@@ -87,7 +87,7 @@ PT_EXPORT void pt_stats_print(int fd)
 		                "meshed (%llu remaps) and %llu given back in total, %llu rounds, %llu "
 		                "protections or remaps refused, budget %llu\n",
 		            (unsigned long long)ms.meshed_now,
-		            (unsigned long long)(ms.on ? ms.meshed_now * (PT_POOL_SIZE >> 10) : 0),
+		            (unsigned long long)ms.meshed_now * (PT_POOL_SIZE >> 10),
 		            (unsigned long long)ms.meshes, (unsigned long long)ms.remaps,
 		            (unsigned long long)ms.unmeshes,
 		            (unsigned long long)ms.rounds, (unsigned long long)ms.failed,
