@@ -53,6 +53,13 @@ static long pss_kib(void)
 	return v;
 }
 
+static struct pt_mesh_stats mesh_stats(void)
+{
+	struct pt_mesh_stats ms;
+	pt_mesh_stats(&ms);
+	return ms;
+}
+
 static long file_blocks(void)
 {
 	struct stat s;
@@ -80,6 +87,19 @@ static bool holds(const void *p, unsigned tag)
 enum { PER = PT_POOL_SIZE / SIZE };
 static void *blk[3 * PER];
 
+/* Free, in the first `pools` pools of b (per blocks each, in allocation
+ * order), the even blocks of even pools and the odd blocks of odd ones:
+ * pairs of pools whose live blocks are complementary.  Freed entries
+ * become NULL. */
+static void free_complementary(void **b, unsigned pools, unsigned per)
+{
+	for (unsigned i = 0; i < pools * per; i++)
+		if ((i / per) % 2 == (i % per) % 2) {
+			pt_free(b[i]);
+			b[i] = NULL;
+		}
+}
+
 static int make_complementary(void)
 {
 	for (unsigned i = 0; i < 3 * PER; i++) {
@@ -90,11 +110,7 @@ static int make_complementary(void)
 	}
 	if (pt__pool_of((uintptr_t)blk[0]) == pt__pool_of((uintptr_t)blk[PER]))
 		return -1;
-	for (unsigned i = 0; i < 2 * PER; i++)
-		if ((i < PER) == (i % 2 == 0)) {
-			pt_free(blk[i]);
-			blk[i] = NULL;
-		}
+	free_complementary(blk, 2, PER);
 	pt_thread_flush();   /* cached blocks count as live */
 	return 0;
 }
@@ -102,8 +118,7 @@ static int make_complementary(void)
 static int child_complementary(void *arg)
 {
 	configure_mesh();
-	struct pt_mesh_stats ms;
-	pt_mesh_stats(&ms);
+	struct pt_mesh_stats ms = mesh_stats();
 	CHILD_CHECK(ms.on);
 	/* warm up what the Pss figure would otherwise count: stdio's buffers,
 	 * and the round's scratch memory (a first mesh, of two pools of
@@ -112,9 +127,7 @@ static int child_complementary(void *arg)
 	void *warm[3 * 32];
 	for (unsigned i = 0; i < 3 * 32; i++)
 		warm[i] = pt_alloc(128);
-	for (unsigned i = 0; i < 2 * 32; i++)
-		if ((i < 32) == (i % 2 == 0))
-			pt_free(warm[i]);
+	free_complementary(warm, 2, 32);
 	pt_thread_flush();
 	CHILD_CHECK(pt_mesh() == 1);
 	CHILD_CHECK(make_complementary() == 0);
@@ -122,7 +135,7 @@ static int child_complementary(void *arg)
 	long blocks = file_blocks(), pss = pss_kib();
 
 	CHILD_CHECK(pt_mesh() == 1);
-	pt_mesh_stats(&ms);
+	ms = mesh_stats();
 	CHILD_CHECK(ms.meshed_now == 2 && ms.meshes == 2);
 	/* one of the two is an alias of the other now */
 	struct pt_pool *v = pa->state == PT_POOL_MESHED ? pa : pb, *k = v == pa ? pb : pa;
@@ -176,7 +189,7 @@ static int child_complementary(void *arg)
 			blk[i] = NULL;
 		}
 	pt_thread_flush();
-	pt_mesh_stats(&ms);
+	ms = mesh_stats();
 	CHILD_CHECK(ms.meshed_now == 1 && ms.unmeshes == 1);
 	CHILD_CHECK(v->state == PT_POOL_FREE);
 	CHILD_CHECK(pt__region_cls[(vb - pt__region_base) >> PT_POOL_SHIFT] == 0);
@@ -217,14 +230,11 @@ static int child_overlap_and_budget(void *arg)
 	static void *many[POOLS * PER];
 	for (unsigned i = 0; i < POOLS * PER; i++)
 		many[i] = pt_alloc(SIZE);
-	for (unsigned i = 0; i < (POOLS - 1) * PER; i++)
-		if ((i / PER) % 2 == (i % PER) % 2)
-			pt_free(many[i]);
+	free_complementary(many, POOLS - 1, PER);
 	pt_thread_flush();
 	pt_test_mesh_budget(3);
 	CHILD_CHECK(pt_mesh() == 3);
-	struct pt_mesh_stats ms;
-	pt_mesh_stats(&ms);
+	struct pt_mesh_stats ms = mesh_stats();
 	CHILD_CHECK(ms.meshed_now == 3 && ms.budget == 3);
 	return 0;
 }
@@ -247,7 +257,7 @@ static uint64_t hcount[HAMMERERS][HAMMER_POOLS * PER / 2];
 
 static void *hammer(void *arg)
 {
-	unsigned t = (unsigned)(uintptr_t)arg, k = 0;
+	unsigned t = (unsigned)(uintptr_t)arg;
 	while (!hstop) {
 		/* writer t owns the live blocks whose index is t modulo 2,
 		 * counting in the word at 8 * (t + 2) */
@@ -257,7 +267,6 @@ static void *hammer(void *arg)
 			((volatile uint64_t *)hblk[i])[2 + t]++;
 			hcount[t][i / 2]++;
 		}
-		k++;
 	}
 	return NULL;
 }
@@ -274,11 +283,7 @@ static int child_hammer(void *arg)
 	void *head[PER];
 	for (unsigned i = 0; i < PER; i++)   /* a head pool, never meshed */
 		head[i] = pt_alloc(SIZE);
-	for (unsigned i = 0; i < HAMMER_POOLS * PER; i++)
-		if ((i / PER) % 2 == (i % PER) % 2) {
-			pt_free(hblk[i]);
-			hblk[i] = NULL;
-		}
+	free_complementary(hblk, HAMMER_POOLS, PER);
 	pt_thread_flush();
 	pthread_t t[HAMMERERS];
 	for (unsigned i = 0; i < HAMMERERS; i++)
@@ -319,11 +324,7 @@ static void *leave_scattered(void *arg)
 		hblk[i] = pt_alloc(SIZE);
 		fill(hblk[i], i);
 	}
-	for (unsigned i = 0; i < 8 * PER; i++)
-		if ((i / PER) % 2 == (i % PER) % 2) {
-			pt_free(hblk[i]);
-			hblk[i] = NULL;
-		}
+	free_complementary(hblk, 8, PER);
 	return arg;   /* the thread exits: its heap is abandoned */
 }
 
@@ -341,8 +342,7 @@ static int child_abandoned(void *arg)
 			pt_free(hblk[i]);   /* (this thread adopts the heap at its first) */
 		}
 	pt_thread_exit();   /* cache flushed, heads unpinned, empty pools returned */
-	struct pt_mesh_stats ms;
-	pt_mesh_stats(&ms);
+	struct pt_mesh_stats ms = mesh_stats();
 	CHILD_CHECK(ms.meshed_now == 0 && ms.unmeshes == ms.meshes);
 	return 0;
 }
@@ -453,8 +453,7 @@ static int child_fork(void *arg)
 		if (blk[i])
 			pt_free(blk[i]);
 	pt_thread_flush();
-	struct pt_mesh_stats ms;
-	pt_mesh_stats(&ms);
+	struct pt_mesh_stats ms = mesh_stats();
 	CHILD_CHECK(ms.meshed_now == 0 && ms.unmeshes == 1);
 	return 0;
 }
@@ -527,8 +526,7 @@ static int child_model(void *arg)
 	/* the heap given up: its heads unpinned, every empty pool returned,
 	 * and with them every pool meshed into another */
 	pt_thread_exit();
-	struct pt_mesh_stats ms;
-	pt_mesh_stats(&ms);
+	struct pt_mesh_stats ms = mesh_stats();
 	CHILD_CHECK(ms.meshed_now == 0 && ms.unmeshes == ms.meshes);
 	CHILD_CHECK(pt__arenas_valid());
 	return 0;
