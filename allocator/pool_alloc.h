@@ -152,7 +152,6 @@ struct pt_stats {
 	uint64_t heaps;              /* thread heaps created */
 	uint64_t heaps_abandoned;    /* heaps of exited threads not yet adopted */
 	uint64_t heaps_orphaned;     /* heaps of other threads inherited by fork */
-	uint64_t pools_meshed;       /* meshed into another: no page of their own */
 };
 
 /* What meshing has done (pt_mesh_stats). */

@@ -24,8 +24,8 @@ static void count_pool(const struct pt_pool *p, struct pt_stats *st,
 		st->pools_empty_heap++;
 		ai->pools_empty++;
 		return;
-	case PT_POOL_MESHED:   /* its blocks are counted in the pool it shows */
-		st->pools_meshed++;
+	case PT_POOL_MESHED:   /* its blocks are counted in the pool it shows
+		                        (pt_mesh_stats counts such pools) */
 		return;
 	default:
 		break;

@@ -213,7 +213,7 @@ int pt__def_ext(struct pt_trace *t, struct pt_dec *d)
 		PT_DECODE(&e, &r, PT_FIELDS_EXT_MESH);
 		if (e.bad)
 			return -1;
-		t->mesh_next = (struct pt_mesh_figures){ 1, r.seq, r.meshed_now, r.meshes };
+		t->mesh_next = (struct pt_mesh_figures){ 1, r.seq, r.meshed_now };
 		break;
 	}
 	case PT_EXT_INFOS: {

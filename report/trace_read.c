@@ -333,10 +333,8 @@ static struct pt_snapshot *parse_snapshot(struct pt_trace *t, struct pt_dec *d)
 		PT_DECODE_FIELDS(d, &s->arena[i], base, PT_FIELDS_SNAP_ARENA);
 	if (d->bad)
 		goto bad;
-	if (t->mesh_next.set && t->mesh_next.seq == s->seq) {
+	if (t->mesh_next.set && t->mesh_next.seq == s->seq)
 		s->meshed_now = t->mesh_next.meshed_now;
-		s->meshes = t->mesh_next.meshes;
-	}
 	return s;
 bad:
 	free(s->cls);

@@ -70,14 +70,15 @@ struct pt_snapshot {
 	struct pt_snap_class *cls;    /* nclasses of them; NULL in a light one */
 	size_t narenas;
 	struct pt_snap_arena *arena;
-	/* POOLTRACE_MESH (a PT_EXT_MESH record of this seq), else 0 */
-	uint64_t meshed_now, meshes;
+	/* POOLTRACE_MESH: pools meshed into others (a PT_EXT_MESH record of
+	 * this seq), else 0 */
+	uint64_t meshed_now;
 };
 
-/* meshing's figures for the next full snapshot (PT_EXT_MESH) */
+/* meshing's figure for the next full snapshot (PT_EXT_MESH) */
 struct pt_mesh_figures {
 	int set;
-	uint64_t seq, meshed_now, meshes;
+	uint64_t seq, meshed_now;
 };
 
 /*
