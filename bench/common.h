@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static inline uint64_t rng_next(uint64_t *s)
@@ -63,6 +64,14 @@ static inline long pss_kib(void)
 			break;
 	fclose(f);
 	return v;
+}
+
+/* A monotonic clock in seconds, for a phase a workload times itself. */
+static inline double bench_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* Scale the work: BENCH_SCALE (a float, default 1) from the environment. */

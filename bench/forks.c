@@ -8,18 +8,10 @@
  */
 #include <spawn.h>
 #include <sys/wait.h>
-#include <time.h>
 
 #include "common.h"
 
 extern char **environ;
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 int main(void)
 {
@@ -32,7 +24,7 @@ int main(void)
 		p[i] = malloc(s);
 		memset(p[i], (int)i, s);
 	}
-	double t0 = now_ms();
+	double t0 = bench_now() * 1e3;
 	for (int r = 0; r < rounds; r++) {
 		pid_t pid = fork();
 		if (pid == 0)
@@ -42,7 +34,7 @@ int main(void)
 		if (!WIFEXITED(st) || WEXITSTATUS(st))
 			return 1;
 	}
-	double t1 = now_ms();
+	double t1 = bench_now() * 1e3;
 	for (int r = 0; r < rounds; r++) {
 		pid_t pid = fork();
 		if (pid == 0) {
@@ -52,18 +44,18 @@ int main(void)
 		int st;
 		waitpid(pid, &st, 0);
 	}
-	double t2 = now_ms();
+	double t2 = bench_now() * 1e3;
 	for (int r = 0; r < rounds; r++) {
 		pid_t pid;
 		char *argv[] = { "true", NULL };
 		if (posix_spawn(&pid, "/bin/true", NULL, NULL, argv, environ) == 0)
 			waitpid(pid, NULL, 0);
 	}
-	double t3 = now_ms();
+	double t3 = bench_now() * 1e3;
 	for (int r = 0; r < rounds; r++)
 		if (system("true") != 0)
 			return 1;
-	double t4 = now_ms();
+	double t4 = bench_now() * 1e3;
 	for (size_t i = 0; i < n; i++) {
 		sum = sum * 31 + p[i][0];
 		free(p[i]);

@@ -12,13 +12,6 @@
 
 #include "common.h"
 
-static double now_sec(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int main(void)
 {
 	const size_t n = (size_t)(2e6 * bench_scale());
@@ -49,9 +42,9 @@ int main(void)
 	long rss_later = rss_kib(), pss_later = pss_kib();
 	/* what a program gets back by asking: glibc's malloc_trim releases the
 	 * free pages inside its chunks, pooltrace meshes (POOLTRACE_MESH=1) */
-	double t0 = now_sec();
+	double t0 = bench_now();
 	malloc_trim(0);
-	double trim_s = now_sec() - t0;
+	double trim_s = bench_now() - t0;
 	long rss_trim = rss_kib(), pss_trim = pss_kib();
 	for (size_t i = 0; i < n; i++)
 		if (p[i]) {
