@@ -330,8 +330,9 @@ void pt__rsnap_take(int kind)
 	r.seq = pt__rec_next_seq();
 	r.time_ns = pt__now_ns(CLOCK_MONOTONIC) - pt__rcfg.t0_mono;
 	r.live = live > 0 ? (uint64_t)live : 0;
-	struct pt_mesh_stats ms;
-	pt_mesh_stats(&ms);
+	struct pt_mesh_stats ms = { 0 };
+	if (pt__opt.mesh)   /* (another take of the allocator's lock otherwise) */
+		pt_mesh_stats(&ms);
 	if (ms.on || ms.meshes) {   /* meshing's figures, just before (PT_EXT_MESH) */
 		uint8_t body[PT_FIELDS_MAX(PT_FIELDS_EXT_MESH)], *b = body;
 		struct pt_r_ext_mesh m = { .seq = r.seq, .meshed_now = ms.meshed_now,
