@@ -16,7 +16,8 @@
  *
  * A system call that writes into a protected page (read(2) into a heap
  * buffer) is not stopped: it fails with EFAULT.  The window is one pool's
- * copy and remap (some 10 us) per mesh, the whole heap's copy per fork.
+ * copy and remap per mesh (a round takes 10-11 us per pool meshed, all
+ * included, on scatter), the whole heap's copy per fork.
  *
  * In a fork child the heap is still the parent's file until the child
  * makes it private (mesh.c); glibc's fork writes into the heap before any
