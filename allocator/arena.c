@@ -418,11 +418,13 @@ void pt__arena_give_pool_unlocked(struct pt_pool *p)
 	p->free = NULL;
 	uint32_t now = pt__os_now_ms();
 	pt__g.pools_held--;
-	wave_give(now);
-	p->dirty = 1;
-	p->freed_ms = now;
-	a->ndirty++;
-	pt__g.dirty_pools++;
+	if (!p->stale) {
+		wave_give(now);
+		p->dirty = 1;
+		p->freed_ms = now;
+		a->ndirty++;
+		pt__g.dirty_pools++;
+	}   /* else a meshed pool: its own page went back at the mesh (mesh.c) */
 	p->next = a->freepools;
 	a->freepools = p;
 
