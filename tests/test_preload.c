@@ -463,6 +463,20 @@ static int case_bigcache_double_free(void)
 	return 0;
 }
 
+/* A block freed twice after the cache gave it back to glibc (malloc_trim
+ * flushes the cache): the second free goes to glibc, which aborts on it
+ * (the next chunk says this one is free), as without the library. */
+static int case_bigcache_double_free_in_glibc(void)
+{
+	void *p = malloc(5000), *guard = malloc(5000);
+	free(p);
+	malloc_trim(0);
+	fclose(stderr);   /* glibc's message: not the test's */
+	free(p);
+	free(guard);
+	return 0;   /* not reached: glibc aborts */
+}
+
 static volatile sig_atomic_t handler_bad;
 
 static void bigcache_handler(int sig)
@@ -549,6 +563,7 @@ static const struct {
 	{ "bigcache_thread", case_bigcache_thread_exit },
 	{ "bigcache_signal", case_bigcache_signal },
 	{ "bigcache_double", case_bigcache_double_free },
+	{ "bigcache_double_glibc", case_bigcache_double_free_in_glibc },
 };
 
 static int child_main(const char *name)
@@ -649,6 +664,12 @@ static void test_thread_exit_gives_the_cache_back(void **state)
 	assert_int_equal(cached_figures(errbuf, v, 4), 2);
 	assert_true(v[0] >= 20 * 6000);
 	assert_int_equal(v[1], 0);
+}
+
+static void test_double_free_of_a_block_given_back_to_glibc_aborts(void **state)
+{
+	assert_int_equal(run_case("bigcache_double_glibc", NULL, errbuf, sizeof errbuf),
+	                 128 + SIGABRT);
 }
 
 static void test_double_free_of_a_cached_block_is_refused(void **state)
@@ -774,6 +795,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_mallinfo_counts_cached_blocks_as_free),
 		cmocka_unit_test(test_thread_exit_gives_the_cache_back),
 		cmocka_unit_test(test_double_free_of_a_cached_block_is_refused),
+		cmocka_unit_test(test_double_free_of_a_block_given_back_to_glibc_aborts),
 		cmocka_unit_test(test_cache_off_when_disabled_and_under_debug_mode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
