@@ -214,6 +214,11 @@ struct pt_arena_info {
  */
 size_t pt_arena_walk(void (*fn)(const struct pt_arena_info *, void *), void *arg);
 
+/* Both in one walk (fn NULL: pt_stats_get): the arenas fn sees are those
+ * *st counts, at the same moment; the walk reads each pool once. */
+void pt_stats_walk(struct pt_stats *st, void (*fn)(const struct pt_arena_info *, void *),
+                   void *arg);
+
 /*
  * Give the calling thread's heap back (as the thread-exit destructor does).
  * Later allocations by this thread fail with ENOMEM; frees still work.

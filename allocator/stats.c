@@ -69,6 +69,12 @@ static void walk_unlocked(struct pt_stats *st,
 
 void pt_stats_get(struct pt_stats *st)
 {
+	pt_stats_walk(st, NULL, NULL);
+}
+
+void pt_stats_walk(struct pt_stats *st, void (*fn)(const struct pt_arena_info *, void *),
+                   void *arg)
+{
 	size_t narenas = 0;
 	uint64_t sample_bytes[PT_NCLASSES_MAX] = { 0 }, samples[PT_NCLASSES_MAX] = { 0 };
 
@@ -82,7 +88,7 @@ void pt_stats_get(struct pt_stats *st)
 		st->cls[c].size = pt__cls.size[c];
 		st->cls[c].blocks_per_pool = pt__class_nblocks(c);
 	}
-	walk_unlocked(st, NULL, NULL, &narenas);
+	walk_unlocked(st, fn, arg, &narenas);
 	for (struct pt_heap *h = pt__g.heaps; h; h = h->all_next) {
 		for (unsigned c = 0; c < pt__g.nclasses; c++) {
 			/* blocks in a thread cache count as used in their pools;

@@ -29,6 +29,12 @@
 #define PEAK_STEP_DIV 16                /* ... and +1/16 of the last peak */
 #define FULL_EVERY    10                /* snapshots: one in this many walks the pools */
 #define PIN_CAND_MAX  4096              /* candidate arenas of a walk */
+#define WALK_SPACING  50                /* periodic walks: at most 1/this of the time */
+
+/* The pools' figures a walk found, for the snapshots until the next. */
+struct pool_totals {
+	uint64_t nmalloc, used, req, bytes;
+};
 
 static struct {
 	/* the live heap (block bytes) and its peak */
@@ -60,6 +66,9 @@ static struct {
 	unsigned pin_ncand;
 	int pin_all;
 	struct pt_stats st;
+	uint64_t arenas_seen;      /* by the last walk: the scratch's room */
+	uint64_t walk_next;        /* no periodic walk before (monotonic ns) */
+	struct pool_totals pool;   /* with sampling: the last walk's figures */
 } S;
 
 /* ---- the live heap and its peak --------------------------------------------- */
@@ -167,6 +176,7 @@ struct arena_ctx {
 	uint8_t *p, *end;
 	uint64_t prev;
 	uint64_t n;
+	int dropped;   /* an arena found no room */
 };
 
 static void arena_cb(const struct pt_arena_info *a, void *arg)
@@ -178,8 +188,10 @@ static void arena_cb(const struct pt_arena_info *a, void *arg)
 	if (a->blocks_used && (S.pin_all || a->blocks_used <= 2 * PT_PINNED_MAX) &&
 	    S.pin_ncand < PIN_CAND_MAX)
 		S.pin_cand[S.pin_ncand++] = a->base;
-	if ((size_t)(c->end - c->p) < PT_FIELDS_MAX(PT_FIELDS_SNAP_ARENA))
+	if ((size_t)(c->end - c->p) < PT_FIELDS_MAX(PT_FIELDS_SNAP_ARENA)) {
+		c->dropped = 1;
 		return;
+	}
 	struct pt_r_snap_arena r = {
 		.base = a->base, .pools_used = a->pools_used, .pools_empty = a->pools_empty,
 		.pools_untouched = a->pools_untouched, .blocks_used = a->blocks_used,
@@ -276,6 +288,20 @@ static int scratch_fit(size_t need)
 	return 0;
 }
 
+/* With sampling: the pools' calls and blocks, which the hooks do not see,
+ * into r as of the last walk; the live heap (the pools' blocks and glibc's
+ * in use now). */
+static int64_t add_pool_totals(struct pt_r_snapshot *r, const struct totals *tt)
+{
+	const struct pool_totals *pt = &S.pool;
+	uint64_t pool_frees = pt->nmalloc > pt->used ? pt->nmalloc - pt->used : 0;
+	r->n_malloc += pt->nmalloc > tt->realloc_pool_in ? pt->nmalloc - tt->realloc_pool_in : 0;
+	r->n_free += pool_frees > tt->realloc_pool_out ? pool_frees - tt->realloc_pool_out : 0;
+	r->n_pool = pt->nmalloc;
+	r->bytes_pool = pt->req;
+	return (int64_t)(pt->bytes + r->glibc_in_use);
+}
+
 /* Write a snapshot record on stream 0: a light one has the head only. */
 void pt__rsnap_take(int kind)
 {
@@ -290,8 +316,11 @@ void pt__rsnap_take(int kind)
 	pt__rfile_lock();
 	int64_t live = atomic_load(&S.live);
 	if (kind == PT_SNAP_LIGHT) {
-		/* time, RSS, live heap and counters only: no walk of the pools */
+		/* time, RSS, live heap and counters only: no walk of the pools
+		 * (with sampling, the pools' figures of the last walk) */
 		uint8_t rec[1 + PT_FIELDS_MAX(PT_FIELDS_SNAPSHOT)], *p = rec;
+		if (pt__rcfg.sample)
+			live = add_pool_totals(&r, &tt);
 		r.seq = pt__rec_next_seq();
 		r.time_ns = pt__now_ns(CLOCK_MONOTONIC) - pt__rcfg.t0_mono;
 		r.live = live > 0 ? (uint64_t)live : 0;
@@ -301,8 +330,37 @@ void pt__rsnap_take(int kind)
 		pt__rfile_unlock();
 		return;
 	}
+	/*
+	 * One walk of the pools (with sampling every periodic snapshot makes
+	 * one, 10 ms apart): the stats, and the arena records encoded beyond
+	 * the room of what comes before them in the record, moved down after.
+	 */
 	struct pt_stats *st = &S.st;
-	pt_stats_get(st);
+	const size_t head = 1 + PT_FIELDS_MAX(PT_FIELDS_SNAPSHOT) + PT_FIELDS_MAX(PT_FIELDS_SNAP_POOLS) +
+	                    1 + PT_FIELDS_MAX(PT_FIELDS_EXT) + PT_FIELDS_MAX(PT_FIELDS_EXT_MESH) +
+	                    10 + PT_NCLASSES_MAX * PT_FIELDS_MAX(PT_FIELDS_SNAP_CLASS) + PT_COUNT_ROOM;
+	const size_t per_arena = PT_FIELDS_MAX(PT_FIELDS_SNAP_ARENA);
+	if (scratch_fit(head + (S.arenas_seen + 64) * per_arena)) {
+		pt__rfile_unlock();
+		return;
+	}
+	struct arena_ctx ac = { S.scratch + head, S.scratch + S.scratch_cap, 0, 0, 0 };
+	S.pin_ncand = 0;
+	S.pin_all = kind == PT_SNAP_EXIT;
+	uint64_t t0 = pt__now_ns(CLOCK_MONOTONIC);
+	pt_stats_walk(st, arena_cb, &ac);
+	if (ac.dropped) {   /* more arenas than room: their walk again, with room */
+		if (scratch_fit(head + (st->arenas_mapped + 64) * per_arena)) {
+			pt__rfile_unlock();
+			return;
+		}
+		ac = (struct arena_ctx){ S.scratch + head, S.scratch + S.scratch_cap, 0, 0, 0 };
+		S.pin_ncand = 0;
+		pt_arena_walk(arena_cb, &ac);
+	}
+	S.arenas_seen = st->arenas_mapped;
+	uint64_t walked = pt__now_ns(CLOCK_MONOTONIC);
+	S.walk_next = walked + WALK_SPACING * (walked - t0);
 	if (pt__rcfg.sample) {
 		/* the hooks counted only glibc's calls: the pool's are the
 		 * allocator's, and the live heap its blocks plus glibc's */
@@ -311,20 +369,9 @@ void pt__rsnap_take(int kind)
 			used += st->cls[k].blocks_used;
 			req += st->cls[k].req_bytes;
 		}
-		uint64_t pool_frees = st->nmalloc > used ? st->nmalloc - used : 0;
-		r.n_malloc += st->nmalloc > tt.realloc_pool_in ? st->nmalloc - tt.realloc_pool_in : 0;
-		r.n_free += pool_frees > tt.realloc_pool_out ? pool_frees - tt.realloc_pool_out : 0;
-		r.n_pool = st->nmalloc;
-		r.bytes_pool = req;
-		live = (int64_t)(st->bytes_in_blocks + r.glibc_in_use);
-	}
-	size_t need = 1 + PT_FIELDS_MAX(PT_FIELDS_SNAPSHOT) + PT_FIELDS_MAX(PT_FIELDS_SNAP_POOLS) +
-	              1 + PT_FIELDS_MAX(PT_FIELDS_EXT) + PT_FIELDS_MAX(PT_FIELDS_EXT_MESH) +
-	              10 + st->nclasses * PT_FIELDS_MAX(PT_FIELDS_SNAP_CLASS) + PT_COUNT_ROOM +
-	              (st->arenas_mapped + 64) * PT_FIELDS_MAX(PT_FIELDS_SNAP_ARENA);
-	if (scratch_fit(need)) {
-		pt__rfile_unlock();
-		return;
+		S.pool = (struct pool_totals){ .nmalloc = st->nmalloc, .used = used, .req = req,
+		                               .bytes = st->bytes_in_blocks };
+		live = add_pool_totals(&r, &tt);
 	}
 	uint8_t *p = S.scratch;
 	r.seq = pt__rec_next_seq();
@@ -365,13 +412,11 @@ void pt__rsnap_take(int kind)
 		};
 		PT_ENCODE(p, &c, PT_FIELDS_SNAP_CLASS);
 	}
-	/* the arena list goes last; its count is written in front of it */
-	uint8_t *count_at = p;
-	struct arena_ctx ac = { pt_enc_count_open(p), S.scratch + S.scratch_cap, 0, 0 };
-	S.pin_ncand = 0;
-	S.pin_all = kind == PT_SNAP_EXIT;
-	pt_arena_walk(arena_cb, &ac);
-	p = pt_enc_count_close(count_at, ac.p, ac.n);
+	/* the arena list goes last, after its count */
+	p = pt_put_u(p, ac.n);
+	size_t alen = (size_t)(ac.p - (S.scratch + head));
+	memmove(p, S.scratch + head, alen);
+	p += alen;
 	pt__rfile_write0_locked(r.seq, S.scratch, (size_t)(p - S.scratch));
 	if (!pt__rcfg.sample && pt__rlive_has_shadow() &&
 	    (kind == PT_SNAP_PEAK || kind == PT_SNAP_EXIT))
@@ -432,13 +477,19 @@ static int only_thread_left(void)
 	return threads == 1 || (threads == 2 && leader_state == 'Z' && pt__gettid() != pt__rcfg.pid);
 }
 
-/* The allocator's walk every FULL_EVERY intervals (it takes the
+/*
+ * The allocator's walk every FULL_EVERY intervals (it takes the
  * allocator's lock, and most of a trace of a quiet program was its arenas
- * again and again); with sampling the totals need it. */
+ * again and again); with sampling, whose totals need it, at every interval
+ * unless the last walk took more than 1/WALK_SPACING of the time since
+ * (a walk of a 300 MiB heap takes about 1 ms; every 10 ms, it cost
+ * bench/allocfree 6% of its time, on its own thread).
+ */
 static void take_periodic(void)
 {
-	pt__rsnap_take(pt__rcfg.sample || ++S.nperiodic % FULL_EVERY == 1 ? PT_SNAP_PERIODIC
-	                                                                  : PT_SNAP_LIGHT);
+	int full = pt__rcfg.sample ? pt__now_ns(CLOCK_MONOTONIC) >= S.walk_next
+	                           : ++S.nperiodic % FULL_EVERY == 1;
+	pt__rsnap_take(full ? PT_SNAP_PERIODIC : PT_SNAP_LIGHT);
 }
 
 static void *thread_main(void *arg)

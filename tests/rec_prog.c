@@ -243,6 +243,30 @@ static int sample(void)
 	return 0;
 }
 
+/* A heap of 1M small blocks (about 260 MiB) built and freed in a random
+ * order: a walk of its pools takes long enough (~1 ms) that sampling's
+ * snapshots go without one between walks. */
+static int bigheap(void)
+{
+	enum { N = 1 << 20 };
+	static void *b[N];
+	uint64_t rng = 99, count = 0;
+	for (unsigned i = 0; i < N; i++) {
+		rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+		b[i] = site_a(8 + rng % 505);
+		count++;
+	}
+	for (unsigned i = N - 1; i > 0; i--) {
+		rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+		unsigned j = (unsigned)(rng % (i + 1));
+		free(b[j]);
+		b[j] = b[i];
+	}
+	free(b[0]);
+	printf("count %llu\n", (unsigned long long)count);
+	return 0;
+}
+
 static int fdfull(void)
 {
 	struct rlimit rl = { 32, 32 };
@@ -355,6 +379,8 @@ int main(int argc, char **argv)
 		return do_signal();
 	if (!strcmp(m, "sample"))
 		return sample();
+	if (!strcmp(m, "bigheap"))
+		return bigheap();
 	if (!strcmp(m, "fdfull"))
 		return fdfull();
 	if (!strcmp(m, "crash"))

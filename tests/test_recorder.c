@@ -144,6 +144,7 @@ struct tr {
 	size_t n, cap;
 	struct pt_snapshot last_snap;   /* without arenas */
 	size_t nsnap, nexit, nend, nsnap_kind[4];
+	size_t snap_backwards;          /* a call total below the last's */
 	unsigned end_reason, end_code;
 	/* replay: live blocks per info */
 	int64_t *live;
@@ -186,6 +187,10 @@ static int on_event(void *arg, const struct pt_event *e)
 	struct tr *r = arg;
 	switch (e->type) {
 	case PT_REC_SNAPSHOT:
+		if (r->nsnap && (e->snap->n_malloc < r->last_snap.n_malloc ||
+		                 e->snap->n_free < r->last_snap.n_free ||
+		                 e->snap->n_pool < r->last_snap.n_pool))
+			r->snap_backwards++;
 		r->last_snap = *e->snap;
 		r->last_snap.arena = NULL;
 		r->nsnap++;
@@ -291,6 +296,8 @@ static void assert_consistent(const struct tr *r)
 {
 	if (r->free_of_dead)
 		fail_msg("%zu frees of a block of an info with none live", r->free_of_dead);
+	if (r->snap_backwards)
+		fail_msg("%zu snapshots count fewer calls than the one before", r->snap_backwards);
 }
 
 /* ---- fixtures ------------------------------------------------------------- */
@@ -752,13 +759,37 @@ static void test_sampling(void **state)
 	 * from the allocator's counts, the bytes from the countdowns (what
 	 * else the program allocates is a few buffers) */
 	const struct pt_snapshot *ls = &t->last_snap;
-	print_message("exit snapshot: %llu mallocs, %llu frees, %llu bytes, live %llu\n",
+	print_message("exit snapshot: %llu mallocs, %llu frees, %llu bytes, live %llu; "
+	              "%zu periodic snapshots with a walk, %zu without\n",
 	              (unsigned long long)ls->n_malloc, (unsigned long long)ls->n_free,
-	              (unsigned long long)ls->bytes_alloc, (unsigned long long)ls->live);
+	              (unsigned long long)ls->bytes_alloc, (unsigned long long)ls->live,
+	              t->nsnap_kind[PT_SNAP_PERIODIC], t->nsnap_kind[PT_SNAP_LIGHT]);
 	assert_true((double)ls->n_malloc >= count && (double)ls->n_malloc < count + 1000);
 	assert_true((double)ls->bytes_alloc >= total && (double)ls->bytes_alloc < total + (1 << 20));
 	assert_true((double)ls->n_free > count - 5000 && ls->n_free <= ls->n_malloc);
 	assert_consistent(t);
+	unload(t);
+}
+
+/* Sampling on a heap whose walk is slow: the snapshots between the
+ * allocator's walks (at most 1/50 of the time) go without one, and carry
+ * the pool totals of the last walk: no call total goes back. */
+static void test_sampling_light_snapshots(void **state)
+{
+	(void)state;
+	const char *argv[] = { prog(), "bigheap", NULL };
+	const char *env[] = { "POOLTRACE_SAMPLE=524288", "POOLTRACE_INTERVAL_MS=1", NULL };
+	struct run r;
+	run_host(&r, argv, env, 1, 0);
+	assert_int_equal(r.status, 0);
+	struct tr *t = load_the_trace();
+	print_message("%zu periodic snapshots with a walk, %zu without, %zu peaks; "
+	              "exit: %llu mallocs\n", t->nsnap_kind[PT_SNAP_PERIODIC],
+	              t->nsnap_kind[PT_SNAP_LIGHT], t->nsnap_kind[PT_SNAP_PEAK],
+	              (unsigned long long)t->last_snap.n_malloc);
+	assert_true(t->nsnap_kind[PT_SNAP_LIGHT] > 0);
+	assert_true(t->last_snap.n_malloc >= out_value(r.out, "count"));
+	assert_consistent(t);   /* among others: no total went back */
 	unload(t);
 }
 
@@ -905,6 +936,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_no_follow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signal_handler_malloc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sampling, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sampling_light_snapshots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exec, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_and_cli, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_options, setup, teardown),
