@@ -102,8 +102,8 @@ void pt__init_slow(void)
 		                    &pt__g.nclasses);
 		for (unsigned k = 0; k < pt__g.nclasses; k++) {
 			uint32_t size = pt__cls.size[k];
-			pt__cls.geom[k] = (uint64_t)(0xffffffffu / size + 1) |
-			                      (uint64_t)(pt__class_nblocks(k) - 1) * size << 32;
+			pt__cls.mult[k] = 0xffffffffu / size + 1;
+			pt__cls.last[k] = (pt__class_nblocks(k) - 1) * size;
 		}
 		pt__free_key = make_free_key();
 		pt__region_init_unlocked();

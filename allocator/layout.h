@@ -114,9 +114,11 @@ struct pt_heap {
  * dirties. */
 struct pt_classes {
 	uint16_t size[PT_NCLASSES_MAX];   /* block size of each class */
-	/* 2^32 / size rounded up (low half), the offset of the last block in a
-	 * pool (high half): pt__block_start() */
-	uint64_t geom[PT_NCLASSES_MAX];
+	/* 2^32 / size rounded up, and the offset of the last block in a pool:
+	 * pt__block_start() (two arrays: each compare reads its operand from
+	 * memory, no shift to split a word) */
+	uint32_t mult[PT_NCLASSES_MAX];
+	uint32_t last[PT_NCLASSES_MAX];
 };
 PT_HIDDEN extern struct pt_classes pt__cls;
 
@@ -218,10 +220,13 @@ static inline struct pt_pool *pt__pool_of(uintptr_t a);
  */
 static inline unsigned pt__class_of(uintptr_t a)
 {
-	if (PT_LIKELY(pt__in_range(a)))
+	/* the pool's index, and from it whether a is in the range: one shift
+	 * fewer than pt__in_range and then the index */
+	uintptr_t i = (a - pt__region_base) >> PT_POOL_SHIFT;
+	if (PT_LIKELY(i < PT_REGION_SIZE >> PT_POOL_SHIFT))
 		/* a plain load: the byte is set before any block of the pool is
 		 * handed out, and the program orders a free after its malloc */
-		return pt__region_cls[(a - pt__region_base) >> PT_POOL_SHIFT];
+		return pt__region_cls[i];
 	if (pt__radix_test(a) && (a & (PT_ARENA_SIZE - 1)) >= PT_POOL_SIZE) {
 		const struct pt_pool *p = pt__pool_of(a);
 		return p->state != PT_POOL_FREE ? p->cls + 1u : 0;
@@ -245,9 +250,8 @@ static inline bool pt__owns(uintptr_t a)
  */
 static inline bool pt__block_start(uintptr_t a, size_t c)
 {
-	uint64_t g = pt__cls.geom[c];
-	uint32_t off = (uint32_t)(a & (PT_POOL_SIZE - 1)), m = (uint32_t)g;
-	return off * m < m && off <= (uint32_t)(g >> 32);
+	uint32_t off = (uint32_t)(a & (PT_POOL_SIZE - 1)), m = pt__cls.mult[c];
+	return off * m < m && off <= pt__cls.last[c];
 }
 
 /* The descriptor of the pool holding address a (a inside an arena, not page 0). */

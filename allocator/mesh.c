@@ -170,7 +170,7 @@ static uint64_t rnd(void)
 /* The index of a block at offset off of a pool of class c. */
 static unsigned block_index(uintptr_t off, unsigned c)
 {
-	return (unsigned)((off * (uint32_t)pt__cls.geom[c]) >> 32);
+	return (unsigned)((off * pt__cls.mult[c]) >> 32);
 }
 
 /* The live blocks of p (owned by the caller): carved and not on its free
