@@ -338,11 +338,23 @@ static void carve(struct pt_pool *p)
 	p->ncarved = (uint16_t)(p->ncarved + k);
 }
 
-/* A pool for class c: from the heap's empty cache or from the arenas. */
+/*
+ * A pool for class c: the next of the class's run, else from the heap's
+ * empty cache, else from the arenas; a pool the arena carves is taken with
+ * the untouched ones after it (PT_CLASS_RUN in all), the class's next pools.
+ * Objects made one after another and walked in that order later (CPython's
+ * collector walks its lists so) then cross from page to adjacent page, as
+ * in a pool of PT_CLASS_RUN pages, where the prefetchers follow: with
+ * every class's pools interleaved, `gc.collect()` over 900k small objects
+ * took 1.6-2.1x pymalloc's time (0.86-1.20 s against 0.56-0.58 s).
+ */
 static struct pt_pool *pool_for_class(struct pt_heap *h, unsigned c)
 {
-	struct pt_pool *p = h->empty;
+	struct pt_pool *p = h->run[c];
 	if (p) {
+		h->run[c] = p->next;
+		p->next = NULL;
+	} else if ((p = h->empty)) {
 		h->empty = p->next;
 		h->nempty--;
 		p->free = NULL;      /* carve afresh: blocks in address order */
@@ -352,6 +364,17 @@ static struct pt_pool *pool_for_class(struct pt_heap *h, unsigned c)
 			return NULL;   /* a handler interrupted this thread under the lock */
 		pt__lock();
 		p = pt__arena_take_pool_unlocked();
+		struct pt_pool *last = p, **tail = &h->run[c];
+		for (unsigned k = 1; last && k < PT_CLASS_RUN; k++) {
+			struct pt_pool *q = pt__arena_take_next_unlocked(last);
+			if (!q)
+				break;
+			q->owner = h;
+			q->state = PT_POOL_EMPTY;
+			*tail = q;
+			tail = &q->next;
+			last = q;
+		}
 		pt__unlock();
 		if (!p)
 			return NULL;
@@ -440,6 +463,13 @@ static void heap_abandon_unlocked(struct pt_heap *h)
 		pt__arena_give_pool_unlocked(p);
 	}
 	h->nempty = 0;
+	for (unsigned c = 0; c < PT_NCLASSES_MAX; c++)
+		while (h->run[c]) {
+			struct pt_pool *p = h->run[c];
+			h->run[c] = p->next;
+			p->next = NULL;
+			pt__arena_give_pool_unlocked(p);
+		}
 	h->abandoned_next = pt__g.abandoned;
 	pt__g.abandoned = h;
 	pt_assert(pt__heap_valid(h));

@@ -287,6 +287,15 @@ struct pt_pool *pt__arena_take_pool_unlocked(void)
 	return p;
 }
 
+struct pt_pool *pt__arena_take_next_unlocked(const struct pt_pool *p)
+{
+	struct pt_arena *a = pt__g.usable;
+	if (!a || a != pt__arena_of((uintptr_t)p) || a->freepools ||
+	    a->ncarved >= PT_POOLS_PER_ARENA || &a->pool[a->ncarved - 1] != p + 1)
+		return NULL;
+	return pt__arena_take_pool_unlocked();   /* carves a->pool[ncarved - 1]: p + 1 */
+}
+
 void pt__release_pages_unlocked(void *p, size_t size)
 {
 	uintptr_t a = (uintptr_t)p;

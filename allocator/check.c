@@ -102,7 +102,17 @@ cache:;
 		if (p->state != PT_POOL_EMPTY || p->owner != h || !pt__pool_valid(p) ||
 		    ++ne > PT_REGION_POOLS)
 			return false;
-	return ne == h->nempty;
+	if (ne != h->nempty)
+		return false;
+	/* each class's run: EMPTY pools of h, each right after the one before */
+	for (unsigned c = 0; c < PT_NCLASSES_MAX; c++) {
+		unsigned nr = 0;
+		for (const struct pt_pool *p = h->run[c]; p; p = p->next)
+			if (p->state != PT_POOL_EMPTY || p->owner != h || PT_NUSED(p) != 0 ||
+			    ++nr >= PT_CLASS_RUN || (p->next && p->next != p + 1))
+				return false;
+	}
+	return true;
 }
 
 /*

@@ -174,6 +174,7 @@
 
 #define PT_USABLE_POOLS  (PT_POOLS_PER_ARENA - 1)           /* 63: page 0 is the header */
 #define PT_HEAP_EMPTY_CACHE 4       /* empty pools a heap keeps before giving back */
+#define PT_CLASS_RUN 4              /* adjacent untouched pools a class takes at once */
 #define PT_PURGE_DELAY_MS 100      /* a free pool stays resident this long */
 #define PT_PURGE_CHECK_MS 10       /* purge passes at most this often */
 #define PT_DIRTY_MIN     256        /* 1 MiB of free pools is always allowed ... */
@@ -317,6 +318,10 @@ PT_HIDDEN void pt__barrier_reset(void);
 
 /* arena.c; the caller holds pt__g.lock */
 PT_HIDDEN struct pt_pool *pt__arena_take_pool_unlocked(void);
+/* The pool right after p (just taken from the arenas), if it is the next
+ * untouched pool of the arena that serves first: taken as that call would
+ * take it.  NULL otherwise. */
+PT_HIDDEN struct pt_pool *pt__arena_take_next_unlocked(const struct pt_pool *p);
 PT_HIDDEN void pt__arena_give_pool_unlocked(struct pt_pool *p);
 PT_HIDDEN uintptr_t pt__pool_base(const struct pt_pool *p);
 PT_HIDDEN void *pt__meta_alloc_unlocked(size_t size);

@@ -102,6 +102,10 @@ struct pt_heap {
 	_Atomic(struct pt_pool *) pending;       /* pools with remote frees */
 	struct pt_pool *empty;                   /* cache of EMPTY pools */
 	unsigned nempty;
+	/* per class, EMPTY pools right after its last one, taken with it from
+	 * the arena's untouched pools (ascending, through next): a class's
+	 * pools adjacent, as its blocks were in one larger pool */
+	struct pt_pool *run[PT_NCLASSES_MAX];
 	_Atomic int abandoned;                   /* 1: owner thread gone, 2: fork orphan */
 	uint32_t mesh_tick;                      /* malloc slow paths before the
 	                                            next look at the mesh clock */

@@ -32,6 +32,8 @@ static int child_transitions(void *arg)
 	b[0] = pt_alloc(64);   /* the first pool is full: a second one */
 	struct pt_pool *pa = pt__pool_of((uintptr_t)a[0]), *pb = pt__pool_of((uintptr_t)b[0]);
 	CHILD_CHECK(pa != pb && pa->state == PT_POOL_FULL && pb->state == PT_POOL_USED);
+	/* from the class's run: the page right after the first */
+	CHILD_CHECK(pb == pa + 1 && pt__pool_base(pb) == pt__pool_base(pa) + PT_POOL_SIZE);
 	cs = class_stats(64);
 	CHILD_CHECK(cs->pools_full == 1 && cs->pools_used == 1 && cs->blocks_used == N + 1);
 
@@ -55,7 +57,14 @@ static int child_transitions(void *arg)
 	cs = class_stats(64);
 	CHILD_CHECK(cs->pools_full == 0 && cs->pools_used == 0 && cs->pools_empty == 1);
 	CHILD_CHECK(cs->blocks_used == 0);
-	CHILD_CHECK(st.pools_empty_heap == 2);
+	/* pb, and the pools of runs not used yet (64 B's, and the classes'
+	 * this test's own calls made) */
+	unsigned in_runs = 0;
+	for (unsigned c = 0; c < PT_NCLASSES_MAX; c++)
+		for (const struct pt_pool *p = pt__tl_heap->run[c]; p; p = p->next)
+			in_runs++;
+	CHILD_CHECK(in_runs >= PT_CLASS_RUN - 2 && st.pools_empty_heap == 1 + 1 + in_runs);
+	CHILD_CHECK(pt__heap_valid(pt__tl_heap));
 	CHILD_CHECK(cs->nmalloc == 2 * N + 1);
 	return 0;
 }
