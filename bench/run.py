@@ -87,6 +87,8 @@ def workloads(build, quick):
                   {"PYTHONMALLOC": "malloc"}, "python"))
         w.append(("python-scatter", [PY, os.path.join(HERE, "py_scatter.py"), "0.1" if quick else "1"],
                   {"PYTHONMALLOC": "malloc"}, "python"))
+        w.append(("python-gc", [PY, os.path.join(HERE, "py_gc.py"), "0.1" if quick else "1"],
+                  {"PYTHONMALLOC": "malloc"}, "python"))
     return w
 
 
