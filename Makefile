@@ -83,7 +83,7 @@ REPORT_ASSETS := report/html/page.html report/html/style.css report/html/data.js
 REPORT_LIBS := -lzstd -ldw -lelf -lz -lstdc++ -lm
 REPORT_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -DPT_VERSION='"$(VERSION)"' \
                  -DPT_LIBDIR='"$(LIBDIR)"'
-BENCH_PROGS := churn allocfree prodcons larson mixed realloc frag scatter pair measure threadchurn forks
+BENCH_PROGS := churn allocfree prodcons larson mixed realloc frag scatter pair measure threadchurn forks remap
 BENCH_BINS  := $(BENCH_PROGS:%=$(B)/bench/%)
 
 all: lib tool $(UNIT_BINS) $(TEST_PROGS) $(UNWIND_PROGS) $(EDGE_PROGS) $(BENCH_BINS)
