@@ -59,7 +59,12 @@ static inline void *pt__alloc_try(size_t n)
 	b = p->free;
 	if (PT_UNLIKELY(b == NULL))
 		return NULL;
-	p->free = pt__blk_next(b);
+	struct pt_block *next = pt__blk_next(b);
+	p->free = next;
+	/* the next malloc of the class reads that block's link: a pool's free
+	 * blocks are often cold (a pool that filled again after its blocks
+	 * were freed long ago) */
+	__builtin_prefetch(next);
 	p->nused++;
 	h->nmalloc[c]++;
 	if (c)
