@@ -346,7 +346,7 @@ static void carve(struct pt_pool *p)
  * collector walks its lists so) then cross from page to adjacent page, as
  * in a pool of PT_CLASS_RUN pages, where the prefetchers follow: with
  * every class's pools interleaved, `gc.collect()` over 900k small objects
- * took 1.6-2.1x pymalloc's time (0.86-1.20 s against 0.56-0.58 s).
+ * took 0.86-1.84 s against pymalloc's 0.56-0.62 s (docs/DESIGN.md).
  */
 static struct pt_pool *pool_for_class(struct pt_heap *h, unsigned c)
 {
