@@ -104,9 +104,16 @@ cache:;
 			return false;
 	if (ne != h->nempty)
 		return false;
+	/* abandoned (not a fork orphan): its empty pools went back to the
+	 * arenas, the classes' runs too */
+	bool abandoned = atomic_load_explicit(&h->abandoned, memory_order_relaxed) == 1;
+	if (abandoned && h->empty)
+		return false;
 	/* each class's run: EMPTY pools of h, each right after the one before */
 	for (unsigned c = 0; c < PT_NCLASSES_MAX; c++) {
 		unsigned nr = 0;
+		if (abandoned && h->run[c])
+			return false;
 		for (const struct pt_pool *p = h->run[c]; p; p = p->next)
 			if (p->state != PT_POOL_EMPTY || p->owner != h || PT_NUSED(p) != 0 ||
 			    ++nr >= PT_CLASS_RUN || (p->next && p->next != p + 1))

@@ -198,6 +198,7 @@ static int child_adopt(void *arg)
 	pt_stats_get(&st);
 	CHILD_CHECK(st.heaps == 1);
 	CHILD_CHECK(st.heaps_abandoned == 1);
+	CHILD_CHECK(pt__g.abandoned && pt__heap_valid(pt__g.abandoned));
 	CHILD_CHECK(st.cls[pt_size_class(16)].nmalloc == 20000);
 	CHILD_CHECK(st.pools_in_use == 0);
 	return 0;
@@ -206,6 +207,41 @@ static int child_adopt(void *arg)
 static void test_exited_threads_heaps_are_adopted(void **state)
 {
 	assert_int_equal(run_in_child(child_adopt, NULL), 0);
+}
+
+/* Allocate 496-byte blocks until the class holds a run of untouched pools
+ * (the arenas' free pools used up, one is carved), free them; says whether
+ * it got there. */
+static void *take_a_run(void *arg)
+{
+	enum { MAX = 1 << 16 };
+	static void *b[MAX];
+	unsigned c = pt_size_class(496), n = 0;
+	while (n < MAX && !pt__tl_heap->run[c])
+		b[n++] = pt_alloc(496);
+	bool got = pt__tl_heap->run[c] != NULL;
+	while (n)
+		pt_free(b[--n]);
+	return (void *)(uintptr_t)got;
+}
+
+/* A heap given up returns its classes' runs with its empty pools. */
+static int child_runs_return(void *arg)
+{
+	pthread_t t;
+	void *got;
+	CHILD_CHECK(pthread_create(&t, NULL, take_a_run, NULL) == 0);
+	CHILD_CHECK(pthread_join(t, &got) == 0);
+	CHILD_CHECK(got);
+	CHILD_CHECK(pt__g.abandoned && pt__heap_valid(pt__g.abandoned));
+	for (unsigned c = 0; c < PT_NCLASSES_MAX; c++)
+		CHILD_CHECK(pt__g.abandoned->run[c] == NULL);
+	return 0;
+}
+
+static void test_a_heap_given_up_returns_its_runs(void **state)
+{
+	assert_int_equal(run_in_child(child_runs_return, NULL), 0);
 }
 
 static void *exit_then_alloc(void *arg)
@@ -327,6 +363,7 @@ int main(void)
 		cmocka_unit_test(test_remote_frees_are_collected_by_the_owner),
 		cmocka_unit_test(test_blocks_of_exited_thread_freed_elsewhere_release_arenas),
 		cmocka_unit_test(test_exited_threads_heaps_are_adopted),
+		cmocka_unit_test(test_a_heap_given_up_returns_its_runs),
 		cmocka_unit_test(test_thread_after_its_exit_gets_enomem_not_a_crash),
 		cmocka_unit_test(test_fork_child_orphans_other_threads_heaps),
 		/* last: it leaves a pool behind that the counts above do not expect */
