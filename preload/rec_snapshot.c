@@ -31,11 +31,6 @@
 #define PIN_CAND_MAX  4096              /* candidate arenas of a walk */
 #define WALK_SPACING  50                /* periodic walks: at most 1/this of the time */
 
-/* The pools' figures a walk found, for the snapshots until the next. */
-struct pool_totals {
-	uint64_t nmalloc, used, req, bytes;
-};
-
 static struct {
 	/* the live heap (block bytes) and its peak */
 	_Atomic int64_t live;
@@ -65,10 +60,9 @@ static struct {
 	uintptr_t pin_cand[PIN_CAND_MAX];
 	unsigned pin_ncand;
 	int pin_all;
-	struct pt_stats st;
-	uint64_t arenas_seen;      /* by the last walk: the scratch's room */
+	struct pt_stats st;        /* the last walk's: light snapshots of a
+	                              sampled trace read the pools' totals here */
 	uint64_t walk_next;        /* no periodic walk before (monotonic ns) */
-	struct pool_totals pool;   /* with sampling: the last walk's figures */
 } S;
 
 /* ---- the live heap and its peak --------------------------------------------- */
@@ -289,17 +283,22 @@ static int scratch_fit(size_t need)
 }
 
 /* With sampling: the pools' calls and blocks, which the hooks do not see,
- * into r as of the last walk; the live heap (the pools' blocks and glibc's
- * in use now). */
+ * into r as of the last walk (S.st); the live heap (the pools' blocks and
+ * glibc's in use now). */
 static int64_t add_pool_totals(struct pt_r_snapshot *r, const struct totals *tt)
 {
-	const struct pool_totals *pt = &S.pool;
-	uint64_t pool_frees = pt->nmalloc > pt->used ? pt->nmalloc - pt->used : 0;
-	r->n_malloc += pt->nmalloc > tt->realloc_pool_in ? pt->nmalloc - tt->realloc_pool_in : 0;
+	const struct pt_stats *st = &S.st;
+	uint64_t used = 0, req = 0;
+	for (unsigned k = 0; k < st->nclasses; k++) {
+		used += st->cls[k].blocks_used;
+		req += st->cls[k].req_bytes;
+	}
+	uint64_t pool_frees = st->nmalloc > used ? st->nmalloc - used : 0;
+	r->n_malloc += st->nmalloc > tt->realloc_pool_in ? st->nmalloc - tt->realloc_pool_in : 0;
 	r->n_free += pool_frees > tt->realloc_pool_out ? pool_frees - tt->realloc_pool_out : 0;
-	r->n_pool = pt->nmalloc;
-	r->bytes_pool = pt->req;
-	return (int64_t)(pt->bytes + r->glibc_in_use);
+	r->n_pool = st->nmalloc;
+	r->bytes_pool = req;
+	return (int64_t)(st->bytes_in_blocks + r->glibc_in_use);
 }
 
 /* Write a snapshot record on stream 0: a light one has the head only. */
@@ -339,40 +338,29 @@ void pt__rsnap_take(int kind)
 	const size_t head = 1 + PT_FIELDS_MAX(PT_FIELDS_SNAPSHOT) + PT_FIELDS_MAX(PT_FIELDS_SNAP_POOLS) +
 	                    1 + PT_FIELDS_MAX(PT_FIELDS_EXT) + PT_FIELDS_MAX(PT_FIELDS_EXT_MESH) +
 	                    10 + PT_NCLASSES_MAX * PT_FIELDS_MAX(PT_FIELDS_SNAP_CLASS) + PT_COUNT_ROOM;
-	const size_t per_arena = PT_FIELDS_MAX(PT_FIELDS_SNAP_ARENA);
-	if (scratch_fit(head + (S.arenas_seen + 64) * per_arena)) {
-		pt__rfile_unlock();
-		return;
-	}
-	struct arena_ctx ac = { S.scratch + head, S.scratch + S.scratch_cap, 0, 0, 0 };
-	S.pin_ncand = 0;
+	/* room for the arenas the last walk saw; more than that: their walk
+	 * again, with room for all */
 	S.pin_all = kind == PT_SNAP_EXIT;
 	uint64_t t0 = pt__now_ns(CLOCK_MONOTONIC);
-	pt_stats_walk(st, arena_cb, &ac);
-	if (ac.dropped) {   /* more arenas than room: their walk again, with room */
-		if (scratch_fit(head + (st->arenas_mapped + 64) * per_arena)) {
+	struct arena_ctx ac;
+	for (int again = 0;; again = 1) {
+		if (scratch_fit(head + (st->arenas_mapped + 64) * PT_FIELDS_MAX(PT_FIELDS_SNAP_ARENA))) {
 			pt__rfile_unlock();
 			return;
 		}
 		ac = (struct arena_ctx){ S.scratch + head, S.scratch + S.scratch_cap, 0, 0, 0 };
 		S.pin_ncand = 0;
-		pt_arena_walk(arena_cb, &ac);
+		if (again)
+			pt_arena_walk(arena_cb, &ac);
+		else
+			pt_stats_walk(st, arena_cb, &ac);
+		if (!ac.dropped || again)
+			break;
 	}
-	S.arenas_seen = st->arenas_mapped;
 	uint64_t walked = pt__now_ns(CLOCK_MONOTONIC);
 	S.walk_next = walked + WALK_SPACING * (walked - t0);
-	if (pt__rcfg.sample) {
-		/* the hooks counted only glibc's calls: the pool's are the
-		 * allocator's, and the live heap its blocks plus glibc's */
-		uint64_t used = 0, req = 0;
-		for (unsigned k = 0; k < st->nclasses; k++) {
-			used += st->cls[k].blocks_used;
-			req += st->cls[k].req_bytes;
-		}
-		S.pool = (struct pool_totals){ .nmalloc = st->nmalloc, .used = used, .req = req,
-		                               .bytes = st->bytes_in_blocks };
+	if (pt__rcfg.sample)   /* the hooks counted only glibc's calls */
 		live = add_pool_totals(&r, &tt);
-	}
 	uint8_t *p = S.scratch;
 	r.seq = pt__rec_next_seq();
 	r.time_ns = pt__now_ns(CLOCK_MONOTONIC) - pt__rcfg.t0_mono;
