@@ -436,6 +436,17 @@ static struct pt_heap *heap_acquire(void)
 	return h;
 }
 
+/* Give the pools of *list (EMPTY, linked through next) back to their
+ * arenas; the list is left empty. */
+static void give_list_unlocked(struct pt_pool **list)
+{
+	while (*list) {
+		struct pt_pool *p = *list;
+		*list = p->next;
+		pt__arena_give_pool_unlocked(p);   /* sets p->next */
+	}
+}
+
 /* Give h up: collect, return empty pools, put it on the abandoned list. */
 static void heap_abandon_unlocked(struct pt_heap *h)
 {
@@ -457,19 +468,10 @@ static void heap_abandon_unlocked(struct pt_heap *h)
 			p = prev;
 		}
 	}
-	while (h->empty) {
-		struct pt_pool *p = h->empty;
-		h->empty = p->next;
-		pt__arena_give_pool_unlocked(p);
-	}
+	give_list_unlocked(&h->empty);
 	h->nempty = 0;
 	for (unsigned c = 0; c < PT_NCLASSES_MAX; c++)
-		while (h->run[c]) {
-			struct pt_pool *p = h->run[c];
-			h->run[c] = p->next;
-			p->next = NULL;
-			pt__arena_give_pool_unlocked(p);
-		}
+		give_list_unlocked(&h->run[c]);
 	h->abandoned_next = pt__g.abandoned;
 	pt__g.abandoned = h;
 	pt_assert(pt__heap_valid(h));
