@@ -18,13 +18,6 @@
 
 #include "common.h"
 
-static double now_us(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
-}
-
 int main(void)
 {
 	const size_t pages = (size_t)(40000 * bench_scale()) & ~(size_t)1, page = 4096;
@@ -42,7 +35,7 @@ int main(void)
 	memset(base, 1, pages * page);
 	uint64_t sum = 0;
 
-	double t0 = now_us();
+	double t0 = 1e6 * bench_now();
 	for (size_t i = 0; i < n; i++) {
 		size_t v = 2 * i, k = pages / 2 + (i * 7919) % (pages / 2);
 		if (mmap(base + v * page, page, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
@@ -51,16 +44,16 @@ int main(void)
 			return 1;
 		}
 	}
-	double t1 = now_us();
+	double t1 = 1e6 * bench_now();
 	for (size_t i = 0; i < n; i++)
 		fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)(2 * i * page),
 		          (off_t)page);
-	double t2 = now_us();
+	double t2 = 1e6 * bench_now();
 	for (size_t i = 0; i < n; i++)
 		sum += (unsigned char)base[2 * i * page];
-	double t3 = now_us();
+	double t3 = 1e6 * bench_now();
 	munmap(base, pages * page);
-	double t4 = now_us();
+	double t4 = 1e6 * bench_now();
 
 	/* each victim split its mapping: about 2 n mappings went */
 	printf("result: checksum=%016llx pages=%zu mmap_us=%.2f punch_us=%.2f fault_us=%.2f "

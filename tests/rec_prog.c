@@ -225,12 +225,19 @@ static int do_signal(void)
 	return 0;
 }
 
+/* xorshift64: the next of *s */
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13, *s ^= *s >> 7, *s ^= *s << 17;
+	return *s;
+}
+
 static int sample(void)
 {
 	print_sites();
 	uint64_t rng = 12345, total = 0, count = 0;
 	while (total < (256ull << 20)) {
-		rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+		xorshift(&rng);
 		/* mostly small, some big: the estimate must weigh both right */
 		size_t n = rng % 16 == 0 ? 2048 + rng % 65536 : 8 + rng % 500;
 		void *p = site_a(n);
@@ -252,13 +259,11 @@ static int bigheap(void)
 	static void *b[N];
 	uint64_t rng = 99, count = 0;
 	for (unsigned i = 0; i < N; i++) {
-		rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-		b[i] = site_a(8 + rng % 505);
+		b[i] = site_a(8 + xorshift(&rng) % 505);
 		count++;
 	}
 	for (unsigned i = N - 1; i > 0; i--) {
-		rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-		unsigned j = (unsigned)(rng % (i + 1));
+		unsigned j = (unsigned)(xorshift(&rng) % (i + 1));
 		free(b[j]);
 		b[j] = b[i];
 	}
