@@ -43,7 +43,7 @@ PRELOAD_SRC := preload/symbols.c preload/options.c preload/fmt.c preload/libc_sy
                preload/stacks.c preload/addrmap.c preload/recorder.c preload/rec_hooks.c \
                preload/rec_buffer.c preload/rec_file.c preload/rec_info.c preload/rec_live.c \
                preload/rec_snapshot.c preload/leakscan.c preload/heapscan.c preload/debug.c \
-               preload/unwind.c preload/zstd_hooks.c preload/mallinfo.c preload/exit.c \
+               preload/unwind.c preload/cfi.c preload/zstd_hooks.c preload/mallinfo.c preload/exit.c \
                preload/threads.c preload/symbolizer.c preload/bigcache.c preload/faults.c \
                preload/python.c preload/python_code.c preload/python_lines.c \
                preload/python_objects.c
@@ -52,7 +52,7 @@ PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
 HEADERS     := $(wildcard allocator/*.h preload/*.h)
 
 UNIT_TESTS  := test_sizeclass test_pool test_arena test_oom test_tcache test_mesh test_options \
-               test_heapscan test_codec test_stacks
+               test_heapscan test_codec test_stacks test_walk
 UNIT_BINS   := $(UNIT_TESTS:%=$(B)/tests/%)
 TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress $(B)/tests/test_recorder \
                $(B)/tests/test_symbolize $(B)/tests/test_report_util \
@@ -136,6 +136,12 @@ STACKS_TEST_SRC := preload/stacks.c preload/hindex.c preload/addrmap.c preload/m
 $(B)/tests/test_stacks: tests/test_stacks.c $(STACKS_TEST_SRC) $(HEADERS) tests/testutil.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -o $@ tests/test_stacks.c $(STACKS_TEST_SRC) -lcmocka
+
+# our stack walk against libunwind's, out of the host process
+WALK_TEST_SRC := preload/unwind.c preload/cfi.c preload/common.c preload/fmt.c
+$(B)/tests/test_walk: tests/test_walk.c $(WALK_TEST_SRC) $(HEADERS) tests/testutil.h
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -o $@ tests/test_walk.c $(WALK_TEST_SRC) -lcmocka -ldl
 
 $(B)/tests/test_%: tests/test_%.c $(B)/liballocator.a tests/testutil.h
 	@mkdir -p $(@D)

@@ -21,6 +21,7 @@
 #include "modules.h"
 #include "options.h"
 #include "rec_internal.h"
+#include "unwind.h"
 
 #define ZSTD_LEVEL    5
 #define ZBUF_IN_MAX   (1u << 20)        /* bigger chunks are written raw */
@@ -410,8 +411,10 @@ static void write_modules_locked(void)
 	pt__lock_acquire(&M.lock);
 	uint64_t adds, subs;
 	pt__modules_counters(&adds, &subs);
-	if (subs != M.subs)
+	if (subs != M.subs) {
 		atomic_fetch_add(&pt__rec_epoch, 1);   /* addresses may be reused now */
+		pt__unwind_forget();                   /* and their unwind rules differ */
+	}
 	M.adds = adds;
 	M.subs = subs;
 	unsigned gen = atomic_fetch_add(&pt__rec_mod_gen, 1) + 1;

@@ -86,7 +86,7 @@ static void write_stack(struct pt_rec_thread *t, uint32_t id, unsigned gen, void
 static inline __attribute__((always_inline)) uint32_t capture_stack(struct pt_rec_thread *t)
 {
 	void *ip[PT_TRACE_MAX_FRAMES];
-	int n = pt__unwind(ip, (int)pt__rcfg.depth + 1);
+	int n = pt__unwind(ip, (int)pt__rcfg.depth + 1, &t->unwind_memo);
 	if (n <= 0)
 		return 0;
 	n = pt__py_stack(t, ip, n, (int)pt__rcfg.depth);

@@ -88,6 +88,7 @@ struct pt_rec_thread {
 	int tick;                  /* hooks before the next inline tick (0: at
 	                              each, INT_MAX: the thread runs) */
 	uint64_t rng;
+	struct pt_unwind_memo unwind_memo;   /* the owner's last stack walk */
 	struct pt_rec_thread *next;
 	struct {                   /* recent infos: (size, stack << 1 | glibc) -> id */
 		uint64_t size;

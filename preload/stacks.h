@@ -75,9 +75,10 @@ static inline const struct pt_stack_entry *pt__stacks_get(const struct pt_stack_
  * Unwind the calling thread's stack into ip[0..max-1]: innermost first,
  * our own frames at the top dropped (the malloc API, the recorder).
  * Returns the number of frames kept, at most max (<= PT_UNWIND_MAX); 0
- * while libunwind is not loaded.  Always inlined into the hooks: libunwind
- * spends some 90 instructions stepping over each frame, and a call of our
- * own would be one more.
+ * while libunwind is not loaded.  Our own walk (unwind.h) takes nearly
+ * every stack, with the calling thread's memo of its last walk (NULL:
+ * none); libunwind the others.  Under PT_DEBUG every stack we walk
+ * is walked by libunwind too, and a difference stops the program.
  *
  * libunwind validates memory with read(2) and write(2) on a pipe, which
  * are cancellation points (a thread with a pending cancel must not be
@@ -85,22 +86,56 @@ static inline const struct pt_stack_entry *pt__stacks_get(const struct pt_stack_
  * cancellation disabled, errno kept.
  */
 #define PT_UNWIND_MAX 257   /* the deepest stack recorded, and one more frame */
-#define PT_UNWIND_SLACK 6   /* frames of ours above the caller's, at most */
+#define PT_UNWIND_SLACK 7   /* frames of ours above the caller's, at most */
 
-static inline __attribute__((always_inline)) int pt__unwind(void **ip, int max)
+static inline int pt__unwind_libunwind(int (*bt)(void **, int), void **raw, int n)
+{
+	int cancel, e = errno;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
+	n = bt(raw, n);
+	pthread_setcancelstate(cancel, NULL);
+	errno = e;
+	return n;
+}
+
+/* The frames of raw[0..n) after our own: their index. */
+static inline int pt__unwind_skip_self(void *const *raw, int n)
+{
+	int skip = 0;
+	while (skip < n && pt__is_self_ip((uintptr_t)raw[skip]))
+		skip++;
+	return skip;
+}
+
+#ifdef PT_DEBUG
+static inline void pt__unwind_check(int (*bt)(void **, int), void *const *ours, int n, int ask)
+{
+	void *theirs[PT_UNWIND_MAX + PT_UNWIND_SLACK];
+	int m = pt__unwind_libunwind(bt, theirs, ask);
+	int a = pt__unwind_skip_self(ours, n), b = pt__unwind_skip_self(theirs, m);
+	int common = n - a < m - b ? n - a : m - b;
+	for (int i = 0; i < common; i++)
+		pt_assert(ours[a + i] == theirs[b + i]);
+	if (n < ask && m < ask)   /* neither cut: the same depth */
+		pt_assert(n - a == m - b);
+}
+#endif
+
+static inline __attribute__((always_inline)) int pt__unwind(void **ip, int max,
+                                                            struct pt_unwind_memo *memo)
 {
 	int (*bt)(void **, int) = __atomic_load_n(&pt__unw_backtrace, __ATOMIC_ACQUIRE);
 	if (!bt)
 		return 0;
 	void *raw[PT_UNWIND_MAX + PT_UNWIND_SLACK];
-	int cancel, e = errno;
-	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
-	int n = bt(raw, max + PT_UNWIND_SLACK);
-	pthread_setcancelstate(cancel, NULL);
-	errno = e;
-	int skip = 0;
-	while (skip < n && pt__is_self_ip((uintptr_t)raw[skip]))
-		skip++;
+	int n = pt__unwind_walk(raw, max + PT_UNWIND_SLACK, memo);
+	if (n < 0)
+		n = pt__unwind_libunwind(bt, raw, max + PT_UNWIND_SLACK);
+#ifdef PT_DEBUG
+	else
+		pt__unwind_check(bt, raw, n, max + PT_UNWIND_SLACK);
+#endif
+	int skip = pt__unwind_skip_self(raw, n);
 	n -= skip;
 	if (n > max)
 		n = max;

@@ -16,10 +16,15 @@
  */
 #include <dlfcn.h>
 #include <link.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
+#include "cfi.h"
+#include "common.h"
 #include "fmt.h"
 #include "unwind.h"
 
@@ -31,6 +36,7 @@
 #define STR(x) STR_(x)   /* a name after libunwind.h's renaming macros */
 
 int (*pt__unw_backtrace)(void **buf, int size);
+static void rules_map(void);
 static uintptr_t loaded_base;            /* its load bias, 0 until loaded */
 
 uintptr_t pt__unwind_base(void)
@@ -74,7 +80,185 @@ int pt__unwind_load(void)
 	struct link_map *lm = NULL;
 	if (dlinfo(h, RTLD_DI_LINKMAP, &lm) == 0 && lm)
 		loaded_base = lm->l_addr;
+	rules_map();
 	__atomic_store_n(&pt__unw_backtrace, (int (*)(void **, int))bt, __ATOMIC_RELEASE);
 	ok = 1;
 	return 0;
+}
+
+/* ---- our own walk ------------------------------------------------------------- */
+
+/*
+ * The rules by code address: a table of slots read without a lock, each a
+ * key (the address, with the generation in its top 16 bits) and a rule.
+ * A writer claims a slot by exchanging its key for BUSY, writes the rule,
+ * then the key (release); a reader loads the key (acquire), the rule, and
+ * the key again, and takes the rule only if both keys are the one it
+ * wants (a seqlock of one slot).  The table is mapped when libunwind is:
+ * until then, and if that fails, every walk is libunwind's.
+ */
+#define RULE_BITS   13                 /* 8,192 slots of 16 bytes */
+#define RULE_PROBES 4
+#define RULE_BUSY   1u                 /* no key: keys have a generation bit set */
+
+struct rule_slot {
+	_Atomic uint64_t key;
+	_Atomic uint64_t rule;   /* a struct pt_cfi_rule */
+};
+
+static struct rule_slot *rules;
+static _Atomic uint64_t rules_gen = 1;   /* 1..65535 */
+
+/* none: every walk is libunwind's */
+static void rules_map(void)
+{
+	rules = pt__map(sizeof *rules << RULE_BITS, 1);
+}
+
+void pt__unwind_forget(void)
+{
+	uint64_t g = atomic_load_explicit(&rules_gen, memory_order_relaxed);
+	atomic_store_explicit(&rules_gen, g == 0xffff ? 1 : g + 1, memory_order_relaxed);
+}
+
+static inline size_t rule_hash(uintptr_t pc)
+{
+	return (size_t)((pc * 0x9e3779b97f4a7c15u) >> (64 - RULE_BITS));
+}
+
+/* A rule in one word, read with shifts: the CFA's offset in bits 0-31,
+ * RBP's in 32-47, the return address's (in words) in 48-55, the kind in
+ * 56-63. */
+static uint64_t rule_pack(struct pt_cfi_rule r)
+{
+	return (uint64_t)(uint32_t)r.cfa_off | (uint64_t)(uint16_t)r.rbp_off << 32 |
+	       (uint64_t)(uint8_t)r.ra_off8 << 48 | (uint64_t)r.kind << 56;
+}
+
+static __attribute__((noinline)) uint64_t rule_miss(uintptr_t pc, uint64_t key)
+{
+	uint64_t v = rule_pack(pt__cfi_rule(pc));
+	uint64_t gen_bits = key & ~(((uint64_t)1 << 48) - 1);
+	size_t h = rule_hash(pc);
+	struct rule_slot *victim = &rules[h];
+	for (unsigned i = 0; i < RULE_PROBES; i++) {
+		struct rule_slot *s = &rules[(h + i) & ((1u << RULE_BITS) - 1)];
+		uint64_t k = atomic_load_explicit(&s->key, memory_order_relaxed);
+		if (k == 0 || (k != RULE_BUSY && (k & ~(((uint64_t)1 << 48) - 1)) != gen_bits)) {
+			victim = s;   /* empty, or of an older generation */
+			break;
+		}
+	}
+	uint64_t old = atomic_load_explicit(&victim->key, memory_order_relaxed);
+	if (old != RULE_BUSY &&
+	    atomic_compare_exchange_strong(&victim->key, &old, (uint64_t)RULE_BUSY)) {
+		atomic_store_explicit(&victim->rule, v, memory_order_relaxed);
+		atomic_store_explicit(&victim->key, key, memory_order_release);
+	}
+	return v;
+}
+
+static inline uint64_t rule_of(uintptr_t pc, uint64_t gen_bits)
+{
+	uint64_t key = pc | gen_bits;
+	size_t h = rule_hash(pc);
+	for (unsigned i = 0; i < RULE_PROBES; i++) {
+		struct rule_slot *s = &rules[(h + i) & ((1u << RULE_BITS) - 1)];
+		if (atomic_load_explicit(&s->key, memory_order_acquire) != key)
+			continue;
+		uint64_t v = atomic_load_explicit(&s->rule, memory_order_relaxed);
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&s->key, memory_order_relaxed) == key)
+			return v;
+	}
+	return rule_miss(pc, key);
+}
+
+extern void *__libc_stack_end;
+
+/* The top of the stack that sp is on: a thread's descriptor sits right
+ * above its stack (glibc puts it there, on stacks it allocates and on
+ * stacks given to it); the main thread's stack ends at __libc_stack_end.
+ * 0: neither. */
+static inline uintptr_t stack_top(uintptr_t sp)
+{
+	uintptr_t self = (uintptr_t)pthread_self();
+	if (self > sp && self - sp < ((uintptr_t)1 << 30))
+		return self;
+	uintptr_t main_top = (uintptr_t)__libc_stack_end;
+	return main_top > sp ? main_top : 0;
+}
+
+__attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwind_memo *memo)
+{
+	if (!rules)
+		return -1;
+	struct pt_unwind_memo none;
+	if (!memo) {
+		memo = &none;
+		none.gen_bits = 0;
+		none.n = 0;
+	}
+	uintptr_t pc, sp, bp;
+	__asm__ volatile("lea 0f(%%rip), %0\n\t"
+	                 "mov %%rsp, %1\n\t"
+	                 "mov %%rbp, %2\n"
+	                 "0:"
+	                 : "=r"(pc), "=r"(sp), "=r"(bp));
+	uintptr_t top = stack_top(sp);
+	if (!top)
+		return -1;
+	uint64_t gen_bits = atomic_load_explicit(&rules_gen, memory_order_relaxed) << 48;
+	int last = memo->gen_bits == gen_bits ? memo->n : 0, j = 0;
+	memo->gen_bits = gen_bits;
+	uintptr_t look = pc;   /* the current frame's pc; a caller's is its return address - 1 */
+	int n = 0;
+	while (n < max) {
+		ip[n++] = (void *)pc;
+		uint64_t r;
+		while (j < last && memo->f[j].sp < sp)
+			j++;
+		if (j < last && memo->f[j].sp == sp && memo->f[j].look == look)
+			r = memo->f[j].rule;
+		else
+			r = rule_of(look, gen_bits);
+		if (n <= PT_UNWIND_MEMO) {
+			/* slots below n hold this walk (below sp, passed over
+			 * by j), the others the last walk's (ascending) */
+			memo->f[n - 1].sp = sp;
+			memo->f[n - 1].look = look;
+			memo->f[n - 1].rule = r;
+		}
+		unsigned kind = (unsigned)(r >> 56);
+		if (kind < PT_CFI_RSP) {
+			if (kind == PT_CFI_LAST)
+				break;
+			memo->n = 0;
+			return -1;
+		}
+		uintptr_t cfa = (kind == PT_CFI_RSP ? sp : bp) + (uintptr_t)(intptr_t)(int32_t)r;
+		uintptr_t ra_at = cfa + (uintptr_t)(intptr_t)(int8_t)(r >> 48) * 8;
+		/* every read inside [sp, top): the offsets are negative (cfi.c),
+		 * and the stack grows down, frame by frame */
+		if (cfa <= sp || cfa > top || ra_at < sp) {
+			memo->n = 0;
+			return -1;
+		}
+		int16_t bp_off = (int16_t)(r >> 32);
+		if (bp_off) {
+			uintptr_t bp_at = cfa + (uintptr_t)(intptr_t)bp_off;
+			if (bp_at < sp) {
+				memo->n = 0;
+				return -1;
+			}
+			bp = *(const uintptr_t *)bp_at;
+		}
+		pc = *(const uintptr_t *)ra_at;
+		sp = cfa;
+		if (pc == 0)
+			break;
+		look = pc - 1;
+	}
+	memo->n = n < PT_UNWIND_MEMO ? n : PT_UNWIND_MEMO;
+	return n;
 }

@@ -16,6 +16,42 @@
 
 #include "../allocator/compiler.h"
 
+/*
+ * The frames of a thread's last walk, by stack address, kept by the
+ * caller (the recorder's thread state): a walk that meets a frame at the
+ * same stack address with the same code address takes its rule from
+ * here, in order, instead of from the table of rules, whose slots are
+ * scattered (on CPython's deep stacks the table's loads were a quarter of
+ * the walk's time).  The stack itself is still read frame by frame; only
+ * the rule, a function of the code address, is remembered.
+ */
+#define PT_UNWIND_MEMO 48
+
+struct pt_unwind_memo {
+	uint64_t gen_bits;         /* the table's generation it was read in */
+	int n;
+	struct {
+		uintptr_t sp, look;
+		uint64_t rule;
+	} f[PT_UNWIND_MEMO];
+};
+
+/*
+ * Our own walk of the calling thread's stack into ip[0..max-1], innermost
+ * first (its own frame included), by the call frame rules of cfi.h, each
+ * read once per code address and cached.  Returns the number of frames,
+ * or -1 when a frame has no rule we follow (a signal frame, code without
+ * frame information, a frame outside the thread's stack): then the stack
+ * is libunwind's.  Reads nothing but the stack between the thread's
+ * stack pointer and the top of its stack; no system call, no lock but the
+ * loader's on a code address seen the first time.
+ */
+PT_HIDDEN int pt__unwind_walk(void **ip, int max, struct pt_unwind_memo *memo);
+
+/* Forget the cached rules: a module was unloaded (its addresses may hold
+ * other code now). */
+PT_HIDDEN void pt__unwind_forget(void);
+
 /* libunwind's unw_backtrace, NULL until loaded (acquire). */
 PT_HIDDEN extern int (*pt__unw_backtrace)(void **buf, int size);
 

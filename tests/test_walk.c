@@ -1,0 +1,306 @@
+/*
+ * test_walk.c - our stack walk (unwind.c, cfi.c) against libunwind's
+ * unw_backtrace, on stacks of every shape the compilers here make: frames
+ * without a frame pointer, with one, with alloca and with large locals,
+ * deep recursion, a C library callback (qsort), threads on stacks glibc
+ * allocated and on one the program gave, a stack deeper than asked for.
+ * The walk must give libunwind's frames exactly, and must have walked
+ * them itself (not handed them to libunwind).  A signal handler's frame
+ * is libunwind's: the walk says so.
+ */
+#include <alloca.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "../preload/unwind.h"
+
+#define MAXF 128
+
+struct cmp {
+	int ours, theirs;        /* frames each gave, above the leaf */
+	int equal;
+	void *a[MAXF + 2], *b[MAXF + 1];
+};
+
+/* Both walks from one leaf: ours starts in pt__unwind_walk and the leaf
+ * (two frames), libunwind's in the leaf (one frame); the rest must match. */
+static struct pt_unwind_memo *memo;   /* the walks' memo, when a test gives one */
+
+static __attribute__((noinline)) void compare_here(struct cmp *c, int max)
+{
+	int n = pt__unwind_walk(c->a, max + 2, memo);
+	int m = pt__unw_backtrace(c->b, max + 1);
+	c->ours = n < 0 ? -1 : n - 2;
+	c->theirs = m - 1;
+	c->equal = n >= 0 && c->ours == c->theirs &&
+	           memcmp(c->a + 2, c->b + 1, (size_t)c->theirs * sizeof(void *)) == 0;
+	if (n >= 0 && !c->equal) {
+		for (int i = 0; i < (n > m + 1 ? n : m + 1); i++)
+			fprintf(stderr, "  %2d ours %p theirs %p\n", i,
+			        i + 2 < n ? c->a[i + 2] : NULL, i + 1 < m ? c->b[i + 1] : NULL);
+	}
+	__asm__ volatile("" ::: "memory");
+}
+
+static void expect_same(struct cmp *c)
+{
+	assert_int_not_equal(c->ours, -1);   /* walked by us, not left to libunwind */
+	assert_true(c->theirs >= 2);
+	assert_true(c->equal);
+}
+
+/* ---- shapes ---- */
+
+static __attribute__((noinline)) int recurse(struct cmp *c, int depth)
+{
+	if (depth == 0) {
+		compare_here(c, MAXF);
+		return 0;
+	}
+	int r = recurse(c, depth - 1);
+	__asm__ volatile("" ::: "memory");   /* not a tail call */
+	return r + 1;
+}
+
+static void test_plain_recursion(void **state)
+{
+	struct cmp c;
+	recurse(&c, 40);
+	expect_same(&c);
+	assert_true(c.ours >= 41);
+}
+
+static __attribute__((noinline)) int with_alloca(struct cmp *c, size_t n, int depth)
+{
+	char *p = alloca(n);   /* the CFA follows RBP here */
+	memset(p, depth, n);
+	if (depth == 0)
+		compare_here(c, MAXF);
+	else
+		with_alloca(c, n + 48, depth - 1);
+	__asm__ volatile("" : : "r"(p) : "memory");
+	return p[0];
+}
+
+static void test_alloca_frames(void **state)
+{
+	struct cmp c;
+	with_alloca(&c, 24, 5);
+	expect_same(&c);
+}
+
+static __attribute__((noinline, optimize("no-omit-frame-pointer"))) int with_fp(struct cmp *c,
+                                                                                  int depth)
+{
+	volatile int x = depth;
+	if (depth == 0)
+		compare_here(c, MAXF);
+	else
+		with_fp(c, depth - 1);
+	return x;
+}
+
+static void test_frame_pointer_frames(void **state)
+{
+	struct cmp c;
+	with_fp(&c, 6);
+	expect_same(&c);
+}
+
+static __attribute__((noinline)) int big_locals(struct cmp *c, int depth)
+{
+	volatile char buf[200000];   /* a frame far larger than a page */
+	buf[0] = (char)depth;
+	buf[sizeof buf - 1] = (char)depth;
+	if (depth == 0)
+		compare_here(c, MAXF);
+	else
+		big_locals(c, depth - 1);
+	return buf[0] + buf[sizeof buf - 1];
+}
+
+static void test_large_frames(void **state)
+{
+	struct cmp c;
+	big_locals(&c, 3);
+	expect_same(&c);
+}
+
+static struct cmp *qsort_cmp;
+
+static int by_value(const void *x, const void *y)
+{
+	if (qsort_cmp) {
+		compare_here(qsort_cmp, MAXF);
+		qsort_cmp = NULL;
+	}
+	return *(const int *)x - *(const int *)y;
+}
+
+static void test_through_a_libc_callback(void **state)
+{
+	struct cmp c;
+	int v[64];
+	for (int i = 0; i < 64; i++)
+		v[i] = (i * 37) % 64;
+	qsort_cmp = &c;
+	qsort(v, 64, sizeof v[0], by_value);
+	expect_same(&c);
+}
+
+/* A call to a function that does not return may be its caller's last
+ * instruction: the return address is then the next function's first, and
+ * the caller's rule is the one at the return address minus one. */
+static jmp_buf back;
+
+static __attribute__((noinline, noreturn)) void no_return(struct cmp *c)
+{
+	compare_here(c, MAXF);
+	longjmp(back, 1);
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winfinite-recursion"   /* it ends in no_return's longjmp */
+static __attribute__((noinline)) void ends_in_a_call(struct cmp *c, int depth)
+{
+	volatile char buf[64];   /* a frame of its own: its rule is not its next function's */
+	buf[0] = (char)depth;
+	if (buf[0] > 0) {
+		ends_in_a_call(c, depth - 1);
+		return;
+	}
+	no_return(c);
+}
+#pragma GCC diagnostic pop
+
+static __attribute__((noinline)) void after_ends_in_a_call(struct cmp *c)
+{
+	volatile char big[4096];
+	big[0] = 1;
+	compare_here(c, big[0]);
+}
+
+static void test_a_noreturn_call_at_a_function_end(void **state)
+{
+	struct cmp c;
+	if (!setjmp(back))
+		ends_in_a_call(&c, 3);
+	expect_same(&c);
+	after_ends_in_a_call(&c);   /* the function that follows, kept */
+}
+
+static void test_deeper_than_asked(void **state)
+{
+	struct cmp c;
+	recurse(&c, 200);   /* MAXF frames asked; both cut there */
+	expect_same(&c);
+	assert_int_equal(c.ours, MAXF);
+}
+
+static void *thread_fn(void *arg)
+{
+	recurse(arg, 10);
+	return NULL;
+}
+
+static void test_threads_own_and_given_stacks(void **state)
+{
+	struct cmp c;
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, thread_fn, &c), 0);
+	pthread_join(t, NULL);
+	expect_same(&c);
+
+	size_t sz = 1 << 20;
+	void *stack = aligned_alloc(4096, sz);
+	pthread_attr_t a;
+	pthread_attr_init(&a);
+	pthread_attr_setstack(&a, stack, sz);
+	memset(&c, 0, sizeof c);
+	assert_int_equal(pthread_create(&t, &a, thread_fn, &c), 0);
+	pthread_join(t, NULL);
+	pthread_attr_destroy(&a);
+	free(stack);
+	expect_same(&c);
+}
+
+static struct cmp sig_cmp;
+
+static void on_signal(int sig)
+{
+	compare_here(&sig_cmp, MAXF);
+}
+
+static void test_signal_frames_are_left_to_libunwind(void **state)
+{
+	signal(SIGUSR1, on_signal);
+	raise(SIGUSR1);
+	signal(SIGUSR1, SIG_DFL);
+	assert_int_equal(sig_cmp.ours, -1);   /* __restore_rt: a signal frame */
+	assert_true(sig_cmp.theirs >= 3);     /* libunwind went through it */
+}
+
+static void test_a_forgotten_rule_is_read_again(void **state)
+{
+	struct cmp c;
+	recurse(&c, 5);
+	expect_same(&c);
+	pt__unwind_forget();   /* as after a dlclose */
+	memset(&c, 0, sizeof c);
+	recurse(&c, 5);
+	expect_same(&c);
+}
+
+/* Walks that remember the last one: stacks that share their outer frames
+ * at other depths, the same stack again, a deeper one, a signal frame in
+ * between; each must still be libunwind's. */
+static void test_walks_with_a_memo_of_the_last(void **state)
+{
+	static struct pt_unwind_memo m;
+	memo = &m;
+	static const int depth[] = { 5, 5, 9, 2, 30, 30, 7, 0, 12 };
+	for (unsigned i = 0; i < sizeof depth / sizeof depth[0]; i++) {
+		struct cmp c;
+		memset(&c, 0, sizeof c);
+		if (depth[i] == 2)
+			with_alloca(&c, 40, 2);
+		else if (depth[i] == 7)
+			with_fp(&c, 7);
+		else
+			recurse(&c, depth[i]);
+		expect_same(&c);
+		if (i == 5) {   /* a walk left to libunwind forgets nothing it should not */
+			memset(&sig_cmp, 0, sizeof sig_cmp);
+			signal(SIGUSR1, on_signal);
+			raise(SIGUSR1);
+			signal(SIGUSR1, SIG_DFL);
+			assert_int_equal(sig_cmp.ours, -1);
+		}
+	}
+	assert_true(m.n > 0);
+	memo = NULL;
+}
+
+int main(void)
+{
+	if (pt__unwind_load() != 0) {
+		fprintf(stderr, "libunwind cannot be loaded\n");
+		return 1;
+	}
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_plain_recursion),
+		cmocka_unit_test(test_alloca_frames),
+		cmocka_unit_test(test_frame_pointer_frames),
+		cmocka_unit_test(test_large_frames),
+		cmocka_unit_test(test_through_a_libc_callback),
+		cmocka_unit_test(test_a_noreturn_call_at_a_function_end),
+		cmocka_unit_test(test_deeper_than_asked),
+		cmocka_unit_test(test_threads_own_and_given_stacks),
+		cmocka_unit_test(test_signal_frames_are_left_to_libunwind),
+		cmocka_unit_test(test_a_forgotten_rule_is_read_again),
+		cmocka_unit_test(test_walks_with_a_memo_of_the_last),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
