@@ -198,6 +198,7 @@ __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwi
 		memo = &none;
 		none.gen_bits = 0;
 		none.n = 0;
+		none.last = 0;
 	}
 	uintptr_t pc, sp, bp;
 	__asm__ volatile("lea 0f(%%rip), %0\n\t"
@@ -211,23 +212,34 @@ __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwi
 	uint64_t gen_bits = atomic_load_explicit(&rules_gen, memory_order_relaxed) << 48;
 	int last = memo->gen_bits == gen_bits ? memo->n : 0, j = 0;
 	memo->gen_bits = gen_bits;
+	__typeof__(memo->f[0][0]) *was = memo->f[memo->last], *now = memo->f[memo->last ^ 1];
 	uintptr_t look = pc;   /* the current frame's pc; a caller's is its return address - 1 */
 	int n = 0;
 	while (n < max) {
 		ip[n++] = (void *)pc;
 		uint64_t r;
-		while (j < last && memo->f[j].sp < sp)
+		while (j < last && was[j].sp < sp)
 			j++;
-		if (j < last && memo->f[j].sp == sp && memo->f[j].look == look)
-			r = memo->f[j].rule;
-		else
+		if (j < last && was[j].sp == sp && was[j].look == look) {
+			r = was[j].rule;
+		} else if (memo != &none) {
+			uint64_t key = look | gen_bits;
+			__typeof__(memo->near[0]) *e =
+				&memo->near[(look * 0x9e3779b97f4a7c15u) >> (64 - PT_UNWIND_NEAR_BITS)];
+			if (e->key == key) {
+				r = e->rule;
+			} else {
+				r = rule_of(look, gen_bits);
+				e->key = key;
+				e->rule = r;
+			}
+		} else {
 			r = rule_of(look, gen_bits);
+		}
 		if (n <= PT_UNWIND_MEMO) {
-			/* slots below n hold this walk (below sp, passed over
-			 * by j), the others the last walk's (ascending) */
-			memo->f[n - 1].sp = sp;
-			memo->f[n - 1].look = look;
-			memo->f[n - 1].rule = r;
+			now[n - 1].sp = sp;
+			now[n - 1].look = look;
+			now[n - 1].rule = r;
 		}
 		unsigned kind = (unsigned)(r >> 56);
 		if (kind < PT_CFI_RSP) {
@@ -260,5 +272,6 @@ __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwi
 		look = pc - 1;
 	}
 	memo->n = n < PT_UNWIND_MEMO ? n : PT_UNWIND_MEMO;
+	memo->last ^= 1;
 	return n;
 }

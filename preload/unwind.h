@@ -17,23 +17,30 @@
 #include "../allocator/compiler.h"
 
 /*
- * The frames of a thread's last walk, by stack address, kept by the
- * caller (the recorder's thread state): a walk that meets a frame at the
- * same stack address with the same code address takes its rule from
- * here, in order, instead of from the table of rules, whose slots are
- * scattered (on CPython's deep stacks the table's loads were a quarter of
- * the walk's time).  The stack itself is still read frame by frame; only
- * the rule, a function of the code address, is remembered.
+ * What a thread remembers of its walks, kept by the caller (the recorder's
+ * thread state): its last walk's frames, by stack address, and its own
+ * small table of rules.  A walk that meets a frame at the same stack
+ * address with the same code address takes that frame's rule, in order;
+ * other frames look in the thread's table, then in the shared one.  The
+ * shared table's slots are scattered and read under a seqlock: on
+ * CPython's stacks of 30-40 frames its loads were a quarter of the walk's
+ * time.  The stack itself is still read frame by frame; only the rule, a
+ * function of the code address, is remembered.
  */
 #define PT_UNWIND_MEMO 48
+#define PT_UNWIND_NEAR_BITS 10
 
 struct pt_unwind_memo {
 	uint64_t gen_bits;         /* the table's generation it was read in */
-	int n;
+	int n;                     /* frames in f[last] */
+	unsigned last;             /* the last walk's; a walk writes the other */
 	struct {
 		uintptr_t sp, look;
 		uint64_t rule;
-	} f[PT_UNWIND_MEMO];
+	} f[2][PT_UNWIND_MEMO];
+	struct {                   /* the thread's own rules by code address */
+		uint64_t key, rule;
+	} near[1u << PT_UNWIND_NEAR_BITS];
 };
 
 /*
