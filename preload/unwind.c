@@ -189,17 +189,27 @@ static inline uintptr_t stack_top(uintptr_t sp)
 	return main_top > sp ? main_top : 0;
 }
 
+/* The rule of a frame the memo did not have: the thread's table, then the
+ * shared one. */
+static inline uint64_t rule_far(struct pt_unwind_memo *memo, uintptr_t look,
+                                uint64_t gen_bits)
+{
+	if (!memo)
+		return rule_of(look, gen_bits);
+	uint64_t key = look | gen_bits;
+	__typeof__(memo->near[0]) *e =
+		&memo->near[(look * 0x9e3779b97f4a7c15u) >> (64 - PT_UNWIND_NEAR_BITS)];
+	if (e->key != key) {
+		e->rule = rule_of(look, gen_bits);
+		e->key = key;
+	}
+	return e->rule;
+}
+
 __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwind_memo *memo)
 {
 	if (!rules)
 		return -1;
-	struct pt_unwind_memo none;
-	if (!memo) {
-		memo = &none;
-		none.gen_bits = 0;
-		none.n = 0;
-		none.last = 0;
-	}
 	uintptr_t pc, sp, bp;
 	__asm__ volatile("lea 0f(%%rip), %0\n\t"
 	                 "mov %%rsp, %1\n\t"
@@ -210,59 +220,49 @@ __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwi
 	if (!top)
 		return -1;
 	uint64_t gen_bits = atomic_load_explicit(&rules_gen, memory_order_relaxed) << 48;
-	int last = memo->gen_bits == gen_bits ? memo->n : 0, j = 0;
-	memo->gen_bits = gen_bits;
-	__typeof__(memo->f[0][0]) *was = memo->f[memo->last], *now = memo->f[memo->last ^ 1];
+	/* the last walk's frames, ascending: w passes those below sp */
+	const struct pt_unwind_frame *w = NULL, *wend = NULL;
+	struct pt_unwind_frame *now = NULL, *nw = NULL, *nend = NULL;
+	if (memo) {
+		if (memo->gen_bits == gen_bits) {
+			w = memo->f[memo->last];
+			wend = w + memo->n;
+		}
+		memo->gen_bits = gen_bits;
+		memo->n = 0;   /* until this walk ends */
+		now = nw = memo->f[memo->last ^ 1];
+		nend = now + PT_UNWIND_MEMO;
+	}
 	uintptr_t look = pc;   /* the current frame's pc; a caller's is its return address - 1 */
 	int n = 0;
 	while (n < max) {
 		ip[n++] = (void *)pc;
 		uint64_t r;
-		while (j < last && was[j].sp < sp)
-			j++;
-		if (j < last && was[j].sp == sp && was[j].look == look) {
-			r = was[j].rule;
-		} else if (memo != &none) {
-			uint64_t key = look | gen_bits;
-			__typeof__(memo->near[0]) *e =
-				&memo->near[(look * 0x9e3779b97f4a7c15u) >> (64 - PT_UNWIND_NEAR_BITS)];
-			if (e->key == key) {
-				r = e->rule;
-			} else {
-				r = rule_of(look, gen_bits);
-				e->key = key;
-				e->rule = r;
-			}
-		} else {
-			r = rule_of(look, gen_bits);
-		}
-		if (n <= PT_UNWIND_MEMO) {
-			now[n - 1].sp = sp;
-			now[n - 1].look = look;
-			now[n - 1].rule = r;
-		}
+		while (w < wend && w->sp < sp)
+			w++;
+		if (w < wend && w->sp == sp && w->look == look)
+			r = w->rule;
+		else
+			r = rule_far(memo, look, gen_bits);
+		if (nw < nend)
+			*nw++ = (struct pt_unwind_frame){ sp, look, r };
 		unsigned kind = (unsigned)(r >> 56);
 		if (kind < PT_CFI_RSP) {
 			if (kind == PT_CFI_LAST)
 				break;
-			memo->n = 0;
 			return -1;
 		}
 		uintptr_t cfa = (kind == PT_CFI_RSP ? sp : bp) + (uintptr_t)(intptr_t)(int32_t)r;
 		uintptr_t ra_at = cfa + (uintptr_t)(intptr_t)(int8_t)(r >> 48) * 8;
 		/* every read inside [sp, top): the offsets are negative (cfi.c),
 		 * and the stack grows down, frame by frame */
-		if (cfa <= sp || cfa > top || ra_at < sp) {
-			memo->n = 0;
+		if (cfa <= sp || cfa > top || ra_at < sp)
 			return -1;
-		}
 		int16_t bp_off = (int16_t)(r >> 32);
 		if (bp_off) {
 			uintptr_t bp_at = cfa + (uintptr_t)(intptr_t)bp_off;
-			if (bp_at < sp) {
-				memo->n = 0;
+			if (bp_at < sp)
 				return -1;
-			}
 			bp = *(const uintptr_t *)bp_at;
 		}
 		pc = *(const uintptr_t *)ra_at;
@@ -271,7 +271,9 @@ __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwi
 			break;
 		look = pc - 1;
 	}
-	memo->n = n < PT_UNWIND_MEMO ? n : PT_UNWIND_MEMO;
-	memo->last ^= 1;
+	if (memo) {
+		memo->n = (int)(nw - now);
+		memo->last ^= 1;
+	}
 	return n;
 }

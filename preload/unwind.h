@@ -30,14 +30,16 @@
 #define PT_UNWIND_MEMO 48
 #define PT_UNWIND_NEAR_BITS 10
 
+struct pt_unwind_frame {
+	uintptr_t sp, look;        /* its stack pointer and the code address of its rule */
+	uint64_t rule;
+};
+
 struct pt_unwind_memo {
-	uint64_t gen_bits;         /* the table's generation it was read in */
+	uint64_t gen_bits;         /* the shared table's generation it was read in */
 	int n;                     /* frames in f[last] */
 	unsigned last;             /* the last walk's; a walk writes the other */
-	struct {
-		uintptr_t sp, look;
-		uint64_t rule;
-	} f[2][PT_UNWIND_MEMO];
+	struct pt_unwind_frame f[2][PT_UNWIND_MEMO];
 	struct {                   /* the thread's own rules by code address */
 		uint64_t key, rule;
 	} near[1u << PT_UNWIND_NEAR_BITS];
