@@ -258,6 +258,13 @@ static inline bool pt__block_start(uintptr_t a, size_t c)
 	return off * m < m && off <= pt__cls.last[c];
 }
 
+/* The index of the block at offset off (< PT_POOL_SIZE) of a pool of class
+ * c: off / size by the same multiplier, exact for offsets below 2^32 / size. */
+static inline unsigned pt__block_index(uintptr_t off, unsigned c)
+{
+	return (unsigned)((off * pt__cls.mult[c]) >> 32);
+}
+
 /* The descriptor of the pool holding address a (a inside an arena, not page 0). */
 static inline struct pt_pool *pt__pool_of(uintptr_t a)
 {

@@ -167,12 +167,6 @@ static uint64_t rnd(void)
 	return M.rng;
 }
 
-/* The index of a block at offset off of a pool of class c. */
-static unsigned block_index(uintptr_t off, unsigned c)
-{
-	return (unsigned)((off * pt__cls.mult[c]) >> 32);
-}
-
 /* The live blocks of p (owned by the caller): carved and not on its free
  * list.  Their count, or -1 if the free list leaves the pool (corrupt:
  * never meshed). */
@@ -194,7 +188,7 @@ static int live_blocks(const struct pt_pool *p, uint64_t *bm)
 		uintptr_t a = (uintptr_t)b;
 		if (pt__pool_of_block(a) != p || ++nfree > n)
 			return -1;
-		unsigned i = block_index(a & (PT_POOL_SIZE - 1), p->cls);
+		unsigned i = pt__block_index(a & (PT_POOL_SIZE - 1), p->cls);
 		bm[i / 64] &= ~((uint64_t)1 << (i % 64));
 	}
 	return (int)(n - nfree);
