@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <ucontext.h>
 
 #include "testutil.h"
 #include "../preload/unwind.h"
@@ -226,6 +227,34 @@ static void test_threads_own_and_given_stacks(void **state)
 	expect_same(&c);
 }
 
+/* A coroutine on a stack of the heap (makecontext).  The frame that
+ * starts the context (glibc's __start_context) has no rule the walk
+ * follows, so such stacks are libunwind's; if the walk ever takes them, it
+ * must find the same frames. */
+static ucontext_t main_ctx, co_ctx;
+static struct cmp co_cmp;
+
+static void coroutine(void)
+{
+	recurse(&co_cmp, 6);
+}
+
+static void test_a_coroutine_on_a_heap_stack(void **state)
+{
+	size_t sz = 256 << 10;
+	char *stack = malloc(sz);
+	getcontext(&co_ctx);
+	co_ctx.uc_stack.ss_sp = stack;
+	co_ctx.uc_stack.ss_size = sz;
+	co_ctx.uc_link = &main_ctx;
+	makecontext(&co_ctx, coroutine, 0);
+	swapcontext(&main_ctx, &co_ctx);
+	free(stack);
+	assert_true(co_cmp.theirs >= 7);
+	if (co_cmp.ours != -1)
+		assert_true(co_cmp.equal);
+}
+
 static struct cmp sig_cmp;
 
 static void on_signal(int sig)
@@ -298,6 +327,7 @@ int main(void)
 		cmocka_unit_test(test_a_noreturn_call_at_a_function_end),
 		cmocka_unit_test(test_deeper_than_asked),
 		cmocka_unit_test(test_threads_own_and_given_stacks),
+		cmocka_unit_test(test_a_coroutine_on_a_heap_stack),
 		cmocka_unit_test(test_signal_frames_are_left_to_libunwind),
 		cmocka_unit_test(test_a_forgotten_rule_is_read_again),
 		cmocka_unit_test(test_walks_with_a_memo_of_the_last),
