@@ -269,6 +269,8 @@ __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwi
 		sp = cfa;
 		if (pc == 0)
 			break;
+		if (pc >> 47)
+			return -1;   /* above user space's 47 bits: a key would hold the generation */
 		look = pc - 1;
 	}
 	if (memo) {
