@@ -100,6 +100,7 @@ int pt__unwind_load(void)
 #define RULE_BITS   13                 /* 8,192 slots of 16 bytes */
 #define RULE_PROBES 4
 #define RULE_BUSY   1u                 /* no key: keys have a generation bit set */
+#define FRAME_MAX   ((uintptr_t)1 << 20)   /* the largest frame the walk takes */
 
 struct rule_slot {
 	_Atomic uint64_t key;
@@ -255,8 +256,11 @@ __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwi
 		uintptr_t cfa = (kind == PT_CFI_RSP ? sp : bp) + (uintptr_t)(intptr_t)(int32_t)r;
 		uintptr_t ra_at = cfa + (uintptr_t)(intptr_t)(int8_t)(r >> 48) * 8;
 		/* every read inside [sp, top): the offsets are negative (cfi.c),
-		 * and the stack grows down, frame by frame */
-		if (cfa <= sp || cfa > top || ra_at < sp)
+		 * and the stack grows down, frame by frame; and a frame larger
+		 * than FRAME_MAX is libunwind's, which checks each page it reads
+		 * (a stack off the thread's own, a coroutine's on the heap, has
+		 * other mappings, or none, between it and top) */
+		if (cfa <= sp || cfa > top || cfa - sp > FRAME_MAX || ra_at < sp)
 			return -1;
 		int16_t bp_off = (int16_t)(r >> 32);
 		if (bp_off) {

@@ -129,6 +129,24 @@ static void test_large_frames(void **state)
 	expect_same(&c);
 }
 
+static __attribute__((noinline)) int huge_locals(struct cmp *c)
+{
+	volatile char buf[2 << 20];   /* past the largest frame the walk takes */
+	buf[0] = 1;
+	buf[sizeof buf - 1] = 2;
+	recurse(c, 2);
+	return buf[0] + buf[sizeof buf - 1];
+}
+
+/* A frame over 1 MiB is libunwind's, which checks the pages it reads. */
+static void test_a_huge_frame_is_left_to_libunwind(void **state)
+{
+	struct cmp c;
+	huge_locals(&c);
+	assert_int_equal(c.ours, -1);
+	assert_true(c.theirs >= 5);
+}
+
 static struct cmp *qsort_cmp;
 
 static int by_value(const void *x, const void *y)
@@ -323,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_alloca_frames),
 		cmocka_unit_test(test_frame_pointer_frames),
 		cmocka_unit_test(test_large_frames),
+		cmocka_unit_test(test_a_huge_frame_is_left_to_libunwind),
 		cmocka_unit_test(test_through_a_libc_callback),
 		cmocka_unit_test(test_a_noreturn_call_at_a_function_end),
 		cmocka_unit_test(test_deeper_than_asked),
