@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cfi.h"
+#include "trace_format.h"
 
 enum {
 	REG_RBP = 6, REG_RSP = 7, REG_RA = 16,
@@ -45,33 +46,35 @@ static uint64_t rd_n(struct rd *r, unsigned n)
 	return v;
 }
 
+/* DWARF's unsigned LEB128 is the trace's varint (trace_format.h). */
 static uint64_t rd_uleb(struct rd *r)
 {
 	uint64_t v = 0;
-	for (unsigned shift = 0; shift < 64; shift += 7) {
-		uint8_t b = (uint8_t)rd_n(r, 1);
-		v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80))
-			return v;
-	}
-	r->ok = 0;
-	return 0;
+	if (r->ok && pt_get_u(&r->p, r->end, &v) != 0)
+		r->ok = 0;
+	return r->ok ? v : 0;
 }
 
+/* Signed LEB128: the unsigned bits, sign-extended from the last byte's bit 6. */
 static int64_t rd_sleb(struct rd *r)
 {
-	uint64_t v = 0;
-	unsigned shift = 0;
-	uint8_t b;
-	do {
-		b = (uint8_t)rd_n(r, 1);
-		if (shift < 64)
-			v |= (uint64_t)(b & 0x7f) << shift;
-		shift += 7;
-	} while ((b & 0x80) && r->ok && shift < 70);
-	if (shift < 64 && (b & 0x40))
+	const uint8_t *at = r->p;
+	uint64_t v = rd_uleb(r);
+	unsigned shift = 7 * (unsigned)(r->p - at);
+	if (r->ok && shift < 64 && (r->p[-1] & 0x40))
 		v |= ~(uint64_t)0 << shift;
 	return (int64_t)v;
+}
+
+/* Skip n bytes; 0, or -1 (and ok 0) past the end. */
+static int rd_skip(struct rd *r, uint64_t n)
+{
+	if (!r->ok || n > (uint64_t)(r->end - r->p)) {
+		r->ok = 0;
+		return -1;
+	}
+	r->p += n;
+	return 0;
 }
 
 /* A pointer in encoding enc; datarel is relative to data_base.  Indirect
@@ -133,16 +136,28 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	return 1;
 }
 
-/* A reader over the loaded segment of m that holds a, from a to its end. */
-static struct rd segment_reader(const struct module *m, uintptr_t a)
+/* A reader over the .eh_frame entry (CIE or FDE) at a, its length word:
+ * from after that word to the entry's end, inside the loaded segment of m
+ * that holds it; ok 0 if it is not all there. */
+static struct rd entry_reader(const struct module *m, uintptr_t a)
 {
+	struct rd r = { NULL, NULL, 0 };
 	for (unsigned i = 0; i < m->phnum; i++) {
 		const ElfW(Phdr) *ph = &m->phdr[i];
 		uintptr_t lo = m->base + ph->p_vaddr;
-		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_R) && a - lo < ph->p_filesz)
-			return (struct rd){ (const uint8_t *)a, (const uint8_t *)(lo + ph->p_filesz), 1 };
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_R) && a - lo < ph->p_filesz) {
+			r = (struct rd){ (const uint8_t *)a, (const uint8_t *)(lo + ph->p_filesz), 1 };
+			break;
+		}
 	}
-	return (struct rd){ NULL, NULL, 0 };
+	uint64_t len = rd_n(&r, 4);
+	if (len == 0xffffffffu)
+		len = rd_n(&r, 8);
+	if (r.ok && len <= (uint64_t)(r.end - r.p))
+		r.end = r.p + len;
+	else
+		r.ok = 0;
+	return r;
 }
 
 /* The address of pc's FDE from the binary search table; 0 if none. */
@@ -284,15 +299,12 @@ static int run_insns(struct rd *r, const struct cie *c, struct rule_row *s,
 		case 0x0f:   /* def_cfa_expression */
 			return -1;
 		case 0x10:   /* expression */
-		case 0x16: { /* val_expression */
+		case 0x16:   /* val_expression */
 			reg = rd_uleb(r);
-			uint64_t n = rd_uleb(r);
-			if (n > (uint64_t)(r->end - r->p))
+			if (rd_skip(r, rd_uleb(r)))
 				return -1;
-			r->p += n;
 			set_reg(s, reg, R_OTHER, 0);
 			continue;
-		}
 		case 0x11:   /* offset_extended_sf */
 			reg = rd_uleb(r);
 			set_reg(s, reg, R_OFFSET, rd_sleb(r) * c->data_align);
@@ -344,13 +356,7 @@ restore:
 /* Parse the CIE at a (its length word). */
 static int parse_cie(const struct module *m, uintptr_t a, struct cie *c)
 {
-	struct rd r = segment_reader(m, a);
-	uint64_t len = rd_n(&r, 4);
-	if (len == 0xffffffffu)
-		len = rd_n(&r, 8);
-	if (!r.ok || len > (uint64_t)(r.end - r.p))
-		return -1;
-	r.end = r.p + len;
+	struct rd r = entry_reader(m, a);
 	if (rd_n(&r, 4) != 0)   /* a CIE's id in .eh_frame */
 		return -1;
 	uint8_t version = (uint8_t)rd_n(&r, 1);
@@ -367,21 +373,23 @@ static int parse_cie(const struct module *m, uintptr_t a, struct cie *c)
 	c->signal = 0;
 	if (aug_len && !c->has_z)
 		return -1;   /* "eh" and other old forms */
-	if (c->has_z) {
+	if (c->has_z) {   /* its augmentation data: read apart, skipped here */
 		uint64_t n = rd_uleb(&r);
-		if (!r.ok || n > (uint64_t)(r.end - r.p))
+		struct rd d = { r.p, r.p, r.ok };
+		if (rd_skip(&r, n))
 			return -1;
-		const uint8_t *after = r.p + n;
+		d.end = r.p;
 		for (size_t i = 1; i < aug_len; i++) {
 			switch (aug[i]) {
-			case 'L': rd_n(&r, 1); break;
-			case 'R': c->fde_enc = (uint8_t)rd_n(&r, 1); break;
-			case 'P': rd_ptr(&r, (uint8_t)rd_n(&r, 1), 0); break;
+			case 'L': rd_n(&d, 1); break;
+			case 'R': c->fde_enc = (uint8_t)rd_n(&d, 1); break;
+			case 'P': rd_ptr(&d, (uint8_t)rd_n(&d, 1), 0); break;
 			case 'S': c->signal = 1; break;
 			default: i = aug_len; break;   /* unknown: the length skips it */
 			}
 		}
-		r.p = after;
+		if (!d.ok)
+			return -1;
 	}
 	c->insns = r;
 	return r.ok && c->code_align ? 0 : -1;
@@ -397,13 +405,7 @@ struct pt_cfi_rule pt__cfi_rule(uintptr_t pc)
 	if (!fde)
 		return none;
 
-	struct rd r = segment_reader(&m, fde);
-	uint64_t len = rd_n(&r, 4);
-	if (len == 0xffffffffu)
-		len = rd_n(&r, 8);
-	if (!r.ok || len > (uint64_t)(r.end - r.p))
-		return none;
-	r.end = r.p + len;
+	struct rd r = entry_reader(&m, fde);
 	uintptr_t id_at = (uintptr_t)r.p;
 	uint32_t cie_off = (uint32_t)rd_n(&r, 4);
 	struct cie c;
@@ -412,12 +414,8 @@ struct pt_cfi_rule pt__cfi_rule(uintptr_t pc)
 		return none;
 	uintptr_t start = rd_ptr(&r, c.fde_enc, 0);
 	uintptr_t range = rd_ptr(&r, c.fde_enc & 0x0f, 0);
-	if (c.has_z) {
-		uint64_t n = rd_uleb(&r);
-		if (n > (uint64_t)(r.end - r.p))
-			return none;
-		r.p += n;
-	}
+	if (c.has_z)
+		rd_skip(&r, rd_uleb(&r));   /* its augmentation data */
 	if (!r.ok || pc < start || pc - start >= range)
 		return none;
 
