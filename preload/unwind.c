@@ -1,5 +1,6 @@
 /*
- * unwind.c - libunwind, loaded privately (unwind.h).
+ * unwind.c - the stack walk by cfi.c's rules and their caches, and
+ * libunwind, loaded privately, for the stacks the walk leaves (unwind.h).
  *
  * libunwind.so exports the unwinder ABI of libgcc_s (_Unwind_RaiseException,
  * _Unwind_Resume, _Unwind_GetLanguageSpecificData, ...) besides its own
@@ -100,11 +101,12 @@ int pt__unwind_load(void)
 #define RULE_BITS   13                 /* 8,192 slots of 16 bytes */
 #define RULE_PROBES 4
 #define RULE_BUSY   1u                 /* no key: keys have a generation bit set */
+#define GEN_SHIFT   48                 /* a key's generation, above a user address */
 #define FRAME_MAX   ((uintptr_t)1 << 20)   /* the largest frame the walk takes */
 
 struct rule_slot {
 	_Atomic uint64_t key;
-	_Atomic uint64_t rule;   /* a struct pt_cfi_rule */
+	_Atomic uint64_t rule;   /* rule_pack's word */
 };
 
 static struct rule_slot *rules;
@@ -122,9 +124,10 @@ void pt__unwind_forget(void)
 	atomic_store_explicit(&rules_gen, g == 0xffff ? 1 : g + 1, memory_order_relaxed);
 }
 
-static inline size_t rule_hash(uintptr_t pc)
+/* A table's slot for pc: the top bits of a multiplicative hash. */
+static inline size_t pc_slot(uintptr_t pc, unsigned bits)
 {
-	return (size_t)((pc * 0x9e3779b97f4a7c15u) >> (64 - RULE_BITS));
+	return (size_t)((pc * 0x9e3779b97f4a7c15u) >> (64 - bits));
 }
 
 /* A rule in one word, read with shifts: the CFA's offset in bits 0-31,
@@ -136,16 +139,15 @@ static uint64_t rule_pack(struct pt_cfi_rule r)
 	       (uint64_t)(uint8_t)r.ra_off8 << 48 | (uint64_t)r.kind << 56;
 }
 
-static __attribute__((noinline)) uint64_t rule_miss(uintptr_t pc, uint64_t key)
+static __attribute__((noinline)) uint64_t rule_miss(uintptr_t pc, uint64_t gen_bits)
 {
 	uint64_t v = rule_pack(pt__cfi_rule(pc));
-	uint64_t gen_bits = key & ~(((uint64_t)1 << 48) - 1);
-	size_t h = rule_hash(pc);
+	size_t h = pc_slot(pc, RULE_BITS);
 	struct rule_slot *victim = &rules[h];
 	for (unsigned i = 0; i < RULE_PROBES; i++) {
 		struct rule_slot *s = &rules[(h + i) & ((1u << RULE_BITS) - 1)];
 		uint64_t k = atomic_load_explicit(&s->key, memory_order_relaxed);
-		if (k == 0 || (k != RULE_BUSY && (k & ~(((uint64_t)1 << 48) - 1)) != gen_bits)) {
+		if (k == 0 || (k != RULE_BUSY && (k >> GEN_SHIFT) << GEN_SHIFT != gen_bits)) {
 			victim = s;   /* empty, or of an older generation */
 			break;
 		}
@@ -154,7 +156,7 @@ static __attribute__((noinline)) uint64_t rule_miss(uintptr_t pc, uint64_t key)
 	if (old != RULE_BUSY &&
 	    atomic_compare_exchange_strong(&victim->key, &old, (uint64_t)RULE_BUSY)) {
 		atomic_store_explicit(&victim->rule, v, memory_order_relaxed);
-		atomic_store_explicit(&victim->key, key, memory_order_release);
+		atomic_store_explicit(&victim->key, pc | gen_bits, memory_order_release);
 	}
 	return v;
 }
@@ -162,7 +164,7 @@ static __attribute__((noinline)) uint64_t rule_miss(uintptr_t pc, uint64_t key)
 static inline uint64_t rule_of(uintptr_t pc, uint64_t gen_bits)
 {
 	uint64_t key = pc | gen_bits;
-	size_t h = rule_hash(pc);
+	size_t h = pc_slot(pc, RULE_BITS);
 	for (unsigned i = 0; i < RULE_PROBES; i++) {
 		struct rule_slot *s = &rules[(h + i) & ((1u << RULE_BITS) - 1)];
 		if (atomic_load_explicit(&s->key, memory_order_acquire) != key)
@@ -172,7 +174,7 @@ static inline uint64_t rule_of(uintptr_t pc, uint64_t gen_bits)
 		if (atomic_load_explicit(&s->key, memory_order_relaxed) == key)
 			return v;
 	}
-	return rule_miss(pc, key);
+	return rule_miss(pc, gen_bits);
 }
 
 extern void *__libc_stack_end;
@@ -198,8 +200,7 @@ static inline uint64_t rule_far(struct pt_unwind_memo *memo, uintptr_t look,
 	if (!memo)
 		return rule_of(look, gen_bits);
 	uint64_t key = look | gen_bits;
-	__typeof__(memo->near[0]) *e =
-		&memo->near[(look * 0x9e3779b97f4a7c15u) >> (64 - PT_UNWIND_NEAR_BITS)];
+	__typeof__(memo->near[0]) *e = &memo->near[pc_slot(look, PT_UNWIND_NEAR_BITS)];
 	if (e->key != key) {
 		e->rule = rule_of(look, gen_bits);
 		e->key = key;
@@ -220,7 +221,7 @@ __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwi
 	uintptr_t top = stack_top(sp);
 	if (!top)
 		return -1;
-	uint64_t gen_bits = atomic_load_explicit(&rules_gen, memory_order_relaxed) << 48;
+	uint64_t gen_bits = atomic_load_explicit(&rules_gen, memory_order_relaxed) << GEN_SHIFT;
 	/* the last walk's frames, ascending: w passes those below sp */
 	const struct pt_unwind_frame *w = NULL, *wend = NULL;
 	struct pt_unwind_frame *now = NULL, *nw = NULL, *nend = NULL;
