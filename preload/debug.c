@@ -138,7 +138,7 @@ static uint32_t capture(void)
 	pt__modules_find_self();   /* our frames are dropped */
 	void *ip[DEPTH];
 	int n = pt__unwind(ip, DEPTH, NULL), fresh;
-	return n ? pt__stacks_intern(&stacks, ip, n, 0, 0, &fresh) : 0;
+	return n ? pt__stacks_intern(&stacks, ip, n, 0, 0, &fresh, NULL) : 0;
 }
 
 /* A report's stacks, in the order printed, and their frames' names. */

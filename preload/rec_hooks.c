@@ -92,19 +92,9 @@ static inline __attribute__((always_inline)) uint32_t capture_stack(struct pt_re
 	n = pt__py_stack(t, ip, n, (int)pt__rcfg.depth);
 	int fresh;
 	unsigned gen = atomic_load_explicit(&pt__rec_mod_gen, memory_order_relaxed);
-	unsigned epoch = atomic_load_explicit(&pt__rec_epoch, memory_order_relaxed);
-	/* the thread's last stack again: no hash, no index */
-	if (t->interned.id && t->interned.epoch == epoch && t->interned.pid == pt__rcfg.pid) {
-		const struct pt_stack_entry *e = pt__stacks_get(&pt__rec_stacks, t->interned.id);
-		if (e->nframes == (uint32_t)n && memcmp(e->ip, ip, (size_t)n * sizeof *ip) == 0)
-			return t->interned.id;
-	}
-	uint32_t id = pt__stacks_intern(&pt__rec_stacks, ip, n, epoch, gen, &fresh);
-	if (id) {
-		t->interned.id = id;
-		t->interned.epoch = epoch;
-		t->interned.pid = pt__rcfg.pid;
-	}
+	uint32_t id = pt__stacks_intern(&pt__rec_stacks, ip, n,
+	                                atomic_load_explicit(&pt__rec_epoch, memory_order_relaxed),
+	                                gen, &fresh, &t->last_stack_id);
 	if (!fresh)
 		return id;
 

@@ -89,10 +89,7 @@ struct pt_rec_thread {
 	                              each, INT_MAX: the thread runs) */
 	uint64_t rng;
 	struct pt_unwind_memo unwind_memo;   /* the owner's last stack walk */
-	struct {                   /* the owner's last stack interned, in process pid */
-		uint32_t id, epoch;
-		pid_t pid;
-	} interned;
+	uint32_t last_stack_id;    /* the owner's last stack (pt__stacks_intern) */
 	struct pt_rec_thread *next;
 	struct {                   /* recent infos: (size, stack << 1 | glibc) -> id */
 		uint64_t size;

@@ -64,19 +64,21 @@ static uint64_t stack_hash_of(uint32_t id, const void *table)
 	return stack_hash((void *const *)e->ip, (int)e->nframes, e->epoch);
 }
 
-uint32_t pt__stacks_intern(struct pt_stack_table *t, void *const *ip, int n, unsigned epoch,
-                           unsigned gen, int *fresh)
+/* The id of a stack not equal to the caller's last: the index, then a new entry. */
+static uint32_t intern_slow(struct pt_stack_table *t, const struct stack_key *key, unsigned gen,
+                            int *fresh)
 {
+	void *const *ip = key->ip;
+	int n = key->n;
+	unsigned epoch = key->epoch;
 	uint64_t h = stack_hash(ip, n, epoch);
-	struct stack_key key = { t, ip, n, epoch };
-	*fresh = 0;
-	uint32_t id = pt__hindex_find(&t->index, h, stack_eq, &key);
+	uint32_t id = pt__hindex_find(&t->index, h, stack_eq, key);
 	if (id)
 		return id;
 
 	pt__lock_acquire(&t->lock);
 	/* again, under the lock: another thread may have added it */
-	id = pt__hindex_find(&t->index, h, stack_eq, &key);
+	id = pt__hindex_find(&t->index, h, stack_eq, key);
 	if (id)
 		goto out;
 	id = atomic_load_explicit(&t->n, memory_order_relaxed);
@@ -104,9 +106,24 @@ uint32_t pt__stacks_intern(struct pt_stack_table *t, void *const *ip, int n, uns
 		goto out;
 	}
 	t->store_used = at + need;
-	atomic_store_explicit(&t->n, id + 1, memory_order_relaxed);
+	atomic_store_explicit(&t->n, id + 1, memory_order_release);   /* the entry first: a caller's
+	                                                                 last id is read by it */
 	*fresh = 1;
 out:
 	pt__lock_release(&t->lock);
+	return id;
+}
+
+uint32_t pt__stacks_intern(struct pt_stack_table *t, void *const *ip, int n, unsigned epoch,
+                           unsigned gen, int *fresh, uint32_t *last)
+{
+	struct stack_key key = { t, ip, n, epoch };
+	*fresh = 0;
+	if (last && *last && *last < atomic_load_explicit(&t->n, memory_order_acquire) &&
+	    stack_eq(*last, &key))
+		return *last;
+	uint32_t id = intern_slow(t, &key, gen, fresh);
+	if (last && id)
+		*last = id;
 	return id;
 }

@@ -56,10 +56,13 @@ PT_HIDDEN void pt__stacks_reset(struct pt_stack_table *t);
 /*
  * The id of the stack ip[0..n-1] (n >= 1) in epoch, 0 if the table is full.
  * *fresh: this call created it (the caller writes its definition); gen is
- * stored with a new entry.
+ * stored with a new entry.  last (NULL: none): the caller's last id, kept
+ * here; a stack equal to it is answered without the hash and the index (a
+ * loop's call site gives one stack again and again).  Any value of *last
+ * is safe: it is compared, not trusted.
  */
 PT_HIDDEN uint32_t pt__stacks_intern(struct pt_stack_table *t, void *const *ip, int n,
-                                     unsigned epoch, unsigned gen, int *fresh);
+                                     unsigned epoch, unsigned gen, int *fresh, uint32_t *last);
 
 #define PT_STACK_CHUNK_SHIFT 20
 

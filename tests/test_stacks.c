@@ -27,23 +27,54 @@ static void test_same_stack_same_id_and_new_stacks_are_fresh(void **st)
 	frames(a, 8, 1);
 	frames(b, 8, 2);
 	int fresh;
-	uint32_t ia = pt__stacks_intern(&t, a, 8, 0, 7, &fresh);
+	uint32_t ia = pt__stacks_intern(&t, a, 8, 0, 7, &fresh, NULL);
 	assert_int_equal(ia, 1);
 	assert_true(fresh);
-	assert_int_equal(pt__stacks_intern(&t, a, 8, 0, 9, &fresh), ia);
+	assert_int_equal(pt__stacks_intern(&t, a, 8, 0, 9, &fresh, NULL), ia);
 	assert_false(fresh);
-	uint32_t ib = pt__stacks_intern(&t, b, 8, 0, 9, &fresh);
+	uint32_t ib = pt__stacks_intern(&t, b, 8, 0, 9, &fresh, NULL);
 	assert_int_equal(ib, 2);
 	assert_true(fresh);
 	/* a prefix is another stack; so is the same stack in a new epoch */
-	assert_int_equal(pt__stacks_intern(&t, a, 7, 0, 9, &fresh), 3);
-	assert_int_equal(pt__stacks_intern(&t, a, 8, 1, 9, &fresh), 4);
+	assert_int_equal(pt__stacks_intern(&t, a, 7, 0, 9, &fresh, NULL), 3);
+	assert_int_equal(pt__stacks_intern(&t, a, 8, 1, 9, &fresh, NULL), 4);
 	const struct pt_stack_entry *e = pt__stacks_get(&t, ia);
 	assert_int_equal(e->nframes, 8);
 	assert_int_equal(e->gen, 7);   /* the generation it was first met in */
 	assert_memory_equal(e->ip, a, sizeof a);
 	pt__stacks_reset(&t);
-	assert_int_equal(pt__stacks_intern(&t, b, 8, 0, 0, &fresh), 1);
+	assert_int_equal(pt__stacks_intern(&t, b, 8, 0, 0, &fresh, NULL), 1);
+	assert_true(fresh);
+}
+
+/* A caller's last id answers only the stack it names: another stack, a
+ * prefix, another epoch, an id past the table (after a reset, as in a fork
+ * child) all get their own. */
+static void test_the_last_id_is_compared_not_trusted(void **st)
+{
+	(void)st;
+	static struct pt_stack_table t = PT_STACK_TABLE_INIT(PT_RANK_STACKS);
+	assert_int_equal(pt__stacks_init(&t, 1000, 1 << 20), 0);
+	void *a[8], *b[8];
+	frames(a, 8, 1);
+	frames(b, 8, 2);
+	int fresh;
+	uint32_t last = 0;
+	uint32_t ia = pt__stacks_intern(&t, a, 8, 0, 0, &fresh, &last);
+	assert_int_equal(last, ia);
+	assert_int_equal(pt__stacks_intern(&t, a, 8, 0, 0, &fresh, &last), ia);
+	assert_false(fresh);
+	uint32_t ib = pt__stacks_intern(&t, b, 8, 0, 0, &fresh, &last);
+	assert_int_not_equal(ib, ia);
+	assert_int_equal(last, ib);
+	assert_int_not_equal(pt__stacks_intern(&t, b, 7, 0, 0, &fresh, &last), ib);
+	last = ib;
+	assert_int_not_equal(pt__stacks_intern(&t, b, 8, 1, 0, &fresh, &last), ib);
+	last = 999;   /* past the table */
+	assert_int_equal(pt__stacks_intern(&t, a, 8, 0, 0, &fresh, &last), ia);
+	pt__stacks_reset(&t);
+	last = ib;    /* an id of the table before the reset */
+	assert_int_equal(pt__stacks_intern(&t, b, 8, 0, 0, &fresh, &last), 1);
 	assert_true(fresh);
 }
 
@@ -58,12 +89,12 @@ static void test_index_growth_keeps_every_stack(void **st)
 	int fresh;
 	for (uintptr_t k = 1; k <= 50000; k++) {
 		frames(ip, (int)(k % 16) + 1, k);
-		assert_int_equal(pt__stacks_intern(&t, ip, (int)(k % 16) + 1, 0, 0, &fresh), k);
+		assert_int_equal(pt__stacks_intern(&t, ip, (int)(k % 16) + 1, 0, 0, &fresh, NULL), k);
 		assert_true(fresh);
 	}
 	for (uintptr_t k = 1; k <= 50000; k++) {
 		frames(ip, (int)(k % 16) + 1, k);
-		assert_int_equal(pt__stacks_intern(&t, ip, (int)(k % 16) + 1, 0, 0, &fresh), k);
+		assert_int_equal(pt__stacks_intern(&t, ip, (int)(k % 16) + 1, 0, 0, &fresh, NULL), k);
 		assert_false(fresh);
 	}
 	assert_true(t.index->mask + 1 >= 2 * 50000);
@@ -79,20 +110,20 @@ static void test_full_table_answers_zero(void **st)
 	int fresh;
 	for (uintptr_t k = 1; k <= 3; k++) {
 		frames(ip, 4, k);
-		assert_int_equal(pt__stacks_intern(&t, ip, 4, 0, 0, &fresh), k);
+		assert_int_equal(pt__stacks_intern(&t, ip, 4, 0, 0, &fresh, NULL), k);
 	}
 	frames(ip, 4, 4);
-	assert_int_equal(pt__stacks_intern(&t, ip, 4, 0, 0, &fresh), 0);
+	assert_int_equal(pt__stacks_intern(&t, ip, 4, 0, 0, &fresh, NULL), 0);
 	assert_false(fresh);
 
 	static struct pt_stack_table small = PT_STACK_TABLE_INIT(PT_RANK_STACKS);
 	assert_int_equal(pt__stacks_init(&small, 100, 3 * (16 + 4 * 8)), 0);
 	for (uintptr_t k = 1; k <= 3; k++) {
 		frames(ip, 4, k);
-		assert_int_equal(pt__stacks_intern(&small, ip, 4, 0, 0, &fresh), k);
+		assert_int_equal(pt__stacks_intern(&small, ip, 4, 0, 0, &fresh, NULL), k);
 	}
 	frames(ip, 4, 9);
-	assert_int_equal(pt__stacks_intern(&small, ip, 4, 0, 0, &fresh), 0);
+	assert_int_equal(pt__stacks_intern(&small, ip, 4, 0, 0, &fresh, NULL), 0);
 }
 
 /* Threads interning the same stacks at once: each stack gets one id, and
@@ -110,7 +141,7 @@ static void *intern_all(void *arg)
 	for (int i = 0; i < NS; i++) {
 		int k = (i * 7 + me * 1009) % NS, fresh;
 		frames(ip, 6, (uintptr_t)k + 1);
-		got[me][k] = pt__stacks_intern(&shared, ip, 6, 0, 0, &fresh);
+		got[me][k] = pt__stacks_intern(&shared, ip, 6, 0, 0, &fresh, NULL);
 		fresh_count[me] += fresh;
 	}
 	return NULL;
@@ -197,6 +228,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_stack_same_id_and_new_stacks_are_fresh),
+		cmocka_unit_test(test_the_last_id_is_compared_not_trusted),
 		cmocka_unit_test(test_index_growth_keeps_every_stack),
 		cmocka_unit_test(test_full_table_answers_zero),
 		cmocka_unit_test(test_concurrent_interning_gives_one_id_per_stack),
