@@ -87,6 +87,16 @@ struct pt_exit_context {
  */
 PT_HIDDEN extern __thread int pt__inside __attribute__((tls_model("initial-exec")));
 
+extern char __libc_single_threaded __attribute__((weak));
+
+/* glibc says the process has had one thread only (no pthread_create yet,
+ * ours included; it stays false once cleared).  A glibc without the flag:
+ * never. */
+static inline int pt__single_threaded(void)
+{
+	return &__libc_single_threaded && __libc_single_threaded;
+}
+
 /*
  * The gate of the exported malloc and free: 0 while neither debug mode (or
  * the first call's reading of the options, or a pending start of the

@@ -113,8 +113,6 @@ enum { PT_REQ_NONE, PT_REQ_STEAL, PT_REQ_FLUSH };
  * number from it. */
 PT_HIDDEN extern _Atomic uint64_t pt__rec_seq;
 
-extern char __libc_single_threaded __attribute__((weak));
-
 /* While glibc says the process has one thread (no pthread_create yet, ours
  * included), a plain increment: no other thread takes numbers, and a
  * signal handler that interrupts one inside a hook records nothing (the
@@ -122,7 +120,7 @@ extern char __libc_single_threaded __attribute__((weak));
  * every event recorded. */
 static inline uint64_t pt__rec_next_seq(void)
 {
-	if (&__libc_single_threaded && __libc_single_threaded) {
+	if (pt__single_threaded()) {
 		uint64_t s = atomic_load_explicit(&pt__rec_seq, memory_order_relaxed);
 		atomic_store_explicit(&pt__rec_seq, s + 1, memory_order_relaxed);
 		return s;

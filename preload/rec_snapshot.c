@@ -520,12 +520,6 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
-extern char __libc_single_threaded __attribute__((weak));
-
-static int single_threaded(void)
-{
-	return &__libc_single_threaded && __libc_single_threaded;
-}
 
 static void thread_create(void)
 {
@@ -556,7 +550,7 @@ void pt__rsnap_start(void)
 	atomic_store(&S.starting, 0);
 	atomic_store(&S.tick_busy, 0);
 	S.tick_next = pt__now_ns(CLOCK_MONOTONIC) + (uint64_t)pt__opt.interval_ms * 1000000u;
-	if (!single_threaded())
+	if (!pt__single_threaded())
 		thread_create();
 }
 
@@ -589,7 +583,7 @@ void pt__rsnap_tick(struct pt_rec_thread *t)
 		if (t->nflush == S.tick_nflush && t->len)
 			pt__rbuf_flush(t, 1);
 		S.tick_nflush = t->nflush;
-		if (!single_threaded())   /* threads of glibc's own */
+		if (!pt__single_threaded())   /* threads of glibc's own */
 			pt__rbuf_flush_all(0, 0);
 		take_periodic();
 	}

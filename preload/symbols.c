@@ -585,7 +585,6 @@ static int stats_fd = -1;
  * the allocator's).  The child handlers re-initialise what they must
  * (pt_fork_child, the recorder and debug mode: theirs).
  */
-extern char __libc_single_threaded __attribute__((weak));
 extern void _IO_list_lock(void) __attribute__((weak));
 extern void _IO_list_unlock(void) __attribute__((weak));
 
@@ -595,7 +594,7 @@ static __thread uint8_t fork_took;   /* what this thread's prepare took */
 static void fork_prepare(void)
 {
 	fork_took = 0;
-	if (&__libc_single_threaded && __libc_single_threaded) {
+	if (pt__single_threaded()) {
 		pt_fork_prepare();   /* takes nothing either: keeps its flag right */
 		return;
 	}
