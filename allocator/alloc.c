@@ -102,8 +102,10 @@ void pt__init_slow(void)
 		                    &pt__g.nclasses);
 		for (unsigned k = 0; k < pt__g.nclasses; k++) {
 			uint32_t size = pt__cls.size[k];
-			pt__cls.mult[k] = 0xffffffffu / size + 1;
-			pt__cls.last[k] = (pt__class_nblocks(k) - 1) * size;
+			uint32_t m = (uint32_t)(((uint64_t)1 << 32) / size + 1);
+			uint32_t e = (uint32_t)((uint64_t)size * m - ((uint64_t)1 << 32));
+			pt__cls.mult[k] = m;
+			pt__cls.start_below[k] = (pt__class_nblocks(k) - 1) * e + 1;
 		}
 		pt__free_key = make_free_key();
 		pt__region_init_unlocked();

@@ -118,11 +118,11 @@ struct pt_heap {
  * dirties. */
 struct pt_classes {
 	uint16_t size[PT_NCLASSES_MAX];   /* block size of each class */
-	/* 2^32 / size rounded up, and the offset of the last block in a pool:
-	 * pt__block_start() (two arrays: each compare reads its operand from
-	 * memory, no shift to split a word) */
+	/* floor(2^32 / size) + 1, and the bound pt__block_start() compares
+	 * the low half of an offset times it with (two arrays: the multiply
+	 * and the compare each read their operand from memory) */
 	uint32_t mult[PT_NCLASSES_MAX];
-	uint32_t last[PT_NCLASSES_MAX];
+	uint32_t start_below[PT_NCLASSES_MAX];
 };
 PT_HIDDEN extern struct pt_classes pt__cls;
 
@@ -246,20 +246,26 @@ static inline bool pt__owns(uintptr_t a)
 
 /*
  * Is a the start of a block of class c (a in one of its pools)?  A block
- * starts at a multiple of the class size from its pool's start, at most at
- * the last block's offset.  Offsets are below 2^12, so with m = 2^32 / size
- * rounded up, size divides off exactly when the low 32 bits of off * m are
- * below m (Lemire's divisibility test): a multiply, no division, on the
- * free path.
+ * starts at a multiple q of the class size d from its pool's start, with q
+ * at most the last block's index L.  One multiply and one compare: with
+ * m = floor(2^32 / d) + 1, d * m = 2^32 + e with 0 < e <= d, and for an
+ * offset off = q * d + r (off < 2^12, r < d) the low 32 bits of off * m are
+ *   r = 0: q * e, which grows with q (below 2^12 * 2^9, no wrap);
+ *   r > 0: q * e + r * m >= m (no wrap either: (d - 1) * m + 2^21 < 2^32),
+ * so they are below start_below = L * e + 1 (< m) exactly for the block
+ * starts (Lemire's divisibility test, with the bound folded in).  e > 0
+ * even for a power-of-two d: that is why m is not 2^32 / d there; class 0
+ * leaves its pool's last block unused, and the bound must refuse it.
  */
 static inline bool pt__block_start(uintptr_t a, size_t c)
 {
-	uint32_t off = (uint32_t)(a & (PT_POOL_SIZE - 1)), m = pt__cls.mult[c];
-	return off * m < m && off <= pt__cls.last[c];
+	uint32_t off = (uint32_t)(a & (PT_POOL_SIZE - 1));
+	return off * pt__cls.mult[c] < pt__cls.start_below[c];
 }
 
 /* The index of the block at offset off (< PT_POOL_SIZE) of a pool of class
- * c: off / size by the same multiplier, exact for offsets below 2^32 / size. */
+ * c: off / size by the same multiplier (off * m / 2^32 exceeds off / size by
+ * less than 2^-20, and a fraction of off / size is at most 1 - 1/512). */
 static inline unsigned pt__block_index(uintptr_t off, unsigned c)
 {
 	return (unsigned)((off * pt__cls.mult[c]) >> 32);

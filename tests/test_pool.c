@@ -336,17 +336,20 @@ static void test_fork_child_orphans_other_threads_heaps(void **state)
 	assert_int_equal(run_in_child(child_fork_orphans, NULL), 0);
 }
 
-/* pt__block_start against plain arithmetic, for every class and offset,
- * and on real blocks: each start of a carved pool is one, nothing else is */
+/* pt__block_start and pt__block_index against plain arithmetic, for every
+ * class and offset, and on real blocks: each start of a carved pool is one,
+ * nothing else is */
 static void test_block_start_matches_division(void **state)
 {
 	char *p = pt_alloc(40);
 	assert_non_null(p);
 	for (unsigned c = 0; c < pt_nclasses(); c++) {
 		unsigned size = (unsigned)pt_class_size(c);
-		for (uintptr_t off = 0; off < PT_POOL_SIZE; off++)
+		for (uintptr_t off = 0; off < PT_POOL_SIZE; off++) {
 			assert_int_equal(pt__block_start(off, c),
 			                 off % size == 0 && off / size < pt__class_nblocks(c));
+			assert_int_equal(pt__block_index(off, c), off / size);
+		}
 	}
 	unsigned c = pt_size_class(40);
 	assert_true(pt__block_start((uintptr_t)p, c));
