@@ -412,14 +412,14 @@ static struct pt_heap *heap_acquire(void)
 		for (unsigned c = 0; c < PT_NCLASSES_MAX; c++) {
 			if (h->avail[c] != SENTINEL)
 				pin(h, h->avail[c]);
-			h->tc_room[c] = (uint16_t)pt__tc_cap(c);   /* flushed at abandon */
+			h->tc_room[c] = (int16_t)pt__tc_cap(c);   /* flushed at abandon */
 		}
 	} else {
 		h = pt__meta_alloc_unlocked(sizeof *h);
 		if (h) {
 			for (unsigned c = 0; c < PT_NCLASSES_MAX; c++) {
 				h->avail[c] = SENTINEL;
-				h->tc_room[c] = (uint16_t)pt__tc_cap(c);
+				h->tc_room[c] = (int16_t)pt__tc_cap(c);
 			}
 			h->all_next = pt__g.heaps;
 			pt__g.heaps = h;
@@ -485,7 +485,7 @@ static void tc_flush(struct pt_heap *h)
 	for (unsigned c = 0; c < PT_NCLASSES_MAX; c++) {
 		struct pt_block *b = h->tc[c];
 		h->tc[c] = NULL;
-		h->tc_room[c] = (uint16_t)pt__tc_cap(c);
+		h->tc_room[c] = (int16_t)pt__tc_cap(c);
 		while (b) {   /* pt__free_to_pool never touches the cache */
 			struct pt_block *next = pt__blk_next(b);
 			pt__free_to_pool(b);
@@ -700,7 +700,7 @@ static void tc_spill(struct pt_heap *h, unsigned c)
 		rest = pt__blk_next(b);
 		pt__blk_link(b, NULL);
 	}
-	h->tc_room[c] = (uint16_t)(pt__tc_cap(c) - keep);
+	h->tc_room[c] = (int16_t)(pt__tc_cap(c) - keep);
 
 	while (rest) {
 		struct pt_pool *p = pt__pool_of_block((uintptr_t)rest);
@@ -734,7 +734,8 @@ static PT_NOINLINE void free_full_foreign(struct pt_heap *h, void *ptr, unsigned
 }
 
 /*
- * The fast path's slow half: class c's cache is full, or there is none.  A
+ * The fast path's slow half: class c's cache is full, or there is none (its
+ * room 0, or -1 after the fast path's decrement: put back to 0 first).  A
  * block of this thread's own pool goes to its pool (a push without atomics;
  * spilling the cache there cost a program that frees its own blocks in bulk
  * 7%); another thread's block makes the cache spill, so that such frees go
@@ -744,6 +745,7 @@ static PT_NOINLINE void free_full_foreign(struct pt_heap *h, void *ptr, unsigned
 void pt__free_full(void *ptr, unsigned c)
 {
 	struct pt_heap *h = pt__tl_heap;
+	h->tc_room[c] = 0;
 	/* a pool meshed into another has no owner: its blocks take the
 	 * paths below, which find the other pool (pt__pool_of_block) */
 	struct pt_pool *p = pt__pool_of((uintptr_t)ptr);

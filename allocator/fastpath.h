@@ -29,6 +29,18 @@ static inline bool pt__dec_le_zero(int16_t *x)
 #endif
 }
 
+/* --*x, and whether the result is < 0: one `subw` with its flags. */
+static inline bool pt__dec_lt_zero(int16_t *x)
+{
+#if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__)
+	bool lt;
+	__asm__("subw $1, %0" : "+m"(*x), "=@ccl"(lt));
+	return lt;
+#else
+	return --*x < 0;
+#endif
+}
+
 /* The free key's word: the second of a block (internal.h, "Double free"). */
 static inline uint64_t *pt__key_word(struct pt_block *b)
 {
@@ -100,14 +112,17 @@ static inline void pt__free_class(void *ptr, size_t c)
 		pt__free_suspect(ptr, (unsigned)c);
 		return;
 	}
-	if (PT_LIKELY(h->tc_room[c] != 0)) {
+	/* the room taken before it is known to be there (one instruction
+	 * for the load, the test and the store); pt__free_full puts it back
+	 * to 0.  Heapless threads write pt__empty_heap's room so, and only
+	 * ever below 0 and back to 0: never a push there. */
+	if (PT_LIKELY(!pt__dec_lt_zero(&h->tc_room[c]))) {
 		struct pt_block *next = h->tc[c];
 		/* the cache's store between the block's two: GCC would pair
 		 * those through a vector register (three instructions more) */
 		*pt__key_word(b) = k;
 		h->tc[c] = b;
 		pt__blk_link(b, next);
-		h->tc_room[c]--;
 		return;
 	}
 	pt__free_full(ptr, (unsigned)c);

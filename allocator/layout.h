@@ -90,7 +90,9 @@ struct pt_heap {
 	 * pt__empty_heap has no room, so frees by heapless threads go to pools.
 	 */
 	struct pt_block *tc[PT_NCLASSES_MAX];
-	uint16_t tc_room[PT_NCLASSES_MAX];
+	/* 0..pt__tc_cap(c); -1 for a moment when a free found it 0 (on its
+	 * way to pt__free_full, which puts it back) */
+	int16_t tc_room[PT_NCLASSES_MAX];
 	struct pt_pool *avail[PT_NCLASSES_MAX];  /* sentinel when no used pool */
 	/* per-class counters, written by the owner thread only (two arrays, so
 	 * the fast path updates them with one add each) */

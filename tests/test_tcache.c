@@ -53,7 +53,7 @@ static int child_bound(void *arg)
 	CHILD_CHECK(st.cls[c].blocks_cached > PT_TCACHE_DEFAULT / 2 &&
 	            st.cls[c].blocks_cached <= PT_TCACHE_DEFAULT);
 	CHILD_CHECK(st.cls[c].blocks_used == 0);
-	CHILD_CHECK(pt__tl_heap->tc_room[c] == PT_TCACHE_DEFAULT - st.cls[c].blocks_cached);
+	CHILD_CHECK((uint64_t)pt__tl_heap->tc_room[c] == PT_TCACHE_DEFAULT - st.cls[c].blocks_cached);
 	/* the pools hold only the cached blocks: at most 16 pools in use */
 	struct pt_pool *seen[PT_TCACHE_DEFAULT + 1];
 	unsigned nseen = 0;
