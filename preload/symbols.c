@@ -167,9 +167,9 @@ static PT_NOINLINE void free_foreign(void *p)
  * which class; blocks of arenas outside the region are found through the
  * radix map and their descriptor.  Anything else is glibc's (NULL too).
  */
-static inline __attribute__((always_inline)) void pool_free(void *p, unsigned v)
+static inline __attribute__((always_inline)) void pool_free(void *p, size_t v)
 {
-	size_t c = (size_t)v - 1;   /* 64-bit: the - 1 folds into the addresses */
+	size_t c = v - 1;   /* 64-bit: the - 1 folds into the addresses */
 	if (PT_UNLIKELY(!pt__block_start((uintptr_t)p, c))) {
 		refuse("free", p, v);
 		return;
@@ -179,7 +179,7 @@ static inline __attribute__((always_inline)) void pool_free(void *p, unsigned v)
 
 static inline __attribute__((always_inline)) void free_impl(void *p)
 {
-	unsigned v = pt__class_of((uintptr_t)p);
+	size_t v = pt__class_of((uintptr_t)p);
 	if (PT_LIKELY(v != 0)) {
 		pool_free(p, v);
 		return;
