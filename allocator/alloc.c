@@ -807,6 +807,11 @@ bool pt__double_free(struct pt_block *b, unsigned c)
 
 /* ---- public wrappers ---------------------------------------------------- */
 
+void pt_init(void)
+{
+	ensure_init();
+}
+
 void *pt_alloc(size_t n)
 {
 	if (n > PT_SMALL_MAX) {

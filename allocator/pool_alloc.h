@@ -60,6 +60,13 @@ struct pt_config {
 int pt_configure(const struct pt_config *cfg);
 
 /*
+ * Initialise now if the first use has not (the configuration is then
+ * fixed, and so is where the allocator's address range lies: an embedder
+ * that keys tables by it calls this before it fills them).
+ */
+void pt_init(void);
+
+/*
  * Allocate n <= PT_SMALL_MAX bytes from a pool.  Returns NULL with
  * errno = ENOMEM if n is too large, if the OS refuses memory, or if the
  * calling thread has already been torn down (its thread-exit destructor ran).

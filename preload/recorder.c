@@ -28,7 +28,9 @@
 #define STORE_SIZE    (1ull << 30)      /* reserved for stack frames */
 
 volatile int pt__rec_on;
-__thread struct pt_rec_hot *pt__rec_tl __attribute__((tls_model("initial-exec")));
+const struct pt_rec_hot pt__rec_no_hot = { .sample_left = INT64_MIN };
+__thread struct pt_rec_hot *pt__rec_tl __attribute__((tls_model("initial-exec"))) =
+	(struct pt_rec_hot *)&pt__rec_no_hot;
 struct pt_rec_config pt__rcfg;
 uint64_t pt__rec_unrecorded;
 static int init_on_main;   /* pt__rec_init ran on the main thread */
@@ -99,6 +101,7 @@ void pt__rec_init(void)
 	pt__inside++;
 	pt__rcfg.depth = pt__opt.depth;
 	pt__rcfg.sample = pt__opt.sample;
+	pt_init();   /* the sampling filter's index is relative to the pools' region */
 	if (pt__stacks_init(&pt__rec_stacks, PT_TRACE_MAX_STACKS, STORE_SIZE) ||
 	    pt__rinfo_init() || pt__rlive_init()) {
 		pt__dprintf(2, "pooltrace: warning: no memory for the recorder; profiling off\n");

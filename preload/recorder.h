@@ -38,14 +38,17 @@ static inline void pt__rec_set_on(int on)
 	pt__gate_set(pt__rec_sfilter ? PT_GATE_SAMPLE : PT_GATE_REC, 1);
 }
 
-/* The page number modulo the filter's size: neighbouring pages share a
- * cache line of the filter (64 pages of heap per line), so a free touches
- * few lines; pages 256 MiB apart share a byte (a "maybe" looks further).
- * A hash spread them over every line: sampled churn 1.42-1.46 s against
- * 1.39 s now (off: 1.20-1.22). */
+/* The page number in the pools' region (pt__region_base, fixed before the
+ * recorder starts: pt__rec_init initialises the allocator) modulo the
+ * filter's size: free has the page's region index at hand already (its
+ * class byte's), so the filter's index is one instruction more.
+ * Neighbouring pages share a cache line of the filter (64 pages of heap
+ * per line), so a free touches few lines; pages 256 MiB apart share a byte
+ * (a "maybe" looks further).  A hash spread them over every line: sampled
+ * churn 1.42-1.46 s against 1.39 s (off: 1.20-1.22). */
 static inline size_t pt__rec_sfilter_idx(uintptr_t p)
 {
-	return (size_t)(p >> 12) & (PT_REC_SFILTER_SIZE - 1);
+	return (size_t)((p - pt__region_base) >> 12) & (PT_REC_SFILTER_SIZE - 1);
 }
 
 /*
@@ -68,8 +71,11 @@ struct pt_rec_hot {
 	uint64_t realloc_pool_in, realloc_pool_out;
 };
 
-/* This thread's state, NULL until its first event. */
+/* This thread's state; until its first event pt__rec_no_hot, read-only,
+ * whose countdown (INT64_MIN) is never above a request: the sampling fast
+ * path needs no test for a thread without state. */
 PT_HIDDEN extern __thread struct pt_rec_hot *pt__rec_tl __attribute__((tls_model("initial-exec")));
+PT_HIDDEN extern const struct pt_rec_hot pt__rec_no_hot;
 
 /* The start, at the first call of the malloc API that may start it, or
  * in the constructor at the latest (symbols.c): reads the options, opens
@@ -140,7 +146,7 @@ static inline void pt__rec_alloc(void *p, size_t n)
 	if (__builtin_expect(!pt__rec_on, 1) || !p)
 		return;
 	struct pt_rec_hot *h = pt__rec_tl;
-	if (__builtin_expect(h != NULL && pt__class_of((uintptr_t)p) != 0, 1)) {
+	if (__builtin_expect(h != &pt__rec_no_hot && pt__class_of((uintptr_t)p) != 0, 1)) {
 		h->sample_left -= (int64_t)n;
 		if (__builtin_expect(h->sample_left > 0, 1))
 			return;
@@ -158,6 +164,14 @@ static inline int pt__rec_free_unsampled(const void *p, unsigned v)
 	return v != 0 && !pt__rec_maybe_sampled(p);
 }
 
+/* The same while sampling (pt__gate says so: the filter is set, and stays
+ * set). */
+static inline int pt__rec_sampling_free_unsampled(const void *p, size_t v)
+{
+	return v != 0 && !__atomic_load_n(&pt__rec_sfilter[pt__rec_sfilter_idx((uintptr_t)p)],
+	                                   __ATOMIC_RELAXED);
+}
+
 /* Block p is about to be freed (it may be handed out again as soon as it
  * is, so the event is numbered first).  With sampling, a pool block costs
  * a byte of the filter. */
@@ -171,21 +185,21 @@ static inline void pt__rec_free(void *p)
 }
 
 /*
- * Sampling, n <= PT_SMALL_MAX: a pool block that leaves this thread's
- * countdown above 0, charged to it, as pt__rec_alloc would after the
- * allocation; NULL if the block would be sampled or the pools' fast path
- * has none (then the countdown is untouched: the caller goes the hooked
- * way, where pt__rec_alloc charges it).
+ * Sampling: does an allocation of n bytes leave this thread's countdown
+ * (*left, read here) above 0, so that the block is not sampled?  If not,
+ * the caller goes the hooked way, where pt__rec_alloc charges it; if so,
+ * the caller that serves it from the pools stores left - n with
+ * pt__rec_charge, as pt__rec_alloc would.
  */
-static inline void *pt__rec_unsampled_pool_alloc(size_t n)
+static inline bool pt__rec_unsampled(size_t n, int64_t *left)
 {
-	struct pt_rec_hot *h = pt__rec_tl;
-	if (__builtin_expect(h == NULL || h->sample_left <= (int64_t)n, 0))
-		return NULL;
-	void *p = pt__alloc_try(n);
-	if (__builtin_expect(p != NULL, 1))
-		h->sample_left -= (int64_t)n;
-	return p;
+	*left = pt__rec_tl->sample_left;
+	return __builtin_expect(*left > (int64_t)n, 1);
+}
+
+static inline void pt__rec_charge(int64_t left, size_t n)
+{
+	pt__rec_tl->sample_left = left - (int64_t)n;
 }
 
 /* realloc(old, n) with old != NULL, around the call.  With sampling, a
@@ -203,6 +217,8 @@ static inline struct pt_rec_realloc pt__rec_realloc_before(void *old)
 static inline void pt__rec_realloc_after(struct pt_rec_realloc tok, void *old, void *p, size_t n)
 {
 	struct pt_rec_hot *h = pt__rec_tl;
+	if (h == &pt__rec_no_hot)
+		h = NULL;
 	if (pt__rec_sfilter && h && p && p != old) {
 		h->realloc_pool_in += pt__class_of((uintptr_t)p) != 0;
 		h->realloc_pool_out += tok.old_pool;

@@ -265,6 +265,19 @@ static PT_NOINLINE void *malloc_hooked(size_t n, const void *caller)
 	return p;
 }
 
+/* Sampling, n <= PT_SMALL_MAX, a block that is not sampled, and the pools'
+ * fast path had none: their slow path, charged as the fast path is; glibc's
+ * block (the pools have no memory) goes the hooked way. */
+static PT_NOINLINE void *sampled_small_malloc(size_t n, const void *caller)
+{
+	void *p = pt__alloc_slow(n);
+	if (PT_LIKELY(p != NULL)) {
+		pt__rec_charge(pt__rec_tl->sample_left, n);
+		return p;
+	}
+	return malloc_hooked(n, caller);
+}
+
 /*
  * With the gate shut, a pool block is a tail of this function: no frame.
  * Sampling: a pool block that is not sampled is served here as well.
@@ -274,10 +287,14 @@ PT_EXPORT void *malloc(size_t n)
 	unsigned gate = __atomic_load_n(&pt__gate, __ATOMIC_RELAXED);
 	if (PT_LIKELY(gate == 0))
 		return malloc_impl(n);
-	if (gate == PT_GATE_SAMPLE && n <= PT_SMALL_MAX) {
-		void *p = pt__rec_unsampled_pool_alloc(n);
-		if (PT_LIKELY(p != NULL))
+	int64_t left;
+	if (gate == PT_GATE_SAMPLE && n <= PT_SMALL_MAX && pt__rec_unsampled(n, &left)) {
+		void *p = pt__alloc_try(n);
+		if (PT_LIKELY(p != NULL)) {
+			pt__rec_charge(left, n);
 			return p;
+		}
+		return sampled_small_malloc(n, __builtin_return_address(0));
 	}
 	return malloc_hooked(n, __builtin_return_address(0));
 }
@@ -301,8 +318,8 @@ PT_EXPORT void free(void *p)
 		return;
 	}
 	if (gate == PT_GATE_SAMPLE) {
-		unsigned v = pt__class_of((uintptr_t)p);
-		if (PT_LIKELY(pt__rec_free_unsampled(p, v))) {
+		size_t v = pt__class_of((uintptr_t)p);
+		if (PT_LIKELY(pt__rec_sampling_free_unsampled(p, v))) {
 			pool_free(p, v);
 			return;
 		}
