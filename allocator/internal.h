@@ -82,6 +82,10 @@
  * it full first spills its older half to the pools (tc_spill: other
  * threads' blocks in one CAS per run of one pool); a free of its own
  * block that finds it full goes to the pool.
+ * tc_room[c] + the blocks on tc[c] == the cap (check.c), except for the
+ * moment a free took the room of a full cache (-1, on its way to
+ * pt__free_full, which stores 0 first).  pt__empty_heap's room is written
+ * by heapless threads that way, and only ever to 0 or below: never a push.
  * A thread flushes its cache (pt__free_to_pool on each block) at exit.
  *
  * Double free (normal mode; debug mode has its own registry): every free
