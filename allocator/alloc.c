@@ -46,16 +46,16 @@ static void heap_done(void *arg);
 /*
  * Fill the size -> class table (indexed by the request size n = 0..512, one
  * byte each: one load on the malloc fast path) and the class sizes.
- * align 8: 8, 16, 24, ..., 512 (64 classes).  align 16: 8, then multiples
- * of 16 up to 512 (33 classes), so that every block of 16 bytes or more is
- * 16-aligned.
+ * align 8: 16, 24, 32, ..., 512 (63 classes).  align 16: multiples of 16 up
+ * to 512 (32 classes), so that every block is 16-aligned.  The smallest
+ * block is 16 bytes, as in CPython's obmalloc since 3.8: every free block
+ * has a second word for the free key (internal.h, "Double free").
  */
 void pt__sizeclass_build(unsigned align, uint8_t *table, uint16_t *class_size,
                          unsigned *nclasses)
 {
 	unsigned n = 0;
-	class_size[n++] = 8;
-	for (unsigned s = 16; s <= PT_SMALL_MAX; s += align)
+	for (unsigned s = PT_MIN_BLOCK; s <= PT_SMALL_MAX; s += align)
 		class_size[n++] = (uint16_t)s;
 	*nclasses = n;
 	unsigned c = 0;
@@ -385,8 +385,6 @@ static struct pt_pool *pool_for_class(struct pt_heap *h, unsigned c)
 	p->cls = (uint8_t)c;
 	p->size = pt__cls.size[c];
 	p->nblocks = (uint16_t)pt__class_nblocks(c);
-	if (c == 0)   /* the unused last word, read by the double-free test */
-		*(uint64_t *)(pt__pool_base(p) + PT_POOL_SIZE - 8) = 0;
 	pt__set_pool_class(p, c + 1);
 	p->state = PT_POOL_USED;
 	p->pinned = 0;
@@ -412,14 +410,14 @@ static struct pt_heap *heap_acquire(void)
 		for (unsigned c = 0; c < PT_NCLASSES_MAX; c++) {
 			if (h->avail[c] != SENTINEL)
 				pin(h, h->avail[c]);
-			h->tc_room[c] = (int16_t)pt__tc_cap(c);   /* flushed at abandon */
+			h->tc_room[c] = (int16_t)pt__tc_cap();   /* flushed at abandon */
 		}
 	} else {
 		h = pt__meta_alloc_unlocked(sizeof *h);
 		if (h) {
 			for (unsigned c = 0; c < PT_NCLASSES_MAX; c++) {
 				h->avail[c] = SENTINEL;
-				h->tc_room[c] = (int16_t)pt__tc_cap(c);
+				h->tc_room[c] = (int16_t)pt__tc_cap();
 			}
 			h->all_next = pt__g.heaps;
 			pt__g.heaps = h;
@@ -485,7 +483,7 @@ static void tc_flush(struct pt_heap *h)
 	for (unsigned c = 0; c < PT_NCLASSES_MAX; c++) {
 		struct pt_block *b = h->tc[c];
 		h->tc[c] = NULL;
-		h->tc_room[c] = (int16_t)pt__tc_cap(c);
+		h->tc_room[c] = (int16_t)pt__tc_cap();
 		while (b) {   /* pt__free_to_pool never touches the cache */
 			struct pt_block *next = pt__blk_next(b);
 			pt__free_to_pool(b);
@@ -568,8 +566,7 @@ pop:;
 	struct pt_block *b = p->free;
 	p->free = pt__blk_next(b);
 	p->nused++;
-	if (c)
-		*pt__key_word(b) = 0;
+	*pt__key_word(b) = 0;
 	h->nmalloc[c]++;
 	h->req_sample_bytes[c] += n;
 	h->req_samples[c]++;
@@ -632,8 +629,7 @@ static void remote_push(struct pt_pool *p, struct pt_block *first, struct pt_blo
 /* Nothing done, a double free, if b is the last block pushed. */
 static void free_remote(struct pt_pool *p, struct pt_block *b)
 {
-	if (p->cls)
-		*pt__key_word(b) = pt__free_key;
+	*pt__key_word(b) = pt__free_key;
 	remote_push(p, b, b, 1);
 }
 
@@ -645,8 +641,7 @@ static inline void pool_push_local(struct pt_pool *p, struct pt_block *b)
 		double_free(b, p->cls);
 		return;
 	}
-	if (p->cls)
-		*pt__key_word(b) = pt__free_key;
+	*pt__key_word(b) = pt__free_key;
 	pt__blk_link(b, p->free);
 	p->free = b;
 	if (PT_UNLIKELY(pt__dec_le_zero(&p->nused)))   /* now empty, or FULL */
@@ -655,10 +650,9 @@ static inline void pool_push_local(struct pt_pool *p, struct pt_block *b)
 
 /*
  * Free a block to its pool: a plain push for the owner, the lock-free remote
- * list for anyone else.  Used for class 0 and when a thread's cache is
- * flushed.  Nothing done, a double free, if the block is the one last
- * pushed there (what catches the one-word class, whose key word is its
- * link).
+ * list for anyone else.  Used when a thread's cache is flushed, and without
+ * a cache.  Nothing done, a double free, if the block is the one last
+ * pushed there.
  */
 void pt__free_to_pool(void *ptr)
 {
@@ -689,7 +683,7 @@ static inline void tc_push(struct pt_heap *h, unsigned c, struct pt_block *b)
  */
 static void tc_spill(struct pt_heap *h, unsigned c)
 {
-	unsigned keep = pt__tc_cap(c) / 2;
+	unsigned keep = pt__tc_cap() / 2;
 	struct pt_block *rest = h->tc[c];
 	if (keep == 0) {
 		h->tc[c] = NULL;
@@ -700,7 +694,7 @@ static void tc_spill(struct pt_heap *h, unsigned c)
 		rest = pt__blk_next(b);
 		pt__blk_link(b, NULL);
 	}
-	h->tc_room[c] = (int16_t)(pt__tc_cap(c) - keep);
+	h->tc_room[c] = (int16_t)(pt__tc_cap() - keep);
 
 	while (rest) {
 		struct pt_pool *p = pt__pool_of_block((uintptr_t)rest);
@@ -753,7 +747,7 @@ void pt__free_full(void *ptr, unsigned c)
 		pool_push_local(p, ptr);
 		return;
 	}
-	if (pt__tc_cap(c) == 0) {
+	if (pt__tc_cap() == 0) {
 		pt__free_to_pool(ptr);
 		return;
 	}

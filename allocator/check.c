@@ -86,12 +86,12 @@ bool pt__heap_valid(const struct pt_heap *h)
 		} while (p != head);
 cache:;
 		unsigned k = 0;
-		/* cached blocks carry the free key (class 0 is never cached) */
+		/* cached blocks carry the free key */
 		for (const struct pt_block *b = h->tc[c]; b; b = pt__blk_next(b))
-			if (++k > pt__tc_cap(c) || !pt__owns((uintptr_t)b) ||
+			if (++k > pt__tc_cap() || !pt__owns((uintptr_t)b) ||
 			    ((const uint64_t *)b)[1] != pt__free_key)
 				return false;
-		if (h != &pt__empty_heap && k + h->tc_room[c] != pt__tc_cap(c) && !gone)
+		if (h != &pt__empty_heap && k + h->tc_room[c] != pt__tc_cap() && !gone)
 			return false;
 	}
 	unsigned ne = 0;

@@ -50,7 +50,7 @@ static inline uint64_t *pt__key_word(struct pt_block *b)
 /*
  * n <= PT_SMALL_MAX.  Pops the thread cache of the size class, else the head
  * pool's free list.  The block's key word is cleared, so that a live block
- * does not look free (class 0, one word, has none and is never cached).
+ * does not look free.
  * NULL when both are empty: the caller goes to pt__alloc_slow (through a
  * function of its own, so that this path needs no stack frame).
  */
@@ -79,8 +79,7 @@ static inline void *pt__alloc_try(size_t n)
 	__builtin_prefetch(next);
 	p->nused++;
 	h->nmalloc[c]++;
-	if (c)
-		*pt__key_word(b) = 0;
+	*pt__key_word(b) = 0;
 	return b;
 }
 
@@ -96,11 +95,8 @@ static inline void *pt__alloc_inline(size_t n)
 /*
  * ptr is a block of ours of class c: into the thread cache, else its pool.
  * A block whose key word holds the free key may be free already:
- * pt__free_suspect decides (internal.h, "Double free").  For class 0 the
- * word read is the next block's (the last block of a class-0 pool is never
- * used, so it is inside the arena), and nothing is written there: class 0
- * has no room in the cache and goes to its pool.  Every way out is a tail
- * call: no frame on this path.
+ * pt__free_suspect decides (internal.h, "Double free").  Every way out is
+ * a tail call: no frame on this path.
  */
 static inline void pt__free_class(void *ptr, size_t c)
 {
@@ -139,7 +135,7 @@ static inline void pt__free_inline(void *ptr)
 static inline bool pt__is_free(void *ptr, unsigned c)
 {
 	struct pt_block *b = ptr;
-	return (c == 0 || *pt__key_word(b) == pt__free_key) && pt__double_free(b, c);
+	return *pt__key_word(b) == pt__free_key && pt__double_free(b, c);
 }
 
 #endif /* POOLTRACE_ALLOC_FASTPATH_H */

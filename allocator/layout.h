@@ -90,7 +90,7 @@ struct pt_heap {
 	 * pt__empty_heap has no room, so frees by heapless threads go to pools.
 	 */
 	struct pt_block *tc[PT_NCLASSES_MAX];
-	/* 0..pt__tc_cap(c); -1 for a moment when a free found it 0 (on its
+	/* 0..pt__tc_cap(); -1 for a moment when a free found it 0 (on its
 	 * way to pt__free_full, which puts it back) */
 	int16_t tc_room[PT_NCLASSES_MAX];
 	struct pt_pool *avail[PT_NCLASSES_MAX];  /* sentinel when no used pool */
@@ -255,9 +255,11 @@ static inline bool pt__owns(uintptr_t a)
  *   r = 0: q * e, which grows with q (below 2^12 * 2^9, no wrap);
  *   r > 0: q * e + r * m >= m (no wrap either: (d - 1) * m + 2^21 < 2^32),
  * so they are below start_below = L * e + 1 (< m) exactly for the block
- * starts (Lemire's divisibility test, with the bound folded in).  e > 0
- * even for a power-of-two d: that is why m is not 2^32 / d there; class 0
- * leaves its pool's last block unused, and the bound must refuse it.
+ * starts (Lemire's divisibility test, with the bound folded in).  For a
+ * power-of-two d, m = 2^32 / d + 1 rather than 2^32 / d, so that e > 0
+ * there too and one formula serves every class (a bound below the pool's
+ * last block, as an 8-byte class with an unused last block once needed,
+ * could not be told with e = 0).
  */
 static inline bool pt__block_start(uintptr_t a, size_t c)
 {

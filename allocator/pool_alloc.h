@@ -24,13 +24,13 @@ extern "C" {
 #define PT_SMALL_MAX     512          /* largest request served from pools */
 #define PT_ARENA_SIZE    (256u << 10) /* 256 KiB, mapped aligned to its size */
 #define PT_POOL_SIZE     4096u        /* one size class per pool */
-#define PT_NCLASSES_MAX  64           /* 64 classes with ALIGN=8, 33 with 16 */
+#define PT_MIN_BLOCK     16           /* smallest block: requests of 0..16 */
+#define PT_NCLASSES_MAX  64           /* 63 classes with ALIGN=8, 32 with 16 */
 
 /*
- * Configuration, fixed at the first allocation.  align is 8 (classic
- * classes 8, 16, 24, ... 512) or 16 (8, 16, 32, 48, ... 512: every block of
- * 16 bytes or more is 16-aligned).  Any other value means 16.  tcache: see
- * below; up to 255.
+ * Configuration, fixed at the first allocation.  align is 8 (classes 16,
+ * 24, 32, ... 512, 8-byte aligned) or 16 (16, 32, 48, ... 512: every block
+ * 16-aligned).  Any other value means 16.  tcache: see below; up to 255.
  */
 struct pt_config {
 	unsigned align;

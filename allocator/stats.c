@@ -94,8 +94,8 @@ void pt_stats_walk(struct pt_stats *st, void (*fn)(const struct pt_arena_info *,
 			/* blocks in a thread cache count as used in their pools;
 			 * never walk another thread's list, count from its room */
 			unsigned room = h->tc_room[c];
-			if (room < pt__tc_cap(c))
-				st->cls[c].blocks_cached += pt__tc_cap(c) - room;
+			if (room < pt__tc_cap())
+				st->cls[c].blocks_cached += pt__tc_cap() - room;
 			st->cls[c].nmalloc += h->nmalloc[c];
 			sample_bytes[c] += h->req_sample_bytes[c];
 			samples[c] += h->req_samples[c];

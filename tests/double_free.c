@@ -58,8 +58,7 @@ static void in_thread_cache(size_t size)
 }
 
 /* the first free went to the pool: the thread cache spilled its older
- * blocks there when it was full (one-word blocks always go there, and only
- * the top of their list is recognised) */
+ * blocks there when it was full */
 static void in_pool(size_t size)
 {
 	enum { N = 60 };
@@ -68,12 +67,9 @@ static void in_pool(size_t size)
 		CHECK((p[i] = malloc(size)));
 	for (int i = 0; i < N; i++)
 		free(p[i]);
-	twice(p[N - 1]);   /* the last one freed: in the cache, or (one word) the
-	                      top of the pool's list */
-	if (size > 8) {
-		twice(p[N / 2]);   /* spilled: deeper in the pool's list */
-		twice(p[0]);       /* spilled first */
-	}
+	twice(p[N - 1]);   /* the last one freed: in the cache */
+	twice(p[N / 2]);   /* spilled: deeper in the pool's list */
+	twice(p[0]);       /* spilled first */
 	expect_distinct(size, N + 10);
 }
 
@@ -106,8 +102,7 @@ static void remote(size_t size)
 	for (int i = 0; i < 60; i++)
 		free(p[i]);
 	/* freed last: in this thread's cache (the older ones went home in
-	 * runs, where only the owner may look); one-word blocks have no cache:
-	 * the top of the owner pool's remote list */
+	 * runs, where only the owner may look) */
 	twice(p[59]);
 	pthread_barrier_wait(&barrier);
 	CHECK(pthread_join(t, NULL) == 0);
@@ -162,7 +157,7 @@ int main(void)
 {
 	in_thread_cache(32);
 	in_thread_cache(24);   /* a class of its own with POOLTRACE_ALIGN=8 */
-	in_thread_cache(8);    /* one-word blocks: straight to the pool */
+	in_thread_cache(8);    /* the smallest class, 16 bytes */
 	in_pool(64);
 	in_pool(8);
 	in_pool(512);

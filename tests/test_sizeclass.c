@@ -12,27 +12,26 @@ static void build(unsigned align, uint8_t *table, uint16_t *sizes, unsigned *n)
 	pt__sizeclass_build(align, table, sizes, n);
 }
 
-static void test_align16_has_33_classes_8_then_multiples_of_16(void **state)
+static void test_align16_has_32_classes_multiples_of_16(void **state)
 {
 	uint8_t table[PT_SMALL_MAX + 1];
 	uint16_t sizes[PT_NCLASSES_MAX];
 	unsigned n;
 	build(16, table, sizes, &n);
-	assert_int_equal(n, 33);
-	assert_int_equal(sizes[0], 8);
-	for (unsigned c = 1; c < n; c++)
-		assert_int_equal(sizes[c], 16 * c);
+	assert_int_equal(n, 32);
+	for (unsigned c = 0; c < n; c++)
+		assert_int_equal(sizes[c], 16 * (c + 1));
 }
 
-static void test_align8_has_64_classes_in_steps_of_8(void **state)
+static void test_align8_has_63_classes_in_steps_of_8_from_16(void **state)
 {
 	uint8_t table[PT_SMALL_MAX + 1];
 	uint16_t sizes[PT_NCLASSES_MAX];
 	unsigned n;
 	build(8, table, sizes, &n);
-	assert_int_equal(n, 64);
+	assert_int_equal(n, 63);
 	for (unsigned c = 0; c < n; c++)
-		assert_int_equal(sizes[c], 8 * (c + 1));
+		assert_int_equal(sizes[c], 8 * (c + 2));
 }
 
 /* The class of n is the smallest class that holds n (0 counts as 1). */
@@ -49,7 +48,8 @@ static void check_every_size_maps_to_smallest_fitting_class(unsigned align)
 		assert_true(sizes[c] >= need);
 		if (c > 0)
 			assert_true(sizes[c - 1] < need);
-		if (align == 16 && req > 8)
+		assert_true(sizes[c] >= PT_MIN_BLOCK);
+		if (align == 16)
 			assert_int_equal(sizes[c] % 16, 0);
 	}
 }
@@ -74,7 +74,7 @@ static int child_alignment(void *arg)
 	struct pt_config cfg = { .align = align };
 	CHILD_CHECK(pt_configure(&cfg) == 0);
 	CHILD_CHECK(pt_align() == align);
-	CHILD_CHECK(pt_nclasses() == (align == 8 ? 64u : 33u));
+	CHILD_CHECK(pt_nclasses() == (align == 8 ? 63u : 32u));
 	void *blocks[PT_SMALL_MAX + 1];
 	for (size_t n = 0; n <= PT_SMALL_MAX; n++) {
 		char *p = pt_alloc(n);
@@ -139,8 +139,8 @@ static void test_default_mode_is_align16(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_align16_has_33_classes_8_then_multiples_of_16),
-		cmocka_unit_test(test_align8_has_64_classes_in_steps_of_8),
+		cmocka_unit_test(test_align16_has_32_classes_multiples_of_16),
+		cmocka_unit_test(test_align8_has_63_classes_in_steps_of_8_from_16),
 		cmocka_unit_test(test_every_size_0_to_512_maps_to_smallest_class_align16),
 		cmocka_unit_test(test_every_size_0_to_512_maps_to_smallest_class_align8),
 		cmocka_unit_test(test_blocks_are_aligned_in_align16_mode),

@@ -19,9 +19,9 @@
  * allocator/pool_alloc.h:
  *  - contents: a block's pattern is intact whenever it is touched, before
  *    free and realloc; realloc keeps min(old, new) bytes; calloc zeroes;
- *  - alignment: POOLTRACE_ALIGN=16 (default): 8 for requests of at most
- *    8 bytes, 16 above (classes 8, 16, 32, ... 512; glibc gives 16 above
- *    512); POOLTRACE_ALIGN=8: 8 up to 512 bytes, 16 above; memalign
+ *  - alignment: POOLTRACE_ALIGN=16 (default): 16 (classes 16, 32, ...
+ *    512; glibc gives 16 above 512); POOLTRACE_ALIGN=8: 8 up to 512
+ *    bytes, 16 above; memalign
  *    family: the alignment asked (8 .. 4096);
  *  - where a block comes from: requests of at most 512 bytes from a pool
  *    (pt_owns), the rest from glibc; aligned requests from the pool class
