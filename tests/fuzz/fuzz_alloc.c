@@ -134,9 +134,7 @@ static size_t default_align(size_t n)
 {
 	if (n > PT_SMALL_MAX)
 		return 16;            /* glibc on x86-64 and aarch64 */
-	if (m.mode == 8)
-		return 8;
-	return n <= 8 ? 8 : 16;
+	return m.mode == 8 ? 8 : 16;
 }
 
 /* Class size of a pool block for n bytes with alignment align (0: none). */
@@ -144,8 +142,8 @@ static size_t class_for(size_t n, size_t align)
 {
 	if (align > 8)
 		return round_up(n > align ? n : align, align);
-	if (n <= 8)
-		return 8;
+	if (n <= 16)
+		return 16;            /* the smallest block */
 	return round_up(n, m.mode);
 }
 
