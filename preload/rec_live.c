@@ -7,7 +7,7 @@
  * Blocks of the allocator's region: a word per block, written by the
  * allocating thread and read by the freeing one, which the program has
  * ordered after it.  A pool's words are its blocks' in order (room for
- * 512, the most a pool has), so that the words in use sit together: a
+ * 256, the most a pool has: blocks of 16 bytes), so that the words in use sit together: a
  * pool of 256-byte blocks uses one line of its words, not one per block
  * (a word per 8 bytes of heap spread churn's 200,000 live blocks over
  * 12.8 MB of lines).  The words of an arena slot are mapped when its first
@@ -29,9 +29,9 @@
 #include "libc_sym.h"
 #include "rec_internal.h"
 
-#define POOL_WORDS (PT_POOL_SIZE / 8)                     /* room for a pool's blocks */
+#define POOL_WORDS (PT_POOL_SIZE / PT_MIN_BLOCK)          /* room for a pool's blocks */
 #define SLOT_WORDS (PT_POOLS_PER_ARENA * POOL_WORDS)      /* a slot's shadow words */
-#define SLOT_BYTES (SLOT_WORDS * sizeof(uint32_t))        /* 128 KiB */
+#define SLOT_BYTES (SLOT_WORDS * sizeof(uint32_t))        /* 64 KiB */
 #define SLOT_NONE  ((uint32_t *)1)   /* its words were refused: the map */
 
 uint8_t *pt__rec_sfilter;
@@ -54,12 +54,12 @@ static inline uint32_t *_Atomic *slot_of(uintptr_t p)
 }
 
 /* The word of the block at p: its pool's words, then its index in the pool
- * (a pool of no class, which holds no recorded block, by 8 bytes). */
+ * (a pool of no class, which holds no recorded block, by PT_MIN_BLOCK). */
 static inline uint32_t *word_in(uint32_t *words, uintptr_t p)
 {
 	unsigned v = pt__class_of(p);   /* the class + 1 */
 	uintptr_t off = p & (PT_POOL_SIZE - 1);
-	unsigned i = v ? pt__block_index(off, v - 1) : (unsigned)(off >> 3);
+	unsigned i = v ? pt__block_index(off, v - 1) : (unsigned)(off / PT_MIN_BLOCK);
 	return &words[((p & (PT_ARENA_SIZE - 1)) >> PT_POOL_SHIFT) * POOL_WORDS + i];
 }
 
