@@ -18,14 +18,20 @@ static void frames(void **ip, int n, uintptr_t seed)
 		ip[i] = (void *)(seed * 0x1000 + (uintptr_t)i * 16 + 0x400000);
 }
 
+/* An empty table t, and two stacks of 8 frames, a and b. */
+static void table_and_two_stacks(struct pt_stack_table *t, void **a, void **b)
+{
+	assert_int_equal(pt__stacks_init(t, 1000, 1 << 20), 0);
+	frames(a, 8, 1);
+	frames(b, 8, 2);
+}
+
 static void test_same_stack_same_id_and_new_stacks_are_fresh(void **st)
 {
 	(void)st;
 	static struct pt_stack_table t = PT_STACK_TABLE_INIT(PT_RANK_STACKS);
-	assert_int_equal(pt__stacks_init(&t, 1000, 1 << 20), 0);
 	void *a[8], *b[8];
-	frames(a, 8, 1);
-	frames(b, 8, 2);
+	table_and_two_stacks(&t, a, b);
 	int fresh;
 	uint32_t ia = pt__stacks_intern(&t, a, 8, 0, 7, &fresh, NULL);
 	assert_int_equal(ia, 1);
@@ -54,10 +60,8 @@ static void test_the_last_id_is_compared_not_trusted(void **st)
 {
 	(void)st;
 	static struct pt_stack_table t = PT_STACK_TABLE_INIT(PT_RANK_STACKS);
-	assert_int_equal(pt__stacks_init(&t, 1000, 1 << 20), 0);
 	void *a[8], *b[8];
-	frames(a, 8, 1);
-	frames(b, 8, 2);
+	table_and_two_stacks(&t, a, b);
 	int fresh;
 	uint32_t last = 0;
 	uint32_t ia = pt__stacks_intern(&t, a, 8, 0, 0, &fresh, &last);
