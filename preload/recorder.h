@@ -128,11 +128,17 @@ PT_HIDDEN void pt__rec_fork_prepare(void);
 PT_HIDDEN void pt__rec_fork_parent(void);
 PT_HIDDEN void pt__rec_fork_child(void);
 
+/* While sampling (the filter set): may a sampled block share p's page? */
+static inline int pt__rec_sfilter_maybe(const void *p)
+{
+	return __atomic_load_n(&pt__rec_sfilter[pt__rec_sfilter_idx((uintptr_t)p)],
+	                       __ATOMIC_RELAXED) != 0;
+}
+
 /* May p be a sampled block?  Always when every event is recorded. */
 static inline int pt__rec_maybe_sampled(const void *p)
 {
-	const uint8_t *f = pt__rec_sfilter;
-	return !f || __atomic_load_n(&f[pt__rec_sfilter_idx((uintptr_t)p)], __ATOMIC_RELAXED);
+	return !pt__rec_sfilter || pt__rec_sfilter_maybe(p);
 }
 
 /*
@@ -168,8 +174,7 @@ static inline int pt__rec_free_unsampled(const void *p, unsigned v)
  * set). */
 static inline int pt__rec_sampling_free_unsampled(const void *p, size_t v)
 {
-	return v != 0 && !__atomic_load_n(&pt__rec_sfilter[pt__rec_sfilter_idx((uintptr_t)p)],
-	                                   __ATOMIC_RELAXED);
+	return v != 0 && !pt__rec_sfilter_maybe(p);
 }
 
 /* Block p is about to be freed (it may be handed out again as soon as it
