@@ -520,7 +520,6 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
-
 static void thread_create(void)
 {
 	if (atomic_exchange(&S.starting, 1))
