@@ -1,12 +1,16 @@
 /*
  * bigcache.c - the per-thread cache of freed glibc blocks (bigcache.h).
  *
- * Bins: 4 per power of two from 512 B; bin b holds the usable sizes
- * [bin_size(b), bin_size(b + 1)).  A request of n bytes looks at the head of
- * bin_of(n) (the block freed last: a program that frees and allocates the
- * same size gets the same block back) and takes it if it is large enough,
- * else the head of the next bin, whose blocks all are; so a block handed out
- * is at most about 1.7 times the request.  Nothing else is searched.
+ * Bins: 8 per power of two from 512 B (bigcache.h).  A request of n bytes
+ * takes the head of the lowest bin whose blocks all are large enough (the
+ * block freed there last), else, if that bin is empty, the head of the next
+ * (at most 1/4 above n's bin); nothing else is searched.  When both are
+ * empty, glibc is asked for the size of n's bin (pt__bc_request), so the
+ * block comes back to that bin when it is freed.  A program that frees and
+ * allocates sizes of one bin gets the same blocks back, and a take tests
+ * only whether a bin is empty, never a block's size: with the sizes of a
+ * mix, that test's outcome was random, a mispredicted branch every other
+ * call (larson).
  *
  * When a free finds no room (bytes + u > cap), the older half of every bin
  * goes back to glibc: the bins of sizes the program no longer uses drain by
@@ -37,19 +41,10 @@ static struct bc_state {
 	struct pt_bigcache *all;     /* ON caches */
 } bc = { PTHREAD_MUTEX_INITIALIZER, 0, 0, NULL };
 
-/* 512 <= u < PT_BC_MAX_USABLE */
-static inline unsigned bin_of(size_t u)
-{
-	unsigned e = 63u - (unsigned)__builtin_clzll(u);
-	return (e - 9) * 4 + (unsigned)((u >> (e - 2)) & 3);
-}
-
-static inline size_t bin_size(unsigned b)
-{
-	return (size_t)(4 + (b & 3)) << (b / 4 + 7);
-}
-
-_Static_assert(PT_BC_NBINS == 26 && PT_BC_MAX_USABLE == 40960, "bins 0..24 used, 25 empty");
+_Static_assert(PT_BC_NBINS == 50 && PT_BC_MAX_USABLE == 36864, "bins 0..48, 49 empty");
+/* bin 48 = [8 << 12, 9 << 12): the top request's bin is the last */
+_Static_assert(PT_BC_MAX_REQUEST == 8u << 12 && PT_BC_MAX_USABLE == 9u << 12,
+               "bin 48 is [PT_BC_MAX_REQUEST, PT_BC_MAX_USABLE)");
 
 /* The key of cached blocks: differs between runs (ASLR), never 0. */
 static inline uintptr_t cache_key(void)
@@ -115,10 +110,10 @@ void *pt__bc_take(size_t n)
 	if (c->busy)
 		return NULL;   /* a handler that interrupted this thread's cache */
 	enter(c);
-	unsigned b = bin_of(n);
+	unsigned b = pt__bc_bin_for(n);
 	struct pt_bc_block *k = c->bin[b];
-	if (!k || usable_of(k) < n)
-		k = c->bin[++b];   /* every block there is large enough */
+	if (!k)
+		k = c->bin[++b];   /* at most 1/4 larger than n's bin; 49 is empty */
 	if (k) {
 		size_t u = usable_of(k);
 		c->bin[b] = next_of(k);
@@ -224,7 +219,7 @@ int pt__bc_keep(void *p)
 	if (PT_UNLIKELY(c->state != PT_BC_ON) && !enrol(c))
 		return 0;
 	struct pt_bc_block *k = p;
-	unsigned b = bin_of(u);
+	unsigned b = pt__bc_bin_of(u);
 	enter(c);
 	if (PT_UNLIKELY(k->tag == (u ^ cache_key())) && on_bin(c, b, k)) {
 		leave(c);

@@ -42,8 +42,46 @@
 
 #define PT_BC_MIN_USABLE 512u     /* a block's usable size: 512 .. PT_BC_MAX_USABLE - 1 */
 #define PT_BC_MAX_REQUEST 32768u  /* requests of PT_SMALL_MAX + 1 .. this */
-#define PT_BC_MAX_USABLE 40960u   /* the top of bin 24 */
-#define PT_BC_NBINS 26            /* 25 bins (512 .. 40959); bin 25 stays empty */
+#define PT_BC_MAX_USABLE 36864u   /* the top of bin 48 */
+#define PT_BC_NBINS 50            /* 8 per power of two: 512 .. 36863; 49 stays empty */
+
+/*
+ * Bin b holds the usable sizes [pt__bc_bin_size(b), pt__bc_bin_size(b + 1));
+ * 512 <= u < PT_BC_MAX_USABLE.
+ */
+static inline unsigned pt__bc_bin_of(size_t u)
+{
+	unsigned e = 63u - (unsigned)__builtin_clzll(u);
+	return (e - 9) * 8 + (unsigned)((u >> (e - 3)) & 7);
+}
+
+static inline size_t pt__bc_bin_size(unsigned b)
+{
+	return (size_t)(8 + (b & 7)) << (b / 8 + 6);
+}
+
+/*
+ * The bin a request of n bytes (PT_SMALL_MAX < n <= PT_BC_MAX_REQUEST)
+ * takes from: the lowest whose every block has n usable bytes or more.
+ */
+static inline unsigned pt__bc_bin_for(size_t n)
+{
+	return pt__bc_bin_of(n - 1) + 1;
+}
+
+/*
+ * What to ask glibc for when the cache has no block for n: the size of
+ * n's bin, whose chunk (usable size + 8) falls in that bin again, so that
+ * the block, once freed, serves the next request of about its size.  The
+ * cost is at most 1/8 of the request (jemalloc's and mimalloc's size
+ * classes round as much); above PT_BC_MAX_REQUEST, n itself.
+ */
+static inline size_t pt__bc_request(size_t n)
+{
+	if (n > PT_BC_MAX_REQUEST)
+		return n;
+	return pt__bc_bin_size(pt__bc_bin_for(n));
+}
 
 enum { PT_BC_NEW, PT_BC_ON, PT_BC_DEAD };
 
@@ -70,7 +108,8 @@ PT_HIDDEN extern __thread struct pt_bigcache pt__bc_tl
  * (glibc's pthread_key_create allocates nothing). */
 PT_HIDDEN void pt__bc_init(size_t cap);
 /* A block of at least n bytes (PT_SMALL_MAX < n <= PT_BC_MAX_REQUEST) from
- * this thread's cache, or NULL; its contents are old. */
+ * bin pt__bc_bin_for(n) of this thread's cache, or NULL; its contents are
+ * old. */
 PT_HIDDEN void *pt__bc_take(size_t n);
 /* Keep glibc block p (not NULL) in this thread's cache: 1; 0 if the
  * caller must free it (too small or large, mmapped, off); -1 if p is on

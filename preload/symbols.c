@@ -117,14 +117,15 @@ static PT_NOINLINE void configure(void)
 	pt_configure(&cfg);
 }
 
-/* Above the pools: this thread's cache of freed glibc blocks, then glibc;
- * if glibc has no memory, the cache goes back to it and it is asked again. */
+/* Above the pools: this thread's cache of freed glibc blocks, then glibc,
+ * for the size of n's bin in the cache; if glibc has no memory, the cache
+ * goes back to it and it is asked again. */
 static PT_NOINLINE void *big_malloc(size_t n)
 {
 	void *p = pt__bc_pop(n);
 	if (p)
 		return p;
-	p = __libc_malloc(n);
+	p = __libc_malloc(pt__bc_cap ? pt__bc_request(n) : n);
 	if (PT_UNLIKELY(!p) && pt__bc_flush())
 		p = __libc_malloc(n);
 	return p;
@@ -377,6 +378,8 @@ static void *calloc_impl(size_t nmemb, size_t size)
 			memset(p, 0, total);
 			return p;
 		}
+		if (pt__bc_cap)
+			return __libc_calloc(1, pt__bc_request(total));
 	}
 	return __libc_calloc(nmemb, size);
 }

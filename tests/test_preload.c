@@ -208,7 +208,9 @@ static int case_usable_size_and_sized_frees(void)
 	void *p = malloc(100);
 	CHILD_CHECK(malloc_usable_size(p) == 112);
 	void *g = malloc(10000);
-	CHILD_CHECK(malloc_usable_size(g) >= 10000 && malloc_usable_size(g) < 10100);
+	/* above 512 B, glibc's block for the top of the request's bin in the
+	 * thread cache: at most 1/8 more, as peers' size classes */
+	CHILD_CHECK(malloc_usable_size(g) >= 10000 && malloc_usable_size(g) <= 10000 + 10000 / 8 + 16);
 	void (*fs)(void *, size_t) = (void (*)(void *, size_t))dlsym(RTLD_DEFAULT, "free_sized");
 	void (*fas)(void *, size_t, size_t) =
 		(void (*)(void *, size_t, size_t))dlsym(RTLD_DEFAULT, "free_aligned_sized");
@@ -406,6 +408,17 @@ static int case_bigcache_blocks(void)
 		free(q);
 		free(r);
 	}
+	/* a freed block serves the next request up to the top of its bin (8
+	 * per power of two): 600 and 640 B are in [576, 640], and so on */
+	static const size_t same_bin[][2] = { { 600, 640 }, { 1100, 1152 }, { 20000, 20480 } };
+	for (unsigned i = 0; i < sizeof same_bin / sizeof same_bin[0]; i++) {
+		void *p = malloc(same_bin[i][0]);
+		CHILD_CHECK(p && malloc_usable_size(p) >= same_bin[i][1]);
+		free(p);
+		void *q = malloc(same_bin[i][1]);
+		CHILD_CHECK(q == p);
+		free(q);
+	}
 	void *a = NULL;
 	CHILD_CHECK(posix_memalign(&a, 64, 3000) == 0 && (uintptr_t)a % 64 == 0);
 	free(a);
@@ -433,8 +446,11 @@ static int case_bigcache_mallinfo(void)
 
 static void *bigcache_thread(void *arg)
 {
+	void *p[20];
 	for (int i = 0; i < 20; i++)
-		free(malloc(6000 + (size_t)i * 100));
+		p[i] = malloc(6000 + (size_t)i * 100);
+	for (int i = 0; i < 20; i++)
+		free(p[i]);
 	malloc_stats();   /* this thread's cache holds them */
 	return arg;
 }
