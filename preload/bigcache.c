@@ -211,10 +211,17 @@ int pt__bc_keep(void *p)
 	/*
 	 * What glibc's free checks before it trusts a chunk, so that a pointer
 	 * malloc never returned still reaches glibc's diagnosis: p 16-aligned,
-	 * the size a multiple of 16, the next chunk's "previous in use" bit set
-	 * (its size word is the last word of p's usable bytes, plus one).
+	 * the size a multiple of 16; above glibc's tcache sizes, also the next
+	 * chunk's "previous in use" bit (its size word is the last word of p's
+	 * usable bytes, plus one), clear when glibc holds p already (a block
+	 * freed twice after the cache gave it back).  glibc's tcache puts a
+	 * chunk of its sizes in without that test, and so does this cache:
+	 * the word is on another cache line, most often a miss, and the test
+	 * cost larson a tenth of its time (docs/DESIGN.md).
 	 */
-	if (((uintptr_t)p & 15) || (h & 8) || !(((const size_t *)p)[u / sizeof(size_t)] & 1))
+	if (((uintptr_t)p & 15) || (h & 8))
+		return 0;
+	if (u > PT_BC_GLIBC_TCACHE_MAX && !(((const size_t *)p)[u / sizeof(size_t)] & 1))
 		return 0;
 	if (PT_UNLIKELY(c->state != PT_BC_ON) && !enrol(c))
 		return 0;

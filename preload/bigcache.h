@@ -19,8 +19,9 @@
  *     walked to confirm): refused, as the pools refuse theirs.  A block
  *     freed first into another thread's cache is not caught.
  *   - a block is kept only if it passes glibc's own sanity tests of free
- *     (alignment, size, the next chunk's in-use bit): anything else goes
- *     on to glibc, which diagnoses it as before.
+ *     (alignment, size; above PT_BC_GLIBC_TCACHE_MAX the next chunk's
+ *     in-use bit, which glibc's tcache does not test either): anything
+ *     else goes on to glibc, which diagnoses it as before.
  *   - sum of u over the bins == bytes <= cap (POOLTRACE_BIGCACHE);
  *     count[b] == blocks in bin b.
  *   - busy is set while this thread changes its bins: a signal handler that
@@ -43,6 +44,7 @@
 #define PT_BC_MIN_USABLE 512u     /* a block's usable size: 512 .. PT_BC_MAX_USABLE - 1 */
 #define PT_BC_MAX_REQUEST 32768u  /* requests of PT_SMALL_MAX + 1 .. this */
 #define PT_BC_MAX_USABLE 36864u   /* the top of bin 48 */
+#define PT_BC_GLIBC_TCACHE_MAX 1032u  /* the largest usable size glibc's tcache holds */
 #define PT_BC_NBINS 50            /* 8 per power of two: 512 .. 36863; 49 stays empty */
 
 /*
