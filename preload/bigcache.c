@@ -46,37 +46,40 @@ _Static_assert(PT_BC_NBINS == 50 && PT_BC_MAX_USABLE == 36864, "bins 0..48, 49 e
 _Static_assert(PT_BC_MAX_REQUEST == 8u << 12 && PT_BC_MAX_USABLE == 9u << 12,
                "bin 48 is [PT_BC_MAX_REQUEST, PT_BC_MAX_USABLE)");
 
-/* The key of cached blocks: differs between runs (ASLR), never 0. */
-static inline uintptr_t cache_key(void)
-{
-	return ((uintptr_t)&bc * 0x9e3779b97f4a7c15ull) | 1;
-}
-
 /*
- * The link to the next block of a bin, stored xor a key whose top 16 bits
- * make any link a non-canonical address (as the pools store theirs): a
- * block handed out again still holds it, and the exit scan, or any tool
- * that scans the heap, must not find there a pointer to another block.
+ * The keys, set by pt__bc_init before the cache is on (so read only while
+ * a block can be cached).  The tag key, of cached blocks' second word,
+ * differs between runs (ASLR) and is never 0.  The link key, of their
+ * first word (the next block of the bin), has top 16 bits that make any
+ * link a non-canonical address (as the pools store theirs): a block handed
+ * out again still holds it, and the exit scan, or any tool that scans the
+ * heap, must not find there a pointer to another block.
  */
-static inline uintptr_t link_key(void)
+static uintptr_t tag_key, link_key;
+
+/* bin_by64[u >> 6] == pt__bc_bin_of(u) for 512 <= u < PT_BC_MAX_USABLE:
+ * a bin is 64 B wide or more, on 64 B boundaries (set by pt__bc_init) */
+static uint8_t bin_by64[PT_BC_MAX_USABLE >> 6];
+
+static inline unsigned bin_of(size_t u)
 {
-	return (cache_key() & 0x0000ffffffffffffull) | 0xa5a5000000000000ull;
+	return bin_by64[u >> 6];
 }
 
 static inline struct pt_bc_block *next_of(const struct pt_bc_block *k)
 {
-	return (struct pt_bc_block *)(k->link ^ link_key());
+	return (struct pt_bc_block *)(k->link ^ link_key);
 }
 
 static inline void set_next(struct pt_bc_block *k, const struct pt_bc_block *next)
 {
-	k->link = (uintptr_t)next ^ link_key();
+	k->link = (uintptr_t)next ^ link_key;
 }
 
 /* The usable size of cached block k. */
 static inline size_t usable_of(const struct pt_bc_block *k)
 {
-	return k->tag ^ cache_key();
+	return k->tag ^ tag_key;
 }
 
 static inline void enter(struct pt_bigcache *c)
@@ -110,7 +113,7 @@ void *pt__bc_take(size_t n)
 	if (c->busy)
 		return NULL;   /* a handler that interrupted this thread's cache */
 	enter(c);
-	unsigned b = pt__bc_bin_for(n);
+	unsigned b = bin_of(n - 1) + 1;   /* pt__bc_bin_for(n) */
 	struct pt_bc_block *k = c->bin[b];
 	if (!k)
 		k = c->bin[++b];   /* at most 1/4 larger than n's bin; 49 is empty */
@@ -192,11 +195,36 @@ static PT_NOINLINE int enrol(struct pt_bigcache *c)
 	return ok;
 }
 
+/* pt__bc_keep's unlikely half: block k (usable size u, through every
+ * test of a free) where the thread's cache is not on yet, or k looks
+ * cached already, or the cache is full. */
+static PT_NOINLINE int keep_slow(struct pt_bigcache *c, struct pt_bc_block *k, size_t u)
+{
+	if (c->state == PT_BC_DEAD || (c->state != PT_BC_ON && !enrol(c)))
+		return 0;
+	unsigned b = bin_of(u);
+	enter(c);
+	if (k->tag == (u ^ tag_key) && on_bin(c, b, k)) {
+		leave(c);
+		return -1;
+	}
+	if (c->bytes + u > pt__bc_cap) {
+		trim_inside(c);
+		if (c->bytes + u > pt__bc_cap)
+			flush_inside(c);
+	}
+	set_next(k, c->bin[b]);
+	k->tag = u ^ tag_key;
+	c->bin[b] = k;
+	c->count[b]++;
+	c->bytes += u;
+	leave(c);
+	return 1;
+}
+
 int pt__bc_keep(void *p)
 {
 	struct pt_bigcache *c = &pt__bc_tl;
-	if (c->busy || c->state == PT_BC_DEAD)
-		return 0;
 	/*
 	 * glibc's chunk header, the word before p: the chunk's size with flag
 	 * bits, bit 1 for a chunk of its own mapping.  The usable size of any
@@ -206,39 +234,31 @@ int pt__bc_keep(void *p)
 	 */
 	size_t h = ((const size_t *)p)[-1];
 	size_t u = (h & ~(size_t)7) - sizeof(size_t);
-	if ((h & 2) || u < PT_BC_MIN_USABLE || u >= PT_BC_MAX_USABLE || u > pt__bc_cap)
-		return 0;
 	/*
 	 * What glibc's free checks before it trusts a chunk, so that a pointer
 	 * malloc never returned still reaches glibc's diagnosis: p 16-aligned,
-	 * the size a multiple of 16; above glibc's tcache sizes, also the next
-	 * chunk's "previous in use" bit (its size word is the last word of p's
-	 * usable bytes, plus one), clear when glibc holds p already (a block
-	 * freed twice after the cache gave it back).  glibc's tcache puts a
-	 * chunk of its sizes in without that test, and so does this cache:
-	 * the word is on another cache line, most often a miss, and the test
-	 * cost larson a tenth of its time (docs/DESIGN.md).
+	 * the size a multiple of 16 (bit 3 clear; bit 1: mmapped, not kept);
+	 * above glibc's tcache sizes, also the next chunk's "previous in use"
+	 * bit (its size word is the last word of p's usable bytes, plus one),
+	 * clear when glibc holds p already (a block freed twice after the
+	 * cache gave it back).  glibc's tcache puts a chunk of its sizes in
+	 * without that test, and so does this cache: the word is on another
+	 * cache line, most often a miss, and the test cost larson a tenth of
+	 * its time (docs/DESIGN.md).
 	 */
-	if (((uintptr_t)p & 15) || (h & 8))
+	if (c->busy || ((uintptr_t)p & 15) || (h & 10) || u - PT_BC_MIN_USABLE >=
+	    PT_BC_MAX_USABLE - PT_BC_MIN_USABLE || u > pt__bc_cap)
 		return 0;
 	if (u > PT_BC_GLIBC_TCACHE_MAX && !(((const size_t *)p)[u / sizeof(size_t)] & 1))
 		return 0;
-	if (PT_UNLIKELY(c->state != PT_BC_ON) && !enrol(c))
-		return 0;
 	struct pt_bc_block *k = p;
-	unsigned b = pt__bc_bin_of(u);
+	if (PT_UNLIKELY(c->state != PT_BC_ON) || PT_UNLIKELY(k->tag == (u ^ tag_key)) ||
+	    PT_UNLIKELY(c->bytes + u > pt__bc_cap))
+		return keep_slow(c, k, u);
+	unsigned b = bin_of(u);
 	enter(c);
-	if (PT_UNLIKELY(k->tag == (u ^ cache_key())) && on_bin(c, b, k)) {
-		leave(c);
-		return -1;
-	}
-	if (PT_UNLIKELY(c->bytes + u > pt__bc_cap)) {
-		trim_inside(c);
-		if (c->bytes + u > pt__bc_cap)
-			flush_inside(c);
-	}
 	set_next(k, c->bin[b]);
-	k->tag = u ^ cache_key();
+	k->tag = u ^ tag_key;
 	c->bin[b] = k;
 	c->count[b]++;
 	c->bytes += u;
@@ -312,6 +332,12 @@ void pt__bc_exit(void)
 
 void pt__bc_init(size_t cap)
 {
+	tag_key = ((uintptr_t)&bc * 0x9e3779b97f4a7c15ull) | 1;
+	link_key = (tag_key & 0x0000ffffffffffffull) | 0xa5a5000000000000ull;
+	for (unsigned i = PT_BC_MIN_USABLE >> 6; i < sizeof bin_by64; i++) {
+		bin_by64[i] = (uint8_t)pt__bc_bin_of((size_t)i << 6);
+		pt_assert(pt__bc_bin_of(((size_t)i << 6) + 63) == bin_by64[i]);
+	}
 	/* pthread_key_create does not allocate in glibc */
 	if (cap && !bc.key_ok)
 		bc.key_ok = pthread_key_create(&bc.key, thread_done) == 0;
