@@ -119,6 +119,7 @@ void *pt__bc_take(size_t n)
 		k = c->bin[++b];   /* at most 1/4 larger than n's bin; 49 is empty */
 	if (k) {
 		size_t u = usable_of(k);
+		pt_assert(bin_of(u) == b && u >= n);
 		c->bin[b] = next_of(k);
 		c->count[b]--;
 		c->bytes -= u;

@@ -3,16 +3,16 @@
  *
  * Above PT_SMALL_MAX every request goes to glibc, whose arenas take a lock
  * and search bins on each call.  This cache keeps the blocks a thread frees
- * in size bins (4 per power of two, LIFO) and hands them out again to the
+ * in size bins (8 per power of two, LIFO) and hands them out again to the
  * same thread's mallocs: the system allocator stays the backing, the common
  * reuse skips its locks.  Invariants (per thread, struct pt_bigcache):
  *
  *   - a cached block is a live glibc chunk (not mmapped) whose usable size
- *     u satisfies bin_size(b) <= u < bin_size(b + 1), b its bin; its first
- *     word links the bin, its second holds u xor the cache key (a
- *     per-process value); the second word is cleared when the block is
- *     handed out, and no other byte is written (as glibc's tcache, and the
- *     pools).  It is on exactly one bin of one thread, and never handed out
+ *     u satisfies pt__bc_bin_size(b) <= u < pt__bc_bin_size(b + 1), b its
+ *     bin (checked under PT_DEBUG when it is taken); its first word links
+ *     the bin, its second holds u xor the cache key (a per-process value);
+ *     the second word is cleared when the block is handed out, and no
+ *     other byte is written (as glibc's tcache, and the pools).  It is on exactly one bin of one thread, and never handed out
  *     while it is there.
  *   - a free of a block whose second word is its u xor the key is a double
  *     free if the block is on its bin of this thread's cache (the bin is
