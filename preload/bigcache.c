@@ -57,14 +57,7 @@ _Static_assert(PT_BC_MAX_REQUEST == 8u << 12 && PT_BC_MAX_USABLE == 9u << 12,
  */
 static uintptr_t tag_key, link_key;
 
-/* bin_by64[u >> 6] == pt__bc_bin_of(u) for 512 <= u < PT_BC_MAX_USABLE:
- * a bin is 64 B wide or more, on 64 B boundaries (set by pt__bc_init) */
-static uint8_t bin_by64[PT_BC_MAX_USABLE >> 6];
-
-static inline unsigned bin_of(size_t u)
-{
-	return bin_by64[u >> 6];
-}
+uint8_t pt__bc_bin_by64[PT_BC_MAX_USABLE >> 6];
 
 static inline struct pt_bc_block *next_of(const struct pt_bc_block *k)
 {
@@ -113,13 +106,13 @@ void *pt__bc_take(size_t n)
 	if (c->busy)
 		return NULL;   /* a handler that interrupted this thread's cache */
 	enter(c);
-	unsigned b = bin_of(n - 1) + 1;   /* pt__bc_bin_for(n) */
+	unsigned b = pt__bc_bin_for(n);
 	struct pt_bc_block *k = c->bin[b];
 	if (!k)
 		k = c->bin[++b];   /* at most 1/4 larger than n's bin; 49 is empty */
 	if (k) {
 		size_t u = usable_of(k);
-		pt_assert(bin_of(u) == b && u >= n);
+		pt_assert(pt__bc_bin_of(u) == b && u >= n);
 		c->bin[b] = next_of(k);
 		c->count[b]--;
 		c->bytes -= u;
@@ -196,6 +189,17 @@ static PT_NOINLINE int enrol(struct pt_bigcache *c)
 	return ok;
 }
 
+/* Put k (usable size u) on top of its bin b; the caller is inside (busy). */
+static inline void push_inside(struct pt_bigcache *c, struct pt_bc_block *k, size_t u,
+                               unsigned b)
+{
+	set_next(k, c->bin[b]);
+	k->tag = u ^ tag_key;
+	c->bin[b] = k;
+	c->count[b]++;
+	c->bytes += u;
+}
+
 /* pt__bc_keep's unlikely half: block k (usable size u, through every
  * test of a free) where the thread's cache is not on yet, or k looks
  * cached already, or the cache is full. */
@@ -203,7 +207,7 @@ static PT_NOINLINE int keep_slow(struct pt_bigcache *c, struct pt_bc_block *k, s
 {
 	if (c->state == PT_BC_DEAD || (c->state != PT_BC_ON && !enrol(c)))
 		return 0;
-	unsigned b = bin_of(u);
+	unsigned b = pt__bc_bin_of(u);
 	enter(c);
 	if (k->tag == (u ^ tag_key) && on_bin(c, b, k)) {
 		leave(c);
@@ -214,11 +218,7 @@ static PT_NOINLINE int keep_slow(struct pt_bigcache *c, struct pt_bc_block *k, s
 		if (c->bytes + u > pt__bc_cap)
 			flush_inside(c);
 	}
-	set_next(k, c->bin[b]);
-	k->tag = u ^ tag_key;
-	c->bin[b] = k;
-	c->count[b]++;
-	c->bytes += u;
+	push_inside(c, k, u, b);
 	leave(c);
 	return 1;
 }
@@ -256,13 +256,8 @@ int pt__bc_keep(void *p)
 	if (PT_UNLIKELY(c->state != PT_BC_ON) || PT_UNLIKELY(k->tag == (u ^ tag_key)) ||
 	    PT_UNLIKELY(c->bytes + u > pt__bc_cap))
 		return keep_slow(c, k, u);
-	unsigned b = bin_of(u);
 	enter(c);
-	set_next(k, c->bin[b]);
-	k->tag = u ^ tag_key;
-	c->bin[b] = k;
-	c->count[b]++;
-	c->bytes += u;
+	push_inside(c, k, u, pt__bc_bin_of(u));
 	leave(c);
 	return 1;
 }
@@ -335,9 +330,11 @@ void pt__bc_init(size_t cap)
 {
 	tag_key = ((uintptr_t)&bc * 0x9e3779b97f4a7c15ull) | 1;
 	link_key = (tag_key & 0x0000ffffffffffffull) | 0xa5a5000000000000ull;
-	for (unsigned i = PT_BC_MIN_USABLE >> 6; i < sizeof bin_by64; i++) {
-		bin_by64[i] = (uint8_t)pt__bc_bin_of((size_t)i << 6);
-		pt_assert(pt__bc_bin_of(((size_t)i << 6) + 63) == bin_by64[i]);
+	for (unsigned i = PT_BC_MIN_USABLE >> 6, b = 0; i < sizeof pt__bc_bin_by64; i++) {
+		while (pt__bc_bin_size(b + 1) <= (size_t)i << 6)
+			b++;
+		pt_assert(pt__bc_bin_size(b) % 64 == 0);
+		pt__bc_bin_by64[i] = (uint8_t)b;
 	}
 	/* pthread_key_create does not allocate in glibc */
 	if (cap && !bc.key_ok)

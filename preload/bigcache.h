@@ -47,19 +47,20 @@
 #define PT_BC_GLIBC_TCACHE_MAX 1032u  /* the largest usable size glibc's tcache holds */
 #define PT_BC_NBINS 50            /* 8 per power of two: 512 .. 36863; 49 stays empty */
 
-/*
- * Bin b holds the usable sizes [pt__bc_bin_size(b), pt__bc_bin_size(b + 1));
- * 512 <= u < PT_BC_MAX_USABLE.
- */
-static inline unsigned pt__bc_bin_of(size_t u)
-{
-	unsigned e = 63u - (unsigned)__builtin_clzll(u);
-	return (e - 9) * 8 + (unsigned)((u >> (e - 3)) & 7);
-}
-
+/* Bin b holds the usable sizes [pt__bc_bin_size(b), pt__bc_bin_size(b + 1)). */
 static inline size_t pt__bc_bin_size(unsigned b)
 {
 	return (size_t)(8 + (b & 7)) << (b / 8 + 6);
+}
+
+/* pt__bc_bin_by64[u >> 6]: the bin of usable size u (512 <= u <
+ * PT_BC_MAX_USABLE; every bin starts on a multiple of 64), built from
+ * pt__bc_bin_size by pt__bc_init before the cache is on. */
+PT_HIDDEN extern uint8_t pt__bc_bin_by64[PT_BC_MAX_USABLE >> 6];
+
+static inline unsigned pt__bc_bin_of(size_t u)
+{
+	return pt__bc_bin_by64[u >> 6];
 }
 
 /*
@@ -71,16 +72,20 @@ static inline unsigned pt__bc_bin_for(size_t n)
 	return pt__bc_bin_of(n - 1) + 1;
 }
 
+/* Bytes a thread may cache; 0: the cache is off. */
+PT_HIDDEN extern size_t pt__bc_cap;
+
 /*
- * What to ask glibc for when the cache has no block for n: the size of
- * n's bin, whose chunk (usable size + 8) falls in that bin again, so that
- * the block, once freed, serves the next request of about its size.  The
- * cost is at most 1/8 of the request (jemalloc's and mimalloc's size
- * classes round as much); above PT_BC_MAX_REQUEST, n itself.
+ * What to ask glibc for, for a request of n > PT_SMALL_MAX bytes the cache
+ * had no block for: the size of n's bin, whose chunk (usable size + 8)
+ * falls in that bin again, so that the block, once freed, serves the next
+ * request of about its size.  The cost is at most 1/8 of the request
+ * (jemalloc's and mimalloc's size classes round as much).  n itself when
+ * the cache is off or n is above PT_BC_MAX_REQUEST.
  */
 static inline size_t pt__bc_request(size_t n)
 {
-	if (n > PT_BC_MAX_REQUEST)
+	if (pt__bc_cap == 0 || n > PT_BC_MAX_REQUEST)
 		return n;
 	return pt__bc_bin_size(pt__bc_bin_for(n));
 }
@@ -101,8 +106,6 @@ struct pt_bigcache {
 	struct pt_bigcache *next, *prev; /* every ON cache (mallinfo), under the lock */
 };
 
-/* Bytes a thread may cache; 0: the cache is off. */
-PT_HIDDEN extern size_t pt__bc_cap;
 PT_HIDDEN extern __thread struct pt_bigcache pt__bc_tl
 	__attribute__((tls_model("initial-exec")));
 

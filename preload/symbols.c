@@ -125,7 +125,7 @@ static PT_NOINLINE void *big_malloc(size_t n)
 	void *p = pt__bc_pop(n);
 	if (p)
 		return p;
-	p = __libc_malloc(pt__bc_cap ? pt__bc_request(n) : n);
+	p = __libc_malloc(pt__bc_request(n));
 	if (PT_UNLIKELY(!p) && pt__bc_flush())
 		p = __libc_malloc(n);
 	return p;
@@ -378,8 +378,7 @@ static void *calloc_impl(size_t nmemb, size_t size)
 			memset(p, 0, total);
 			return p;
 		}
-		if (pt__bc_cap)
-			return __libc_calloc(1, pt__bc_request(total));
+		return __libc_calloc(1, pt__bc_request(total));
 	}
 	return __libc_calloc(nmemb, size);
 }
