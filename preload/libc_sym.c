@@ -120,6 +120,39 @@ void *pt__elf_lookup_object(const char *soname, const char *symbol)
 	return l.result;
 }
 
+struct lookup_next {
+	const char *symbol;
+	void *result;
+};
+
+/* Does info's object hold address a in one of its loaded segments? */
+static int holds(const struct dl_phdr_info *info, uintptr_t a)
+{
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type == PT_LOAD && a - (info->dlpi_addr + ph->p_vaddr) < ph->p_memsz)
+			return 1;
+	}
+	return 0;
+}
+
+static int visit_next(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct lookup_next *l = arg;
+	(void)size;
+	if (holds(info, (uintptr_t)visit_next))
+		return 0;   /* libpooltrace.so itself */
+	l->result = lookup_in(info, l->symbol, 1u << STT_FUNC, NULL);
+	return l->result != NULL;
+}
+
+void *pt__elf_lookup_next(const char *symbol)
+{
+	struct lookup_next l = { symbol, NULL };
+	dl_iterate_phdr(visit_next, &l);
+	return l.result;
+}
+
 void *pt__libc_fn(struct pt_libc_fn *f)
 {
 	if (!__atomic_load_n(&f->looked, __ATOMIC_ACQUIRE)) {

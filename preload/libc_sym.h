@@ -49,6 +49,13 @@ PT_HIDDEN struct mallinfo2 pt__libc_mallinfo2(void);
  */
 PT_HIDDEN void *pt__elf_lookup(const char *soname, const char *symbol);
 
+/*
+ * The first definition of function symbol in the loaded objects, in load
+ * order, other than libpooltrace.so's own: the one ours hides, as
+ * dlsym(RTLD_NEXT) would find it.  NULL if none.  Does not allocate.
+ */
+PT_HIDDEN void *pt__elf_lookup_next(const char *symbol);
+
 /* The same for a data symbol (STT_OBJECT). */
 PT_HIDDEN void *pt__elf_lookup_object(const char *soname, const char *symbol);
 

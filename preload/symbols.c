@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "../allocator/fastpath.h"
+#include "api.h"
 #include "bigcache.h"
 #include "common.h"
 #include "debug.h"
@@ -77,7 +78,7 @@ static inline int debug_on(const void *caller, int alloc)
 
 /* A pointer that free or realloc must not touch: one line, and ignored.
  * The line's write(2) is no cancellation point inside free. */
-static PT_NOINLINE void refuse(const char *call, void *p, unsigned v)
+void pt__refuse(const char *call, void *p, unsigned v)
 {
 	int cancel;
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
@@ -153,43 +154,13 @@ static inline void *malloc_impl(size_t n)
 	return big_malloc(n);
 }
 
-/* Not a pool block: glibc's (or NULL), through this thread's cache. */
-static PT_NOINLINE void free_foreign(void *p)
+void pt__free_foreign(const char *call, void *p)
 {
 	int kept = pt__bc_push(p);
 	if (PT_LIKELY(kept == 0))
 		__libc_free(p);   /* also NULL */
 	else if (PT_UNLIKELY(kept < 0))
-		refuse_double("free", p, pt__libc_usable_size(p));
-}
-
-/*
- * One byte of the region's class map says whether p is a pool block and of
- * which class; blocks of arenas outside the region are found through the
- * radix map and their descriptor.  Anything else is glibc's (NULL too).
- */
-static inline __attribute__((always_inline)) void pool_free(void *p, size_t v)
-{
-	size_t c = v - 1;   /* 64-bit: the - 1 folds into the addresses */
-	if (PT_UNLIKELY(!pt__block_start((uintptr_t)p, c))) {
-		refuse("free", p, v);
-		return;
-	}
-	pt__free_class(p, c);
-}
-
-static inline __attribute__((always_inline)) void free_impl(void *p)
-{
-	size_t v = pt__class_of((uintptr_t)p);
-	if (PT_LIKELY(v != 0)) {
-		pool_free(p, v);
-		return;
-	}
-	if (PT_UNLIKELY(pt__in_region((uintptr_t)p))) {
-		refuse("free", p, 0);
-		return;
-	}
-	free_foreign(p);
+		refuse_double(call, p, pt__libc_usable_size(p));
 }
 
 /* Memory aligned to align (a power of two, or 0), or NULL with errno as
@@ -307,7 +278,7 @@ static PT_NOINLINE void free_hooked(void *p, const void *caller)
 		return;
 	}
 	pt__rec_free(p);   /* first: once freed, p may be handed out again */
-	free_impl(p);
+	pt__free_impl("free", p);
 }
 
 /* Sampling: a pool block whose free is not recorded is freed here. */
@@ -315,17 +286,36 @@ PT_EXPORT void free(void *p)
 {
 	unsigned gate = __atomic_load_n(&pt__gate, __ATOMIC_RELAXED);
 	if (PT_LIKELY(gate == 0)) {
-		free_impl(p);
+		pt__free_impl("free", p);
 		return;
 	}
 	if (gate == PT_GATE_SAMPLE) {
 		size_t v = pt__class_of((uintptr_t)p);
 		if (PT_LIKELY(pt__rec_sampling_free_unsampled(p, v))) {
-			pool_free(p, v);
+			pt__pool_free("free", p, v);
 			return;
 		}
 	}
 	free_hooked(p, __builtin_return_address(0));
+}
+
+void *pt__api_alloc(size_t n, size_t align, unsigned api)
+{
+	if (PT_UNLIKELY(debug_on(NULL, 1)))
+		return pt__dbg_alloc(align, n, api, 0);
+	void *p = align ? aligned_impl(align, n) : malloc_impl(n);
+	pt__rec_alloc(p, n);
+	return p;
+}
+
+void pt__api_free(const char *call, void *p, unsigned how, size_t size, size_t align)
+{
+	if (PT_UNLIKELY(debug_on(NULL, 0))) {
+		pt__dbg_free(p, how, size, align);
+		return;
+	}
+	pt__rec_free(p);
+	pt__free_impl(call, p);
 }
 
 PT_EXPORT void cfree(void *p)
@@ -335,7 +325,7 @@ PT_EXPORT void cfree(void *p)
 		return;
 	}
 	pt__rec_free(p);
-	free_impl(p);
+	pt__free_impl("free", p);
 }
 
 /* C23: the size and alignment are hints we do not need. */
@@ -346,7 +336,7 @@ PT_EXPORT void free_sized(void *p, size_t size)
 		return;
 	}
 	pt__rec_free(p);
-	free_impl(p);
+	pt__free_impl("free", p);
 }
 
 PT_EXPORT void free_aligned_sized(void *p, size_t align, size_t size)
@@ -356,7 +346,7 @@ PT_EXPORT void free_aligned_sized(void *p, size_t align, size_t size)
 		return;
 	}
 	pt__rec_free(p);
-	free_impl(p);
+	pt__free_impl("free", p);
 }
 
 static void *calloc_impl(size_t nmemb, size_t size)
@@ -405,7 +395,7 @@ static void *realloc_impl(void *p, size_t n)
 	if (v) {
 		unsigned c = v - 1;
 		if (PT_UNLIKELY(!pt__block_start((uintptr_t)p, c))) {
-			refuse("realloc", p, v);
+			pt__refuse("realloc", p, v);
 			errno = EINVAL;
 			return NULL;
 		}
@@ -430,7 +420,7 @@ static void *realloc_impl(void *p, size_t n)
 	}
 
 	if (PT_UNLIKELY(pt__in_region((uintptr_t)p))) {
-		refuse("realloc", p, 0);
+		pt__refuse("realloc", p, 0);
 		errno = EINVAL;
 		return NULL;
 	}
