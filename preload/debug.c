@@ -293,6 +293,14 @@ enum kind {
 	K_AFTER_FREE, K_MISMATCH,
 };
 
+/* What a K_MISMATCH got wrong (the first found, in this order). */
+enum mismatch {
+	M_NONE,
+	M_API,                        /* the family: free of new's block, delete of malloc's... */
+	M_SIZE,                       /* a sized free or delete with another size */
+	M_ALIGN,                      /* an aligned free or delete with another alignment */
+};
+
 struct report {
 	enum kind kind;
 	const char *op;               /* the call, or the check, that found it */
@@ -306,13 +314,30 @@ struct report {
 	uintptr_t bytes_at;
 	unsigned nbytes;
 	size_t size_given, align_given;
+	enum mismatch why;
 	uint32_t now_stack;
 };
 
 static const char *api_name(unsigned api)
 {
-	return api == PT_API_ALIGNED ? "an aligned allocation (memalign, aligned_alloc, "
-	                               "posix_memalign, valloc)" : "malloc, calloc or realloc";
+	switch (api) {
+	case PT_API_ALIGNED:
+		return "an aligned allocation (memalign, aligned_alloc, posix_memalign, valloc)";
+	case PT_API_NEW: return "operator new";
+	case PT_API_NEW_ARRAY: return "operator new[]";
+	default: return "malloc, calloc or realloc";
+	}
+}
+
+/* The same, short, for a block's line. */
+static const char *api_short(unsigned api)
+{
+	switch (api) {
+	case PT_API_ALIGNED: return "an aligned allocation";
+	case PT_API_NEW: return "operator new";
+	case PT_API_NEW_ARRAY: return "operator new[]";
+	default: return "malloc";
+	}
 }
 
 /* Copy up to 48 bytes around offset at of block e (within its
@@ -447,12 +472,20 @@ static void print_report(const struct report *r)
 		            ((const uint8_t *)r->bytes)[r->e.p + r->at - r->bytes_at]);
 		break;
 	case K_MISMATCH:
-		if (r->size_given != sz && r->size_given != (size_t)-1)
+		if (r->why == M_SIZE)
 			pt__dprintf(2, "mismatched free: %s with size %zu of a %zu-byte block\n",
 			            r->op, r->size_given, sz);
-		else if (r->align_given)
+		else if (r->why == M_ALIGN && r->align_given && e->align_log2)
+			pt__dprintf(2, "mismatched free: %s with alignment %zu of a block from %s "
+			            "aligned to %zu\n", r->op, r->align_given, api_name(e->api),
+			            (size_t)1 << e->align_log2);
+		else if (r->why == M_ALIGN && r->align_given)
 			pt__dprintf(2, "mismatched free: %s with alignment %zu of a block from %s\n",
 			            r->op, r->align_given, api_name(e->api));
+		else if (r->why == M_ALIGN)
+			pt__dprintf(2, "mismatched free: %s without an alignment of a block from %s "
+			            "aligned to %zu\n", r->op, api_name(e->api),
+			            (size_t)1 << e->align_log2);
 		else
 			pt__dprintf(2, "mismatched free: %s of a block from %s\n", r->op,
 			            api_name(e->api));
@@ -477,7 +510,7 @@ static void print_report(const struct report *r)
 		return;
 	}
 	pt__dprintf(2, "  block %p, %zu bytes from %s, serial %u; found by %s\n", (void *)e->p,
-	            sz, e->api == PT_API_ALIGNED ? "an aligned allocation" : "malloc",
+	            sz, api_short(e->api),
 	            e->serial, r->op);
 	print_bytes(r);
 	/* the stacks printed, in order: their frames are asked about at once */
@@ -597,7 +630,46 @@ static const char *free_name(unsigned how)
 	case PT_FREE_SIZED: return "free_sized";
 	case PT_FREE_ALIGNED_SIZED: return "free_aligned_sized";
 	case PT_FREE_REALLOC: return "realloc";
+	case PT_FREE_DELETE: return "operator delete";
+	case PT_FREE_DELETE_ARRAY: return "operator delete[]";
 	default: return "free";
+	}
+}
+
+/*
+ * Does a free or delete (how, with the size and alignment it gives) fit
+ * block e?  Each family frees its own: malloc's blocks by free, free_sized,
+ * free_aligned_sized and realloc; new's by delete, new[]'s by delete[]
+ * (memcheck's "mismatched free", LeakSanitizer's alloc-dealloc-mismatch).
+ * A size or alignment given must be the block's (for delete, that of
+ * AddressSanitizer's new-delete-type-mismatch); an unaligned delete of an
+ * aligned new's block is one too.
+ */
+static enum mismatch mismatch_of(const struct entry *e, unsigned how, size_t size,
+                                 size_t align)
+{
+	switch (how) {
+	case PT_FREE_DELETE:
+	case PT_FREE_DELETE_ARRAY:
+		if (e->api != (how == PT_FREE_DELETE ? PT_API_NEW : PT_API_NEW_ARRAY))
+			return M_API;
+		if (size != PT_DBG_NO_SIZE && size != e->size)
+			return M_SIZE;
+		if (log2_of(align) != e->align_log2)
+			return M_ALIGN;
+		return M_NONE;
+	case PT_FREE_SIZED:
+		if (e->api != PT_API_MALLOC)
+			return M_API;
+		return size != e->size ? M_SIZE : M_NONE;
+	case PT_FREE_ALIGNED_SIZED:
+		if (e->api != PT_API_ALIGNED)
+			return M_API;
+		if (size != e->size)
+			return M_SIZE;
+		return log2_of(align) != e->align_log2 ? M_ALIGN : M_NONE;
+	default:   /* free, realloc */
+		return e->api == PT_API_NEW || e->api == PT_API_NEW_ARRAY ? M_API : M_NONE;
 	}
 }
 
@@ -637,17 +709,11 @@ static struct entry *check_for_free(uintptr_t p, unsigned how, size_t size, size
 	}
 	if ((r->kind = check_guards(e, r)))
 		return e;
-	r->size_given = (size_t)-1;
-	if (how == PT_FREE_SIZED && (size != e->size || e->api == PT_API_ALIGNED)) {
+	r->size_given = size;
+	r->align_given = align;
+	r->why = mismatch_of(e, how, size, align);
+	if (r->why != M_NONE)
 		r->kind = K_MISMATCH;
-		r->size_given = size;
-	} else if (how == PT_FREE_ALIGNED_SIZED &&
-	           (size != e->size || e->api != PT_API_ALIGNED ||
-	            log2_of(align) != e->align_log2)) {
-		r->kind = K_MISMATCH;
-		r->size_given = size != e->size ? size : (size_t)-1;
-		r->align_given = align;
-	}
 	return e;
 }
 

@@ -35,6 +35,8 @@ enum pt_dbg_state {
 enum pt_dbg_api {
 	PT_API_MALLOC = 1,   /* malloc, calloc, realloc */
 	PT_API_ALIGNED,      /* posix_memalign, aligned_alloc, memalign, valloc, pvalloc */
+	PT_API_NEW,          /* operator new, aligned or not (cxx_new.c) */
+	PT_API_NEW_ARRAY,    /* operator new[] */
 };
 
 enum pt_dbg_free {
@@ -42,7 +44,11 @@ enum pt_dbg_free {
 	PT_FREE_SIZED,       /* free_sized(p, size) */
 	PT_FREE_ALIGNED_SIZED,   /* free_aligned_sized(p, align, size) */
 	PT_FREE_REALLOC,     /* realloc(p, n) */
+	PT_FREE_DELETE,      /* operator delete: size PT_DBG_NO_SIZE or the
+	                        sized delete's, align 0 or the aligned delete's */
+	PT_FREE_DELETE_ARRAY,   /* operator delete[], the same */
 };
+#define PT_DBG_NO_SIZE ((size_t)-1)   /* a delete that gives no size */
 
 PT_HIDDEN extern int pt__dbg_state;
 
