@@ -38,7 +38,7 @@ BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -fPIC -pthread $(NOBUILTIN) $(CF
 
 ALLOC_SRC   := allocator/os.c allocator/arena.c allocator/alloc.c allocator/stats.c \
                allocator/check.c allocator/mesh.c allocator/barrier.c
-PRELOAD_SRC := preload/symbols.c preload/options.c preload/fmt.c preload/libc_sym.c \
+PRELOAD_SRC := preload/symbols.c preload/cxx_new.c preload/options.c preload/fmt.c preload/libc_sym.c \
                preload/stats_print.c preload/common.c preload/modules.c preload/hindex.c \
                preload/stacks.c preload/addrmap.c preload/recorder.c preload/rec_hooks.c \
                preload/rec_buffer.c preload/rec_file.c preload/rec_info.c preload/rec_live.c \
@@ -65,7 +65,7 @@ TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress $(B)/tests/test_recorde
                $(B)/tests/mesh_signal
 UNWIND_PROGS := $(B)/tests/unwind_prog $(B)/tests/unwind_prog_exc $(B)/tests/unwind_cxx \
                 $(B)/tests/unwind_plugin.so
-EDGE_PROGS  := $(B)/tests/edge_prog
+EDGE_PROGS  := $(B)/tests/edge_prog $(B)/tests/cxx_new
 REPORT_SRC  := report/main.c report/cmd_run.c report/cmd_dump.c report/cmd_report.c \
                report/cmd_leaks.c report/cmd_frag.c report/cmd_diff.c report/cmd_export.c \
                report/cmd_html.c report/cmd_symbolize.c report/html_data.c report/html_assets.c report/args.c \
@@ -232,6 +232,11 @@ $(B)/tests/cxx_prog: tests/cxx_prog.cc
 	@mkdir -p $(@D)
 	$(CXX) -O0 -g -o $@ $<
 
+# -O0: the compiler may drop a new and delete pair it can see
+$(B)/tests/cxx_new: tests/cxx_new.cc
+	@mkdir -p $(@D)
+	$(CXX) -std=gnu++17 -O0 -g -Wall -Wextra -rdynamic -o $@ $< -ldl
+
 # unwinding and cancellation: a C program that does not link libgcc_s, the
 # same built with -fexceptions (pthread_cleanup_push unwinds), C++
 $(B)/tests/unwind_prog: tests/unwind_prog.c
@@ -351,7 +356,7 @@ check-python: $(TEST_PROGS) $(B)/pooltrace $(B)/libpooltrace.so
 
 # POOLTRACE_DEBUG on deliberately broken programs
 check-debug: $(B)/tests/debug_prog $(B)/tests/dbgsym_prog $(B)/tests/stress $(B)/libpooltrace.so \
-             $(B)/pooltrace
+             $(B)/pooltrace $(B)/tests/cxx_new
 	sh tests/test_debug.sh $(B)
 
 # exceptions and thread cancellation under every mode

@@ -16,7 +16,7 @@ PROG="$B/tests/debug_prog"
 
 # run MODE LEVEL: stderr into $TMP/err, exit status into $rc
 run() {
-	POOLTRACE_DEBUG=$2 LD_PRELOAD="$LIB" "$PROG" "$1" > "$TMP/out" 2> "$TMP/err"
+	POOLTRACE_DEBUG=$2 LD_PRELOAD="$LIB" "${RUN_PROG:-$PROG}" "$1" > "$TMP/out" 2> "$TMP/err"
 	rc=$?
 }
 
@@ -68,6 +68,27 @@ expect shrunk "heap buffer overflow: written up to 1 byte past the end of a 100-
 	realloc_shrunk
 expect exitcheck "heap buffer overflow: written up to 1 byte past the end of a 16-byte block" \
 	overflow_never_freed
+
+# C++ (tests/cxx_new.cc): each family frees its own; a sized or aligned
+# delete must be the new's (memcheck and AddressSanitizer report the same
+# seven); the allocation stack starts in the caller of new
+RUN_PROG="$B/tests/cxx_new"
+expect new-free "mismatched free: free of a block from operator new" alloc_for_mismatch
+expect malloc-delete "mismatched free: operator delete of a block from malloc" alloc_for_mismatch
+expect new-delete-array "mismatched free: operator delete\\[\\] of a block from operator new$" \
+	alloc_for_mismatch
+expect array-delete "mismatched free: operator delete of a block from operator new\\[\\]" \
+	alloc_for_mismatch
+expect sized "mismatched free: operator delete with size 32 of a 40-byte block" alloc_for_mismatch
+expect aligned-plain "mismatched free: operator delete without an alignment of a block from operator new aligned to 64" \
+	alloc_for_mismatch
+expect aligned-wrong "mismatched free: operator delete with alignment 32 of a block from operator new aligned to 64" \
+	alloc_for_mismatch
+run clean 1
+[ $rc -eq 0 ] && [ ! -s "$TMP/err" ] && grep -q "^clean$" "$TMP/out" &&
+	pass "C++: every form of new and delete rightly paired runs clean" ||
+	fail "C++: clean pairs: exit $rc" "$TMP/err"
+unset RUN_PROG
 
 # a forked child's check at _exit: its own blocks, not the parent's again
 run forkexit 1

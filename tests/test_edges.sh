@@ -1,16 +1,20 @@
 #!/bin/sh
 # test_edges.sh BUILD - the malloc API's edges against glibc's own answers
 # (tests/edge_prog.c), in every mode: preloaded plain, POOLTRACE_ALIGN=8,
-# POOLTRACE_DEBUG=1 and POOLTRACE_PROFILE=1.
+# POOLTRACE_DEBUG=1, POOLTRACE_PROFILE=1, and that with POOLTRACE_SAMPLE.
 #   - every aligned call over valid, odd and impossible alignments and sizes:
 #     the same result class and errno as glibc without the preload
 #     (posix_memalign: its return value, errno ENOMEM, *memptr untouched);
 #   - realloc to the same size keeps the block, as glibc does;
-#   - mallinfo, mallinfo2, malloc_stats and malloc_info count the pools.
+#   - mallinfo, mallinfo2, malloc_stats and malloc_info count the pools;
+#   - the C++ operators (tests/cxx_new.cc): every form of new and delete
+#     over sizes and alignments, the new-handler, std::bad_alloc and nothrow
+#     at no memory, as libstdc++'s own; preloaded, they are ours.
 set -u
 B=${1:-build}
 . "$(dirname "$0")/lib.sh"
 PROG="$B/tests/edge_prog"
+CXX_PROG="$B/tests/cxx_new"
 CHECK_XML="$(dirname "$0")/malloc_info_check.py"
 
 "$PROG" aligned > "$TMP/aligned.glibc" 2> "$TMP/err" || fail "aligned without the preload" "$TMP/err"
@@ -19,6 +23,12 @@ CHECK_XML="$(dirname "$0")/malloc_info_check.py"
 	fail "mallinfo without the preload: the test's expectations are not glibc's" "$TMP/err"
 "$PROG" info > "$TMP/info" 2> "$TMP/err" && python3 "$CHECK_XML" < "$TMP/info" 2> "$TMP/err" ||
 	fail "malloc_info without the preload: the check does not hold for glibc" "$TMP/err"
+"$CXX_PROG" edges > "$TMP/cxx.glibc" 2> "$TMP/err" || fail "cxx_new without the preload" "$TMP/err"
+grep -q FAILED "$TMP/cxx.glibc" && fail "cxx_new without the preload" "$TMP/cxx.glibc"
+
+env LD_PRELOAD="$LIB" "$CXX_PROG" ours > "$TMP/out" 2>&1 &&
+	pass "C++: new, new[], nothrow and aligned new are libpooltrace's, from the pools" ||
+	fail "C++: the operators are not the library's" "$TMP/out"
 
 # same NAME CASE ENV...: the case's output under the preload is glibc's
 same() {
@@ -47,15 +57,24 @@ stats_ok() {
 	' "$1"
 }
 
-for mode in plain align8 debug profile; do
+for mode in plain align8 debug profile sample; do
 	case $mode in
 	plain) set -- ;;
 	align8) set -- POOLTRACE_ALIGN=8 ;;
 	debug) set -- POOLTRACE_DEBUG=1 ;;
 	profile) set -- POOLTRACE_PROFILE=1 POOLTRACE_OUTPUT="$TMP/%p.trace" ;;
+	sample) set -- POOLTRACE_PROFILE=1 POOLTRACE_SAMPLE=4096 POOLTRACE_OUTPUT="$TMP/%p.trace" ;;
 	esac
 	same $mode aligned "$@"
 	same $mode realloc "$@"
+	env LD_PRELOAD="$LIB" "$@" "$CXX_PROG" edges > "$TMP/cxx.pt" 2> "$TMP/err"
+	rc=$?
+	if [ $rc -eq 0 ] && cmp -s "$TMP/cxx.glibc" "$TMP/cxx.pt" && [ ! -s "$TMP/err" ]; then
+		pass "$mode: C++ operators: $(wc -l < "$TMP/cxx.pt") answers as libstdc++'s"
+	else
+		{ echo "exit $rc"; cat "$TMP/err"; diff "$TMP/cxx.glibc" "$TMP/cxx.pt"; } > "$TMP/diff"
+		fail "$mode: C++ operators differ from libstdc++'s (< glibc, > preloaded)" "$TMP/diff"
+	fi
 	# the debug quarantine keeps freed blocks: off, so that they go back
 	[ $mode = debug ] && set -- "$@" POOLTRACE_QUARANTINE=0
 	env LD_PRELOAD="$LIB" "$@" "$PROG" mallinfo > "$TMP/out" 2> "$TMP/err"

@@ -105,6 +105,12 @@ LEAK_PROG_PEAK=300 "$PT" run -o "$T/leak2.trace" -- "$B/tests/leak_prog" 2> /dev
 grep -q "at shapes::Grid::grow(unsigned long) (tests/cxx_prog.cc:" "$T/cxx.out" ||
 	fail "C++ frames not demangled: $(grep ' at ' "$T/cxx.out" | head -5)"
 pass "C++ names demangled"
+# new is the library's: its frame is dropped as malloc's is, and the stack
+# starts in the code that called it (make_unique, then Grid::grow)
+awk '/ in 1,000 blocks$/ { getline; print; exit }' "$T/cxx.out" | grep -q "make_unique" &&
+	! grep -q "at operator new" "$T/cxx.out" ||
+	fail "C++: a new's stack does not start at its caller: $(grep -A2 ' in 1,000 blocks' "$T/cxx.out")"
+pass "C++: the stack of a new starts in its caller"
 
 # bad input: one line, exit 2, never a crash
 head -c $(($(wc -c < "$T/leak.trace") * 2 / 3)) "$T/leak.trace" > "$T/cut.trace"
