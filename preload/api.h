@@ -1,10 +1,11 @@
 /*
- * api.h - the malloc API's free path, and its way in for the other
- * families libpooltrace.so exports on top of it (the C++ operators,
- * cxx_new.c): the same modes as malloc and free (debug mode, the recorder,
- * the pools and glibc), with the family debug mode records for a block and
- * checks at its free.  Not for calls that may come from the dynamic
- * loader (symbols.c's start_pending tells those apart).
+ * api.h - what the malloc API (symbols.c) shares with the families
+ * libpooltrace.so exports on top of it (the C++ operators, cxx_new.c):
+ * its allocation paths past the pools' fast path, its free path, and its
+ * way in for every mode (debug mode, the recorder, the pools and glibc),
+ * with the family debug mode records for a block and checks at its free.
+ * Not for calls that may come from the dynamic loader (symbols.c's
+ * start_pending tells those apart).
  */
 #ifndef POOLTRACE_API_H
 #define POOLTRACE_API_H
@@ -13,10 +14,36 @@
 #include <stdint.h>
 
 #include "../allocator/fastpath.h"
+#include "bigcache.h"
+#include "libc_sym.h"
 
 /* n bytes aligned to align (0: malloc's alignment; else a power of two) for
  * api (enum pt_dbg_api); NULL when there is no memory. */
 PT_HIDDEN void *pt__api_alloc(size_t n, size_t align, unsigned api);
+
+/* n <= PT_SMALL_MAX and the fast path found no free block: the
+ * allocator's slow path, else glibc.  NULL when neither has memory. */
+static inline void *pt__small_malloc(size_t n)
+{
+	void *p = pt__alloc_slow(n);
+	if (PT_LIKELY(p != NULL))
+		return p;
+	return __libc_malloc(n);
+}
+
+/* Above the pools: this thread's cache of freed glibc blocks, then glibc,
+ * for the size of n's bin in the cache; if glibc has no memory, the cache
+ * goes back to it and it is asked again. */
+static inline void *pt__big_malloc(size_t n)
+{
+	void *p = pt__bc_pop(n);
+	if (p)
+		return p;
+	p = __libc_malloc(pt__bc_request(n));
+	if (PT_UNLIKELY(!p) && pt__bc_flush())
+		p = __libc_malloc(n);
+	return p;
+}
 
 /* Free p as how (enum pt_dbg_free) with the size (PT_DBG_NO_SIZE: none
  * given) and alignment (0: none) the call gave; call names it in the line

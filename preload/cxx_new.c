@@ -103,7 +103,25 @@ static PT_NOINLINE void *new_failed(enum new_op op, size_t n, size_t align, cons
 	}
 }
 
-/* Anything but the pools' fast path: the malloc API's way, then, without
+/* With the gate shut, a small new the fast path could not serve, and a big
+ * one: malloc's own paths; then, without memory, the runtime's operator. */
+static PT_NOINLINE void *new_small(size_t n, enum new_op op, const void *nt)
+{
+	void *p = pt__small_malloc(n);
+	if (PT_LIKELY(p != NULL))
+		return p;
+	return new_failed(op, n, 0, nt);
+}
+
+static PT_NOINLINE void *new_big(size_t n, enum new_op op, const void *nt)
+{
+	void *p = pt__big_malloc(n);
+	if (PT_LIKELY(p != NULL))
+		return p;
+	return new_failed(op, n, 0, nt);
+}
+
+/* Every other case: the malloc API's way for every mode, then, without
  * memory, the runtime's operator. */
 static PT_NOINLINE void *new_slow(size_t n, enum new_op op, size_t align, const void *nt)
 {
@@ -114,29 +132,32 @@ static PT_NOINLINE void *new_slow(size_t n, enum new_op op, size_t align, const 
 }
 
 /*
- * Every new: with the gate shut (no debug mode, no recorder) a small
- * request that the thread cache or the head pool can serve is served here,
- * as malloc does, and so is one that sampling will not record (charged to
- * its countdown, as malloc does); every other way out is a tail call.  An
- * aligned new of at most 8, which every block has, takes the same path as
+ * Every new: with the gate shut (no debug mode, no recorder) as malloc
+ * does, a small request that the thread cache or the head pool can serve
+ * served here; so is one that sampling will not record (charged to its
+ * countdown, as malloc does); every other way out is a tail call.  An
+ * aligned new of at most 8, which every block has, takes the same paths as
  * a plain one.
  */
 static inline __attribute__((always_inline)) void *op_new(enum new_op op, size_t n,
                                                           size_t align, const void *nt)
 {
 	unsigned gate = __atomic_load_n(&pt__gate, __ATOMIC_RELAXED);
-	if (PT_LIKELY(n <= PT_SMALL_MAX) && (!op_is_aligned(op) || align <= 8)) {
-		if (PT_LIKELY(gate == 0)) {
+	if (PT_LIKELY(gate == 0) && (!op_is_aligned(op) || align <= 8)) {
+		if (PT_LIKELY(n <= PT_SMALL_MAX)) {
 			void *p = pt__alloc_try(n);
 			if (PT_LIKELY(p != NULL))
 				return p;
-		} else if (gate == PT_GATE_SAMPLE) {
-			int64_t left;
-			void *p;
-			if (pt__rec_unsampled(n, &left) && (p = pt__alloc_try(n))) {
-				pt__rec_charge(left, n);
-				return p;
-			}
+			return new_small(n, op, nt);
+		}
+		return new_big(n, op, nt);
+	}
+	if (gate == PT_GATE_SAMPLE && n <= PT_SMALL_MAX && (!op_is_aligned(op) || align <= 8)) {
+		int64_t left;
+		void *p;
+		if (pt__rec_unsampled(n, &left) && (p = pt__alloc_try(n))) {
+			pt__rec_charge(left, n);
+			return p;
 		}
 	}
 	return new_slow(n, op, op_is_aligned(op) ? align : 0, nt);

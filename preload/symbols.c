@@ -118,28 +118,14 @@ static PT_NOINLINE void configure(void)
 	pt_configure(&cfg);
 }
 
-/* Above the pools: this thread's cache of freed glibc blocks, then glibc,
- * for the size of n's bin in the cache; if glibc has no memory, the cache
- * goes back to it and it is asked again. */
 static PT_NOINLINE void *big_malloc(size_t n)
 {
-	void *p = pt__bc_pop(n);
-	if (p)
-		return p;
-	p = __libc_malloc(pt__bc_request(n));
-	if (PT_UNLIKELY(!p) && pt__bc_flush())
-		p = __libc_malloc(n);
-	return p;
+	return pt__big_malloc(n);
 }
 
-/* n <= PT_SMALL_MAX and the fast path found no free block: the
- * allocator's slow path, else glibc. */
 static PT_NOINLINE void *small_malloc(size_t n)
 {
-	void *p = pt__alloc_slow(n);
-	if (PT_LIKELY(p != NULL))
-		return p;
-	return __libc_malloc(n);
+	return pt__small_malloc(n);
 }
 
 /* Every way out of the fast path is a tail call: no stack frame. */
