@@ -83,7 +83,8 @@ REPORT_ASSETS := report/html/page.html report/html/style.css report/html/data.js
 REPORT_LIBS := -lzstd -ldw -lelf -lz -lstdc++ -lm
 REPORT_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -DPT_VERSION='"$(VERSION)"' \
                  -DPT_LIBDIR='"$(LIBDIR)"'
-BENCH_PROGS := churn allocfree prodcons larson mixed realloc frag scatter pair measure threadchurn forks remap
+BENCH_PROGS := churn allocfree prodcons larson mixed realloc frag scatter pair measure threadchurn forks remap \
+               cxx_objects
 BENCH_BINS  := $(BENCH_PROGS:%=$(B)/bench/%)
 
 all: lib tool $(UNIT_BINS) $(TEST_PROGS) $(UNWIND_PROGS) $(EDGE_PROGS) $(BENCH_BINS)
@@ -295,6 +296,10 @@ $(B)/tests/double_free: tests/double_free.c
 $(B)/bench/%: bench/%.c bench/common.h
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -pthread -o $@ $<
+
+$(B)/bench/%: bench/%.cc bench/common.h
+	@mkdir -p $(@D)
+	$(CXX) -std=gnu++17 -O2 -g -Wall -Wextra -pthread -o $@ $<
 
 # make bench [QUICK=1]: every workload under glibc, jemalloc, mimalloc,
 # tcmalloc and pooltrace, interleaved; tables and plot in bench/results/

@@ -71,6 +71,7 @@ def workloads(build, quick):
         ("allocfree-order", [f"{b}/allocfree", "order"], {}, "small"),
         ("allocfree-random", [f"{b}/allocfree", "random"], {}, "small"),
         ("realloc-growth", [f"{b}/realloc"], {}, "small"),
+        ("cxx-objects", [f"{b}/cxx_objects"], {}, "small"),
         ("prodcons-1x1", [f"{b}/prodcons", "1"], {}, "threads"),
         ("prodcons-2x2", [f"{b}/prodcons", "2"], {}, "threads"),
         ("larson-4", [f"{b}/larson", "4"], {}, "threads"),

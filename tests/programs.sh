@@ -152,7 +152,7 @@ fi
 
 # --- the bench workloads: same checksums as under glibc ----------------------
 for w in "churn" "allocfree order" "allocfree random" "realloc" "prodcons 1" "prodcons 2" \
-         "larson 4" "frag"; do
+         "larson 4" "frag" "cxx_objects"; do
 	set -- $w
 	if [ -x "$B/bench/$1" ]; then
 		same "bench workload $w" 50 sh -c \
