@@ -78,7 +78,8 @@ static void *runtime_new(enum new_op op)
 
 /*
  * No memory for new (op, n bytes aligned to align, nt the nothrow
- * argument): the runtime's operator decides (the handler, bad_alloc, NULL).
+ * argument): the runtime's operator decides (the handler, bad_alloc, NULL,
+ * or a block once the handler made room).
  */
 static PT_NOINLINE void *new_failed(enum new_op op, size_t n, size_t align, const void *nt)
 {
@@ -88,19 +89,28 @@ static PT_NOINLINE void *new_failed(enum new_op op, size_t n, size_t align, cons
 		            "runtime loaded to throw std::bad_alloc: aborting\n", n);
 		abort();
 	}
+	void *p;
 	switch (op) {
 	case OP_NEW:
 	case OP_NEW_ARRAY:
-		return ((void *(*)(size_t))f)(n);
+		p = ((void *(*)(size_t))f)(n);
+		break;
 	case OP_NEW_NOTHROW:
 	case OP_NEW_ARRAY_NOTHROW:
-		return ((void *(*)(size_t, const void *))f)(n, nt);
+		p = ((void *(*)(size_t, const void *))f)(n, nt);
+		break;
 	case OP_NEW_ALIGNED:
 	case OP_NEW_ARRAY_ALIGNED:
-		return ((void *(*)(size_t, size_t))f)(n, align);
+		p = ((void *(*)(size_t, size_t))f)(n, align);
+		break;
 	default:
-		return ((void *(*)(size_t, size_t, const void *))f)(n, align, nt);
+		p = ((void *(*)(size_t, size_t, const void *))f)(n, align, nt);
+		break;
 	}
+	/* the handler found memory: the runtime's block came from malloc or
+	 * aligned_alloc, and is new's for debug mode */
+	pt__dbg_set_api(p, op_is_array(op) ? PT_API_NEW_ARRAY : PT_API_NEW);
+	return p;
 }
 
 /* With the gate shut, a small new the fast path could not serve, and a big

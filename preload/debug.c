@@ -855,6 +855,19 @@ size_t pt__dbg_usable_size(void *ptr)
 	return n;
 }
 
+void pt__dbg_set_api(void *ptr, unsigned api)
+{
+	if (!ptr || pt__dbg_state < PT_DBG_ABORT)
+		return;
+	pt__lock_acquire(&lock);
+	struct entry *e = reg_find((uintptr_t)ptr);
+	if (e && !e->freed) {
+		e->api = (uint16_t)api;
+		((struct hdr *)(e->p - HDR_SIZE))->api = (uint16_t)api;
+	}
+	pt__lock_release(&lock);
+}
+
 /* Did this process allocate or free e since it was forked? */
 static int since_fork(const struct entry *e)
 {

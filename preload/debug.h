@@ -76,6 +76,9 @@ PT_HIDDEN void *pt__dbg_realloc(void *p, size_t n);
 /* The requested size of a debug block (what the program may use). */
 PT_HIDDEN size_t pt__dbg_usable_size(void *p);
 
+/* Debug mode: live block p was allocated for api, though through another
+ * call (the C++ runtime's operator new calls malloc). */
+PT_HIDDEN void pt__dbg_set_api(void *p, unsigned api);
 /* Check every live block's guards and every quarantined block's fill;
  * returns the number of problems found (each reported).  all = 0 (the
  * checks at exit): in a forked child, only the blocks it allocated or

@@ -18,6 +18,7 @@
 #include <dlfcn.h>
 #include <initializer_list>
 #include <new>
+#include <sys/resource.h>
 
 static const size_t huge = SIZE_MAX / 4;   // no allocator has that much
 
@@ -26,6 +27,29 @@ static void handler()
 {
 	if (++handler_calls == 3)
 		std::set_new_handler(nullptr);
+}
+
+// frees the memory it reserved, once
+static void *reserve;
+static void freeing_handler()
+{
+	std::free(reserve);
+	reserve = nullptr;
+	std::set_new_handler(nullptr);
+}
+
+// the process's address space in bytes (VmSize)
+static size_t vm_size()
+{
+	size_t kib = 0;
+	char line[256];
+	FILE *f = std::fopen("/proc/self/status", "r");
+	while (f && std::fgets(line, sizeof line, f))
+		if (std::sscanf(line, "VmSize: %zu kB", &kib) == 1)
+			break;
+	if (f)
+		std::fclose(f);
+	return kib << 10;
 }
 
 struct custom_error {};
@@ -131,6 +155,24 @@ static void edges()
 	}
 	std::set_new_handler(nullptr);
 	std::printf("new with a throwing handler: %s\n", got);
+
+	// a handler that makes room: the new succeeds on its second try (the
+	// address space capped 300 MiB above what the process has, 200 MiB of
+	// it reserved; debug mode must see a block of new, not of malloc)
+	struct rlimit old, cap;
+	getrlimit(RLIMIT_AS, &old);
+	cap = old;
+	cap.rlim_cur = vm_size() + (300u << 20);
+	if (setrlimit(RLIMIT_AS, &cap) == 0) {
+		reserve = std::malloc(200u << 20);
+		std::set_new_handler(freeing_handler);
+		void *q = operator new(200u << 20);
+		std::printf("new once the handler made room: %s\n",
+		            q && !reserve ? "a block" : "FAILED");
+		operator delete(q);
+		std::free(reserve);
+		setrlimit(RLIMIT_AS, &old);
+	}
 }
 
 // the library's own answer, if it is loaded
