@@ -113,12 +113,24 @@ static inline int pt__single_threaded(void)
                                inline path for the unsampled pool calls */
 PT_HIDDEN extern unsigned pt__gate;
 
+/*
+ * The C++ operators' gate (cxx_new.c): pt__gate's bits, and PT_GATE_CXX
+ * until the first operator called found that the program binds every one
+ * of them to ours (a program may replace some: then ours forward to the
+ * C++ runtime's, and the bit stays).  One load on their fast paths too.
+ */
+#define PT_GATE_CXX    8u
+PT_HIDDEN extern unsigned pt__cxx_gate;
+
 static inline void pt__gate_set(unsigned bit, int on)
 {
-	if (on)
+	if (on) {
 		__atomic_fetch_or(&pt__gate, bit, __ATOMIC_RELEASE);
-	else
+		__atomic_fetch_or(&pt__cxx_gate, bit, __ATOMIC_RELEASE);
+	} else {
 		__atomic_fetch_and(&pt__gate, ~bit, __ATOMIC_RELEASE);
+		__atomic_fetch_and(&pt__cxx_gate, ~bit, __ATOMIC_RELEASE);
+	}
 }
 
 /*

@@ -19,6 +19,19 @@
  * by free or delete[], malloc's block by delete, a sized or aligned delete
  * that is not the new's) as memcheck and AddressSanitizer do.
  *
+ * A program may replace some of the operators itself, most often
+ * operator new(size_t) and operator delete(void *) (with an arena of its
+ * own, or to count).  The C++ runtime's other forms then reach those: its
+ * sized delete calls the plain delete, its new[] the plain new.  Ours would
+ * hand a block of the program's arena to free, or one of ours to the
+ * program's delete (jemalloc, tcmalloc and mimalloc, preloaded, crash so).
+ * So the first operator called checks that the program binds all twenty to
+ * ours (the executable and the libraries preloaded before us come first in
+ * the lookup); if one is bound elsewhere, every one of ours calls the
+ * runtime's own for good, and the program gets the runtime's behaviour.
+ * Until that check, and after it if it found a replacement, PT_GATE_CXX
+ * stays set in pt__cxx_gate (common.h): the fast paths still test one word.
+ *
  * No memory: C++ wants the new-handler called in a loop, then
  * std::bad_alloc thrown (nothrow forms: NULL), which C cannot do.  So the
  * operator ours hides is called, the C++ runtime's (libstdc++'s or
@@ -41,81 +54,122 @@
 #include "libc_sym.h"
 #include "recorder.h"
 
-/* The allocating forms, indexing the tables below. */
-enum new_op {
+/* The twenty, indexing the tables below: each array form right after its
+ * single-object twin (op & 1: the array form). */
+enum cxx_op {
 	OP_NEW, OP_NEW_ARRAY, OP_NEW_NOTHROW, OP_NEW_ARRAY_NOTHROW,
 	OP_NEW_ALIGNED, OP_NEW_ARRAY_ALIGNED, OP_NEW_ALIGNED_NOTHROW,
-	OP_NEW_ARRAY_ALIGNED_NOTHROW, N_NEW_OPS,
+	OP_NEW_ARRAY_ALIGNED_NOTHROW,
+	OP_DELETE, OP_DELETE_ARRAY, OP_DELETE_SIZED, OP_DELETE_ARRAY_SIZED,
+	OP_DELETE_NOTHROW, OP_DELETE_ARRAY_NOTHROW, OP_DELETE_ALIGNED,
+	OP_DELETE_ARRAY_ALIGNED, OP_DELETE_SIZED_ALIGNED, OP_DELETE_ARRAY_SIZED_ALIGNED,
+	OP_DELETE_ALIGNED_NOTHROW, OP_DELETE_ARRAY_ALIGNED_NOTHROW, N_OPS,
 };
 
-static const char *const new_symbol[N_NEW_OPS] = {
+static const char *const op_symbol[N_OPS] = {
 	"_Znwm", "_Znam", "_ZnwmRKSt9nothrow_t", "_ZnamRKSt9nothrow_t",
 	"_ZnwmSt11align_val_t", "_ZnamSt11align_val_t",
 	"_ZnwmSt11align_val_tRKSt9nothrow_t", "_ZnamSt11align_val_tRKSt9nothrow_t",
+	"_ZdlPv", "_ZdaPv", "_ZdlPvm", "_ZdaPvm",
+	"_ZdlPvRKSt9nothrow_t", "_ZdaPvRKSt9nothrow_t",
+	"_ZdlPvSt11align_val_t", "_ZdaPvSt11align_val_t",
+	"_ZdlPvmSt11align_val_t", "_ZdaPvmSt11align_val_t",
+	"_ZdlPvSt11align_val_tRKSt9nothrow_t", "_ZdaPvSt11align_val_tRKSt9nothrow_t",
 };
 
-static inline int op_is_array(enum new_op op)
+static inline int op_is_array(enum cxx_op op)
 {
 	return op & 1;
 }
 
-static inline int op_is_aligned(enum new_op op)
+static inline int op_is_aligned_new(enum cxx_op op)
 {
-	return op >= OP_NEW_ALIGNED;
+	return op >= OP_NEW_ALIGNED && op <= OP_NEW_ARRAY_ALIGNED_NOTHROW;
 }
 
-/* The runtime's operator for op, looked up at the first failure of op. */
-static void *runtime_new(enum new_op op)
+/* The runtime's operator op, looked up at its first use. */
+static void *runtime_op(enum cxx_op op)
 {
-	static void *found[N_NEW_OPS];
+	static void *found[N_OPS];
 	void *f = __atomic_load_n(&found[op], __ATOMIC_ACQUIRE);
 	if (!f) {
-		f = pt__elf_lookup_next(new_symbol[op]);
+		f = pt__elf_lookup_next(op_symbol[op]);
 		__atomic_store_n(&found[op], f, __ATOMIC_RELEASE);
 	}
 	return f;
 }
 
-/*
- * No memory for new (op, n bytes aligned to align, nt the nothrow
- * argument): the runtime's operator decides (the handler, bad_alloc, NULL,
- * or a block once the handler made room).
- */
-static PT_NOINLINE void *new_failed(enum new_op op, size_t n, size_t align, const void *nt)
+/* ---- who the program binds the operators to ----------------------------- */
+
+enum { BINDING_UNKNOWN, BINDING_OURS, BINDING_REPLACED };
+static int binding;
+
+/* Does the program replace an operator (every one of ours then calls the
+ * runtime's)?  Found at the first call that asks; racing threads find the
+ * same answer. */
+static PT_NOINLINE int replaced_slow(void)
 {
-	void *f = runtime_new(op);
+	int b = BINDING_OURS;
+	for (unsigned op = 0; op < N_OPS; op++)
+		if (!pt__elf_bound_to_self(op_symbol[op])) {
+			b = BINDING_REPLACED;
+			break;
+		}
+	__atomic_store_n(&binding, b, __ATOMIC_RELEASE);
+	if (b == BINDING_OURS)
+		__atomic_fetch_and(&pt__cxx_gate, ~PT_GATE_CXX, __ATOMIC_RELEASE);
+	return b == BINDING_REPLACED;
+}
+
+static inline int replaced(void)
+{
+	int b = __atomic_load_n(&binding, __ATOMIC_ACQUIRE);
+	if (PT_UNLIKELY(b == BINDING_UNKNOWN))
+		return replaced_slow();
+	return b == BINDING_REPLACED;
+}
+
+/* ---- new -------------------------------------------------------------------- */
+
+/* The runtime's new op (n bytes aligned to align, nt the nothrow argument). */
+static void *runtime_new(enum cxx_op op, size_t n, size_t align, const void *nt)
+{
+	void *f = runtime_op(op);
 	if (!f) {
 		pt__dprintf(2, "pooltrace: operator new: no memory for %zu bytes, and no C++ "
 		            "runtime loaded to throw std::bad_alloc: aborting\n", n);
 		abort();
 	}
-	void *p;
 	switch (op) {
 	case OP_NEW:
 	case OP_NEW_ARRAY:
-		p = ((void *(*)(size_t))f)(n);
-		break;
+		return ((void *(*)(size_t))f)(n);
 	case OP_NEW_NOTHROW:
 	case OP_NEW_ARRAY_NOTHROW:
-		p = ((void *(*)(size_t, const void *))f)(n, nt);
-		break;
+		return ((void *(*)(size_t, const void *))f)(n, nt);
 	case OP_NEW_ALIGNED:
 	case OP_NEW_ARRAY_ALIGNED:
-		p = ((void *(*)(size_t, size_t))f)(n, align);
-		break;
+		return ((void *(*)(size_t, size_t))f)(n, align);
 	default:
-		p = ((void *(*)(size_t, size_t, const void *))f)(n, align, nt);
-		break;
+		return ((void *(*)(size_t, size_t, const void *))f)(n, align, nt);
 	}
-	/* the handler found memory: the runtime's block came from malloc or
-	 * aligned_alloc, and is new's for debug mode */
+}
+
+/*
+ * No memory for new: the runtime's operator decides (the handler,
+ * bad_alloc, NULL, or a block once the handler made room: it came from
+ * malloc or aligned_alloc, and is new's for debug mode).
+ */
+static PT_NOINLINE void *new_failed(enum cxx_op op, size_t n, size_t align, const void *nt)
+{
+	void *p = runtime_new(op, n, align, nt);
 	pt__dbg_set_api(p, op_is_array(op) ? PT_API_NEW_ARRAY : PT_API_NEW);
 	return p;
 }
 
 /* With the gate shut, a small new the fast path could not serve, and a big
  * one: malloc's own paths; then, without memory, the runtime's operator. */
-static PT_NOINLINE void *new_small(size_t n, enum new_op op, const void *nt)
+static PT_NOINLINE void *new_small(size_t n, enum cxx_op op, const void *nt)
 {
 	void *p = pt__small_malloc(n);
 	if (PT_LIKELY(p != NULL))
@@ -123,7 +177,7 @@ static PT_NOINLINE void *new_small(size_t n, enum new_op op, const void *nt)
 	return new_failed(op, n, 0, nt);
 }
 
-static PT_NOINLINE void *new_big(size_t n, enum new_op op, const void *nt)
+static PT_NOINLINE void *new_big(size_t n, enum cxx_op op, const void *nt)
 {
 	void *p = pt__big_malloc(n);
 	if (PT_LIKELY(p != NULL))
@@ -131,10 +185,14 @@ static PT_NOINLINE void *new_big(size_t n, enum new_op op, const void *nt)
 	return new_failed(op, n, 0, nt);
 }
 
-/* Every other case: the malloc API's way for every mode, then, without
- * memory, the runtime's operator. */
-static PT_NOINLINE void *new_slow(size_t n, enum new_op op, size_t align, const void *nt)
+/* Every other case: the runtime's operator if the program replaced one
+ * (if the runtime has this one: a program linked with a static libstdc++
+ * has only those it uses), else the malloc API's way for every mode, then,
+ * without memory, the runtime's operator. */
+static PT_NOINLINE void *new_slow(size_t n, enum cxx_op op, size_t align, const void *nt)
 {
+	if (PT_UNLIKELY(replaced()) && runtime_op(op))
+		return runtime_new(op, n, align, nt);
 	void *p = pt__api_alloc(n, align, op_is_array(op) ? PT_API_NEW_ARRAY : PT_API_NEW);
 	if (PT_LIKELY(p != NULL))
 		return p;
@@ -142,18 +200,18 @@ static PT_NOINLINE void *new_slow(size_t n, enum new_op op, size_t align, const 
 }
 
 /*
- * Every new: with the gate shut (no debug mode, no recorder) as malloc
- * does, a small request that the thread cache or the head pool can serve
- * served here; so is one that sampling will not record (charged to its
- * countdown, as malloc does); every other way out is a tail call.  An
- * aligned new of at most 8, which every block has, takes the same paths as
- * a plain one.
+ * Every new: with the gate shut (no debug mode, no recorder, the operators
+ * known to be ours) as malloc does, a small request that the thread cache
+ * or the head pool can serve served here; so is one that sampling will not
+ * record (charged to its countdown, as malloc does); every other way out
+ * is a tail call.  An aligned new of at most 8, which every block has,
+ * takes the same paths as a plain one.
  */
-static inline __attribute__((always_inline)) void *op_new(enum new_op op, size_t n,
+static inline __attribute__((always_inline)) void *op_new(enum cxx_op op, size_t n,
                                                           size_t align, const void *nt)
 {
-	unsigned gate = __atomic_load_n(&pt__gate, __ATOMIC_RELAXED);
-	if (PT_LIKELY(gate == 0) && (!op_is_aligned(op) || align <= 8)) {
+	unsigned gate = __atomic_load_n(&pt__cxx_gate, __ATOMIC_RELAXED);
+	if (PT_LIKELY(gate == 0) && (!op_is_aligned_new(op) || align <= 8)) {
 		if (PT_LIKELY(n <= PT_SMALL_MAX)) {
 			void *p = pt__alloc_try(n);
 			if (PT_LIKELY(p != NULL))
@@ -162,7 +220,7 @@ static inline __attribute__((always_inline)) void *op_new(enum new_op op, size_t
 		}
 		return new_big(n, op, nt);
 	}
-	if (gate == PT_GATE_SAMPLE && n <= PT_SMALL_MAX && (!op_is_aligned(op) || align <= 8)) {
+	if (gate == PT_GATE_SAMPLE && n <= PT_SMALL_MAX && (!op_is_aligned_new(op) || align <= 8)) {
 		int64_t left;
 		void *p;
 		if (pt__rec_unsampled(n, &left) && (p = pt__alloc_try(n))) {
@@ -170,17 +228,65 @@ static inline __attribute__((always_inline)) void *op_new(enum new_op op, size_t
 			return p;
 		}
 	}
-	return new_slow(n, op, op_is_aligned(op) ? align : 0, nt);
+	return new_slow(n, op, op_is_aligned_new(op) ? align : 0, nt);
+}
+
+/* ---- delete ----------------------------------------------------------------- */
+
+/* The runtime's delete op (runtime_op(op) is not NULL), with the arguments
+ * its form takes. */
+static void runtime_delete(enum cxx_op op, void *p, size_t size, size_t align, const void *nt)
+{
+	void *f = runtime_op(op);
+	switch (op) {
+	case OP_DELETE_SIZED:
+	case OP_DELETE_ARRAY_SIZED:
+		((void (*)(void *, size_t))f)(p, size);
+		return;
+	case OP_DELETE_NOTHROW:
+	case OP_DELETE_ARRAY_NOTHROW:
+		((void (*)(void *, const void *))f)(p, nt);
+		return;
+	case OP_DELETE_ALIGNED:
+	case OP_DELETE_ARRAY_ALIGNED:
+		((void (*)(void *, size_t))f)(p, align);
+		return;
+	case OP_DELETE_SIZED_ALIGNED:
+	case OP_DELETE_ARRAY_SIZED_ALIGNED:
+		((void (*)(void *, size_t, size_t))f)(p, size, align);
+		return;
+	case OP_DELETE_ALIGNED_NOTHROW:
+	case OP_DELETE_ARRAY_ALIGNED_NOTHROW:
+		((void (*)(void *, size_t, const void *))f)(p, align, nt);
+		return;
+	default:
+		((void (*)(void *))f)(p);
+		return;
+	}
+}
+
+/* The gate open: the runtime's delete if the program replaced an operator
+ * (and the runtime has this one), else the malloc API's way, which in
+ * debug mode checks the pair (size: PT_DBG_NO_SIZE, align: 0, when the
+ * form gives none). */
+static PT_NOINLINE void delete_slow(enum cxx_op op, void *p, size_t size, size_t align,
+                                    const void *nt)
+{
+	if (PT_UNLIKELY(replaced()) && runtime_op(op)) {
+		runtime_delete(op, p, size, align, nt);
+		return;
+	}
+	pt__api_free(op_is_array(op) ? "operator delete[]" : "operator delete", p,
+	             op_is_array(op) ? PT_FREE_DELETE_ARRAY : PT_FREE_DELETE, size, align);
 }
 
 /* Every delete: free's own path with the gate shut, or for a pool block
- * sampling did not record, as free does; else the malloc API's way, which
- * in debug mode checks the pair. */
-static inline __attribute__((always_inline)) void op_delete(void *p, unsigned how, size_t size,
-                                                            size_t align)
+ * sampling did not record, as free does; else delete_slow. */
+static inline __attribute__((always_inline)) void op_delete(enum cxx_op op, void *p, size_t size,
+                                                            size_t align, const void *nt)
 {
-	const char *call = how == PT_FREE_DELETE ? "operator delete" : "operator delete[]";
-	unsigned gate = __atomic_load_n(&pt__gate, __ATOMIC_RELAXED);
+	const char *call = op_is_array(op) ? "operator delete[]" : "operator delete";
+	unsigned gate = __atomic_load_n(&pt__cxx_gate, __ATOMIC_RELAXED);
 	if (PT_LIKELY(gate == 0)) {
 		pt__free_impl(call, p);
 		return;
@@ -192,8 +298,12 @@ static inline __attribute__((always_inline)) void op_delete(void *p, unsigned ho
 			return;
 		}
 	}
-	pt__api_free(call, p, how, size, align);
+	delete_slow(op, p, size, align, nt);
 }
+
+/* ---- the exported operators ------------------------------------------------ */
+
+#define NO_SIZE PT_DBG_NO_SIZE
 
 PT_EXPORT void *_Znwm(size_t n)
 {
@@ -237,64 +347,60 @@ PT_EXPORT void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t align, const
 
 PT_EXPORT void _ZdlPv(void *p)
 {
-	op_delete(p, PT_FREE_DELETE, PT_DBG_NO_SIZE, 0);
+	op_delete(OP_DELETE, p, NO_SIZE, 0, NULL);
 }
 
 PT_EXPORT void _ZdaPv(void *p)
 {
-	op_delete(p, PT_FREE_DELETE_ARRAY, PT_DBG_NO_SIZE, 0);
+	op_delete(OP_DELETE_ARRAY, p, NO_SIZE, 0, NULL);
 }
 
 PT_EXPORT void _ZdlPvm(void *p, size_t size)
 {
-	op_delete(p, PT_FREE_DELETE, size, 0);
+	op_delete(OP_DELETE_SIZED, p, size, 0, NULL);
 }
 
 PT_EXPORT void _ZdaPvm(void *p, size_t size)
 {
-	op_delete(p, PT_FREE_DELETE_ARRAY, size, 0);
+	op_delete(OP_DELETE_ARRAY_SIZED, p, size, 0, NULL);
 }
 
 PT_EXPORT void _ZdlPvRKSt9nothrow_t(void *p, const void *nt)
 {
-	(void)nt;
-	op_delete(p, PT_FREE_DELETE, PT_DBG_NO_SIZE, 0);
+	op_delete(OP_DELETE_NOTHROW, p, NO_SIZE, 0, nt);
 }
 
 PT_EXPORT void _ZdaPvRKSt9nothrow_t(void *p, const void *nt)
 {
-	(void)nt;
-	op_delete(p, PT_FREE_DELETE_ARRAY, PT_DBG_NO_SIZE, 0);
+	op_delete(OP_DELETE_ARRAY_NOTHROW, p, NO_SIZE, 0, nt);
 }
 
 PT_EXPORT void _ZdlPvSt11align_val_t(void *p, size_t align)
 {
-	op_delete(p, PT_FREE_DELETE, PT_DBG_NO_SIZE, align);
+	op_delete(OP_DELETE_ALIGNED, p, NO_SIZE, align, NULL);
 }
 
 PT_EXPORT void _ZdaPvSt11align_val_t(void *p, size_t align)
 {
-	op_delete(p, PT_FREE_DELETE_ARRAY, PT_DBG_NO_SIZE, align);
+	op_delete(OP_DELETE_ARRAY_ALIGNED, p, NO_SIZE, align, NULL);
 }
 
 PT_EXPORT void _ZdlPvmSt11align_val_t(void *p, size_t size, size_t align)
 {
-	op_delete(p, PT_FREE_DELETE, size, align);
+	op_delete(OP_DELETE_SIZED_ALIGNED, p, size, align, NULL);
 }
 
 PT_EXPORT void _ZdaPvmSt11align_val_t(void *p, size_t size, size_t align)
 {
-	op_delete(p, PT_FREE_DELETE_ARRAY, size, align);
+	op_delete(OP_DELETE_ARRAY_SIZED_ALIGNED, p, size, align, NULL);
 }
 
 PT_EXPORT void _ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, size_t align, const void *nt)
 {
-	(void)nt;
-	op_delete(p, PT_FREE_DELETE, PT_DBG_NO_SIZE, align);
+	op_delete(OP_DELETE_ALIGNED_NOTHROW, p, NO_SIZE, align, nt);
 }
 
 PT_EXPORT void _ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, size_t align, const void *nt)
 {
-	(void)nt;
-	op_delete(p, PT_FREE_DELETE_ARRAY, PT_DBG_NO_SIZE, align);
+	op_delete(OP_DELETE_ARRAY_ALIGNED_NOTHROW, p, NO_SIZE, align, nt);
 }

@@ -146,6 +146,23 @@ static int visit_next(struct dl_phdr_info *info, size_t size, void *arg)
 	return l->result != NULL;
 }
 
+static int visit_first(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct lookup_next *l = arg;
+	(void)size;
+	l->result = lookup_in(info, l->symbol, 1u << STT_FUNC, NULL);
+	if (l->result && holds(info, (uintptr_t)visit_first))
+		l->result = (void *)visit_first;   /* ours: a mark, not the address */
+	return l->result != NULL;
+}
+
+int pt__elf_bound_to_self(const char *symbol)
+{
+	struct lookup_next l = { symbol, NULL };
+	dl_iterate_phdr(visit_first, &l);
+	return l.result == (void *)visit_first;
+}
+
 void *pt__elf_lookup_next(const char *symbol)
 {
 	struct lookup_next l = { symbol, NULL };

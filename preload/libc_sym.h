@@ -56,6 +56,14 @@ PT_HIDDEN void *pt__elf_lookup(const char *soname, const char *symbol);
  */
 PT_HIDDEN void *pt__elf_lookup_next(const char *symbol);
 
+/*
+ * Is the first definition of function symbol in the loaded objects, in load
+ * order, libpooltrace.so's own: the one the program's references bind to
+ * (the executable, then the preloaded libraries, come first)?  Does not
+ * allocate.
+ */
+PT_HIDDEN int pt__elf_bound_to_self(const char *symbol);
+
 /* The same for a data symbol (STT_OBJECT). */
 PT_HIDDEN void *pt__elf_lookup_object(const char *soname, const char *symbol);
 

@@ -9,12 +9,16 @@
 #   - mallinfo, mallinfo2, malloc_stats and malloc_info count the pools;
 #   - the C++ operators (tests/cxx_new.cc): every form of new and delete
 #     over sizes and alignments, the new-handler, std::bad_alloc and nothrow
-#     at no memory, as libstdc++'s own; preloaded, they are ours.
+#     at no memory, as libstdc++'s own; preloaded, they are ours;
+#   - a program that replaces operator new and delete with an arena of its
+#     own (tests/cxx_replace.cc): every other form reaches them, as
+#     libstdc++'s defaults make them.
 set -u
 B=${1:-build}
 . "$(dirname "$0")/lib.sh"
 PROG="$B/tests/edge_prog"
 CXX_PROG="$B/tests/cxx_new"
+REPLACE_PROG="$B/tests/cxx_replace"
 CHECK_XML="$(dirname "$0")/malloc_info_check.py"
 
 "$PROG" aligned > "$TMP/aligned.glibc" 2> "$TMP/err" || fail "aligned without the preload" "$TMP/err"
@@ -25,6 +29,7 @@ CHECK_XML="$(dirname "$0")/malloc_info_check.py"
 	fail "malloc_info without the preload: the check does not hold for glibc" "$TMP/err"
 "$CXX_PROG" edges > "$TMP/cxx.glibc" 2> "$TMP/err" || fail "cxx_new without the preload" "$TMP/err"
 grep -q FAILED "$TMP/cxx.glibc" && fail "cxx_new without the preload" "$TMP/cxx.glibc"
+"$REPLACE_PROG" > "$TMP/replace.glibc" 2> "$TMP/err" || fail "cxx_replace without the preload" "$TMP/err"
 
 env LD_PRELOAD="$LIB" "$CXX_PROG" ours > "$TMP/out" 2>&1 &&
 	pass "C++: new, new[], nothrow and aligned new are libpooltrace's, from the pools" ||
@@ -74,6 +79,14 @@ for mode in plain align8 debug profile sample; do
 	else
 		{ echo "exit $rc"; cat "$TMP/err"; diff "$TMP/cxx.glibc" "$TMP/cxx.pt"; } > "$TMP/diff"
 		fail "$mode: C++ operators differ from libstdc++'s (< glibc, > preloaded)" "$TMP/diff"
+	fi
+	env LD_PRELOAD="$LIB" "$@" "$REPLACE_PROG" > "$TMP/replace.pt" 2> "$TMP/err"
+	rc=$?
+	if [ $rc -eq 0 ] && cmp -s "$TMP/replace.glibc" "$TMP/replace.pt" && [ ! -s "$TMP/err" ]; then
+		pass "$mode: the program's own new and delete receive every other form"
+	else
+		{ echo "exit $rc"; cat "$TMP/err"; diff "$TMP/replace.glibc" "$TMP/replace.pt"; } > "$TMP/diff"
+		fail "$mode: a program that replaces new and delete (< glibc, > preloaded)" "$TMP/diff"
 	fi
 	# the debug quarantine keeps freed blocks: off, so that they go back
 	[ $mode = debug ] && set -- "$@" POOLTRACE_QUARANTINE=0
