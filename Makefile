@@ -65,7 +65,8 @@ TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress $(B)/tests/test_recorde
                $(B)/tests/mesh_signal
 UNWIND_PROGS := $(B)/tests/unwind_prog $(B)/tests/unwind_prog_exc $(B)/tests/unwind_cxx \
                 $(B)/tests/unwind_plugin.so
-EDGE_PROGS  := $(B)/tests/edge_prog $(B)/tests/cxx_new $(B)/tests/cxx_replace
+EDGE_PROGS  := $(B)/tests/edge_prog $(B)/tests/cxx_new $(B)/tests/cxx_replace \
+               $(B)/tests/cxx_wrap
 REPORT_SRC  := report/main.c report/cmd_run.c report/cmd_dump.c report/cmd_report.c \
                report/cmd_leaks.c report/cmd_frag.c report/cmd_diff.c report/cmd_export.c \
                report/cmd_html.c report/cmd_symbolize.c report/html_data.c report/html_assets.c report/args.c \
@@ -108,6 +109,10 @@ $(B)/allocator/%.o: allocator/%.c $(HEADERS)
 $(B)/preload/%.o: preload/%.c $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -Iallocator -fvisibility=hidden -c $< -o $@
+
+# std::bad_alloc and a new-handler's exceptions unwind through the C++
+# operators: their unwind tables whatever CFLAGS say
+$(B)/preload/cxx_new.o: BASE_CFLAGS += -fexceptions
 
 $(B)/libpooltrace.so: $(ALLOC_OBJ) $(PRELOAD_OBJ) preload/libpooltrace.map
 	$(CC) -shared -pthread -Wl,--version-script=preload/libpooltrace.map \
@@ -242,6 +247,10 @@ $(B)/tests/cxx_new: tests/cxx_new.cc
 $(B)/tests/cxx_replace: tests/cxx_replace.cc
 	@mkdir -p $(@D)
 	$(CXX) -std=gnu++17 -O0 -g -Wall -Wextra -Wno-sized-deallocation -o $@ $<
+
+$(B)/tests/cxx_wrap: tests/cxx_replace.cc
+	@mkdir -p $(@D)
+	$(CXX) -std=gnu++17 -O0 -g -Wall -Wextra -Wno-sized-deallocation -DWRAP -o $@ $< -ldl
 
 # unwinding and cancellation: a C program that does not link libgcc_s, the
 # same built with -fexceptions (pthread_cleanup_push unwinds), C++

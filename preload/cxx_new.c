@@ -33,13 +33,15 @@
  * stays set in pt__cxx_gate (common.h): the fast paths still test one word.
  *
  * No memory: C++ wants the new-handler called in a loop, then
- * std::bad_alloc thrown (nothrow forms: NULL), which C cannot do.  So the
- * operator ours hides is called, the C++ runtime's (libstdc++'s or
- * libc++'s, found in the loaded objects without dlsym): it asks malloc
- * again (ours), runs the handler, throws.  The exception unwinds through
- * our frames, which have unwind tables and hold no lock.  With no runtime
- * loaded (a program that calls these has one) the process aborts with a
- * line, as mimalloc does.
+ * std::bad_alloc thrown (nothrow forms: NULL).  The loop is ours (the
+ * handler comes from the runtime's std::get_new_handler); throwing and
+ * catching are not C's, so without a handler the operator ours hides is
+ * called, the C++ runtime's (libstdc++'s or libc++'s, found in the loaded
+ * objects after ours, without dlsym): it asks malloc once more and throws.
+ * The runtime's nothrow forms call the throwing ones (ours: the same loop)
+ * and catch.  Exceptions unwind through our frames, built with -fexceptions
+ * and holding no lock.  With no runtime loaded (a program that calls these
+ * has one) the process aborts with a line, as mimalloc does.
  *
  * The names are those of the x86-64 ABI (size_t is unsigned long, `m').
  */
@@ -87,16 +89,52 @@ static inline int op_is_aligned_new(enum cxx_op op)
 	return op >= OP_NEW_ALIGNED && op <= OP_NEW_ARRAY_ALIGNED_NOTHROW;
 }
 
-/* The runtime's operator op, looked up at its first use. */
+static inline int op_is_nothrow_new(enum cxx_op op)
+{
+	return op == OP_NEW_NOTHROW || op == OP_NEW_ARRAY_NOTHROW ||
+	       op == OP_NEW_ALIGNED_NOTHROW || op == OP_NEW_ARRAY_ALIGNED_NOTHROW;
+}
+
+static inline unsigned op_api(enum cxx_op op)
+{
+	return op_is_array(op) ? PT_API_NEW_ARRAY : PT_API_NEW;
+}
+
+/* An alignment the pools' blocks have by themselves: a power of two of at
+ * most 8 (C++ makes any other an error, which the runtime reports). */
+static inline int align_given(size_t align)
+{
+	return align <= 8 && align && !(align & (align - 1));
+}
+
+#define NONE_FOUND ((void *)1)   /* looked up, and absent */
+
+/* The C++ runtime's function named symbol, looked up once into *slot. */
+static void *runtime_fn(void **slot, const char *symbol)
+{
+	void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+	if (!f) {
+		f = pt__elf_lookup_next(symbol);
+		if (!f)
+			f = NONE_FOUND;
+		__atomic_store_n(slot, f, __ATOMIC_RELEASE);
+	}
+	return f == NONE_FOUND ? NULL : f;
+}
+
+/* The runtime's operator op. */
 static void *runtime_op(enum cxx_op op)
 {
 	static void *found[N_OPS];
-	void *f = __atomic_load_n(&found[op], __ATOMIC_ACQUIRE);
-	if (!f) {
-		f = pt__elf_lookup_next(op_symbol[op]);
-		__atomic_store_n(&found[op], f, __ATOMIC_RELEASE);
-	}
-	return f;
+	return runtime_fn(&found[op], op_symbol[op]);
+}
+
+/* The runtime's std::get_new_handler. */
+typedef void (*new_handler_fn)(void);
+static new_handler_fn (*runtime_get_new_handler(void))(void)
+{
+	static void *found;
+	return (new_handler_fn (*)(void))runtime_fn(&found, "_ZSt15get_new_handlerv");
 }
 
 /* ---- who the program binds the operators to ----------------------------- */
@@ -156,33 +194,46 @@ static void *runtime_new(enum cxx_op op, size_t n, size_t align, const void *nt)
 }
 
 /*
- * No memory for new: the runtime's operator decides (the handler,
- * bad_alloc, NULL, or a block once the handler made room: it came from
- * malloc or aligned_alloc, and is new's for debug mode).
+ * No memory for new.  A throwing form runs the C++ loop itself: while
+ * there is a new-handler, call it (it may throw, through our frames) and
+ * try again, so that a block found once the handler made room is ours, of
+ * new's family, size and alignment.  Then, or for a nothrow form, the
+ * runtime's operator decides: without a handler it throws std::bad_alloc;
+ * the runtime's nothrow forms call the throwing ones (ours, so the same
+ * loop) and catch what they throw, which C cannot.  A block it returns
+ * (memory came back in between) is new's for debug mode.
  */
 static PT_NOINLINE void *new_failed(enum cxx_op op, size_t n, size_t align, const void *nt)
 {
+	new_handler_fn (*get)(void) = op_is_nothrow_new(op) ? NULL : runtime_get_new_handler();
+	new_handler_fn handler;
+	while (get && (handler = get())) {
+		handler();
+		void *p = pt__api_alloc(n, align, op_api(op));
+		if (p)
+			return p;
+	}
 	void *p = runtime_new(op, n, align, nt);
-	pt__dbg_set_api(p, op_is_array(op) ? PT_API_NEW_ARRAY : PT_API_NEW);
+	pt__dbg_set_api(p, op_api(op));
 	return p;
 }
 
 /* With the gate shut, a small new the fast path could not serve, and a big
  * one: malloc's own paths; then, without memory, the runtime's operator. */
-static PT_NOINLINE void *new_small(size_t n, enum cxx_op op, const void *nt)
+static PT_NOINLINE void *new_small(size_t n, enum cxx_op op, size_t align, const void *nt)
 {
 	void *p = pt__small_malloc(n);
 	if (PT_LIKELY(p != NULL))
 		return p;
-	return new_failed(op, n, 0, nt);
+	return new_failed(op, n, align, nt);
 }
 
-static PT_NOINLINE void *new_big(size_t n, enum cxx_op op, const void *nt)
+static PT_NOINLINE void *new_big(size_t n, enum cxx_op op, size_t align, const void *nt)
 {
 	void *p = pt__big_malloc(n);
 	if (PT_LIKELY(p != NULL))
 		return p;
-	return new_failed(op, n, 0, nt);
+	return new_failed(op, n, align, nt);
 }
 
 /* Every other case: the runtime's operator if the program replaced one
@@ -193,7 +244,9 @@ static PT_NOINLINE void *new_slow(size_t n, enum cxx_op op, size_t align, const 
 {
 	if (PT_UNLIKELY(replaced()) && runtime_op(op))
 		return runtime_new(op, n, align, nt);
-	void *p = pt__api_alloc(n, align, op_is_array(op) ? PT_API_NEW_ARRAY : PT_API_NEW);
+	if (op_is_aligned_new(op) && (!align || (align & (align - 1))))
+		return runtime_new(op, n, align, nt);   /* not a power of two */
+	void *p = pt__api_alloc(n, align, op_api(op));
 	if (PT_LIKELY(p != NULL))
 		return p;
 	return new_failed(op, n, align, nt);
@@ -204,23 +257,24 @@ static PT_NOINLINE void *new_slow(size_t n, enum cxx_op op, size_t align, const 
  * known to be ours) as malloc does, a small request that the thread cache
  * or the head pool can serve served here; so is one that sampling will not
  * record (charged to its countdown, as malloc does); every other way out
- * is a tail call.  An aligned new of at most 8, which every block has,
- * takes the same paths as a plain one.
+ * is a tail call.  An aligned new of 1, 2, 4 or 8, which every block has,
+ * takes the same paths as a plain one (align is 0 for the plain forms).
  */
 static inline __attribute__((always_inline)) void *op_new(enum cxx_op op, size_t n,
                                                           size_t align, const void *nt)
 {
 	unsigned gate = __atomic_load_n(&pt__cxx_gate, __ATOMIC_RELAXED);
-	if (PT_LIKELY(gate == 0) && (!op_is_aligned_new(op) || align <= 8)) {
+	if (PT_LIKELY(gate == 0) && (!op_is_aligned_new(op) || align_given(align))) {
 		if (PT_LIKELY(n <= PT_SMALL_MAX)) {
 			void *p = pt__alloc_try(n);
 			if (PT_LIKELY(p != NULL))
 				return p;
-			return new_small(n, op, nt);
+			return new_small(n, op, align, nt);
 		}
-		return new_big(n, op, nt);
+		return new_big(n, op, align, nt);
 	}
-	if (gate == PT_GATE_SAMPLE && n <= PT_SMALL_MAX && (!op_is_aligned_new(op) || align <= 8)) {
+	if (gate == PT_GATE_SAMPLE && n <= PT_SMALL_MAX &&
+	    (!op_is_aligned_new(op) || align_given(align))) {
 		int64_t left;
 		void *p;
 		if (pt__rec_unsampled(n, &left) && (p = pt__alloc_try(n))) {
@@ -229,6 +283,14 @@ static inline __attribute__((always_inline)) void *op_new(enum cxx_op op, size_t
 		}
 	}
 	return new_slow(n, op, op_is_aligned_new(op) ? align : 0, nt);
+}
+
+void pt__cxx_fork_child(void)
+{
+	unsigned extra = __atomic_load_n(&binding, __ATOMIC_RELAXED) == BINDING_OURS ? 0
+	                                                                       : PT_GATE_CXX;
+	__atomic_store_n(&pt__cxx_gate, __atomic_load_n(&pt__gate, __ATOMIC_RELAXED) | extra,
+	                 __ATOMIC_RELEASE);
 }
 
 /* ---- delete ----------------------------------------------------------------- */

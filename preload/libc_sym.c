@@ -47,7 +47,7 @@ static void *lookup_in(const struct dl_phdr_info *info, const char *symbol, unsi
 
 	const ElfW(Sym) *symtab = NULL;
 	const char *strtab = NULL;
-	const uint32_t *gh = NULL;
+	const uint32_t *gh = NULL, *sysv = NULL;
 	for (; dyn->d_tag != DT_NULL; dyn++) {
 		uintptr_t v = rebase(dyn->d_un.d_ptr, info->dlpi_addr);
 		if (dyn->d_tag == DT_SYMTAB)
@@ -56,9 +56,26 @@ static void *lookup_in(const struct dl_phdr_info *info, const char *symbol, unsi
 			strtab = (const char *)v;
 		else if (dyn->d_tag == DT_GNU_HASH)
 			gh = (const uint32_t *)v;
+		else if (dyn->d_tag == DT_HASH)
+			sysv = (const uint32_t *)v;
 	}
-	if (!symtab || !strtab || !gh)
+	if (!symtab || !strtab || (!gh && !sysv))
 		return NULL;
+	if (!gh) {
+		/* only the SysV table (--hash-style=sysv): its nchain is the
+		 * number of symbols, searched in order */
+		for (uint32_t i = 1; i < sysv[1]; i++) {
+			const ElfW(Sym) *s = &symtab[i];
+			if (s->st_value && s->st_shndx != SHN_UNDEF &&
+			    (types >> ELF64_ST_TYPE(s->st_info) & 1) &&
+			    strcmp(strtab + s->st_name, symbol) == 0) {
+				if (size)
+					*size = s->st_size;
+				return (void *)(info->dlpi_addr + s->st_value);
+			}
+		}
+		return NULL;
+	}
 
 	uint32_t nbuckets = gh[0], symoffset = gh[1], bloom_size = gh[2];
 	const ElfW(Addr) *bloom = (const ElfW(Addr) *)&gh[4];
@@ -123,7 +140,12 @@ void *pt__elf_lookup_object(const char *soname, const char *symbol)
 struct lookup_next {
 	const char *symbol;
 	void *result;
+	int past_self;            /* libpooltrace.so itself was visited */
 };
+
+/* A definition of a function: plain or GNU indirect (an IFUNC's address is
+ * its resolver's, so only the binding test takes one). */
+#define FUNC_TYPES (1u << STT_FUNC | 1u << STT_GNU_IFUNC)
 
 /* Does info's object hold address a in one of its loaded segments? */
 static int holds(const struct dl_phdr_info *info, uintptr_t a)
@@ -140,8 +162,10 @@ static int visit_next(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	struct lookup_next *l = arg;
 	(void)size;
-	if (holds(info, (uintptr_t)visit_next))
-		return 0;   /* libpooltrace.so itself */
+	if (!l->past_self) {   /* libpooltrace.so and the objects before it */
+		l->past_self = holds(info, (uintptr_t)visit_next);
+		return 0;
+	}
 	l->result = lookup_in(info, l->symbol, 1u << STT_FUNC, NULL);
 	return l->result != NULL;
 }
@@ -150,7 +174,7 @@ static int visit_first(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	struct lookup_next *l = arg;
 	(void)size;
-	l->result = lookup_in(info, l->symbol, 1u << STT_FUNC, NULL);
+	l->result = lookup_in(info, l->symbol, FUNC_TYPES, NULL);
 	if (l->result && holds(info, (uintptr_t)visit_first))
 		l->result = (void *)visit_first;   /* ours: a mark, not the address */
 	return l->result != NULL;
@@ -158,14 +182,14 @@ static int visit_first(struct dl_phdr_info *info, size_t size, void *arg)
 
 int pt__elf_bound_to_self(const char *symbol)
 {
-	struct lookup_next l = { symbol, NULL };
+	struct lookup_next l = { symbol, NULL, 0 };
 	dl_iterate_phdr(visit_first, &l);
 	return l.result == (void *)visit_first;
 }
 
 void *pt__elf_lookup_next(const char *symbol)
 {
-	struct lookup_next l = { symbol, NULL };
+	struct lookup_next l = { symbol, NULL, 0 };
 	dl_iterate_phdr(visit_next, &l);
 	return l.result;
 }

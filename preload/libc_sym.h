@@ -50,17 +50,18 @@ PT_HIDDEN struct mallinfo2 pt__libc_mallinfo2(void);
 PT_HIDDEN void *pt__elf_lookup(const char *soname, const char *symbol);
 
 /*
- * The first definition of function symbol in the loaded objects, in load
- * order, other than libpooltrace.so's own: the one ours hides, as
- * dlsym(RTLD_NEXT) would find it.  NULL if none.  Does not allocate.
+ * The first definition of function symbol in the loaded objects that come
+ * after libpooltrace.so in load order: the one ours hides, as
+ * dlsym(RTLD_NEXT) from our code finds it (never one before us, which may
+ * itself call ours through RTLD_NEXT).  NULL if none.  Does not allocate.
  */
 PT_HIDDEN void *pt__elf_lookup_next(const char *symbol);
 
 /*
- * Is the first definition of function symbol in the loaded objects, in load
- * order, libpooltrace.so's own: the one the program's references bind to
- * (the executable, then the preloaded libraries, come first)?  Does not
- * allocate.
+ * Is the first definition of function symbol (plain or IFUNC) in the loaded
+ * objects, in load order, libpooltrace.so's own: the one the program's
+ * references bind to (the executable, then the preloaded libraries, come
+ * first)?  Does not allocate.
  */
 PT_HIDDEN int pt__elf_bound_to_self(const char *symbol);
 

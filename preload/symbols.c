@@ -624,6 +624,7 @@ static void fork_child(void)
 	pt__bc_fork_child();
 	pt__rec_fork_child();
 	pt__dbg_fork_child();
+	pt__cxx_fork_child();
 	fork_took = 0;   /* the list lock: glibc reset it (it had threads) */
 }
 

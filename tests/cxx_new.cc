@@ -81,7 +81,7 @@ static void edges()
 	operator delete(z1);
 	operator delete(z2);
 
-	static const size_t aligns[] = { 8, 16, 32, 64, 256, 4096, 65536 };
+	static const size_t aligns[] = { 1, 2, 4, 8, 16, 32, 64, 256, 4096, 65536 };
 	for (size_t al : aligns) {
 		std::align_val_t a = std::align_val_t(al);
 		void *p = operator new(100, a), *q = operator new[](600, a);
@@ -122,6 +122,19 @@ static void edges()
 		got = "std::bad_alloc";
 	}
 	std::printf("aligned new of %zu: %s\n", huge, got);
+	// an alignment that is not a power of two: an error C++ reports so
+	for (size_t al : { (size_t)0, (size_t)3, (size_t)24 }) {
+		got = "nothing";
+		try {
+			void *p = operator new(40, std::align_val_t(al));
+			operator delete(p, std::align_val_t(al));
+		} catch (const std::bad_alloc &) {
+			got = "std::bad_alloc";
+		}
+		void *q = operator new[](40, std::align_val_t(al), std::nothrow);
+		std::printf("aligned new with alignment %zu: %s; nothrow: %s\n", al, got,
+		            q ? "a block" : "null");
+	}
 	std::printf("nothrow new: %s, new[]: %s, aligned: %s\n",
 	            operator new(huge, std::nothrow) ? "a block" : "null",
 	            operator new[](huge, std::nothrow) ? "a block" : "null",
@@ -138,6 +151,24 @@ static void edges()
 		got = "std::bad_alloc";
 	}
 	std::printf("new with a handler: %d calls, then %s\n", handler_calls, got);
+	for (size_t al : { (size_t)8, (size_t)64 }) {
+		handler_calls = 0;
+		std::set_new_handler(handler);
+		got = "nothing";
+		try {
+			void *p = operator new[](huge, std::align_val_t(al));
+			operator delete[](p, std::align_val_t(al));
+		} catch (const std::bad_alloc &) {
+			got = "std::bad_alloc";
+		}
+		std::printf("aligned new[] (%zu) with a handler: %d calls, then %s\n", al,
+		            handler_calls, got);
+		handler_calls = 0;
+		std::set_new_handler(handler);
+		void *q = operator new(huge, std::align_val_t(al), std::nothrow);
+		std::printf("nothrow aligned new (%zu) with a handler: %d calls, then %s\n", al,
+		            handler_calls, q ? "a block" : "null");
+	}
 	handler_calls = 0;
 	std::set_new_handler(handler);
 	void *p = operator new[](huge, std::nothrow);
@@ -170,6 +201,15 @@ static void edges()
 		std::printf("new once the handler made room: %s\n",
 		            q && !reserve ? "a block" : "FAILED");
 		operator delete(q);
+		// the same aligned, of a size no multiple of its alignment, given
+		// back by a sized aligned delete (debug mode checks both)
+		const size_t odd = (200u << 20) + 1;
+		reserve = std::malloc(200u << 20);
+		std::set_new_handler(freeing_handler);
+		q = operator new[](odd, std::align_val_t(64));
+		std::printf("aligned new[] once the handler made room: %s\n",
+		            q && !reserve && (uintptr_t)q % 64 == 0 ? "a block" : "FAILED");
+		operator delete[](q, odd, std::align_val_t(64));
 		std::free(reserve);
 		setrlimit(RLIMIT_AS, &old);
 	}

@@ -11,14 +11,16 @@
 #     over sizes and alignments, the new-handler, std::bad_alloc and nothrow
 #     at no memory, as libstdc++'s own; preloaded, they are ours;
 #   - a program that replaces operator new and delete with an arena of its
-#     own (tests/cxx_replace.cc): every other form reaches them, as
-#     libstdc++'s defaults make them.
+#     own, or with wrappers that call the next ones through RTLD_NEXT
+#     (tests/cxx_replace.cc): every other form reaches them, as libstdc++'s
+#     defaults make them.
 set -u
 B=${1:-build}
 . "$(dirname "$0")/lib.sh"
 PROG="$B/tests/edge_prog"
 CXX_PROG="$B/tests/cxx_new"
 REPLACE_PROG="$B/tests/cxx_replace"
+WRAP_PROG="$B/tests/cxx_wrap"
 CHECK_XML="$(dirname "$0")/malloc_info_check.py"
 
 "$PROG" aligned > "$TMP/aligned.glibc" 2> "$TMP/err" || fail "aligned without the preload" "$TMP/err"
@@ -30,6 +32,7 @@ CHECK_XML="$(dirname "$0")/malloc_info_check.py"
 "$CXX_PROG" edges > "$TMP/cxx.glibc" 2> "$TMP/err" || fail "cxx_new without the preload" "$TMP/err"
 grep -q FAILED "$TMP/cxx.glibc" && fail "cxx_new without the preload" "$TMP/cxx.glibc"
 "$REPLACE_PROG" > "$TMP/replace.glibc" 2> "$TMP/err" || fail "cxx_replace without the preload" "$TMP/err"
+"$WRAP_PROG" > "$TMP/wrap.glibc" 2> "$TMP/err" || fail "cxx_wrap without the preload" "$TMP/err"
 
 env LD_PRELOAD="$LIB" "$CXX_PROG" ours > "$TMP/out" 2>&1 &&
 	pass "C++: new, new[], nothrow and aligned new are libpooltrace's, from the pools" ||
@@ -80,14 +83,18 @@ for mode in plain align8 debug profile sample; do
 		{ echo "exit $rc"; cat "$TMP/err"; diff "$TMP/cxx.glibc" "$TMP/cxx.pt"; } > "$TMP/diff"
 		fail "$mode: C++ operators differ from libstdc++'s (< glibc, > preloaded)" "$TMP/diff"
 	fi
-	env LD_PRELOAD="$LIB" "$@" "$REPLACE_PROG" > "$TMP/replace.pt" 2> "$TMP/err"
-	rc=$?
-	if [ $rc -eq 0 ] && cmp -s "$TMP/replace.glibc" "$TMP/replace.pt" && [ ! -s "$TMP/err" ]; then
-		pass "$mode: the program's own new and delete receive every other form"
-	else
-		{ echo "exit $rc"; cat "$TMP/err"; diff "$TMP/replace.glibc" "$TMP/replace.pt"; } > "$TMP/diff"
-		fail "$mode: a program that replaces new and delete (< glibc, > preloaded)" "$TMP/diff"
-	fi
+	for p in replace wrap; do
+		case $p in replace) prog=$REPLACE_PROG ;; wrap) prog=$WRAP_PROG ;; esac
+		env LD_PRELOAD="$LIB" "$@" "$prog" > "$TMP/$p.pt" 2> "$TMP/err"
+		rc=$?
+		if [ $rc -eq 0 ] && cmp -s "$TMP/$p.glibc" "$TMP/$p.pt" && [ ! -s "$TMP/err" ]; then
+			pass "$mode: cxx_$p: the program's own new and delete receive every other form"
+		else
+			{ echo "exit $rc"; cat "$TMP/err"; diff "$TMP/$p.glibc" "$TMP/$p.pt"; } > "$TMP/diff"
+			fail "$mode: cxx_$p, a program that replaces new and delete (< glibc, > preloaded)" \
+				"$TMP/diff"
+		fi
+	done
 	# the debug quarantine keeps freed blocks: off, so that they go back
 	[ $mode = debug ] && set -- "$@" POOLTRACE_QUARANTINE=0
 	env LD_PRELOAD="$LIB" "$@" "$PROG" mallinfo > "$TMP/out" 2> "$TMP/err"
