@@ -66,7 +66,7 @@ TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress $(B)/tests/test_recorde
 UNWIND_PROGS := $(B)/tests/unwind_prog $(B)/tests/unwind_prog_exc $(B)/tests/unwind_cxx \
                 $(B)/tests/unwind_plugin.so
 EDGE_PROGS  := $(B)/tests/edge_prog $(B)/tests/cxx_new $(B)/tests/cxx_replace \
-               $(B)/tests/cxx_wrap
+               $(B)/tests/cxx_wrap $(B)/tests/cxx_replace_sysv
 REPORT_SRC  := report/main.c report/cmd_run.c report/cmd_dump.c report/cmd_report.c \
                report/cmd_leaks.c report/cmd_frag.c report/cmd_diff.c report/cmd_export.c \
                report/cmd_html.c report/cmd_symbolize.c report/html_data.c report/html_assets.c report/args.c \
@@ -251,6 +251,12 @@ $(B)/tests/cxx_replace: tests/cxx_replace.cc
 $(B)/tests/cxx_wrap: tests/cxx_replace.cc
 	@mkdir -p $(@D)
 	$(CXX) -std=gnu++17 -O0 -g -Wall -Wextra -Wno-sized-deallocation -DWRAP -o $@ $< -ldl
+
+# the same with only the SysV hash table, where the binding test must look too
+$(B)/tests/cxx_replace_sysv: tests/cxx_replace.cc
+	@mkdir -p $(@D)
+	$(CXX) -std=gnu++17 -O0 -g -Wall -Wextra -Wno-sized-deallocation -Wl,--hash-style=sysv \
+	    -o $@ $<
 
 # unwinding and cancellation: a C program that does not link libgcc_s, the
 # same built with -fexceptions (pthread_cleanup_push unwinds), C++

@@ -11,7 +11,8 @@
 #     over sizes and alignments, the new-handler, std::bad_alloc and nothrow
 #     at no memory, as libstdc++'s own; preloaded, they are ours;
 #   - a program that replaces operator new and delete with an arena of its
-#     own, or with wrappers that call the next ones through RTLD_NEXT
+#     own (also in an executable with only the SysV hash table), or with
+#     wrappers that call the next ones through RTLD_NEXT
 #     (tests/cxx_replace.cc): every other form reaches them, as libstdc++'s
 #     defaults make them.
 set -u
@@ -33,6 +34,7 @@ CHECK_XML="$(dirname "$0")/malloc_info_check.py"
 grep -q FAILED "$TMP/cxx.glibc" && fail "cxx_new without the preload" "$TMP/cxx.glibc"
 "$REPLACE_PROG" > "$TMP/replace.glibc" 2> "$TMP/err" || fail "cxx_replace without the preload" "$TMP/err"
 "$WRAP_PROG" > "$TMP/wrap.glibc" 2> "$TMP/err" || fail "cxx_wrap without the preload" "$TMP/err"
+cp "$TMP/replace.glibc" "$TMP/replace_sysv.glibc"
 
 env LD_PRELOAD="$LIB" "$CXX_PROG" ours > "$TMP/out" 2>&1 &&
 	pass "C++: new, new[], nothrow and aligned new are libpooltrace's, from the pools" ||
@@ -83,8 +85,8 @@ for mode in plain align8 debug profile sample; do
 		{ echo "exit $rc"; cat "$TMP/err"; diff "$TMP/cxx.glibc" "$TMP/cxx.pt"; } > "$TMP/diff"
 		fail "$mode: C++ operators differ from libstdc++'s (< glibc, > preloaded)" "$TMP/diff"
 	fi
-	for p in replace wrap; do
-		case $p in replace) prog=$REPLACE_PROG ;; wrap) prog=$WRAP_PROG ;; esac
+	for p in replace wrap replace_sysv; do
+		prog=$B/tests/cxx_$p
 		env LD_PRELOAD="$LIB" "$@" "$prog" > "$TMP/$p.pt" 2> "$TMP/err"
 		rc=$?
 		if [ $rc -eq 0 ] && cmp -s "$TMP/$p.glibc" "$TMP/$p.pt" && [ ! -s "$TMP/err" ]; then
