@@ -212,6 +212,8 @@ static void edges()
 		operator delete[](q, odd, std::align_val_t(64));
 		std::free(reserve);
 		setrlimit(RLIMIT_AS, &old);
+	} else {
+		std::puts("FAILED: the address space cannot be capped");
 	}
 }
 
