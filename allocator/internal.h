@@ -178,7 +178,7 @@
 
 #define PT_USABLE_POOLS  (PT_POOLS_PER_ARENA - 1)           /* 63: page 0 is the header */
 #define PT_HEAP_EMPTY_CACHE 4       /* empty pools a heap keeps before giving back */
-#define PT_CLASS_RUN 4              /* adjacent untouched pools a class takes at once */
+#define PT_CLASS_RUN 16             /* adjacent untouched pools a class takes at once */
 #define PT_PURGE_DELAY_MS 100      /* a free pool stays resident this long */
 #define PT_PURGE_CHECK_MS 10       /* purge passes at most this often */
 #define PT_DIRTY_MIN     256        /* 1 MiB of free pools is always allowed ... */
