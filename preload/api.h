@@ -51,10 +51,6 @@ static inline void *pt__big_malloc(size_t n)
 PT_HIDDEN void pt__api_free(const char *call, void *p, unsigned how, size_t size,
                             size_t align);
 
-/* fork's child: the C++ operators' gate recomputed from the malloc API's
- * (a fork between the two words' updates left them apart; cxx_new.c). */
-PT_HIDDEN void pt__cxx_fork_child(void);
-
 /* A pointer that call (free, realloc, ...) must not touch: one line on
  * stderr, and ignored.  v: its pool's class + 1 (inside a block), or 0
  * (in the arenas, in no block). */

@@ -75,8 +75,7 @@ unsigned pt__our_maps(uintptr_t lo, uintptr_t hi, struct pt_range *r, unsigned c
 }
 
 __thread int pt__inside __attribute__((tls_model("initial-exec")));
-unsigned pt__gate = PT_GATE_DEBUG;
-unsigned pt__cxx_gate = PT_GATE_DEBUG | PT_GATE_CXX;
+unsigned pt__gate = PT_GATE_DEBUG | PT_GATE_CXX;
 
 #if defined(PT_DEBUG) && PT_DEBUG > 0
 __thread unsigned pt__locks_held __attribute__((tls_model("initial-exec")));

@@ -92,45 +92,51 @@ extern char __libc_single_threaded __attribute__((weak));
 /* glibc says the process has had one thread only (no pthread_create yet,
  * ours included; it stays false once cleared).  A glibc without the flag:
  * never. */
+/* Is a a power of two (an alignment the C and C++ calls take)? */
+static inline int pt__is_pow2(size_t a)
+{
+	return a && !(a & (a - 1));
+}
+
 static inline int pt__single_threaded(void)
 {
 	return &__libc_single_threaded && __libc_single_threaded;
 }
 
 /*
- * The gate of the exported malloc and free: 0 while neither debug mode (or
+ * The gate of the exported malloc, free and C++ operators: 0 while neither debug mode (or
  * the first call's reading of the options, or a pending start of the
  * recorder) nor the recorder needs to see a call, so that their fast paths
  * test one word and take no stack frame.  One bit per reason, set and
  * cleared next to the state it summarises (pt__dbg_set_state,
  * pt__rec_set_on); the states themselves stay the truth for everything
- * else.  It starts with PT_GATE_DEBUG set: the options are unread.
+ * else.  It starts with PT_GATE_DEBUG set (the options are unread) and
+ * PT_GATE_CXX (cxx_new.c has not looked at the program yet).
  */
 #define PT_GATE_DEBUG  1u   /* pt__dbg_state != PT_DBG_OFF */
 #define PT_GATE_REC    2u   /* pt__rec_on, every event recorded */
 #define PT_GATE_SAMPLE 4u   /* pt__rec_on, sampling (pt__rec_sfilter set):
                                the only bit set, malloc and free keep an
                                inline path for the unsampled pool calls */
+#define PT_GATE_CXX    8u   /* the C++ operators only (cxx_new.c): until the first
+                               of them found that the program binds every one to
+                               ours; for good if it replaces one */
 PT_HIDDEN extern unsigned pt__gate;
 
-/*
- * The C++ operators' gate (cxx_new.c): pt__gate's bits, and PT_GATE_CXX
- * until the first operator called found that the program binds every one
- * of them to ours (a program may replace some: then ours forward to the
- * C++ runtime's, and the bit stays).  One load on their fast paths too.
- */
-#define PT_GATE_CXX    8u
-PT_HIDDEN extern unsigned pt__cxx_gate;
+/* The gate as the C operators (malloc, free) see it: every bit but
+ * PT_GATE_CXX (the mask is the `and' that sets the flags the test needs:
+ * no instruction more than a plain load and test). */
+static inline unsigned pt__gate_c(void)
+{
+	return __atomic_load_n(&pt__gate, __ATOMIC_RELAXED) & ~PT_GATE_CXX;
+}
 
 static inline void pt__gate_set(unsigned bit, int on)
 {
-	if (on) {
+	if (on)
 		__atomic_fetch_or(&pt__gate, bit, __ATOMIC_RELEASE);
-		__atomic_fetch_or(&pt__cxx_gate, bit, __ATOMIC_RELEASE);
-	} else {
+	else
 		__atomic_fetch_and(&pt__gate, ~bit, __ATOMIC_RELEASE);
-		__atomic_fetch_and(&pt__cxx_gate, ~bit, __ATOMIC_RELEASE);
-	}
 }
 
 /*

@@ -30,7 +30,8 @@
  * the lookup); if one is bound elsewhere, every one of ours calls the
  * runtime's own for good, and the program gets the runtime's behaviour.
  * Until that check, and after it if it found a replacement, PT_GATE_CXX
- * stays set in pt__cxx_gate (common.h): the fast paths still test one word.
+ * stays set in pt__gate, which malloc and free mask out (common.h): the
+ * fast paths of both families test the one word.
  *
  * No memory: C++ wants the new-handler called in a loop, then
  * std::bad_alloc thrown (nothrow forms: NULL).  The loop is ours (the
@@ -100,13 +101,6 @@ static inline unsigned op_api(enum cxx_op op)
 	return op_is_array(op) ? PT_API_NEW_ARRAY : PT_API_NEW;
 }
 
-/* An alignment the pools' blocks have by themselves: a power of two of at
- * most 8 (C++ makes any other an error, which the runtime reports). */
-static inline int align_given(size_t align)
-{
-	return align <= 8 && align && !(align & (align - 1));
-}
-
 #define NONE_FOUND ((void *)1)   /* looked up, and absent */
 
 /* The C++ runtime's function named symbol, looked up once into *slot. */
@@ -155,7 +149,7 @@ static PT_NOINLINE int replaced_slow(void)
 		}
 	__atomic_store_n(&binding, b, __ATOMIC_RELEASE);
 	if (b == BINDING_OURS)
-		__atomic_fetch_and(&pt__cxx_gate, ~PT_GATE_CXX, __ATOMIC_RELEASE);
+		pt__gate_set(PT_GATE_CXX, 0);
 	return b == BINDING_REPLACED;
 }
 
@@ -218,22 +212,23 @@ static PT_NOINLINE void *new_failed(enum cxx_op op, size_t n, size_t align, cons
 	return p;
 }
 
-/* With the gate shut, a small new the fast path could not serve, and a big
- * one: malloc's own paths; then, without memory, the runtime's operator. */
-static PT_NOINLINE void *new_small(size_t n, enum cxx_op op, size_t align, const void *nt)
+/* With the gate shut, a small plain new the fast path could not serve, and
+ * a big one: malloc's own paths; then, without memory, the runtime's
+ * operator. */
+static PT_NOINLINE void *new_small(size_t n, enum cxx_op op, const void *nt)
 {
 	void *p = pt__small_malloc(n);
 	if (PT_LIKELY(p != NULL))
 		return p;
-	return new_failed(op, n, align, nt);
+	return new_failed(op, n, 0, nt);
 }
 
-static PT_NOINLINE void *new_big(size_t n, enum cxx_op op, size_t align, const void *nt)
+static PT_NOINLINE void *new_big(size_t n, enum cxx_op op, const void *nt)
 {
 	void *p = pt__big_malloc(n);
 	if (PT_LIKELY(p != NULL))
 		return p;
-	return new_failed(op, n, align, nt);
+	return new_failed(op, n, 0, nt);
 }
 
 /* Every other case: the runtime's operator if the program replaced one
@@ -244,8 +239,8 @@ static PT_NOINLINE void *new_slow(size_t n, enum cxx_op op, size_t align, const 
 {
 	if (PT_UNLIKELY(replaced()) && runtime_op(op))
 		return runtime_new(op, n, align, nt);
-	if (op_is_aligned_new(op) && (!align || (align & (align - 1))))
-		return runtime_new(op, n, align, nt);   /* not a power of two */
+	if (op_is_aligned_new(op) && !pt__is_pow2(align))
+		return runtime_new(op, n, align, nt);   /* C++'s error, the runtime's to report */
 	void *p = pt__api_alloc(n, align, op_api(op));
 	if (PT_LIKELY(p != NULL))
 		return p;
@@ -253,44 +248,36 @@ static PT_NOINLINE void *new_slow(size_t n, enum cxx_op op, size_t align, const 
 }
 
 /*
- * Every new: with the gate shut (no debug mode, no recorder, the operators
- * known to be ours) as malloc does, a small request that the thread cache
- * or the head pool can serve served here; so is one that sampling will not
- * record (charged to its countdown, as malloc does); every other way out
- * is a tail call.  An aligned new of 1, 2, 4 or 8, which every block has,
- * takes the same paths as a plain one (align is 0 for the plain forms).
+ * Every new: a plain one (not aligned: those are for types over 16, and go
+ * to new_slow) with the gate shut (no debug mode, no recorder, the
+ * operators known to be ours) as malloc does, a small request that the
+ * thread cache or the head pool can serve served here; so is one that
+ * sampling will not record (charged to its countdown, as malloc does);
+ * every other way out is a tail call.  align is 0 for the plain forms.
  */
 static inline __attribute__((always_inline)) void *op_new(enum cxx_op op, size_t n,
                                                           size_t align, const void *nt)
 {
-	unsigned gate = __atomic_load_n(&pt__cxx_gate, __ATOMIC_RELAXED);
-	if (PT_LIKELY(gate == 0) && (!op_is_aligned_new(op) || align_given(align))) {
-		if (PT_LIKELY(n <= PT_SMALL_MAX)) {
-			void *p = pt__alloc_try(n);
-			if (PT_LIKELY(p != NULL))
-				return p;
-			return new_small(n, op, align, nt);
+	unsigned gate = __atomic_load_n(&pt__gate, __ATOMIC_RELAXED);
+	if (!op_is_aligned_new(op)) {
+		if (PT_LIKELY(gate == 0)) {
+			if (PT_LIKELY(n <= PT_SMALL_MAX)) {
+				void *p = pt__alloc_try(n);
+				if (PT_LIKELY(p != NULL))
+					return p;
+				return new_small(n, op, nt);
+			}
+			return new_big(n, op, nt);
 		}
-		return new_big(n, op, align, nt);
-	}
-	if (gate == PT_GATE_SAMPLE && n <= PT_SMALL_MAX &&
-	    (!op_is_aligned_new(op) || align_given(align))) {
 		int64_t left;
 		void *p;
-		if (pt__rec_unsampled(n, &left) && (p = pt__alloc_try(n))) {
+		if (gate == PT_GATE_SAMPLE && n <= PT_SMALL_MAX && pt__rec_unsampled(n, &left) &&
+		    (p = pt__alloc_try(n))) {
 			pt__rec_charge(left, n);
 			return p;
 		}
 	}
-	return new_slow(n, op, op_is_aligned_new(op) ? align : 0, nt);
-}
-
-void pt__cxx_fork_child(void)
-{
-	unsigned extra = __atomic_load_n(&binding, __ATOMIC_RELAXED) == BINDING_OURS ? 0
-	                                                                       : PT_GATE_CXX;
-	__atomic_store_n(&pt__cxx_gate, __atomic_load_n(&pt__gate, __ATOMIC_RELAXED) | extra,
-	                 __ATOMIC_RELEASE);
+	return new_slow(n, op, align, nt);
 }
 
 /* ---- delete ----------------------------------------------------------------- */
@@ -303,15 +290,14 @@ static void runtime_delete(enum cxx_op op, void *p, size_t size, size_t align, c
 	switch (op) {
 	case OP_DELETE_SIZED:
 	case OP_DELETE_ARRAY_SIZED:
-		((void (*)(void *, size_t))f)(p, size);
+	case OP_DELETE_ALIGNED:
+	case OP_DELETE_ARRAY_ALIGNED:
+		((void (*)(void *, size_t))f)(p, op == OP_DELETE_SIZED ||
+		                                   op == OP_DELETE_ARRAY_SIZED ? size : align);
 		return;
 	case OP_DELETE_NOTHROW:
 	case OP_DELETE_ARRAY_NOTHROW:
 		((void (*)(void *, const void *))f)(p, nt);
-		return;
-	case OP_DELETE_ALIGNED:
-	case OP_DELETE_ARRAY_ALIGNED:
-		((void (*)(void *, size_t))f)(p, align);
 		return;
 	case OP_DELETE_SIZED_ALIGNED:
 	case OP_DELETE_ARRAY_SIZED_ALIGNED:
@@ -348,7 +334,7 @@ static inline __attribute__((always_inline)) void op_delete(enum cxx_op op, void
                                                             size_t align, const void *nt)
 {
 	const char *call = op_is_array(op) ? "operator delete[]" : "operator delete";
-	unsigned gate = __atomic_load_n(&pt__cxx_gate, __ATOMIC_RELAXED);
+	unsigned gate = __atomic_load_n(&pt__gate, __ATOMIC_RELAXED);
 	if (PT_LIKELY(gate == 0)) {
 		pt__free_impl(call, p);
 		return;

@@ -44,10 +44,6 @@
 #include "unwind.h"
 
 
-static inline int is_pow2(size_t a)
-{
-	return a && !(a & (a - 1));
-}
 
 static void configure(void);
 static int start_pending(const void *caller, int alloc);
@@ -184,7 +180,7 @@ static void *libc_aligned_alloc(size_t align, size_t n)
  */
 static size_t dbg_align(void *(*glibc)(size_t, size_t), size_t align)
 {
-	if (is_pow2(align))
+	if (pt__is_pow2(align))
 		return align;
 	int e = errno;
 	errno = 0;
@@ -242,7 +238,7 @@ static PT_NOINLINE void *sampled_small_malloc(size_t n, const void *caller)
  */
 PT_EXPORT void *malloc(size_t n)
 {
-	unsigned gate = __atomic_load_n(&pt__gate, __ATOMIC_RELAXED);
+	unsigned gate = pt__gate_c();
 	if (PT_LIKELY(gate == 0))
 		return malloc_impl(n);
 	int64_t left;
@@ -270,7 +266,7 @@ static PT_NOINLINE void free_hooked(void *p, const void *caller)
 /* Sampling: a pool block whose free is not recorded is freed here. */
 PT_EXPORT void free(void *p)
 {
-	unsigned gate = __atomic_load_n(&pt__gate, __ATOMIC_RELAXED);
+	unsigned gate = pt__gate_c();
 	if (PT_LIKELY(gate == 0)) {
 		pt__free_impl("free", p);
 		return;
@@ -454,7 +450,7 @@ PT_EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
  * errno ENOMEM when there is no memory, errno kept on success. */
 PT_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
-	if (!is_pow2(align) || align % sizeof(void *))
+	if (!pt__is_pow2(align) || align % sizeof(void *))
 		return EINVAL;
 	void *p = DEBUG_ON_ALLOC() ? pt__dbg_alloc(align, n, PT_API_ALIGNED, 0)
 	                           : aligned_impl(align, n);
@@ -472,7 +468,7 @@ PT_EXPORT void *memalign(size_t align, size_t n)
 {
 	if (DEBUG_ON_ALLOC())
 		return dbg_memalign(__libc_memalign, align, n);
-	void *p = is_pow2(align) || align == 0 ? aligned_impl(align, n)
+	void *p = pt__is_pow2(align) || align == 0 ? aligned_impl(align, n)
 	                                       : __libc_memalign(align, n);
 	pt__rec_alloc(p, n);
 	return p;
@@ -484,7 +480,7 @@ PT_EXPORT void *aligned_alloc(size_t align, size_t n)
 {
 	if (DEBUG_ON_ALLOC())
 		return dbg_memalign(libc_aligned_alloc, align, n);
-	void *p = is_pow2(align) ? aligned_impl(align, n) : libc_aligned_alloc(align, n);
+	void *p = pt__is_pow2(align) ? aligned_impl(align, n) : libc_aligned_alloc(align, n);
 	pt__rec_alloc(p, n);
 	return p;
 }
@@ -624,7 +620,6 @@ static void fork_child(void)
 	pt__bc_fork_child();
 	pt__rec_fork_child();
 	pt__dbg_fork_child();
-	pt__cxx_fork_child();
 	fork_took = 0;   /* the list lock: glibc reset it (it had threads) */
 }
 
