@@ -14,6 +14,7 @@
 
 #include "fmt.h"
 #include "libc_sym.h"
+#include "modules.h"
 
 struct lookup {
 	const char *soname, *symbol;
@@ -32,6 +33,13 @@ static uint32_t gnu_hash(const char *s)
 static uintptr_t rebase(uintptr_t v, uintptr_t base)
 {
 	return v < base ? v + base : v;
+}
+
+/* Does s define symbol, with one of the ELF types in the mask? */
+static int defines(const ElfW(Sym) *s, const char *strtab, const char *symbol, unsigned types)
+{
+	return s->st_value && s->st_shndx != SHN_UNDEF && (types >> ELF64_ST_TYPE(s->st_info) & 1) &&
+	       strcmp(strtab + s->st_name, symbol) == 0;
 }
 
 /* The defined symbol of one of the ELF types in the mask (1 << STT_*) */
@@ -66,9 +74,7 @@ static void *lookup_in(const struct dl_phdr_info *info, const char *symbol, unsi
 		 * number of symbols, searched in order */
 		for (uint32_t i = 1; i < sysv[1]; i++) {
 			const ElfW(Sym) *s = &symtab[i];
-			if (s->st_value && s->st_shndx != SHN_UNDEF &&
-			    (types >> ELF64_ST_TYPE(s->st_info) & 1) &&
-			    strcmp(strtab + s->st_name, symbol) == 0) {
+			if (defines(s, strtab, symbol, types)) {
 				if (size)
 					*size = s->st_size;
 				return (void *)(info->dlpi_addr + s->st_value);
@@ -90,9 +96,7 @@ static void *lookup_in(const struct dl_phdr_info *info, const char *symbol, unsi
 	for (;; i++) {
 		uint32_t h2 = chain[i - symoffset];
 		const ElfW(Sym) *s = &symtab[i];
-		if ((h | 1) == (h2 | 1) && s->st_value && s->st_shndx != SHN_UNDEF &&
-		    (types >> ELF64_ST_TYPE(s->st_info) & 1) &&
-		    strcmp(strtab + s->st_name, symbol) == 0) {
+		if ((h | 1) == (h2 | 1) && defines(s, strtab, symbol, types)) {
 			if (size)
 				*size = s->st_size;
 			return (void *)(info->dlpi_addr + s->st_value);
@@ -147,23 +151,12 @@ struct lookup_next {
  * its resolver's, so only the binding test takes one). */
 #define FUNC_TYPES (1u << STT_FUNC | 1u << STT_GNU_IFUNC)
 
-/* Does info's object hold address a in one of its loaded segments? */
-static int holds(const struct dl_phdr_info *info, uintptr_t a)
-{
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type == PT_LOAD && a - (info->dlpi_addr + ph->p_vaddr) < ph->p_memsz)
-			return 1;
-	}
-	return 0;
-}
-
 static int visit_next(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	struct lookup_next *l = arg;
 	(void)size;
 	if (!l->past_self) {   /* libpooltrace.so and the objects before it */
-		l->past_self = holds(info, (uintptr_t)visit_next);
+		l->past_self = pt__module_is_self(info);
 		return 0;
 	}
 	l->result = lookup_in(info, l->symbol, 1u << STT_FUNC, NULL);
@@ -175,7 +168,7 @@ static int visit_first(struct dl_phdr_info *info, size_t size, void *arg)
 	struct lookup_next *l = arg;
 	(void)size;
 	l->result = lookup_in(info, l->symbol, FUNC_TYPES, NULL);
-	if (l->result && holds(info, (uintptr_t)visit_first))
+	if (l->result && pt__module_is_self(info))
 		l->result = (void *)visit_first;   /* ours: a mark, not the address */
 	return l->result != NULL;
 }

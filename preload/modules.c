@@ -22,6 +22,11 @@ static const ElfW(Phdr) *segment_of(const struct dl_phdr_info *info, uintptr_t a
 	return NULL;
 }
 
+int pt__module_is_self(const struct dl_phdr_info *info)
+{
+	return segment_of(info, (uintptr_t)&pt__module_is_self) != NULL;
+}
+
 static int self_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	const ElfW(Phdr) *ph = segment_of(info, (uintptr_t)&self_cb);
@@ -79,7 +84,7 @@ static int each_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	struct pt_module_view m = {
 		.index = c->index++, .base = info->dlpi_addr, .path = info->dlpi_name,
 		.phdr = info->dlpi_phdr, .phnum = info->dlpi_phnum, .tls_data = info->dlpi_tls_data,
-		.self = segment_of(info, (uintptr_t)&each_cb) != NULL,
+		.self = pt__module_is_self(info),
 	};
 	m.path_len = m.path ? strlen(m.path) : 0;
 	if (m.path_len == 0 && m.index == 0) {   /* the main program */

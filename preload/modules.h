@@ -17,6 +17,9 @@
 /* Our own text segment, [lo, hi); 0, 0 until pt__modules_find_self(). */
 PT_HIDDEN extern uintptr_t pt__self_lo, pt__self_hi;
 
+/* Is info (from dl_iterate_phdr) libpooltrace.so itself? */
+PT_HIDDEN int pt__module_is_self(const struct dl_phdr_info *info);
+
 /* Find our text segment (once; later calls return at once). */
 PT_HIDDEN void pt__modules_find_self(void);
 
