@@ -318,26 +318,20 @@ struct report {
 	uint32_t now_stack;
 };
 
+/* An API's names: in full for a mismatch, short for a block's line. */
+static const struct {
+	const char *full, *brief;
+} api_names[] = {
+	[PT_API_MALLOC] = { "malloc, calloc or realloc", "malloc" },
+	[PT_API_ALIGNED] = { "an aligned allocation (memalign, aligned_alloc, posix_memalign, "
+	                     "valloc)", "an aligned allocation" },
+	[PT_API_NEW] = { "operator new", "operator new" },
+	[PT_API_NEW_ARRAY] = { "operator new[]", "operator new[]" },
+};
+
 static const char *api_name(unsigned api)
 {
-	switch (api) {
-	case PT_API_ALIGNED:
-		return "an aligned allocation (memalign, aligned_alloc, posix_memalign, valloc)";
-	case PT_API_NEW: return "operator new";
-	case PT_API_NEW_ARRAY: return "operator new[]";
-	default: return "malloc, calloc or realloc";
-	}
-}
-
-/* The same, short, for a block's line. */
-static const char *api_short(unsigned api)
-{
-	switch (api) {
-	case PT_API_ALIGNED: return "an aligned allocation";
-	case PT_API_NEW: return "operator new";
-	case PT_API_NEW_ARRAY: return "operator new[]";
-	default: return "malloc";
-	}
+	return api_names[api].full;
 }
 
 /* Copy up to 48 bytes around offset at of block e (within its
@@ -510,7 +504,7 @@ static void print_report(const struct report *r)
 		return;
 	}
 	pt__dprintf(2, "  block %p, %zu bytes from %s, serial %u; found by %s\n", (void *)e->p,
-	            sz, api_short(e->api),
+	            sz, api_names[e->api].brief,
 	            e->serial, r->op);
 	print_bytes(r);
 	/* the stacks printed, in order: their frames are asked about at once */
