@@ -10,11 +10,12 @@
  *   - a cached block is a live glibc chunk (not mmapped) whose usable size
  *     u satisfies pt__bc_bin_size(b) <= u < pt__bc_bin_size(b + 1), b its
  *     bin (checked under PT_DEBUG when it is taken); its first word links
- *     the bin, its second holds u xor the cache key (a per-process value);
- *     the second word is cleared when the block is handed out, and no
- *     other byte is written (as glibc's tcache, and the pools).  It is on exactly one bin of one thread, and never handed out
- *     while it is there.
- *   - a free of a block whose second word is its u xor the key is a double
+ *     the bin (xor the link key), its second holds u xor the tag key
+ *     (per-process values); the second word is cleared when the block is
+ *     handed out, and no other byte is written (as glibc's tcache, and the
+ *     pools).  It is on exactly one bin of one thread, and never handed
+ *     out while it is there.
+ *   - a free of a block whose second word is its u xor the tag key is a double
  *     free if the block is on its bin of this thread's cache (the bin is
  *     walked to confirm): refused, as the pools refuse theirs.  A block
  *     freed first into another thread's cache is not caught.

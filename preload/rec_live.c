@@ -6,20 +6,20 @@
  *
  * Blocks of the allocator's region: a word per block, written by the
  * allocating thread and read by the freeing one, which the program has
- * ordered after it.  A pool's words are its blocks' in order (room for
- * 256, the most a pool has: blocks of 16 bytes), so that the words in use
- * sit together: a pool of 256-byte blocks uses one line of its words, not
- * one per block (a word per 8 bytes of heap spread churn's 200,000 live
- * blocks over 12.8 MB of lines).  The words of an arena slot are mapped when its first
+ * ordered after it.  A pool's words are its blocks' in order (room for 256,
+ * the most a pool has: blocks of 16 bytes), so that the words in use sit
+ * together: a pool of 256-byte blocks uses one line of its words, not one per
+ * block (a word per 8 bytes of heap spread churn's 200,000 live blocks over
+ * 12.8 MB of lines).  The words of an arena slot are mapped when its first
  * block is entered (a directory of slots, not one reservation of half the
- * region's size: a program that caps its address space with RLIMIT_AS
- * after start must not find it spent by us).  A slot whose words could
- * not be mapped, and every other block (glibc's, arenas outside the
- * region), go to an address map under the lock.  With sampling only
- * sampled blocks are entered, all of them in the map, and a counting
- * filter of 64 KiB (pt__rec_sfilter, read inline by the free hook), which
- * stays in cache, answers "not sampled" for almost every free: it counts
- * the sampled blocks per 4 KiB page, and only a "maybe" looks further.
+ * region's size: a program that caps its address space with RLIMIT_AS after
+ * start must not find it spent by us).  A slot whose words could not be
+ * mapped, and every other block (glibc's, arenas outside the region), go to
+ * an address map under the lock.  With sampling only sampled blocks are
+ * entered, all of them in the map, and a counting filter of 64 KiB
+ * (pt__rec_sfilter, read inline by the free hook), which stays in cache,
+ * answers "not sampled" for almost every free: it counts the sampled blocks
+ * per 4 KiB page, and only a "maybe" looks further.
  */
 #include <string.h>
 
