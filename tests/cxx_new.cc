@@ -58,6 +58,19 @@ static void throwing_handler()
 	throw custom_error();
 }
 
+// What an allocation does: throw std::bad_alloc, or return a block (freed
+// by release)
+template <class Alloc, class Release>
+static const char *outcome(Alloc alloc, Release release)
+{
+	try {
+		release(alloc());
+		return "nothing";
+	} catch (const std::bad_alloc &) {
+		return "std::bad_alloc";
+	}
+}
+
 static void fill(void *p, size_t n)
 {
 	std::memset(p, 0xab, n);
@@ -98,39 +111,19 @@ static void edges()
 	}
 
 	// no memory: std::bad_alloc, or NULL from the nothrow forms
-	const char *got = "nothing";
-	try {
-		void *p = operator new(huge);
-		operator delete(p);
-	} catch (const std::bad_alloc &) {
-		got = "std::bad_alloc";
-	}
-	std::printf("new of %zu: %s\n", huge, got);
-	got = "nothing";
-	try {
-		char *p = new char[huge];
-		delete[] p;
-	} catch (const std::bad_alloc &) {
-		got = "std::bad_alloc";
-	}
-	std::printf("new[] of %zu: %s\n", huge, got);
-	got = "nothing";
-	try {
-		void *p = operator new(huge, std::align_val_t(64));
-		operator delete(p, std::align_val_t(64));
-	} catch (const std::bad_alloc &) {
-		got = "std::bad_alloc";
-	}
-	std::printf("aligned new of %zu: %s\n", huge, got);
+	const auto plain_delete = [](void *p) { operator delete(p); };
+	std::printf("new of %zu: %s\n", huge,
+	            outcome([] { return operator new(huge); }, plain_delete));
+	std::printf("new[] of %zu: %s\n", huge,
+	            outcome([] { return (void *)new char[huge]; },
+	                    [](void *p) { delete[] (char *)p; }));
+	std::printf("aligned new of %zu: %s\n", huge,
+	            outcome([] { return operator new(huge, std::align_val_t(64)); },
+	                    [](void *p) { operator delete(p, std::align_val_t(64)); }));
 	// an alignment that is not a power of two: an error C++ reports so
 	for (size_t al : { (size_t)0, (size_t)3, (size_t)24 }) {
-		got = "nothing";
-		try {
-			void *p = operator new(40, std::align_val_t(al));
-			operator delete(p, std::align_val_t(al));
-		} catch (const std::bad_alloc &) {
-			got = "std::bad_alloc";
-		}
+		const char *got = outcome([al] { return operator new(40, std::align_val_t(al)); },
+		                          [al](void *p) { operator delete(p, std::align_val_t(al)); });
 		void *q = operator new[](40, std::align_val_t(al), std::nothrow);
 		std::printf("aligned new with alignment %zu: %s; nothrow: %s\n", al, got,
 		            q ? "a block" : "null");
@@ -143,24 +136,13 @@ static void edges()
 	// the new-handler: called until it removes itself, then bad_alloc
 	handler_calls = 0;
 	std::set_new_handler(handler);
-	got = "nothing";
-	try {
-		void *p = operator new(huge);
-		operator delete(p);
-	} catch (const std::bad_alloc &) {
-		got = "std::bad_alloc";
-	}
+	const char *got = outcome([] { return operator new(huge); }, plain_delete);
 	std::printf("new with a handler: %d calls, then %s\n", handler_calls, got);
 	for (size_t al : { (size_t)8, (size_t)64 }) {
 		handler_calls = 0;
 		std::set_new_handler(handler);
-		got = "nothing";
-		try {
-			void *p = operator new[](huge, std::align_val_t(al));
-			operator delete[](p, std::align_val_t(al));
-		} catch (const std::bad_alloc &) {
-			got = "std::bad_alloc";
-		}
+		got = outcome([al] { return operator new[](huge, std::align_val_t(al)); },
+		              [al](void *p) { operator delete[](p, std::align_val_t(al)); });
 		std::printf("aligned new[] (%zu) with a handler: %d calls, then %s\n", al,
 		            handler_calls, got);
 		handler_calls = 0;
