@@ -208,8 +208,51 @@ static inline uint64_t rule_far(struct pt_unwind_memo *memo, uintptr_t look,
 	return e->rule;
 }
 
+/* A frame's CFA and the address of its return address, by rule r. */
+#define RULE_KIND(r)   ((unsigned)((r) >> 56))
+#define RULE_CFA(r, sp, bp) \
+	((RULE_KIND(r) == PT_CFI_RSP ? (sp) : (bp)) + (uintptr_t)(intptr_t)(int32_t)(r))
+#define RULE_RA_AT(r, cfa) ((cfa) + (uintptr_t)(intptr_t)(int8_t)((r) >> 48) * 8)
+#define RULE_BP_OFF(r) ((int16_t)((r) >> 32))
+
+/*
+ * The last walk's frames again?  Its result followed from where it began
+ * (the stack pointer, and RBP if a frame's CFA came from it before any
+ * frame restored it), the rules (the same generation) and the words it
+ * read: the saved return addresses, and the saved RBPs that a frame's CFA
+ * came from (RBP is a register like any other in code without frame
+ * pointers: the values it saves for its caller change from call to call
+ * and matter to no frame).  If all of them are the same now, so are the
+ * frames, and none of its checks need be made again: its reads lie
+ * between the same stack pointer and the same top.  Returns the frames,
+ * or 0.
+ */
+static inline int walk_again(void **ip, int max, const struct pt_unwind_memo *memo,
+                             uintptr_t pc, uintptr_t sp, uintptr_t bp)
+{
+	int k = memo->n;
+	if (k != memo->frames || max != memo->max || sp != memo->sp0 ||
+	    (memo->bp0_used && bp != memo->bp0))
+		return 0;
+	const struct pt_unwind_frame *f = memo->f[memo->last];
+	for (int i = 0; i < k; i++) {
+		if (f[i].ra_at && *(const uintptr_t *)f[i].ra_at != f[i].ra)
+			return 0;
+		if (f[i].bp_at && *(const uintptr_t *)f[i].bp_at != f[i].bp)
+			return 0;
+	}
+	if (memo->want_same)
+		return k;   /* the caller keeps them */
+	ip[0] = (void *)pc;
+	for (int i = 1; i < k; i++)
+		ip[i] = (void *)(f[i].look + 1);
+	return k;
+}
+
 __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwind_memo *memo)
 {
+	if (memo)
+		memo->same = 0;
 	if (!rules)
 		return -1;
 	uintptr_t pc, sp, bp;
@@ -226,15 +269,31 @@ __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwi
 	const struct pt_unwind_frame *w = NULL, *wend = NULL;
 	struct pt_unwind_frame *now = NULL, *nw = NULL, *nend = NULL;
 	if (memo) {
-		if (memo->gen_bits == gen_bits) {
+		if (memo->gen_bits == gen_bits && memo->top == top && memo->n > 0) {
+			int k = walk_again(ip, max, memo, pc, sp, bp);
+			if (k) {
+				memo->same = 1;
+				return k;
+			}
 			w = memo->f[memo->last];
 			wend = w + memo->n;
 		}
 		memo->gen_bits = gen_bits;
+		memo->top = top;
 		memo->n = 0;   /* until this walk ends */
+		memo->max = max;
+		memo->sp0 = sp;
+		memo->bp0 = bp;
+		memo->bp0_used = 0;
 		now = nw = memo->f[memo->last ^ 1];
 		nend = now + PT_UNWIND_MEMO;
 	}
+	/* the RBP the frames see: the one the walk began with, or the last
+	 * restored, by frame bp_src from bp_src_at; the walk again compares it
+	 * only if a frame's CFA came from it */
+	int bp0_live = 1;
+	struct pt_unwind_frame *bp_src = NULL;
+	uintptr_t bp_src_at = 0;
 	uintptr_t look = pc;   /* the current frame's pc; a caller's is its return address - 1 */
 	int n = 0;
 	while (n < max) {
@@ -246,16 +305,16 @@ __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwi
 			r = w->rule;
 		else
 			r = rule_far(memo, look, gen_bits);
-		if (nw < nend)
-			*nw++ = (struct pt_unwind_frame){ sp, look, r };
-		unsigned kind = (unsigned)(r >> 56);
+		struct pt_unwind_frame *e = nw < nend ? nw++ : NULL;
+		if (e)
+			*e = (struct pt_unwind_frame){ .sp = sp, .look = look, .rule = r };
+		unsigned kind = RULE_KIND(r);
 		if (kind < PT_CFI_RSP) {
 			if (kind == PT_CFI_LAST)
 				break;
 			return -1;
 		}
-		uintptr_t cfa = (kind == PT_CFI_RSP ? sp : bp) + (uintptr_t)(intptr_t)(int32_t)r;
-		uintptr_t ra_at = cfa + (uintptr_t)(intptr_t)(int8_t)(r >> 48) * 8;
+		uintptr_t cfa = RULE_CFA(r, sp, bp), ra_at = RULE_RA_AT(r, cfa);
 		/* every read inside [sp, top): the offsets are negative (cfi.c),
 		 * and the stack grows down, frame by frame; and a frame larger
 		 * than FRAME_MAX is libunwind's, which checks each page it reads
@@ -263,14 +322,29 @@ __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwi
 		 * other mappings, or none, between it and top) */
 		if (cfa <= sp || cfa > top || cfa - sp > FRAME_MAX || ra_at < sp)
 			return -1;
-		int16_t bp_off = (int16_t)(r >> 32);
+		if (kind == PT_CFI_RBP && memo) {
+			if (bp0_live) {
+				memo->bp0_used = 1;
+			} else if (bp_src) {
+				bp_src->bp_at = bp_src_at;
+				bp_src->bp = bp;
+			}
+		}
+		int16_t bp_off = RULE_BP_OFF(r);
 		if (bp_off) {
 			uintptr_t bp_at = cfa + (uintptr_t)(intptr_t)bp_off;
 			if (bp_at < sp)
 				return -1;
 			bp = *(const uintptr_t *)bp_at;
+			bp0_live = 0;
+			bp_src = e;
+			bp_src_at = bp_at;
 		}
 		pc = *(const uintptr_t *)ra_at;
+		if (e) {
+			e->ra_at = ra_at;
+			e->ra = pc;
+		}
 		sp = cfa;
 		if (pc == 0)
 			break;
@@ -280,6 +354,7 @@ __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwi
 	}
 	if (memo) {
 		memo->n = (int)(nw - now);
+		memo->frames = n;
 		memo->last ^= 1;
 	}
 	return n;

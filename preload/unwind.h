@@ -25,7 +25,11 @@
  * shared table's slots are scattered and read under a seqlock: on
  * CPython's stacks of 30-40 frames its loads were a quarter of the walk's
  * time.  The stack itself is still read frame by frame; only the rule, a
- * function of the code address, is remembered.
+ * function of the code address, is remembered.  A walk that begins where
+ * the last one began, and finds every word that one read (the saved return
+ * addresses and RBPs) unchanged, has the same frames without walking: it
+ * says so in same (the recorder then keeps the last stack's id, and asks
+ * by want_same not to be given the frames).
  */
 #define PT_UNWIND_MEMO 48
 #define PT_UNWIND_NEAR_BITS 10
@@ -33,11 +37,23 @@
 struct pt_unwind_frame {
 	uintptr_t sp, look;        /* its stack pointer and the code address of its rule */
 	uint64_t rule;
+	uintptr_t ra_at, ra;       /* the word read for its return address, and its
+	                              value (ra_at 0: none read, the outermost) */
+	uintptr_t bp_at, bp;       /* the same for the RBP it restored, if a frame's
+	                              CFA came from it (bp_at 0: none) */
 };
 
 struct pt_unwind_memo {
 	uint64_t gen_bits;         /* the shared table's generation it was read in */
+	uintptr_t top;             /* the top of the stack the last walk was on */
+	uintptr_t sp0, bp0;        /* where it began */
+	int bp0_used;              /* a frame's CFA came from bp0 */
+	int max;                   /* the frames it was asked for */
 	int n;                     /* frames in f[last] */
+	int frames;                /* frames the last walk found (n: those kept) */
+	int same;                  /* this walk found the last one's frames again */
+	int want_same;             /* set by the caller: then it keeps the last
+	                              frames, and ip is not written */
 	unsigned last;             /* the last walk's; a walk writes the other */
 	struct pt_unwind_frame f[2][PT_UNWIND_MEMO];
 	struct {                   /* the thread's own rules by code address */

@@ -334,6 +334,150 @@ static void test_walks_with_a_memo_of_the_last(void **state)
 	memo = NULL;
 }
 
+/* ---- walks that find the last one's frames again ---- */
+
+static struct pt_unwind_memo again_memo;
+
+/* Two callers of recurse with frames of one size: from the same place
+ * they put its frames at the same stack addresses, with other return
+ * addresses in them. */
+static __attribute__((noinline)) int via_a(struct cmp *c)
+{
+	volatile int mark = 1;
+	int r = recurse(c, 3);
+	return r + mark;
+}
+
+static __attribute__((noinline)) int via_b(struct cmp *c)
+{
+	volatile int mark = 2;
+	int r = recurse(c, 3);
+	return r * mark;
+}
+
+static __attribute__((noinline)) void walk_via(struct cmp *c, int b, uintptr_t *sp0, int *same)
+{
+	memset(c, 0, sizeof *c);
+	if (b)
+		via_b(c);
+	else
+		via_a(c);
+	*sp0 = again_memo.sp0;
+	*same = again_memo.same;
+}
+
+/* The same stack twice: the second walk is the first again, and says so;
+ * another caller at the same stack addresses is not. */
+static void test_a_walk_that_finds_the_last_frames_again(void **state)
+{
+	memo = &again_memo;
+	struct cmp c;
+	uintptr_t sp[4];
+	int same[4];
+	for (int i = 0; i < 4; i++) {   /* one call site: the outer frames are the same */
+		walk_via(&c, i >= 2, &sp[i], &same[i]);
+		expect_same(&c);
+	}
+	memo = NULL;
+	assert_true(sp[0] == sp[1] && sp[1] == sp[2]);   /* or the test shows nothing */
+	assert_int_equal(same[1], 1);
+	assert_int_equal(same[2], 0);   /* a return address differs */
+	assert_int_equal(same[3], 1);
+}
+
+/* A frame whose CFA is RBP's, entered at two heights with allocas that
+ * put its callee at one stack address: the same stack pointer for the
+ * walk, another RBP, other frames. */
+static __attribute__((noinline, optimize("no-omit-frame-pointer"))) int fp_pad(struct cmp *c,
+                                                                                size_t n)
+{
+	char *p = alloca(n);
+	memset(p, 0, n);
+	compare_here(c, MAXF);
+	__asm__ volatile("" : : "r"(p) : "memory");
+	return p[0];
+}
+
+static __attribute__((noinline)) int shifted(struct cmp *c, size_t k, size_t n)
+{
+	char *p = alloca(k);
+	memset(p, 0, k);
+	int r = fp_pad(c, n);
+	__asm__ volatile("" : : "r"(p) : "memory");
+	return r + p[0];
+}
+
+static void test_a_walk_from_another_frame_pointer_is_walked(void **state)
+{
+	memo = &again_memo;
+	struct cmp c;
+	uintptr_t sp[3];
+	int same[3];
+	static const size_t k[] = { 64, 64, 128 }, n[] = { 128, 128, 64 };
+	for (int i = 0; i < 3; i++) {
+		memset(&c, 0, sizeof c);
+		shifted(&c, k[i], n[i]);
+		sp[i] = again_memo.sp0;
+		same[i] = again_memo.same;
+		expect_same(&c);
+	}
+	memo = NULL;
+	assert_true(sp[0] == sp[1] && sp[1] == sp[2]);
+	assert_int_equal(same[1], 1);
+	assert_int_equal(same[2], 0);
+}
+
+/* The same through two callers, by one call site; the alloca they leave
+ * unwritten keeps the words the first call's frames left there.  The
+ * second call's fp_pad is 64 bytes lower: where the first one's return
+ * address was read, the second finds it again, stale, and only the RBP
+ * the frame's CFA comes from tells the frames apart. */
+static __attribute__((noinline)) int stale_a(struct cmp *c, size_t k, size_t n)
+{
+	char *p = alloca(k);
+	__asm__ volatile("" : : "r"(p) : "memory");
+	int r = fp_pad(c, n);
+	__asm__ volatile("" : : "r"(p) : "memory");
+	return r + 1;
+}
+
+static __attribute__((noinline)) int stale_b(struct cmp *c, size_t k, size_t n)
+{
+	char *p = alloca(k);
+	__asm__ volatile("" : : "r"(p) : "memory");
+	int r = fp_pad(c, n);
+	__asm__ volatile("" : : "r"(p) : "memory");
+	return r + 2;
+}
+
+static __attribute__((noinline)) void stale_walks(struct cmp *c, uintptr_t *sp, int *same)
+{
+	static int (*volatile fn[])(struct cmp *, size_t, size_t) = { stale_a, stale_b };
+	static const size_t k[] = { 64, 128 }, n[] = { 128, 64 };
+	volatile int calls = 2;   /* one call site: a loop the compiler cannot unroll */
+	for (int i = 0; i < calls; i++) {
+		int j = i & 1;
+		fn[j](&c[j], k[j], n[j]);
+		sp[j] = again_memo.sp0;
+		same[j] = again_memo.same;
+	}
+}
+
+static void test_stale_words_do_not_pass_for_the_last_frames(void **state)
+{
+	memo = &again_memo;
+	struct cmp c[2];
+	uintptr_t sp[2];
+	int same[2];
+	memset(c, 0, sizeof c);
+	stale_walks(c, sp, same);
+	memo = NULL;
+	expect_same(&c[0]);
+	expect_same(&c[1]);
+	assert_true(sp[0] == sp[1]);
+	assert_int_equal(same[1], 0);
+}
+
 int main(void)
 {
 	if (pt__unwind_load() != 0) {
@@ -354,6 +498,9 @@ int main(void)
 		cmocka_unit_test(test_signal_frames_are_left_to_libunwind),
 		cmocka_unit_test(test_a_forgotten_rule_is_read_again),
 		cmocka_unit_test(test_walks_with_a_memo_of_the_last),
+		cmocka_unit_test(test_a_walk_that_finds_the_last_frames_again),
+		cmocka_unit_test(test_a_walk_from_another_frame_pointer_is_walked),
+		cmocka_unit_test(test_stale_words_do_not_pass_for_the_last_frames),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
