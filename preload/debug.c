@@ -137,7 +137,7 @@ static uint32_t capture(void)
 		return 0;
 	pt__modules_find_self();   /* our frames are dropped */
 	void *ip[DEPTH];
-	int n = pt__unwind(ip, DEPTH, NULL), fresh;
+	int n = pt__unwind(ip, DEPTH, NULL, 0), fresh;
 	return n ? pt__stacks_intern(&stacks, ip, n, 0, 0, &fresh, NULL) : 0;
 }
 

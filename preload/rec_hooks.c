@@ -86,15 +86,36 @@ static void write_stack(struct pt_rec_thread *t, uint32_t id, unsigned gen, void
 static inline __attribute__((always_inline)) uint32_t capture_stack(struct pt_rec_thread *t)
 {
 	void *ip[PT_TRACE_MAX_FRAMES];
-	int n = pt__unwind(ip, (int)pt__rcfg.depth + 1, &t->unwind_memo);
-	if (n <= 0)
+	unsigned epoch = atomic_load_explicit(&pt__rec_epoch, memory_order_relaxed);
+	/* if the walk finds its last frames again and no Python frames are
+	 * merged in, the stack is the one this thread interned for that walk
+	 * (a loop's call site); under PT_DEBUG it is interned and compared */
+	int reuse = t->walk_stack.id && t->walk_stack.epoch == epoch &&
+	            t->walk_stack.pid == pt__rcfg.pid &&
+	            atomic_load_explicit(&pt__py.state, memory_order_relaxed) == PT_PY_OFF;
+#ifdef PT_DEBUG
+	int n = pt__unwind(ip, (int)pt__rcfg.depth + 1, &t->unwind_memo, 0);
+	reuse &= t->unwind_memo.same;
+#else
+	int n = pt__unwind(ip, (int)pt__rcfg.depth + 1, &t->unwind_memo, reuse);
+	if (n == PT_UNWIND_SAME)
+		return t->walk_stack.id;
+#endif
+	if (n <= 0) {
+		t->walk_stack.id = 0;
 		return 0;
+	}
 	n = pt__py_stack(t, ip, n, (int)pt__rcfg.depth);
 	int fresh;
 	unsigned gen = atomic_load_explicit(&pt__rec_mod_gen, memory_order_relaxed);
-	uint32_t id = pt__stacks_intern(&pt__rec_stacks, ip, n,
-	                                atomic_load_explicit(&pt__rec_epoch, memory_order_relaxed),
-	                                gen, &fresh, &t->last_stack_id);
+	uint32_t id = pt__stacks_intern(&pt__rec_stacks, ip, n, epoch, gen, &fresh,
+	                                &t->last_stack_id);
+#ifdef PT_DEBUG
+	pt_assert(!reuse || id == t->walk_stack.id);
+#endif
+	t->walk_stack.id = id;
+	t->walk_stack.epoch = epoch;
+	t->walk_stack.pid = pt__rcfg.pid;
 	if (!fresh)
 		return id;
 

@@ -82,6 +82,9 @@ static inline const struct pt_stack_entry *pt__stacks_get(const struct pt_stack_
  * every stack, with the calling thread's memo of its last walk (NULL:
  * none); libunwind the others.  Under PT_DEBUG every stack we walk
  * is walked by libunwind too, and a difference stops the program.
+ * PT_UNWIND_SAME, ip untouched: the walk found the memo's last frames
+ * again and the caller, by if_same, asked to be told so (it keeps that
+ * walk's stack).
  *
  * libunwind validates memory with read(2) and write(2) on a pipe, which
  * are cancellation points (a thread with a pending cancel must not be
@@ -90,6 +93,7 @@ static inline const struct pt_stack_entry *pt__stacks_get(const struct pt_stack_
  */
 #define PT_UNWIND_MAX 257   /* the deepest stack recorded, and one more frame */
 #define PT_UNWIND_SLACK 7   /* frames of ours above the caller's, at most */
+#define PT_UNWIND_SAME (-1)
 
 static inline int pt__unwind_libunwind(int (*bt)(void **, int), void **raw, int n)
 {
@@ -125,13 +129,18 @@ static inline void pt__unwind_check(int (*bt)(void **, int), void *const *ours, 
 #endif
 
 static inline __attribute__((always_inline)) int pt__unwind(void **ip, int max,
-                                                            struct pt_unwind_memo *memo)
+                                                            struct pt_unwind_memo *memo,
+                                                            int if_same)
 {
 	int (*bt)(void **, int) = __atomic_load_n(&pt__unw_backtrace, __ATOMIC_ACQUIRE);
 	if (!bt)
 		return 0;
 	void *raw[PT_UNWIND_MAX + PT_UNWIND_SLACK];
+	if (memo)
+		memo->want_same = if_same;
 	int n = pt__unwind_walk(raw, max + PT_UNWIND_SLACK, memo);
+	if (if_same && memo->same)
+		return PT_UNWIND_SAME;
 	if (n < 0)
 		n = pt__unwind_libunwind(bt, raw, max + PT_UNWIND_SLACK);
 #ifdef PT_DEBUG
