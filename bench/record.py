@@ -32,6 +32,8 @@ def workloads(build, quick):
     scale = "0.08" if quick else "1"
     b = os.path.join(build, "bench")
     w = [
+        # a tight loop: one call site, 64 blocks live, sizes 16..512 B
+        ("pair-mixed", [f"{b}/pair", "3000000" if quick else "30000000", "mixed"], {}),
         ("churn", [f"{b}/churn"], {"BENCH_SCALE": scale}),
         ("allocfree-random", [f"{b}/allocfree", "random"], {"BENCH_SCALE": scale}),
         ("realloc-growth", [f"{b}/realloc"], {"BENCH_SCALE": scale}),
