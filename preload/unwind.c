@@ -249,6 +249,29 @@ static inline int walk_again(void **ip, int max, const struct pt_unwind_memo *me
 	return k;
 }
 
+/*
+ * The last walk's outer frames again?  A frame the walk reached at the
+ * stack address and code address of the last walk's frame j has the
+ * same frames above it if every word that walk read from frame j on is
+ * unchanged, and no frame from j on took its CFA from an RBP that came
+ * from below j (bp_in_used: that RBP is not compared).  The walk above j
+ * must have ended by itself (not cut by its depth, all its frames in the
+ * memo).  Returns the index of the first frame that differs, or last (the
+ * memo's frame count) if none does.
+ */
+static inline int walk_rest_differs(const struct pt_unwind_frame *f, int j, int last)
+{
+	if (f[j].bp_in_used)
+		return j;
+	for (int i = j; i < last; i++) {
+		if (f[i].ra_at && *(const uintptr_t *)f[i].ra_at != f[i].ra)
+			return i;
+		if (f[i].bp_at && *(const uintptr_t *)f[i].bp_at != f[i].bp)
+			return i;
+	}
+	return last;
+}
+
 __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwind_memo *memo)
 {
 	if (memo)
@@ -266,8 +289,9 @@ __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwi
 		return -1;
 	uint64_t gen_bits = atomic_load_explicit(&rules_gen, memory_order_relaxed) << GEN_SHIFT;
 	/* the last walk's frames, ascending: w passes those below sp */
-	const struct pt_unwind_frame *w = NULL, *wend = NULL;
+	const struct pt_unwind_frame *w0 = NULL, *w = NULL, *wend = NULL;
 	struct pt_unwind_frame *now = NULL, *nw = NULL, *nend = NULL;
+	int rest_from = INT32_MAX;   /* its frames from which the rest may be the same */
 	if (memo) {
 		if (memo->gen_bits == gen_bits && memo->top == top && memo->n > 0) {
 			int k = walk_again(ip, max, memo, pc, sp, bp);
@@ -275,8 +299,10 @@ __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwi
 				memo->same = 1;
 				return k;
 			}
-			w = memo->f[memo->last];
+			w = w0 = memo->f[memo->last];
 			wend = w + memo->n;
+			if (memo->n == memo->frames && !memo->cut)
+				rest_from = 1;   /* frame 0 was just compared */
 		}
 		memo->gen_bits = gen_bits;
 		memo->top = top;
@@ -295,23 +321,56 @@ __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwi
 	struct pt_unwind_frame *bp_src = NULL;
 	uintptr_t bp_src_at = 0;
 	uintptr_t look = pc;   /* the current frame's pc; a caller's is its return address - 1 */
-	int n = 0;
+	int n = 0, cut = 1;
+	struct pt_unwind_frame *walked = NULL;   /* the end of the frames walked in the memo */
 	while (n < max) {
 		ip[n++] = (void *)pc;
 		uint64_t r;
 		while (w < wend && w->sp < sp)
 			w++;
-		if (w < wend && w->sp == sp && w->look == look)
+		if (w < wend && w->sp == sp && w->look == look) {
 			r = w->rule;
-		else
+			int j = (int)(w - w0);
+			if (j >= rest_from) {
+				int d = walk_rest_differs(w0, j, (int)(wend - w0));
+				if (d == (int)(wend - w0)) {
+					/* the rest is the last walk's: frames j.. */
+					int more = (int)(wend - w) - 1;
+					if (more > max - n)
+						more = max - n;
+					else
+						cut = 0;
+					for (int i = 1; i <= more; i++)
+						ip[n++] = (void *)(w[i].look + 1);
+					if (memo) {
+						walked = nw;
+						int room = (int)(nend - nw);
+						int keep = more + 1 < room ? more + 1 : room;
+						memcpy(nw, w, (size_t)keep * sizeof *nw);
+						nw += keep;
+					}
+					goto done;
+				}
+				rest_from = d + 1;
+			}
+		} else {
 			r = rule_far(memo, look, gen_bits);
+		}
 		struct pt_unwind_frame *e = nw < nend ? nw++ : NULL;
-		if (e)
-			*e = (struct pt_unwind_frame){ .sp = sp, .look = look, .rule = r };
+		if (e) {
+			e->sp = sp;
+			e->look = look;
+			e->rule = r;
+			e->bp_at = 0;
+		}
 		unsigned kind = RULE_KIND(r);
 		if (kind < PT_CFI_RSP) {
-			if (kind == PT_CFI_LAST)
+			if (kind == PT_CFI_LAST) {
+				if (e)
+					e->ra_at = 0;   /* nothing read */
+				cut = 0;
 				break;
+			}
 			return -1;
 		}
 		uintptr_t cfa = RULE_CFA(r, sp, bp), ra_at = RULE_RA_AT(r, cfa);
@@ -346,15 +405,29 @@ __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwi
 			e->ra = pc;
 		}
 		sp = cfa;
-		if (pc == 0)
+		if (pc == 0) {
+			cut = 0;
 			break;
+		}
 		if (pc >> 47)
 			return -1;   /* above user space's 47 bits: a key would hold the generation */
 		look = pc - 1;
 	}
+	walked = nw;
+done:
 	if (memo) {
+		/* which frames take their CFA from an RBP that comes from below
+		 * them, outermost first (the frames kept from the last walk have
+		 * theirs) */
+		int used = walked < nw ? walked->bp_in_used : 0;
+		for (struct pt_unwind_frame *e = walked; e-- > now;) {
+			unsigned kind = RULE_KIND(e->rule);
+			used = kind == PT_CFI_RBP || (!RULE_BP_OFF(e->rule) && kind >= PT_CFI_RSP && used);
+			e->bp_in_used = used;
+		}
 		memo->n = (int)(nw - now);
 		memo->frames = n;
+		memo->cut = cut;
 		memo->last ^= 1;
 	}
 	return n;

@@ -41,6 +41,8 @@ struct pt_unwind_frame {
 	                              value (ra_at 0: none read, the outermost) */
 	uintptr_t bp_at, bp;       /* the same for the RBP it restored, if a frame's
 	                              CFA came from it (bp_at 0: none) */
+	int bp_in_used;            /* it, or a frame above it, takes its CFA from the
+	                              RBP it was entered with */
 };
 
 struct pt_unwind_memo {
@@ -51,6 +53,7 @@ struct pt_unwind_memo {
 	int max;                   /* the frames it was asked for */
 	int n;                     /* frames in f[last] */
 	int frames;                /* frames the last walk found (n: those kept) */
+	int cut;                   /* ... and it stopped at max, not at the end */
 	int same;                  /* this walk found the last one's frames again */
 	int want_same;             /* set by the caller: then it keeps the last
 	                              frames, and ip is not written */
