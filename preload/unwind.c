@@ -234,7 +234,7 @@ static inline int walk_again(void **ip, int max, const struct pt_unwind_memo *me
 	if (k != memo->frames || max != memo->max || sp != memo->sp0 ||
 	    (memo->bp0_used && bp != memo->bp0))
 		return 0;
-	const struct pt_unwind_frame *f = memo->f[memo->last];
+	const struct pt_unwind_frame *f = memo->f[memo->last] + memo->base;
 	for (int i = 0; i < k; i++) {
 		if (f[i].ra_at && *(const uintptr_t *)f[i].ra_at != f[i].ra)
 			return 0;
@@ -272,6 +272,17 @@ static inline int walk_rest_differs(const struct pt_unwind_frame *f, int j, int 
 	return last;
 }
 
+/* Which of frames f[0..m) take their CFA from an RBP that comes from
+ * below them, outermost first; used: whether f[m] does. */
+static void bp_in_mark(struct pt_unwind_frame *f, int m, int used)
+{
+	for (struct pt_unwind_frame *e = f + m; e-- > f;) {
+		unsigned kind = RULE_KIND(e->rule);
+		used = kind == PT_CFI_RBP || (!RULE_BP_OFF(e->rule) && kind >= PT_CFI_RSP && used);
+		e->bp_in_used = used;
+	}
+}
+
 __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwind_memo *memo)
 {
 	if (memo)
@@ -299,7 +310,7 @@ __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwi
 				memo->same = 1;
 				return k;
 			}
-			w = w0 = memo->f[memo->last];
+			w = w0 = memo->f[memo->last] + memo->base;
 			wend = w + memo->n;
 			if (memo->n == memo->frames && !memo->cut)
 				rest_from = 1;   /* frame 0 was just compared */
@@ -322,7 +333,6 @@ __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwi
 	uintptr_t bp_src_at = 0;
 	uintptr_t look = pc;   /* the current frame's pc; a caller's is its return address - 1 */
 	int n = 0, cut = 1;
-	struct pt_unwind_frame *walked = NULL;   /* the end of the frames walked in the memo */
 	while (n < max) {
 		ip[n++] = (void *)pc;
 		uint64_t r;
@@ -333,6 +343,7 @@ __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwi
 			int j = (int)(w - w0);
 			if (j >= rest_from) {
 				int d = walk_rest_differs(w0, j, (int)(wend - w0));
+				int walked_n = n - 1;
 				if (d == (int)(wend - w0)) {
 					/* the rest is the last walk's: frames j.. */
 					int more = (int)(wend - w) - 1;
@@ -343,11 +354,34 @@ __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwi
 					for (int i = 1; i <= more; i++)
 						ip[n++] = (void *)(w[i].look + 1);
 					if (memo) {
-						walked = nw;
-						int room = (int)(nend - nw);
-						int keep = more + 1 < room ? more + 1 : room;
-						memcpy(nw, w, (size_t)keep * sizeof *nw);
-						nw += keep;
+						int m = (int)(nw - now);   /* the frames walked */
+						bp_in_mark(now, m, w->bp_in_used);
+						struct pt_unwind_frame *kept = memo->f[memo->last];
+						int at = (int)(w - kept) - m;
+						if (m == walked_n && at >= 0) {
+							/* the new memo: the frames walked, in
+							 * front of the kept ones, where they are */
+							memcpy(kept + at, now, (size_t)m * sizeof *kept);
+							memo->base = at;
+							memo->n = m + more + 1;
+							memo->frames = n;
+							memo->cut = cut;
+							return n;
+						}
+						/* no room in front of them: both into the other
+						 * array, at its end, with room in front for the
+						 * next walk's */
+						int keep = more + 1 < PT_UNWIND_MEMO - m ? more + 1
+						                                         : PT_UNWIND_MEMO - m;
+						at = PT_UNWIND_MEMO - keep - m;
+						memcpy(now + PT_UNWIND_MEMO - keep, w, (size_t)keep * sizeof *now);
+						memmove(now + at, now, (size_t)m * sizeof *now);
+						memo->base = at;
+						memo->n = m + keep;
+						memo->frames = n;
+						memo->cut = cut;
+						memo->last ^= 1;
+						return n;
 					}
 					goto done;
 				}
@@ -413,18 +447,11 @@ __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwi
 			return -1;   /* above user space's 47 bits: a key would hold the generation */
 		look = pc - 1;
 	}
-	walked = nw;
+	if (memo)
+		bp_in_mark(now, (int)(nw - now), 0);
 done:
 	if (memo) {
-		/* which frames take their CFA from an RBP that comes from below
-		 * them, outermost first (the frames kept from the last walk have
-		 * theirs) */
-		int used = walked < nw ? walked->bp_in_used : 0;
-		for (struct pt_unwind_frame *e = walked; e-- > now;) {
-			unsigned kind = RULE_KIND(e->rule);
-			used = kind == PT_CFI_RBP || (!RULE_BP_OFF(e->rule) && kind >= PT_CFI_RSP && used);
-			e->bp_in_used = used;
-		}
+		memo->base = 0;
 		memo->n = (int)(nw - now);
 		memo->frames = n;
 		memo->cut = cut;

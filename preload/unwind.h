@@ -51,7 +51,7 @@ struct pt_unwind_memo {
 	uintptr_t sp0, bp0;        /* where it began */
 	int bp0_used;              /* a frame's CFA came from bp0 */
 	int max;                   /* the frames it was asked for */
-	int n;                     /* frames in f[last] */
+	int base, n;               /* its frames: f[last][base .. base + n) */
 	int frames;                /* frames the last walk found (n: those kept) */
 	int cut;                   /* ... and it stopped at max, not at the end */
 	int same;                  /* this walk found the last one's frames again */

@@ -478,6 +478,51 @@ static void test_stale_words_do_not_pass_for_the_last_frames(void **state)
 	assert_int_equal(same[1], 0);
 }
 
+/* Many walks with one memo, at random depths through random shapes: the
+ * last walk's outer frames are kept, in place or moved, again and again,
+ * and every stack must still be libunwind's. */
+static __attribute__((noinline)) void random_walk(struct cmp *c, unsigned shape, int depth)
+{
+	switch (shape % 4) {
+	case 0: recurse(c, depth); break;
+	case 1: with_alloca(c, 24, depth % 6); break;
+	case 2: with_fp(c, depth); break;
+	default: if (depth & 1) via_a(c); else via_b(c); break;
+	}
+}
+
+static __attribute__((noinline)) int random_nest(struct cmp *c, unsigned shape, int outer,
+                                                 int depth)
+{
+	if (outer == 0) {
+		random_walk(c, shape, depth);
+		return 0;
+	}
+	int r = random_nest(c, shape, outer - 1, depth);
+	__asm__ volatile("" ::: "memory");
+	return r + 1;
+}
+
+static void test_many_walks_with_a_memo(void **state)
+{
+	static struct pt_unwind_memo m;
+	memo = &m;
+	uint64_t rng = 7;
+	int kept = 0;
+	for (int i = 0; i < 2000; i++) {
+		rng ^= rng << 13;
+		rng ^= rng >> 7;
+		rng ^= rng << 17;
+		struct cmp c;
+		memset(&c, 0, sizeof c);
+		random_nest(&c, (unsigned)(rng >> 8), (int)((rng >> 20) % 12), (int)((rng >> 32) % 30));
+		expect_same(&c);
+		kept += m.same;
+	}
+	memo = NULL;
+	(void)kept;
+}
+
 int main(void)
 {
 	if (pt__unwind_load() != 0) {
@@ -501,6 +546,7 @@ int main(void)
 		cmocka_unit_test(test_a_walk_that_finds_the_last_frames_again),
 		cmocka_unit_test(test_a_walk_from_another_frame_pointer_is_walked),
 		cmocka_unit_test(test_stale_words_do_not_pass_for_the_last_frames),
+		cmocka_unit_test(test_many_walks_with_a_memo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
