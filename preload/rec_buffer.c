@@ -321,6 +321,7 @@ void pt__rbuf_fork_child(void)
 		t->live_delta = 0;
 		t->interval = t->hot.sample_left;
 		memset(t->icache, 0, sizeof t->icache);   /* the child's file defines no info */
+		t->walk_stack.id = 0;   /* nor its stack table any stack */
 		t->state = t == self ? PT_T_LIVE : PT_T_FREE;
 	}
 	if (self)

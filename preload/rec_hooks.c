@@ -91,7 +91,6 @@ static inline __attribute__((always_inline)) uint32_t capture_stack(struct pt_re
 	 * merged in, the stack is the one this thread interned for that walk
 	 * (a loop's call site); under PT_DEBUG it is interned and compared */
 	int reuse = t->walk_stack.id && t->walk_stack.epoch == epoch &&
-	            t->walk_stack.pid == pt__rcfg.pid &&
 	            atomic_load_explicit(&pt__py.state, memory_order_relaxed) == PT_PY_OFF;
 #ifdef PT_DEBUG
 	int n = pt__unwind(ip, (int)pt__rcfg.depth + 1, &t->unwind_memo, 0);
@@ -115,7 +114,6 @@ static inline __attribute__((always_inline)) uint32_t capture_stack(struct pt_re
 #endif
 	t->walk_stack.id = id;
 	t->walk_stack.epoch = epoch;
-	t->walk_stack.pid = pt__rcfg.pid;
 	if (!fresh)
 		return id;
 

@@ -91,8 +91,7 @@ struct pt_rec_thread {
 	struct pt_unwind_memo unwind_memo;   /* the owner's last stack walk */
 	uint32_t last_stack_id;    /* the owner's last stack (pt__stacks_intern) */
 	struct {                   /* the stack of unwind_memo's last walk */
-		uint32_t id, epoch;  /* id 0: none */
-		pid_t pid;           /* in this process (a fork child's table is new) */
+		uint32_t id, epoch;  /* id 0: none (a fork child's table is new) */
 	} walk_stack;
 	struct pt_rec_thread *next;
 	struct {                   /* recent infos: (size, stack << 1 | glibc) -> id */

@@ -285,10 +285,13 @@ static void bp_in_mark(struct pt_unwind_frame *f, int m, int used)
 
 __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwind_memo *memo)
 {
+	/* a walk that returns -1 leaves the memo empty: the caller's record
+	 * of what the memo's walk found (the recorder's stack id) must not
+	 * outlive it */
 	if (memo)
 		memo->same = 0;
 	if (!rules)
-		return -1;
+		goto none;
 	uintptr_t pc, sp, bp;
 	__asm__ volatile("lea 0f(%%rip), %0\n\t"
 	                 "mov %%rsp, %1\n\t"
@@ -297,7 +300,7 @@ __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwi
 	                 : "=r"(pc), "=r"(sp), "=r"(bp));
 	uintptr_t top = stack_top(sp);
 	if (!top)
-		return -1;
+		goto none;
 	uint64_t gen_bits = atomic_load_explicit(&rules_gen, memory_order_relaxed) << GEN_SHIFT;
 	/* the last walk's frames, ascending: w passes those below sp */
 	const struct pt_unwind_frame *w0 = NULL, *w = NULL, *wend = NULL;
@@ -458,4 +461,8 @@ done:
 		memo->last ^= 1;
 	}
 	return n;
+none:
+	if (memo)
+		memo->n = 0;
+	return -1;
 }

@@ -70,7 +70,8 @@ struct pt_unwind_memo {
  * read once per code address and cached.  Returns the number of frames,
  * or -1 when a frame has no rule we follow (a signal frame, code without
  * frame information, a frame outside the thread's stack): then the stack
- * is libunwind's.  Reads nothing but the stack between the thread's
+ * is libunwind's, and the memo is left empty (its walk is no longer the
+ * caller's last).  Reads nothing but the stack between the thread's
  * stack pointer and the top of its stack; no system call, no lock but the
  * loader's on a code address seen the first time.
  */

@@ -12,10 +12,13 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <ucontext.h>
 
 #include "testutil.h"
 #include "../preload/unwind.h"
+
+extern void *__libc_stack_end;
 
 #define MAXF 128
 
@@ -523,6 +526,57 @@ static void test_many_walks_with_a_memo(void **state)
 	(void)kept;
 }
 
+/* A walk on a stack that has no top the walk knows (mapped above the main
+ * thread's, as a fiber's may be) is libunwind's, and must leave the memo
+ * empty: the memo's walk before it is no longer the last, and a caller
+ * that keeps what the last walk found (the recorder's stack id) would
+ * give a third walk, equal to the first, the second one's stack. */
+static ucontext_t high_main, high_co;
+static struct cmp high_cmp;
+
+static void on_the_high_stack(void)
+{
+	compare_here(&high_cmp, MAXF);
+}
+
+static __attribute__((noinline)) void walk_at(struct cmp *c, int high)
+{
+	memset(c, 0, sizeof *c);
+	if (high)
+		swapcontext(&high_main, &high_co);
+	else
+		compare_here(c, MAXF);
+	__asm__ volatile("" ::: "memory");
+}
+
+static void test_a_walk_left_to_libunwind_empties_the_memo(void **state)
+{
+	uintptr_t end = ((uintptr_t)__libc_stack_end + (1u << 20)) & ~(uintptr_t)0xfff;
+	void *stk = MAP_FAILED;
+	for (uintptr_t a = end + (16u << 20); a < 0x7ffffff00000 && stk == MAP_FAILED; a += 1u << 20)
+		stk = mmap((void *)a, 1 << 16, PROT_READ | PROT_WRITE,
+		           MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (stk == MAP_FAILED)
+		skip();   /* no room above the main thread's stack */
+	getcontext(&high_co);
+	high_co.uc_stack.ss_sp = stk;
+	high_co.uc_stack.ss_size = 1 << 16;
+	high_co.uc_link = &high_main;
+	makecontext(&high_co, on_the_high_stack, 0);
+	memo = &again_memo;
+	memset(&again_memo, 0, sizeof again_memo);
+	struct cmp c;
+	walk_at(&c, 0);
+	expect_same(&c);
+	assert_true(again_memo.n > 0);
+	walk_at(&high_cmp, 1);
+	memo = NULL;
+	munmap(stk, 1 << 16);
+	assert_int_equal(high_cmp.ours, -1);   /* no top: libunwind's */
+	assert_int_equal(again_memo.n, 0);
+	assert_int_equal(again_memo.same, 0);
+}
+
 int main(void)
 {
 	if (pt__unwind_load() != 0) {
@@ -547,6 +601,7 @@ int main(void)
 		cmocka_unit_test(test_a_walk_from_another_frame_pointer_is_walked),
 		cmocka_unit_test(test_stale_words_do_not_pass_for_the_last_frames),
 		cmocka_unit_test(test_many_walks_with_a_memo),
+		cmocka_unit_test(test_a_walk_left_to_libunwind_empties_the_memo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
