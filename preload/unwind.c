@@ -215,6 +215,20 @@ static inline uint64_t rule_far(struct pt_unwind_memo *memo, uintptr_t look,
 #define RULE_RA_AT(r, cfa) ((cfa) + (uintptr_t)(intptr_t)(int8_t)((r) >> 48) * 8)
 #define RULE_BP_OFF(r) ((int16_t)((r) >> 32))
 
+/* The first of frames f[j..last) whose words (its saved return address,
+ * and the saved RBP a later frame's CFA came from) are not what the walk
+ * read; last if none. */
+static inline int first_changed(const struct pt_unwind_frame *f, int j, int last)
+{
+	for (int i = j; i < last; i++) {
+		if (f[i].ra_at && *(const uintptr_t *)f[i].ra_at != f[i].ra)
+			return i;
+		if (f[i].bp_at && *(const uintptr_t *)f[i].bp_at != f[i].bp)
+			return i;
+	}
+	return last;
+}
+
 /*
  * The last walk's frames again?  Its result followed from where it began
  * (the stack pointer, and RBP if a frame's CFA came from it before any
@@ -231,16 +245,10 @@ static inline int walk_again(void **ip, int max, const struct pt_unwind_memo *me
                              uintptr_t pc, uintptr_t sp, uintptr_t bp)
 {
 	int k = memo->n;
-	if (k != memo->frames || max != memo->max || sp != memo->sp0 ||
-	    (memo->bp0_used && bp != memo->bp0))
-		return 0;
 	const struct pt_unwind_frame *f = memo->f[memo->last] + memo->base;
-	for (int i = 0; i < k; i++) {
-		if (f[i].ra_at && *(const uintptr_t *)f[i].ra_at != f[i].ra)
-			return 0;
-		if (f[i].bp_at && *(const uintptr_t *)f[i].bp_at != f[i].bp)
-			return 0;
-	}
+	if (k != memo->frames || max != memo->max || sp != memo->sp0 ||
+	    (f[0].bp_in_used && bp != memo->bp0) || first_changed(f, 0, k) != k)
+		return 0;
 	if (memo->want_same)
 		return k;   /* the caller keeps them */
 	ip[0] = (void *)pc;
@@ -261,15 +269,7 @@ static inline int walk_again(void **ip, int max, const struct pt_unwind_memo *me
  */
 static inline int walk_rest_differs(const struct pt_unwind_frame *f, int j, int last)
 {
-	if (f[j].bp_in_used)
-		return j;
-	for (int i = j; i < last; i++) {
-		if (f[i].ra_at && *(const uintptr_t *)f[i].ra_at != f[i].ra)
-			return i;
-		if (f[i].bp_at && *(const uintptr_t *)f[i].bp_at != f[i].bp)
-			return i;
-	}
-	return last;
+	return f[j].bp_in_used ? j : first_changed(f, j, last);
 }
 
 /* Which of frames f[0..m) take their CFA from an RBP that comes from
@@ -324,14 +324,12 @@ __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwi
 		memo->max = max;
 		memo->sp0 = sp;
 		memo->bp0 = bp;
-		memo->bp0_used = 0;
 		now = nw = memo->f[memo->last ^ 1];
 		nend = now + PT_UNWIND_MEMO;
 	}
-	/* the RBP the frames see: the one the walk began with, or the last
-	 * restored, by frame bp_src from bp_src_at; the walk again compares it
-	 * only if a frame's CFA came from it */
-	int bp0_live = 1;
+	/* the RBP the frames see: the one the walk began with (bp_src NULL),
+	 * or the last restored, by frame bp_src from bp_src_at; the walk again
+	 * compares it only if a frame's CFA came from it */
 	struct pt_unwind_frame *bp_src = NULL;
 	uintptr_t bp_src_at = 0;
 	uintptr_t look = pc;   /* the current frame's pc; a caller's is its return address - 1 */
@@ -418,13 +416,9 @@ __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwi
 		 * other mappings, or none, between it and top) */
 		if (cfa <= sp || cfa > top || cfa - sp > FRAME_MAX || ra_at < sp)
 			return -1;
-		if (kind == PT_CFI_RBP && memo) {
-			if (bp0_live) {
-				memo->bp0_used = 1;
-			} else if (bp_src) {
-				bp_src->bp_at = bp_src_at;
-				bp_src->bp = bp;
-			}
+		if (kind == PT_CFI_RBP && bp_src) {
+			bp_src->bp_at = bp_src_at;
+			bp_src->bp = bp;
 		}
 		int16_t bp_off = RULE_BP_OFF(r);
 		if (bp_off) {
@@ -432,7 +426,6 @@ __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwi
 			if (bp_at < sp)
 				return -1;
 			bp = *(const uintptr_t *)bp_at;
-			bp0_live = 0;
 			bp_src = e;
 			bp_src_at = bp_at;
 		}

@@ -48,8 +48,8 @@ struct pt_unwind_frame {
 struct pt_unwind_memo {
 	uint64_t gen_bits;         /* the shared table's generation it was read in */
 	uintptr_t top;             /* the top of the stack the last walk was on */
-	uintptr_t sp0, bp0;        /* where it began */
-	int bp0_used;              /* a frame's CFA came from bp0 */
+	uintptr_t sp0, bp0;        /* where it began (bp0 matters if f's first
+	                              frame has bp_in_used) */
 	int max;                   /* the frames it was asked for */
 	int base, n;               /* its frames: f[last][base .. base + n) */
 	int frames;                /* frames the last walk found (n: those kept) */

@@ -435,23 +435,17 @@ static void test_a_walk_from_another_frame_pointer_is_walked(void **state)
  * second call's fp_pad is 64 bytes lower: where the first one's return
  * address was read, the second finds it again, stale, and only the RBP
  * the frame's CFA comes from tells the frames apart. */
-static __attribute__((noinline)) int stale_a(struct cmp *c, size_t k, size_t n)
-{
-	char *p = alloca(k);
-	__asm__ volatile("" : : "r"(p) : "memory");
-	int r = fp_pad(c, n);
-	__asm__ volatile("" : : "r"(p) : "memory");
-	return r + 1;
-}
-
-static __attribute__((noinline)) int stale_b(struct cmp *c, size_t k, size_t n)
-{
-	char *p = alloca(k);
-	__asm__ volatile("" : : "r"(p) : "memory");
-	int r = fp_pad(c, n);
-	__asm__ volatile("" : : "r"(p) : "memory");
-	return r + 2;
-}
+#define STALE_CALLER(name, mark)                                          \
+	static __attribute__((noinline)) int name(struct cmp *c, size_t k, size_t n) \
+	{                                                                  \
+		char *p = alloca(k);                                       \
+		__asm__ volatile("" : : "r"(p) : "memory");                \
+		int r = fp_pad(c, n);                                      \
+		__asm__ volatile("" : : "r"(p) : "memory");                \
+		return r + (mark);                                         \
+	}
+STALE_CALLER(stale_a, 1)
+STALE_CALLER(stale_b, 2)
 
 static __attribute__((noinline)) void stale_walks(struct cmp *c, uintptr_t *sp, int *same)
 {
