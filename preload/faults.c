@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../allocator/compiler.h"
 #include "../allocator/pool_alloc.h"
@@ -32,6 +33,7 @@
 
 static struct sigaction prog;        /* the program's SIGSEGV disposition */
 static volatile int installed;
+static int prog_pid;                 /* the process prog belongs to */
 
 static struct pt_libc_fn sigaction_fn = { "sigaction", NULL, 0 };
 static struct pt_libc_fn signal_fn = { "signal", NULL, 0 };
@@ -109,14 +111,41 @@ void pt__faults_install(void)
 	sa.sa_sigaction = on_segv;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	if (libc_sigaction(SIGSEGV, &sa, &prog) == 0)
+	if (libc_sigaction(SIGSEGV, &sa, &prog) == 0) {
+		prog_pid = getpid();
 		installed = 1;
+	}
+}
+
+void pt__faults_fork_child(void)
+{
+	if (installed)
+		prog_pid = getpid();
+}
+
+/*
+ * A child of vfork (or posix_spawn, or clone with CLONE_VM) shares prog
+ * with its parent but has a signal table of its own, and often resets its
+ * handlers before exec (CPython's _posixsubprocess does): what it sets is
+ * its kernel's, never the parent's prog.  A fork child has its own memory
+ * and passes here with its pid (pt__faults_fork_child).
+ */
+static int shared_child_sigaction(const struct sigaction *act, struct sigaction *old)
+{
+	struct sigaction k;
+	if (libc_sigaction(SIGSEGV, act, &k) != 0)
+		return -1;
+	if (old)
+		*old = (k.sa_flags & SA_SIGINFO) && k.sa_sigaction == on_segv ? prog : k;
+	return 0;
 }
 
 PT_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	if (sig != SIGSEGV || !installed)
 		return libc_sigaction(sig, act, old);
+	if (getpid() != prog_pid)
+		return shared_child_sigaction(act, old);
 	struct sigaction was = prog;
 	if (act)
 		prog = *act;

@@ -11,6 +11,9 @@
 /* Install the handler in front of the program's (once). */
 PT_HIDDEN void pt__faults_install(void);
 
+/* In a fork child: the program's disposition kept here is this process's. */
+PT_HIDDEN void pt__faults_fork_child(void);
+
 /* Look up glibc's sigaction and signal now (the constructor). */
 PT_HIDDEN void pt__faults_resolve(void);
 

@@ -617,6 +617,7 @@ static void fork_parent(void)
 static void fork_child(void)
 {
 	pt_fork_child();
+	pt__faults_fork_child();
 	pt__bc_fork_child();
 	pt__rec_fork_child();
 	pt__dbg_fork_child();

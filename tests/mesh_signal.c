@@ -4,16 +4,21 @@
  * stays in front, preload/faults.c): the disposition it reads back is its
  * own, its handler gets its faults with their address, signal() answers
  * with its previous handler, and with the default disposition a fault
- * kills it with SIGSEGV ("die").  The output must be the same with and
- * without the library.
+ * kills it with SIGSEGV ("die").  A child of vfork, which shares the
+ * parent's memory but not its signal table, and a child of fork each reset
+ * the handler as CPython's subprocess does before exec: the parent keeps
+ * its own.  The output must be the same with and without the library.
  */
 #include <malloc.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static sigjmp_buf jb;
 static void *volatile seen;
@@ -28,6 +33,34 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 	siglongjmp(jb, 1);
 }
 
+static bool is_own(const struct sigaction *a)
+{
+	return (a->sa_flags & SA_SIGINFO) && a->sa_sigaction == on_segv;
+}
+
+/* In a child: what it reads before and after it sets the default. */
+static int child_resets(void)
+{
+	struct sigaction before, after, d;
+	memset(&d, 0, sizeof d);
+	d.sa_handler = SIG_DFL;
+	sigaction(SIGSEGV, NULL, &before);
+	sigaction(SIGSEGV, &d, NULL);
+	sigaction(SIGSEGV, NULL, &after);
+	return (is_own(&before) ? 0 : 1) | (after.sa_handler == SIG_DFL ? 0 : 2);
+}
+
+static void report_child(const char *how, pid_t c)
+{
+	int st = -1;
+	struct sigaction o;
+	waitpid(c, &st, 0);
+	sigaction(SIGSEGV, NULL, &o);
+	printf("a %s child resets its handler: child %s, parent keeps %s\n", how,
+	       WIFEXITED(st) && WEXITSTATUS(st) == 0 ? "ok" : "wrong",
+	       is_own(&o) ? "its own" : "another");
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction o, sa;
@@ -39,8 +72,17 @@ int main(int argc, char **argv)
 	sa.sa_flags = SA_SIGINFO;
 	sigaction(SIGSEGV, &sa, NULL);
 	sigaction(SIGSEGV, NULL, &o);
-	printf("after sigaction: %s\n",
-	       (o.sa_flags & SA_SIGINFO) && o.sa_sigaction == on_segv ? "its own" : "another");
+	printf("after sigaction: %s\n", is_own(&o) ? "its own" : "another");
+
+	pid_t c = vfork();
+	if (c == 0)
+		_exit(child_resets());
+	report_child("vfork", c);
+	fflush(stdout);
+	c = fork();
+	if (c == 0)
+		_exit(child_resets());
+	report_child("fork", c);
 
 	/* heap work with the handler in place: rounds may run */
 	enum { N = 200000 };
