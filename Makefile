@@ -62,7 +62,7 @@ TEST_PROGS  := $(B)/tests/test_preload $(B)/tests/stress $(B)/tests/test_recorde
                $(B)/tests/cxx_prog $(B)/tests/debug_prog $(B)/tests/temp_prog \
                $(B)/tests/fork_stdio $(B)/tests/fork_signal $(B)/tests/as_limit \
                $(B)/tests/double_free $(B)/tests/dbgsym_prog $(B)/tests/peak_prog \
-               $(B)/tests/mesh_signal
+               $(B)/tests/mesh_signal $(B)/tests/mesh_blocked
 UNWIND_PROGS := $(B)/tests/unwind_prog $(B)/tests/unwind_prog_exc $(B)/tests/unwind_cxx \
                 $(B)/tests/unwind_plugin.so
 EDGE_PROGS  := $(B)/tests/edge_prog $(B)/tests/cxx_new $(B)/tests/cxx_replace \
@@ -222,6 +222,10 @@ $(B)/tests/peak_prog: tests/peak_prog.c
 $(B)/tests/mesh_signal: tests/mesh_signal.c
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O1 -g -Wall -Wextra -o $@ $<
+
+$(B)/tests/mesh_blocked: tests/mesh_blocked.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O1 -g -Wall -Wextra -pthread -o $@ $<
 
 # deliberately broken; -rdynamic so that dladdr names its functions when no
 # symbolizer runs
@@ -408,7 +412,7 @@ check-dropin: $(B)/tests/as_limit $(B)/tests/double_free $(B)/tests/untouched $(
 # meshing (POOLTRACE_MESH=1): its own checks, then the real programs, the
 # fork and the stress tests again with it on
 check-mesh: $(B)/libpooltrace.so $(BENCH_BINS) $(B)/tests/fork_stdio $(B)/tests/fork_signal \
-            $(B)/tests/stress $(B)/tests/mesh_signal
+            $(B)/tests/stress $(B)/tests/mesh_signal $(B)/tests/mesh_blocked
 	sh tests/test_mesh.sh $(B)
 	POOLTRACE_MESH=1 sh tests/programs.sh $(B)
 	POOLTRACE_MESH=1 sh tests/test_fork.sh $(B)

@@ -400,6 +400,10 @@ static struct pt_heap *heap_acquire(void)
 
 	if (tl_dead || pt__tl_locked)
 		return NULL;
+	/* meshing's barrier would kill a thread that blocks SIGSEGV (glibc's
+	 * exiting threads do: free_heapless) at its first write */
+	if (pt__g.mesh_fd >= 0 && pt__os_segv_blocked())
+		return NULL;
 	ensure_init();
 	pt__lock();
 	h = pt__g.abandoned;
@@ -714,12 +718,38 @@ static void tc_spill(struct pt_heap *h, unsigned c)
 	}
 }
 
+/*
+ * A free by a thread that has no heap and may not take one (heap_acquire):
+ * one inside the lock, one that is exiting, or, with meshing on, one that
+ * blocks SIGSEGV.  glibc frees the TLS of the stacks it caches from an
+ * exiting thread with every signal blocked (start_thread,
+ * __nptl_free_stacks), and a write into a page meshing's barrier protects
+ * would have the kernel kill the process: such a free takes the lock,
+ * under which alone the barrier protects (a round; a fork of a threaded
+ * process).  Under it, a block of an abandoned heap is collected here, as
+ * remote_push would without the lock.
+ */
+static PT_NOINLINE void free_heapless(void *ptr)
+{
+	if (pt__tl_locked) {
+		pt__free_to_pool(ptr);
+		return;
+	}
+	pt__lock();
+	struct pt_pool *p = pt__pool_of_block((uintptr_t)ptr);
+	struct pt_heap *owner = p->owner;
+	pt__free_to_pool(ptr);
+	if (owner && atomic_load(&owner->abandoned) == 1 && atomic_load(&owner->pending))
+		pt__heap_collect(owner, true);
+	pt__unlock();
+}
+
 /* pt__free_full for a block of another thread's pool (or a heapless
  * thread): cache it, after a spill if the cache is full. */
 static PT_NOINLINE void free_full_foreign(struct pt_heap *h, void *ptr, unsigned c)
 {
 	if (h == &pt__empty_heap && !(h = heap_acquire())) {
-		pt__free_to_pool(ptr);
+		free_heapless(ptr);
 		return;
 	}
 	if (h->tc_room[c] == 0)
@@ -748,7 +778,10 @@ void pt__free_full(void *ptr, unsigned c)
 		return;
 	}
 	if (pt__tc_cap() == 0) {
-		pt__free_to_pool(ptr);
+		if (h == &pt__empty_heap)
+			free_heapless(ptr);
+		else
+			pt__free_to_pool(ptr);
 		return;
 	}
 	free_full_foreign(h, ptr, c);

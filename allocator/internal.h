@@ -313,6 +313,7 @@ PT_HIDDEN int pt__os_map_populated(size_t size, void **out);
 PT_HIDDEN void pt__os_futex_wait(_Atomic uint32_t *w, uint32_t v, bool shared, long ms);
 PT_HIDDEN void pt__os_futex_wake(_Atomic uint32_t *w, bool shared);
 PT_HIDDEN void pt__os_close(int fd);
+PT_HIDDEN bool pt__os_segv_blocked(void);
 PT_HIDDEN int pt__os_pid(void);
 
 /* barrier.c: meshing's write barrier */

@@ -310,6 +310,13 @@ void pt__os_signals_restore(const sigset_t *old)
 	pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
+/* Does this thread block SIGSEGV (a write fault would then kill)? */
+bool pt__os_segv_blocked(void)
+{
+	sigset_t cur;
+	return pthread_sigmask(SIG_BLOCK, NULL, &cur) == 0 && sigismember(&cur, SIGSEGV) == 1;
+}
+
 /* The kernel's limit on mappings per process, or 65530 if unreadable. */
 unsigned long pt__os_max_map_count(void)
 {

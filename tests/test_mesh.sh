@@ -12,7 +12,10 @@
 #  - a trace of a meshed Python heap: frag (text and JSON) counts the
 #    meshed pools of the exit snapshot;
 #  - the threaded stress program with forks, each thread meshing its pools
-#    (malloc_trim) while the others write and free: every check holds.
+#    (malloc_trim) while the others write and free: every check holds;
+#  - threads that write to the heap with SIGSEGV blocked while others fork
+#    (tests/mesh_blocked.c: glibc's exiting threads, a worker that blocks
+#    every signal) are not killed.
 # The real programs, the fork and the stress tests run again with meshing on
 # from the Makefile (check-mesh).
 set -u
@@ -98,6 +101,23 @@ else
 	cat "$TMP/st.out" "$TMP/st.err" > "$TMP/all"
 	fail "stress with meshing (exit $rc, ${sm:-no} pools meshed)" "$TMP/all"
 fi
+
+# writers with SIGSEGV blocked while the heap is protected for forks
+for mode in exit worker; do
+	if [ $mode = exit ]; then n=40; else n=4; fi
+	LD_PRELOAD="$LIB" POOLTRACE_MESH=1 "$B/tests/mesh_blocked" $mode $n > "$TMP/bl.out" 2>&1
+	rc=$?
+	if [ $rc -eq 0 ] && grep -q '^ok$' "$TMP/bl.out"; then
+		if [ $mode = exit ]; then
+			pass "threads exiting while others fork (glibc frees their TLS with every signal blocked): not killed"
+		else
+			pass "a worker that blocks every signal and allocates while others fork: not killed"
+		fi
+	else
+		echo "exit $rc" >> "$TMP/bl.out"
+		fail "mesh_blocked $mode: a writer with SIGSEGV blocked while others fork" "$TMP/bl.out"
+	fi
+done
 
 # the trace's snapshots and frag
 PY=/usr/bin/python3
