@@ -221,7 +221,7 @@ $(B)/tests/peak_prog: tests/peak_prog.c
 
 $(B)/tests/mesh_signal: tests/mesh_signal.c
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 -O1 -g -Wall -Wextra -o $@ $<
+	$(CC) -std=gnu11 -O1 -g -Wall -Wextra -pthread -o $@ $<
 
 $(B)/tests/mesh_blocked: tests/mesh_blocked.c
 	@mkdir -p $(@D)

@@ -34,6 +34,9 @@
 static struct sigaction prog;        /* the program's SIGSEGV disposition */
 static volatile int installed;
 static int prog_pid;                 /* the process prog belongs to */
+/* This thread is forking: from our prepare handler to our parent or child
+ * handler, so that the child's handlers before ours are the child's. */
+static __thread uint8_t tl_forking __attribute__((tls_model("initial-exec")));
 
 static struct pt_libc_fn sigaction_fn = { "sigaction", NULL, 0 };
 static struct pt_libc_fn signal_fn = { "signal", NULL, 0 };
@@ -117,8 +120,19 @@ void pt__faults_install(void)
 	}
 }
 
+void pt__faults_fork_prepare(void)
+{
+	tl_forking = 1;
+}
+
+void pt__faults_fork_parent(void)
+{
+	tl_forking = 0;
+}
+
 void pt__faults_fork_child(void)
 {
+	tl_forking = 0;
 	if (installed)
 		prog_pid = getpid();
 }
@@ -127,8 +141,10 @@ void pt__faults_fork_child(void)
  * A child of vfork (or posix_spawn, or clone with CLONE_VM) shares prog
  * with its parent but has a signal table of its own, and often resets its
  * handlers before exec (CPython's _posixsubprocess does): what it sets is
- * its kernel's, never the parent's prog.  A fork child has its own memory
- * and passes here with its pid (pt__faults_fork_child).
+ * its kernel's, never the parent's prog.  A fork child has its own memory:
+ * its pid becomes prog's in our child handler, or at once in a child
+ * handler registered before ours (the thread that forks is marked from our
+ * prepare handler on, which runs before theirs; a vfork runs no handler).
  */
 static int shared_child_sigaction(const struct sigaction *act, struct sigaction *old)
 {
@@ -144,8 +160,11 @@ PT_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *
 {
 	if (sig != SIGSEGV || !installed)
 		return libc_sigaction(sig, act, old);
-	if (getpid() != prog_pid)
-		return shared_child_sigaction(act, old);
+	if (getpid() != prog_pid) {
+		if (!tl_forking)
+			return shared_child_sigaction(act, old);
+		prog_pid = getpid();   /* a fork child, before our handler */
+	}
 	struct sigaction was = prog;
 	if (act)
 		prog = *act;

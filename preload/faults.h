@@ -11,7 +11,10 @@
 /* Install the handler in front of the program's (once). */
 PT_HIDDEN void pt__faults_install(void);
 
-/* In a fork child: the program's disposition kept here is this process's. */
+/* fork's handlers: the program's disposition kept here is the child's own
+ * in a fork child, also in the child handlers that run before ours. */
+PT_HIDDEN void pt__faults_fork_prepare(void);
+PT_HIDDEN void pt__faults_fork_parent(void);
 PT_HIDDEN void pt__faults_fork_child(void);
 
 /* Look up glibc's sigaction and signal now (the constructor). */

@@ -584,6 +584,7 @@ static __thread uint8_t fork_took;   /* what this thread's prepare took */
 
 static void fork_prepare(void)
 {
+	pt__faults_fork_prepare();
 	fork_took = 0;
 	if (pt__single_threaded()) {
 		pt_fork_prepare();   /* takes nothing either: keeps its flag right */
@@ -604,6 +605,7 @@ static void fork_prepare(void)
 
 static void fork_parent(void)
 {
+	pt__faults_fork_parent();
 	pt_fork_parent();
 	if (fork_took & FORK_REC)
 		pt__rec_fork_parent();
