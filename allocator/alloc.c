@@ -32,7 +32,11 @@ struct pt_heap pt__empty_heap = {
 
 __thread struct pt_heap *pt__tl_heap
 	__attribute__((tls_model("initial-exec"))) = &pt__empty_heap;
-static __thread uint8_t tl_dead __attribute__((tls_model("initial-exec")));
+/* This thread takes no heap: it has exited (HEAPLESS_EXITED), or it blocked
+ * SIGSEGV when it would have taken one with meshing on (HEAPLESS_BLOCKED:
+ * heap_acquire; forgotten in a fork child, where meshing is off). */
+enum { HEAPLESS_EXITED = 1, HEAPLESS_BLOCKED = 2 };
+static __thread uint8_t tl_heapless __attribute__((tls_model("initial-exec")));
 __thread uint8_t pt__tl_locked __attribute__((tls_model("initial-exec")));
 /* What this thread's pt_fork_prepare did: 1 if it took pt__g.lock. */
 static __thread uint8_t tl_fork_locked __attribute__((tls_model("initial-exec")));
@@ -398,13 +402,15 @@ static struct pt_heap *heap_acquire(void)
 {
 	struct pt_heap *h;
 
-	if (tl_dead || pt__tl_locked)
+	if (tl_heapless || pt__tl_locked)
 		return NULL;
+	ensure_init();   /* meshing is on from here, or never */
 	/* meshing's barrier would kill a thread that blocks SIGSEGV (glibc's
-	 * exiting threads do: free_heapless) at its first write */
-	if (pt__g.mesh_fd >= 0 && pt__os_segv_blocked())
+	 * exiting threads do: free_heapless) at its first write; asked once */
+	if (pt__g.mesh_fd >= 0 && pt__os_segv_blocked()) {
+		tl_heapless = HEAPLESS_BLOCKED;
 		return NULL;
-	ensure_init();
+	}
 	pt__lock();
 	h = pt__g.abandoned;
 	if (h) {
@@ -511,7 +517,7 @@ static void heap_done(void *arg)
 		tc_flush(h);   /* its blocks are local: it must still be the heap */
 		pt__tl_heap = &pt__empty_heap;
 	}
-	tl_dead = 1;
+	tl_heapless = HEAPLESS_EXITED;
 	pt__lock();
 	heap_abandon_unlocked(h);
 	pt__unlock();
@@ -521,7 +527,7 @@ void pt_thread_exit(void)
 {
 	struct pt_heap *h = pt__tl_heap;
 	if (h == &pt__empty_heap) {
-		tl_dead = 1;
+		tl_heapless = HEAPLESS_EXITED;
 		return;
 	}
 	if (pt__g.key_ok)
@@ -796,7 +802,7 @@ void pt__free_suspect(void *ptr, unsigned c)
 		double_free(ptr, c);
 		return;
 	}
-	if (h->tc_room[c] != 0) {
+	if (h->tc_room[c] > 0) {   /* (a heapless thread's room may be -1) */
 		tc_push(h, c, b);
 		return;
 	}
@@ -963,6 +969,8 @@ void pt_fork_parent(void)
 void pt_fork_child(void)
 {
 	pt__mesh_fork_child();
+	if (tl_heapless == HEAPLESS_BLOCKED)
+		tl_heapless = 0;
 	if (tl_fork_locked) {
 		tl_fork_locked = 0;
 		pthread_mutex_init(&pt__g.lock, NULL);
