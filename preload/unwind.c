@@ -283,6 +283,19 @@ static void bp_in_mark(struct pt_unwind_frame *f, int m, int used)
 	}
 }
 
+/* The memo's walk from now on: frames f[last ^ flip][base .. base + kept)
+ * of a walk that found frames, cut at max or not.  Returns frames. */
+static inline int memo_set(struct pt_unwind_memo *memo, int flip, int base, int kept,
+                           int frames, int cut)
+{
+	memo->last ^= flip;
+	memo->base = base;
+	memo->n = kept;
+	memo->frames = frames;
+	memo->cut = cut;
+	return frames;
+}
+
 __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwind_memo *memo)
 {
 	/* a walk that returns -1 leaves the memo empty: the caller's record
@@ -363,11 +376,7 @@ __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwi
 							/* the new memo: the frames walked, in
 							 * front of the kept ones, where they are */
 							memcpy(kept + at, now, (size_t)m * sizeof *kept);
-							memo->base = at;
-							memo->n = m + more + 1;
-							memo->frames = n;
-							memo->cut = cut;
-							return n;
+							return memo_set(memo, 0, at, m + more + 1, n, cut);
 						}
 						/* no room in front of them: both into the other
 						 * array, at its end, with room in front for the
@@ -377,12 +386,7 @@ __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwi
 						at = PT_UNWIND_MEMO - keep - m;
 						memcpy(now + PT_UNWIND_MEMO - keep, w, (size_t)keep * sizeof *now);
 						memmove(now + at, now, (size_t)m * sizeof *now);
-						memo->base = at;
-						memo->n = m + keep;
-						memo->frames = n;
-						memo->cut = cut;
-						memo->last ^= 1;
-						return n;
+						return memo_set(memo, 1, at, m + keep, n, cut);
 					}
 					goto done;
 				}
@@ -446,13 +450,8 @@ __attribute__((noinline)) int pt__unwind_walk(void **ip, int max, struct pt_unwi
 	if (memo)
 		bp_in_mark(now, (int)(nw - now), 0);
 done:
-	if (memo) {
-		memo->base = 0;
-		memo->n = (int)(nw - now);
-		memo->frames = n;
-		memo->cut = cut;
-		memo->last ^= 1;
-	}
+	if (memo)
+		memo_set(memo, 1, 0, (int)(nw - now), n, cut);
 	return n;
 none:
 	if (memo)

@@ -571,6 +571,22 @@ static void test_a_walk_left_to_libunwind_empties_the_memo(void **state)
 	assert_int_equal(again_memo.same, 0);
 }
 
+/* The same for a walk that begins but meets a frame it cannot follow. */
+static void test_a_walk_stopped_at_a_signal_frame_empties_the_memo(void **state)
+{
+	memo = &again_memo;
+	memset(&again_memo, 0, sizeof again_memo);
+	struct cmp c;
+	walk_at(&c, 0);
+	expect_same(&c);
+	assert_true(again_memo.n > 0);
+	compare_in_a_handler();
+	memo = NULL;
+	assert_int_equal(sig_cmp.ours, -1);   /* the signal frame: libunwind's */
+	assert_int_equal(again_memo.n, 0);
+	assert_int_equal(again_memo.same, 0);
+}
+
 int main(void)
 {
 	if (pt__unwind_load() != 0) {
@@ -596,6 +612,7 @@ int main(void)
 		cmocka_unit_test(test_stale_words_do_not_pass_for_the_last_frames),
 		cmocka_unit_test(test_many_walks_with_a_memo),
 		cmocka_unit_test(test_a_walk_left_to_libunwind_empties_the_memo),
+		cmocka_unit_test(test_a_walk_stopped_at_a_signal_frame_empties_the_memo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
