@@ -590,6 +590,15 @@ static PT_NOINLINE void double_free(void *ptr, unsigned c)
 		pt__g.double_free(ptr, pt__cls.size[c]);
 }
 
+/* Under the lock: the remote frees into h, if h is abandoned, since no
+ * owner thread will collect them (never a fork orphan's, whose lists may
+ * be half-updated). */
+static void collect_abandoned(struct pt_heap *h)
+{
+	if (atomic_load(&h->abandoned) == 1)
+		pt__heap_collect(h, true);
+}
+
 /*
  * Push the chain first .. last (linked, key words set) onto p's remote list
  * with one CAS.  Nothing done, a double free, if the chain is one block and
@@ -627,11 +636,8 @@ static void remote_push(struct pt_pool *p, struct pt_block *first, struct pt_blo
 	} while (!atomic_compare_exchange_weak(&h->pending, &head, p));   /* seq_cst */
 
 	if (PT_UNLIKELY(atomic_load(&h->abandoned) == 1) && !pt__tl_locked) {
-		/* no owner thread will collect: do it here (never for a fork
-		 * orphan, whose lists may be half-updated) */
 		pt__lock();
-		if (atomic_load(&h->abandoned) == 1)
-			pt__heap_collect(h, true);
+		collect_abandoned(h);
 		pt__unlock();
 	}
 }
@@ -742,11 +748,10 @@ static PT_NOINLINE void free_heapless(void *ptr)
 		return;
 	}
 	pt__lock();
-	struct pt_pool *p = pt__pool_of_block((uintptr_t)ptr);
-	struct pt_heap *owner = p->owner;
-	pt__free_to_pool(ptr);
-	if (owner && atomic_load(&owner->abandoned) == 1 && atomic_load(&owner->pending))
-		pt__heap_collect(owner, true);
+	struct pt_heap *owner = pt__pool_of_block((uintptr_t)ptr)->owner;
+	pt__free_to_pool(ptr);   /* remote_push leaves the collect to us */
+	if (owner)
+		collect_abandoned(owner);
 	pt__unlock();
 }
 
