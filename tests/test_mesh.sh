@@ -103,21 +103,18 @@ else
 fi
 
 # writers with SIGSEGV blocked while the heap is protected for forks
-for mode in exit worker; do
-	if [ $mode = exit ]; then n=40; else n=4; fi
-	LD_PRELOAD="$LIB" POOLTRACE_MESH=1 "$B/tests/mesh_blocked" $mode $n > "$TMP/bl.out" 2>&1
+blocked() {   # MODE ROUNDS WHAT
+	LD_PRELOAD="$LIB" POOLTRACE_MESH=1 "$B/tests/mesh_blocked" $1 $2 > "$TMP/bl.out" 2>&1
 	rc=$?
 	if [ $rc -eq 0 ] && grep -q '^ok$' "$TMP/bl.out"; then
-		if [ $mode = exit ]; then
-			pass "threads exiting while others fork (glibc frees their TLS with every signal blocked): not killed"
-		else
-			pass "a worker that blocks every signal and allocates while others fork: not killed"
-		fi
+		pass "$3 while others fork: not killed"
 	else
 		echo "exit $rc" >> "$TMP/bl.out"
-		fail "mesh_blocked $mode: a writer with SIGSEGV blocked while others fork" "$TMP/bl.out"
+		fail "mesh_blocked $1: $3 while others fork" "$TMP/bl.out"
 	fi
-done
+}
+blocked exit 40 "threads exiting (glibc frees their TLS with every signal blocked)"
+blocked worker 4 "a worker that blocks every signal and allocates"
 
 # the trace's snapshots and frag
 PY=/usr/bin/python3
